@@ -1,0 +1,114 @@
+/**
+ * Resolves an Ingress backend (Service + port) to pod endpoints from EndpointSlices,
+ * the way kube-proxy does: the slice port is found by the Service port's name.
+ */
+import type { EndpointSlice, IngressBackend, Service, ServicePort } from './k8s.js';
+import type { Backend, DiagnosticReason, Endpoint } from './types.js';
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** Services by `ns/name` and EndpointSlices by `ns/service`, built once per translation. */
+export interface ServiceIndex {
+  readonly services: ReadonlyMap<string, Service>;
+  readonly slices: ReadonlyMap<string, readonly EndpointSlice[]>;
+}
+
+export function indexServices(services: readonly Service[], slices: readonly EndpointSlice[]): ServiceIndex {
+  const byName = new Map<string, Service>();
+  for (const s of services) {
+    const ns = s.metadata?.namespace;
+    const name = s.metadata?.name;
+    if (typeof ns === 'string' && typeof name === 'string') byName.set(`${ns}/${name}`, s);
+  }
+  const byService = new Map<string, EndpointSlice[]>();
+  for (const sl of slices) {
+    const ns = sl.metadata?.namespace;
+    const svc = sl.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (typeof ns !== 'string' || typeof svc !== 'string') continue;
+    const key = `${ns}/${svc}`;
+    const list = byService.get(key);
+    if (list) list.push(sl);
+    else byService.set(key, [sl]);
+  }
+  return { services: byName, slices: byService };
+}
+
+/** A resolved backend, with the problem that left it without endpoints, if any. */
+export interface Resolved {
+  readonly backend: Backend;
+  readonly problem?: { readonly reason: DiagnosticReason; readonly message: string };
+}
+
+/** Reads `backend.service` into a stable id; undefined with a message when the reference is unusable. */
+export function backendRef(ns: string, b: IngressBackend | undefined): { id: string; service: string; port: string | number } | { error: string; reason: DiagnosticReason } {
+  if (b?.resource !== undefined && b.service === undefined) {
+    return { reason: 'UnsupportedBackend', error: `resource backends (${b.resource.kind ?? '?'}/${b.resource.name ?? '?'}) are not supported; use a Service backend` };
+  }
+  const svc = b?.service;
+  if (svc === undefined || typeof svc.name !== 'string' || svc.name === '') {
+    return { reason: 'InvalidBackend', error: 'backend must name a Service (backend.service.name)' };
+  }
+  const p = svc.port;
+  let port: string | number;
+  if (typeof p?.number === 'number' && Number.isInteger(p.number) && p.number > 0 && p.number < 65536) port = p.number;
+  else if (typeof p?.name === 'string' && p.name !== '') port = p.name;
+  else return { reason: 'InvalidBackend', error: `backend Service ${svc.name} must give port.number (1-65535) or port.name` };
+  return { id: `${ns}/${svc.name}:${port}`, service: svc.name, port };
+}
+
+function findServicePort(svc: Service, port: string | number): ServicePort | undefined {
+  const ports = Array.isArray(svc.spec?.ports) ? svc.spec.ports : [];
+  return ports.find((p) => (typeof port === 'number' ? p?.port === port : p?.name === port));
+}
+
+/** True unless explicitly false: discovery/v1 says a nil `ready` or `serving` means true. */
+const notFalse = (v: boolean | null | undefined): boolean => v !== false;
+
+/** Resolves one Service port to its endpoints (ready ones, else terminating-but-serving ones). */
+export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string): Resolved {
+  const empty = (reason: DiagnosticReason, message: string): Resolved => ({
+    backend: { id, namespace: ns, service, port: String(port), endpoints: [] },
+    problem: { reason, message },
+  });
+  const svc = index.services.get(`${ns}/${service}`);
+  if (!svc) return empty('ServiceNotFound', `Service ${ns}/${service} not found`);
+  if (svc.spec?.type === 'ExternalName') {
+    return empty('UnsupportedBackend', `Service ${ns}/${service} is of type ExternalName, which is not supported yet`);
+  }
+  const sp = findServicePort(svc, port);
+  if (!sp) return empty('ServicePortNotFound', `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : JSON.stringify(port)}`);
+
+  const portName = sp.name ?? '';
+  const ready = new Map<string, Endpoint>();
+  const fallback = new Map<string, Endpoint>();
+  for (const slice of index.slices.get(`${ns}/${service}`) ?? []) {
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
+    const slicePort = (Array.isArray(slice.ports) ? slice.ports : []).find((p) => (p?.name ?? '') === portName);
+    const num = slicePort?.port;
+    if (typeof num !== 'number' || !Number.isInteger(num) || num <= 0 || num > 65535) continue;
+    for (const ep of Array.isArray(slice.endpoints) ? slice.endpoints : []) {
+      const c = ep?.conditions ?? {};
+      const isReady = notFalse(c.ready);
+      const servingTerminating = !isReady && notFalse(c.serving) && c.terminating === true;
+      if (!isReady && !servingTerminating) continue;
+      for (const ip of Array.isArray(ep.addresses) ? ep.addresses : []) {
+        if (typeof ip !== 'string' || ip === '') continue;
+        const key = `${ip}:${num}`;
+        if (isReady) ready.set(key, { ip, port: num, terminating: false });
+        else fallback.set(key, { ip, port: num, terminating: true });
+      }
+    }
+  }
+  const chosen = ready.size > 0 ? ready : fallback;
+  const endpoints = [...chosen.values()].sort(compareEndpoints);
+  const backend: Backend = { id, namespace: ns, service, port: String(port), endpoints };
+  if (endpoints.length === 0) {
+    return { backend, problem: { reason: 'NoEndpoints', message: `Service ${ns}/${service} port ${String(port)} has no ready endpoints` } };
+  }
+  return { backend };
+}
+
+function compareEndpoints(a: Endpoint, b: Endpoint): number {
+  if (a.ip !== b.ip) return a.ip < b.ip ? -1 : 1;
+  return a.port - b.port;
+}

@@ -1,0 +1,130 @@
+/**
+ * The subset of Kubernetes object shapes Portico reads, as they arrive on the wire
+ * (networking.k8s.io/v1, discovery.k8s.io/v1, v1). Every field is optional on purpose:
+ * input is untrusted, and the translator validates what it uses instead of trusting types.
+ */
+
+export interface ObjectMeta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+  readonly generation?: number;
+  readonly creationTimestamp?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface KubeObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: ObjectMeta;
+}
+
+export interface ServiceBackendPort {
+  readonly name?: string;
+  readonly number?: number;
+}
+
+export interface IngressBackend {
+  readonly service?: { readonly name?: string; readonly port?: ServiceBackendPort };
+  readonly resource?: { readonly apiGroup?: string; readonly kind?: string; readonly name?: string };
+}
+
+export interface HTTPIngressPath {
+  readonly path?: string;
+  readonly pathType?: string;
+  readonly backend?: IngressBackend;
+}
+
+export interface IngressRule {
+  readonly host?: string;
+  readonly http?: { readonly paths?: readonly HTTPIngressPath[] };
+}
+
+export interface IngressTLS {
+  readonly hosts?: readonly string[];
+  readonly secretName?: string;
+}
+
+export interface Ingress extends KubeObject {
+  readonly spec?: {
+    readonly ingressClassName?: string;
+    readonly defaultBackend?: IngressBackend;
+    readonly rules?: readonly IngressRule[];
+    readonly tls?: readonly IngressTLS[];
+  };
+}
+
+export interface IngressClass extends KubeObject {
+  readonly spec?: { readonly controller?: string };
+}
+
+export interface ServicePort {
+  readonly name?: string;
+  readonly port?: number;
+  readonly targetPort?: number | string;
+  readonly protocol?: string;
+  readonly appProtocol?: string;
+}
+
+export interface Service extends KubeObject {
+  readonly spec?: {
+    readonly type?: string;
+    readonly ports?: readonly ServicePort[];
+    readonly externalName?: string;
+    readonly clusterIP?: string;
+  };
+}
+
+export interface EndpointConditions {
+  readonly ready?: boolean | null;
+  readonly serving?: boolean | null;
+  readonly terminating?: boolean | null;
+}
+
+export interface Endpoint {
+  readonly addresses?: readonly string[];
+  readonly conditions?: EndpointConditions;
+  readonly nodeName?: string;
+  readonly zone?: string;
+  readonly targetRef?: { readonly kind?: string; readonly name?: string; readonly namespace?: string };
+}
+
+export interface EndpointPort {
+  readonly name?: string | null;
+  readonly port?: number | null;
+  readonly protocol?: string;
+  readonly appProtocol?: string;
+}
+
+export interface EndpointSlice extends KubeObject {
+  readonly addressType?: string;
+  readonly endpoints?: readonly Endpoint[] | null;
+  readonly ports?: readonly EndpointPort[] | null;
+}
+
+export interface Secret extends KubeObject {
+  readonly type?: string;
+  readonly data?: Readonly<Record<string, string>>;
+}
+
+/** The kinds Portico watches, and the key every store uses for them. */
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret';
+
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret'];
+
+/** Everything the translator sees: one immutable view of the store. */
+export interface Snapshot {
+  readonly ingresses: readonly Ingress[];
+  readonly ingressClasses: readonly IngressClass[];
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly secrets: readonly Secret[];
+}
+
+/** `namespace/name` of an object, the key of every store and index. */
+export function keyOf(obj: KubeObject): string {
+  const m = obj.metadata;
+  return `${m?.namespace ?? ''}/${m?.name ?? ''}`;
+}

@@ -1,0 +1,86 @@
+/**
+ * The routing model: what the translator produces and the router compiles.
+ * It knows nothing of Kubernetes objects beyond the names it reports back.
+ */
+
+/** How a route's path is compared with a request path (ImplementationSpecific is read as Prefix). */
+export type PathMatch = 'Exact' | 'Prefix';
+
+/** Where a route came from, for diagnostics, metrics labels and status. */
+export interface RouteSource {
+  readonly namespace: string;
+  readonly ingress: string;
+}
+
+/** One host + path rule pointing at a backend. */
+export interface Route {
+  /** Lower-case host, `*.example.com` for a wildcard, or '' for any host. */
+  readonly host: string;
+  /** The path as written in the Ingress (its length decides precedence). */
+  readonly path: string;
+  readonly match: PathMatch;
+  /** Id of the backend in {@link RouteTable.backends}. */
+  readonly backend: string;
+  readonly source: RouteSource;
+}
+
+/** A pod address that can take traffic. */
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+  /** Set when the endpoint is terminating but still serving: used only when no ready endpoint is left. */
+  readonly terminating: boolean;
+}
+
+/** A Service port: the unit of load balancing. Id is `namespace/service:port`. */
+export interface Backend {
+  readonly id: string;
+  readonly namespace: string;
+  readonly service: string;
+  /** The Service port as the Ingress named it (number or name). */
+  readonly port: string;
+  readonly endpoints: readonly Endpoint[];
+}
+
+/** Default backend for requests no path matched on a host. */
+export interface HostFallback {
+  readonly backend: string;
+  readonly source: RouteSource;
+}
+
+/** Everything the data plane needs, as plain immutable data. */
+export interface RouteTable {
+  readonly routes: readonly Route[];
+  /** Per host ('' = any host): the backend for requests no path matched (an Ingress's spec.defaultBackend). */
+  readonly hostFallbacks: ReadonlyMap<string, HostFallback>;
+  /** Backend for requests no host matched; null = the built-in 404. */
+  readonly defaultBackend: HostFallback | null;
+  readonly backends: ReadonlyMap<string, Backend>;
+}
+
+/** A problem in user input, reported instead of thrown. */
+export interface Diagnostic {
+  readonly source: { readonly kind: string; readonly namespace: string; readonly name: string };
+  /** Stable, CamelCase, in the style of Kubernetes condition reasons. */
+  readonly reason: DiagnosticReason;
+  readonly message: string;
+}
+
+export type DiagnosticReason =
+  | 'InvalidObject'
+  | 'InvalidHost'
+  | 'InvalidPath'
+  | 'InvalidPathType'
+  | 'InvalidBackend'
+  | 'UnsupportedBackend'
+  | 'ServiceNotFound'
+  | 'ServicePortNotFound'
+  | 'NoEndpoints'
+  | 'DuplicateRoute'
+  | 'DefaultBackendConflict';
+
+/** The translator's whole output. */
+export interface Translation {
+  readonly table: RouteTable;
+  readonly diagnostics: readonly Diagnostic[];
+}
