@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/** The `portico` command: parse flags (exit 2 with one line on error), then run until a signal. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, helpText, parseArgs, type Command } from './config.js';
+import { stdoutSink } from './log.js';
+import { run } from './main.js';
+import { repoRoot } from './paths.js';
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+let cmd: Command;
+try {
+  cmd = parseArgs(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`portico: ${err.message}\n`);
+  process.exit(2);
+}
+
+if (cmd.kind === 'help') {
+  process.stdout.write(helpText() + '\n');
+} else if (cmd.kind === 'version') {
+  process.stdout.write(`portico ${version()}\n`);
+} else if (cmd.kind === 'check') {
+  process.stdout.write(JSON.stringify(cmd.config) + '\n');
+} else {
+  try {
+    const running = await run(cmd.config);
+    const stop = (signal: string): void => {
+      running.log.info({ signal }, 'shutting down');
+      running
+        .close()
+        .then(() => {
+          stdoutSink().flushSync?.();
+          process.exit(0);
+        })
+        .catch(() => process.exit(1));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  } catch (err) {
+    process.stderr.write(`portico: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

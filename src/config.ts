@@ -1,0 +1,177 @@
+/**
+ * Flags and environment -> one frozen Config. The only module that reads argv or process.env.
+ * Flag names follow ingress-nginx's controller flags and ConfigMap keys where the concept is the same.
+ */
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'duration' | 'level' | 'format' | 'service';
+
+interface FlagDef {
+  readonly kind: FlagKind;
+  readonly default: string;
+  readonly help: string;
+  readonly arg?: string;
+}
+
+/** Every flag, in `--help` order. Defaults are strings, parsed like user input. */
+const FLAGS = {
+  manifests: { kind: 'string', default: '', arg: 'PATH', help: 'Standalone mode: serve the Kubernetes YAML in this file or directory, and follow its changes' },
+  'bind-address': { kind: 'string', default: '0.0.0.0', arg: 'IP', help: 'Address the HTTP, HTTPS and admin listeners bind to' },
+  'http-port': { kind: 'port', default: '8080', help: 'HTTP listener port (0 = any free port)' },
+  'https-port': { kind: 'port', default: '8443', help: 'HTTPS listener port (reserved for TLS)' },
+  'admin-port': { kind: 'port', default: '10254', help: 'Admin listener port: /healthz, /readyz, /debug/routes' },
+  'ingress-class': { kind: 'string', default: 'portico', arg: 'NAME', help: 'Ingress class name served even without an IngressClass object' },
+  'controller-class': { kind: 'string', default: 'portico.dev/ingress-controller', arg: 'NAME', help: 'IngressClass spec.controller value that selects Portico' },
+  'watch-ingress-without-class': { kind: 'bool', default: 'false', help: 'Also serve Ingresses that name no class' },
+  'default-backend-service': { kind: 'service', default: '', arg: 'NS/NAME:PORT', help: 'Service that answers requests no rule matched (default: a built-in 404)' },
+  'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
+  'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
+  'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
+  'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request' },
+  'access-log-format': { kind: 'format', default: 'json', arg: 'json|text', help: 'Access log format: json, or text (combined log format)' },
+  'log-level': { kind: 'level', default: 'info', arg: 'LEVEL', help: 'trace, debug, info, warn, error or fatal' },
+} as const satisfies Record<string, FlagDef>;
+
+type FlagName = keyof typeof FLAGS;
+
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly port: string | number;
+}
+
+export interface Config {
+  readonly manifests: string;
+  readonly bindAddress: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly adminPort: number;
+  readonly ingressClass: string;
+  readonly controllerClass: string;
+  readonly watchWithoutClass: boolean;
+  readonly defaultBackendService: ServiceRef | undefined;
+  /** Milliseconds. */
+  readonly proxyConnectTimeout: number;
+  readonly proxyReadTimeout: number;
+  readonly proxyNextUpstreamTries: number;
+  readonly accessLog: boolean;
+  readonly accessLogFormat: 'json' | 'text';
+  readonly logLevel: string;
+}
+
+export type Command = { readonly kind: 'run'; readonly config: Config } | { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'check'; readonly config: Config };
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+function parseValue(name: string, def: FlagDef, raw: string): unknown {
+  const bad = (why: string): never => {
+    throw new ConfigError(`invalid value ${JSON.stringify(raw)} for --${name}: ${why}`);
+  };
+  switch (def.kind) {
+    case 'string':
+      return raw;
+    case 'bool':
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      return bad('expected true or false');
+    case 'port': {
+      const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+      return n >= 0 && n <= 65535 ? n : bad('expected a port number from 0 to 65535');
+    }
+    case 'count': {
+      const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+      return n >= 1 && n <= 100 ? n : bad('expected a whole number from 1 to 100');
+    }
+    case 'duration': {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
+      if (!m) return bad('expected seconds, or a number with ms, s or m');
+      const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+      return ms > 0 && ms <= 86_400_000 ? Math.round(ms) : bad('must be more than 0 and at most 24h');
+    }
+    case 'level':
+      return LEVELS.includes(raw) ? raw : bad(`expected one of ${LEVELS.join(', ')}`);
+    case 'format':
+      return raw === 'json' || raw === 'text' ? raw : bad('expected json or text');
+    case 'service': {
+      if (raw === '') return undefined;
+      const m = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*):([0-9]+|[a-z0-9][-a-z0-9]*)$/.exec(raw);
+      if (!m) return bad('expected namespace/name:port');
+      const port = /^\d+$/.test(m[3] as string) ? Number(m[3]) : (m[3] as string);
+      return { namespace: m[1] as string, name: m[2] as string, port } satisfies ServiceRef;
+    }
+  }
+}
+
+/** Parses argv (without node and script). Throws ConfigError with a one-line message. */
+export function parseArgs(argv: readonly string[]): Command {
+  const raw = new Map<FlagName, string>();
+  let command: 'run' | 'help' | 'version' | 'check' = 'run';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--version') return { kind: 'version' };
+    if (arg === '--dry-run' || arg === '--check') {
+      command = 'check';
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)) as FlagName;
+    const def: FlagDef | undefined = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
+    if (!def) throw new ConfigError(`unknown flag --${name} (see --help)`);
+    let value: string;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else if (def.kind === 'bool') value = 'true';
+    else {
+      const next = argv[i + 1];
+      if (next === undefined) throw new ConfigError(`flag --${name} needs a value`);
+      value = next;
+      i++;
+    }
+    raw.set(name, value);
+  }
+  const get = (name: FlagName): unknown => parseValue(name, FLAGS[name], raw.get(name) ?? FLAGS[name].default);
+  const config: Config = Object.freeze({
+    manifests: get('manifests') as string,
+    bindAddress: get('bind-address') as string,
+    httpPort: get('http-port') as number,
+    httpsPort: get('https-port') as number,
+    adminPort: get('admin-port') as number,
+    ingressClass: get('ingress-class') as string,
+    controllerClass: get('controller-class') as string,
+    watchWithoutClass: get('watch-ingress-without-class') as boolean,
+    defaultBackendService: get('default-backend-service') as ServiceRef | undefined,
+    proxyConnectTimeout: get('proxy-connect-timeout') as number,
+    proxyReadTimeout: get('proxy-read-timeout') as number,
+    proxyNextUpstreamTries: get('proxy-next-upstream-tries') as number,
+    accessLog: get('access-log') as boolean,
+    accessLogFormat: get('access-log-format') as 'json' | 'text',
+    logLevel: get('log-level') as string,
+  });
+  if (config.manifests === '') {
+    throw new ConfigError('Kubernetes mode is not available yet: give --manifests PATH (standalone mode)');
+  }
+  return { kind: command, config };
+}
+
+/** The `--help` text, generated from the flag table so it cannot drift. */
+export function helpText(): string {
+  const lines = [
+    'Usage: portico [flags]',
+    '',
+    'Kubernetes Ingress controller and reverse proxy. Standalone mode: portico --manifests DIR',
+    '',
+    'Flags:',
+  ];
+  for (const [name, def] of Object.entries(FLAGS) as [string, FlagDef][]) {
+    const left = `  --${name}${def.kind === 'bool' ? '[=false]' : ` ${def.arg ?? def.kind.toUpperCase()}`}`;
+    const dflt = def.default === '' ? '' : ` (default ${def.default})`;
+    lines.push(`${left.padEnd(46)}${def.help}${dflt}`);
+  }
+  lines.push('  --dry-run                                   Parse flags, print the configuration and exit');
+  lines.push('  --help, --version');
+  return lines.join('\n');
+}

@@ -1,0 +1,165 @@
+/**
+ * Standalone source: Kubernetes YAML in a file or directory -> the store, followed live.
+ * A file that fails to parse is logged with its name and keeps its last good objects.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
+import type { Logger } from '../log.js';
+import { KINDS, keyOf, type KubeObject } from '../model/k8s.js';
+import type { Store } from '../store.js';
+import { parseManifests } from './parse.js';
+
+export interface ManifestSource {
+  /** Reads everything once and starts following changes. Rejects if the path cannot be read at all. */
+  start(): Promise<void>;
+  close(): void;
+}
+
+interface FileState {
+  readonly sig: string;
+  readonly objects: readonly KubeObject[];
+}
+
+const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+/** Safety net for missed fs events (fs.watch is best-effort on some filesystems). */
+const POLL_MS = 2000;
+const DEBOUNCE_MS = 10;
+
+/** Namespaced objects without a namespace land in `default`, as with `kubectl apply`. */
+function withNamespace(o: KubeObject): KubeObject {
+  if (o.kind === 'IngressClass' || (typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '')) return o;
+  return { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const st = await stat(root);
+  if (!st.isDirectory()) return [root];
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const ent of await readdir(dir, { withFileTypes: true })) {
+      if (ent.name.startsWith('.')) continue; // hidden files, and ConfigMap mounts' ..data/ twins
+      const p = join(dir, ent.name);
+      const s = await stat(p).catch(() => null); // follows symlinks; a dangling one is skipped
+      if (s?.isDirectory()) await walk(p);
+      else if (s?.isFile() && EXTENSIONS.has(extname(ent.name))) out.push(p);
+    }
+  };
+  await walk(root);
+  return out.sort();
+}
+
+export function createManifestSource(opts: { path: string; store: Store; onChange: () => void; log: Logger }): ManifestSource {
+  const { path, store, log } = opts;
+  const files = new Map<string, FileState>();
+  let watcher: FSWatcher | null = null;
+  let poll: NodeJS.Timeout | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let closed = false;
+
+  /** Re-reads changed files; returns true when the set of objects changed. */
+  async function scan(): Promise<boolean> {
+    const paths = await listFiles(path);
+    let changed = false;
+    const seen = new Set(paths);
+    for (const f of [...files.keys()]) {
+      if (!seen.has(f)) {
+        files.delete(f);
+        changed = true;
+        log.info({ file: f }, 'manifest file removed');
+      }
+    }
+    for (const f of paths) {
+      const st = await stat(f).catch(() => null);
+      if (!st) continue;
+      const sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      const prev = files.get(f);
+      if (prev?.sig === sig) continue;
+      const text = await readFile(f, 'utf8').catch((err: Error) => {
+        log.error({ file: f, err: err.message }, 'manifest file unreadable; keeping its last good objects');
+        return null;
+      });
+      if (text === null) continue;
+      const parsed = parseManifests(text);
+      if (parsed.errors.length > 0) {
+        for (const e of parsed.errors) log.error({ file: f, problem: e }, 'manifest file rejected; keeping its last good objects');
+        files.set(f, { sig, objects: prev?.objects ?? [] });
+        continue;
+      }
+      files.set(f, { sig, objects: parsed.objects.map(withNamespace) });
+      changed = true;
+    }
+    if (changed) publish();
+    return changed;
+  }
+
+  function publish(): void {
+    const byKind = new Map<string, Map<string, KubeObject>>();
+    for (const [file, fs] of files) {
+      for (const o of fs.objects) {
+        const kind = o.kind as string;
+        if (!(KINDS as readonly string[]).includes(kind)) continue;
+        let m = byKind.get(kind);
+        if (!m) byKind.set(kind, (m = new Map()));
+        const key = keyOf(o);
+        if (m.has(key)) log.warn({ file, kind, object: key }, 'object defined twice; the later file wins');
+        m.set(key, o);
+      }
+    }
+    for (const kind of KINDS) store.replace(kind, [...(byKind.get(kind)?.values() ?? [])]);
+  }
+
+  /** Runs scans one at a time; a change during a scan triggers one more. */
+  function rescan(): void {
+    if (closed) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = scan()
+      .then((changed) => {
+        if (changed) opts.onChange();
+      })
+      .catch((err: Error) => log.error({ path, err: err.message }, 'manifests path unreadable; keeping the last good table'))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          rescan();
+        }
+      });
+  }
+
+  function schedule(): void {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      rescan();
+    }, DEBOUNCE_MS);
+  }
+
+  return {
+    async start() {
+      await scan();
+      opts.onChange();
+      const st = await stat(path);
+      const dir = st.isDirectory() ? path : dirname(path);
+      try {
+        watcher = watch(dir, { recursive: st.isDirectory(), persistent: false }, schedule);
+        watcher.on('error', (err) => log.warn({ path: dir, err: err.message }, 'file watch failed; polling only'));
+      } catch (err) {
+        log.warn({ path: dir, err: (err as Error).message }, 'file watch unavailable; polling only');
+      }
+      poll = setInterval(rescan, POLL_MS);
+      poll.unref();
+    },
+    close() {
+      closed = true;
+      watcher?.close();
+      if (poll) clearInterval(poll);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

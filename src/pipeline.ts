@@ -1,0 +1,78 @@
+/**
+ * store --dirty--> coalesce --> translate --> (same as running? stop) --> compile --> one assignment.
+ * Bursts of changes in one turn of the event loop cost one rebuild. A rebuild that throws keeps
+ * the last good table.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from './log.js';
+import { printDiagnostics, sameTable } from './model/print.js';
+import { translate, type TranslateOptions } from './model/translate.js';
+import type { Diagnostic, RouteTable } from './model/types.js';
+import { compile, type Matcher } from './router/compile.js';
+import type { Store } from './store.js';
+
+export interface Pipeline {
+  /** Marks the store dirty; a rebuild runs on the next turn of the event loop. */
+  schedule(): void;
+  /** Rebuilds now (start-up, tests). */
+  rebuildNow(): void;
+  readonly diagnostics: () => readonly Diagnostic[];
+  readonly rebuilds: () => number;
+}
+
+export interface PipelineOptions {
+  readonly store: Store;
+  readonly translateOptions: TranslateOptions;
+  readonly log: Logger;
+  /** Receives each new matcher; must only assign it. */
+  readonly swap: (m: Matcher) => void;
+  readonly current: () => RouteTable;
+}
+
+export function createPipeline(opts: PipelineOptions): Pipeline {
+  const { log } = opts;
+  let pending = false;
+  let diagnostics: readonly Diagnostic[] = [];
+  let reported = new Set<string>();
+  let rebuilds = 0;
+
+  function rebuild(): void {
+    pending = false;
+    const t0 = performance.now();
+    let result;
+    try {
+      result = translate(opts.store.snapshot(), opts.translateOptions);
+    } catch (err) {
+      log.error({ err: (err as Error).stack }, 'rebuild failed; keeping the last good table');
+      return;
+    }
+    diagnostics = result.diagnostics;
+    const now = new Set(printDiagnostics(result.diagnostics));
+    for (const d of now) if (!reported.has(d)) log.warn({ diagnostic: d }, 'configuration problem');
+    reported = now;
+    if (rebuilds > 0 && sameTable(result.table, opts.current())) {
+      log.debug({ durationMs: +(performance.now() - t0).toFixed(2) }, 'rebuild: table unchanged');
+      return;
+    }
+    opts.swap(compile(result.table));
+    rebuilds++;
+    const t = result.table;
+    let endpoints = 0;
+    for (const b of t.backends.values()) endpoints += b.endpoints.length;
+    log.info(
+      { durationMs: +(performance.now() - t0).toFixed(2), routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: result.diagnostics.length },
+      'routing table swapped',
+    );
+  }
+
+  return {
+    schedule() {
+      if (pending) return;
+      pending = true;
+      setImmediate(rebuild);
+    },
+    rebuildNow: rebuild,
+    diagnostics: () => diagnostics,
+    rebuilds: () => rebuilds,
+  };
+}

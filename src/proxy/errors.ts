@@ -1,0 +1,53 @@
+/**
+ * The one catalogue of upstream failures: error code -> client status, a stable cause label
+ * (for logs and metrics) and whether the request can have reached the pod.
+ */
+
+export type Cause = 'connect_refused' | 'connect_timeout' | 'connect_error' | 'reset' | 'timeout' | 'no_endpoints' | 'protocol' | 'client_abort' | 'other';
+
+export interface Failure {
+  readonly status: number;
+  readonly cause: Cause;
+  /** True when the request never reached the pod, so another endpoint may safely get it. */
+  readonly neverSent: boolean;
+  readonly text: string;
+}
+
+const F = (status: number, cause: Cause, neverSent: boolean, text: string): Failure => ({ status, cause, neverSent, text });
+
+const BY_CODE: Record<string, Failure> = {
+  ECONNREFUSED: F(502, 'connect_refused', true, 'the upstream refused the connection'),
+  EHOSTUNREACH: F(502, 'connect_error', true, 'the upstream host is unreachable'),
+  ENETUNREACH: F(502, 'connect_error', true, 'the upstream network is unreachable'),
+  EADDRNOTAVAIL: F(502, 'connect_error', true, 'no local address to reach the upstream'),
+  UND_ERR_CONNECT_TIMEOUT: F(504, 'connect_timeout', true, 'timed out connecting to the upstream'),
+  ECONNRESET: F(502, 'reset', false, 'the upstream reset the connection'),
+  EPIPE: F(502, 'reset', false, 'the upstream closed the connection'),
+  UND_ERR_SOCKET: F(502, 'reset', false, 'the upstream closed the connection'),
+  UND_ERR_CLOSED: F(502, 'reset', false, 'the upstream connection was closed'),
+  UND_ERR_HEADERS_TIMEOUT: F(504, 'timeout', false, 'timed out waiting for the upstream response'),
+  UND_ERR_BODY_TIMEOUT: F(504, 'timeout', false, 'timed out reading the upstream response'),
+  HPE_INVALID_CONSTANT: F(502, 'protocol', false, 'the upstream sent an invalid response'),
+  UND_ERR_RESPONSE_STATUS_CODE: F(502, 'protocol', false, 'the upstream sent an invalid response'),
+  UND_ERR_ABORTED: F(499, 'client_abort', false, 'the client went away'),
+};
+
+const OTHER = F(502, 'other', false, 'the upstream request failed');
+
+/** Classifies an error from undici (or the socket under it). */
+export function classify(err: unknown): Failure {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const inner = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  // undici wraps socket errors; the errno underneath is the more precise cause.
+  return (inner !== undefined ? BY_CODE[inner] : undefined) ?? (code !== undefined ? BY_CODE[code] : undefined) ?? (/^HPE_/.test(code ?? '') ? BY_CODE.HPE_INVALID_CONSTANT as Failure : OTHER);
+}
+
+export const NO_ENDPOINTS: Failure = F(503, 'no_endpoints', true, 'the backend Service has no ready endpoints');
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/** A small text body naming the cause: `502 Bad Gateway: the upstream refused the connection`. */
+export function errorBody(status: number, text: string): string {
+  return `${status} ${REASONS[status] ?? ''}: ${text}\n`;
+}

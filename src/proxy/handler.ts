@@ -1,0 +1,301 @@
+/**
+ * The per-request data path: match, pick an endpoint, forward with undici's dispatcher API
+ * (no promises or per-chunk closures), stream both ways with back-pressure, answer errors.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { Endpoint } from '../model/types.js';
+import type { Matcher, Target } from '../router/compile.js';
+import { hostOf, match, pathOf } from '../router/match.js';
+import type { AccessLog } from './access-log.js';
+import type { Balancer } from './balance.js';
+import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
+import type { Pools } from './pools.js';
+import { nextRequestId } from './request-id.js';
+
+/** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
+export interface ProxyState {
+  matcher: Matcher;
+}
+
+export interface HandlerOptions {
+  readonly state: ProxyState;
+  readonly pools: Pools;
+  readonly balancer: Balancer;
+  readonly scheme: 'http' | 'https';
+  /** Upstream headers and between-reads timeout, ms. */
+  readonly readTimeout: number;
+  /** Attempts for a request that never reached a pod. */
+  readonly tries: number;
+  readonly accessLog: AccessLog | null;
+}
+
+/** Request headers never forwarded: hop-by-hop (RFC 9110 7.6.1), ones we set, and `expect` (answered here). */
+const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip']);
+/** Response headers never forwarded: hop-by-hop, and `server` (we add our own). */
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
+
+const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
+
+/** Tokens of a Connection header other than keep-alive/close: more headers to drop (RFC 9110 7.6.1). */
+function connectionListed(value: string | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  let set: Set<string> | null = null;
+  for (const t of value.split(',')) {
+    const tok = t.trim().toLowerCase();
+    if (tok !== '' && tok !== 'close' && tok !== 'keep-alive') (set ??= new Set()).add(tok);
+  }
+  return set;
+}
+
+function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** Sends a short local answer (404 page, 4xx/5xx with its cause). */
+function reply(res: ServerResponse, status: number, body: string, type: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body)), 'server', 'portico']);
+  res.end(body);
+}
+
+/** Creates the `request` listener of an HTTP server. */
+export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return function handle(req, res) {
+    const ex = new Exchange(req, res, opts);
+    const url = req.url ?? '/';
+    const path = pathOf(url);
+    if (path === null) {
+      ex.local(400, errorBody(400, 'the request target is not a valid path'), 'text/plain; charset=utf-8', 'protocol');
+      return;
+    }
+    const target = match(opts.state.matcher, hostOf(req.headers.host), path);
+    if (target === null) {
+      ex.local(404, NOT_FOUND_PAGE, 'text/html; charset=utf-8', '');
+      return;
+    }
+    ex.target = target;
+    ex.forwardPath = url.charCodeAt(0) === 47 ? url : path;
+    ex.send(undefined);
+  };
+}
+
+/**
+ * One client request and its upstream attempts. Implements undici's dispatch handler
+ * (onConnect/onHeaders/onData/onComplete/onError) so the response is streamed without promises.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  target: Target | null = null;
+  forwardPath = '/';
+  private endpoint: Endpoint | undefined;
+  private attempt = 0;
+  private bytes = 0;
+  private upstreamStatus = 0;
+  private upstreamStart = 0;
+  private upstreamMs = 0;
+  private readonly start = performance.now();
+  private readonly startTime = Date.now();
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private requestId = '';
+  private cause = '';
+  private done = false;
+  private headers: string[] | null = null;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly opts: HandlerOptions,
+  ) {}
+
+  /** Picks an endpoint (avoiding the one that just failed) and dispatches to it. */
+  send(avoid: Endpoint | undefined): void {
+    const target = this.target as Target;
+    const ep = this.opts.balancer.pick(target.backend, avoid);
+    if (ep === undefined) {
+      this.fail(NO_ENDPOINTS);
+      return;
+    }
+    this.endpoint = ep;
+    this.attempt++;
+    const req = this.req;
+    if (this.headers === null) {
+      this.headers = this.upstreamHeaders();
+      this.res.once('close', () => this.onClientClose());
+    }
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    this.upstreamStart = performance.now();
+    this.opts.pools.get(ep.ip, ep.port).dispatch(
+      {
+        path: this.forwardPath,
+        method: req.method ?? 'GET',
+        headers: this.headers,
+        body: hasBody ? req : null,
+        headersTimeout: this.opts.readTimeout,
+        bodyTimeout: this.opts.readTimeout,
+      },
+      this,
+    );
+  }
+
+  private upstreamHeaders(): string[] {
+    const req = this.req;
+    const raw = req.rawHeaders;
+    const listed = connectionListed(req.headers.connection);
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      const lower = name.toLowerCase();
+      if (DROP_REQUEST.has(lower) || (listed !== null && listed.has(lower))) continue;
+      if (lower === 'x-request-id') {
+        if (this.requestId === '') this.requestId = raw[i + 1] as string;
+        continue;
+      }
+      out.push(name, raw[i + 1] as string);
+    }
+    if (this.requestId === '') this.requestId = nextRequestId();
+    const client = clientAddress(req);
+    const host = req.headers.host;
+    out.push('x-request-id', this.requestId, 'x-real-ip', client, 'x-forwarded-for', client, 'x-forwarded-proto', this.opts.scheme, 'x-forwarded-port', String(req.socket.localPort ?? ''));
+    if (host !== undefined) out.push('x-forwarded-host', host);
+    return out;
+  }
+
+  private onClientClose(): void {
+    if (this.done) return;
+    this.cause = 'client_abort';
+    this.abortUpstream?.();
+  }
+
+  // --- undici dispatch handler ---------------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.res.destroyed) abort();
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true; // 1xx informational: the final response follows
+    this.upstreamStatus = status;
+    this.upstreamMs = performance.now() - this.upstreamStart;
+    this.resumeUpstream = resume;
+    const out: string[] = [];
+    let listed: Set<string> | null = null;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = (rawHeaders[i] as Buffer).toString('latin1');
+      const lower = name.toLowerCase();
+      const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
+      if (lower === 'connection') listed = connectionListed(value);
+      if (DROP_RESPONSE.has(lower)) continue;
+      out.push(name, value);
+    }
+    if (listed !== null) {
+      for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
+    }
+    out.push('server', 'portico');
+    try {
+      this.res.writeHead(status, out);
+    } catch {
+      this.abortUpstream?.();
+      this.fail(classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' }));
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.resumeUpstream as () => void);
+    return false;
+  }
+
+  onComplete(rawTrailers: string[] | Buffer[] | null): void {
+    if (rawTrailers && rawTrailers.length > 0) {
+      const trailers: [string, string][] = [];
+      for (let i = 0; i < rawTrailers.length; i += 2) trailers.push([String(rawTrailers[i]), String(rawTrailers[i + 1])]);
+      try {
+        this.res.addTrailers(trailers);
+      } catch {
+        // a trailer the client side cannot carry is dropped, not fatal
+      }
+    }
+    this.res.end();
+    this.finish(this.upstreamStatus);
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    const f = classify(err);
+    if (this.cause === 'client_abort') {
+      this.finish(499);
+      return;
+    }
+    const retry = f.neverSent && !this.res.headersSent && this.attempt < this.opts.tries && !this.req.readableDidRead && this.target !== null && this.target.backend.endpoints.length > 1;
+    if (retry) {
+      this.abortUpstream = null;
+      this.send(this.endpoint);
+      return;
+    }
+    this.fail(f);
+  }
+
+  // --- answers --------------------------------------------------------------------------
+
+  /** Answers an upstream failure: an error status if nothing was sent yet, else a cut connection. */
+  private fail(f: Failure): void {
+    this.cause = f.cause;
+    if (this.res.headersSent) {
+      this.res.destroy();
+      this.finish(this.upstreamStatus);
+      return;
+    }
+    this.local(f.status, errorBody(f.status, f.text), 'text/plain; charset=utf-8', f.cause);
+  }
+
+  /** Answers locally (404 page, 400, 5xx). */
+  local(status: number, body: string, type: string, cause: string): void {
+    this.cause = cause;
+    if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
+    this.bytes = Buffer.byteLength(body);
+    reply(this.res, status, body, type);
+    this.finish(status);
+  }
+
+  private finish(status: number): void {
+    if (this.done) return;
+    this.done = true;
+    const log = this.opts.accessLog;
+    if (log === null) return;
+    const req = this.req;
+    const t = this.target;
+    const ep = this.endpoint;
+    log({
+      time: this.startTime,
+      remote: clientAddress(req),
+      host: req.headers.host ?? '',
+      method: req.method ?? '',
+      path: req.url ?? '',
+      protocol: `HTTP/${req.httpVersion}`,
+      status,
+      bytes: this.bytes,
+      requestLength: Number(req.headers['content-length'] ?? 0),
+      durationMs: performance.now() - this.start,
+      upstream: ep === undefined ? '' : `${ep.ip}:${ep.port}`,
+      upstreamStatus: this.upstreamStatus,
+      upstreamMs: this.upstreamMs,
+      requestId: this.requestId,
+      namespace: t?.namespace ?? '',
+      ingress: t?.ingress ?? '',
+      service: t?.service ?? '',
+      userAgent: req.headers['user-agent'] ?? '',
+      referer: req.headers.referer ?? '',
+      cause: this.cause,
+    });
+  }
+}
