@@ -42,7 +42,7 @@ if (cmd.kind === 'help') {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   } catch (err) {
-    process.stderr.write(`portico: cannot start: ${(err as Error).message}\n`);
-    process.exit(1);
+    process.stderr.write(err instanceof ConfigError ? `portico: ${err.message}\n` : `portico: cannot start: ${(err as Error).message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
   }
 }

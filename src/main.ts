@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/server.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { createLogger, stdoutSink, type Logger } from './log.js';
 import { createManifestSource } from './manifests/source.js';
 import type { RouteTable } from './model/types.js';
@@ -64,7 +64,9 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   });
 
   const source = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) });
-  await source.start();
+  await source.start().catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`--manifests ${config.manifests}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+  });
   pipeline.rebuildNow();
 
   const handler = createHandler({

@@ -1,0 +1,99 @@
+/**
+ * Test "pods": HTTP servers on distinct loopback addresses (127.x.y.z, port 0) that record what
+ * they receive and answer with it, or misbehave on request (see `Behaviour`).
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly body: Buffer;
+  readonly httpVersion: string;
+}
+
+/** What a pod does with a request; `echo` by default. */
+export type Behaviour = 'echo' | 'reset' | 'hang' | 'fixed-length' | 'chunked' | 'hop-headers';
+
+export interface Pod {
+  readonly ip: string;
+  readonly port: number;
+  readonly name: string;
+  readonly seen: Seen[];
+  behaviour: Behaviour;
+  close(): Promise<void>;
+}
+
+/** Starts a pod on `ip` (a loopback address), any free port. */
+export async function startPod(ip: string, name = ip): Promise<Pod> {
+  const seen: Seen[] = [];
+  const sockets = new Set<Socket>();
+  const pod: Pod = {
+    ip,
+    port: 0,
+    name,
+    seen,
+    behaviour: 'echo',
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body, httpVersion: req.httpVersion });
+      switch (pod.behaviour) {
+        case 'reset':
+          req.socket.destroy();
+          return;
+        case 'hang':
+          return;
+        case 'fixed-length': {
+          const payload = Buffer.alloc(100_000, 'x');
+          res.writeHead(200, { 'content-length': payload.length, 'content-type': 'text/plain' });
+          res.end(payload);
+          return;
+        }
+        case 'chunked':
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('part1,');
+          setTimeout(() => res.end('part2'), 20);
+          return;
+        case 'hop-headers':
+          res.writeHead(200, { connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'keep-alive': 'timeout=5', 'x-kept': 'yes', server: 'pod-server', 'content-length': 2 });
+          res.end('ok');
+          return;
+        default: {
+          const out = JSON.stringify({ pod: name, method: req.method, url: req.url, headers: req.headers, bodyLength: body.length });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-pod': name });
+          res.end(out);
+        }
+      }
+    });
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, ip, () => resolve());
+  });
+  (pod as { port: number }).port = (server.address() as AddressInfo).port;
+  return pod;
+}
+
+/** A free port on `ip` that nothing listens on (bound, then released): connecting to it is refused. */
+export async function refusedPort(ip: string): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, ip, () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
