@@ -1,15 +1,11 @@
 #!/usr/bin/env node
 /** The `portico` command: parse flags (exit 2 with one line on error), then run until a signal. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, helpText, parseArgs, type Command } from './config.js';
 import { stdoutSink } from './log.js';
 import { run } from './main.js';
-import { repoRoot } from './paths.js';
+import { printView } from './admin/print.js';
+import { version } from './version.js';
 
-function version(): string {
-  return (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 let cmd: Command;
 try {
@@ -24,11 +20,19 @@ if (cmd.kind === 'help') {
   process.stdout.write(helpText() + '\n');
 } else if (cmd.kind === 'version') {
   process.stdout.write(`portico ${version()}\n`);
+} else if (cmd.kind === 'routes' || cmd.kind === 'backends') {
+  try {
+    process.stdout.write(await printView(cmd.kind, cmd.adminUrl));
+  } catch (err) {
+    process.stderr.write(`portico: cannot read ${cmd.adminUrl}/debug/${cmd.kind}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
 } else if (cmd.kind === 'check') {
   process.stdout.write(JSON.stringify(cmd.config) + '\n');
-} else {
+} else if (cmd.kind === 'run') {
+  const { config } = cmd;
   try {
-    const running = await run(cmd.config);
+    const running = await run(config);
     const stop = (signal: string): void => {
       running.log.info({ signal }, 'shutting down');
       running

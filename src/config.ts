@@ -7,7 +7,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'duration' | 'level' | 'format' | 'service';
+type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'duration' | 'period' | 'level' | 'format' | 'compat' | 'service';
 
 interface FlagDef {
   readonly kind: FlagKind;
@@ -30,8 +30,12 @@ const FLAGS = {
   'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
   'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
+  'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
+  'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },
   'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request' },
   'access-log-format': { kind: 'format', default: 'json', arg: 'json|text', help: 'Access log format: json, or text (combined log format)' },
+  'enable-metrics': { kind: 'bool', default: 'true', help: 'Record Prometheus request metrics (served on the admin port at /metrics)' },
+  'metrics-compat': { kind: 'compat', default: 'none', arg: 'none|ingress-nginx', help: "Also expose ingress-nginx's request metric names and labels" },
   'log-level': { kind: 'level', default: 'info', arg: 'LEVEL', help: 'trace, debug, info, warn, error or fatal' },
 } as const satisfies Record<string, FlagDef>;
 
@@ -57,12 +61,39 @@ export interface Config {
   readonly proxyConnectTimeout: number;
   readonly proxyReadTimeout: number;
   readonly proxyNextUpstreamTries: number;
+  readonly shutdownGracePeriod: number;
+  readonly shutdownTimeout: number;
   readonly accessLog: boolean;
   readonly accessLogFormat: 'json' | 'text';
   readonly logLevel: string;
+  readonly enableMetrics: boolean;
+  readonly metricsCompat: 'none' | 'ingress-nginx';
+  /** From the downward API (POD_NAMESPACE, POD_NAME); used in metric labels and, later, leader election. */
+  readonly podNamespace: string;
+  readonly podName: string;
 }
 
-export type Command = { readonly kind: 'run'; readonly config: Config } | { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'check'; readonly config: Config };
+export type Command =
+  | { readonly kind: 'run'; readonly config: Config }
+  | { readonly kind: 'check'; readonly config: Config }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'routes' | 'backends'; readonly adminUrl: string };
+
+const SUBCOMMANDS = ['routes', 'backends'] as const;
+
+/** `portico routes|backends [--admin-url URL]`: read views from a running instance. */
+function parseSubcommand(kind: 'routes' | 'backends', argv: readonly string[]): Command {
+  let adminUrl = 'http://127.0.0.1:10254';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--admin-url' && argv[i + 1] !== undefined) adminUrl = argv[++i] as string;
+    else if (arg.startsWith('--admin-url=')) adminUrl = arg.slice('--admin-url='.length);
+    else throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} for portico ${kind} (only --admin-url URL)`);
+  }
+  if (!/^https?:\/\/[^/]+/.test(adminUrl)) throw new ConfigError(`invalid value ${JSON.stringify(adminUrl)} for --admin-url: expected http://host:port`);
+  return { kind, adminUrl: adminUrl.replace(/\/+$/, '') };
+}
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
@@ -85,14 +116,18 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
       const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
       return n >= 1 && n <= 100 ? n : bad('expected a whole number from 1 to 100');
     }
-    case 'duration': {
+    case 'duration':
+    case 'period': {
       const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
       if (!m) return bad('expected seconds, or a number with ms, s or m');
-      const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
-      return ms > 0 && ms <= 86_400_000 ? Math.round(ms) : bad('must be more than 0 and at most 24h');
+      const ms = Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000));
+      if (def.kind === 'period') return ms <= 3_600_000 ? ms : bad('must be at most 1h');
+      return ms > 0 && ms <= 86_400_000 ? ms : bad('must be more than 0 and at most 24h');
     }
     case 'level':
       return LEVELS.includes(raw) ? raw : bad(`expected one of ${LEVELS.join(', ')}`);
+    case 'compat':
+      return raw === 'none' || raw === 'ingress-nginx' ? raw : bad('expected none or ingress-nginx');
     case 'format':
       return raw === 'json' || raw === 'text' ? raw : bad('expected json or text');
     case 'service': {
@@ -106,7 +141,9 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
 }
 
 /** Parses argv (without node and script). Throws ConfigError with a one-line message. */
-export function parseArgs(argv: readonly string[]): Command {
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Command {
+  const sub = SUBCOMMANDS.find((c) => c === argv[0]);
+  if (sub !== undefined) return parseSubcommand(sub, argv.slice(1));
   const raw = new Map<FlagName, string>();
   let command: 'run' | 'help' | 'version' | 'check' = 'run';
   for (let i = 0; i < argv.length; i++) {
@@ -147,9 +184,15 @@ export function parseArgs(argv: readonly string[]): Command {
     proxyConnectTimeout: get('proxy-connect-timeout') as number,
     proxyReadTimeout: get('proxy-read-timeout') as number,
     proxyNextUpstreamTries: get('proxy-next-upstream-tries') as number,
+    shutdownGracePeriod: get('shutdown-grace-period') as number,
+    shutdownTimeout: get('shutdown-timeout') as number,
     accessLog: get('access-log') as boolean,
     accessLogFormat: get('access-log-format') as 'json' | 'text',
     logLevel: get('log-level') as string,
+    enableMetrics: get('enable-metrics') as boolean,
+    metricsCompat: get('metrics-compat') as 'none' | 'ingress-nginx',
+    podNamespace: env.POD_NAMESPACE ?? '',
+    podName: env.POD_NAME ?? '',
   });
   if (config.manifests === '') {
     throw new ConfigError('Kubernetes mode is not available yet: give --manifests PATH (standalone mode)');
@@ -161,6 +204,7 @@ export function parseArgs(argv: readonly string[]): Command {
 export function helpText(): string {
   const lines = [
     'Usage: portico [flags]',
+    '       portico routes|backends [--admin-url http://127.0.0.1:10254]   print the views of a running instance',
     '',
     'Kubernetes Ingress controller and reverse proxy. Standalone mode: portico --manifests DIR',
     '',

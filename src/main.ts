@@ -16,12 +16,20 @@ import { createPools, endpointKey } from './proxy/pools.js';
 import { createProxyServer } from './proxy/server.js';
 import { compile } from './router/compile.js';
 import { createStore } from './store.js';
+import { observeConnects } from './metrics/connect-timing.js';
+import { createMetrics } from './metrics/metrics.js';
+import { createEndpointStats } from './proxy/stats.js';
+import { version } from './version.js';
 
 export interface Running {
   readonly httpPort: number;
   readonly adminPort: number;
   readonly log: Logger;
-  /** Stops accepting, lets in-flight requests finish, closes upstream pools. */
+  /**
+   * Graceful stop: /readyz fails at once while listeners keep serving for the grace period; then
+   * listeners stop accepting, idle keep-alive connections close, in-flight requests get up to the
+   * shutdown timeout, and upstream pools close.
+   */
   close(): Promise<void>;
 }
 
@@ -40,8 +48,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /** Starts Portico; resolves once the first table is live and every listener is bound. */
 export async function run(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
   const store = createStore();
-  const state: ProxyState = { matcher: compile(EMPTY) };
+  const state: ProxyState = { matcher: compile(EMPTY), draining: false };
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
+  const stats = createEndpointStats();
+  const metrics = config.enableMetrics
+    ? createMetrics({ version: version(), nginxCompat: config.metricsCompat === 'ingress-nginx', controllerClass: config.controllerClass, controllerNamespace: config.podNamespace, controllerPod: config.podName })
+    : null;
+  const stopConnectTiming = metrics ? observeConnects(metrics.connectDuration) : () => {};
   let ready = false;
   let draining = false;
 
@@ -55,11 +68,13 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       defaultBackendService: config.defaultBackendService,
     },
     current: () => state.matcher.table,
+    metrics,
     swap: (m) => {
       state.matcher = m;
       const live = new Set<string>();
       for (const b of m.table.backends.values()) for (const e of b.endpoints) live.add(endpointKey(e.ip, e.port));
       pools.retain(live);
+      stats.retain(live);
     },
   });
 
@@ -77,9 +92,24 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     readTimeout: config.proxyReadTimeout,
     tries: config.proxyNextUpstreamTries,
     accessLog: config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null,
+    metrics,
+    stats,
   });
   const http = createProxyServer(handler);
-  const admin = createAdminServer({ ready: () => ready && !draining, table: () => state.matcher.table, diagnostics: pipeline.diagnostics });
+  if (metrics) {
+    const open = metrics.openConnections.labels('http');
+    http.on('connection', (socket: import('node:net').Socket) => {
+      open.inc();
+      socket.once('close', () => open.dec());
+    });
+  }
+  const admin = createAdminServer({
+    ready: () => ready && !draining,
+    table: () => state.matcher.table,
+    diagnostics: pipeline.diagnostics,
+    stats,
+    metrics: metrics ? { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() } : null,
+  });
 
   const httpPort = await listen(http, config.httpPort, config.bindAddress);
   const adminPort = await listen(admin, config.adminPort, config.bindAddress);
@@ -93,13 +123,18 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     log,
     async close() {
       draining = true;
+      state.draining = true;
+      log.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
+      await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
       source.close();
-      await Promise.all([
-        new Promise<void>((r) => http.close(() => r())),
-        new Promise<void>((r) => admin.close(() => r())),
-        (http.closeIdleConnections(), Promise.resolve()),
-      ]);
+      const closed = new Promise<void>((r) => http.close(() => r()));
+      http.closeIdleConnections();
+      const cut = setTimeout(() => http.closeAllConnections(), config.shutdownTimeout);
+      await closed;
+      clearTimeout(cut);
+      await new Promise<void>((r) => admin.close(() => r()));
       await pools.close();
+      stopConnectTiming();
     },
   };
 }

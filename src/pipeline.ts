@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import { printDiagnostics, sameTable } from './model/print.js';
 import { translate, type TranslateOptions } from './model/translate.js';
 import type { Diagnostic, RouteTable } from './model/types.js';
+import type { Metrics } from './metrics/metrics.js';
 import { compile, type Matcher } from './router/compile.js';
 import type { Store } from './store.js';
 
@@ -27,11 +28,14 @@ export interface PipelineOptions {
   /** Receives each new matcher; must only assign it. */
   readonly swap: (m: Matcher) => void;
   readonly current: () => RouteTable;
+  readonly metrics: Metrics | null;
 }
 
 export function createPipeline(opts: PipelineOptions): Pipeline {
   const { log } = opts;
   let pending = false;
+  /** When the oldest change not yet live was seen (for the propagation histogram). */
+  let dirtySince = -1;
   let diagnostics: readonly Diagnostic[] = [];
   let reported = new Set<string>();
   let rebuilds = 0;
@@ -39,10 +43,14 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   function rebuild(): void {
     pending = false;
     const t0 = performance.now();
+    const seen = dirtySince;
+    dirtySince = -1;
+    const m = opts.metrics;
     let result;
     try {
       result = translate(opts.store.snapshot(), opts.translateOptions);
     } catch (err) {
+      m?.rebuild('failed', (performance.now() - t0) / 1000);
       log.error({ err: (err as Error).stack }, 'rebuild failed; keeping the last good table');
       return;
     }
@@ -50,23 +58,31 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     const now = new Set(printDiagnostics(result.diagnostics));
     for (const d of now) if (!reported.has(d)) log.warn({ diagnostic: d }, 'configuration problem');
     reported = now;
+    const byReason = new Map<string, number>();
+    for (const d of result.diagnostics) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
     if (rebuilds > 0 && sameTable(result.table, opts.current())) {
+      m?.rebuild('unchanged', (performance.now() - t0) / 1000);
+      m?.table({ routes: result.table.routes.length, backends: result.table.backends.size, endpoints: countEndpoints(result.table), diagnostics: byReason });
       log.debug({ durationMs: +(performance.now() - t0).toFixed(2) }, 'rebuild: table unchanged');
       return;
     }
     opts.swap(compile(result.table));
     rebuilds++;
     const t = result.table;
-    let endpoints = 0;
-    for (const b of t.backends.values()) endpoints += b.endpoints.length;
+    const endpoints = countEndpoints(t);
+    const seconds = (performance.now() - t0) / 1000;
+    m?.rebuild('swapped', seconds);
+    m?.table({ routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: byReason });
+    if (seen >= 0) m?.propagation((performance.now() - seen) / 1000);
     log.info(
-      { durationMs: +(performance.now() - t0).toFixed(2), routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: result.diagnostics.length },
+      { durationMs: +(seconds * 1000).toFixed(2), routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: result.diagnostics.length },
       'routing table swapped',
     );
   }
 
   return {
     schedule() {
+      if (dirtySince < 0) dirtySince = performance.now();
       if (pending) return;
       pending = true;
       setImmediate(rebuild);
@@ -75,4 +91,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     diagnostics: () => diagnostics,
     rebuilds: () => rebuilds,
   };
+}
+
+function countEndpoints(t: RouteTable): number {
+  let n = 0;
+  for (const b of t.backends.values()) n += b.endpoints.length;
+  return n;
 }

@@ -29,10 +29,10 @@ export interface Portico {
 export const CLI = join(repoRoot, 'dist/src/cli.js');
 
 /** Starts portico on a fresh manifests directory holding `files`. */
-export async function startPortico(files: Record<string, string>, args: string[] = []): Promise<Portico> {
+export async function startPortico(files: Record<string, string>, args: string[] = [], opts: { grace?: string } = {}): Promise<Portico> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
   for (const [name, yaml] of Object.entries(files)) writeFileSync(join(dir, name), yaml);
-  const proc = spawn(process.execPath, [CLI, '--manifests', dir, '--bind-address', '127.0.0.1', '--http-port', '0', '--admin-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, '--manifests', dir, '--bind-address', '127.0.0.1', '--http-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];

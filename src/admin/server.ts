@@ -1,18 +1,38 @@
-/** The admin listener: /healthz, /readyz and JSON debug views. Never on the data-plane port. */
-import { createServer, type Server } from 'node:http';
+/** The admin listener: health, readiness, /metrics and JSON debug views. Never on the data-plane port. */
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { printDiagnostics, printTable } from '../model/print.js';
 import type { Diagnostic, RouteTable } from '../model/types.js';
+import { endpointKey } from '../proxy/pools.js';
+import type { EndpointStats } from '../proxy/stats.js';
 
 export interface AdminView {
   /** Ready = first table live and listeners bound, and not draining. */
   ready(): boolean;
   table(): RouteTable;
   diagnostics(): readonly Diagnostic[];
+  stats: EndpointStats;
+  /** The Prometheus exposition, or null when metrics are disabled. */
+  metrics: null | { contentType: string; text(): Promise<string> };
 }
 
-function send(res: import('node:http').ServerResponse, status: number, type: string, body: string): void {
+function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(body);
+}
+
+const json = (res: ServerResponse, v: unknown): void => send(res, 200, 'application/json', JSON.stringify(v, null, 2) + '\n');
+
+/** /debug/backends: every backend of the live table, with per-endpoint request and error counts. */
+export function backendsView(table: RouteTable, stats: EndpointStats): unknown {
+  return {
+    backends: [...table.backends.values()].map((b) => ({
+      id: b.id,
+      namespace: b.namespace,
+      service: b.service,
+      port: b.port,
+      endpoints: b.endpoints.map((e) => ({ address: endpointKey(e.ip, e.port), terminating: e.terminating, ...stats.view(endpointKey(e.ip, e.port)) })),
+    })),
+  };
 }
 
 export function createAdminServer(view: AdminView): Server {
@@ -24,10 +44,21 @@ export function createAdminServer(view: AdminView): Server {
         return send(res, 200, 'text/plain', 'ok\n');
       case '/readyz':
         return view.ready() ? send(res, 200, 'text/plain', 'ready\n') : send(res, 503, 'text/plain', 'not ready\n');
+      case '/metrics': {
+        const m = view.metrics;
+        if (m === null) return send(res, 404, 'text/plain', 'metrics are disabled (--enable-metrics=false)\n');
+        m.text().then(
+          (body) => send(res, 200, m.contentType, body),
+          (err: Error) => send(res, 500, 'text/plain', `metrics collection failed: ${err.message}\n`),
+        );
+        return;
+      }
       case '/debug/routes':
-        return send(res, 200, 'application/json', JSON.stringify({ ...printTable(view.table()), diagnostics: printDiagnostics(view.diagnostics()) }, null, 2) + '\n');
+        return json(res, { ...printTable(view.table()), diagnostics: printDiagnostics(view.diagnostics()) });
+      case '/debug/backends':
+        return json(res, backendsView(view.table(), view.stats));
       default:
-        return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /debug/routes\n');
+        return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /debug/routes, /debug/backends\n');
     }
   });
 }

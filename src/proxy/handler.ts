@@ -11,12 +11,16 @@ import { hostOf, match, pathOf } from '../router/match.js';
 import type { AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
-import type { Pools } from './pools.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { endpointKey, type Pools } from './pools.js';
+import type { EndpointStats } from './stats.js';
 import { nextRequestId } from './request-id.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
 export interface ProxyState {
   matcher: Matcher;
+  /** While shutting down, responses close their connection (`Connection: close`). */
+  draining: boolean;
 }
 
 export interface HandlerOptions {
@@ -29,6 +33,8 @@ export interface HandlerOptions {
   /** Attempts for a request that never reached a pod. */
   readonly tries: number;
   readonly accessLog: AccessLog | null;
+  readonly metrics: Metrics | null;
+  readonly stats: EndpointStats;
 }
 
 /** Request headers never forwarded: hop-by-hop (RFC 9110 7.6.1), ones we set, and `expect` (answered here). */
@@ -67,6 +73,7 @@ function reply(res: ServerResponse, status: number, body: string, type: string):
 /** Creates the `request` listener of an HTTP server. */
 export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return function handle(req, res) {
+    if (opts.state.draining) res.shouldKeepAlive = false;
     const ex = new Exchange(req, res, opts);
     const url = req.url ?? '/';
     const path = pathOf(url);
@@ -118,6 +125,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const target = this.target as Target;
     const ep = this.opts.balancer.pick(target.backend, avoid);
     if (ep === undefined) {
+      this.recordFailure(NO_ENDPOINTS);
       this.fail(NO_ENDPOINTS);
       return;
     }
@@ -202,7 +210,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.res.writeHead(status, out);
     } catch {
       this.abortUpstream?.();
-      this.fail(classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' }));
+      const f = classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' });
+      this.recordFailure(f);
+      this.fail(f);
       return false;
     }
     return true;
@@ -226,6 +236,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     this.res.end();
+    const ep = this.endpoint as Endpoint;
+    this.opts.stats.success(endpointKey(ep.ip, ep.port));
     this.finish(this.upstreamStatus);
   }
 
@@ -237,7 +249,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const retry = f.neverSent && !this.res.headersSent && this.attempt < this.opts.tries && !this.req.readableDidRead && this.target !== null && this.target.backend.endpoints.length > 1;
+    this.recordFailure(f);
     if (retry) {
+      this.opts.metrics?.retry(this.target as Target);
       this.abortUpstream = null;
       this.send(this.endpoint);
       return;
@@ -248,6 +262,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   // --- answers --------------------------------------------------------------------------
 
   /** Answers an upstream failure: an error status if nothing was sent yet, else a cut connection. */
+  private recordFailure(f: Failure): void {
+    this.opts.metrics?.upstreamError(this.target, f.cause);
+    const ep = this.endpoint;
+    if (ep !== undefined) this.opts.stats.failure(endpointKey(ep.ip, ep.port), f.cause);
+  }
+
   private fail(f: Failure): void {
     this.cause = f.cause;
     if (this.res.headersSent) {
@@ -270,10 +290,20 @@ class Exchange implements Dispatcher.DispatchHandler {
   private finish(status: number): void {
     if (this.done) return;
     this.done = true;
-    const log = this.opts.accessLog;
-    if (log === null) return;
     const req = this.req;
     const t = this.target;
+    const durationMs = performance.now() - this.start;
+    const requestLength = Number(req.headers['content-length'] ?? 0) || 0;
+    this.opts.metrics?.request(t, {
+      method: req.method ?? '',
+      status,
+      durationSec: durationMs / 1000,
+      upstreamSec: this.upstreamStatus === 0 ? -1 : this.upstreamMs / 1000,
+      requestBytes: requestLength,
+      responseBytes: this.bytes,
+    });
+    const log = this.opts.accessLog;
+    if (log === null) return;
     const ep = this.endpoint;
     log({
       time: this.startTime,
@@ -284,8 +314,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       protocol: `HTTP/${req.httpVersion}`,
       status,
       bytes: this.bytes,
-      requestLength: Number(req.headers['content-length'] ?? 0),
-      durationMs: performance.now() - this.start,
+      requestLength,
+      durationMs,
       upstream: ep === undefined ? '' : `${ep.ip}:${ep.port}`,
       upstreamStatus: this.upstreamStatus,
       upstreamMs: this.upstreamMs,

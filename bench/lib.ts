@@ -1,0 +1,198 @@
+/**
+ * Benchmark plumbing: Debian's nginx as the fast 100-byte backend, wrk as the load generator
+ * (both pinned to core 0), the proxy under test pinned to core 1, medians over repeated runs.
+ * Everything binds loopback addresses and stops by itself.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../src/paths.js';
+
+export const BODY_100 = 'x'.repeat(99) + '\n';
+export const LOAD_CORE = '0';
+export const PROXY_CORE = '1';
+
+export function need(cmd: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) throw new Error(`${cmd} not found: apt-get install ${pkg}`);
+}
+
+export async function freePort(ip = '127.0.0.1'): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, ip, () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitPort(port: number, ip = '127.0.0.1', ms = 10_000): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, ip, () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on ${ip}:${port}`);
+}
+
+export interface Proc {
+  readonly proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function track(proc: ChildProcess, cleanup: () => void = () => {}): Proc {
+  return {
+    proc,
+    stop: () =>
+      new Promise((r) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return r(cleanup());
+        proc.once('exit', () => r(cleanup()));
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+/** nginx answering every request with 100 bytes: the backend "pod" (core 0, with the load). */
+export async function startNginxBackend(ip: string): Promise<Proc & { port: number }> {
+  need('nginx', 'nginx');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-backend-'));
+  const port = await freePort(ip);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
+  server { listen ${ip}:${port} reuseport; location / { default_type text/plain; return 200 "${BODY_100.trimEnd()}\\n"; } } }\n`,
+  );
+  const proc = spawn('taskset', ['-c', LOAD_CORE, 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  await waitPort(port, ip);
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+
+/** nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive). */
+export async function startNginxProxy(backend: { ip: string; port: number }, workers: number, keepalive = 256): Promise<Proc & { port: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes ${workers}; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+  upstream be { server ${backend.ip}:${backend.port}; keepalive ${keepalive}; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
+    proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Request-ID $request_id; } } }\n`,
+  );
+  const cores = workers > 1 ? `${LOAD_CORE},${PROXY_CORE}` : PROXY_CORE;
+  const proc = spawn('taskset', ['-c', cores, 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  await waitPort(port);
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+
+/** haproxy as the reverse proxy under comparison (1 thread). */
+export async function startHaproxy(backend: { ip: string; port: number }): Promise<Proc & { port: number }> {
+  need('haproxy', 'haproxy');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-haproxy-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'haproxy.cfg'),
+    `global\n  nbthread 1\n  maxconn 10000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 ${backend.ip}:${backend.port}\n`,
+  );
+  const proc = spawn('taskset', ['-c', PROXY_CORE, 'haproxy', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+  await waitPort(port);
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+
+/** Portico on core 1, standalone, routing `bench.test` to the backend. */
+export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE): Promise<Proc & { port: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-portico-'));
+  mkdirSync(join(dir, 'm'));
+  writeFileSync(
+    join(dir, 'm', 'bench.yaml'),
+    `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: bench, namespace: default}
+spec:
+  ingressClassName: portico
+  rules:
+  - host: bench.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: be, port: {number: 80}}}}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: be, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: be-1, namespace: default, labels: {kubernetes.io/service-name: be}}
+addressType: IPv4
+ports: [{port: ${backend.port}}]
+endpoints: [{addresses: ["${backend.ip}"]}]
+`,
+  );
+  const port = await freePort();
+  const adminPort = await freePort();
+  const proc = spawn(
+    'taskset',
+    ['-c', cores, process.execPath, join(repoRoot, 'dist/src/cli.js'), '--manifests', join(dir, 'm'), '--bind-address', '127.0.0.1', '--http-port', String(port), '--admin-port', String(adminPort), '--shutdown-grace-period', '0s', '--log-level', 'warn', ...args],
+    { stdio: 'ignore' },
+  );
+  await waitPort(port);
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+
+export interface WrkResult {
+  readonly rps: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly errors: number;
+}
+
+function ms(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+
+/** wrk on core 0 with the Host header set; parses requests/s, p50/p99 and socket/HTTP errors. */
+export function wrk(port: number, opts: { connections: number; seconds: number; host?: string }): WrkResult {
+  need('wrk', 'wrk');
+  const r = spawnSync('taskset', ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-H', `Host: ${opts.host ?? 'bench.test'}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000 });
+  const out = r.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p50 = /50%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  if (!Number.isFinite(rps)) throw new Error(`wrk failed: ${r.stderr || out}`);
+  return { rps, p50ms: p50 ? ms(p50[1] as string, p50[2] as string) : NaN, p99ms: p99 ? ms(p99[1] as string, p99[2] as string) : NaN, errors };
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/** `min-max` spread as a percentage of the median. */
+export const spread = (xs: number[]): string => `±${((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / median(xs)).toFixed(1)}%`;
+
+/** Parses `--runs N --seconds S --connections C` style flags for a benchmark script. */
+export function benchArgs(defaults: { runs: number; seconds: number; connections: number[] }): { runs: number; seconds: number; connections: number[] } {
+  const a = process.argv.slice(2);
+  const get = (k: string): string | undefined => {
+    const i = a.indexOf(`--${k}`);
+    return i >= 0 ? a[i + 1] : undefined;
+  };
+  return {
+    runs: Number(get('runs') ?? defaults.runs),
+    seconds: Number(get('seconds') ?? defaults.seconds),
+    connections: (get('connections') ?? defaults.connections.join(',')).split(',').map(Number),
+  };
+}

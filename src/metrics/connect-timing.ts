@@ -1,0 +1,33 @@
+/**
+ * Upstream connect durations from undici's diagnostics channels. undici publishes a fresh params
+ * object per event, so starts are queued per connector (one per pool) and matched first-in first-out.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+
+/** Subscribes; returns the unsubscribe function. */
+export function observeConnects(observe: (seconds: number) => void): () => void {
+  const starts = new WeakMap<object, number[]>();
+  const before = (msg: unknown): void => {
+    const { connector } = msg as { connector: object };
+    let q = starts.get(connector);
+    if (!q) starts.set(connector, (q = []));
+    q.push(performance.now());
+  };
+  const done = (msg: unknown): void => {
+    const { connector } = msg as { connector: object };
+    const t0 = starts.get(connector)?.shift();
+    if (t0 !== undefined) observe((performance.now() - t0) / 1000);
+  };
+  const failed = (msg: unknown): void => {
+    starts.get((msg as { connector: object }).connector)?.shift();
+  };
+  diagnostics.subscribe('undici:client:beforeConnect', before);
+  diagnostics.subscribe('undici:client:connected', done);
+  diagnostics.subscribe('undici:client:connectError', failed);
+  return () => {
+    diagnostics.unsubscribe('undici:client:beforeConnect', before);
+    diagnostics.unsubscribe('undici:client:connected', done);
+    diagnostics.unsubscribe('undici:client:connectError', failed);
+  };
+}

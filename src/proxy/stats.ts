@@ -1,0 +1,77 @@
+/**
+ * Per-endpoint request and error counts for /debug/backends: totals, plus errors in the last
+ * minute (six 10-second buckets). Keyed by `ip:port`, so it outlives table swaps.
+ */
+
+const BUCKET_MS = 10_000;
+const BUCKETS = 6;
+
+interface Entry {
+  requests: number;
+  errors: number;
+  consecutiveErrors: number;
+  lastError: string;
+  lastErrorAt: number;
+  /** Errors per 10 s bucket; `epochs` says which bucket index each slot currently holds. */
+  readonly recent: number[];
+  readonly epochs: number[];
+}
+
+export interface EndpointStats {
+  success(endpoint: string): void;
+  failure(endpoint: string, cause: string): void;
+  /** The view of one endpoint; zeros for one never used. */
+  view(endpoint: string, now?: number): { requests: number; errors: number; recentErrors: number; consecutiveErrors: number; lastError: string | null; lastErrorAt: string | null };
+  /** Drops endpoints no table references any more. */
+  retain(live: ReadonlySet<string>): void;
+}
+
+export function createEndpointStats(clock: () => number = Date.now): EndpointStats {
+  const entries = new Map<string, Entry>();
+  const entry = (k: string): Entry => {
+    let e = entries.get(k);
+    if (!e) entries.set(k, (e = { requests: 0, errors: 0, consecutiveErrors: 0, lastError: '', lastErrorAt: 0, recent: new Array<number>(BUCKETS).fill(0), epochs: new Array<number>(BUCKETS).fill(-1) }));
+    return e;
+  };
+  return {
+    success(k) {
+      const e = entry(k);
+      e.requests++;
+      e.consecutiveErrors = 0;
+    },
+    failure(k, cause) {
+      const e = entry(k);
+      const now = clock();
+      const epoch = Math.floor(now / BUCKET_MS);
+      const slot = epoch % BUCKETS;
+      if (e.epochs[slot] !== epoch) {
+        e.epochs[slot] = epoch;
+        e.recent[slot] = 0;
+      }
+      e.recent[slot] = (e.recent[slot] ?? 0) + 1;
+      e.requests++;
+      e.errors++;
+      e.consecutiveErrors++;
+      e.lastError = cause;
+      e.lastErrorAt = now;
+    },
+    view(k, now = clock()) {
+      const e = entries.get(k);
+      if (!e) return { requests: 0, errors: 0, recentErrors: 0, consecutiveErrors: 0, lastError: null, lastErrorAt: null };
+      const epoch = Math.floor(now / BUCKET_MS);
+      let recentErrors = 0;
+      for (let i = 0; i < BUCKETS; i++) if ((e.epochs[i] as number) > epoch - BUCKETS) recentErrors += e.recent[i] as number;
+      return {
+        requests: e.requests,
+        errors: e.errors,
+        recentErrors,
+        consecutiveErrors: e.consecutiveErrors,
+        lastError: e.lastError || null,
+        lastErrorAt: e.lastErrorAt ? new Date(e.lastErrorAt).toISOString() : null,
+      };
+    },
+    retain(live) {
+      for (const k of entries.keys()) if (!live.has(k)) entries.delete(k);
+    },
+  };
+}
