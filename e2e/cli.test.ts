@@ -21,7 +21,7 @@ for (const [args, pattern] of [
   [['--manifests', 'x', '--default-backend-service', 'just-a-name'], /expected namespace\/name:port/],
   [['--manifests', 'x', '--watch-ingress-without-class=maybe'], /expected true or false/],
   [['--manifests'], /--manifests needs a value/],
-  [['--manifests', '/nonexistent/portico/dir', '--http-port', '0', '--admin-port', '0', '--bind-address', '127.0.0.1'], /--manifests \/nonexistent\/portico\/dir: no such file or directory/],
+  [['--manifests', '/nonexistent/portico/dir', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--bind-address', '127.0.0.1'], /--manifests \/nonexistent\/portico\/dir: no such file or directory/],
 ] as const) {
   test(`${args.join(' ')} -> exit 2 with one line`, () => {
     const r = run(...args);

@@ -3,11 +3,13 @@
  * Flag names follow ingress-nginx's controller flags and ConfigMap keys where the concept is the same.
  */
 
+import { DEFAULT_CIPHERS, type TlsSettings } from './tls/contexts.js';
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'duration' | 'period' | 'level' | 'format' | 'compat' | 'service';
+type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'int' | 'duration' | 'period' | 'secret' | 'protocols' | 'level' | 'format' | 'compat' | 'service';
 
 interface FlagDef {
   readonly kind: FlagKind;
@@ -27,6 +29,15 @@ const FLAGS = {
   'controller-class': { kind: 'string', default: 'portico.dev/ingress-controller', arg: 'NAME', help: 'IngressClass spec.controller value that selects Portico' },
   'watch-ingress-without-class': { kind: 'bool', default: 'false', help: 'Also serve Ingresses that name no class' },
   'default-backend-service': { kind: 'service', default: '', arg: 'NS/NAME:PORT', help: 'Service that answers requests no rule matched (default: a built-in 404)' },
+  'default-ssl-certificate': { kind: 'secret', default: '', arg: 'NS/NAME', help: 'TLS Secret served for unknown SNI names (default: a self-signed certificate generated at start)' },
+  'ssl-redirect': { kind: 'bool', default: 'true', help: 'Redirect plain HTTP to HTTPS (308) on hosts listed in an Ingress spec.tls' },
+  'https-redirect-port': { kind: 'port', default: '443', help: 'Port in redirect Locations (the public HTTPS port; 443 is left out)' },
+  hsts: { kind: 'bool', default: 'true', help: 'Send Strict-Transport-Security on HTTPS responses' },
+  'hsts-max-age': { kind: 'int', default: '31536000', help: 'HSTS max-age in seconds' },
+  'hsts-include-subdomains': { kind: 'bool', default: 'true', help: 'Add includeSubDomains to HSTS' },
+  'hsts-preload': { kind: 'bool', default: 'false', help: 'Add preload to HSTS' },
+  'ssl-protocols': { kind: 'protocols', default: 'TLSv1.2 TLSv1.3', arg: 'LIST', help: 'TLS versions to accept: TLSv1.2 and/or TLSv1.3' },
+  'ssl-ciphers': { kind: 'string', default: DEFAULT_CIPHERS, arg: 'LIST', help: 'OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always the secure defaults)' },
   'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
   'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
@@ -57,6 +68,12 @@ export interface Config {
   readonly controllerClass: string;
   readonly watchWithoutClass: boolean;
   readonly defaultBackendService: ServiceRef | undefined;
+  readonly defaultSslCertificate: { readonly namespace: string; readonly name: string } | undefined;
+  readonly sslRedirect: boolean;
+  readonly httpsRedirectPort: number;
+  /** The Strict-Transport-Security value, or null when --hsts=false. */
+  readonly hsts: string | null;
+  readonly tls: TlsSettings;
   /** Milliseconds. */
   readonly proxyConnectTimeout: number;
   readonly proxyReadTimeout: number;
@@ -111,6 +128,22 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
     case 'port': {
       const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
       return n >= 0 && n <= 65535 ? n : bad('expected a port number from 0 to 65535');
+    }
+    case 'int': {
+      const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+      return Number.isSafeInteger(n) ? n : bad('expected a whole number');
+    }
+    case 'secret': {
+      if (raw === '') return undefined;
+      const m = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(raw);
+      return m ? { namespace: m[1] as string, name: m[2] as string } : bad('expected namespace/name');
+    }
+    case 'protocols': {
+      const list = raw.split(/[\s,]+/).filter(Boolean);
+      const ok = ['TLSv1.2', 'TLSv1.3'];
+      const badOne = list.find((p) => !ok.includes(p));
+      if (badOne !== undefined || list.length === 0) return bad(`only TLSv1.2 and TLSv1.3 are supported${badOne ? ` (${badOne} is insecure or unknown)` : ''}`);
+      return { minVersion: list.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3', maxVersion: list.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2' };
     }
     case 'count': {
       const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
@@ -181,6 +214,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     controllerClass: get('controller-class') as string,
     watchWithoutClass: get('watch-ingress-without-class') as boolean,
     defaultBackendService: get('default-backend-service') as ServiceRef | undefined,
+    defaultSslCertificate: get('default-ssl-certificate') as Config['defaultSslCertificate'],
+    sslRedirect: get('ssl-redirect') as boolean,
+    httpsRedirectPort: get('https-redirect-port') as number,
+    hsts: get('hsts')
+      ? `max-age=${get('hsts-max-age') as number}${get('hsts-include-subdomains') ? '; includeSubDomains' : ''}${get('hsts-preload') ? '; preload' : ''}`
+      : null,
+    tls: { ...(get('ssl-protocols') as Pick<TlsSettings, 'minVersion' | 'maxVersion'>), ciphers: get('ssl-ciphers') as string },
     proxyConnectTimeout: get('proxy-connect-timeout') as number,
     proxyReadTimeout: get('proxy-read-timeout') as number,
     proxyNextUpstreamTries: get('proxy-next-upstream-tries') as number,
@@ -213,7 +253,7 @@ export function helpText(): string {
   for (const [name, def] of Object.entries(FLAGS) as [string, FlagDef][]) {
     const left = `  --${name}${def.kind === 'bool' ? '[=false]' : ` ${def.arg ?? def.kind.toUpperCase()}`}`;
     const dflt = def.default === '' ? '' : ` (default ${def.default})`;
-    lines.push(`${left.padEnd(46)}${def.help}${dflt}`);
+    lines.push(`${left.padEnd(46)}${def.help}${dflt.length > 40 ? ' (default: see README)' : dflt}`);
   }
   lines.push('  --dry-run                                   Parse flags, print the configuration and exit');
   lines.push('  --help, --version');

@@ -2,46 +2,63 @@
  * Composition root: config -> source -> pipeline -> listeners -> signals.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdminServer } from './admin/server.js';
 import { ConfigError, type Config } from './config.js';
 import { createLogger, stdoutSink, type Logger } from './log.js';
 import { createManifestSource } from './manifests/source.js';
+import { observeConnects } from './metrics/connect-timing.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import type { TranslateOptions } from './model/translate.js';
 import type { RouteTable } from './model/types.js';
 import { createPipeline } from './pipeline.js';
 import { createAccessLog } from './proxy/access-log.js';
 import { createBalancer } from './proxy/balance.js';
-import { createHandler, type ProxyState } from './proxy/handler.js';
-import { createPools, endpointKey } from './proxy/pools.js';
-import { createProxyServer } from './proxy/server.js';
+import { createHandler, type HandlerOptions, type ProxyState } from './proxy/handler.js';
+import { createPools, endpointKey, poolKey } from './proxy/pools.js';
+import { createHttpsServer, createProxyServer, type HttpsServer } from './proxy/server.js';
+import { createEndpointStats } from './proxy/stats.js';
+import { createUpgradeHandler } from './proxy/upgrade.js';
 import { compile } from './router/compile.js';
 import { createStore } from './store.js';
-import { observeConnects } from './metrics/connect-timing.js';
-import { createMetrics } from './metrics/metrics.js';
-import { createEndpointStats } from './proxy/stats.js';
+import { createTlsContexts, expiryOf } from './tls/contexts.js';
+import { createInspector } from './tls/inspect.js';
 import { version } from './version.js';
 
 export interface Running {
   readonly httpPort: number;
+  readonly httpsPort: number;
   readonly adminPort: number;
   readonly log: Logger;
   /**
    * Graceful stop: /readyz fails at once while listeners keep serving for the grace period; then
-   * listeners stop accepting, idle keep-alive connections close, in-flight requests get up to the
-   * shutdown timeout, and upstream pools close.
+   * listeners stop accepting, idle keep-alive connections close, in-flight requests and upgraded
+   * connections get up to the shutdown timeout, and upstream pools close.
    */
   close(): Promise<void>;
 }
 
-const EMPTY: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map() };
+const EMPTY: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map(), certs: new Map() };
+/** Certificates expire without any object changing: re-judge them this often. */
+const RECHECK_MS = 60_000;
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+function listen(server: Server | Http2SecureServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
+  });
+}
+
+function countConnections(server: Server | Http2SecureServer, metrics: Metrics | null, listener: string): void {
+  if (!metrics) return;
+  const open = metrics.openConnections.labels(listener);
+  server.on(listener === 'https' ? 'secureConnection' : 'connection', (socket: Socket) => {
+    open.inc();
+    socket.once('close', () => open.dec());
   });
 }
 
@@ -55,26 +72,57 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     ? createMetrics({ version: version(), nginxCompat: config.metricsCompat === 'ingress-nginx', controllerClass: config.controllerClass, controllerNamespace: config.podNamespace, controllerPod: config.podName })
     : null;
   const stopConnectTiming = metrics ? observeConnects(metrics.connectDuration) : () => {};
+  let tls;
+  try {
+    tls = createTlsContexts(config.tls);
+    tls.select(EMPTY, ''); // builds the default context now, so bad --ssl-ciphers fail at start
+  } catch (err) {
+    throw new ConfigError(`invalid TLS settings (--ssl-ciphers / --ssl-protocols): ${(err as Error).message}`);
+  }
+  const contexts = tls;
+  const inspect = createInspector();
   let ready = false;
   let draining = false;
+  let httpsServer: HttpsServer | null = null;
+  let defaultCertId = '';
 
+  const base: Omit<TranslateOptions, 'now'> = {
+    controllerClass: config.controllerClass,
+    ingressClass: config.ingressClass,
+    watchWithoutClass: config.watchWithoutClass,
+    defaultBackendService: config.defaultBackendService,
+    defaultSslCertificate: config.defaultSslCertificate,
+    sslRedirect: config.sslRedirect,
+    inspect,
+  };
   const pipeline = createPipeline({
     store,
     log: log.child({ component: 'pipeline' }),
-    translateOptions: {
-      controllerClass: config.controllerClass,
-      ingressClass: config.ingressClass,
-      watchWithoutClass: config.watchWithoutClass,
-      defaultBackendService: config.defaultBackendService,
+    translateOptions: () => {
+      inspect.sweep();
+      return { ...base, now: Date.now() };
     },
     current: () => state.matcher.table,
     metrics,
     swap: (m) => {
       state.matcher = m;
       const live = new Set<string>();
-      for (const b of m.table.backends.values()) for (const e of b.endpoints) live.add(endpointKey(e.ip, e.port));
+      const liveEndpoints = new Set<string>();
+      for (const b of m.table.backends.values()) {
+        for (const e of b.endpoints) {
+          live.add(poolKey(b.protocol, e.ip, e.port));
+          liveEndpoints.add(endpointKey(e.ip, e.port));
+        }
+      }
       pools.retain(live);
-      stats.retain(live);
+      stats.retain(liveEndpoints);
+      contexts.retain(m.table);
+      const def = contexts.defaultCert(m.table);
+      if (httpsServer !== null && def.id !== defaultCertId) {
+        httpsServer.setSecureContext({ ...baseTls(), cert: def.certPem, key: def.keyPem });
+        defaultCertId = def.id;
+      }
+      metrics?.certificates([...m.table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
     },
   });
 
@@ -83,26 +131,37 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     throw new ConfigError(`--manifests ${config.manifests}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
   });
   pipeline.rebuildNow();
+  const recheck = setInterval(pipeline.schedule, RECHECK_MS);
+  recheck.unref();
 
-  const handler = createHandler({
+  const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
+  const balancer = createBalancer();
+  const tunnels = new Set<Socket>();
+  const common: Omit<HandlerOptions, 'scheme' | 'hsts'> = {
     state,
     pools,
-    balancer: createBalancer(),
-    scheme: 'http',
+    balancer,
     readTimeout: config.proxyReadTimeout,
     tries: config.proxyNextUpstreamTries,
-    accessLog: config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null,
+    accessLog,
     metrics,
     stats,
+    httpsRedirectPort: config.httpsRedirectPort,
+  };
+  const upgradeCommon = { state, balancer, connectTimeout: config.proxyConnectTimeout, accessLog, metrics, stats, tunnels };
+  const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null }), createUpgradeHandler({ ...upgradeCommon, scheme: 'http' }));
+  const baseTls = (): Record<string, unknown> => ({ minVersion: config.tls.minVersion, maxVersion: config.tls.maxVersion, ciphers: config.tls.ciphers });
+  const def = contexts.defaultCert(state.matcher.table);
+  defaultCertId = def.id;
+  const https = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts }), createUpgradeHandler({ ...upgradeCommon, scheme: 'https' }), {
+    settings: config.tls,
+    defaultCert: def,
+    sni: (servername) => contexts.select(state.matcher.table, servername),
+    metrics,
   });
-  const http = createProxyServer(handler);
-  if (metrics) {
-    const open = metrics.openConnections.labels('http');
-    http.on('connection', (socket: import('node:net').Socket) => {
-      open.inc();
-      socket.once('close', () => open.dec());
-    });
-  }
+  httpsServer = https;
+  countConnections(http, metrics, 'http');
+  countConnections(https, metrics, 'https');
   const admin = createAdminServer({
     ready: () => ready && !draining,
     table: () => state.matcher.table,
@@ -112,13 +171,16 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   });
 
   const httpPort = await listen(http, config.httpPort, config.bindAddress);
+  const httpsPort = await listen(https, config.httpsPort, config.bindAddress);
   const adminPort = await listen(admin, config.adminPort, config.bindAddress);
   log.info({ listener: 'http', address: config.bindAddress, port: httpPort }, 'listening');
+  log.info({ listener: 'https', address: config.bindAddress, port: httpsPort, defaultCertExpiry: new Date(expiryOf(def.certPem) * 1000).toISOString() }, 'listening');
   log.info({ listener: 'admin', address: config.bindAddress, port: adminPort }, 'listening');
   ready = true;
 
   return {
     httpPort,
+    httpsPort,
     adminPort,
     log,
     async close() {
@@ -127,11 +189,20 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       log.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
       await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
       source.close();
-      const closed = new Promise<void>((r) => http.close(() => r()));
+      clearInterval(recheck);
+      const closed = Promise.all([new Promise<void>((r) => http.close(() => r())), new Promise<void>((r) => https.close(() => r()))]);
       http.closeIdleConnections();
-      const cut = setTimeout(() => http.closeAllConnections(), config.shutdownTimeout);
+      https.drain();
+      const deadline = Date.now() + config.shutdownTimeout;
+      const cut = setTimeout(() => {
+        http.closeAllConnections();
+        https.cut();
+        for (const s of tunnels) s.destroy();
+      }, config.shutdownTimeout);
       await closed;
+      while (tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       clearTimeout(cut);
+      for (const s of tunnels) s.destroy();
       await new Promise<void>((r) => admin.close(() => r()));
       await pools.close();
       stopConnectTiming();

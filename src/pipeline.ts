@@ -23,7 +23,8 @@ export interface Pipeline {
 
 export interface PipelineOptions {
   readonly store: Store;
-  readonly translateOptions: TranslateOptions;
+  /** Called before each translation: options may carry the current time. */
+  readonly translateOptions: () => TranslateOptions;
   readonly log: Logger;
   /** Receives each new matcher; must only assign it. */
   readonly swap: (m: Matcher) => void;
@@ -48,7 +49,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     const m = opts.metrics;
     let result;
     try {
-      result = translate(opts.store.snapshot(), opts.translateOptions);
+      result = translate(opts.store.snapshot(), opts.translateOptions());
     } catch (err) {
       m?.rebuild('failed', (performance.now() - t0) / 1000);
       log.error({ err: (err as Error).stack }, 'rebuild failed; keeping the last good table');

@@ -15,6 +15,7 @@ export interface LogLine {
 export interface Portico {
   readonly proc: ChildProcess;
   readonly httpPort: number;
+  readonly httpsPort: number;
   readonly adminPort: number;
   readonly dir: string;
   readonly logs: LogLine[];
@@ -32,7 +33,7 @@ export const CLI = join(repoRoot, 'dist/src/cli.js');
 export async function startPortico(files: Record<string, string>, args: string[] = [], opts: { grace?: string } = {}): Promise<Portico> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
   for (const [name, yaml] of Object.entries(files)) writeFileSync(join(dir, name), yaml);
-  const proc = spawn(process.execPath, [CLI, '--manifests', dir, '--bind-address', '127.0.0.1', '--http-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, '--manifests', dir, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
@@ -65,10 +66,12 @@ export async function startPortico(files: Record<string, string>, args: string[]
   };
 
   const http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http');
+  const https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https');
   const admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin');
   return {
     proc,
     httpPort: http.port as number,
+    httpsPort: https.port as number,
     adminPort: admin.port as number,
     dir,
     logs,

@@ -89,6 +89,9 @@ export function createMetrics(opts: MetricsOptions) {
   const watchRestarts = new Counter({ name: 'portico_watch_restarts_total', help: 'Restarts of a Kubernetes watch, by kind', labelNames: ['kind'], registers: reg });
   const propagation = new Histogram({ name: 'portico_propagation_duration_seconds', help: 'Time from a change being seen to the new table serving', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: reg });
   const leader = new Gauge({ name: 'portico_leader', help: '1 when this replica holds the leader lease', registers: reg });
+  const handshakes = new Counter({ name: 'portico_ssl_handshakes_total', help: 'Completed TLS handshakes by listener and protocol version', labelNames: ['listener', 'protocol'], registers: reg });
+  const handshakeErrors = new Counter({ name: 'portico_ssl_handshake_errors_total', help: 'Failed TLS handshakes by listener', labelNames: ['listener'], registers: reg });
+  const certExpiry = new Gauge({ name: 'portico_ssl_certificate_expiry_timestamp_seconds', help: 'Expiry (Unix time) of each served certificate; host "" is --default-ssl-certificate', labelNames: ['namespace', 'secret', 'host'], registers: reg });
   const buildInfo = new Gauge({ name: 'portico_build_info', help: 'Version information; always 1', labelNames: ['version', 'node'], registers: reg });
   buildInfo.labels(opts.version, process.version).set(1);
   leader.set(0);
@@ -191,6 +194,17 @@ export function createMetrics(opts: MetricsOptions) {
     },
     watchRestart(kind: string): void {
       watchRestarts.labels(kind).inc();
+    },
+    handshake(listener: string, protocol: string): void {
+      handshakes.labels(listener, protocol).inc();
+    },
+    handshakeError(listener: string): void {
+      handshakeErrors.labels(listener).inc();
+    },
+    /** Replaces the certificate expiry series with the live table's certificates. */
+    certificates(certs: readonly { namespace: string; secret: string; host: string; expiry: number }[]): void {
+      certExpiry.reset();
+      for (const c of certs) certExpiry.labels(c.namespace, c.secret, c.host).set(c.expiry);
     },
     leader(isLeader: boolean): void {
       leader.set(isLeader ? 1 : 0);

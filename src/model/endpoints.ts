@@ -3,7 +3,7 @@
  * the way kube-proxy does: the slice port is found by the Service port's name.
  */
 import type { EndpointSlice, IngressBackend, Service, ServicePort } from './k8s.js';
-import type { Backend, DiagnosticReason, Endpoint } from './types.js';
+import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -40,7 +40,7 @@ export interface Resolved {
 }
 
 /** Reads `backend.service` into a stable id; undefined with a message when the reference is unusable. */
-export function backendRef(ns: string, b: IngressBackend | undefined): { id: string; service: string; port: string | number } | { error: string; reason: DiagnosticReason } {
+export function backendRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol = 'HTTP'): { id: string; service: string; port: string | number } | { error: string; reason: DiagnosticReason } {
   if (b?.resource !== undefined && b.service === undefined) {
     return { reason: 'UnsupportedBackend', error: `resource backends (${b.resource.kind ?? '?'}/${b.resource.name ?? '?'}) are not supported; use a Service backend` };
   }
@@ -53,7 +53,8 @@ export function backendRef(ns: string, b: IngressBackend | undefined): { id: str
   if (typeof p?.number === 'number' && Number.isInteger(p.number) && p.number > 0 && p.number < 65536) port = p.number;
   else if (typeof p?.name === 'string' && p.name !== '') port = p.name;
   else return { reason: 'InvalidBackend', error: `backend Service ${svc.name} must give port.number (1-65535) or port.name` };
-  return { id: `${ns}/${svc.name}:${port}`, service: svc.name, port };
+  // The protocol is part of the id: two Ingresses may reach one Service port in different ways.
+  return { id: `${ns}/${svc.name}:${port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`, service: svc.name, port };
 }
 
 function findServicePort(svc: Service, port: string | number): ServicePort | undefined {
@@ -65,9 +66,9 @@ function findServicePort(svc: Service, port: string | number): ServicePort | und
 const notFalse = (v: boolean | null | undefined): boolean => v !== false;
 
 /** Resolves one Service port to its endpoints (ready ones, else terminating-but-serving ones). */
-export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string): Resolved {
+export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol = 'HTTP'): Resolved {
   const empty = (reason: DiagnosticReason, message: string): Resolved => ({
-    backend: { id, namespace: ns, service, port: String(port), endpoints: [] },
+    backend: { id, namespace: ns, service, port: String(port), protocol, endpoints: [] },
     problem: { reason, message },
   });
   const svc = index.services.get(`${ns}/${service}`);
@@ -101,7 +102,7 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
   }
   const chosen = ready.size > 0 ? ready : fallback;
   const endpoints = [...chosen.values()].sort(compareEndpoints);
-  const backend: Backend = { id, namespace: ns, service, port: String(port), endpoints };
+  const backend: Backend = { id, namespace: ns, service, port: String(port), protocol, endpoints };
   if (endpoints.length === 0) {
     return { backend, problem: { reason: 'NoEndpoints', message: `Service ${ns}/${service} port ${String(port)} has no ready endpoints` } };
   }

@@ -3,19 +3,29 @@
  * Pure: no I/O, no clock, no logger. It never throws on user input; each problem becomes a
  * Diagnostic and the rest of the table keeps working.
  */
+import { parseAnnotations } from './annotations.js';
+import { certProblem, type InspectSecret } from './certs.js';
 import { backendRef, indexServices, resolveBackend, type Resolved, type ServiceIndex } from './endpoints.js';
 import { byAge, checkHost, checkPath, createClassFilter, type ClassOptions } from './ingress.js';
-import type { Ingress, IngressBackend, Snapshot } from './k8s.js';
-import type { Backend, Diagnostic, DiagnosticReason, HostFallback, Route, RouteSource, Translation } from './types.js';
+import type { Ingress, IngressBackend, Secret, Snapshot } from './k8s.js';
+import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, HostFallback, Route, RouteSource, Translation } from './types.js';
 
 export interface TranslateOptions extends ClassOptions {
   /** `--default-backend-service`: serves what nothing else matched, unless an Ingress names one. */
   readonly defaultBackendService?: { readonly namespace: string; readonly name: string; readonly port: string | number } | undefined;
+  /** `--ssl-redirect`: redirect plain HTTP to HTTPS on hosts that have TLS (default true). */
+  readonly sslRedirect?: boolean;
+  /** Parses and checks TLS Secrets; without it, spec.tls is ignored. */
+  readonly inspect?: InspectSecret;
+  /** Unix ms, for certificate expiry; passed in so translation stays pure. */
+  readonly now?: number;
+  /** `--default-ssl-certificate`: served for SNI names no Ingress has a certificate for. */
+  readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string } | undefined;
 }
 
 /** Builds the routing table from every object in the snapshot. */
 export function translate(snapshot: Snapshot, opts: TranslateOptions): Translation {
-  const t = new Translator(indexServices(asArray(snapshot.services), asArray(snapshot.endpointSlices)));
+  const t = new Translator(indexServices(asArray(snapshot.services), asArray(snapshot.endpointSlices)), asArray(snapshot.secrets), opts);
   const isOurs = createClassFilter(asArray(snapshot.ingressClasses), opts);
   const ours = asArray(snapshot.ingresses).filter((ing) => isObject(ing) && isOurs(ing)).sort(byAge);
   for (const ing of ours) t.ingress(ing);
@@ -23,9 +33,10 @@ export function translate(snapshot: Snapshot, opts: TranslateOptions): Translati
     const d = opts.defaultBackendService;
     const id = `${d.namespace}/${d.name}:${d.port}`;
     const source = { kind: 'Service', namespace: d.namespace, name: d.name };
-    t.resolve(id, d.namespace, d.name, d.port, source);
+    t.resolve(id, d.namespace, d.name, d.port, source, 'HTTP');
     t.defaultBackend = { backend: id, source: { namespace: d.namespace, ingress: '' } };
   }
+  if (opts.defaultSslCertificate) t.defaultCert(opts.defaultSslCertificate);
   return t.finish();
 }
 
@@ -38,15 +49,28 @@ function isObject(v: unknown): boolean {
 }
 
 /** Accumulates one translation; lives only for the duration of translate(). */
+/** A route before the redirect decision, which needs every Ingress's spec.tls. */
+type PendingRoute = Omit<Route, 'redirect'> & { readonly redirectPolicy: boolean | 'force' | undefined };
+
 class Translator {
-  readonly routes = new Map<string, Route>();
+  readonly routes = new Map<string, PendingRoute>();
+  /** Hosts named in any spec.tls, valid certificate or not: they get redirects and HSTS. */
+  readonly tlsHosts = new Set<string>();
+  readonly certs = new Map<string, Cert>();
+  private readonly secrets = new Map<string, Secret>();
   readonly hostFallbacks = new Map<string, HostFallback>();
   defaultBackend: HostFallback | null = null;
   readonly backends = new Map<string, Resolved>();
   readonly diagnostics: Diagnostic[] = [];
   private readonly reported = new Set<string>();
 
-  constructor(private readonly index: ServiceIndex) {}
+  constructor(
+    private readonly index: ServiceIndex,
+    secrets: readonly Secret[],
+    private readonly opts: TranslateOptions,
+  ) {
+    for (const s of secrets) if (isObject(s)) this.secrets.set(`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`, s);
+  }
 
   ingress(ing: Ingress): void {
     const ns = String(ing.metadata?.namespace ?? '');
@@ -60,7 +84,11 @@ class Translator {
     }
     const spec = isObject(ing.spec) ? ing.spec : undefined;
     const rules = asArray(spec?.rules);
-    const defaultId = spec?.defaultBackend !== undefined ? this.backend(ns, spec.defaultBackend, origin) : undefined;
+    const annotations = parseAnnotations(ing.metadata?.annotations, report);
+    const protocol = annotations.backendProtocol;
+    const redirectPolicy = annotations.forceSslRedirect ? 'force' : annotations.sslRedirect;
+    const defaultId = spec?.defaultBackend !== undefined ? this.backend(ns, spec.defaultBackend, origin, protocol) : undefined;
+    this.tls(ing, rules.map((r) => checkHost(r?.host)).flatMap((h) => ('host' in h && h.host !== '' ? [h.host] : [])), origin, source);
 
     if (rules.length === 0) {
       if (defaultId === undefined) {
@@ -94,7 +122,7 @@ class Translator {
           report(checked.reason, `${where}: ${checked.error}`);
           return;
         }
-        const id = this.backend(ns, p.backend, origin, where);
+        const id = this.backend(ns, p.backend, origin, protocol, where);
         if (id === undefined) return;
         const key = `${h.host}\n${checked.match}\n${checked.path}`;
         const existing = this.routes.get(key);
@@ -103,30 +131,96 @@ class Translator {
           report('DuplicateRoute', `${where}: ${checked.match} ${checked.path} on host ${h.host || '*'} is already routed by ${by}; ignored`);
           return;
         }
-        this.routes.set(key, { host: h.host, path: checked.path, match: checked.match, backend: id, source });
+        this.routes.set(key, { host: h.host, path: checked.path, match: checked.match, backend: id, source, redirectPolicy });
       });
     });
   }
 
   /** Validates and resolves a backend reference; returns its id, or undefined after reporting why not. */
-  backend(ns: string, b: IngressBackend | undefined, origin: Diagnostic['source'], where = 'spec.defaultBackend'): string | undefined {
-    const ref = backendRef(ns, isObject(b) ? b : undefined);
+  backend(ns: string, b: IngressBackend | undefined, origin: Diagnostic['source'], protocol: BackendProtocol, where = 'spec.defaultBackend'): string | undefined {
+    const ref = backendRef(ns, isObject(b) ? b : undefined, protocol);
     if ('error' in ref) {
       this.report(origin, ref.reason, `${where}: ${ref.error}`);
       return undefined;
     }
-    this.resolve(ref.id, ns, ref.service, ref.port, origin);
+    this.resolve(ref.id, ns, ref.service, ref.port, origin, protocol);
     return ref.id;
   }
 
   /** Resolves a backend once per translation, and reports its problem once per referring object. */
-  resolve(id: string, ns: string, service: string, port: string | number, origin: Diagnostic['source']): void {
+  resolve(id: string, ns: string, service: string, port: string | number, origin: Diagnostic['source'], protocol: BackendProtocol): void {
     let r = this.backends.get(id);
     if (!r) {
-      r = resolveBackend(this.index, ns, service, port, id);
+      r = resolveBackend(this.index, ns, service, port, id, protocol);
       this.backends.set(id, r);
     }
     if (r.problem) this.report(origin, r.problem.reason, r.problem.message);
+  }
+
+  /**
+   * spec.tls: each listed host (default: the Ingress's rule hosts) is a TLS host; a valid Secret
+   * gives it a certificate, the oldest Ingress winning. Problems leave the host on the default cert.
+   */
+  tls(ing: Ingress, ruleHosts: readonly string[], origin: Diagnostic['source'], source: RouteSource): void {
+    const inspect = this.opts.inspect;
+    asArray(ing.spec?.tls).forEach((entry, i) => {
+      if (!isObject(entry)) return;
+      const hosts: string[] = [];
+      for (const raw of asArray(entry.hosts).length > 0 ? asArray(entry.hosts) : ruleHosts) {
+        const h = checkHost(raw);
+        if ('error' in h) this.report(origin, 'InvalidHost', `spec.tls[${i}]: ${h.error}`);
+        else if (h.host !== '') hosts.push(h.host);
+      }
+      for (const h of hosts) this.tlsHosts.add(h);
+      const name = entry.secretName;
+      if (inspect === undefined || typeof name !== 'string' || name === '') return; // no secret: the default certificate
+      const secretKey = `${origin.namespace}/${name}`;
+      const secret = this.secrets.get(secretKey);
+      if (secret === undefined) {
+        this.report(origin, 'SecretNotFound', `spec.tls[${i}]: Secret ${secretKey} not found; hosts ${hosts.join(', ')} use the default certificate`);
+        return;
+      }
+      const check = inspect(secret);
+      for (const host of hosts) {
+        const problem = certProblem(check, host, this.opts.now ?? 0, secretKey);
+        if (problem !== null || !check.ok) {
+          if (problem) this.report(origin, problem.reason, `spec.tls[${i}]: ${problem.message}; host ${host} uses the default certificate`);
+          continue;
+        }
+        const existing = this.certs.get(host);
+        if (existing !== undefined) {
+          if (existing.secret !== secretKey) this.report(origin, 'DuplicateTLSHost', `spec.tls[${i}]: host ${host} already has Secret ${existing.secret} from Ingress ${existing.source.namespace}/${existing.source.ingress}; ignored`);
+          continue;
+        }
+        this.certs.set(host, { host, secret: secretKey, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source });
+      }
+    });
+  }
+
+  /** `--default-ssl-certificate`: stored under host '' when valid, else a diagnostic on the Secret. */
+  defaultCert(ref: { namespace: string; name: string }): void {
+    const key = `${ref.namespace}/${ref.name}`;
+    const origin = { kind: 'Secret', namespace: ref.namespace, name: ref.name };
+    const secret = this.secrets.get(key);
+    if (this.opts.inspect === undefined) return;
+    if (secret === undefined) {
+      this.report(origin, 'SecretNotFound', `--default-ssl-certificate ${key} not found; serving the generated self-signed certificate`);
+      return;
+    }
+    const check = this.opts.inspect(secret);
+    const problem = certProblem(check, '', this.opts.now ?? 0, key);
+    if (problem !== null || !check.ok) {
+      if (problem) this.report(origin, problem.reason, `--default-ssl-certificate: ${problem.message}; serving the generated self-signed certificate`);
+      return;
+    }
+    this.certs.set('', { host: '', secret: key, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source: { namespace: ref.namespace, ingress: '' } });
+  }
+
+  /** Whether plain HTTP to this route is redirected: force, else the annotation, else --ssl-redirect, on TLS hosts only. */
+  private redirects(r: PendingRoute): boolean {
+    if (r.redirectPolicy === 'force') return true;
+    if (!this.tlsHosts.has(r.host)) return false;
+    return r.redirectPolicy ?? this.opts.sslRedirect ?? true;
   }
 
   report(source: Diagnostic['source'], reason: DiagnosticReason, message: string): void {
@@ -137,11 +231,16 @@ class Translator {
   }
 
   finish(): Translation {
-    const routes = [...this.routes.values()].sort(compareRoutes);
+    const routes: Route[] = [...this.routes.values()]
+      .map((p) => {
+        const { redirectPolicy: _, ...r } = p;
+        return { ...r, redirect: this.redirects(p) };
+      })
+      .sort(compareRoutes);
     const backends = new Map<string, Backend>();
     for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
     return {
-      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends },
+      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs },
       diagnostics: this.diagnostics,
     };
   }

@@ -22,7 +22,12 @@ export interface Route {
   /** Id of the backend in {@link RouteTable.backends}. */
   readonly backend: string;
   readonly source: RouteSource;
+  /** Answer plain-HTTP requests with a 308 to HTTPS (ssl-redirect / force-ssl-redirect). */
+  readonly redirect: boolean;
 }
+
+/** How Portico talks to the pods of a backend (`backend-protocol` annotation). */
+export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS';
 
 /** A pod address that can take traffic. */
 export interface Endpoint {
@@ -39,7 +44,22 @@ export interface Backend {
   readonly service: string;
   /** The Service port as the Ingress named it (number or name). */
   readonly port: string;
+  readonly protocol: BackendProtocol;
   readonly endpoints: readonly Endpoint[];
+}
+
+/** A usable certificate for one host (exact or `*.` wildcard), from a kubernetes.io/tls Secret. */
+export interface Cert {
+  readonly host: string;
+  /** `namespace/name` of the Secret. */
+  readonly secret: string;
+  /** Stable cache key for the TLS context: changes exactly when the Secret's content does. */
+  readonly id: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** Expiry, Unix milliseconds. */
+  readonly notAfter: number;
+  readonly source: RouteSource;
 }
 
 /** Default backend for requests no path matched on a host. */
@@ -56,6 +76,8 @@ export interface RouteTable {
   /** Backend for requests no host matched; null = the built-in 404. */
   readonly defaultBackend: HostFallback | null;
   readonly backends: ReadonlyMap<string, Backend>;
+  /** Valid certificates by host; a TLS host missing here is served the default certificate. */
+  readonly certs: ReadonlyMap<string, Cert>;
 }
 
 /** A problem in user input, reported instead of thrown. */
@@ -77,7 +99,15 @@ export type DiagnosticReason =
   | 'ServicePortNotFound'
   | 'NoEndpoints'
   | 'DuplicateRoute'
-  | 'DefaultBackendConflict';
+  | 'DefaultBackendConflict'
+  | 'InvalidAnnotation'
+  | 'SecretNotFound'
+  | 'InvalidCertificate'
+  | 'CertificateKeyMismatch'
+  | 'CertificateExpired'
+  | 'CertificateNotYetValid'
+  | 'CertificateHostMismatch'
+  | 'DuplicateTLSHost';
 
 /** The translator's whole output. */
 export interface Translation {

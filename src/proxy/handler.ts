@@ -14,6 +14,7 @@ import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { endpointKey, type Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
+import { clientAddress, connectionListed, forwardHeaders, requestHost } from './headers.js';
 import { nextRequestId } from './request-id.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -35,45 +36,42 @@ export interface HandlerOptions {
   readonly accessLog: AccessLog | null;
   readonly metrics: Metrics | null;
   readonly stats: EndpointStats;
+  /** `Strict-Transport-Security` value for HTTPS responses, or null. */
+  readonly hsts: string | null;
+  /** Port in the Location of HTTP-to-HTTPS redirects (443 is left out). */
+  readonly httpsRedirectPort: number;
 }
 
-/** Request headers never forwarded: hop-by-hop (RFC 9110 7.6.1), ones we set, and `expect` (answered here). */
-const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip']);
+/** ACME HTTP-01 challenges must stay reachable over plain HTTP (as ingress-nginx does). */
+const ACME_PREFIX = '/.well-known/acme-challenge/';
+
 /** Response headers never forwarded: hop-by-hop, and `server` (we add our own). */
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
 
 const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
 
-/** Tokens of a Connection header other than keep-alive/close: more headers to drop (RFC 9110 7.6.1). */
-function connectionListed(value: string | undefined): Set<string> | null {
-  if (value === undefined) return null;
-  let set: Set<string> | null = null;
-  for (const t of value.split(',')) {
-    const tok = t.trim().toLowerCase();
-    if (tok !== '' && tok !== 'close' && tok !== 'keep-alive') (set ??= new Set()).add(tok);
-  }
-  return set;
-}
-
-function clientAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
-}
-
-/** Sends a short local answer (404 page, 4xx/5xx with its cause). */
-function reply(res: ServerResponse, status: number, body: string, type: string): void {
+/** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
+function reply(res: ServerResponse, status: number, body: string, type: string, extra: readonly string[] = []): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body)), 'server', 'portico']);
+  res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body)), 'server', 'portico', ...extra]);
   res.end(body);
+}
+
+/** `https://host[:port]/original-target` for a 308 from plain HTTP. */
+function httpsLocation(host: string | undefined, url: string, port: number): string {
+  let h = host ?? '';
+  if (h.startsWith('[')) h = h.slice(0, h.indexOf(']') + 1);
+  else if (h.includes(':')) h = h.slice(0, h.lastIndexOf(':'));
+  return `https://${h}${port === 443 ? '' : `:${port}`}${url.charCodeAt(0) === 47 ? url : '/'}`;
 }
 
 /** Creates the `request` listener of an HTTP server. */
 export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return function handle(req, res) {
-    if (opts.state.draining) res.shouldKeepAlive = false;
+    if (opts.state.draining && req.httpVersionMajor < 2) res.shouldKeepAlive = false;
     const ex = new Exchange(req, res, opts);
     const url = req.url ?? '/';
     const path = pathOf(url);
@@ -81,12 +79,18 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
       ex.local(400, errorBody(400, 'the request target is not a valid path'), 'text/plain; charset=utf-8', 'protocol');
       return;
     }
-    const target = match(opts.state.matcher, hostOf(req.headers.host), path);
+    const host = requestHost(req);
+    const target = match(opts.state.matcher, hostOf(host), path);
     if (target === null) {
       ex.local(404, NOT_FOUND_PAGE, 'text/html; charset=utf-8', '');
       return;
     }
     ex.target = target;
+    if (target.redirect && opts.scheme === 'http' && !path.startsWith(ACME_PREFIX)) {
+      const location = httpsLocation(host, url, opts.httpsRedirectPort);
+      ex.local(308, `308 Permanent Redirect: ${location}\n`, 'text/plain; charset=utf-8', 'redirect', ['location', location]);
+      return;
+    }
     ex.forwardPath = url.charCodeAt(0) === 47 ? url : path;
     ex.send(undefined);
   };
@@ -133,12 +137,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.attempt++;
     const req = this.req;
     if (this.headers === null) {
-      this.headers = this.upstreamHeaders();
+      const f = forwardHeaders(req, this.opts.scheme, false, target.backend.protocol === 'GRPC' || target.backend.protocol === 'GRPCS');
+      this.headers = f.headers;
+      this.requestId = f.requestId;
       this.res.once('close', () => this.onClientClose());
     }
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     this.upstreamStart = performance.now();
-    this.opts.pools.get(ep.ip, ep.port).dispatch(
+    this.opts.pools.get(ep.ip, ep.port, target.backend.protocol).dispatch(
       {
         path: this.forwardPath,
         method: req.method ?? 'GET',
@@ -149,29 +155,6 @@ class Exchange implements Dispatcher.DispatchHandler {
       },
       this,
     );
-  }
-
-  private upstreamHeaders(): string[] {
-    const req = this.req;
-    const raw = req.rawHeaders;
-    const listed = connectionListed(req.headers.connection);
-    const out: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      const lower = name.toLowerCase();
-      if (DROP_REQUEST.has(lower) || (listed !== null && listed.has(lower))) continue;
-      if (lower === 'x-request-id') {
-        if (this.requestId === '') this.requestId = raw[i + 1] as string;
-        continue;
-      }
-      out.push(name, raw[i + 1] as string);
-    }
-    if (this.requestId === '') this.requestId = nextRequestId();
-    const client = clientAddress(req);
-    const host = req.headers.host;
-    out.push('x-request-id', this.requestId, 'x-real-ip', client, 'x-forwarded-for', client, 'x-forwarded-proto', this.opts.scheme, 'x-forwarded-port', String(req.socket.localPort ?? ''));
-    if (host !== undefined) out.push('x-forwarded-host', host);
-    return out;
   }
 
   private onClientClose(): void {
@@ -206,6 +189,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
     }
     out.push('server', 'portico');
+    if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
     try {
       this.res.writeHead(status, out);
     } catch {
@@ -225,11 +209,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
-  onComplete(rawTrailers: string[] | Buffer[] | null): void {
-    if (rawTrailers && rawTrailers.length > 0) {
+  /** Trailers come as a flat raw array over HTTP/1.1 and as an object over HTTP/2. */
+  onComplete(rawTrailers: string[] | Buffer[] | Record<string, string | string[]> | null): void {
+    if (rawTrailers) {
       const trailers: [string, string][] = [];
-      for (let i = 0; i < rawTrailers.length; i += 2) trailers.push([String(rawTrailers[i]), String(rawTrailers[i + 1])]);
-      try {
+      if (Array.isArray(rawTrailers)) {
+        for (let i = 0; i < rawTrailers.length; i += 2) trailers.push([String(rawTrailers[i]), String(rawTrailers[i + 1])]);
+      } else {
+        for (const [k, v] of Object.entries(rawTrailers)) if (k.charCodeAt(0) !== 58) trailers.push([k, Array.isArray(v) ? v.join(', ') : String(v)]);
+      }
+      if (trailers.length > 0) try {
         this.res.addTrailers(trailers);
       } catch {
         // a trailer the client side cannot carry is dropped, not fatal
@@ -278,12 +267,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.local(f.status, errorBody(f.status, f.text), 'text/plain; charset=utf-8', f.cause);
   }
 
-  /** Answers locally (404 page, 400, 5xx). */
-  local(status: number, body: string, type: string, cause: string): void {
+  /** Answers locally (404 page, redirect, 400, 5xx). */
+  local(status: number, body: string, type: string, cause: string, extra: readonly string[] = []): void {
     this.cause = cause;
     if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);
-    reply(this.res, status, body, type);
+    reply(this.res, status, body, type, this.opts.hsts === null ? extra : [...extra, 'strict-transport-security', this.opts.hsts]);
     this.finish(status);
   }
 
@@ -308,7 +297,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     log({
       time: this.startTime,
       remote: clientAddress(req),
-      host: req.headers.host ?? '',
+      host: requestHost(req) ?? '',
       method: req.method ?? '',
       path: req.url ?? '',
       protocol: `HTTP/${req.httpVersion}`,

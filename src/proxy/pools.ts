@@ -1,8 +1,14 @@
 /**
- * Keep-alive connection pools, one per endpoint (`ip:port`). They outlive table swaps: a pool is
- * closed (gracefully, after its in-flight requests) only when no table references its endpoint.
+ * Upstream connections, one dispatcher per (protocol, endpoint). They outlive table swaps: a
+ * dispatcher is closed (gracefully, after its in-flight requests) only when no table references
+ * its endpoint with that protocol.
+ *
+ * HTTP: a keep-alive Pool. HTTPS: the same over TLS. GRPC: one multiplexed h2c session
+ * (H2CClient). GRPCS: a Pool over TLS with ALPN h2. Upstream certificates are not verified,
+ * as with ingress-nginx's default (`proxy_ssl_verify off`): pods present cluster-internal certs.
  */
-import { Pool } from 'undici';
+import { H2CClient, Pool, type Dispatcher } from 'undici';
+import type { BackendProtocol } from '../model/types.js';
 
 export interface PoolOptions {
   readonly connectTimeout: number;
@@ -11,34 +17,39 @@ export interface PoolOptions {
 }
 
 export interface Pools {
-  get(ip: string, port: number): Pool;
-  /** Closes the pools of endpoints not in `live` (keys `ip:port`). */
+  get(ip: string, port: number, protocol: BackendProtocol): Dispatcher;
+  /** Closes the dispatchers whose key (see {@link poolKey}) is not in `live`. */
   retain(live: ReadonlySet<string>): void;
   size(): number;
   close(): Promise<void>;
 }
 
 export const endpointKey = (ip: string, port: number): string => `${ip}:${port}`;
+export const poolKey = (protocol: BackendProtocol, ip: string, port: number): string => `${protocol} ${ip}:${port}`;
 
 export function createPools(opts: PoolOptions): Pools {
-  const pools = new Map<string, Pool>();
-  return {
-    get(ip, port) {
-      const key = endpointKey(ip, port);
-      let pool = pools.get(key);
-      if (pool === undefined) {
-        const origin = `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  const pools = new Map<string, Dispatcher>();
+  const make = (ip: string, port: number, protocol: BackendProtocol): Dispatcher => {
+    const host = ip.includes(':') ? `[${ip}]` : ip;
+    const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
+    switch (protocol) {
+      case 'GRPC':
+        return new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: opts.connectTimeout } });
+      case 'GRPCS':
+        return new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: opts.connectTimeout, rejectUnauthorized: false } });
+      case 'HTTPS':
+        return new Pool(`https://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: opts.connectTimeout, rejectUnauthorized: false } });
+      default:
         // No connection cap: the idle pool must be able to grow to client concurrency, or the
         // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
-        pool = new Pool(origin, {
-          connections: null,
-          pipelining: 1,
-          connect: { timeout: opts.connectTimeout },
-          keepAliveTimeout: opts.keepAliveTimeout,
-          keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000),
-        });
-        pools.set(key, pool);
-      }
+        return new Pool(`http://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: opts.connectTimeout } });
+    }
+  };
+  return {
+    get(ip, port, protocol) {
+      const key = poolKey(protocol, ip, port);
+      let pool = pools.get(key);
+      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol)));
       return pool;
     },
     retain(live) {

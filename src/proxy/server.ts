@@ -1,20 +1,110 @@
-/** The data-plane HTTP listener: socket-level settings and safe handling of malformed requests. */
+/**
+ * The data-plane listeners: plain HTTP/1.1, and HTTPS with ALPN (h2 and http/1.1 on one port),
+ * SNI from the live table, socket-level limits and safe handling of malformed requests.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import type { Metrics } from '../metrics/metrics.js';
+import { baseOptions, type ServedCert, type TlsSettings } from '../tls/contexts.js';
 
 /** Idle keep-alive timeout for client connections (nginx keepalive_timeout default 75 s). */
 const KEEP_ALIVE_MS = 75_000;
 
-export function createProxyServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+type UpgradeHandler = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
+
+/** A request the parser rejects gets a 400 (431, 408) and a closed connection; never an exception. */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (socket.writable && !socket.destroyed && err.code !== 'ECONNRESET') {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nserver: portico\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    return;
+  }
+  socket.destroy();
+}
+
+export function createProxyServer(handler: Handler, upgrade: UpgradeHandler): Server {
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: 60_000, requestTimeout: 0, maxHeaderSize: 16 * 1024 }, handler);
-  // A request the parser rejects gets a 400 and a closed connection; never an exception.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (socket.writable && !socket.destroyed && err.code !== 'ECONNRESET') {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nserver: portico\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      return;
+  server.on('clientError', onClientError);
+  server.on('upgrade', upgrade);
+  return server;
+}
+
+export interface HttpsServer extends Http2SecureServer {
+  /** For shutdown: GOAWAY to HTTP/2 sessions, close idle HTTP/1.1 connections (busy ones close after their response). */
+  drain(): void;
+  /** For shutdown after the timeout: destroys every remaining connection. */
+  cut(): void;
+}
+
+export interface HttpsOptions {
+  readonly settings: TlsSettings;
+  readonly defaultCert: ServedCert;
+  readonly sni: (servername: string) => SecureContext;
+  readonly metrics: Metrics | null;
+}
+
+export function createHttpsServer(handler: Handler, upgrade: UpgradeHandler, opts: HttpsOptions): HttpsServer {
+  const sessions = new Set<Http2Session>();
+  const h1 = new Map<Socket, number>();
+  let draining = false;
+  const server = createSecureServer({
+    ...baseOptions(opts.settings),
+    allowHTTP1: true,
+    cert: opts.defaultCert.certPem,
+    key: opts.defaultCert.keyPem,
+    SNICallback: (servername, cb) => {
+      try {
+        cb(null, opts.sni(servername));
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+  }) as HttpsServer;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.httpVersionMajor === 1) {
+      const s = req.socket;
+      h1.set(s, (h1.get(s) ?? 0) + 1);
+      res.once('close', () => {
+        const n = (h1.get(s) ?? 1) - 1;
+        h1.set(s, n);
+        if (draining && n === 0) s.end();
+      });
     }
+    handler(req, res);
+  });
+  server.on('upgrade', upgrade);
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    opts.metrics?.handshake('https', socket.getProtocol() ?? 'unknown');
+    if (socket.alpnProtocol !== 'h2') {
+      if (draining) return void socket.end();
+      h1.set(socket, 0);
+      socket.once('close', () => h1.delete(socket));
+      socket.setTimeout(KEEP_ALIVE_MS, () => socket.destroy());
+    }
+  });
+  server.on('tlsClientError', (_err: Error, socket: TLSSocket) => {
+    opts.metrics?.handshakeError('https');
     socket.destroy();
   });
+  server.drain = () => {
+    draining = true;
+    for (const s of sessions) s.close();
+    for (const [socket, n] of h1) if (n === 0) socket.end();
+  };
+  server.cut = () => {
+    for (const s of sessions) s.destroy();
+    for (const socket of h1.keys()) socket.destroy();
+  };
+  server.cut = () => {
+    for (const s of sessions) s.destroy();
+    for (const socket of h1.keys()) socket.destroy();
+  };
   return server;
 }

@@ -20,6 +20,8 @@ export interface Target {
   readonly path: string;
   /** The rule host ('' for any host). */
   readonly host: string;
+  /** Plain-HTTP requests get a 308 to HTTPS. */
+  readonly redirect: boolean;
 }
 
 /** Prefix rules of one host, one node per path element. */
@@ -50,13 +52,13 @@ export function prefixElements(path: string): string[] {
   return trimmed === '' ? [] : trimmed.slice(1).split('/');
 }
 
-function target(table: RouteTable, backendId: string, source: { namespace: string; ingress: string }, host: string, path: string): Target {
-  const backend = table.backends.get(backendId) ?? { id: backendId, namespace: source.namespace, service: '', port: '', endpoints: [] };
-  return { backend, namespace: source.namespace, ingress: source.ingress, service: backend.service, path, host };
+function target(table: RouteTable, backendId: string, source: { namespace: string; ingress: string }, host: string, path: string, redirect: boolean): Target {
+  const backend = table.backends.get(backendId) ?? { id: backendId, namespace: source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
+  return { backend, namespace: source.namespace, ingress: source.ingress, service: backend.service, path, host, redirect };
 }
 
 function fallbackTarget(table: RouteTable, f: HostFallback | null | undefined, host: string): Target | null {
-  return f ? target(table, f.backend, f.source, host, '') : null;
+  return f ? target(table, f.backend, f.source, host, '', false) : null;
 }
 
 /** Builds the lookup structures for a table. Pure; the table is kept for debug views. */
@@ -73,7 +75,7 @@ export function compile(table: RouteTable): Matcher {
     return h;
   };
 
-  for (const r of table.routes) addRoute(hostRoutes(r.host), r, target(table, r.backend, r.source, r.host, r.path));
+  for (const r of table.routes) addRoute(hostRoutes(r.host), r, target(table, r.backend, r.source, r.host, r.path, r.redirect));
   for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = fallbackTarget(table, f, host);
 
   return { exactHosts, wildcardHosts, anyHost, defaultTarget: fallbackTarget(table, table.defaultBackend, ''), table };

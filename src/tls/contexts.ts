@@ -1,0 +1,97 @@
+/**
+ * SNI: picks a SecureContext per handshake from the live table (exact host, then a wildcard one
+ * label up, then the default certificate). Contexts are cached by certificate id, so a rotated
+ * Secret gets a new context for new handshakes while established connections keep theirs.
+ */
+import { constants, X509Certificate } from 'node:crypto';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { Cert, RouteTable } from '../model/types.js';
+import { createSelfSigned } from './selfsigned.js';
+
+/** Mozilla "intermediate" TLS 1.2 suites; TLS 1.3 suites are OpenSSL's defaults. */
+export const DEFAULT_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export interface TlsSettings {
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly maxVersion: 'TLSv1.2' | 'TLSv1.3';
+  readonly ciphers: string;
+}
+
+/** Options shared by every context: protocol range, ciphers, server order, no renegotiation. */
+export function baseOptions(s: TlsSettings): SecureContextOptions {
+  return {
+    minVersion: s.minVersion,
+    maxVersion: s.maxVersion,
+    ciphers: s.ciphers,
+    honorCipherOrder: true,
+    // TLS 1.2 renegotiation is a DoS lever and unneeded; TLS 1.3 has none.
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
+    sessionTimeout: 300,
+  };
+}
+
+/** A certificate that can be served, whether from a Secret or generated. */
+export interface ServedCert {
+  readonly id: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface TlsContexts {
+  /** The context for an SNI name against a table (the default certificate when none matches). */
+  select(table: RouteTable, servername: string): SecureContext;
+  /** The certificate used when nothing else matches (for clients without SNI, too). */
+  defaultCert(table: RouteTable): ServedCert;
+  /** Drops cached contexts whose certificate is no longer in the table. */
+  retain(table: RouteTable): void;
+}
+
+/** The self-signed fallback: a DNS SAN first, so clients that read the first SAN do not break. */
+export function generateDefaultCert(): ServedCert {
+  const c = createSelfSigned({ commonName: 'Portico Default Certificate', dnsNames: ['portico.local'] });
+  return { id: 'generated-default', ...c };
+}
+
+export function createTlsContexts(settings: TlsSettings, generated: ServedCert = generateDefaultCert()): TlsContexts {
+  const base = baseOptions(settings);
+  const cache = new Map<string, SecureContext>();
+  const contextFor = (c: ServedCert): SecureContext => {
+    let ctx = cache.get(c.id);
+    if (ctx === undefined) {
+      ctx = createSecureContext({ ...base, cert: c.certPem, key: c.keyPem });
+      cache.set(c.id, ctx);
+    }
+    return ctx;
+  };
+  const defaultCert = (table: RouteTable): ServedCert => table.certs.get('') ?? generated;
+  const find = (table: RouteTable, name: string): Cert | undefined => {
+    const exact = table.certs.get(name);
+    if (exact !== undefined) return exact;
+    const dot = name.indexOf('.');
+    return dot > 0 ? table.certs.get(`*${name.slice(dot)}`) : undefined;
+  };
+  return {
+    select(table, servername) {
+      const name = servername.toLowerCase().replace(/\.$/, '');
+      return contextFor(find(table, name) ?? defaultCert(table));
+    },
+    defaultCert,
+    retain(table) {
+      const live = new Set<string>([generated.id]);
+      for (const c of table.certs.values()) live.add(c.id);
+      for (const id of cache.keys()) if (!live.has(id)) cache.delete(id);
+    },
+  };
+}
+
+/** Expiry (Unix seconds) of a PEM certificate, for the generated default's metric. */
+export function expiryOf(certPem: string): number {
+  return Date.parse(new X509Certificate(certPem).validTo) / 1000;
+}

@@ -1,0 +1,81 @@
+/**
+ * Self-signed X.509 certificates with node:crypto alone (Node can sign but not build certificates):
+ * a minimal DER encoder for one TBSCertificate with a DNS SAN. Used for the default certificate
+ * when `--default-ssl-certificate` is not given, and by tests to make certificates of any shape.
+ */
+import { createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+
+const der = (tag: number, ...parts: Buffer[]): Buffer => {
+  const body = Buffer.concat(parts);
+  const n = body.length;
+  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), len, body]);
+};
+const seq = (...p: Buffer[]): Buffer => der(0x30, ...p);
+const oid = (dotted: string): Buffer => {
+  const [a, b, ...rest] = dotted.split('.').map(Number) as [number, number, ...number[]];
+  const bytes = [a * 40 + b];
+  for (const v of rest) {
+    const enc = [v & 0x7f];
+    for (let x = v >> 7; x > 0; x >>= 7) enc.unshift((x & 0x7f) | 0x80);
+    bytes.push(...enc);
+  }
+  return der(0x06, Buffer.from(bytes));
+};
+const utf8 = (s: string): Buffer => der(0x0c, Buffer.from(s, 'utf8'));
+const time = (d: Date): Buffer => {
+  const iso = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  // UTCTime for 1950-2049, GeneralizedTime otherwise (RFC 5280 4.1.2.5)
+  const y = d.getUTCFullYear();
+  return y >= 1950 && y < 2050 ? der(0x17, Buffer.from(iso.slice(2), 'ascii')) : der(0x18, Buffer.from(iso, 'ascii'));
+};
+const name = (cn: string): Buffer => seq(der(0x31, seq(oid('2.5.4.3'), utf8(cn))));
+
+export interface SelfSigned {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface SelfSignedOptions {
+  readonly commonName: string;
+  /** DNS names for the SubjectAltName extension; the first is what SAN-reading clients see. */
+  readonly dnsNames: readonly string[];
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+  /** 'ec' (P-256, the default) or 'rsa' (2048 bit). */
+  readonly keyType?: 'ec' | 'rsa';
+  /** Sign with this key instead of a new one (tests: a certificate whose key is elsewhere). */
+  readonly key?: KeyObject;
+}
+
+/** Creates a self-signed certificate and its private key (PKCS#8 PEM). */
+export function createSelfSigned(opts: SelfSignedOptions): SelfSigned {
+  const keyType = opts.keyType ?? 'ec';
+  const privateKey = opts.key ?? (keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey;
+  const isEc = privateKey.asymmetricKeyType === 'ec';
+  const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  const sigAlg = isEc ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), der(0x05));
+  const serial = randomBytes(16);
+  serial[0]! &= 0x7f; // positive INTEGER
+  const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
+  const notAfter = opts.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
+  const san = seq(oid('2.5.29.17'), der(0x04, seq(...opts.dnsNames.map((d) => der(0x82, Buffer.from(d, 'ascii'))))));
+  const basic = seq(oid('2.5.29.19'), der(0x01, Buffer.from([0xff])), der(0x04, seq()));
+  const tbs = seq(
+    der(0xa0, der(0x02, Buffer.from([2]))), // v3
+    der(0x02, serial),
+    sigAlg,
+    name(opts.commonName),
+    seq(time(notBefore), time(notAfter)),
+    name(opts.commonName),
+    publicKey,
+    der(0xa3, seq(basic, san)),
+  );
+  const signature = sign('sha256', tbs, privateKey);
+  const cert = seq(tbs, sigAlg, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
+  const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  return {
+    certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
+    keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+  };
+}
