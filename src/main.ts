@@ -117,7 +117,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       pools.retain(live);
       stats.retain(liveEndpoints);
       contexts.retain(m.table);
-      const def = contexts.defaultCert(m.table);
+      const def = contexts.listenerCert(m.table);
       if (httpsServer !== null && def.id !== defaultCertId) {
         httpsServer.setSecureContext({ ...baseTls(), cert: def.certPem, key: def.keyPem });
         defaultCertId = def.id;
@@ -151,7 +151,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const upgradeCommon = { state, balancer, connectTimeout: config.proxyConnectTimeout, accessLog, metrics, stats, tunnels };
   const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null }), createUpgradeHandler({ ...upgradeCommon, scheme: 'http' }));
   const baseTls = (): Record<string, unknown> => ({ minVersion: config.tls.minVersion, maxVersion: config.tls.maxVersion, ciphers: config.tls.ciphers });
-  const def = contexts.defaultCert(state.matcher.table);
+  const def = contexts.listenerCert(state.matcher.table);
   defaultCertId = def.id;
   const https = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts }), createUpgradeHandler({ ...upgradeCommon, scheme: 'https' }), {
     settings: config.tls,

@@ -22,11 +22,11 @@ export interface HostSpec {
 
 const ns = 'default';
 
-export function ingressYaml(name: string, rules: readonly HostSpec[], extra: Record<string, unknown> = {}): string {
+export function ingressYaml(name: string, rules: readonly HostSpec[], extra: Record<string, unknown> = {}, annotations: Record<string, string> = {}): string {
   return stringify({
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace: ns, annotations },
     spec: {
       ingressClassName: 'portico',
       ...extra,

@@ -32,7 +32,7 @@ export function printTable(table: RouteTable): PrintedTable {
   const certs: PrintedTable['certs'] = {};
   for (const host of [...table.certs.keys()].sort()) {
     const c = table.certs.get(host) as Cert;
-    certs[host] = `${c.secret} (expires ${new Date(c.notAfter).toISOString()}, id ${c.id.slice(0, 12)})`;
+    certs[host || '(default)'] = `${c.secret} (expires ${new Date(c.notAfter).toISOString()}, id ${c.id.slice(0, 12)})`;
   }
   return { hosts: sortedHosts, certs, defaultBackend: table.defaultBackend ? fallbackText(table.defaultBackend) : null, backends };
 }

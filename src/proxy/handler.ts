@@ -60,6 +60,14 @@ function reply(res: ServerResponse, status: number, body: string, type: string, 
   res.end(body);
 }
 
+/** HTTP/1.1 frames a body with Content-Length or Transfer-Encoding; HTTP/2 has one unless the headers ended the stream. */
+function requestHasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) return cl !== '0';
+  if (req.httpVersionMajor >= 2) return (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
 /** `https://host[:port]/original-target` for a 308 from plain HTTP. */
 function httpsLocation(host: string | undefined, url: string, port: number): string {
   let h = host ?? '';
@@ -142,7 +150,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.requestId = f.requestId;
       this.res.once('close', () => this.onClientClose());
     }
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const hasBody = requestHasBody(req);
     this.upstreamStart = performance.now();
     this.opts.pools.get(ep.ip, ep.port, target.backend.protocol).dispatch(
       {
@@ -209,19 +217,30 @@ class Exchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
-  /** Trailers come as a flat raw array over HTTP/1.1 and as an object over HTTP/2. */
+  /** Trailers come as a flat raw array over HTTP/1.1 and as an object over HTTP/2 (gRPC's grpc-status lives here). */
   onComplete(rawTrailers: string[] | Buffer[] | Record<string, string | string[]> | null): void {
     if (rawTrailers) {
-      const trailers: [string, string][] = [];
+      // An object, because HTTP/2's compat response only takes that form.
+      const trailers: Record<string, string> = {};
+      let any = false;
       if (Array.isArray(rawTrailers)) {
-        for (let i = 0; i < rawTrailers.length; i += 2) trailers.push([String(rawTrailers[i]), String(rawTrailers[i + 1])]);
+        for (let i = 0; i < rawTrailers.length; i += 2) {
+          trailers[String(rawTrailers[i]).toLowerCase()] = String(rawTrailers[i + 1]);
+          any = true;
+        }
       } else {
-        for (const [k, v] of Object.entries(rawTrailers)) if (k.charCodeAt(0) !== 58) trailers.push([k, Array.isArray(v) ? v.join(', ') : String(v)]);
+        for (const [k, v] of Object.entries(rawTrailers)) {
+          if (k.charCodeAt(0) === 58) continue;
+          trailers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+          any = true;
+        }
       }
-      if (trailers.length > 0) try {
-        this.res.addTrailers(trailers);
-      } catch {
-        // a trailer the client side cannot carry is dropped, not fatal
+      if (any) {
+        try {
+          this.res.addTrailers(trailers);
+        } catch {
+          // a trailer the client side cannot carry is dropped, not fatal
+        }
       }
     }
     this.res.end();

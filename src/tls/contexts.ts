@@ -3,7 +3,7 @@
  * label up, then the default certificate). Contexts are cached by certificate id, so a rotated
  * Secret gets a new context for new handshakes while established connections keep theirs.
  */
-import { constants, X509Certificate } from 'node:crypto';
+import { constants, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { Cert, RouteTable } from '../model/types.js';
 import { createSelfSigned } from './selfsigned.js';
@@ -47,15 +47,21 @@ export interface ServedCert {
 export interface TlsContexts {
   /** The context for an SNI name against a table (the default certificate when none matches). */
   select(table: RouteTable, servername: string): SecureContext;
-  /** The certificate used when nothing else matches (for clients without SNI, too). */
+  /** The certificate for SNI names nothing else matches. */
   defaultCert(table: RouteTable): ServedCert;
+  /**
+   * The listener's own certificate, served to clients that send no SNI. It must be RSA: when the
+   * listener's context holds an ECDSA certificate, OpenSSL keeps serving it after the SNI callback
+   * switches to an RSA context (see tls test "a wildcard certificate covers one label").
+   */
+  listenerCert(table: RouteTable): ServedCert;
   /** Drops cached contexts whose certificate is no longer in the table. */
   retain(table: RouteTable): void;
 }
 
-/** The self-signed fallback: a DNS SAN first, so clients that read the first SAN do not break. */
+/** The self-signed fallback (RSA, see listenerCert): a DNS SAN first, so clients that read the first SAN do not break. */
 export function generateDefaultCert(): ServedCert {
-  const c = createSelfSigned({ commonName: 'Portico Default Certificate', dnsNames: ['portico.local'] });
+  const c = createSelfSigned({ commonName: 'Portico Default Certificate', dnsNames: ['portico.local'], keyType: 'rsa' });
   return { id: 'generated-default', ...c };
 }
 
@@ -71,6 +77,12 @@ export function createTlsContexts(settings: TlsSettings, generated: ServedCert =
     return ctx;
   };
   const defaultCert = (table: RouteTable): ServedCert => table.certs.get('') ?? generated;
+  const rsa = new Map<string, boolean>();
+  const isRsa = (c: ServedCert): boolean => {
+    let v = rsa.get(c.id);
+    if (v === undefined) rsa.set(c.id, (v = createPrivateKey(c.keyPem).asymmetricKeyType === 'rsa'));
+    return v;
+  };
   const find = (table: RouteTable, name: string): Cert | undefined => {
     const exact = table.certs.get(name);
     if (exact !== undefined) return exact;
@@ -83,10 +95,15 @@ export function createTlsContexts(settings: TlsSettings, generated: ServedCert =
       return contextFor(find(table, name) ?? defaultCert(table));
     },
     defaultCert,
+    listenerCert(table) {
+      const d = defaultCert(table);
+      return isRsa(d) ? d : generated;
+    },
     retain(table) {
       const live = new Set<string>([generated.id]);
       for (const c of table.certs.values()) live.add(c.id);
       for (const id of cache.keys()) if (!live.has(id)) cache.delete(id);
+      for (const id of rsa.keys()) if (!live.has(id)) rsa.delete(id);
     },
   };
 }
