@@ -314,3 +314,24 @@ describe('TLS, HTTP/2, WebSocket and gRPC', () => {
     assert.match(text, new RegExp(`portico_ssl_certificate_expiry_timestamp_seconds\\{namespace="default",secret="wild-cert",host="\\*\\.wild\\.test"\\} ${expiry}`));
   });
 });
+
+describe('--default-ssl-certificate', () => {
+  test('a Secret named by the flag is served for unknown SNI names; a missing one is reported and the generated one used', async () => {
+    const d = cert(['fallback.test'], { keyType: 'rsa' });
+    const p = await startPortico({ 's.yaml': secretYaml('edge-default', d, 'infra') }, ['--default-ssl-certificate', 'infra/edge-default']);
+    try {
+      assert.equal((await peer(p.httpsPort, 'whatever.test')).subjectaltname, 'DNS:fallback.test');
+      assert.equal((await peer(p.httpsPort, undefined)).subjectaltname, 'DNS:fallback.test', 'clients without SNI get it too (it is RSA)');
+    } finally {
+      await p.stop();
+    }
+    const q = await startPortico({ 'empty.yaml': '' }, ['--default-ssl-certificate', 'infra/nope']);
+    try {
+      const line = await q.waitForLog((l) => String(l.diagnostic).includes('SecretNotFound'));
+      assert.match(String(line.diagnostic), /^Secret infra\/nope: SecretNotFound: --default-ssl-certificate infra\/nope not found/);
+      assert.equal((await peer(q.httpsPort, 'whatever.test')).subject.CN, 'Portico Default Certificate');
+    } finally {
+      await q.stop();
+    }
+  });
+});

@@ -39,7 +39,7 @@ try {
   process.stderr.write(
     [
       '',
-      `Portico is serving examples/manifests on ${base} (admin on http://127.0.0.1:${p.adminPort}).`,
+      `Portico is serving examples/manifests on ${base} and https://127.0.0.1:${p.httpsPort} (admin on http://127.0.0.1:${p.adminPort}).`,
       'Try:',
       `  curl -H 'Host: shop.example.com' ${base}/            # web, round-robin over two pods`,
       `  curl -H 'Host: shop.example.com' ${base}/api/orders  # api (Prefix /api)`,
@@ -47,6 +47,7 @@ try {
       `  curl -H 'Host: shop.example.com' ${base}/healthz     # api (Exact)`,
       `  curl -H 'Host: me.blog.example.com' ${base}/         # blog (wildcard host)`,
       `  curl -H 'Host: unknown.example.com' ${base}/         # the catch-all default backend`,
+      `  curl -k --http2 --resolve shop.example.com:${p.httpsPort}:127.0.0.1 https://shop.example.com:${p.httpsPort}/  # HTTP/2 over TLS (default certificate)`,
       `  curl http://127.0.0.1:${p.adminPort}/debug/routes    # the live routing table`,
       'Edit a file in examples/manifests and the change is live at once. Ctrl-C stops.',
       '',
