@@ -21,6 +21,13 @@ interface FlagDef {
 /** Every flag, in `--help` order. Defaults are strings, parsed like user input. */
 const FLAGS = {
   manifests: { kind: 'string', default: '', arg: 'PATH', help: 'Standalone mode: serve the Kubernetes YAML in this file or directory, and follow its changes' },
+  kubeconfig: { kind: 'string', default: '', arg: 'PATH', help: 'Kubernetes mode: kubeconfig file (default: in-cluster config, else $KUBECONFIG, else ~/.kube/config)' },
+  'kube-context': { kind: 'string', default: '', arg: 'NAME', help: 'kubeconfig context to use (default: its current context)' },
+  'watch-namespace': { kind: 'string', default: '', arg: 'NS[,NS]', help: 'Only watch these namespaces (default: all)' },
+  'publish-service': { kind: 'secret', default: '', arg: 'NS/NAME', help: "Service whose addresses are written into each served Ingress's status" },
+  'publish-status-address': { kind: 'string', default: '', arg: 'ADDR[,ADDR]', help: 'Addresses (IPs or hostnames) written into Ingress status instead of --publish-service' },
+  'update-status': { kind: 'bool', default: 'true', help: 'Write status.loadBalancer of served Ingresses (leader only)' },
+  'election-id': { kind: 'string', default: 'portico-leader', arg: 'NAME', help: "Lease name for leader election, in the controller's namespace" },
   'bind-address': { kind: 'string', default: '0.0.0.0', arg: 'IP', help: 'Address the HTTP, HTTPS and admin listeners bind to' },
   'http-port': { kind: 'port', default: '8080', help: 'HTTP listener port (0 = any free port)' },
   'https-port': { kind: 'port', default: '8443', help: 'HTTPS listener port (reserved for TLS)' },
@@ -60,6 +67,16 @@ export interface ServiceRef {
 
 export interface Config {
   readonly manifests: string;
+  readonly kubeconfig: string;
+  readonly kubeContext: string;
+  /** Empty = all namespaces. */
+  readonly watchNamespaces: readonly string[];
+  readonly publishService: { readonly namespace: string; readonly name: string } | undefined;
+  readonly publishStatusAddress: readonly string[];
+  readonly updateStatus: boolean;
+  readonly electionId: string;
+  /** $KUBECONFIG and $HOME, read here so nothing else touches process.env. */
+  readonly env: { readonly KUBECONFIG: string; readonly HOME: string; readonly KUBERNETES_SERVICE_HOST: string; readonly HOSTNAME: string };
   readonly bindAddress: string;
   readonly httpPort: number;
   readonly httpsPort: number;
@@ -206,6 +223,14 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const get = (name: FlagName): unknown => parseValue(name, FLAGS[name], raw.get(name) ?? FLAGS[name].default);
   const config: Config = Object.freeze({
     manifests: get('manifests') as string,
+    kubeconfig: get('kubeconfig') as string,
+    kubeContext: get('kube-context') as string,
+    watchNamespaces: (get('watch-namespace') as string).split(',').map((x) => x.trim()).filter(Boolean),
+    publishService: get('publish-service') as Config['publishService'],
+    publishStatusAddress: (get('publish-status-address') as string).split(',').map((x) => x.trim()).filter(Boolean),
+    updateStatus: get('update-status') as boolean,
+    electionId: get('election-id') as string,
+    env: { KUBECONFIG: env.KUBECONFIG ?? '', HOME: env.HOME ?? '', KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST ?? '', HOSTNAME: env.HOSTNAME ?? '' },
     bindAddress: get('bind-address') as string,
     httpPort: get('http-port') as number,
     httpsPort: get('https-port') as number,
@@ -234,9 +259,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     podNamespace: env.POD_NAMESPACE ?? '',
     podName: env.POD_NAME ?? '',
   });
-  if (config.manifests === '') {
-    throw new ConfigError('Kubernetes mode is not available yet: give --manifests PATH (standalone mode)');
+  if (config.manifests !== '' && (config.kubeconfig !== '' || config.kubeContext !== '')) {
+    throw new ConfigError('--manifests (standalone mode) cannot be combined with --kubeconfig or --kube-context');
   }
+  for (const ns of config.watchNamespaces) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new ConfigError(`invalid value ${JSON.stringify(ns)} in --watch-namespace: not a namespace name`);
   return { kind: command, config };
 }
 

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createAdminServer } from './admin/server.js';
 import { ConfigError, type Config } from './config.js';
 import { createLogger, stdoutSink, type Logger } from './log.js';
+import { createKubeController, type KubeController } from './kube/controller.js';
 import { createManifestSource } from './manifests/source.js';
 import { observeConnects } from './metrics/connect-timing.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -95,7 +96,9 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     sslRedirect: config.sslRedirect,
     inspect,
   };
+  let kube: KubeController | null = null;
   const pipeline = createPipeline({
+    onRebuilt: () => kube?.rebuilt(),
     store,
     log: log.child({ component: 'pipeline' }),
     translateOptions: () => {
@@ -126,11 +129,23 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     },
   });
 
-  const source = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) });
-  await source.start().catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError(`--manifests ${config.manifests}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
-  });
-  pipeline.rebuildNow();
+  let source: { start(): Promise<void>; close(): void | Promise<void> };
+  if (config.manifests !== '') {
+    const files = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) });
+    source = {
+      start: () =>
+        files.start().catch((err: NodeJS.ErrnoException) => {
+          throw new ConfigError(`--manifests ${config.manifests}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+        }),
+      close: files.close,
+    };
+  } else {
+    kube = createKubeController({ config, store, pipeline, log, metrics });
+    source = kube;
+  }
+  // Standalone reads its files before listening, so a bad path fails at once; Kubernetes mode
+  // listens first (unready) and syncs after, so an absent API server leaves it up but not ready.
+  const synced = config.manifests !== '' ? await source.start().then(() => true) : false;
   const recheck = setInterval(pipeline.schedule, RECHECK_MS);
   recheck.unref();
 
@@ -176,7 +191,17 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   log.info({ listener: 'http', address: config.bindAddress, port: httpPort }, 'listening');
   log.info({ listener: 'https', address: config.bindAddress, port: httpsPort, defaultCertExpiry: new Date(expiryOf(def.certPem) * 1000).toISOString() }, 'listening');
   log.info({ listener: 'admin', address: config.bindAddress, port: adminPort }, 'listening');
-  ready = true;
+  const becomeReady = (): void => {
+    pipeline.rebuildNow();
+    ready = true;
+    log.info({ routes: state.matcher.table.routes.length }, 'ready');
+  };
+  if (synced) becomeReady();
+  else
+    source.start().then(becomeReady, (err: Error) => {
+      log.fatal({ err: err.message }, 'cannot start the source');
+      process.exitCode = 1;
+    });
 
   return {
     httpPort,
@@ -188,7 +213,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       state.draining = true;
       log.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
       await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
-      source.close();
+      await source.close();
       clearInterval(recheck);
       const closed = Promise.all([new Promise<void>((r) => http.close(() => r())), new Promise<void>((r) => https.close(() => r()))]);
       http.closeIdleConnections();

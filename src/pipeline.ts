@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from './log.js';
 import { printDiagnostics, sameTable } from './model/print.js';
 import { translate, type TranslateOptions } from './model/translate.js';
-import type { Diagnostic, RouteTable } from './model/types.js';
+import type { Diagnostic, RouteTable, Translation } from './model/types.js';
 import type { Metrics } from './metrics/metrics.js';
 import { compile, type Matcher } from './router/compile.js';
 import type { Store } from './store.js';
@@ -18,6 +18,8 @@ export interface Pipeline {
   /** Rebuilds now (start-up, tests). */
   rebuildNow(): void;
   readonly diagnostics: () => readonly Diagnostic[];
+  /** Services and Secrets the last translation referred to (for the relevance filter). */
+  readonly references: () => Translation['references'];
   readonly rebuilds: () => number;
 }
 
@@ -30,6 +32,8 @@ export interface PipelineOptions {
   readonly swap: (m: Matcher) => void;
   readonly current: () => RouteTable;
   readonly metrics: Metrics | null;
+  /** Called after every successful translation, swapped or not (status and Events follow it). */
+  readonly onRebuilt?: () => void;
 }
 
 export function createPipeline(opts: PipelineOptions): Pipeline {
@@ -38,6 +42,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** When the oldest change not yet live was seen (for the propagation histogram). */
   let dirtySince = -1;
   let diagnostics: readonly Diagnostic[] = [];
+  let references: Translation['references'] = { services: new Set(), secrets: new Set() };
   let reported = new Set<string>();
   let rebuilds = 0;
 
@@ -56,12 +61,14 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       return;
     }
     diagnostics = result.diagnostics;
+    references = result.references;
     const now = new Set(printDiagnostics(result.diagnostics));
     for (const d of now) if (!reported.has(d)) log.warn({ diagnostic: d }, 'configuration problem');
     reported = now;
     const byReason = new Map<string, number>();
     for (const d of result.diagnostics) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
     if (rebuilds > 0 && sameTable(result.table, opts.current())) {
+      opts.onRebuilt?.();
       m?.rebuild('unchanged', (performance.now() - t0) / 1000);
       m?.table({ routes: result.table.routes.length, backends: result.table.backends.size, endpoints: countEndpoints(result.table), diagnostics: byReason });
       log.debug({ durationMs: +(performance.now() - t0).toFixed(2) }, 'rebuild: table unchanged');
@@ -75,6 +82,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     m?.rebuild('swapped', seconds);
     m?.table({ routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: byReason });
     if (seen >= 0) m?.propagation((performance.now() - seen) / 1000);
+    opts.onRebuilt?.();
     log.info(
       { durationMs: +(seconds * 1000).toFixed(2), routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: result.diagnostics.length },
       'routing table swapped',
@@ -90,6 +98,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     },
     rebuildNow: rebuild,
     diagnostics: () => diagnostics,
+    references: () => references,
     rebuilds: () => rebuilds,
   };
 }

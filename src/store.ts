@@ -8,8 +8,8 @@ export interface Store {
   /** Replaces or adds an object; returns false for a kind Portico does not watch. */
   upsert(obj: KubeObject): boolean;
   remove(kind: Kind, key: string): boolean;
-  /** Replaces everything of one kind (a re-list, or a re-read of all files). */
-  replace(kind: Kind, objects: readonly KubeObject[]): void;
+  /** Replaces everything of one kind (a re-list, or a re-read of all files), or of one namespace of it. */
+  replace(kind: Kind, objects: readonly KubeObject[], namespace?: string): void;
   snapshot(): Snapshot;
 }
 
@@ -28,9 +28,10 @@ export function createStore(): Store {
     remove(kind, key) {
       return of(kind).delete(key);
     },
-    replace(kind, objects) {
+    replace(kind, objects, namespace) {
       const m = of(kind);
-      m.clear();
+      if (namespace === undefined || namespace === '') m.clear();
+      else for (const k of [...m.keys()]) if (k.startsWith(`${namespace}/`)) m.delete(k);
       for (const o of objects) m.set(keyOf(o), o);
     },
     snapshot() {

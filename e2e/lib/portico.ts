@@ -30,10 +30,11 @@ export interface Portico {
 export const CLI = join(repoRoot, 'dist/src/cli.js');
 
 /** Starts portico on a fresh manifests directory holding `files`. */
-export async function startPortico(files: Record<string, string>, args: string[] = [], opts: { grace?: string } = {}): Promise<Portico> {
+export async function startPortico(files: Record<string, string> | null, args: string[] = [], opts: { grace?: string; waitReady?: boolean; env?: Record<string, string> } = {}): Promise<Portico> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
-  for (const [name, yaml] of Object.entries(files)) writeFileSync(join(dir, name), yaml);
-  const proc = spawn(process.execPath, [CLI, '--manifests', dir, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const [name, yaml] of Object.entries(files ?? {})) writeFileSync(join(dir, name), yaml);
+  const source = files === null ? [] : ['--manifests', dir];
+  const proc = spawn(process.execPath, [CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
@@ -68,6 +69,7 @@ export async function startPortico(files: Record<string, string>, args: string[]
   const http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http');
   const https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https');
   const admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin');
+  if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 20_000);
   return {
     proc,
     httpPort: http.port as number,

@@ -20,7 +20,7 @@ spec:
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: none, port: {number: 80}}}}]}
 YAML
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-node dist/src/cli.js --manifests "$dir/m" --bind-address 127.0.0.1 --http-port 0 --https-port "$port" --admin-port 0 --access-log=false --log-level warn &
+node dist/src/cli.js --manifests "$dir/m" --bind-address 127.0.0.1 --http-port 0 --https-port "$port" --admin-port 0 --access-log=false --log-level error --shutdown-grace-period 0s &
 pid=$!
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
 testssl --quiet --color 0 --warnings off --protocols --std --vulnerable --jsonfile "$dir/out.json" "127.0.0.1:$port" | tee "$dir/out.txt" | grep -E "SSLv2|SSLv3|TLS 1(\.[0-3])? |NULL|Anonymous|Export|LOW|3DES|Obsoleted|Strong|Forward|Heartbleed|CCS|Ticketbleed|ROBOT|renegotiation|CRIME|BREACH|POODLE|SWEET32|FREAK|DROWN|LOGJAM|BEAST|LUCKY13|RC4|Winshock" || true

@@ -58,6 +58,8 @@ class Translator {
   readonly tlsHosts = new Set<string>();
   readonly certs = new Map<string, Cert>();
   private readonly secrets = new Map<string, Secret>();
+  readonly secretRefs = new Set<string>();
+  readonly serviceRefs = new Set<string>();
   readonly hostFallbacks = new Map<string, HostFallback>();
   defaultBackend: HostFallback | null = null;
   readonly backends = new Map<string, Resolved>();
@@ -149,6 +151,7 @@ class Translator {
 
   /** Resolves a backend once per translation, and reports its problem once per referring object. */
   resolve(id: string, ns: string, service: string, port: string | number, origin: Diagnostic['source'], protocol: BackendProtocol): void {
+    this.serviceRefs.add(`${ns}/${service}`);
     let r = this.backends.get(id);
     if (!r) {
       r = resolveBackend(this.index, ns, service, port, id, protocol);
@@ -175,6 +178,7 @@ class Translator {
       const name = entry.secretName;
       if (inspect === undefined || typeof name !== 'string' || name === '') return; // no secret: the default certificate
       const secretKey = `${origin.namespace}/${name}`;
+      this.secretRefs.add(secretKey);
       const secret = this.secrets.get(secretKey);
       if (secret === undefined) {
         this.report(origin, 'SecretNotFound', `spec.tls[${i}]: Secret ${secretKey} not found; hosts ${hosts.join(', ')} use the default certificate`);
@@ -200,6 +204,7 @@ class Translator {
   /** `--default-ssl-certificate`: stored under host '' when valid, else a diagnostic on the Secret. */
   defaultCert(ref: { namespace: string; name: string }): void {
     const key = `${ref.namespace}/${ref.name}`;
+    this.secretRefs.add(key);
     const origin = { kind: 'Secret', namespace: ref.namespace, name: ref.name };
     const secret = this.secrets.get(key);
     if (this.opts.inspect === undefined) return;
@@ -242,6 +247,7 @@ class Translator {
     return {
       table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs },
       diagnostics: this.diagnostics,
+      references: { services: this.serviceRefs, secrets: this.secretRefs },
     };
   }
 }

@@ -113,4 +113,6 @@ export type DiagnosticReason =
 export interface Translation {
   readonly table: RouteTable;
   readonly diagnostics: readonly Diagnostic[];
+  /** `namespace/name` of every Service and Secret the served Ingresses refer to, found or not: a change to anything else cannot change the table. */
+  readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string> };
 }

@@ -1,0 +1,121 @@
+/**
+ * Leader election with a coordination.k8s.io/v1 Lease, as client-go does it: acquire when the
+ * Lease is free or expired, renew every retry period, step down when renewal keeps failing past
+ * the renew deadline. Every replica serves traffic; only the leader writes status and Events.
+ * Optimistic concurrency (resourceVersion, 409 on a stale one) settles races.
+ */
+import type { Logger } from '../log.js';
+import { ApiError, type KubeClient } from './client.js';
+
+export interface LeaderOptions {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly log: Logger;
+  readonly onChange: (leader: boolean) => void;
+  /** Seconds; client-go's defaults are 15 / 10 / 2. */
+  readonly leaseDuration?: number;
+  readonly renewDeadline?: number;
+  readonly retryPeriod?: number;
+}
+
+interface Lease {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: { holderIdentity?: string | null; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+/** Kubernetes MicroTime: RFC 3339 with microseconds. */
+export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+export interface Elector {
+  start(): void;
+  /** Stops, and releases the Lease if held so another replica takes over at once. */
+  stop(): Promise<void>;
+  isLeader(): boolean;
+}
+
+export function createElector(o: LeaderOptions): Elector {
+  const duration = o.leaseDuration ?? 15;
+  const deadline = (o.renewDeadline ?? 10) * 1000;
+  const period = (o.retryPeriod ?? 2) * 1000;
+  const path = `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`;
+  let leader = false;
+  let lastRenew = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let lease: Lease | null = null;
+
+  const set = (v: boolean): void => {
+    if (v === leader) return;
+    leader = v;
+    o.log.info({ lease: `${o.namespace}/${o.name}`, identity: o.identity }, v ? 'became leader' : 'lost leadership');
+    o.onChange(v);
+  };
+
+  async function tryOnce(): Promise<void> {
+    const now = Date.now();
+    const spec = (acquire: boolean, transitions: number): Lease['spec'] => ({
+      holderIdentity: o.identity,
+      leaseDurationSeconds: duration,
+      acquireTime: acquire ? microTime(now) : (lease?.spec?.acquireTime ?? microTime(now)),
+      renewTime: microTime(now),
+      leaseTransitions: transitions,
+    });
+    try {
+      lease = await o.client.request<Lease>('GET', `${path}/${o.name}`);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 404) throw err;
+      lease = await o.client.request<Lease>('POST', path, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: o.name, namespace: o.namespace }, spec: spec(true, 0) });
+      lastRenew = now;
+      set(true);
+      return;
+    }
+    const s = lease?.spec ?? {};
+    const holder = s.holderIdentity ?? '';
+    const renewed = s.renewTime ? Date.parse(s.renewTime) : 0;
+    const expired = holder === '' || renewed + (s.leaseDurationSeconds ?? duration) * 1000 < now;
+    if (holder !== o.identity && !expired) {
+      set(false);
+      return;
+    }
+    const mine = holder === o.identity;
+    lease = await o.client.request<Lease>('PUT', `${path}/${o.name}`, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { ...lease?.metadata, name: o.name, namespace: o.namespace },
+      spec: spec(!mine, (s.leaseTransitions ?? 0) + (mine ? 0 : 1)),
+    });
+    lastRenew = now;
+    set(true);
+  }
+
+  function loop(): void {
+    if (stopped) return;
+    tryOnce()
+      .catch((err: Error) => {
+        if (err instanceof ApiError && err.status === 409) return; // someone else won this round
+        o.log.warn({ lease: `${o.namespace}/${o.name}`, err: err.message }, 'lease update failed');
+      })
+      .finally(() => {
+        if (leader && Date.now() - lastRenew > deadline) set(false);
+        if (!stopped) timer = setTimeout(loop, period);
+      });
+  }
+
+  return {
+    start: loop,
+    isLeader: () => leader,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (!leader || !lease) return;
+      set(false);
+      try {
+        await o.client.request('PUT', `${path}/${o.name}`, { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } });
+      } catch {
+        // the Lease simply expires instead
+      }
+    },
+  };
+}

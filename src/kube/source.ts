@@ -1,0 +1,80 @@
+/**
+ * Kubernetes source: list+watch of every kind Portico reads into the store. Changes to Services,
+ * EndpointSlices and Secrets that no served Ingress refers to are stored without a rebuild, so
+ * translation cost does not grow with unrelated churn.
+ */
+import type { Logger } from '../log.js';
+import type { Translation } from '../model/types.js';
+import { SERVICE_NAME_LABEL } from '../model/endpoints.js';
+import type { Store } from '../store.js';
+import type { KubeClient } from './client.js';
+import { createReflector, RESOURCES, type Change, type Reflector } from './watch.js';
+
+export interface KubeSourceOptions {
+  readonly client: KubeClient;
+  readonly store: Store;
+  /** Empty = all namespaces. */
+  readonly namespaces: readonly string[];
+  readonly onChange: () => void;
+  readonly references: () => Translation['references'];
+  readonly onRestart: (kind: string) => void;
+  readonly log: Logger;
+  readonly backoff?: { readonly base: number; readonly cap: number };
+}
+
+export interface KubeSource {
+  /** Resolves when every kind has finished its first list (a forbidden kind counts as done). */
+  start(): Promise<void>;
+  close(): void;
+}
+
+/** Whether a change can alter the table, given what the last translation referred to. */
+export function relevant(c: Change, refs: Translation['references']): boolean {
+  if (c.type === 'RELIST' || c.kind === 'Ingress' || c.kind === 'IngressClass') return true;
+  const ns = c.object.metadata?.namespace ?? '';
+  switch (c.kind) {
+    case 'Service':
+      return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);
+    case 'Secret':
+      return refs.secrets.has(`${ns}/${c.object.metadata?.name ?? ''}`);
+    case 'EndpointSlice':
+      return refs.services.has(`${ns}/${c.object.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`);
+  }
+}
+
+export function createKubeSource(o: KubeSourceOptions): KubeSource {
+  const reflectors: Reflector[] = [];
+  return {
+    start() {
+      return new Promise((resolve) => {
+        const namespaces = o.namespaces.length > 0 ? o.namespaces : [''];
+        let pending = 0;
+        for (const resource of RESOURCES) {
+          for (const namespace of resource.namespaced ? namespaces : ['']) {
+            pending++;
+            const refl = createReflector({
+              client: o.client,
+              resource,
+              namespace,
+              store: o.store,
+              log: o.log,
+              ...(o.backoff ? { backoff: o.backoff } : {}),
+              onChange: (c) => {
+                if (relevant(c, o.references())) o.onChange();
+              },
+              onSynced: () => {
+                if (--pending === 0) resolve();
+              },
+              onRestart: () => o.onRestart(resource.kind),
+            });
+            reflectors.push(refl);
+            refl.start();
+          }
+        }
+      });
+    },
+    close() {
+      for (const r of reflectors) r.stop();
+    },
+  };
+}

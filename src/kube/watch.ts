@@ -1,0 +1,205 @@
+/**
+ * One list+watch loop per (kind, namespace), owned here rather than by client-node's informer
+ * (which stops on errors other than 410): paged LIST, WATCH from its resourceVersion with
+ * bookmarks, re-LIST on 410 Gone, restart with capped exponential backoff and jitter on anything
+ * else, and an idle watchdog for streams that stall silently. The store keeps the last good
+ * objects while the API server is away.
+ */
+import type { Logger } from '../log.js';
+import type { Kind, KubeObject } from '../model/k8s.js';
+import type { Store } from '../store.js';
+import { ApiError, type KubeClient } from './client.js';
+
+export interface Resource {
+  readonly kind: Kind;
+  readonly base: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+  readonly fieldSelector?: string;
+}
+
+export const RESOURCES: readonly Resource[] = [
+  { kind: 'Ingress', base: '/apis/networking.k8s.io/v1', plural: 'ingresses', namespaced: true },
+  { kind: 'IngressClass', base: '/apis/networking.k8s.io/v1', plural: 'ingressclasses', namespaced: false },
+  { kind: 'Service', base: '/api/v1', plural: 'services', namespaced: true },
+  { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
+  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
+];
+
+export const resourcePath = (r: Resource, namespace: string): string => (namespace ? `${r.base}/namespaces/${namespace}/${r.plural}` : `${r.base}/${r.plural}`);
+
+/** What changed, for the source's relevance filter. */
+export type Change = { readonly kind: Kind; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: KubeObject } | { readonly kind: Kind; readonly type: 'RELIST' };
+
+export interface ReflectorOptions {
+  readonly client: KubeClient;
+  readonly resource: Resource;
+  /** '' = all namespaces (or a cluster-scoped kind). */
+  readonly namespace: string;
+  readonly store: Store;
+  readonly onChange: (c: Change) => void;
+  /** Called once, after the first LIST (or a 403, which will not heal by retrying soon). */
+  readonly onSynced: () => void;
+  readonly onRestart: () => void;
+  readonly log: Logger;
+  /** Backoff bounds, ms (tests shorten them). */
+  readonly backoff?: { readonly base: number; readonly cap: number };
+}
+
+interface ListBody {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: KubeObject[];
+}
+
+const PAGE = 500;
+const WATCH_SECONDS = 300;
+
+export interface Reflector {
+  start(): void;
+  stop(): void;
+}
+
+export function createReflector(o: ReflectorOptions): Reflector {
+  const { client, resource: r, namespace, store, log } = o;
+  const base = o.backoff?.base ?? 250;
+  const cap = o.backoff?.cap ?? 30_000;
+  const path = resourcePath(r, namespace);
+  let rv = '';
+  let stopped = false;
+  let synced = false;
+  let failures = 0;
+  let stopWatch: (() => void) | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let watchdog: NodeJS.Timeout | null = null;
+
+  const withKind = (obj: KubeObject): KubeObject => (obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
+  const markSynced = (): void => {
+    if (synced) return;
+    synced = true;
+    o.onSynced();
+  };
+
+  /** Capped exponential backoff with full jitter in [delay/2, delay]. */
+  function retry(fn: () => void, why: string): void {
+    if (stopped) return;
+    failures++;
+    const delay = Math.min(cap, base * 2 ** Math.min(failures - 1, 16));
+    const wait = Math.round(delay / 2 + Math.random() * (delay / 2));
+    o.onRestart();
+    log.warn({ kind: r.kind, namespace: namespace || undefined, retryInMs: wait, why }, 'watch interrupted; retrying');
+    timer = setTimeout(fn, wait);
+  }
+
+  async function list(): Promise<void> {
+    if (stopped) return;
+    try {
+      const items: KubeObject[] = [];
+      let cont = '';
+      let listRv = '';
+      do {
+        const q = new URLSearchParams({ limit: String(PAGE) });
+        if (cont) q.set('continue', cont);
+        if (r.fieldSelector) q.set('fieldSelector', r.fieldSelector);
+        const body = await client.request<ListBody>('GET', `${path}?${q}`);
+        for (const it of body?.items ?? []) items.push(withKind(it));
+        cont = body?.metadata?.continue ?? '';
+        listRv = body?.metadata?.resourceVersion ?? listRv;
+      } while (cont !== '' && !stopped);
+      if (stopped) return;
+      store.replace(r.kind, items, r.namespaced ? namespace : undefined);
+      rv = listRv;
+      log.info({ kind: r.kind, namespace: namespace || undefined, objects: items.length, resourceVersion: rv }, 'listed');
+      o.onChange({ kind: r.kind, type: 'RELIST' });
+      markSynced();
+      failures = 0;
+      void watch();
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 403 || err.status === 401)) {
+        log.error({ kind: r.kind, namespace: namespace || undefined, status: err.status, err: err.message }, `cannot list ${r.plural}: ${err.status === 403 ? 'forbidden by RBAC' : 'unauthorized'}; serving without them and retrying`);
+        markSynced(); // a missing permission must not keep the controller unready forever
+        failures = Math.max(failures, 6); // and need not be hammered
+      }
+      retry(() => void list(), (err as Error).message);
+    }
+  }
+
+  function armWatchdog(): void {
+    if (watchdog) clearTimeout(watchdog);
+    // The server ends a watch after timeoutSeconds; silence well past that means a stalled stream.
+    watchdog = setTimeout(() => {
+      log.warn({ kind: r.kind }, 'watch silent for too long; restarting it');
+      stopWatch?.();
+    }, (WATCH_SECONDS + 30) * 1000);
+  }
+
+  async function watch(): Promise<void> {
+    if (stopped) return;
+    let gone = false;
+    let ended = false;
+    const started = Date.now();
+    const done = (err: unknown): void => {
+      if (ended) return;
+      ended = true;
+      if (watchdog) clearTimeout(watchdog);
+      stopWatch = null;
+      if (stopped) return;
+      const status = (err as { statusCode?: number } | null)?.statusCode;
+      if (gone || status === 410) {
+        log.info({ kind: r.kind, resourceVersion: rv }, 'resourceVersion expired (410 Gone); re-listing');
+        failures = 0;
+        void list();
+        return;
+      }
+      if (err === null || err === undefined) {
+        // A normal end (timeoutSeconds): resume from the last resourceVersion right away.
+        if (Date.now() - started > 1000) {
+          failures = 0;
+          void watch();
+          return;
+        }
+      }
+      retry(() => void watch(), err ? String((err as Error).message ?? err) : 'watch closed immediately');
+    };
+    try {
+      armWatchdog();
+      stopWatch = await client.watch(
+        path,
+        { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS, fieldSelector: r.fieldSelector },
+        (type, raw) => {
+          armWatchdog();
+          const obj = raw as KubeObject & { code?: number };
+          if (type === 'BOOKMARK') {
+            rv = obj.metadata?.resourceVersion ?? rv;
+            return;
+          }
+          if (type === 'ERROR') {
+            if (obj.code === 410) gone = true;
+            stopWatch?.();
+            done(gone ? null : new Error(`watch error: ${JSON.stringify(obj).slice(0, 200)}`));
+            return;
+          }
+          if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+          const o2 = withKind(obj);
+          rv = o2.metadata?.resourceVersion ?? rv;
+          if (type === 'DELETED') store.remove(r.kind, `${o2.metadata?.namespace ?? ''}/${o2.metadata?.name ?? ''}`);
+          else store.upsert(o2);
+          o.onChange({ kind: r.kind, type, object: o2 });
+        },
+        done,
+      );
+      if (stopped) stopWatch?.();
+    } catch (err) {
+      done(err);
+    }
+  }
+
+  return {
+    start: () => void list(),
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (watchdog) clearTimeout(watchdog);
+      stopWatch?.();
+    },
+  };
+}
