@@ -81,7 +81,7 @@ export async function startPortico(files: Record<string, string> | null, args: s
     waitForLog,
     write: (file, yaml) => writeFileSync(join(dir, file), yaml),
     async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
       const [code] = (await once(proc, 'exit')) as [number | null];
       rmSync(dir, { recursive: true, force: true });

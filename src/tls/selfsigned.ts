@@ -40,6 +40,10 @@ export interface SelfSignedOptions {
   readonly commonName: string;
   /** DNS names for the SubjectAltName extension; the first is what SAN-reading clients see. */
   readonly dnsNames: readonly string[];
+  /** IPv4 addresses for the SubjectAltName extension (tests: an API server on 127.0.0.1). */
+  readonly ipAddresses?: readonly string[];
+  /** Mark the certificate as a CA (basicConstraints cA=TRUE), for use as its own trust anchor. */
+  readonly isCA?: boolean;
   readonly notBefore?: Date;
   readonly notAfter?: Date;
   /** 'ec' (P-256, the default) or 'rsa' (2048 bit). */
@@ -59,8 +63,9 @@ export function createSelfSigned(opts: SelfSignedOptions): SelfSigned {
   serial[0]! &= 0x7f; // positive INTEGER
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = opts.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
-  const san = seq(oid('2.5.29.17'), der(0x04, seq(...opts.dnsNames.map((d) => der(0x82, Buffer.from(d, 'ascii'))))));
-  const basic = seq(oid('2.5.29.19'), der(0x01, Buffer.from([0xff])), der(0x04, seq()));
+  const names = [...opts.dnsNames.map((d) => der(0x82, Buffer.from(d, 'ascii'))), ...(opts.ipAddresses ?? []).map((ip) => der(0x87, Buffer.from(ip.split('.').map(Number))))];
+  const san = seq(oid('2.5.29.17'), der(0x04, seq(...names)));
+  const basic = seq(oid('2.5.29.19'), der(0x01, Buffer.from([0xff])), der(0x04, opts.isCA ? seq(der(0x01, Buffer.from([0xff]))) : seq()));
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.from([2]))), // v3
     der(0x02, serial),

@@ -1,0 +1,202 @@
+/**
+ * Kubernetes mode: the real portico process against the API-server double (real list/watch
+ * protocol, real client library). Routing follows API changes, status and Events are written by
+ * the leader, leadership moves when the leader dies, and an API outage loses no routes.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startApiDouble, type ApiDouble } from './apiserver/double.js';
+import { get } from './lib/http.js';
+import { sleep, startLoad } from './lib/load.js';
+import { ingress, service, slice } from './lib/objects.js';
+import { startPod, type Pod } from './lib/pods.js';
+import { CLI, startPortico, type Portico } from './lib/portico.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'portico-kube-'));
+const podOf = (body: string): string => (JSON.parse(body) as { pod: string }).pod;
+
+async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, what = 'condition'): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`${what} not met within ${ms} ms`);
+    await sleep(20);
+  }
+}
+
+function kubePortico(api: ApiDouble, name: string, extra: string[] = [], token?: string): Promise<Portico> {
+  const kc = api.kubeconfig(join(dir, `${name}.kubeconfig`), token, 'ingress-system');
+  return startPortico(null, ['--kubeconfig', kc, ...extra], { env: { POD_NAME: name, POD_NAMESPACE: 'ingress-system' } });
+}
+
+describe('Kubernetes mode against the API-server double', () => {
+  let api: ApiDouble;
+  let a: Pod;
+  let b: Pod;
+  let p: Portico;
+
+  before(async () => {
+    api = await startApiDouble();
+    a = await startPod('127.0.80.1', 'pod-a');
+    b = await startPod('127.0.80.2', 'pod-b');
+    api.apply(service('web'));
+    api.apply(slice('web-1', 'web', [a]));
+    api.apply(ingress('web', 'web.test', 'web'));
+    p = await kubePortico(api, 'portico-a', ['--publish-status-address', '10.0.0.10,lb.example.com']);
+  });
+
+  after(async () => {
+    await p?.stop();
+    await api?.close();
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  test('objects listed at start are routed, and /readyz is ready', async () => {
+    const r = await get(p.httpPort, '/', { host: 'web.test' });
+    assert.equal(r.status, 200);
+    assert.equal(podOf(r.body), 'pod-a');
+    assert.equal((await get(p.adminPort, '/readyz')).status, 200);
+  });
+
+  test('an EndpointSlice change is serving traffic within milliseconds', async () => {
+    const t0 = Date.now();
+    api.apply(slice('web-1', 'web', [b]));
+    await eventually(async () => podOf((await get(p.httpPort, '/', { host: 'web.test' })).body) === 'pod-b', 5000, 'new endpoint serving');
+    const took = Date.now() - t0;
+    assert.ok(took < 2000, `took ${took} ms`);
+  });
+
+  test('Ingresses created, changed and deleted through the API are routed and unrouted', async () => {
+    api.apply(ingress('new', 'new.test', 'web'));
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'new.test' })).status === 200, 5000, 'new ingress routed');
+    api.apply(ingress('new', 'renamed.test', 'web'));
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'renamed.test' })).status === 200, 5000, 'changed host routed');
+    assert.equal((await get(p.httpPort, '/', { host: 'new.test' })).status, 404);
+    api.remove('Ingress', 'default', 'new');
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'renamed.test' })).status === 404, 5000, 'deleted ingress unrouted');
+  });
+
+  test('the leader writes status.loadBalancer.ingress, and removes it when the Ingress stops being ours', async () => {
+    const want = [{ ip: '10.0.0.10' }, { hostname: 'lb.example.com' }];
+    await eventually(() => JSON.stringify((api.get('Ingress', 'default', 'web') as { status?: { loadBalancer?: { ingress?: unknown } } })?.status?.loadBalancer?.ingress) === JSON.stringify(want), 10_000, 'status written');
+    const lease = api.get('Lease', 'ingress-system', 'portico-leader') as { spec: { holderIdentity: string } };
+    assert.equal(lease.spec.holderIdentity, 'portico-a');
+    api.apply(ingress('theirs', 'theirs.test', 'web'));
+    await eventually(() => (api.get('Ingress', 'default', 'theirs') as { status?: { loadBalancer?: { ingress?: unknown[] } } })?.status?.loadBalancer?.ingress?.length === 2, 10_000, 'status on second ingress');
+    api.apply(ingress('theirs', 'theirs.test', 'web', { className: 'nginx' }));
+    await eventually(() => (api.get('Ingress', 'default', 'theirs') as { status?: { loadBalancer?: { ingress?: unknown[] } } })?.status?.loadBalancer?.ingress?.length === 0, 10_000, 'status removed');
+    const writes = api.requests.filter((r) => r.method === 'PUT' && r.path.includes('/ingresses/web/status') && r.status === 200);
+    assert.equal(writes.length, 1, 'status is written only when it changes');
+  });
+
+  test('a diagnostic becomes one Kubernetes Event on the Ingress', async () => {
+    api.apply(ingress('dangling', 'dangling.test', 'nope'));
+    const ev = await eventually(() => api.list('Event').find((e) => (e as { regarding?: { name?: string } }).regarding?.name === 'dangling'), 10_000, 'event created');
+    assert.equal((ev as { reason?: string }).reason, 'ServiceNotFound');
+    assert.equal((ev as { type?: string }).type, 'Warning');
+    assert.match(String((ev as { note?: string }).note), /Service default\/nope not found/);
+    api.apply(ingress('other-change', 'x.test', 'web')); // more rebuilds
+    await sleep(500);
+    assert.equal(api.list('Event').filter((e) => (e as { regarding?: { name?: string } }).regarding?.name === 'dangling').length, 1, 'deduplicated');
+  });
+
+  test('a Service no Ingress refers to does not trigger a rebuild', async () => {
+    const count = async (): Promise<number> => {
+      const m = /portico_table_rebuilds_total\{result="(?:swapped|unchanged)"\} (\d+)/g;
+      const text = (await get(p.adminPort, '/metrics')).body;
+      return [...text.matchAll(m)].reduce((n, x) => n + Number(x[1]), 0);
+    };
+    await sleep(300);
+    const before = await count();
+    for (let i = 0; i < 5; i++) api.apply(service(`unrelated-${i}`));
+    api.apply(slice('unrelated-0-x', 'unrelated-0', [a]));
+    await sleep(500);
+    assert.equal(await count(), before);
+    api.apply(slice('web-1', 'web', [a]));
+    await eventually(async () => (await count()) > before, 5000, 'a referenced slice rebuilds');
+  });
+
+  test('410 Gone (expired resourceVersions) triggers a re-list and changes keep flowing', async () => {
+    api.expire();
+    api.apply(ingress('after-expiry', 'expiry.test', 'web'));
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'expiry.test' })).status === 200, 15_000, 'routed after 410');
+  });
+
+  test('a 30 s API outage loses no routes and no requests; changes made during it apply after', async () => {
+    const load = startLoad(p.httpPort, '/', 'web.test', { concurrency: 4, maxMs: 90_000 });
+    api.failFor(30_000);
+    api.dropWatches();
+    await sleep(1000);
+    api.apply(ingress('during-outage', 'outage.test', 'web')); // stored in the API; Portico cannot see it yet
+    await sleep(29_000);
+    assert.equal((await get(p.httpPort, '/', { host: 'web.test' })).status, 200, 'old routes still served at the end of the outage');
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'outage.test' })).status === 200, 45_000, 'outage change applied');
+    const res = await load.stop();
+    assert.deepEqual(res.errors, []);
+    assert.deepEqual([...res.byStatus.keys()], [200]);
+    assert.ok(res.total > 100);
+    const restarts = /portico_watch_restarts_total\{kind="Ingress"\} (\d+)/.exec((await get(p.adminPort, '/metrics')).body);
+    assert.ok(Number(restarts?.[1]) >= 1, 'watch restarts are counted');
+  });
+
+  test('two replicas elect one leader; the other takes over after the leader is killed', async () => {
+    const q = await kubePortico(api, 'portico-b', ['--publish-status-address', '10.0.0.10,lb.example.com']);
+    try {
+      await sleep(3000);
+      assert.equal((api.get('Lease', 'ingress-system', 'portico-leader') as { spec: { holderIdentity: string } }).spec.holderIdentity, 'portico-a');
+      assert.equal((await get(q.httpPort, '/', { host: 'web.test' })).status, 200, 'a follower serves traffic too');
+      p.proc.kill('SIGKILL');
+      const t0 = Date.now();
+      await eventually(() => (api.get('Lease', 'ingress-system', 'portico-leader') as { spec: { holderIdentity: string } }).spec.holderIdentity === 'portico-b', 30_000, 'takeover');
+      assert.ok(Date.now() - t0 < 20_000, `takeover took ${Date.now() - t0} ms (lease 15 s)`);
+      await q.waitForLog((l) => l.msg === 'became leader');
+    } finally {
+      await q.stop();
+    }
+  });
+});
+
+describe('Kubernetes mode with restricted permissions', () => {
+  test('a 403 on Secrets is reported clearly and HTTP routing still works', async () => {
+    const api = await startApiDouble();
+    const pod = await startPod('127.0.80.9', 'pod-r');
+    api.addToken('no-secrets', {
+      name: 'portico',
+      rules: [
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ],
+    });
+    api.apply(service('web'));
+    api.apply(slice('web-1', 'web', [pod]));
+    api.apply(ingress('web', 'web.test', 'web'));
+    const p = await kubePortico(api, 'portico-r', ['--update-status=false'], 'no-secrets');
+    try {
+      const line = await p.waitForLog((l) => String(l.msg).startsWith('cannot list secrets'));
+      assert.match(String(line.msg), /forbidden by RBAC/);
+      assert.equal(line.status, 403);
+      assert.equal((await get(p.httpPort, '/', { host: 'web.test' })).status, 200);
+      assert.equal((await get(p.adminPort, '/readyz')).status, 200);
+    } finally {
+      await p.stop();
+      await api.close();
+      await pod.close();
+    }
+  });
+
+  test('without a usable configuration portico exits 2 naming what it tried', () => {
+    const r = spawnSync(process.execPath, [CLI, '--kubeconfig', '/nonexistent/kubeconfig', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--bind-address', '127.0.0.1'], { encoding: 'utf8', env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr.trim(), /^portico: no usable Kubernetes configuration \(tried \/nonexistent\/kubeconfig\)/);
+    const noHome = spawnSync(process.execPath, [CLI, '--http-port', '0'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent-home' } });
+    assert.equal(noHome.status, 2);
+    assert.match(noHome.stderr, /tried in-cluster config .*\/nonexistent-home\/\.kube\/config/);
+  });
+});
