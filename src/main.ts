@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createAdminServer } from './admin/server.js';
 import { ConfigError, type Config } from './config.js';
 import { createLogger, stdoutSink, type Logger } from './log.js';
-import { createKubeController, type KubeController } from './kube/controller.js';
+import type { KubeController } from './kube/controller.js';
 import { createManifestSource } from './manifests/source.js';
 import { observeConnects } from './metrics/connect-timing.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -140,6 +140,8 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       close: files.close,
     };
   } else {
+    // Loaded only in Kubernetes mode: @kubernetes/client-node costs about 80 MB of RSS.
+    const { createKubeController } = await import('./kube/controller.js');
     kube = createKubeController({ config, store, pipeline, log, metrics });
     source = kube;
   }

@@ -89,11 +89,8 @@ export function checkPath(rawPath: unknown, rawType: unknown): { path: string; m
 }
 
 /** Orders Ingresses oldest first (creationTimestamp, then namespace/name): the oldest wins a conflict. */
-export function byAge(a: Ingress, b: Ingress): number {
-  const ta = a.metadata?.creationTimestamp ?? '';
-  const tb = b.metadata?.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`;
-  const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+export function sortByAge(list: readonly Ingress[]): Ingress[] {
+  const keyed = list.map((ing) => ({ ing, t: String(ing.metadata?.creationTimestamp ?? ''), k: `${ing.metadata?.namespace ?? ''}/${ing.metadata?.name ?? ''}` }));
+  keyed.sort((a, b) => (a.t !== b.t ? (a.t < b.t ? -1 : 1) : a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  return keyed.map((x) => x.ing);
 }

@@ -6,7 +6,7 @@
 import { parseAnnotations } from './annotations.js';
 import { certProblem, type InspectSecret } from './certs.js';
 import { backendRef, indexServices, resolveBackend, type Resolved, type ServiceIndex } from './endpoints.js';
-import { byAge, checkHost, checkPath, createClassFilter, type ClassOptions } from './ingress.js';
+import { checkHost, sortByAge, checkPath, createClassFilter, type ClassOptions } from './ingress.js';
 import type { Ingress, IngressBackend, Secret, Snapshot } from './k8s.js';
 import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, HostFallback, Route, RouteSource, Translation } from './types.js';
 
@@ -27,7 +27,7 @@ export interface TranslateOptions extends ClassOptions {
 export function translate(snapshot: Snapshot, opts: TranslateOptions): Translation {
   const t = new Translator(indexServices(asArray(snapshot.services), asArray(snapshot.endpointSlices)), asArray(snapshot.secrets), opts);
   const isOurs = createClassFilter(asArray(snapshot.ingressClasses), opts);
-  const ours = asArray(snapshot.ingresses).filter((ing) => isObject(ing) && isOurs(ing)).sort(byAge);
+  const ours = sortByAge(asArray(snapshot.ingresses).filter((ing) => isObject(ing) && isOurs(ing)));
   for (const ing of ours) t.ingress(ing);
   if (t.defaultBackend === null && opts.defaultBackendService) {
     const d = opts.defaultBackendService;
