@@ -2,6 +2,9 @@
  * One line per request, JSON or ingress-nginx's default upstream log format, written to the
  * shared asynchronous stdout destination.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Target } from '../router/compile.js';
+import { clientAddress, requestHost } from './headers.js';
 
 export interface AccessEntry {
   readonly time: number;
@@ -27,6 +30,26 @@ export interface AccessEntry {
 }
 
 export type AccessLog = (e: AccessEntry) => void;
+
+/** What only the proxy knows about a request's outcome; the rest is read from the request and route. */
+export type Outcome = Pick<AccessEntry, 'time' | 'status' | 'bytes' | 'requestLength' | 'durationMs' | 'upstream' | 'upstreamStatus' | 'upstreamMs' | 'requestId' | 'cause'>;
+
+/** Builds the access-log entry for a request, its matched route (or none) and its outcome. */
+export function accessEntry(req: IncomingMessage, t: Target | null, o: Outcome): AccessEntry {
+  return {
+    ...o,
+    remote: clientAddress(req),
+    host: requestHost(req) ?? '',
+    method: req.method ?? '',
+    path: req.url ?? '',
+    protocol: `HTTP/${req.httpVersion}`,
+    namespace: t?.namespace ?? '',
+    ingress: t?.ingress ?? '',
+    service: t?.service ?? '',
+    userAgent: req.headers['user-agent'] ?? '',
+    referer: req.headers.referer ?? '',
+  };
+}
 
 interface Sink {
   write(line: string): unknown;

@@ -8,13 +8,13 @@ import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../model/types.js';
 import type { Matcher, Target } from '../router/compile.js';
 import { hostOf, match, pathOf } from '../router/match.js';
-import type { AccessLog } from './access-log.js';
+import { accessEntry, type AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { endpointKey, type Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
-import { clientAddress, connectionListed, forwardHeaders, requestHost } from './headers.js';
+import { connectionListed, forwardHeaders, requestHost } from './headers.js';
 import { nextRequestId } from './request-id.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -313,27 +313,19 @@ class Exchange implements Dispatcher.DispatchHandler {
     const log = this.opts.accessLog;
     if (log === null) return;
     const ep = this.endpoint;
-    log({
-      time: this.startTime,
-      remote: clientAddress(req),
-      host: requestHost(req) ?? '',
-      method: req.method ?? '',
-      path: req.url ?? '',
-      protocol: `HTTP/${req.httpVersion}`,
-      status,
-      bytes: this.bytes,
-      requestLength,
-      durationMs,
-      upstream: ep === undefined ? '' : `${ep.ip}:${ep.port}`,
-      upstreamStatus: this.upstreamStatus,
-      upstreamMs: this.upstreamMs,
-      requestId: this.requestId,
-      namespace: t?.namespace ?? '',
-      ingress: t?.ingress ?? '',
-      service: t?.service ?? '',
-      userAgent: req.headers['user-agent'] ?? '',
-      referer: req.headers.referer ?? '',
-      cause: this.cause,
-    });
+    log(
+      accessEntry(req, t, {
+        time: this.startTime,
+        status,
+        bytes: this.bytes,
+        requestLength,
+        durationMs,
+        upstream: ep === undefined ? '' : `${ep.ip}:${ep.port}`,
+        upstreamStatus: this.upstreamStatus,
+        upstreamMs: this.upstreamMs,
+        requestId: this.requestId,
+        cause: this.cause,
+      }),
+    );
   }
 }

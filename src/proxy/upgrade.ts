@@ -10,10 +10,10 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Target } from '../router/compile.js';
 import { hostOf, match, pathOf } from '../router/match.js';
-import type { AccessLog } from './access-log.js';
+import { accessEntry, type AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify } from './errors.js';
-import { clientAddress, forwardHeaders, requestHost } from './headers.js';
+import { forwardHeaders, requestHost } from './headers.js';
 import type { ProxyState } from './handler.js';
 import { endpointKey } from './pools.js';
 import type { EndpointStats } from './stats.js';
@@ -106,26 +106,7 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
 function record(opts: UpgradeOptions, req: IncomingMessage, t: Target, status: number, start: number, upstream: string, requestId: string, cause: string): void {
   const durationMs = performance.now() - start;
   opts.metrics?.request(t, { method: req.method ?? 'GET', status, durationSec: durationMs / 1000, upstreamSec: cause === '' ? durationMs / 1000 : -1, requestBytes: 0, responseBytes: 0 });
-  opts.accessLog?.({
-    time: Date.now(),
-    remote: clientAddress(req),
-    host: requestHost(req) ?? '',
-    method: req.method ?? '',
-    path: req.url ?? '',
-    protocol: `HTTP/${req.httpVersion}`,
-    status,
-    bytes: 0,
-    requestLength: 0,
-    durationMs,
-    upstream,
-    upstreamStatus: cause === '' ? status : 0,
-    upstreamMs: durationMs,
-    requestId,
-    namespace: t.namespace,
-    ingress: t.ingress,
-    service: t.service,
-    userAgent: req.headers['user-agent'] ?? '',
-    referer: req.headers.referer ?? '',
-    cause,
-  });
+  opts.accessLog?.(
+    accessEntry(req, t, { time: Date.now(), status, bytes: 0, requestLength: 0, durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause }),
+  );
 }
