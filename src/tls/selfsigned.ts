@@ -48,6 +48,8 @@ export interface SelfSignedOptions {
   readonly notAfter?: Date;
   /** 'ec' (P-256, the default) or 'rsa' (2048 bit). */
   readonly keyType?: 'ec' | 'rsa';
+  /** Serial number bytes (default 16 random bytes); normalised to a positive, minimal INTEGER. */
+  readonly serial?: Buffer;
   /** Sign with this key instead of a new one (tests: a certificate whose key is elsewhere). */
   readonly key?: KeyObject;
 }
@@ -59,8 +61,8 @@ export function createSelfSigned(opts: SelfSignedOptions): SelfSigned {
   const isEc = privateKey.asymmetricKeyType === 'ec';
   const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   const sigAlg = isEc ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), der(0x05));
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive INTEGER
+  const serial = Buffer.from(opts.serial ?? randomBytes(16));
+  serial[0] = (serial[0]! & 0x7f) | 0x40; // a positive INTEGER whose first byte is never a (non-minimal) zero
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = opts.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
   const names = [...opts.dnsNames.map((d) => der(0x82, Buffer.from(d, 'ascii'))), ...(opts.ipAddresses ?? []).map((ip) => der(0x87, Buffer.from(ip.split('.').map(Number))))];
