@@ -42,6 +42,7 @@ export interface Rule {
   readonly apiGroups: readonly string[];
   readonly resources: readonly string[];
   readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
   readonly namespace?: string;
 }
 
@@ -164,7 +165,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } 
     return stored;
   }
 
-  function allowed(id: Identity, verb: string, p: string, sub: string, ns: string): boolean {
+  function allowed(id: Identity, verb: string, p: string, sub: string, ns: string, name: string): boolean {
     if (id.rules === 'all') return true;
     const r = RESOURCES[p]!;
     const resource = sub ? `${p}/${sub}` : p;
@@ -173,7 +174,8 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } 
         (rule.apiGroups.includes('*') || rule.apiGroups.includes(r.group)) &&
         (rule.resources.includes('*') || rule.resources.includes(resource)) &&
         (rule.verbs.includes('*') || rule.verbs.includes(verb)) &&
-        (rule.namespace === undefined || rule.namespace === ns),
+        (rule.namespace === undefined || rule.namespace === ns) &&
+        (rule.resourceNames === undefined || rule.resourceNames.length === 0 || (name !== '' && rule.resourceNames.includes(name))),
     );
   }
 
@@ -216,7 +218,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } 
     const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     const method = req.method ?? 'GET';
     const verb = method === 'GET' ? (name ? 'get' : watch ? 'watch' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : '';
-    if (!allowed(id, verb, p, sub, ns)) {
+    if (!allowed(id, verb, p, sub, ns, name)) {
       record(403);
       return json(res, 403, status(403, 'Forbidden', `${p}${sub ? '/' + sub : ''} is forbidden: User "${id.name}" cannot ${verb} resource "${p}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`));
     }

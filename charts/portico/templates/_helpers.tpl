@@ -1,0 +1,74 @@
+{{/* Chart name, truncated to 63 characters. */}}
+{{- define "portico.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Full name: release-chart unless the release already contains the chart name. */}}
+{{- define "portico.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "portico.controller.fullname" -}}
+{{- printf "%s-%s" (include "portico.fullname" .) .Values.controller.name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "portico.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "portico.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: portico
+{{- end -}}
+
+{{- define "portico.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "portico.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: controller
+{{- end -}}
+
+{{- define "portico.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "portico.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "portico.image" -}}
+{{- $c := .Values.controller.image -}}
+{{- if $c.digest -}}
+{{- printf "%s@%s" $c.repository $c.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $c.repository (default .Chart.AppVersion $c.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "portico.electionID" -}}
+{{- default (printf "%s-leader" (include "portico.fullname" .)) .Values.controller.electionID -}}
+{{- end -}}
+
+{{- define "portico.watchNamespace" -}}
+{{- default .Release.Namespace .Values.controller.scope.namespace -}}
+{{- end -}}
+
+{{/* Ports Portico listens on: the node's with hostNetwork, else the container ports. */}}
+{{- define "portico.httpPort" -}}
+{{- if .Values.controller.hostNetwork }}{{ .Values.controller.hostNetworkPorts.http }}{{ else }}{{ .Values.controller.containerPort.http }}{{ end -}}
+{{- end -}}
+{{- define "portico.httpsPort" -}}
+{{- if .Values.controller.hostNetwork }}{{ .Values.controller.hostNetworkPorts.https }}{{ else }}{{ .Values.controller.containerPort.https }}{{ end -}}
+{{- end -}}
+
+{{/* True when a listening port is privileged (< 1024) and so needs NET_BIND_SERVICE. */}}
+{{- define "portico.needsBind" -}}
+{{- if and .Values.controller.hostNetwork (or (lt (int .Values.controller.hostNetworkPorts.http) 1024) (lt (int .Values.controller.hostNetworkPorts.https) 1024)) -}}true{{- end -}}
+{{- end -}}

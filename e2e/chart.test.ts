@@ -1,0 +1,214 @@
+/**
+ * The Helm chart, rendered over a matrix of values: every document checked against the
+ * Kubernetes schemas (kubernetes-models), targeted assertions on args, ports, security context
+ * and RBAC, bad values rejected with readable messages, and every variant's container args
+ * accepted by the real CLI.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { IngressClass } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { repoRoot } from '../src/paths.js';
+import { buildRenderer, container, find, render, schemaErrors, type Doc } from './lib/chart.js';
+import { CLI } from './lib/portico.js';
+
+const MODELS: Record<string, new (o: any) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/DaemonSet': DaemonSet,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'networking.k8s.io/v1/IngressClass': IngressClass,
+  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+};
+
+function validateAll(docs: Doc[]): void {
+  for (const d of docs) {
+    if (d.kind === 'ServiceMonitor') {
+      assert.equal(d.apiVersion, 'monitoring.coreos.com/v1');
+      assert.equal(d.spec.endpoints[0].port, 'metrics');
+      continue;
+    }
+    const Model = MODELS[`${d.apiVersion}/${d.kind}`];
+    assert.ok(Model, `no schema for ${d.apiVersion} ${d.kind}`);
+    assert.doesNotThrow(() => new Model(d).validate(), `${d.kind} ${d.metadata.name}`);
+  }
+}
+
+/** Runs the real CLI on the rendered args with --dry-run: the chart must only pass flags Portico accepts. */
+function cliAccepts(args: string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--dry-run'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `portico rejected the chart's args: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+const VARIANTS: Record<string, object> = {
+  defaults: {},
+  'DaemonSet on the host network': { controller: { kind: 'DaemonSet', hostNetwork: true } },
+  'NodePort with fixed ports': { controller: { service: { type: 'NodePort', externalTrafficPolicy: 'Local', nodePorts: { http: 30080, https: 30443 } } } },
+  'namespace-scoped': { controller: { scope: { enabled: true, namespace: 'apps' } } },
+  'autoscaling, PDB, ServiceMonitor, dashboard': {
+    controller: {
+      autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 },
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      metrics: { serviceMonitor: { enabled: true, additionalLabels: { release: 'prom' } }, prometheusAnnotations: true, compat: 'ingress-nginx' },
+      grafanaDashboard: { enabled: true },
+      extraArgs: { 'default-ssl-certificate': 'ingress-system/wildcard', 'proxy-read-timeout': '120s' },
+      image: { digest: `sha256:${'a'.repeat(64)}` },
+    },
+  },
+  'hostPort without hostNetwork': { controller: { kind: 'DaemonSet', hostPort: { enabled: true } } },
+};
+
+describe('Helm chart', () => {
+  before(() => buildRenderer());
+
+  for (const [name, values] of Object.entries(VARIANTS)) {
+    test(`${name}: every document is valid and the args are accepted by portico`, () => {
+      const docs = render(values);
+      assert.ok(docs.length >= 8);
+      validateAll(docs);
+      cliAccepts(container(docs).args);
+    });
+  }
+
+  test('defaults: Deployment args, ports, probes and a locked-down security context', () => {
+    const docs = render();
+    const dep = find(docs, 'Deployment')!;
+    const c = container(docs);
+    assert.deepEqual(c.args, [
+      '--http-port=8080',
+      '--https-port=8443',
+      '--admin-port=10254',
+      '--ingress-class=portico',
+      '--controller-class=portico.dev/ingress-controller',
+      '--election-id=portico-leader',
+      '--publish-service=ingress-system/portico-controller',
+      '--enable-metrics=true',
+      '--shutdown-grace-period=5s',
+      '--shutdown-timeout=30s',
+    ]);
+    assert.deepEqual(c.ports.map((p: any) => [p.name, p.containerPort]), [['http', 8080], ['https', 8443], ['metrics', 10254]]);
+    assert.deepEqual(c.env.map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath]), [['POD_NAME', 'metadata.name'], ['POD_NAMESPACE', 'metadata.namespace']]);
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    const pod = dep.spec.template.spec;
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+    assert.ok(pod.terminationGracePeriodSeconds > 35, 'grace period covers --shutdown-grace-period + --shutdown-timeout');
+    assert.equal(dep.spec.strategy.rollingUpdate.maxUnavailable, 0);
+    const svc = find(docs, 'Service', 'portico-controller')!;
+    assert.equal(svc.spec.type, 'LoadBalancer');
+    assert.deepEqual(svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort]), [['http', 80, 'http'], ['https', 443, 'https']]);
+    const ic = find(docs, 'IngressClass')!;
+    assert.equal(ic.spec.controller, 'portico.dev/ingress-controller');
+    assert.equal(ic.metadata.annotations, undefined);
+  });
+
+  test('defaults: RBAC is exactly what Portico uses', () => {
+    const docs = render();
+    assert.deepEqual(find(docs, 'ClusterRole')!.rules, [
+      { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+    ]);
+    const role = find(docs, 'Role', 'portico')!;
+    assert.equal(role.metadata.namespace, 'ingress-system');
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['portico-leader'], verbs: ['get', 'update'] },
+      { apiGroups: [''], resources: ['services'], resourceNames: ['portico-controller'], verbs: ['get'] },
+    ]);
+    for (const b of [find(docs, 'ClusterRoleBinding')!, find(docs, 'RoleBinding')!]) assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'portico', namespace: 'ingress-system' }]);
+  });
+
+  test('DaemonSet on the host network: ClusterFirstWithHostNet, ports 80/443 and only NET_BIND_SERVICE added', () => {
+    const docs = render(VARIANTS['DaemonSet on the host network']!);
+    const ds = find(docs, 'DaemonSet')!;
+    assert.equal(find(docs, 'Deployment'), undefined);
+    assert.equal(ds.spec.template.spec.hostNetwork, true);
+    assert.equal(ds.spec.template.spec.dnsPolicy, 'ClusterFirstWithHostNet');
+    const c = container(docs);
+    assert.ok(c.args.includes('--http-port=80') && c.args.includes('--https-port=443'));
+    assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext.runAsNonRoot, true);
+  });
+
+  test('hostPort without hostNetwork keeps unprivileged container ports and adds no capability', () => {
+    const c = container(render(VARIANTS['hostPort without hostNetwork']!));
+    assert.deepEqual(c.ports.slice(0, 2).map((p: any) => [p.containerPort, p.hostPort]), [[8080, 80], [8443, 443]]);
+    assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] });
+  });
+
+  test('NodePort: fixed node ports and externalTrafficPolicy', () => {
+    const svc = find(render(VARIANTS['NodePort with fixed ports']!), 'Service', 'portico-controller')!;
+    assert.equal(svc.spec.type, 'NodePort');
+    assert.equal(svc.spec.externalTrafficPolicy, 'Local');
+    assert.deepEqual(svc.spec.ports.map((p: any) => p.nodePort), [30080, 30443]);
+  });
+
+  test('namespace-scoped: a Role in the watched namespace; the ClusterRole keeps only IngressClasses', () => {
+    const docs = render(VARIANTS['namespace-scoped']!);
+    assert.deepEqual(find(docs, 'ClusterRole')!.rules, [{ apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['list', 'watch'] }]);
+    const watch = find(docs, 'Role', 'portico-watch')!;
+    assert.equal(watch.metadata.namespace, 'apps');
+    assert.equal(watch.rules.length, 6);
+    assert.equal(find(docs, 'RoleBinding', 'portico-watch')!.metadata.namespace, 'apps');
+    assert.ok(container(docs).args.includes('--watch-namespace=apps'));
+  });
+
+  test('autoscaling, PDB, ServiceMonitor, Prometheus annotations and the dashboard ConfigMap', () => {
+    const docs = render(VARIANTS['autoscaling, PDB, ServiceMonitor, dashboard']!);
+    assert.equal(find(docs, 'Deployment')!.spec.replicas, undefined, 'the HPA owns replicas');
+    assert.equal(find(docs, 'HorizontalPodAutoscaler')!.spec.minReplicas, 2);
+    assert.equal(find(docs, 'PodDisruptionBudget')!.spec.minAvailable, 1);
+    assert.equal((find(docs, 'ServiceMonitor')!.metadata.labels as Record<string, string>).release, 'prom');
+    assert.equal(find(docs, 'Deployment')!.spec.template.metadata.annotations['prometheus.io/scrape'], 'true');
+    const dash = JSON.parse(find(docs, 'ConfigMap')!.data['portico.json']);
+    assert.deepEqual(dash, JSON.parse(readFileSync(join(repoRoot, 'charts/portico/dashboards/portico.json'), 'utf8')));
+    const c = container(docs);
+    assert.equal(c.image, `ghcr.io/portico-dev/portico@sha256:${'a'.repeat(64)}`);
+    assert.ok(c.args.includes('--metrics-compat=ingress-nginx'));
+    assert.ok(c.args.includes('--default-ssl-certificate=ingress-system/wildcard'));
+  });
+
+  test('bad values fail at install time with a readable message', () => {
+    assert.deepEqual(schemaErrors({}), []);
+    assert.match(schemaErrors({ controller: { kind: 'StatefulSet' } }).join('\n'), /\/controller\/kind must be equal to one of the allowed values \(Deployment, DaemonSet\)/);
+    assert.match(schemaErrors({ controller: { service: { type: 'Ingress' } } }).join('\n'), /\/controller\/service\/type must be equal to one of the allowed values/);
+    assert.match(schemaErrors({ controller: { replicas: 3 } }).join('\n'), /\/controller must NOT have additional properties: replicas/);
+    assert.match(schemaErrors({ controller: { service: { nodePorts: { http: 80 } } } }).join('\n'), /\/controller\/service\/nodePorts\/http/);
+    assert.match(schemaErrors({ controller: { image: { digest: 'latest' } } }).join('\n'), /\/controller\/image\/digest must match pattern/);
+    assert.throws(() => render({ controller: { kind: 'StatefulSet' } }), /values do not match values.schema.json/);
+  });
+
+  test('NOTES.txt tells the user how to reach the controller', () => {
+    assert.match(render({}, { notes: true }).text, /kubectl get service portico-controller -n ingress-system -o wide -w/);
+    assert.match(render({ controller: { kind: 'DaemonSet', hostNetwork: true } }, { notes: true }).text, /http:\/\/<node-ip>:80/);
+  });
+});
+
+test('the Dockerfile passes dockerfilelint', () => {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules/dockerfilelint/bin/dockerfilelint'), '-o', 'json', join(repoRoot, 'Dockerfile')], { encoding: 'utf8' });
+  const out = JSON.parse(r.stdout || '{}') as { totalIssues?: number; files?: { issues: { title: string; line: number }[] }[] };
+  assert.equal(out.totalIssues, 0, JSON.stringify(out.files?.[0]?.issues));
+  assert.equal(r.status, 0);
+});

@@ -1,0 +1,69 @@
+/**
+ * Renders charts/portico like `helm template`: values merged over the chart's defaults and checked
+ * against values.schema.json (as Helm does before rendering), then the Go renderer
+ * (tools/chart-render, built from Debian's Go packages).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { repoRoot } from '../../src/paths.js';
+
+export const CHART = join(repoRoot, 'charts/portico');
+
+export type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
+
+let renderer = '';
+
+/** Builds the renderer once per process (a no-op when the cached binary is current). */
+export function buildRenderer(): string {
+  if (renderer) return renderer;
+  const r = spawnSync('bash', [join(repoRoot, 'tools/chart-render/build.sh')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building chart-render failed: ${r.stderr}`);
+  renderer = r.stdout.trim();
+  return renderer;
+}
+
+function merge(a: any, b: any): any {
+  if (b === null || typeof b !== 'object' || Array.isArray(b) || a === null || typeof a !== 'object' || Array.isArray(a)) return b;
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = k in a ? merge(a[k], v) : v;
+  return out;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')));
+
+/** Schema errors for values merged over the defaults, as readable lines (empty = valid). */
+export function schemaErrors(values: object): string[] {
+  const merged = merge(parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')), values);
+  if (validate(merged)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`);
+}
+
+/** Renders the chart with `values`; throws on schema errors or template errors. */
+export function render(values: object = {}, opts: { namespace?: string; name?: string; notes?: boolean } = {}): Doc[] & { text: string } {
+  const errs = schemaErrors(values);
+  if (errs.length > 0) throw new Error(`values do not match values.schema.json:\n${errs.join('\n')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'chart-'));
+  try {
+    const f = join(dir, 'values.yaml');
+    writeFileSync(f, stringify(values));
+    const r = spawnSync(buildRenderer(), ['-f', f, '--namespace', opts.namespace ?? 'ingress-system', '--name', opts.name ?? 'portico', ...(opts.notes ? ['--notes'] : []), CHART], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
+    const docs = opts.notes ? [] : parseAllDocuments(r.stdout).map((d) => d.toJS() as Doc).filter((d) => d !== null);
+    return Object.assign(docs, { text: r.stdout });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const find = (docs: Doc[], kind: string, name?: string): Doc | undefined => docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+
+/** The controller container of the Deployment or DaemonSet. */
+export function container(docs: Doc[]): any {
+  const w = docs.find((d) => d.kind === 'Deployment' || d.kind === 'DaemonSet');
+  return w?.spec.template.spec.containers[0];
+}
