@@ -48,7 +48,7 @@ describe('proxying to pods', () => {
       serviceYaml('refused', [{ ip: '127.0.22.1', port: refused }]),
       serviceYaml('retry', [{ ip: '127.0.22.1', port: refused }, retryLive]),
     ];
-    p = await startPortico({ 'app.yaml': join(...docs) }, ['--proxy-read-timeout', '400ms']);
+    p = await startPortico({ 'app.yaml': join(...docs) }, ['--proxy-read-timeout', '400ms', '--proxy-body-size', '8m']);
   });
 
   after(async () => {

@@ -3,13 +3,14 @@
  * Flag names follow ingress-nginx's controller flags and ConfigMap keys where the concept is the same.
  */
 
+import { isIP } from 'node:net';
 import { DEFAULT_CIPHERS, type TlsSettings } from './tls/contexts.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'int' | 'duration' | 'period' | 'secret' | 'protocols' | 'level' | 'format' | 'compat' | 'service';
+type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'int' | 'size' | 'cidrs' | 'duration' | 'period' | 'secret' | 'protocols' | 'level' | 'format' | 'compat' | 'service';
 
 interface FlagDef {
   readonly kind: FlagKind;
@@ -47,6 +48,18 @@ const FLAGS = {
   'ssl-ciphers': { kind: 'string', default: DEFAULT_CIPHERS, arg: 'LIST', help: 'OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always the secure defaults)' },
   'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
   'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
+  'proxy-send-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout between two reads of the request body by the pod' },
+  'proxy-next-upstream-timeout': { kind: 'period', default: '0s', help: 'Stop retrying on other endpoints after this long (0 = no limit)' },
+  'proxy-body-size': { kind: 'size', default: '1m', arg: 'SIZE', help: 'Largest request body (413 above it); 0 = unlimited; per Ingress: proxy-body-size annotation' },
+  'upstream-max-fails': { kind: 'count', default: '3', help: 'Consecutive connect failures or resets that take an endpoint out of rotation' },
+  'upstream-fail-timeout': { kind: 'duration', default: '10s', help: 'How long an ejected endpoint stays out of rotation' },
+  'client-header-timeout': { kind: 'duration', default: '60s', help: 'Time a client has to send the request headers (408 after)' },
+  'client-body-timeout': { kind: 'duration', default: '60s', help: 'Time allowed between two chunks of a request body (408 after)' },
+  'keep-alive-timeout': { kind: 'duration', default: '75s', help: 'Idle time before a client keep-alive connection is closed' },
+  'max-connections': { kind: 'int', default: '0', help: 'Open client connections per listener before new ones are refused (0 = no limit)' },
+  'max-headers': { kind: 'count', default: '100', help: 'Most request header fields (431 above it)' },
+  'trusted-proxies': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', help: 'Peers whose X-Forwarded-* headers are believed (default: none)' },
+  'use-proxy-protocol': { kind: 'bool', default: 'false', help: 'Expect a PROXY protocol v1/v2 header on every connection (both listeners)' },
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
   'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },
@@ -95,6 +108,20 @@ export interface Config {
   readonly proxyConnectTimeout: number;
   readonly proxyReadTimeout: number;
   readonly proxyNextUpstreamTries: number;
+  readonly proxySendTimeout: number;
+  /** 0 = no limit. */
+  readonly proxyNextUpstreamTimeout: number;
+  /** Bytes; 0 = unlimited. */
+  readonly proxyBodySize: number;
+  readonly upstreamMaxFails: number;
+  readonly upstreamFailTimeout: number;
+  readonly clientHeaderTimeout: number;
+  readonly clientBodyTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly maxConnections: number;
+  readonly maxHeaders: number;
+  readonly trustedProxies: readonly string[];
+  readonly useProxyProtocol: boolean;
   readonly shutdownGracePeriod: number;
   readonly shutdownTimeout: number;
   readonly accessLog: boolean;
@@ -145,6 +172,21 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
     case 'port': {
       const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
       return n >= 0 && n <= 65535 ? n : bad('expected a port number from 0 to 65535');
+    }
+    case 'size': {
+      const m = /^(\d{1,12})([kmg]?)$/i.exec(raw);
+      if (!m) return bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)');
+      return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[(m[2] ?? '').toLowerCase()]!;
+    }
+    case 'cidrs': {
+      const list = raw.split(',').map((x) => x.trim()).filter(Boolean);
+      for (const c of list) {
+        const [addr, prefix, extra] = c.split('/');
+        const v = addr === undefined ? 0 : isIP(addr);
+        const max = v === 6 ? 128 : 32;
+        if (v === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))) return bad(`${JSON.stringify(c)} is not an IP address or CIDR`);
+      }
+      return list;
     }
     case 'int': {
       const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
@@ -249,6 +291,18 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     proxyConnectTimeout: get('proxy-connect-timeout') as number,
     proxyReadTimeout: get('proxy-read-timeout') as number,
     proxyNextUpstreamTries: get('proxy-next-upstream-tries') as number,
+    proxySendTimeout: get('proxy-send-timeout') as number,
+    proxyNextUpstreamTimeout: get('proxy-next-upstream-timeout') as number,
+    proxyBodySize: get('proxy-body-size') as number,
+    upstreamMaxFails: get('upstream-max-fails') as number,
+    upstreamFailTimeout: get('upstream-fail-timeout') as number,
+    clientHeaderTimeout: get('client-header-timeout') as number,
+    clientBodyTimeout: get('client-body-timeout') as number,
+    keepAliveTimeout: get('keep-alive-timeout') as number,
+    maxConnections: get('max-connections') as number,
+    maxHeaders: get('max-headers') as number,
+    trustedProxies: get('trusted-proxies') as string[],
+    useProxyProtocol: get('use-proxy-protocol') as boolean,
     shutdownGracePeriod: get('shutdown-grace-period') as number,
     shutdownTimeout: get('shutdown-timeout') as number,
     accessLog: get('access-log') as boolean,

@@ -3,7 +3,7 @@
  */
 import type { Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { createAdminServer } from './admin/server.js';
 import { ConfigError, type Config } from './config.js';
 import { createLogger, stdoutSink, type Logger } from './log.js';
@@ -17,8 +17,9 @@ import { createPipeline } from './pipeline.js';
 import { createAccessLog } from './proxy/access-log.js';
 import { createBalancer } from './proxy/balance.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './proxy/handler.js';
+import { createTrust } from './proxy/headers.js';
 import { createPools, endpointKey, poolKey } from './proxy/pools.js';
-import { createHttpsServer, createProxyServer, type HttpsServer } from './proxy/server.js';
+import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './proxy/server.js';
 import { createEndpointStats } from './proxy/stats.js';
 import { createUpgradeHandler } from './proxy/upgrade.js';
 import { compile } from './router/compile.js';
@@ -44,7 +45,7 @@ const EMPTY: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend
 /** Certificates expire without any object changing: re-judge them this often. */
 const RECHECK_MS = 60_000;
 
-function listen(server: Server | Http2SecureServer, port: number, host: string): Promise<number> {
+function listen(server: Server | Http2SecureServer | NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host }, () => {
@@ -68,7 +69,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const store = createStore();
   const state: ProxyState = { matcher: compile(EMPTY), draining: false };
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
-  const stats = createEndpointStats();
+  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   const metrics = config.enableMetrics
     ? createMetrics({ version: version(), nginxCompat: config.metricsCompat === 'ingress-nginx', controllerClass: config.controllerClass, controllerNamespace: config.podNamespace, controllerPod: config.podName })
     : null;
@@ -152,7 +153,8 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   recheck.unref();
 
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
-  const balancer = createBalancer();
+  const balancer = createBalancer(stats.ejected);
+  const trust = createTrust(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'hsts'> = {
     state,
@@ -164,9 +166,18 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     metrics,
     stats,
     httpsRedirectPort: config.httpsRedirectPort,
+    limits: {
+      bodySize: config.proxyBodySize,
+      clientBodyTimeout: config.clientBodyTimeout,
+      sendTimeout: config.proxySendTimeout,
+      maxHeaders: config.maxHeaders,
+      nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
+    },
+    trust,
   };
-  const upgradeCommon = { state, balancer, connectTimeout: config.proxyConnectTimeout, accessLog, metrics, stats, tunnels };
-  const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null }), createUpgradeHandler({ ...upgradeCommon, scheme: 'http' }));
+  const listenerOptions = { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxConnections: config.maxConnections, proxyProtocol: config.useProxyProtocol };
+  const upgradeCommon = { state, balancer, connectTimeout: config.proxyConnectTimeout, accessLog, metrics, stats, tunnels, trust };
+  const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null }), createUpgradeHandler({ ...upgradeCommon, scheme: 'http' }), listenerOptions);
   const baseTls = (): Record<string, unknown> => ({ minVersion: config.tls.minVersion, maxVersion: config.tls.maxVersion, ciphers: config.tls.ciphers });
   const def = contexts.listenerCert(state.matcher.table);
   defaultCertId = def.id;
@@ -175,6 +186,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     defaultCert: def,
     sni: (servername) => contexts.select(state.matcher.table, servername),
     metrics,
+    ...listenerOptions,
   });
   httpsServer = https;
   countConnections(http, metrics, 'http');
@@ -187,8 +199,10 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     metrics: metrics ? { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() } : null,
   });
 
-  const httpPort = await listen(http, config.httpPort, config.bindAddress);
-  const httpsPort = await listen(https, config.httpsPort, config.bindAddress);
+  const httpFront = frontOf(http, listenerOptions);
+  const httpsFront = frontOf(https, listenerOptions);
+  const httpPort = await listen(httpFront, config.httpPort, config.bindAddress);
+  const httpsPort = await listen(httpsFront, config.httpsPort, config.bindAddress);
   const adminPort = await listen(admin, config.adminPort, config.bindAddress);
   log.info({ listener: 'http', address: config.bindAddress, port: httpPort }, 'listening');
   log.info({ listener: 'https', address: config.bindAddress, port: httpsPort, defaultCertExpiry: new Date(expiryOf(def.certPem) * 1000).toISOString() }, 'listening');
@@ -217,6 +231,8 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
       await source.close();
       clearInterval(recheck);
+      if (httpFront !== http) httpFront.close();
+      if (httpsFront !== https) httpsFront.close();
       const closed = Promise.all([new Promise<void>((r) => http.close(() => r())), new Promise<void>((r) => https.close(() => r()))]);
       http.closeIdleConnections();
       https.drain();

@@ -77,6 +77,7 @@ export function createMetrics(opts: MetricsOptions) {
   const resSize = fastHistogram(registry, 'portico_response_size_bytes', 'Response body size', ROUTE_LABELS, SIZE_BUCKETS);
   const upstreamErrors = new Counter({ name: 'portico_upstream_errors_total', help: 'Upstream failures by cause (connect_refused, connect_timeout, reset, timeout, no_endpoints, ...)', labelNames: ['namespace', 'service', 'cause'], registers: reg });
   const retries = new Counter({ name: 'portico_upstream_retries_total', help: 'Requests sent again to another endpoint', labelNames: ['namespace', 'service'], registers: reg });
+  const ejections = new Counter({ name: 'portico_upstream_ejections_total', help: 'Endpoints taken out of rotation after consecutive failures (passive health)', labelNames: ['namespace', 'service'], registers: reg });
   const openConnections = new Gauge({ name: 'portico_open_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers: reg });
 
   const rebuilds = new Counter({ name: 'portico_table_rebuilds_total', help: 'Routing table rebuilds by result (swapped, unchanged, failed)', labelNames: ['result'], registers: reg });
@@ -169,6 +170,9 @@ export function createMetrics(opts: MetricsOptions) {
     },
     upstreamError(t: Target | null, cause: string): void {
       upstreamErrors.labels(t?.namespace ?? '', t?.service ?? '', cause).inc();
+    },
+    ejection(t: Target | null): void {
+      ejections.labels(t?.namespace ?? '', t?.service ?? '').inc();
     },
     retry(t: Target): void {
       retries.labels(t.namespace, t.service).inc();

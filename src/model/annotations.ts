@@ -3,7 +3,7 @@
  * and a bad one is a diagnostic with the default kept, never an exception. Both the
  * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read.
  */
-import type { BackendProtocol, DiagnosticReason } from './types.js';
+import type { BackendProtocol, DiagnosticReason, RouteLimits } from './types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -13,6 +13,7 @@ export interface IngressOptions {
   readonly sslRedirect: boolean | undefined;
   readonly forceSslRedirect: boolean;
   readonly backendProtocol: BackendProtocol;
+  readonly limits: RouteLimits;
 }
 
 type Report = (reason: DiagnosticReason, message: string) => void;
@@ -46,11 +47,54 @@ function protocol(a: Readonly<Record<string, unknown>> | undefined, report: Repo
   return 'HTTP';
 }
 
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** nginx size syntax: `8m`, `512k`, `1g`, bytes; `0` = unlimited. */
+export function parseSize(v: string): number | undefined {
+  const m = /^(\d{1,12})([kmg]?)$/i.exec(v.trim());
+  return m ? Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] as number) : undefined;
+}
+
+function size(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report): number | undefined {
+  const v = read(a, name);
+  if (v === undefined) return undefined;
+  const n = typeof v.value === 'string' ? parseSize(v.value) : undefined;
+  if (n === undefined) report('InvalidAnnotation', `${v.key}: expected a size such as 8m, 512k or 1048576, got ${JSON.stringify(v.value)}; ignored`);
+  return n;
+}
+
+/** ingress-nginx timeouts are seconds ("60"); a unit (60s, 500ms, 1m) is accepted too. */
+function seconds(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report): number | undefined {
+  const v = read(a, name);
+  if (v === undefined) return undefined;
+  const m = typeof v.value === 'string' || typeof v.value === 'number' ? /^(\d{1,6}(?:\.\d+)?)(ms|s|m)?$/.exec(String(v.value).trim()) : null;
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!(ms > 0 && ms <= 86_400_000)) {
+    report('InvalidAnnotation', `${v.key}: expected seconds (1 to 86400), got ${JSON.stringify(v.value)}; ignored`);
+    return undefined;
+  }
+  return Math.round(ms);
+}
+
+function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report): RouteLimits {
+  const out: { -readonly [K in keyof RouteLimits]: RouteLimits[K] } = {};
+  const body = size(a, 'proxy-body-size', report);
+  if (body !== undefined) out.bodySize = body;
+  const c = seconds(a, 'proxy-connect-timeout', report);
+  if (c !== undefined) out.connectTimeout = c;
+  const r = seconds(a, 'proxy-read-timeout', report);
+  if (r !== undefined) out.readTimeout = r;
+  const w = seconds(a, 'proxy-send-timeout', report);
+  if (w !== undefined) out.sendTimeout = w;
+  return out;
+}
+
 /** Reads every supported annotation of one Ingress. */
 export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report): IngressOptions {
   return {
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
+    limits: limits(annotations, report),
   };
 }

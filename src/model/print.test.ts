@@ -6,7 +6,7 @@ import type { Backend, RouteTable } from './types.js';
 
 const backend = (endpoints: Backend['endpoints'], protocol: Backend['protocol'] = 'HTTP'): Backend => ({ id: 'ns/s:80', namespace: 'ns', service: 's', port: '80', protocol, endpoints });
 const base = (): RouteTable => ({
-  routes: [{ host: 'a.test', path: '/', match: 'Prefix', backend: 'ns/s:80', source: { namespace: 'ns', ingress: 'i' }, redirect: false }],
+  routes: [{ host: 'a.test', path: '/', match: 'Prefix', backend: 'ns/s:80', source: { namespace: 'ns', ingress: 'i' }, redirect: false, limits: {} }],
   hostFallbacks: new Map([['a.test', { backend: 'ns/s:80', source: { namespace: 'ns', ingress: 'i' } }]]),
   defaultBackend: null,
   backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.1', port: 80, terminating: false }])]]),
@@ -20,6 +20,8 @@ const changes: [string, (t: RouteTable) => RouteTable][] = [
   ['a route type', (t) => ({ ...t, routes: [{ ...t.routes[0]!, match: 'Exact' }] })],
   ['a redirect', (t) => ({ ...t, routes: [{ ...t.routes[0]!, redirect: true }] })],
   ['a route source', (t) => ({ ...t, routes: [{ ...t.routes[0]!, source: { namespace: 'ns', ingress: 'j' } }] })],
+  ['a per-Ingress timeout', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { readTimeout: 5000 } }] })],
+  ['a per-Ingress body size', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { bodySize: 1 } }] })],
   ['an added route', (t) => ({ ...t, routes: [...t.routes, { ...t.routes[0]!, host: 'b.test' }] })],
   ['an endpoint address', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.2', port: 80, terminating: false }])]]) })],
   ['an endpoint becoming terminating', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.1', port: 80, terminating: true }])]]) })],

@@ -18,7 +18,8 @@ export function printTable(table: RouteTable): PrintedTable {
   const hosts: PrintedTable['hosts'] = {};
   const entry = (host: string): { routes: string[]; fallback?: string } => (hosts[host || '*'] ??= { routes: [] });
   for (const r of table.routes) {
-    entry(r.host).routes.push(`${r.match} ${r.path} -> ${r.backend} (${r.source.namespace}/${r.source.ingress})${r.redirect ? ' [https redirect]' : ''}`);
+    const lim = Object.entries(r.limits).map(([k, v]) => `${k}=${v}`);
+    entry(r.host).routes.push(`${r.match} ${r.path} -> ${r.backend} (${r.source.namespace}/${r.source.ingress})${r.redirect ? ' [https redirect]' : ''}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
   }
   for (const [host, f] of [...table.hostFallbacks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     entry(host).fallback = fallbackText(f);
@@ -75,6 +76,9 @@ export function sameTable(a: RouteTable, b: RouteTable): boolean {
     const x = a.routes[i] as Route;
     const y = b.routes[i] as Route;
     if (x.host !== y.host || x.path !== y.path || x.match !== y.match || x.backend !== y.backend || x.redirect !== y.redirect || !sameSource(x.source, y.source)) return false;
+    const lx = x.limits;
+    const ly = y.limits;
+    if (lx.bodySize !== ly.bodySize || lx.connectTimeout !== ly.connectTimeout || lx.readTimeout !== ly.readTimeout || lx.sendTimeout !== ly.sendTimeout) return false;
   }
   return (
     sameFallback(a.defaultBackend, b.defaultBackend) &&

@@ -133,7 +133,7 @@ class Translator {
           report('DuplicateRoute', `${where}: ${checked.match} ${checked.path} on host ${h.host || '*'} is already routed by ${by}; ignored`);
           return;
         }
-        this.routes.set(key, { host: h.host, path: checked.path, match: checked.match, backend: id, source, redirectPolicy });
+        this.routes.set(key, { host: h.host, path: checked.path, match: checked.match, backend: id, source, redirectPolicy, limits: annotations.limits });
       });
     });
   }

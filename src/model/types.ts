@@ -24,6 +24,16 @@ export interface Route {
   readonly source: RouteSource;
   /** Answer plain-HTTP requests with a 308 to HTTPS (ssl-redirect / force-ssl-redirect). */
   readonly redirect: boolean;
+  /** Per-Ingress limits from annotations; an absent field means the global flag. */
+  readonly limits: RouteLimits;
+}
+
+/** proxy-body-size and proxy-*-timeout annotations: bytes and milliseconds. */
+export interface RouteLimits {
+  readonly bodySize?: number;
+  readonly connectTimeout?: number;
+  readonly readTimeout?: number;
+  readonly sendTimeout?: number;
 }
 
 /** How Portico talks to the pods of a backend (`backend-protocol` annotation). */

@@ -32,13 +32,16 @@ export interface AccessEntry {
 export type AccessLog = (e: AccessEntry) => void;
 
 /** What only the proxy knows about a request's outcome; the rest is read from the request and route. */
-export type Outcome = Pick<AccessEntry, 'time' | 'status' | 'bytes' | 'requestLength' | 'durationMs' | 'upstream' | 'upstreamStatus' | 'upstreamMs' | 'requestId' | 'cause'>;
+export type Outcome = Pick<AccessEntry, 'time' | 'status' | 'bytes' | 'requestLength' | 'durationMs' | 'upstream' | 'upstreamStatus' | 'upstreamMs' | 'requestId' | 'cause'> & {
+  /** The client as trusted proxies report it; default: the peer address. */
+  readonly remote?: string;
+};
 
 /** Builds the access-log entry for a request, its matched route (or none) and its outcome. */
 export function accessEntry(req: IncomingMessage, t: Target | null, o: Outcome): AccessEntry {
   return {
     ...o,
-    remote: clientAddress(req),
+    remote: o.remote || clientAddress(req),
     host: requestHost(req) ?? '',
     method: req.method ?? '',
     path: req.url ?? '',

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../model/types.js';
 import type { Matcher, Target } from '../router/compile.js';
@@ -14,7 +15,7 @@ import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { endpointKey, type Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
-import { connectionListed, forwardHeaders, requestHost } from './headers.js';
+import { connectionListed, forwardHeaders, requestHost, type Trust } from './headers.js';
 import { nextRequestId } from './request-id.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -40,6 +41,39 @@ export interface HandlerOptions {
   readonly hsts: string | null;
   /** Port in the Location of HTTP-to-HTTPS redirects (443 is left out). */
   readonly httpsRedirectPort: number;
+  /** Global limits; a route's annotations override them. Bytes and milliseconds. */
+  readonly limits: {
+    readonly bodySize: number;
+    readonly clientBodyTimeout: number;
+    readonly sendTimeout: number;
+    readonly maxHeaders: number;
+    /** 0 = retry until the tries run out. */
+    readonly nextUpstreamTimeout: number;
+  };
+  readonly trust: Trust;
+}
+
+/** Methods safe to send again after a reset before any response byte (RFC 9110 9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** Failures that count against an endpoint's health (passive health checks). */
+const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error', 'reset', 'timeout', 'protocol']);
+
+/**
+ * Request shapes the HTTP parser lets through but RFC 9112 rejects: several Host headers (3.2),
+ * Transfer-Encoding in HTTP/1.0 (6.1), and more header fields than allowed. Returns a status or 0.
+ */
+function hygiene(req: IncomingMessage, maxHeaders: number): number {
+  const raw = req.rawHeaders;
+  if (raw.length > maxHeaders * 2) return 431;
+  if (req.httpVersionMajor !== 1) return 0;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+  }
+  if (hosts > 1) return 400;
+  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return 400;
+  return 0;
 }
 
 /** ACME HTTP-01 challenges must stay reachable over plain HTTP (as ingress-nginx does). */
@@ -81,6 +115,12 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
   return function handle(req, res) {
     if (opts.state.draining && req.httpVersionMajor < 2) res.shouldKeepAlive = false;
     const ex = new Exchange(req, res, opts);
+    const bad = hygiene(req, opts.limits.maxHeaders);
+    if (bad !== 0) {
+      res.shouldKeepAlive = false;
+      ex.local(bad, errorBody(bad, bad === 431 ? 'too many header fields' : 'the request framing is ambiguous'), 'text/plain; charset=utf-8', 'protocol');
+      return;
+    }
     const url = req.url ?? '/';
     const path = pathOf(url);
     if (path === null) {
@@ -97,6 +137,14 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
     if (target.redirect && opts.scheme === 'http' && !path.startsWith(ACME_PREFIX)) {
       const location = httpsLocation(host, url, opts.httpsRedirectPort);
       ex.local(308, `308 Permanent Redirect: ${location}\n`, 'text/plain; charset=utf-8', 'redirect', ['location', location]);
+      return;
+    }
+    const limit = target.limits.bodySize ?? opts.limits.bodySize;
+    const declared = req.headers['content-length'];
+    if (limit > 0 && declared !== undefined && Number(declared) > limit) {
+      // Not reading a body we will refuse: answer at once and close the connection.
+      res.shouldKeepAlive = false;
+      ex.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), 'text/plain; charset=utf-8', 'body_too_large');
       return;
     }
     ex.forwardPath = url.charCodeAt(0) === 47 ? url : path;
@@ -125,6 +173,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private cause = '';
   private done = false;
   private headers: string[] | null = null;
+  private clientIp = '';
+  private body: Readable | null = null;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -145,24 +195,63 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.attempt++;
     const req = this.req;
     if (this.headers === null) {
-      const f = forwardHeaders(req, this.opts.scheme, false, target.backend.protocol === 'GRPC' || target.backend.protocol === 'GRPCS');
+      const f = forwardHeaders(req, this.opts.scheme, false, target.backend.protocol === 'GRPC' || target.backend.protocol === 'GRPCS', this.opts.trust);
       this.headers = f.headers;
       this.requestId = f.requestId;
+      this.clientIp = f.clientIp;
       this.res.once('close', () => this.onClientClose());
+      if (requestHasBody(req)) this.body = this.watchBody(target);
     }
-    const hasBody = requestHasBody(req);
     this.upstreamStart = performance.now();
-    this.opts.pools.get(ep.ip, ep.port, target.backend.protocol).dispatch(
+    const read = target.limits.readTimeout ?? this.opts.readTimeout;
+    this.opts.pools.get(ep.ip, ep.port, target.backend.protocol, target.limits.connectTimeout).dispatch(
       {
         path: this.forwardPath,
         method: req.method ?? 'GET',
         headers: this.headers,
-        body: hasBody ? req : null,
-        headersTimeout: this.opts.readTimeout,
-        bodyTimeout: this.opts.readTimeout,
+        body: this.body,
+        headersTimeout: read,
+        bodyTimeout: read,
       },
       this,
     );
+  }
+
+  /**
+   * Guards a request body: a stall longer than the client body timeout is a 408 when the client
+   * stopped sending, a 504 when the pod stopped reading (the proxy-send-timeout case); a chunked
+   * body over the size limit is a 413. Returns what undici should read.
+   */
+  private watchBody(target: Target): Readable {
+    const req = this.req;
+    const lim = this.opts.limits;
+    const stall = Math.min(lim.clientBodyTimeout, target.limits.sendTimeout ?? lim.sendTimeout);
+    req.setTimeout(stall, () => {
+      if (req.complete || this.done) return;
+      const upstreamStalled = req.readableFlowing === false || req.readableLength > 0;
+      this.abortUpstream?.();
+      if (upstreamStalled) this.fail(classify({ code: 'PORTICO_SEND_TIMEOUT' }));
+      else {
+        this.res.shouldKeepAlive = false;
+        this.local(408, errorBody(408, 'the request body did not arrive in time'), 'text/plain; charset=utf-8', 'client_timeout');
+      }
+    });
+    req.once('end', () => req.setTimeout(0));
+    const limit = target.limits.bodySize ?? lim.bodySize;
+    if (limit <= 0 || req.headers['content-length'] !== undefined) return req; // undici enforces a declared length
+    let seen = 0;
+    const counted = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        seen += chunk.length;
+        if (seen <= limit) return cb(null, chunk);
+        this.abortUpstream?.();
+        this.res.shouldKeepAlive = false;
+        this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), 'text/plain; charset=utf-8', 'body_too_large');
+        cb(new Error('request body too large'));
+      },
+    });
+    req.pipe(counted);
+    return counted;
   }
 
   private onClientClose(): void {
@@ -256,7 +345,16 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.finish(499);
       return;
     }
-    const retry = f.neverSent && !this.res.headersSent && this.attempt < this.opts.tries && !this.req.readableDidRead && this.target !== null && this.target.backend.endpoints.length > 1;
+    const lim = this.opts.limits;
+    const retry =
+      (f.neverSent || (f.cause === 'reset' && IDEMPOTENT.has(this.req.method ?? ''))) &&
+      !this.res.headersSent &&
+      this.attempt < this.opts.tries &&
+      !this.req.readableDidRead &&
+      this.target !== null &&
+      // another endpoint, or the same one again after a reset (often a stale keep-alive connection)
+      (this.target.backend.endpoints.length > 1 || f.cause === 'reset') &&
+      (lim.nextUpstreamTimeout === 0 || performance.now() - this.start < lim.nextUpstreamTimeout);
     this.recordFailure(f);
     if (retry) {
       this.opts.metrics?.retry(this.target as Target);
@@ -273,7 +371,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   private recordFailure(f: Failure): void {
     this.opts.metrics?.upstreamError(this.target, f.cause);
     const ep = this.endpoint;
-    if (ep !== undefined) this.opts.stats.failure(endpointKey(ep.ip, ep.port), f.cause);
+    if (ep !== undefined && UNHEALTHY.has(f.cause) && this.opts.stats.failure(endpointKey(ep.ip, ep.port), f.cause)) {
+      this.opts.metrics?.ejection(this.target);
+    }
   }
 
   private fail(f: Failure): void {
@@ -315,6 +415,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const ep = this.endpoint;
     log(
       accessEntry(req, t, {
+        remote: this.clientIp,
         time: this.startTime,
         status,
         bytes: this.bytes,

@@ -4,6 +4,7 @@
  * and turn HTTP/2 pseudo-headers into an HTTP/1.1 Host.
  */
 import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
 import { nextRequestId } from './request-id.js';
 
 /** Request headers never forwarded: hop-by-hop (RFC 9110 7.6.1), ones we set, and `expect` (answered here). */
@@ -20,9 +21,18 @@ export function connectionListed(value: string | undefined): Set<string> | null 
   return set;
 }
 
-/** The client address, without the IPv4-mapped IPv6 prefix. */
+/** Client addresses named by a PROXY protocol header, by the raw socket that carried it. */
+const proxied = new WeakMap<object, string>();
+
+export function setProxiedAddress(socket: object, address: string): void {
+  proxied.set(socket, address);
+}
+
+/** The client address (the PROXY protocol's, if any), without the IPv4-mapped IPv6 prefix. */
 export function clientAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
+  const s = req.socket as IncomingMessage['socket'] & { _parent?: object };
+  // over TLS, req.socket wraps the raw socket that read the PROXY header
+  const a = proxied.get(s) ?? (s._parent !== undefined ? proxied.get(s._parent) : undefined) ?? s.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
@@ -34,23 +44,57 @@ export function requestHost(req: IncomingMessage): string | undefined {
 export interface Forwarded {
   readonly headers: string[];
   readonly requestId: string;
+  /** The client as far as trusted proxies tell it (else the peer address). */
+  readonly clientIp: string;
+}
+
+/** Which peers may speak for the client in X-Forwarded-* (`--trusted-proxies`). */
+export type Trust = (ip: string) => boolean;
+export const TRUST_NONE: Trust = () => false;
+
+/** Builds the trust predicate for CIDRs (IPv4 and IPv6; a bare address is a /32 or /128). */
+export function createTrust(cidrs: readonly string[]): Trust {
+  if (cidrs.length === 0) return TRUST_NONE;
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const [addr = '', prefix] = c.split('/');
+    const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
+    list.addSubnet(addr, prefix === undefined ? (type === 'ipv6' ? 128 : 32) : Number(prefix), type);
+  }
+  return (ip) => {
+    const v = isIP(ip);
+    return v !== 0 && list.check(ip, v === 6 ? 'ipv6' : 'ipv4');
+  };
 }
 
 /**
  * Builds the upstream header list (flat name/value array). `upgrade` keeps the Upgrade header
  * and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers require.
  */
-export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', upgrade: boolean, grpc = false): Forwarded {
+export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', upgrade: boolean, grpc = false, trust: Trust = TRUST_NONE): Forwarded {
   const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
   const out: string[] = [];
   let requestId = '';
+  const peer = clientAddress(req);
+  const peerTrusted = trust(peer);
+  let xff = '';
+  let xfProto = '';
+  let xfHost = '';
+  let xfPort = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.charCodeAt(0) === 58 /* : */) continue; // HTTP/2 pseudo-header
     const lower = name.toLowerCase();
     if (DROP_REQUEST.has(lower) || (listed !== null && listed.has(lower))) {
       if (lower === 'upgrade' && upgrade) out.push(name, raw[i + 1] as string);
+      else if (peerTrusted && lower.startsWith('x-forwarded-')) {
+        const v = raw[i + 1] as string;
+        if (lower === 'x-forwarded-for') xff = xff === '' ? v : `${xff}, ${v}`;
+        else if (lower === 'x-forwarded-proto') xfProto ||= v;
+        else if (lower === 'x-forwarded-host') xfHost ||= v;
+        else if (lower === 'x-forwarded-port') xfPort ||= v;
+      }
       continue;
     }
     if (lower === 'x-request-id') {
@@ -60,12 +104,27 @@ export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', u
     out.push(name, raw[i + 1] as string);
   }
   if (requestId === '') requestId = nextRequestId();
-  const client = clientAddress(req);
+  // From a trusted proxy, the client is the rightmost address in the chain that is not a trusted proxy.
+  let client = peer;
+  if (peerTrusted && xff !== '') {
+    const chain = xff.split(',').map((x) => x.trim());
+    for (let i = chain.length - 1; i >= 0; i--) {
+      client = chain[i] as string;
+      if (!trust(client)) break;
+    }
+  }
   const host = requestHost(req);
   if (host !== undefined) out.push('host', host);
   if (upgrade) out.push('connection', 'upgrade');
   if (grpc) out.push('te', 'trailers');
-  out.push('x-request-id', requestId, 'x-real-ip', client, 'x-forwarded-for', client, 'x-forwarded-proto', scheme, 'x-forwarded-port', String(req.socket.localPort ?? ''));
-  if (host !== undefined) out.push('x-forwarded-host', host);
-  return { headers: out, requestId };
+  out.push(
+    'x-request-id', requestId,
+    'x-real-ip', client,
+    'x-forwarded-for', xff === '' ? peer : `${xff}, ${peer}`,
+    'x-forwarded-proto', xfProto || scheme,
+    'x-forwarded-port', xfPort || String(req.socket.localPort ?? ''),
+  );
+  const fwdHost = xfHost || host;
+  if (fwdHost !== undefined) out.push('x-forwarded-host', fwdHost);
+  return { headers: out, requestId, clientIp: client };
 }

@@ -17,7 +17,8 @@ export interface PoolOptions {
 }
 
 export interface Pools {
-  get(ip: string, port: number, protocol: BackendProtocol): Dispatcher;
+  /** `connectTimeout` overrides the default (per-Ingress proxy-connect-timeout). */
+  get(ip: string, port: number, protocol: BackendProtocol, connectTimeout?: number): Dispatcher;
   /** Closes the dispatchers whose key (see {@link poolKey}) is not in `live`. */
   retain(live: ReadonlySet<string>): void;
   size(): number;
@@ -26,35 +27,39 @@ export interface Pools {
 
 export const endpointKey = (ip: string, port: number): string => `${ip}:${port}`;
 export const poolKey = (protocol: BackendProtocol, ip: string, port: number): string => `${protocol} ${ip}:${port}`;
+const dispatcherKey = (protocol: BackendProtocol, ip: string, port: number, connectTimeout: number | undefined): string =>
+  connectTimeout === undefined ? poolKey(protocol, ip, port) : `${poolKey(protocol, ip, port)} ${connectTimeout}`;
 
 export function createPools(opts: PoolOptions): Pools {
   const pools = new Map<string, Dispatcher>();
-  const make = (ip: string, port: number, protocol: BackendProtocol): Dispatcher => {
+  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number): Dispatcher => {
     const host = ip.includes(':') ? `[${ip}]` : ip;
     const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
     switch (protocol) {
       case 'GRPC':
-        return new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: opts.connectTimeout } });
+        return new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } });
       case 'GRPCS':
-        return new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: opts.connectTimeout, rejectUnauthorized: false } });
+        return new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, rejectUnauthorized: false } });
       case 'HTTPS':
-        return new Pool(`https://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: opts.connectTimeout, rejectUnauthorized: false } });
+        return new Pool(`https://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: connectTimeout, rejectUnauthorized: false } });
       default:
         // No connection cap: the idle pool must be able to grow to client concurrency, or the
         // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
-        return new Pool(`http://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: opts.connectTimeout } });
+        return new Pool(`http://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: connectTimeout } });
     }
   };
   return {
-    get(ip, port, protocol) {
-      const key = poolKey(protocol, ip, port);
+    get(ip, port, protocol, connectTimeout) {
+      const key = dispatcherKey(protocol, ip, port, connectTimeout);
       let pool = pools.get(key);
-      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol)));
+      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol, connectTimeout ?? opts.connectTimeout)));
       return pool;
     },
     retain(live) {
       for (const [key, pool] of pools) {
-        if (live.has(key)) continue;
+        // the live set names (protocol, endpoint); a per-Ingress connect timeout adds a suffix
+        const sp = key.indexOf(' ', key.indexOf(' ') + 1);
+        if (live.has(sp === -1 ? key : key.slice(0, sp))) continue;
         pools.delete(key);
         pool.close().catch(() => {});
       }

@@ -4,13 +4,29 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+import { proxyProtocolFront } from './proxy-protocol.js';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
 import { baseOptions, type ServedCert, type TlsSettings } from '../tls/contexts.js';
 
-/** Idle keep-alive timeout for client connections (nginx keepalive_timeout default 75 s). */
-const KEEP_ALIVE_MS = 75_000;
+/** Socket-level limits shared by both listeners. */
+export interface ListenerOptions {
+  /** Idle keep-alive timeout for client connections (nginx keepalive_timeout default 75 s). */
+  readonly keepAliveTimeout: number;
+  /** Time to receive the request headers (408 after). */
+  readonly headersTimeout: number;
+  /** 0 = no limit. */
+  readonly maxConnections: number;
+  readonly proxyProtocol: boolean;
+}
+
+/** What to call listen() on: the server itself, or a PROXY protocol front that feeds it. */
+export function frontOf(server: Server | Http2SecureServer, o: ListenerOptions): Server | Http2SecureServer | NetServer {
+  const front = o.proxyProtocol ? proxyProtocolFront(server) : server;
+  if (o.maxConnections > 0) front.maxConnections = o.maxConnections;
+  return front;
+}
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 type UpgradeHandler = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
@@ -25,8 +41,8 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
-export function createProxyServer(handler: Handler, upgrade: UpgradeHandler): Server {
-  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: 60_000, requestTimeout: 0, maxHeaderSize: 16 * 1024 }, handler);
+export function createProxyServer(handler: Handler, upgrade: UpgradeHandler, o: ListenerOptions): Server {
+  const server = createServer({ keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: 16 * 1024 }, handler);
   server.on('clientError', onClientError);
   server.on('upgrade', upgrade);
   return server;
@@ -39,7 +55,7 @@ export interface HttpsServer extends Http2SecureServer {
   cut(): void;
 }
 
-export interface HttpsOptions {
+export interface HttpsOptions extends ListenerOptions {
   readonly settings: TlsSettings;
   readonly defaultCert: ServedCert;
   readonly sni: (servername: string) => SecureContext;
@@ -86,7 +102,7 @@ export function createHttpsServer(handler: Handler, upgrade: UpgradeHandler, opt
       if (draining) return void socket.end();
       h1.set(socket, 0);
       socket.once('close', () => h1.delete(socket));
-      socket.setTimeout(KEEP_ALIVE_MS, () => socket.destroy());
+      socket.setTimeout(opts.keepAliveTimeout, () => socket.destroy());
     }
   });
   server.on('tlsClientError', (_err: Error, socket: TLSSocket) => {

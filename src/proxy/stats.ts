@@ -1,6 +1,7 @@
 /**
- * Per-endpoint request and error counts for /debug/backends: totals, plus errors in the last
- * minute (six 10-second buckets). Keyed by `ip:port`, so it outlives table swaps.
+ * Per-endpoint request and error counts for /debug/backends (totals, plus errors in the last
+ * minute in six 10-second buckets), and passive health: `maxFails` consecutive failures eject an
+ * endpoint for `failTimeout`. Keyed by `ip:port`, so it outlives table swaps.
  */
 
 const BUCKET_MS = 10_000;
@@ -12,6 +13,7 @@ interface Entry {
   consecutiveErrors: number;
   lastError: string;
   lastErrorAt: number;
+  ejectedUntil: number;
   /** Errors per 10 s bucket; `epochs` says which bucket index each slot currently holds. */
   readonly recent: number[];
   readonly epochs: number[];
@@ -19,18 +21,27 @@ interface Entry {
 
 export interface EndpointStats {
   success(endpoint: string): void;
-  failure(endpoint: string, cause: string): void;
+  /** Records a failure; returns true when it ejected the endpoint. */
+  failure(endpoint: string, cause: string): boolean;
+  /** True while an endpoint is out of rotation. */
+  ejected(endpoint: string): boolean;
   /** The view of one endpoint; zeros for one never used. */
-  view(endpoint: string, now?: number): { requests: number; errors: number; recentErrors: number; consecutiveErrors: number; lastError: string | null; lastErrorAt: string | null };
+  view(endpoint: string, now?: number): { requests: number; errors: number; recentErrors: number; consecutiveErrors: number; lastError: string | null; lastErrorAt: string | null; ejected: boolean; ejectedUntil: string | null };
   /** Drops endpoints no table references any more. */
   retain(live: ReadonlySet<string>): void;
 }
 
-export function createEndpointStats(clock: () => number = Date.now): EndpointStats {
+export interface HealthOptions {
+  /** Consecutive failures that eject an endpoint (0 = never eject). */
+  readonly maxFails: number;
+  readonly failTimeout: number;
+}
+
+export function createEndpointStats(health: HealthOptions = { maxFails: 0, failTimeout: 0 }, clock: () => number = Date.now): EndpointStats {
   const entries = new Map<string, Entry>();
   const entry = (k: string): Entry => {
     let e = entries.get(k);
-    if (!e) entries.set(k, (e = { requests: 0, errors: 0, consecutiveErrors: 0, lastError: '', lastErrorAt: 0, recent: new Array<number>(BUCKETS).fill(0), epochs: new Array<number>(BUCKETS).fill(-1) }));
+    if (!e) entries.set(k, (e = { requests: 0, errors: 0, consecutiveErrors: 0, lastError: '', lastErrorAt: 0, ejectedUntil: 0, recent: new Array<number>(BUCKETS).fill(0), epochs: new Array<number>(BUCKETS).fill(-1) }));
     return e;
   };
   return {
@@ -54,10 +65,20 @@ export function createEndpointStats(clock: () => number = Date.now): EndpointSta
       e.consecutiveErrors++;
       e.lastError = cause;
       e.lastErrorAt = now;
+      if (health.maxFails > 0 && e.consecutiveErrors >= health.maxFails && e.ejectedUntil <= now) {
+        e.ejectedUntil = now + health.failTimeout;
+        e.consecutiveErrors = 0; // after the timeout it gets a fresh chance (one more failure does not re-eject)
+        return true;
+      }
+      return false;
+    },
+    ejected(k) {
+      const e = entries.get(k);
+      return e !== undefined && e.ejectedUntil > clock();
     },
     view(k, now = clock()) {
       const e = entries.get(k);
-      if (!e) return { requests: 0, errors: 0, recentErrors: 0, consecutiveErrors: 0, lastError: null, lastErrorAt: null };
+      if (!e) return { requests: 0, errors: 0, recentErrors: 0, consecutiveErrors: 0, lastError: null, lastErrorAt: null, ejected: false, ejectedUntil: null };
       const epoch = Math.floor(now / BUCKET_MS);
       let recentErrors = 0;
       for (let i = 0; i < BUCKETS; i++) if ((e.epochs[i] as number) > epoch - BUCKETS) recentErrors += e.recent[i] as number;
@@ -68,6 +89,8 @@ export function createEndpointStats(clock: () => number = Date.now): EndpointSta
         consecutiveErrors: e.consecutiveErrors,
         lastError: e.lastError || null,
         lastErrorAt: e.lastErrorAt ? new Date(e.lastErrorAt).toISOString() : null,
+        ejected: e.ejectedUntil > now,
+        ejectedUntil: e.ejectedUntil > now ? new Date(e.ejectedUntil).toISOString() : null,
       };
     },
     retain(live) {

@@ -13,7 +13,7 @@ import { hostOf, match, pathOf } from '../router/match.js';
 import { accessEntry, type AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify } from './errors.js';
-import { forwardHeaders, requestHost } from './headers.js';
+import { forwardHeaders, requestHost, type Trust } from './headers.js';
 import type { ProxyState } from './handler.js';
 import { endpointKey } from './pools.js';
 import type { EndpointStats } from './stats.js';
@@ -28,6 +28,7 @@ export interface UpgradeOptions {
   readonly stats: EndpointStats;
   /** Open tunnels (client sockets), so shutdown can wait for them and then close them. */
   readonly tunnels: Set<Socket>;
+  readonly trust: Trust;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -64,7 +65,7 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
       return refuse(socket, 503, 'the backend Service has no ready endpoints');
     }
     const start = performance.now();
-    const fwd = forwardHeaders(req, opts.scheme, true);
+    const fwd = forwardHeaders(req, opts.scheme, true, false, opts.trust);
     const key = endpointKey(ep.ip, ep.port);
     const tlsUpstream = target.backend.protocol === 'HTTPS' || target.backend.protocol === 'GRPCS';
     const upstream: Socket = tlsUpstream ? tlsConnect({ host: ep.ip, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }) : netConnect(ep.port, ep.ip);
@@ -107,6 +108,6 @@ function record(opts: UpgradeOptions, req: IncomingMessage, t: Target, status: n
   const durationMs = performance.now() - start;
   opts.metrics?.request(t, { method: req.method ?? 'GET', status, durationSec: durationMs / 1000, upstreamSec: cause === '' ? durationMs / 1000 : -1, requestBytes: 0, responseBytes: 0 });
   opts.accessLog?.(
-    accessEntry(req, t, { time: Date.now(), status, bytes: 0, requestLength: 0, durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause }),
+    accessEntry(req, t, { remote: '', time: Date.now(), status, bytes: 0, requestLength: 0, durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause }),
   );
 }

@@ -8,7 +8,7 @@
  * that without merging routes ourselves, it gives `:` and `*` in a path special meaning, and it
  * rejects duplicate registrations; a segment trie expresses the spec directly.
  */
-import type { Backend, HostFallback, Route, RouteTable } from '../model/types.js';
+import type { Backend, HostFallback, Route, RouteLimits, RouteTable } from '../model/types.js';
 
 /** What a request is sent to: everything the data plane needs, precomputed. */
 export interface Target {
@@ -22,6 +22,7 @@ export interface Target {
   readonly host: string;
   /** Plain-HTTP requests get a 308 to HTTPS. */
   readonly redirect: boolean;
+  readonly limits: RouteLimits;
 }
 
 /** Prefix rules of one host, one node per path element. */
@@ -52,9 +53,11 @@ export function prefixElements(path: string): string[] {
   return trimmed === '' ? [] : trimmed.slice(1).split('/');
 }
 
-function target(table: RouteTable, backendId: string, source: { namespace: string; ingress: string }, host: string, path: string, redirect: boolean): Target {
+const NO_LIMITS: RouteLimits = {};
+
+function target(table: RouteTable, backendId: string, source: { namespace: string; ingress: string }, host: string, path: string, redirect: boolean, limits: RouteLimits = NO_LIMITS): Target {
   const backend = table.backends.get(backendId) ?? { id: backendId, namespace: source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
-  return { backend, namespace: source.namespace, ingress: source.ingress, service: backend.service, path, host, redirect };
+  return { backend, namespace: source.namespace, ingress: source.ingress, service: backend.service, path, host, redirect, limits };
 }
 
 function fallbackTarget(table: RouteTable, f: HostFallback | null | undefined, host: string): Target | null {
@@ -75,7 +78,7 @@ export function compile(table: RouteTable): Matcher {
     return h;
   };
 
-  for (const r of table.routes) addRoute(hostRoutes(r.host), r, target(table, r.backend, r.source, r.host, r.path, r.redirect));
+  for (const r of table.routes) addRoute(hostRoutes(r.host), r, target(table, r.backend, r.source, r.host, r.path, r.redirect, r.limits));
   for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = fallbackTarget(table, f, host);
 
   return { exactHosts, wildcardHosts, anyHost, defaultTarget: fallbackTarget(table, table.defaultBackend, ''), table };
