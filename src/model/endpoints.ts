@@ -92,7 +92,7 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
       const isReady = notFalse(c.ready);
       const servingTerminating = !isReady && notFalse(c.serving) && c.terminating === true;
       if (!isReady && !servingTerminating) continue;
-      for (const ip of Array.isArray(ep.addresses) ? ep.addresses : []) {
+      for (const ip of Array.isArray(ep?.addresses) ? ep.addresses : []) {
         if (typeof ip !== 'string' || ip === '') continue;
         const key = `${ip}:${num}`;
         if (isReady) ready.set(key, { ip, port: num, terminating: false });

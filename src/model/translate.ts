@@ -25,9 +25,10 @@ export interface TranslateOptions extends ClassOptions {
 
 /** Builds the routing table from every object in the snapshot. */
 export function translate(snapshot: Snapshot, opts: TranslateOptions): Translation {
-  const t = new Translator(indexServices(asArray(snapshot.services), asArray(snapshot.endpointSlices)), asArray(snapshot.secrets), opts);
-  const isOurs = createClassFilter(asArray(snapshot.ingressClasses), opts);
-  const ours = sortByAge(asArray(snapshot.ingresses).filter((ing) => isObject(ing) && isOurs(ing)));
+  // Input is untrusted: anything that is not an object is dropped here, once, for every kind.
+  const t = new Translator(indexServices(objects(snapshot.services), objects(snapshot.endpointSlices)), objects(snapshot.secrets), opts);
+  const isOurs = createClassFilter(objects(snapshot.ingressClasses), opts);
+  const ours = sortByAge(objects(snapshot.ingresses).filter((ing) => isOurs(ing)));
   for (const ing of ours) t.ingress(ing);
   if (t.defaultBackend === null && opts.defaultBackendService) {
     const d = opts.defaultBackendService;
@@ -42,6 +43,10 @@ export function translate(snapshot: Snapshot, opts: TranslateOptions): Translati
 
 function asArray<T>(v: readonly T[] | undefined): readonly T[] {
   return Array.isArray(v) ? v : [];
+}
+
+function objects<T>(v: readonly T[] | undefined): T[] {
+  return asArray(v).filter(isObject);
 }
 
 function isObject(v: unknown): boolean {

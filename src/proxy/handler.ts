@@ -174,6 +174,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private done = false;
   private headers: string[] | null = null;
   private clientIp = '';
+  /** Set when Portico itself aborts the upstream request and answers on its own. */
+  private abandoned = false;
   private body: Readable | null = null;
 
   constructor(
@@ -229,7 +231,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     req.setTimeout(stall, () => {
       if (req.complete || this.done) return;
       const upstreamStalled = req.readableFlowing === false || req.readableLength > 0;
-      this.abortUpstream?.();
+      this.abandon();
       if (upstreamStalled) this.fail(classify({ code: 'PORTICO_SEND_TIMEOUT' }));
       else {
         this.res.shouldKeepAlive = false;
@@ -244,7 +246,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       transform: (chunk: Buffer, _enc, cb) => {
         seen += chunk.length;
         if (seen <= limit) return cb(null, chunk);
-        this.abortUpstream?.();
+        this.abandon();
         this.res.shouldKeepAlive = false;
         this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), 'text/plain; charset=utf-8', 'body_too_large');
         cb(new Error('request body too large'));
@@ -252,6 +254,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     });
     req.pipe(counted);
     return counted;
+  }
+
+  /** Aborts the upstream request without answering its error: the caller answers. */
+  private abandon(): void {
+    this.abandoned = true;
+    this.abortUpstream?.();
   }
 
   private onClientClose(): void {
@@ -339,7 +347,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
-    if (this.done) return;
+    if (this.done || this.abandoned) return;
     const f = classify(err);
     if (this.cause === 'client_abort') {
       this.finish(499);

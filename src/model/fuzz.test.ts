@@ -1,0 +1,84 @@
+/**
+ * The translator never throws, whatever it is given: random JSON in the places of Kubernetes
+ * objects, valid objects with fields mutated to wrong types, odd Unicode, huge values and
+ * thousands of paths. Every run must produce a table and diagnostics.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { Snapshot } from './k8s.js';
+import { translate } from './translate.js';
+import { compile } from '../router/compile.js';
+import { match } from '../router/match.js';
+import { inspectSecret } from '../tls/inspect.js';
+
+const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, now: Date.now() };
+
+const valid = {
+  ingress: {
+    kind: 'Ingress',
+    metadata: { name: 'i', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' } },
+    spec: {
+      ingressClassName: 'portico',
+      defaultBackend: { service: { name: 's', port: { number: 80 } } },
+      tls: [{ hosts: ['a.test'], secretName: 'tls' }],
+      rules: [{ host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { name: 'http' } } } }] } }],
+    },
+  },
+  service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } },
+  slice: { kind: 'EndpointSlice', metadata: { name: 's-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }] },
+  secret: { kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=' } },
+  klass: { kind: 'IngressClass', metadata: { name: 'portico', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'portico.dev/ingress-controller' } },
+};
+
+/** Replaces the value at a random path inside `obj` with `value`. */
+function mutate(obj: unknown, path: number[], value: unknown): unknown {
+  if (path.length === 0 || obj === null || typeof obj !== 'object') return value;
+  const keys = Object.keys(obj as object);
+  if (keys.length === 0) return value;
+  const k = keys[(path[0] as number) % keys.length] as string;
+  const copy: Record<string, unknown> = Array.isArray(obj) ? ([...obj] as unknown as Record<string, unknown>) : { ...(obj as Record<string, unknown>) };
+  copy[k] = mutate((obj as Record<string, unknown>)[k], path.slice(1), value);
+  return copy;
+}
+
+const weird = fc.oneof(
+  fc.anything(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('', '/', '*', '*.', '..', '/../', '%', '%2F', '\u0000', '\u202e', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', 'a'.repeat(100_000), -1, 0, 65536, 1e308, NaN, null, [], {}, true),
+);
+
+function run(s: Partial<Snapshot>): void {
+  const snap = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [], ...s } as Snapshot;
+  const t = translate(snap, opts);
+  assert.ok(Array.isArray(t.diagnostics));
+  const m = compile(t.table);
+  match(m, 'a.test', '/');
+}
+
+test('random values in place of whole objects never throw', () => {
+  fc.assert(
+    fc.property(fc.array(fc.anything(), { maxLength: 5 }), fc.array(fc.anything(), { maxLength: 5 }), fc.array(fc.anything(), { maxLength: 5 }), (a, b, c) => {
+      run({ ingresses: a as never, services: b as never, endpointSlices: c as never, secrets: c as never, ingressClasses: b as never });
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('valid objects with one field mutated to anything never throw', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...(Object.keys(valid) as (keyof typeof valid)[])), fc.array(fc.nat(50), { minLength: 1, maxLength: 8 }), weird, (which, path, value) => {
+      const objs = { ...valid, [which]: mutate(valid[which], path, value) };
+      run({ ingresses: [objs.ingress] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('an Ingress with thousands of paths and hosts translates', () => {
+  const paths = Array.from({ length: 5000 }, (_, i) => ({ path: `/p${i}/${'x'.repeat(i % 50)}`, pathType: i % 2 ? 'Exact' : 'Prefix', backend: { service: { name: 's', port: { number: 80 } } } }));
+  const rules = Array.from({ length: 200 }, (_, i) => ({ host: `h${i}.test`, http: { paths: paths.slice(0, 25) } }));
+  const big = { ...valid.ingress, spec: { ...valid.ingress.spec, rules: [{ host: 'a.test', http: { paths } }, ...rules] } };
+  const t = translate({ ingresses: [big], ingressClasses: [], services: [valid.service], endpointSlices: [valid.slice], secrets: [] } as never, opts);
+  assert.equal(t.table.routes.length, 5000 + 200 * 25);
+});
