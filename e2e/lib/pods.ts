@@ -15,7 +15,7 @@ export interface Seen {
 }
 
 /** What a pod does with a request; `echo` by default. */
-export type Behaviour = 'echo' | 'reset' | 'hang' | 'fixed-length' | 'chunked' | 'hop-headers';
+export type Behaviour = 'echo' | 'reset' | 'hang' | 'fixed-length' | 'chunked' | 'hop-headers' | 'slow';
 
 export interface Pod {
   readonly ip: string;
@@ -24,6 +24,10 @@ export interface Pod {
   readonly seen: Seen[];
   behaviour: Behaviour;
   close(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (up to 3 s), then closes everything. */
+  drain(): Promise<void>;
+  /** Dies at once: every connection reset, the port refusing from now on. */
+  kill(): void;
 }
 
 /** Starts a pod on `ip` (a loopback address), any free port. */
@@ -41,6 +45,21 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
+    drain: () =>
+      new Promise((r) => {
+        const force = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, 3000);
+        server.close(() => {
+          clearTimeout(force);
+          r();
+        });
+        server.closeIdleConnections();
+      }),
+    kill() {
+      for (const s of sockets) s.resetAndDestroy();
+      server.close();
+    },
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -54,6 +73,14 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
           return;
         case 'hang':
           return;
+        case 'slow': {
+          const out = JSON.stringify({ pod: name, slow: true });
+          setTimeout(() => {
+            res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+            res.end(out);
+          }, 400);
+          return;
+        }
         case 'fixed-length': {
           const payload = Buffer.alloc(100_000, 'x');
           res.writeHead(200, { 'content-length': payload.length, 'content-type': 'text/plain' });
