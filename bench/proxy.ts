@@ -1,0 +1,58 @@
+/**
+ * Data-plane throughput and tail latency, side by side in one run: nginx (1 worker, upstream
+ * keepalive), haproxy (1 thread) and Portico (routing, metrics and full header handling on; access
+ * log off, as nginx runs with access_log off; then once with it on), all proxying to the same
+ * nginx backend answering 100 bytes. wrk and the backend on core 0, the proxy alone on core 1.
+ * `npm run bench [-- --runs 3 --seconds 5 --connections 50,200]`
+ */
+import { benchArgs, median, spread, startHaproxy, startNginxBackend, startNginxProxy, startPortico, wrk, type Proc, type WrkResult } from './lib.js';
+
+const { runs, seconds, connections } = benchArgs({ runs: 3, seconds: 5, connections: [50, 200] });
+const backend = await startNginxBackend('127.0.60.1');
+const be = { ip: '127.0.60.1', port: backend.port };
+
+type Start = () => Promise<Proc & { port: number }>;
+const proxies: [string, Start][] = [
+  ['nginx-1w', () => startNginxProxy(be, 1)],
+  ['haproxy-1t', () => startHaproxy(be)],
+  ['portico', () => startPortico(be, ['--access-log=false'])],
+  ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],
+];
+
+const results = new Map<string, WrkResult[]>();
+try {
+  for (const c of connections) {
+    for (let run = 0; run < runs; run++) {
+      for (const [name, start] of proxies) {
+        const p = await start();
+        try {
+          wrk(p.port, { connections: c, seconds: 1 }); // warm-up: JIT, upstream pools
+          const r = wrk(p.port, { connections: c, seconds });
+          const key = `${name} c=${c}`;
+          results.set(key, [...(results.get(key) ?? []), r]);
+        } finally {
+          await p.stop();
+        }
+      }
+    }
+  }
+} finally {
+  await backend.stop();
+}
+
+const row = (key: string): { rps: number; p99: number; spreadText: string; errors: number } => {
+  const rs = results.get(key) ?? [];
+  return { rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99ms)), spreadText: spread(rs.map((r) => r.rps)), errors: rs.reduce((n, r) => n + r.errors, 0) };
+};
+console.log(`| proxy | c | requests/s (median of ${runs}) | spread | p99 | errors | ratio to nginx-1w |`);
+console.log('|---|---|---|---|---|---|---|');
+let headline = '';
+for (const c of connections) {
+  const ref = row(`nginx-1w c=${c}`);
+  for (const [name] of proxies) {
+    const r = row(`${name} c=${c}`);
+    console.log(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.spreadText} | ${r.p99.toFixed(2)} ms | ${r.errors} | ${(r.rps / ref.rps).toFixed(2)} |`);
+    if (name === 'portico' && c === connections[0]) headline = `portico/nginx-1w ${(r.rps / ref.rps).toFixed(2)} (p99 ${r.p99.toFixed(1)} ms vs ${ref.p99.toFixed(1)} ms) at c=${c}`;
+  }
+}
+console.log(headline);
