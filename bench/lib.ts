@@ -101,7 +101,7 @@ export async function startHaproxy(backend: { ip: string; port: number }): Promi
   const port = await freePort();
   writeFileSync(
     join(dir, 'haproxy.cfg'),
-    `global\n  nbthread 1\n  maxconn 10000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 ${backend.ip}:${backend.port}\n`,
+    `global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 ${backend.ip}:${backend.port}\n`,
   );
   const proc = spawn('taskset', ['-c', PROXY_CORE, 'haproxy', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
   await waitPort(port);

@@ -119,6 +119,67 @@ describe('hostile input', () => {
   });
 });
 
+describe('connection limits and timeouts', () => {
+  let p: Portico;
+  let pod: Pod;
+  let hang: Pod;
+  before(async () => {
+    pod = await startPod('127.0.102.1', 'ok');
+    hang = await startPod('127.0.102.2', 'hang');
+    hang.behaviour = 'hang';
+    p = await startPortico(
+      {
+        'a.yaml': join(
+          ingressYaml('a', [{ host: 'h.test', paths: [{ path: '/', service: 'ok' }] }]),
+          ingressYaml('slow', [{ host: 'slow.test', paths: [{ path: '/', service: 'hang' }] }], {}, { 'nginx.ingress.kubernetes.io/proxy-read-timeout': '300ms' }),
+          serviceYaml('ok', [pod]),
+          serviceYaml('hang', [hang]),
+        ),
+      },
+      ['--client-header-timeout', '500ms', '--keep-alive-timeout', '300ms', '--max-connections', '3'],
+    );
+  });
+  after(async () => {
+    await p.stop();
+    await Promise.all([pod.close(), hang.close()]);
+  });
+
+  test('headers that do not arrive within --client-header-timeout -> 408 and closed', async () => {
+    const t0 = Date.now();
+    const r = await raw(p.httpPort, 'GET / HTTP/1.1\r\nHost: h.test\r\nX-Slow: ', 4000);
+    assert.match(r.text, /^HTTP\/1\.1 408 /);
+    assert.equal(r.closed, true);
+    assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+  });
+
+  test('an idle keep-alive connection is closed after --keep-alive-timeout', async () => {
+    const t0 = Date.now();
+    const r = await raw(p.httpPort, 'GET / HTTP/1.1\r\nHost: h.test\r\n\r\n', 4000);
+    assert.match(r.text, /^HTTP\/1\.1 200 /);
+    assert.equal(r.closed, true, 'closed by the server');
+    assert.ok(Date.now() - t0 < 2000);
+  });
+
+  test('the proxy-read-timeout annotation overrides the global timeout for its Ingress', async () => {
+    const t0 = Date.now();
+    assert.equal((await get(p.httpPort, '/', { host: 'slow.test', agent: false })).status, 504);
+    assert.ok(Date.now() - t0 < 3000, 'well under the 60 s default');
+  });
+
+  test('connections beyond --max-connections are refused while the others work', async () => {
+    const held = await Promise.all([0, 1, 2].map(() => new Promise<Socket>((r) => { const s = connect(p.httpPort, '127.0.0.1', () => r(s)); })));
+    try {
+      const extra = await raw(p.httpPort, 'GET / HTTP/1.1\r\nHost: h.test\r\n\r\n', 1000);
+      assert.equal(extra.text, '');
+      assert.equal(extra.closed, true);
+    } finally {
+      for (const s of held) s.destroy();
+    }
+    await sleep(100);
+    assert.equal((await get(p.httpPort, '/', { host: 'h.test', agent: false })).status, 200);
+  });
+});
+
 describe('untrusted peers and PROXY protocol', () => {
   test('without --trusted-proxies, client forwarding headers are replaced', async () => {
     const echo = await startPod('127.0.100.2', 'echo');

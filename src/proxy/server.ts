@@ -42,7 +42,12 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 export function createProxyServer(handler: Handler, upgrade: UpgradeHandler, o: ListenerOptions): Server {
-  const server = createServer({ keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: 16 * 1024 }, handler);
+  // connectionsCheckingInterval: how often Node enforces headersTimeout (its default, 30 s, would
+  // let a slow-headers client hold a connection up to 30 s past the timeout).
+  const server = createServer(
+    { keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1000, o.headersTimeout) },
+    handler,
+  );
   server.on('clientError', onClientError);
   server.on('upgrade', upgrade);
   return server;
