@@ -140,7 +140,7 @@ endpoints: [{addresses: ["${backend.ip}"]}]
   const adminPort = await freePort();
   const proc = spawn(
     'taskset',
-    ['-c', cores, process.execPath, join(repoRoot, 'dist/src/cli.js'), '--manifests', join(dir, 'm'), '--bind-address', '127.0.0.1', '--http-port', String(port), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--shutdown-grace-period', '0s', '--log-level', 'warn', ...args],
+    ['-c', cores, process.execPath, ...(process.env.PORTICO_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PORTICO_CPU_PROF] : []), join(repoRoot, 'dist/src/cli.js'), '--manifests', join(dir, 'm'), '--bind-address', '127.0.0.1', '--http-port', String(port), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--shutdown-grace-period', '0s', '--log-level', 'warn', ...args],
     { stdio: 'ignore' },
   );
   await waitPort(port);
