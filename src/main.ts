@@ -24,7 +24,7 @@ import { createEndpointStats } from './proxy/stats.js';
 import { createUpgradeHandler } from './proxy/upgrade.js';
 import { compile } from './router/compile.js';
 import { createStore } from './store.js';
-import { createTlsContexts, expiryOf } from './tls/contexts.js';
+import { baseOptions, createTlsContexts, expiryOf } from './tls/contexts.js';
 import { createInspector } from './tls/inspect.js';
 import { version } from './version.js';
 
@@ -123,7 +123,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       contexts.retain(m.table);
       const def = contexts.listenerCert(m.table);
       if (httpsServer !== null && def.id !== defaultCertId) {
-        httpsServer.setSecureContext({ ...baseTls(), cert: def.certPem, key: def.keyPem });
+        httpsServer.setSecureContext({ ...baseOptions(config.tls), cert: def.certPem, key: def.keyPem });
         defaultCertId = def.id;
       }
       metrics?.certificates([...m.table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
@@ -178,7 +178,6 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const listenerOptions = { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxConnections: config.maxConnections, proxyProtocol: config.useProxyProtocol };
   const upgradeCommon = { state, balancer, connectTimeout: config.proxyConnectTimeout, accessLog, metrics, stats, tunnels, trust };
   const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null }), createUpgradeHandler({ ...upgradeCommon, scheme: 'http' }), listenerOptions);
-  const baseTls = (): Record<string, unknown> => ({ minVersion: config.tls.minVersion, maxVersion: config.tls.maxVersion, ciphers: config.tls.ciphers });
   const def = contexts.listenerCert(state.matcher.table);
   defaultCertId = def.id;
   const https = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts }), createUpgradeHandler({ ...upgradeCommon, scheme: 'https' }), {
