@@ -5,7 +5,7 @@
  * nginx backend answering 100 bytes. wrk and the backend on core 0, the proxy alone on core 1.
  * `npm run bench [-- --runs 3 --seconds 5 --connections 50,200]`
  */
-import { benchArgs, median, spread, startHaproxy, startNginxBackend, startNginxProxy, startPortico, wrk, type Proc, type WrkResult } from './lib.js';
+import { benchArgs, LOAD_CORE, median, PROXY_CORE, spread, startHaproxy, startNginxBackend, startNginxProxy, startPortico, wrk, type Proc, type WrkResult } from './lib.js';
 
 const { runs, seconds, connections } = benchArgs({ runs: 3, seconds: 5, connections: [50, 200] });
 const backend = await startNginxBackend('127.0.60.1');
@@ -17,6 +17,9 @@ const proxies: [string, Start][] = [
   ['haproxy-1t', () => startHaproxy(be)],
   ['portico', () => startPortico(be, ['--access-log=false'])],
   ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],
+  // Two processes on both cores (sharing core 0 with wrk and the backend), against nginx likewise.
+  ['nginx-2w', () => startNginxProxy(be, 2)],
+  ['portico-2w', () => startPortico(be, ['--access-log=false', '--workers', '2'], `${LOAD_CORE},${PROXY_CORE}`)],
 ];
 
 const results = new Map<string, WrkResult[]>();

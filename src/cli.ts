@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `portico` command: parse flags (exit 2 with one line on error), then run until a signal. */
+import cluster from 'node:cluster';
 import { ConfigError, helpText, parseArgs, type Command } from './config.js';
 import { stdoutSink } from './log.js';
 import { run } from './main.js';
@@ -29,6 +30,16 @@ if (cmd.kind === 'help') {
   }
 } else if (cmd.kind === 'check') {
   process.stdout.write(JSON.stringify(cmd.config) + '\n');
+} else if (cmd.kind === 'run' && (cmd.config.workers > 1 || cluster.isWorker)) {
+  const { config } = cmd;
+  const { runPrimary, runWorker } = await import('./workers.js');
+  try {
+    if (cluster.isWorker) await runWorker(config);
+    else await runPrimary(config, config.workers);
+  } catch (err) {
+    process.stderr.write(err instanceof ConfigError ? `portico: ${err.message}\n` : `portico: cannot start: ${(err as Error).message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  }
 } else if (cmd.kind === 'run') {
   const { config } = cmd;
   try {

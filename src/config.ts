@@ -4,13 +4,14 @@
  */
 
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_CIPHERS, type TlsSettings } from './tls/contexts.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type FlagKind = 'string' | 'bool' | 'port' | 'count' | 'int' | 'size' | 'cidrs' | 'duration' | 'period' | 'secret' | 'protocols' | 'level' | 'format' | 'compat' | 'service';
+type FlagKind = 'workers' | 'string' | 'bool' | 'port' | 'count' | 'int' | 'size' | 'cidrs' | 'duration' | 'period' | 'secret' | 'protocols' | 'level' | 'format' | 'compat' | 'service';
 
 interface FlagDef {
   readonly kind: FlagKind;
@@ -67,6 +68,7 @@ const FLAGS = {
   'access-log-format': { kind: 'format', default: 'json', arg: 'json|text', help: 'Access log format: json, or text (combined log format)' },
   'enable-metrics': { kind: 'bool', default: 'true', help: 'Record Prometheus request metrics (served on the admin port at /metrics)' },
   'metrics-compat': { kind: 'compat', default: 'none', arg: 'none|ingress-nginx', help: "Also expose ingress-nginx's request metric names and labels" },
+  workers: { kind: 'workers', default: '1', arg: 'N|auto', help: 'Serving processes sharing the ports (auto = one per CPU); the primary runs the control plane' },
   'log-level': { kind: 'level', default: 'info', arg: 'LEVEL', help: 'trace, debug, info, warn, error or fatal' },
 } as const satisfies Record<string, FlagDef>;
 
@@ -127,6 +129,8 @@ export interface Config {
   readonly accessLog: boolean;
   readonly accessLogFormat: 'json' | 'text';
   readonly logLevel: string;
+  /** Serving processes; 1 = everything in one process. */
+  readonly workers: number;
   readonly enableMetrics: boolean;
   readonly metricsCompat: 'none' | 'ingress-nginx';
   /** From the downward API (POD_NAMESPACE, POD_NAME); used in metric labels and, later, leader election. */
@@ -187,6 +191,11 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
         if (v === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))) return bad(`${JSON.stringify(c)} is not an IP address or CIDR`);
       }
       return list;
+    }
+    case 'workers': {
+      if (raw === 'auto') return availableParallelism();
+      const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+      return n >= 1 && n <= 256 ? n : bad('expected a number of workers (1-256) or auto');
     }
     case 'int': {
       const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
@@ -308,6 +317,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     accessLog: get('access-log') as boolean,
     accessLogFormat: get('access-log-format') as 'json' | 'text',
     logLevel: get('log-level') as string,
+    workers: get('workers') as number,
     enableMetrics: get('enable-metrics') as boolean,
     metricsCompat: get('metrics-compat') as 'none' | 'ingress-nginx',
     podNamespace: env.POD_NAMESPACE ?? '',

@@ -89,11 +89,11 @@ export function createMetrics(opts: MetricsOptions) {
   const diagnostics = new Gauge({ name: 'portico_diagnostics', help: 'Current configuration problems by reason', labelNames: ['reason'], registers: reg });
   const watchRestarts = new Counter({ name: 'portico_watch_restarts_total', help: 'Restarts of a Kubernetes watch, by kind', labelNames: ['kind'], registers: reg });
   const propagation = new Histogram({ name: 'portico_propagation_duration_seconds', help: 'Time from a change being seen to the new table serving', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: reg });
-  const leader = new Gauge({ name: 'portico_leader', help: '1 when this replica holds the leader lease', registers: reg });
+  const leader = new Gauge({ name: 'portico_leader', help: '1 when this replica holds the leader lease', registers: reg, aggregator: 'max' });
   const handshakes = new Counter({ name: 'portico_ssl_handshakes_total', help: 'Completed TLS handshakes by listener and protocol version', labelNames: ['listener', 'protocol'], registers: reg });
   const handshakeErrors = new Counter({ name: 'portico_ssl_handshake_errors_total', help: 'Failed TLS handshakes by listener', labelNames: ['listener'], registers: reg });
   const certExpiry = new Gauge({ name: 'portico_ssl_certificate_expiry_timestamp_seconds', help: 'Expiry (Unix time) of each served certificate; host "" is --default-ssl-certificate', labelNames: ['namespace', 'secret', 'host'], registers: reg });
-  const buildInfo = new Gauge({ name: 'portico_build_info', help: 'Version information; always 1', labelNames: ['version', 'node'], registers: reg });
+  const buildInfo = new Gauge({ name: 'portico_build_info', help: 'Version information; always 1', labelNames: ['version', 'node'], registers: reg, aggregator: 'max' });
   buildInfo.labels(opts.version, process.version).set(1);
   leader.set(0);
 

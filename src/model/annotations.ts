@@ -3,6 +3,7 @@
  * and a bad one is a diagnostic with the default kept, never an exception. Both the
  * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read.
  */
+import { show } from './k8s.js';
 import type { BackendProtocol, DiagnosticReason, RouteLimits } from './types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
@@ -32,7 +33,7 @@ function bool(a: Readonly<Record<string, unknown>> | undefined, name: string, re
   if (v === undefined) return undefined;
   if (v.value === 'true' || v.value === true) return true;
   if (v.value === 'false' || v.value === false) return false;
-  report('InvalidAnnotation', `${v.key}: expected "true" or "false", got ${JSON.stringify(v.value)}; ignored`);
+  report('InvalidAnnotation', `${v.key}: expected "true" or "false", got ${show(v.value)}; ignored`);
   return undefined;
 }
 
@@ -43,7 +44,7 @@ function protocol(a: Readonly<Record<string, unknown>> | undefined, report: Repo
   if (v === undefined) return 'HTTP';
   const up = typeof v.value === 'string' ? v.value.toUpperCase() : '';
   if ((PROTOCOLS as readonly string[]).includes(up)) return up as BackendProtocol;
-  report('InvalidAnnotation', `${v.key}: ${JSON.stringify(v.value)} is not supported (use ${PROTOCOLS.join(', ')}); using HTTP`);
+  report('InvalidAnnotation', `${v.key}: ${show(v.value)} is not supported (use ${PROTOCOLS.join(', ')}); using HTTP`);
   return 'HTTP';
 }
 
@@ -59,7 +60,7 @@ function size(a: Readonly<Record<string, unknown>> | undefined, name: string, re
   const v = read(a, name);
   if (v === undefined) return undefined;
   const n = typeof v.value === 'string' ? parseSize(v.value) : undefined;
-  if (n === undefined) report('InvalidAnnotation', `${v.key}: expected a size such as 8m, 512k or 1048576, got ${JSON.stringify(v.value)}; ignored`);
+  if (n === undefined) report('InvalidAnnotation', `${v.key}: expected a size such as 8m, 512k or 1048576, got ${show(v.value)}; ignored`);
   return n;
 }
 
@@ -70,7 +71,7 @@ function seconds(a: Readonly<Record<string, unknown>> | undefined, name: string,
   const m = typeof v.value === 'string' || typeof v.value === 'number' ? /^(\d{1,6}(?:\.\d+)?)(ms|s|m)?$/.exec(String(v.value).trim()) : null;
   const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
   if (!(ms > 0 && ms <= 86_400_000)) {
-    report('InvalidAnnotation', `${v.key}: expected seconds (1 to 86400), got ${JSON.stringify(v.value)}; ignored`);
+    report('InvalidAnnotation', `${v.key}: expected seconds (1 to 86400), got ${show(v.value)}; ignored`);
     return undefined;
   }
   return Math.round(ms);

@@ -2,7 +2,7 @@
  * Resolves an Ingress backend (Service + port) to pod endpoints from EndpointSlices,
  * the way kube-proxy does: the slice port is found by the Service port's name.
  */
-import type { EndpointSlice, IngressBackend, Service, ServicePort } from './k8s.js';
+import { show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
 import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -41,11 +41,11 @@ export interface Resolved {
 
 /** Reads `backend.service` into a stable id; undefined with a message when the reference is unusable. */
 export function backendRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol = 'HTTP'): { id: string; service: string; port: string | number } | { error: string; reason: DiagnosticReason } {
-  if (b?.resource !== undefined && b.service === undefined) {
-    return { reason: 'UnsupportedBackend', error: `resource backends (${b.resource.kind ?? '?'}/${b.resource.name ?? '?'}) are not supported; use a Service backend` };
+  if (b?.resource !== undefined && b.resource !== null && b.service === undefined) {
+    return { reason: 'UnsupportedBackend', error: `resource backends (${str(b.resource?.kind) || '?'}/${str(b.resource?.name) || '?'}) are not supported; use a Service backend` };
   }
   const svc = b?.service;
-  if (svc === undefined || typeof svc.name !== 'string' || svc.name === '') {
+  if (typeof svc !== 'object' || svc === null || typeof svc.name !== 'string' || svc.name === '') {
     return { reason: 'InvalidBackend', error: 'backend must name a Service (backend.service.name)' };
   }
   const p = svc.port;
@@ -77,7 +77,7 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
     return empty('UnsupportedBackend', `Service ${ns}/${service} is of type ExternalName, which is not supported yet`);
   }
   const sp = findServicePort(svc, port);
-  if (!sp) return empty('ServicePortNotFound', `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : JSON.stringify(port)}`);
+  if (!sp) return empty('ServicePortNotFound', `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : show(port)}`);
 
   const portName = sp.name ?? '';
   const ready = new Map<string, Endpoint>();

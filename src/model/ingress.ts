@@ -3,7 +3,7 @@
  * Rules follow the API server's own validation (k8s.io/kubernetes pkg/apis/networking/validation),
  * because standalone manifests never went through an API server.
  */
-import type { Ingress, IngressClass } from './k8s.js';
+import { keyOf, show, str, type Ingress, type IngressClass } from './k8s.js';
 import type { PathMatch } from './types.js';
 
 /** How the operator told Portico which Ingresses to serve. */
@@ -55,7 +55,7 @@ export function checkHost(raw: unknown): { host: string } | { error: string } {
   if (typeof raw !== 'string') return { error: `host must be a string, got ${typeof raw}` };
   const host = raw.toLowerCase();
   if (host.length > 253 || !HOST_RE.test(host)) {
-    return { error: `host ${JSON.stringify(raw)} is not a valid DNS name (a wildcard may only be the whole first label, as in *.example.com)` };
+    return { error: `host ${show(raw)} is not a valid DNS name (a wildcard may only be the whole first label, as in *.example.com)` };
   }
   return { host };
 }
@@ -68,29 +68,29 @@ export function checkPath(rawPath: unknown, rawType: unknown): { path: string; m
   let match: PathMatch;
   if (rawType === 'Exact') match = 'Exact';
   else if (rawType === 'Prefix' || rawType === 'ImplementationSpecific') match = 'Prefix';
-  else return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${JSON.stringify(rawType ?? null)}` };
+  else return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${show(rawType ?? null)}` };
 
   let path = rawPath;
   if ((path === undefined || path === '') && rawType === 'ImplementationSpecific') path = '/';
   if (typeof path !== 'string' || !path.startsWith('/')) {
-    return { reason: 'InvalidPath', error: `path ${JSON.stringify(path ?? null)} must be an absolute path starting with "/"` };
+    return { reason: 'InvalidPath', error: `path ${show(path ?? null)} must be an absolute path starting with "/"` };
   }
   for (const seq of BAD_SEQUENCES) {
-    if (path.includes(seq)) return { reason: 'InvalidPath', error: `path ${JSON.stringify(path)} must not contain ${JSON.stringify(seq)}` };
+    if (path.includes(seq)) return { reason: 'InvalidPath', error: `path ${show(path)} must not contain ${show(seq)}` };
   }
   for (const suf of BAD_SUFFIXES) {
-    if (path.endsWith(suf)) return { reason: 'InvalidPath', error: `path ${JSON.stringify(path)} must not end with ${JSON.stringify(suf)}` };
+    if (path.endsWith(suf)) return { reason: 'InvalidPath', error: `path ${show(path)} must not end with ${show(suf)}` };
   }
   // eslint-disable-next-line no-control-regex
   if (/[\s\x00-\x1f\x7f?#]/.test(path)) {
-    return { reason: 'InvalidPath', error: `path ${JSON.stringify(path)} must not contain whitespace, control characters, "?" or "#"` };
+    return { reason: 'InvalidPath', error: `path ${show(path)} must not contain whitespace, control characters, "?" or "#"` };
   }
   return { path, match };
 }
 
 /** Orders Ingresses oldest first (creationTimestamp, then namespace/name): the oldest wins a conflict. */
 export function sortByAge(list: readonly Ingress[]): Ingress[] {
-  const keyed = list.map((ing) => ({ ing, t: String(ing.metadata?.creationTimestamp ?? ''), k: `${ing.metadata?.namespace ?? ''}/${ing.metadata?.name ?? ''}` }));
+  const keyed = list.map((ing) => ({ ing, t: str(ing.metadata?.creationTimestamp), k: keyOf(ing) }));
   keyed.sort((a, b) => (a.t !== b.t ? (a.t < b.t ? -1 : 1) : a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
   return keyed.map((x) => x.ing);
 }

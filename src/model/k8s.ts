@@ -123,8 +123,20 @@ export interface Snapshot {
   readonly secrets: readonly Secret[];
 }
 
+/** A field that should be a string: itself, or '' for anything else (never String(), which can throw). */
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** Any value for an error message; never throws (cycles, odd toString/toJSON). */
+export function show(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(typeof v);
+  } catch {
+    return `(unprintable ${typeof v})`;
+  }
+}
+
 /** `namespace/name` of an object, the key of every store and index. */
 export function keyOf(obj: KubeObject): string {
   const m = obj.metadata;
-  return `${m?.namespace ?? ''}/${m?.name ?? ''}`;
+  return `${str(m?.namespace)}/${str(m?.name)}`;
 }

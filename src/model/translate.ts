@@ -7,7 +7,7 @@ import { parseAnnotations } from './annotations.js';
 import { certProblem, type InspectSecret } from './certs.js';
 import { backendRef, indexServices, resolveBackend, type Resolved, type ServiceIndex } from './endpoints.js';
 import { checkHost, sortByAge, checkPath, createClassFilter, type ClassOptions } from './ingress.js';
-import type { Ingress, IngressBackend, Secret, Snapshot } from './k8s.js';
+import { keyOf, str, type Ingress, type IngressBackend, type Secret, type Snapshot } from './k8s.js';
 import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, HostFallback, Route, RouteSource, Translation } from './types.js';
 
 export interface TranslateOptions extends ClassOptions {
@@ -76,12 +76,12 @@ class Translator {
     secrets: readonly Secret[],
     private readonly opts: TranslateOptions,
   ) {
-    for (const s of secrets) if (isObject(s)) this.secrets.set(`${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`, s);
+    for (const s of secrets) this.secrets.set(keyOf(s), s);
   }
 
   ingress(ing: Ingress): void {
-    const ns = String(ing.metadata?.namespace ?? '');
-    const name = String(ing.metadata?.name ?? '');
+    const ns = str(ing.metadata?.namespace);
+    const name = str(ing.metadata?.name);
     const origin = { kind: 'Ingress', namespace: ns, name };
     const source: RouteSource = { namespace: ns, ingress: name };
     const report = (reason: DiagnosticReason, message: string): void => this.report(origin, reason, message);

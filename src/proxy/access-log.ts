@@ -58,6 +58,8 @@ interface Sink {
   write(line: string): unknown;
 }
 
+const PID = process.pid;
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
@@ -85,6 +87,7 @@ export function createAccessLog(format: 'json' | 'text', sink: Sink): AccessLog 
       `${JSON.stringify({
         level: 'info',
         time: new Date(e.time).toISOString(),
+        pid: PID,
         msg: 'request',
         remote: e.remote,
         host: e.host,

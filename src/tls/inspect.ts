@@ -5,7 +5,7 @@
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import type { CertCheck, InspectSecret } from '../model/certs.js';
-import type { Secret } from '../model/k8s.js';
+import { show, type Secret } from '../model/k8s.js';
 
 function field(secret: Secret, key: string): string | undefined {
   const data = secret.data?.[key];
@@ -17,7 +17,7 @@ function field(secret: Secret, key: string): string | undefined {
 /** Checks one Secret without memoisation. */
 export function inspectSecret(secret: Secret): CertCheck {
   const fail = (reason: 'InvalidCertificate' | 'CertificateKeyMismatch', message: string): CertCheck => ({ ok: false, reason, message });
-  if (secret.type !== undefined && secret.type !== 'kubernetes.io/tls') return fail('InvalidCertificate', `type is ${JSON.stringify(secret.type)}, not kubernetes.io/tls`);
+  if (secret.type !== undefined && secret.type !== 'kubernetes.io/tls') return fail('InvalidCertificate', `type is ${show(secret.type)}, not kubernetes.io/tls`);
   const certPem = field(secret, 'tls.crt');
   const keyPem = field(secret, 'tls.key');
   if (!certPem || !keyPem) return fail('InvalidCertificate', 'tls.crt and tls.key are both required');
@@ -53,7 +53,7 @@ export function createInspector(): InspectSecret & { sweep(): void } {
   const keyOf = (s: Secret): string => {
     const m = s.metadata;
     if (m?.uid && m.resourceVersion) return `${m.uid}@${m.resourceVersion}`;
-    return createHash('sha256').update(JSON.stringify([s.type, s.data, (s as { stringData?: unknown }).stringData])).digest('hex');
+    return createHash('sha256').update(show([s.type, s.data, (s as { stringData?: unknown }).stringData])).digest('hex');
   };
   const inspect = ((secret: Secret) => {
     const k = keyOf(secret);

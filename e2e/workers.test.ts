@@ -1,0 +1,46 @@
+/** --workers N: one primary with the control plane, N processes serving the same ports. */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { get } from './lib/http.js';
+import { sleep } from './lib/load.js';
+import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
+import { startPod } from './lib/pods.js';
+import { startPortico } from './lib/portico.js';
+
+test('two workers share the load, follow table changes, report merged metrics and stop together', async () => {
+  const a = await startPod('127.0.120.1', 'a');
+  const b = await startPod('127.0.120.2', 'b');
+  const p = await startPortico({ 'site.yaml': join(ingressYaml('site', [{ host: 'site.test', paths: [{ path: '/', service: 'a' }] }]), serviceYaml('a', [a]), serviceYaml('b', [b])) }, ['--workers', '2']);
+  try {
+    assert.equal((await get(p.adminPort, '/readyz')).status, 200);
+    for (let i = 0; i < 200; i++) assert.equal((await get(p.httpPort, '/', { host: 'site.test', agent: false })).status, 200);
+    await sleep(300);
+    const pids = new Set(p.logs.filter((l) => l.msg === 'request').map((l) => l.pid));
+    assert.equal(pids.size, 2, `requests served by ${pids.size} worker(s)`);
+    assert.ok(!pids.has(p.proc.pid), 'the primary does not serve');
+    const metrics = (await get(p.adminPort, '/metrics')).body;
+    assert.match(metrics, /portico_requests_total\{namespace="default",ingress="site",service="a",host="site.test",method="GET",status="200"\} 200\n/);
+    assert.match(metrics, /portico_routes 1\n/);
+    assert.match(metrics, /portico_build_info\{[^}]*\} 1\n/);
+
+    p.write('site.yaml', join(ingressYaml('site', [{ host: 'site.test', paths: [{ path: '/', service: 'b' }] }]), serviceYaml('a', [a]), serviceYaml('b', [b])));
+    const deadline = Date.now() + 5000;
+    let seen = new Set<string>();
+    while (Date.now() < deadline) {
+      seen = new Set();
+      for (let i = 0; i < 20; i++) seen.add((JSON.parse((await get(p.httpPort, '/', { host: 'site.test', agent: false })).body) as { pod: string }).pod);
+      if (seen.size === 1 && seen.has('b')) break;
+      await sleep(50);
+    }
+    assert.deepEqual([...seen], ['b'], 'every worker serves the new table');
+
+    const exited = once(p.proc, 'exit');
+    p.proc.kill('SIGTERM');
+    const [code] = (await exited) as [number];
+    assert.equal(code, 0);
+  } finally {
+    await p.stop();
+    await Promise.all([a.close(), b.close()]);
+  }
+});

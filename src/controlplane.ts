@@ -1,0 +1,98 @@
+/**
+ * The control plane: a source (manifest files, or the Kubernetes API) into the store, and the
+ * pipeline that turns the store into tables. It hands each new table to `apply` and knows
+ * nothing of listeners.
+ */
+import type { Config } from './config.js';
+import { ConfigError } from './config.js';
+import type { KubeController } from './kube/controller.js';
+import type { Logger } from './log.js';
+import { createManifestSource } from './manifests/source.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { TranslateOptions } from './model/translate.js';
+import type { RouteTable } from './model/types.js';
+import { createPipeline, type Pipeline } from './pipeline.js';
+import type { Matcher } from './router/compile.js';
+import { createStore } from './store.js';
+import { createInspector } from './tls/inspect.js';
+
+/** Certificates expire without any object changing: re-judge them this often. */
+const RECHECK_MS = 60_000;
+
+export interface ControlPlane {
+  readonly pipeline: Pipeline;
+  /** True for sources that must be read before listening (files: a bad path fails at once). */
+  readonly syncBeforeListen: boolean;
+  /** Reads or lists everything once (and keeps following changes). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics | null;
+  /** Receives each new matcher (already compiled: the single-process data plane uses it as is). */
+  readonly swap: (m: Matcher) => void;
+  readonly current: () => RouteTable;
+}
+
+export async function createControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  const { config, log, metrics } = o;
+  const store = createStore();
+  const inspect = createInspector();
+  const base: Omit<TranslateOptions, 'now'> = {
+    controllerClass: config.controllerClass,
+    ingressClass: config.ingressClass,
+    watchWithoutClass: config.watchWithoutClass,
+    defaultBackendService: config.defaultBackendService,
+    defaultSslCertificate: config.defaultSslCertificate,
+    sslRedirect: config.sslRedirect,
+    inspect,
+  };
+  let kube: KubeController | null = null;
+  const pipeline = createPipeline({
+    store,
+    log: log.child({ component: 'pipeline' }),
+    metrics,
+    translateOptions: () => {
+      inspect.sweep();
+      return { ...base, now: Date.now() };
+    },
+    current: o.current,
+    swap: o.swap,
+    onRebuilt: () => kube?.rebuilt(),
+  });
+
+  let source: { start(): Promise<void>; close(): void | Promise<void> };
+  if (config.manifests !== '') {
+    const files = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) });
+    source = {
+      start: () =>
+        files.start().catch((err: NodeJS.ErrnoException) => {
+          throw new ConfigError(`--manifests ${config.manifests}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
+        }),
+      close: files.close,
+    };
+  } else {
+    // Loaded only in Kubernetes mode: @kubernetes/client-node costs about 80 MB of RSS.
+    const { createKubeController } = await import('./kube/controller.js');
+    kube = createKubeController({ config, store, pipeline, log, metrics });
+    source = kube;
+  }
+  const recheck = setInterval(pipeline.schedule, RECHECK_MS);
+  recheck.unref();
+
+  return {
+    pipeline,
+    syncBeforeListen: config.manifests !== '',
+    async start() {
+      await source.start();
+      pipeline.rebuildNow();
+    },
+    async close() {
+      clearInterval(recheck);
+      await source.close();
+    },
+  };
+}

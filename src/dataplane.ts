@@ -1,0 +1,165 @@
+/**
+ * The data plane: HTTP and HTTPS listeners, the live matcher, connection pools, passive health
+ * and TLS contexts. It is handed whole tables (`apply`), from the pipeline in one process or over
+ * IPC from the primary when running `--workers N`.
+ */
+import type { Server } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Config } from './config.js';
+import { ConfigError } from './config.js';
+import { stdoutSink, type Logger } from './log.js';
+import type { Metrics } from './metrics/metrics.js';
+import type { RouteTable } from './model/types.js';
+import { createAccessLog } from './proxy/access-log.js';
+import { createBalancer } from './proxy/balance.js';
+import { createHandler, type HandlerOptions, type ProxyState } from './proxy/handler.js';
+import { createTrust } from './proxy/headers.js';
+import { createPools, endpointKey, poolKey } from './proxy/pools.js';
+import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './proxy/server.js';
+import { createEndpointStats, type EndpointStats } from './proxy/stats.js';
+import { createUpgradeHandler } from './proxy/upgrade.js';
+import { compile, type Matcher } from './router/compile.js';
+import { baseOptions, createTlsContexts, expiryOf } from './tls/contexts.js';
+
+export const EMPTY_TABLE: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map(), certs: new Map() };
+
+export interface DataPlane {
+  readonly state: ProxyState;
+  readonly stats: EndpointStats;
+  /** Swaps in a compiled table (one assignment), then releases what the old one used alone. */
+  apply(m: Matcher): void;
+  /** Binds both listeners; resolves with their ports. */
+  listen(): Promise<{ httpPort: number; httpsPort: number }>;
+  /** Responses from now on close their connections; listeners keep accepting. */
+  startDraining(): void;
+  /** Stops accepting, waits for in-flight requests and tunnels up to --shutdown-timeout, closes pools. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server | Http2SecureServer | NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function countConnections(server: Server | Http2SecureServer, metrics: Metrics | null, listener: string): void {
+  if (!metrics) return;
+  const open = metrics.openConnections.labels(listener);
+  server.on(listener === 'https' ? 'secureConnection' : 'connection', (socket: Socket) => {
+    open.inc();
+    socket.once('close', () => open.dec());
+  });
+}
+
+export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null): DataPlane {
+  const state: ProxyState = { matcher: compile(EMPTY_TABLE), draining: false };
+  const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
+  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
+  let contexts;
+  try {
+    contexts = createTlsContexts(config.tls);
+    contexts.select(EMPTY_TABLE, ''); // builds the default context now, so bad --ssl-ciphers fail at start
+  } catch (err) {
+    throw new ConfigError(`invalid TLS settings (--ssl-ciphers / --ssl-protocols): ${(err as Error).message}`);
+  }
+  const tls = contexts;
+  const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
+  const balancer = createBalancer(stats.ejected);
+  const trust = createTrust(config.trustedProxies);
+  const tunnels = new Set<Socket>();
+  const common: Omit<HandlerOptions, 'scheme' | 'hsts'> = {
+    state,
+    pools,
+    balancer,
+    readTimeout: config.proxyReadTimeout,
+    tries: config.proxyNextUpstreamTries,
+    accessLog,
+    metrics,
+    stats,
+    httpsRedirectPort: config.httpsRedirectPort,
+    limits: {
+      bodySize: config.proxyBodySize,
+      clientBodyTimeout: config.clientBodyTimeout,
+      sendTimeout: config.proxySendTimeout,
+      maxHeaders: config.maxHeaders,
+      nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
+    },
+    trust,
+  };
+  const listenerOptions = { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxConnections: config.maxConnections, proxyProtocol: config.useProxyProtocol };
+  const upgradeCommon = { state, balancer, connectTimeout: config.proxyConnectTimeout, accessLog, metrics, stats, tunnels, trust };
+  const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null }), createUpgradeHandler({ ...upgradeCommon, scheme: 'http' }), listenerOptions);
+  const def = tls.listenerCert(state.matcher.table);
+  let listenerCertId = def.id;
+  const https: HttpsServer = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts }), createUpgradeHandler({ ...upgradeCommon, scheme: 'https' }), {
+    settings: config.tls,
+    defaultCert: def,
+    sni: (servername) => tls.select(state.matcher.table, servername),
+    metrics,
+    ...listenerOptions,
+  });
+  countConnections(http, metrics, 'http');
+  countConnections(https, metrics, 'https');
+  const httpFront = frontOf(http, listenerOptions);
+  const httpsFront = frontOf(https, listenerOptions);
+
+  return {
+    state,
+    stats,
+    apply(m) {
+      const table = m.table;
+      state.matcher = m;
+      const live = new Set<string>();
+      const liveEndpoints = new Set<string>();
+      for (const b of table.backends.values()) {
+        for (const e of b.endpoints) {
+          live.add(poolKey(b.protocol, e.ip, e.port));
+          liveEndpoints.add(endpointKey(e.ip, e.port));
+        }
+      }
+      pools.retain(live);
+      stats.retain(liveEndpoints);
+      tls.retain(table);
+      const cert = tls.listenerCert(table);
+      if (cert.id !== listenerCertId) {
+        https.setSecureContext({ ...baseOptions(config.tls), cert: cert.certPem, key: cert.keyPem });
+        listenerCertId = cert.id;
+      }
+      metrics?.certificates([...table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
+    },
+    async listen() {
+      const httpPort = await listen(httpFront, config.httpPort, config.bindAddress);
+      const httpsPort = await listen(httpsFront, config.httpsPort, config.bindAddress);
+      log.info({ listener: 'http', address: config.bindAddress, port: httpPort }, 'listening');
+      log.info({ listener: 'https', address: config.bindAddress, port: httpsPort, defaultCertExpiry: new Date(expiryOf(def.certPem) * 1000).toISOString() }, 'listening');
+      return { httpPort, httpsPort };
+    },
+    startDraining() {
+      state.draining = true;
+    },
+    async close() {
+      state.draining = true;
+      if (httpFront !== http) httpFront.close();
+      if (httpsFront !== https) httpsFront.close();
+      const closed = Promise.all([new Promise<void>((r) => http.close(() => r())), new Promise<void>((r) => https.close(() => r()))]);
+      http.closeIdleConnections();
+      https.drain();
+      const deadline = Date.now() + config.shutdownTimeout;
+      const cut = setTimeout(() => {
+        http.closeAllConnections();
+        https.cut();
+        for (const s of tunnels) s.destroy();
+      }, config.shutdownTimeout);
+      await closed;
+      while (tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      clearTimeout(cut);
+      for (const s of tunnels) s.destroy();
+      await pools.close();
+    },
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * `--workers N`: one primary runs the control plane and the admin port; N workers (node:cluster)
+ * share the HTTP and HTTPS ports and only serve. Each new table goes to every worker over IPC
+ * (structured clone, so Maps travel as they are); /metrics merges the primary's control-plane
+ * series with every worker's request series; SIGTERM drains all workers, then the primary exits.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+type metric = MetricObjectWithValues<MetricValue<string>>;
+import { createAdminServer } from './admin/server.js';
+import type { Config } from './config.js';
+import { createControlPlane } from './controlplane.js';
+import { createDataPlane, EMPTY_TABLE } from './dataplane.js';
+import { createEndpointStats } from './proxy/stats.js';
+import { createLogger } from './log.js';
+import { listenAdmin, metricsFor } from './main.js';
+import { observeConnects } from './metrics/connect-timing.js';
+import type { RouteTable } from './model/types.js';
+import { compile } from './router/compile.js';
+
+type ToWorker = { type: 'portico:table'; table: RouteTable } | { type: 'portico:drain' } | { type: 'portico:metrics'; id: number };
+type ToPrimary = { type: 'portico:hello' } | { type: 'portico:listening' } | { type: 'portico:metrics'; id: number; metrics: metric[] } | { type: 'portico:drained' };
+
+const METRICS_TIMEOUT_MS = 5000;
+
+/** The primary: control plane, admin port, and the workers' supervisor. */
+export async function runPrimary(config: Config, workers: number): Promise<void> {
+  const log = createLogger(config.logLevel);
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const metrics = metricsFor(config);
+  let table: RouteTable | null = null;
+  let stopping = false;
+  let ready = false;
+  const listening = new Set<number>();
+  const pending = new Map<number, { left: number; parts: metric[][]; done: (m: metric[][]) => void }>();
+  let nextId = 1;
+
+  const send = (w: Worker, msg: ToWorker): void => {
+    if (w.isConnected()) w.send(msg);
+  };
+  const broadcast = (msg: ToWorker): void => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w) send(w, msg);
+  };
+
+  const control = await createControlPlane({
+    config,
+    log,
+    metrics,
+    swap: (m) => {
+      table = m.table;
+      broadcast({ type: 'portico:table', table });
+    },
+    current: () => table ?? EMPTY_TABLE,
+  });
+
+  const fork = (): void => {
+    const w = cluster.fork();
+    w.on('message', (msg: ToPrimary) => {
+      // A worker says hello once its handlers are in place (messages sent earlier would be lost).
+      if (msg.type === 'portico:hello') {
+        if (table) send(w, { type: 'portico:table', table });
+      } else if (msg.type === 'portico:listening') {
+        listening.add(w.id);
+        if (listening.size >= workers && !ready && table) {
+          ready = true;
+          log.info({ workers, routes: table.routes.length }, 'ready');
+        }
+      } else if (msg.type === 'portico:metrics') {
+        const req = pending.get(msg.id);
+        if (req) {
+          req.parts.push(msg.metrics);
+          if (--req.left === 0) req.done(req.parts);
+        }
+      }
+    });
+  };
+  cluster.on('exit', (w, code, signal) => {
+    listening.delete(w.id);
+    if (stopping) return;
+    log.error({ worker: w.process.pid, code, signal }, 'worker exited; starting another');
+    fork();
+  });
+
+  /** Asks every worker for its metrics and merges them with the primary's own. */
+  async function clusterMetrics(): Promise<string> {
+    const own = metrics ? await metrics.registry.getMetricsAsJSON() : [];
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+    const parts = await new Promise<metric[][]>((resolve) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve([]);
+      }, METRICS_TIMEOUT_MS);
+      pending.set(id, { left: alive.length, parts: [], done: (p) => (clearTimeout(timer), pending.delete(id), resolve(p)) });
+      if (alive.length === 0) resolve([]);
+      for (const w of alive) send(w, { type: 'portico:metrics', id });
+    });
+    return AggregatorRegistry.aggregate([own, ...parts] as never).metrics();
+  }
+
+  if (control.syncBeforeListen) await control.start();
+  for (let i = 0; i < workers; i++) fork();
+  const admin = createAdminServer({
+    ready: () => ready && !stopping,
+    table: () => table ?? EMPTY_TABLE,
+    diagnostics: control.pipeline.diagnostics,
+    // Per-endpoint counts live in the workers and are not merged here (yet): /debug/backends shows the endpoints only.
+    stats: createEndpointStats(),
+    metrics: metrics ? { contentType: metrics.registry.contentType, text: clusterMetrics } : null,
+  });
+  await listenAdmin(admin, config, log);
+  if (!control.syncBeforeListen) control.start().catch((err: Error) => log.fatal({ err: err.message }, 'cannot start the source'));
+
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
+    broadcast({ type: 'portico:drain' });
+    const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    void Promise.all(all.map((w) => new Promise((r) => (w.isDead() ? r(null) : w.once('exit', r))))).then(async () => {
+      await control.close();
+      admin.close();
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** A worker: the data plane only, fed by the primary. */
+export async function runWorker(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel).child({ worker: cluster.worker?.id });
+  const metrics = metricsFor(config);
+  if (metrics) observeConnects(metrics.connectDuration);
+  const data = createDataPlane(config, log, metrics);
+  let listened = false;
+  const reply = (msg: ToPrimary): void => {
+    process.send?.(msg);
+  };
+  process.on('message', (msg: ToWorker) => {
+    if (msg.type === 'portico:table') {
+      data.apply(compile(msg.table));
+      if (!listened) {
+        listened = true;
+        data.listen().then(
+          () => reply({ type: 'portico:listening' }),
+          (err: Error) => {
+            log.fatal({ err: err.message }, 'cannot listen');
+            process.exit(1);
+          },
+        );
+      }
+    } else if (msg.type === 'portico:metrics') {
+      void (metrics ? metrics.registry.getMetricsAsJSON() : Promise.resolve([])).then((m) => reply({ type: 'portico:metrics', id: msg.id, metrics: m }));
+    } else if (msg.type === 'portico:drain') {
+      data.startDraining();
+      setTimeout(() => {
+        void data.close().then(() => process.exit(0));
+      }, config.shutdownGracePeriod);
+    }
+  });
+  reply({ type: 'portico:hello' });
+  // The primary coordinates shutdown; a signal sent to the whole process group must not cut it short.
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
+}
