@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../model/types.js';
 import type { Matcher, Target } from '../router/compile.js';
 import { hostOf, match, pathOf } from '../router/match.js';
-import { accessEntry, type AccessLog } from './access-log.js';
+import type { AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -421,8 +421,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const log = this.opts.accessLog;
     if (log === null) return;
     const ep = this.endpoint;
-    log(
-      accessEntry(req, t, {
+    log(req, t, {
         remote: this.clientIp,
         time: this.startTime,
         status,
@@ -434,7 +433,6 @@ class Exchange implements Dispatcher.DispatchHandler {
         upstreamMs: this.upstreamMs,
         requestId: this.requestId,
         cause: this.cause,
-      }),
-    );
+      });
   }
 }

@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Target } from '../router/compile.js';
 import { hostOf, match, pathOf } from '../router/match.js';
-import { accessEntry, type AccessLog } from './access-log.js';
+import type { AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify } from './errors.js';
 import { forwardHeaders, requestHost, type Trust } from './headers.js';
@@ -107,7 +107,5 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
 function record(opts: UpgradeOptions, req: IncomingMessage, t: Target, status: number, start: number, upstream: string, requestId: string, cause: string): void {
   const durationMs = performance.now() - start;
   opts.metrics?.request(t, { method: req.method ?? 'GET', status, durationSec: durationMs / 1000, upstreamSec: cause === '' ? durationMs / 1000 : -1, requestBytes: 0, responseBytes: 0 });
-  opts.accessLog?.(
-    accessEntry(req, t, { remote: '', time: Date.now(), status, bytes: 0, requestLength: 0, durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause }),
-  );
+  opts.accessLog?.(req, t, { remote: '', time: Date.now(), status, bytes: 0, requestLength: 0, durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause });
 }
