@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import { KINDS, keyOf, type KubeObject } from '../model/k8s.js';
-import type { Store } from '../store.js';
+import { isKind, type Store } from '../store.js';
 import { parseManifests } from './parse.js';
 
 export interface ManifestSource {
@@ -100,7 +100,7 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
     for (const [file, fs] of files) {
       for (const o of fs.objects) {
         const kind = o.kind as string;
-        if (!(KINDS as readonly string[]).includes(kind)) continue;
+        if (!isKind(kind)) continue;
         let m = byKind.get(kind);
         if (!m) byKind.set(kind, (m = new Map()));
         const key = keyOf(o);
