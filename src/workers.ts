@@ -6,8 +6,6 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-
-type metric = MetricObjectWithValues<MetricValue<string>>;
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './controlplane.js';
@@ -19,8 +17,9 @@ import { observeConnects } from './metrics/connect-timing.js';
 import type { RouteTable } from './model/types.js';
 import { compile } from './router/compile.js';
 
+type metric = MetricObjectWithValues<MetricValue<string>>;
 type ToWorker = { type: 'portico:table'; table: RouteTable } | { type: 'portico:drain' } | { type: 'portico:metrics'; id: number };
-type ToPrimary = { type: 'portico:hello' } | { type: 'portico:listening' } | { type: 'portico:metrics'; id: number; metrics: metric[] } | { type: 'portico:drained' };
+type ToPrimary = { type: 'portico:hello' } | { type: 'portico:listening' } | { type: 'portico:metrics'; id: number; metrics: metric[] };
 
 const METRICS_TIMEOUT_MS = 5000;
 
