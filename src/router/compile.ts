@@ -2,11 +2,11 @@
  * compile(table) -> Matcher: turns the flat route list into per-host lookup structures, so that
  * a request costs a few Map lookups whatever the table's size.
  *
- * Why not find-my-way (see README "Architecture"): Ingress matching is element-wise with a
- * length-then-Exact precedence over the *written* path, where `/foo` and `/foo/` are the same
- * prefix but different lengths. find-my-way's static/parametric/wildcard priority cannot express
- * that without merging routes ourselves, it gives `:` and `*` in a path special meaning, and it
- * rejects duplicate registrations; a segment trie expresses the spec directly.
+ * Why not find-my-way (README "Architecture", bench/router.ts): Ingress matching is element-wise
+ * with a length-then-Exact precedence over the *written* path, where `/foo` and `/foo/` are the
+ * same prefix but different lengths, which find-my-way's static/parametric/wildcard priority cannot
+ * express without merging routes ourselves; one router with host constraints holds at most 31
+ * hosts per path; and one router per host measured 3.9x slower than this segment trie.
  */
 import type { Backend, HostFallback, Route, RouteLimits, RouteTable } from '../model/types.js';
 
