@@ -71,7 +71,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       opts.onRebuilt?.();
       m?.rebuild('unchanged', (performance.now() - t0) / 1000);
       m?.table({ routes: result.table.routes.length, backends: result.table.backends.size, endpoints: countEndpoints(result.table), diagnostics: byReason });
-      log.debug({ durationMs: +(performance.now() - t0).toFixed(2) }, 'rebuild: table unchanged');
+      log.info({ durationMs: +(performance.now() - t0).toFixed(2), diagnostics: result.diagnostics.length }, 'rebuild: table unchanged');
       return;
     }
     opts.swap(compile(result.table));
