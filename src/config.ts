@@ -5,6 +5,7 @@
 
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { parseDuration, parseSize } from './model/units.js';
 import { DEFAULT_CIPHERS, type TlsSettings } from './tls/contexts.js';
 
 export class ConfigError extends Error {
@@ -177,11 +178,8 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
       const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
       return n >= 0 && n <= 65535 ? n : bad('expected a port number from 0 to 65535');
     }
-    case 'size': {
-      const m = /^(\d{1,12})([kmg]?)$/i.exec(raw);
-      if (!m) return bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)');
-      return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[(m[2] ?? '').toLowerCase()]!;
-    }
+    case 'size':
+      return parseSize(raw) ?? bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)');
     case 'cidrs': {
       const list = raw.split(',').map((x) => x.trim()).filter(Boolean);
       for (const c of list) {
@@ -219,9 +217,7 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
     }
     case 'duration':
     case 'period': {
-      const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
-      if (!m) return bad('expected seconds, or a number with ms, s or m');
-      const ms = Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000));
+      const ms = parseDuration(raw) ?? bad('expected seconds, or a number with ms, s or m');
       if (def.kind === 'period') return ms <= 3_600_000 ? ms : bad('must be at most 1h');
       return ms > 0 && ms <= 86_400_000 ? ms : bad('must be more than 0 and at most 24h');
     }

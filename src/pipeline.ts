@@ -20,7 +20,6 @@ export interface Pipeline {
   readonly diagnostics: () => readonly Diagnostic[];
   /** Services and Secrets the last translation referred to (for the relevance filter). */
   readonly references: () => Translation['references'];
-  readonly rebuilds: () => number;
 }
 
 export interface PipelineOptions {
@@ -99,7 +98,6 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     rebuildNow: rebuild,
     diagnostics: () => diagnostics,
     references: () => references,
-    rebuilds: () => rebuilds,
   };
 }
 

@@ -16,8 +16,8 @@ export function routesText(t: PrintedTable & { diagnostics?: string[] }): string
   const rows: string[][] = [];
   for (const [host, h] of Object.entries(t.hosts)) {
     for (const r of h.routes) {
-      const m = /^(\S+) (\S+) -> (\S+) \((\S+)\)( \[https redirect\])?$/.exec(r);
-      rows.push(m ? [host, m[1] as string, m[2] as string, m[3] as string, `${m[4] as string}${m[5] ? ' (redirects to https)' : ''}`] : [host, '', r, '', '']);
+      const m = /^(\S+) (\S+) -> (\S+) \((\S+)\)( \[https redirect\])?( \{[^}]*\})?$/.exec(r);
+      rows.push(m ? [host, m[1] as string, m[2] as string, m[3] as string, `${m[4] as string}${m[5] ? ' (redirects to https)' : ''}${m[6] ?? ''}`] : [host, '', r, '', '']);
     }
     if (h.fallback) rows.push([host, 'default', '*', ...(h.fallback.split(' (from ') as [string, string]).map((s) => s.replace(/\)$/, ''))]);
   }

@@ -52,13 +52,21 @@ export interface StatusWriter {
   sync(snapshot: Snapshot): Promise<number>;
 }
 
+/** How long a read of the --publish-service addresses is reused: sync runs after every rebuild. */
+const PUBLISH_TTL_MS = 10_000;
+
 export function createStatusWriter(o: StatusOptions): StatusWriter {
+  let cached: { at: number; addresses: LbIngress[] } | null = null;
+
   async function desiredAddresses(): Promise<LbIngress[]> {
     if (o.publishStatusAddress.length > 0) return addressesOf(o.publishStatusAddress);
     if (!o.publishService) return [];
+    if (cached !== null && Date.now() - cached.at < PUBLISH_TTL_MS) return cached.addresses;
     const { namespace, name } = o.publishService;
     try {
-      return serviceAddresses(await o.client.request<Service>('GET', `/api/v1/namespaces/${namespace}/services/${name}`));
+      const addresses = serviceAddresses(await o.client.request<Service>('GET', `/api/v1/namespaces/${namespace}/services/${name}`));
+      cached = { at: Date.now(), addresses };
+      return addresses;
     } catch (err) {
       o.log.warn({ service: `${namespace}/${name}`, err: (err as Error).message }, '--publish-service unreadable; status not updated');
       throw err;

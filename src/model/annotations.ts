@@ -4,6 +4,7 @@
  * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read.
  */
 import { show } from './k8s.js';
+import { parseDuration, parseSize } from './units.js';
 import type { BackendProtocol, DiagnosticReason, RouteLimits } from './types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
@@ -48,14 +49,6 @@ function protocol(a: Readonly<Record<string, unknown>> | undefined, report: Repo
   return 'HTTP';
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** nginx size syntax: `8m`, `512k`, `1g`, bytes; `0` = unlimited. */
-export function parseSize(v: string): number | undefined {
-  const m = /^(\d{1,12})([kmg]?)$/i.exec(v.trim());
-  return m ? Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] as number) : undefined;
-}
-
 function size(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report): number | undefined {
   const v = read(a, name);
   if (v === undefined) return undefined;
@@ -68,13 +61,12 @@ function size(a: Readonly<Record<string, unknown>> | undefined, name: string, re
 function seconds(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report): number | undefined {
   const v = read(a, name);
   if (v === undefined) return undefined;
-  const m = typeof v.value === 'string' || typeof v.value === 'number' ? /^(\d{1,6}(?:\.\d+)?)(ms|s|m)?$/.exec(String(v.value).trim()) : null;
-  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
-  if (!(ms > 0 && ms <= 86_400_000)) {
+  const ms = typeof v.value === 'string' ? parseDuration(v.value) : typeof v.value === 'number' ? parseDuration(String(v.value)) : undefined;
+  if (ms === undefined || !(ms > 0 && ms <= 86_400_000)) {
     report('InvalidAnnotation', `${v.key}: expected seconds (1 to 86400), got ${show(v.value)}; ignored`);
     return undefined;
   }
-  return Math.round(ms);
+  return ms;
 }
 
 function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report): RouteLimits {
