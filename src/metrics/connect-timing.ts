@@ -1,9 +1,11 @@
 /**
- * Upstream connect durations from undici's diagnostics channels. undici publishes a fresh params
- * object per event, so starts are queued per connector (one per pool) and matched first-in first-out.
+ * Upstream connect durations: Portico's HTTP/1.1 client publishes them on its own channel; for the
+ * gRPC pools, undici's diagnostics channels give them. undici publishes a fresh params object per
+ * event, so starts are queued per connector (one per pool) and matched first-in first-out.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
+import { connectChannel } from '../proxy/upstream.js';
 
 /** Subscribes; returns the unsubscribe function. */
 export function observeConnects(observe: (seconds: number) => void): () => void {
@@ -22,10 +24,13 @@ export function observeConnects(observe: (seconds: number) => void): () => void 
   const failed = (msg: unknown): void => {
     starts.get((msg as { connector: object }).connector)?.shift();
   };
+  const own = (msg: unknown): void => observe((msg as { seconds: number }).seconds);
+  connectChannel.subscribe(own);
   diagnostics.subscribe('undici:client:beforeConnect', before);
   diagnostics.subscribe('undici:client:connected', done);
   diagnostics.subscribe('undici:client:connectError', failed);
   return () => {
+    connectChannel.unsubscribe(own);
     diagnostics.unsubscribe('undici:client:beforeConnect', before);
     diagnostics.unsubscribe('undici:client:connected', done);
     diagnostics.unsubscribe('undici:client:connectError', failed);

@@ -30,12 +30,19 @@ const BY_CODE: Record<string, Failure> = {
   HPE_INVALID_CONSTANT: F(502, 'protocol', false, 'the upstream sent an invalid response'),
   UND_ERR_RESPONSE_STATUS_CODE: F(502, 'protocol', false, 'the upstream sent an invalid response'),
   UND_ERR_ABORTED: F(499, 'client_abort', false, 'the client went away'),
+  // Portico's HTTP/1.1 client (upstream.ts)
+  PORTICO_CONNECT_TIMEOUT: F(504, 'connect_timeout', true, 'timed out connecting to the upstream'),
+  PORTICO_UPSTREAM_CLOSED: F(502, 'reset', false, 'the upstream closed the connection'),
+  PORTICO_HEADERS_TIMEOUT: F(504, 'timeout', false, 'timed out waiting for the upstream response'),
+  PORTICO_BODY_TIMEOUT: F(504, 'timeout', false, 'timed out reading the upstream response'),
+  PORTICO_UPSTREAM_INVALID: F(502, 'protocol', false, 'the upstream sent an invalid response'),
+  PORTICO_UPSTREAM_ABORTED: F(499, 'client_abort', false, 'the client went away'),
   PORTICO_SEND_TIMEOUT: F(504, 'send_timeout', false, 'timed out sending the request body to the upstream'),
 };
 
 const OTHER = F(502, 'other', false, 'the upstream request failed');
 
-/** Classifies an error from undici (or the socket under it). */
+/** Classifies an error from the upstream client, undici or the socket under them. */
 export function classify(err: unknown): Failure {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
   const code = typeof e?.code === 'string' ? e.code : undefined;

@@ -1,11 +1,10 @@
 /**
- * The per-request data path: match, pick an endpoint, forward with undici's dispatcher API
- * (no promises or per-chunk closures), stream both ways with back-pressure, answer errors.
+ * The per-request data path: match, pick an endpoint, forward through the endpoint's upstream pool
+ * (callbacks, no promises or per-chunk closures), stream both ways with back-pressure, answer errors.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../model/types.js';
 import type { Matcher, Target } from '../router/compile.js';
 import { hostOf, match, pathOf } from '../router/match.js';
@@ -14,6 +13,7 @@ import type { Balancer } from './balance.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { endpointKey, type Pools } from './pools.js';
+import type { UpstreamHandler } from './upstream.js';
 import type { EndpointStats } from './stats.js';
 import { connectionListed, forwardHeaders, requestHost, type Trust } from './headers.js';
 import { nextRequestId } from './request-id.js';
@@ -153,10 +153,10 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
 }
 
 /**
- * One client request and its upstream attempts. Implements undici's dispatch handler
+ * One client request and its upstream attempts. Implements the upstream handler
  * (onConnect/onHeaders/onData/onComplete/onError) so the response is streamed without promises.
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements UpstreamHandler {
   target: Target | null = null;
   forwardPath = '/';
   private endpoint: Endpoint | undefined;
@@ -222,7 +222,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   /**
    * Guards a request body: a stall longer than the client body timeout is a 408 when the client
    * stopped sending, a 504 when the pod stopped reading (the proxy-send-timeout case); a chunked
-   * body over the size limit is a 413. Returns what undici should read.
+   * body over the size limit is a 413. Returns what the upstream client should read.
    */
   private watchBody(target: Target): Readable {
     const req = this.req;
@@ -240,7 +240,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     });
     req.once('end', () => req.setTimeout(0));
     const limit = target.limits.bodySize ?? lim.bodySize;
-    if (limit <= 0 || req.headers['content-length'] !== undefined) return req; // undici enforces a declared length
+    if (limit <= 0 || req.headers['content-length'] !== undefined) return req; // Node's parser delivers exactly the declared length
     let seen = 0;
     const counted = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
@@ -268,14 +268,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.abortUpstream?.();
   }
 
-  // --- undici dispatch handler ---------------------------------------------------------
+  // --- upstream handler ----------------------------------------------------------------
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
     if (this.res.destroyed) abort();
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean {
     if (status < 200) return true; // 1xx informational: the final response follows
     this.upstreamStatus = status;
     this.upstreamMs = performance.now() - this.upstreamStart;
@@ -283,9 +283,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     const out: string[] = [];
     let listed: Set<string> | null = null;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = (rawHeaders[i] as Buffer).toString('latin1');
+      const n = rawHeaders[i] as string | Buffer;
+      const v = rawHeaders[i + 1] as string | Buffer;
+      // strings from Portico's HTTP/1.1 client, Buffers from undici (gRPC)
+      const name = typeof n === 'string' ? n : n.toString('latin1');
       const lower = name.toLowerCase();
-      const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
+      const value = typeof v === 'string' ? v : v.toString('latin1');
       if (lower === 'connection') listed = connectionListed(value);
       if (DROP_RESPONSE.has(lower)) continue;
       out.push(name, value);

@@ -1,14 +1,16 @@
 /**
- * Upstream connections, one dispatcher per (protocol, endpoint). They outlive table swaps: a
- * dispatcher is closed (gracefully, after its in-flight requests) only when no table references
- * its endpoint with that protocol.
+ * Upstream connections, one pool per (protocol, endpoint). They outlive table swaps: a pool is
+ * closed (gracefully, after its in-flight requests) only when no table references its endpoint
+ * with that protocol.
  *
- * HTTP: a keep-alive Pool. HTTPS: the same over TLS. GRPC: one multiplexed h2c session
- * (H2CClient). GRPCS: a Pool over TLS with ALPN h2. Upstream certificates are not verified,
- * as with ingress-nginx's default (`proxy_ssl_verify off`): pods present cluster-internal certs.
+ * HTTP: Portico's keep-alive HTTP/1.1 pool (upstream.ts). HTTPS: the same over TLS. GRPC: one
+ * multiplexed h2c session (undici's H2CClient). GRPCS: an undici Pool over TLS with ALPN h2.
+ * Upstream certificates are not verified, as with ingress-nginx's default (`proxy_ssl_verify
+ * off`): pods present cluster-internal certs.
  */
 import { H2CClient, Pool, type Dispatcher } from 'undici';
 import type { BackendProtocol } from '../model/types.js';
+import { Http1Pool, type Upstream } from './upstream.js';
 
 export interface PoolOptions {
   readonly connectTimeout: number;
@@ -18,7 +20,7 @@ export interface PoolOptions {
 
 export interface Pools {
   /** `connectTimeout` overrides the default (per-Ingress proxy-connect-timeout). */
-  get(ip: string, port: number, protocol: BackendProtocol, connectTimeout?: number): Dispatcher;
+  get(ip: string, port: number, protocol: BackendProtocol, connectTimeout?: number): Upstream;
   /** Closes the dispatchers whose key (see {@link poolKey}) is not in `live`. */
   retain(live: ReadonlySet<string>): void;
   size(): number;
@@ -31,21 +33,19 @@ const dispatcherKey = (protocol: BackendProtocol, ip: string, port: number, conn
   connectTimeout === undefined ? poolKey(protocol, ip, port) : `${poolKey(protocol, ip, port)} ${connectTimeout}`;
 
 export function createPools(opts: PoolOptions): Pools {
-  const pools = new Map<string, Dispatcher>();
-  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number): Dispatcher => {
+  const pools = new Map<string, Upstream>();
+  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number): Upstream => {
     const host = ip.includes(':') ? `[${ip}]` : ip;
     const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
     switch (protocol) {
       case 'GRPC':
-        return new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } });
+        return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
       case 'GRPCS':
-        return new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, rejectUnauthorized: false } });
-      case 'HTTPS':
-        return new Pool(`https://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: connectTimeout, rejectUnauthorized: false } });
+        return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, rejectUnauthorized: false } }));
       default:
         // No connection cap: the idle pool must be able to grow to client concurrency, or the
         // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
-        return new Pool(`http://${host}:${port}`, { ...keepAlive, connections: null, pipelining: 1, connect: { timeout: connectTimeout } });
+        return new Http1Pool({ host: ip, port, tls: protocol === 'HTTPS', connectTimeout, idleTimeout: opts.keepAliveTimeout });
     }
   };
   return {
@@ -70,5 +70,13 @@ export function createPools(opts: PoolOptions): Pools {
       pools.clear();
       await Promise.allSettled(all.map((p) => p.close()));
     },
+  };
+}
+
+/** An undici dispatcher behind the {@link Upstream} interface (its handler shape is the same). */
+function undiciUpstream(d: Dispatcher): Upstream {
+  return {
+    dispatch: (req, handler) => void d.dispatch({ ...req, body: req.body ?? null, headers: req.headers as string[] }, handler as unknown as Dispatcher.DispatchHandler),
+    close: () => d.close(),
   };
 }

@@ -17,6 +17,7 @@ import { forwardHeaders, requestHost, type Trust } from './headers.js';
 import type { ProxyState } from './handler.js';
 import { endpointKey } from './pools.js';
 import type { EndpointStats } from './stats.js';
+import { requestHead } from './upstream.js';
 
 export interface UpgradeOptions {
   readonly state: ProxyState;
@@ -38,17 +39,6 @@ function refuse(socket: Socket, status: number, text: string): void {
   if (!socket.writable) return void socket.destroy();
   const body = `${status} ${REASONS[status] ?? ''}: ${text}\n`;
   socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\nserver: portico\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-}
-
-/** Serialises a request head; a header value with CR or LF is never forwarded. */
-function head(req: IncomingMessage, headers: readonly string[]): string {
-  let s = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) {
-    const v = headers[i + 1] as string;
-    if (v.includes('\r') || v.includes('\n')) continue;
-    s += `${headers[i] as string}: ${v}\r\n`;
-  }
-  return s + '\r\n';
 }
 
 /** Creates the server's `upgrade` listener. */
@@ -77,7 +67,7 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
       upstream.setTimeout(0);
       upstream.setNoDelay(true);
       socket.setNoDelay(true);
-      upstream.write(head(req, fwd.headers));
+      upstream.write(requestHead(req.method ?? 'GET', req.url ?? '/', fwd.headers, false));
       if (firstBytes.length > 0) upstream.write(firstBytes);
       upstream.once('data', (chunk: Buffer) => {
         status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1', 0, 16))?.[1] ?? 0);

@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { Http1Pool, requestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
+
+const IP = '127.0.71.1';
+
+/** A scripted upstream: `respond` gets each request head (and body bytes so far) and its socket. */
+async function upstream(respond: (head: string, socket: Socket, body: string) => void): Promise<{ server: Server; port: number; connections: () => number; requests: string[] }> {
+  let connections = 0;
+  const requests: string[] = [];
+  const server = createServer((socket) => {
+    connections++;
+    let buf = '';
+    socket.on('error', () => {});
+    socket.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const head = buf.slice(0, end);
+        const cl = /content-length: (\d+)/i.exec(head);
+        const chunked = /transfer-encoding: chunked/i.test(head);
+        let bodyEnd = end + 4;
+        if (cl) bodyEnd += Number(cl[1]);
+        else if (chunked) {
+          const last = buf.indexOf('0\r\n\r\n', end + 4);
+          if (last === -1) return;
+          bodyEnd = last + 5;
+        }
+        if (buf.length < bodyEnd) return;
+        const body = buf.slice(end + 4, bodyEnd);
+        buf = buf.slice(bodyEnd);
+        requests.push(head + '\r\n\r\n' + body);
+        respond(head, socket, body);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, IP, r));
+  return { server, port: (server.address() as { port: number }).port, connections: () => connections, requests };
+}
+
+interface Result {
+  status: number;
+  headers: string[];
+  body: string;
+  trailers: string[] | null;
+  error: (Error & { code?: string }) | null;
+}
+
+/** Sends one request; resolves with what the handler saw. `pauseFirst` exercises back-pressure. */
+function send(pool: Http1Pool, req: Partial<UpstreamRequest> = {}, opts: { pauseFirst?: boolean } = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const r: Result = { status: 0, headers: [], body: '', trailers: null, error: null };
+    let resume: () => void = () => {};
+    let paused = false;
+    const h: UpstreamHandler = {
+      onConnect: () => {},
+      onHeaders: (status, raw, res) => {
+        r.status = status;
+        r.headers = raw.map(String);
+        resume = res;
+        return true;
+      },
+      onData: (chunk) => {
+        r.body += chunk.toString('latin1');
+        if (opts.pauseFirst && !paused) {
+          paused = true;
+          setTimeout(resume, 20);
+          return false;
+        }
+        return true;
+      },
+      onComplete: (t) => {
+        r.trailers = t;
+        if (paused) setTimeout(() => resolve(r), 40);
+        else resolve(r);
+      },
+      onError: (err) => {
+        r.error = err;
+        resolve(r);
+      },
+    };
+    pool.dispatch({ path: '/p', method: 'GET', headers: ['host', 'a.test'], body: null, headersTimeout: 2000, bodyTimeout: 2000, ...req }, h);
+  });
+}
+
+/** Writes `text` one byte per write with a tick between, to split every boundary. */
+async function dribble(socket: Socket, text: string): Promise<void> {
+  for (const ch of text) {
+    socket.write(ch, 'latin1');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const pool = (port: number, idleTimeout = 10_000): Http1Pool => new Http1Pool({ host: IP, port, tls: false, connectTimeout: 1000, idleTimeout });
+
+test('a Content-Length response split at every byte is read whole, and the connection is reused', async () => {
+  const u = await upstream((_h, s) => void dribble(s, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello'));
+  const p = pool(u.port);
+  const a = await send(p);
+  assert.deepEqual([a.status, a.headers, a.body, a.error], [200, ['Content-Length', '5', 'X-A', '1'], 'hello', null]);
+  const b = await send(p);
+  assert.equal(b.body, 'hello');
+  assert.equal(u.connections(), 1);
+  assert.equal(p.idleCount(), 1);
+  await p.close();
+  u.server.close();
+});
+
+test('a chunked response with extensions and trailers, split at every byte', async () => {
+  const u = await upstream((_h, s) => void dribble(s, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1\r\n!\r\n0\r\ngrpc-status: 0\r\nx-t: a\r\n\r\n'));
+  const p = pool(u.port);
+  const a = await send(p);
+  assert.deepEqual([a.status, a.body, a.trailers, a.error], [200, 'hello!', ['grpc-status', '0', 'x-t', 'a'], null]);
+  assert.equal((await send(p)).body, 'hello!');
+  assert.equal(u.connections(), 1);
+  await p.close();
+  u.server.close();
+});
+
+test('a body delimited by close completes at close; the connection is not reused', async () => {
+  const u = await upstream((_h, s) => s.end('HTTP/1.1 200 OK\r\n\r\nuntil close'));
+  const p = pool(u.port);
+  assert.equal((await send(p)).body, 'until close');
+  assert.equal((await send(p)).body, 'until close');
+  assert.equal(u.connections(), 2);
+  await p.close();
+  u.server.close();
+});
+
+test('1xx responses are skipped; HEAD, 204 and 304 have no body and keep the connection', async () => {
+  const u = await upstream((head, s) => {
+    if (head.startsWith('HEAD')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
+    else if (head.includes('/204')) s.write('HTTP/1.1 204 No Content\r\n\r\n');
+    else if (head.includes('/304')) s.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n');
+    else s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const p = pool(u.port);
+  const a = await send(p, { method: 'POST' });
+  assert.deepEqual([a.status, a.body], [201, 'ok']);
+  const h = await send(p, { method: 'HEAD' });
+  assert.deepEqual([h.status, h.body, h.headers], [200, '', ['Content-Length', '5']]);
+  assert.equal((await send(p, { path: '/204' })).status, 204);
+  assert.deepEqual([(await send(p, { path: '/304' })).status, u.connections()], [304, 1]);
+  await p.close();
+  u.server.close();
+});
+
+test('invalid responses are errors with the protocol code, and the connection is dropped', async () => {
+  const cases: Record<string, string> = {
+    '/cl': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
+    '/cl-sign': 'HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello',
+    '/fold': 'HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n',
+    '/space': 'HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 0\r\n\r\n',
+    '/status': 'HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n',
+    '/code': 'HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n',
+    '/chunk': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+    '/crlf': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY',
+    '/101': 'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+    '/big': `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`,
+  };
+  const u = await upstream((head, s) => s.write(cases[head.split(' ')[1] as string] as string));
+  const p = pool(u.port);
+  for (const path of Object.keys(cases)) {
+    const r = await send(p, { path });
+    assert.equal(r.error?.code, 'PORTICO_UPSTREAM_INVALID', path);
+  }
+  assert.equal(u.connections(), Object.keys(cases).length);
+  await p.close();
+  u.server.close();
+});
+
+test('Transfer-Encoding overrides Content-Length (RFC 9112 6.1) and ends reuse', async () => {
+  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'));
+  const p = pool(u.port);
+  assert.equal((await send(p)).body, 'abc');
+  await send(p);
+  assert.equal(u.connections(), 2);
+  await p.close();
+  u.server.close();
+});
+
+test('Connection: close, HTTP/1.0, extra bytes and a short Keep-Alive timeout end reuse', async () => {
+  const replies = ['HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na', 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1', 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 1\r\n\r\na'];
+  let i = 0;
+  const u = await upstream((_h, s) => s.write(replies[i++ % replies.length] as string));
+  const p = pool(u.port);
+  for (let n = 0; n < replies.length; n++) assert.equal((await send(p)).body, 'a');
+  assert.equal(p.idleCount(), 0);
+  assert.equal(u.connections(), replies.length);
+  await p.close();
+  u.server.close();
+});
+
+test('timeouts: no head, and a stalled body', async () => {
+  const u = await upstream((head, s) => {
+    if (head.includes('/body')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+  });
+  const p = pool(u.port);
+  assert.equal((await send(p, { headersTimeout: 100 })).error?.code, 'PORTICO_HEADERS_TIMEOUT');
+  const b = await send(p, { path: '/body', bodyTimeout: 100 });
+  assert.deepEqual([b.error?.code, b.body], ['PORTICO_BODY_TIMEOUT', 'abc']);
+  await p.close();
+  u.server.close();
+});
+
+test('connection refused, and an idle connection the upstream closed, surface as errors', async () => {
+  const gone = await upstream(() => {});
+  const port = gone.port;
+  await new Promise((r) => gone.server.close(r));
+  assert.equal((await send(pool(port))).error?.code, 'ECONNREFUSED');
+  // the body of a request that never reached the upstream is left unread, for a retry elsewhere
+  const body = new PassThrough();
+  body.end('payload');
+  assert.equal((await send(pool(port), { method: 'POST', headers: ['content-length', '7'], body })).error?.code, 'ECONNREFUSED');
+  assert.equal(body.readableDidRead, false);
+
+  const u = await upstream((_h, s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na'));
+  const p = pool(u.port);
+  // the upstream closes after answering, but says nothing: the socket is pooled, then found closed
+  assert.equal((await send(p)).body, 'a');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(p.idleCount(), 0, 'a closed idle socket leaves the pool');
+  await p.close();
+  u.server.close();
+
+  const s2 = await upstream((_h, s) => s.destroy());
+  const r = await send(pool(s2.port));
+  assert.match(r.error?.code ?? '', /^(PORTICO_UPSTREAM_CLOSED|ECONNRESET)$/);
+  s2.server.close();
+});
+
+test('request bodies: a declared length is sent as is, an unknown length is chunk-encoded', async () => {
+  const u = await upstream((_h, s, body) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+  const p = pool(u.port);
+  const fixed = new PassThrough();
+  fixed.end('0123456789');
+  const a = await send(p, { method: 'POST', headers: ['host', 'a', 'content-length', '10'], body: fixed });
+  assert.equal(a.body, '0123456789');
+  const streamed = new PassThrough();
+  const pending = send(p, { method: 'POST', headers: ['host', 'a'], body: streamed });
+  streamed.write('abc');
+  setTimeout(() => streamed.end('defgh'), 20);
+  const b = await pending;
+  assert.equal(b.body, '3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n');
+  assert.match(u.requests[1] as string, /^POST \/p HTTP\/1\.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n/);
+  assert.equal(u.connections(), 1);
+  await p.close();
+  u.server.close();
+});
+
+test('a header value with CR, LF or NUL is never serialised', () => {
+  assert.equal(requestHead('GET', '/', ['a', 'ok', 'b', 'x\r\nInjected: 1', 'c', 'nul\0'], false), 'GET / HTTP/1.1\r\na: ok\r\n\r\n');
+});
+
+test('back-pressure: a paused response resumes, and its connection is reused only after the resume', async () => {
+  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd'));
+  const p = pool(u.port);
+  const r = await send(p, {}, { pauseFirst: true });
+  assert.equal(r.body, 'abcd');
+  assert.equal(p.idleCount(), 1);
+  assert.equal((await send(p)).body, 'abcd');
+  assert.equal(u.connections(), 1);
+  await p.close();
+  u.server.close();
+});
+
+test('close() waits for the request in flight, then drops the connection', async () => {
+  const u = await upstream((_h, s) => setTimeout(() => s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na'), 100));
+  const p = pool(u.port);
+  const r = send(p);
+  await new Promise((res) => setTimeout(res, 20));
+  let closed = false;
+  const c = p.close().then(() => (closed = true));
+  await new Promise((res) => setTimeout(res, 20));
+  assert.equal(closed, false);
+  assert.equal((await r).body, 'a');
+  await c;
+  assert.equal(p.idleCount(), 0);
+  u.server.close();
+});
+
+test('abort() ends the request with an abort error and drops the connection', async () => {
+  const u = await upstream(() => {});
+  const p = pool(u.port);
+  const err = await new Promise<Error & { code?: string }>((resolve) => {
+    p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000 }, {
+      onConnect: (abort) => setTimeout(abort, 30),
+      onHeaders: () => true,
+      onData: () => true,
+      onComplete: () => resolve(new Error('completed')),
+      onError: resolve,
+    });
+  });
+  assert.equal(err.code, 'PORTICO_UPSTREAM_ABORTED');
+  await p.close();
+  u.server.close();
+});
