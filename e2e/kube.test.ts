@@ -71,6 +71,32 @@ describe('Kubernetes mode against the API-server double', () => {
     assert.ok(took < 2000, `took ${took} ms`);
   });
 
+  test('EndpointSlice changes patch the live table (no new table), and a settle rebuild follows', async () => {
+    const metric = async (series: string): Promise<number> => {
+      const line = (await get(p.adminPort, '/metrics')).body.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    const patched0 = await metric('portico_table_rebuilds_total{result="patched"}');
+    const swapped0 = await metric('portico_table_rebuilds_total{result="swapped"}');
+    // a second slice of the Service (the pods listen on different ports, so one slice each)
+    api.apply(slice('web-2', 'web', [a]));
+    const seen = new Set<string>();
+    await eventually(async () => {
+      seen.add(podOf((await get(p.httpPort, '/', { host: 'web.test' })).body));
+      return seen.size === 2;
+    }, 5000, 'both pods serving');
+    assert.ok((await metric('portico_table_rebuilds_total{result="patched"}')) > patched0, 'patched');
+    assert.equal(await metric('portico_table_rebuilds_total{result="swapped"}'), swapped0, 'no full swap');
+    // the settle rebuild brings the table metrics up to date
+    await eventually(async () => (await metric('portico_endpoints')) === 2, 5000, 'portico_endpoints updated');
+    assert.equal(await metric('portico_table_rebuilds_total{result="swapped"}'), swapped0, 'the settle rebuild found the table current');
+    api.remove('EndpointSlice', 'default', 'web-2');
+    await eventually(async () => {
+      for (let i = 0; i < 4; i++) if (podOf((await get(p.httpPort, '/', { host: 'web.test' })).body) !== 'pod-b') return false;
+      return true;
+    }, 5000, 'a deleted slice stops serving');
+  });
+
   test('Ingresses created, changed and deleted through the API are routed and unrouted', async () => {
     api.apply(ingress('new', 'new.test', 'web'));
     await eventually(async () => (await get(p.httpPort, '/', { host: 'new.test' })).status === 200, 5000, 'new ingress routed');
@@ -107,7 +133,7 @@ describe('Kubernetes mode against the API-server double', () => {
 
   test('a Service no Ingress refers to does not trigger a rebuild', async () => {
     const count = async (): Promise<number> => {
-      const m = /portico_table_rebuilds_total\{result="(?:swapped|unchanged)"\} (\d+)/g;
+      const m = /portico_table_rebuilds_total\{result="(?:swapped|patched|unchanged)"\} (\d+)/g;
       const text = (await get(p.adminPort, '/metrics')).body;
       return [...text.matchAll(m)].reduce((n, x) => n + Number(x[1]), 0);
     };

@@ -1,8 +1,13 @@
 /** --workers N: one primary with the control plane, N processes serving the same ports. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
 import { test } from 'node:test';
+import { startApiDouble } from './apiserver/double.js';
 import { get } from './lib/http.js';
+import { ingress, service, slice } from './lib/objects.js';
 import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { startPod } from './lib/pods.js';
@@ -41,6 +46,37 @@ test('two workers share the load, follow table changes, report merged metrics an
     assert.equal(code, 0);
   } finally {
     await p.stop();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('in Kubernetes mode, EndpointSlice patches reach every worker', async () => {
+  const a = await startPod('127.0.120.3', 'ka');
+  const b = await startPod('127.0.120.4', 'kb');
+  const api = await startApiDouble();
+  api.apply(service('web'));
+  api.apply(slice('web-1', 'web', [a]));
+  api.apply(ingress('web', 'web.test', 'web'));
+  const dir = mkdtempSync(pathJoin(tmpdir(), 'portico-workers-'));
+  const p = await startPortico(null, ['--workers', '2', '--kubeconfig', api.kubeconfig(pathJoin(dir, 'kc'), undefined, 'ingress-system')], { env: { POD_NAME: 'w', POD_NAMESPACE: 'ingress-system' } });
+  try {
+    const podOf = async (): Promise<string> => (JSON.parse((await get(p.httpPort, '/', { host: 'web.test', agent: false })).body) as { pod: string }).pod;
+    assert.equal(await podOf(), 'ka');
+    api.apply(slice('web-1', 'web', [b]));
+    const deadline = Date.now() + 5000;
+    let seen = new Set<string>();
+    while (Date.now() < deadline) {
+      seen = new Set();
+      for (let i = 0; i < 20; i++) seen.add(await podOf());
+      if (seen.size === 1 && seen.has('kb')) break;
+      await sleep(50);
+    }
+    assert.deepEqual([...seen], ['kb'], 'every worker serves the patched endpoints');
+    const metrics = (await get(p.adminPort, '/metrics')).body;
+    assert.match(metrics, /portico_table_rebuilds_total\{result="patched"\} [1-9]/);
+  } finally {
+    await p.stop();
+    await api.close();
     await Promise.all([a.close(), b.close()]);
   }
 });

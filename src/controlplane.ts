@@ -11,7 +11,7 @@ import { createManifestSource } from './manifests/source.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { TranslateOptions } from './model/translate.js';
 import type { RouteTable } from './model/types.js';
-import { createPipeline, type Pipeline } from './pipeline.js';
+import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
 import type { Matcher } from './router/compile.js';
 import { createStore } from './store.js';
 import { createInspector } from './tls/inspect.js';
@@ -34,6 +34,8 @@ export interface ControlPlaneOptions {
   readonly metrics: Metrics | null;
   /** Receives each new matcher (already compiled: the single-process data plane uses it as is). */
   readonly swap: (m: Matcher) => void;
+  /** Replaces endpoints in the current table (the EndpointSlice fast path). */
+  readonly patch: (p: EndpointPatch) => void;
   readonly current: () => RouteTable;
 }
 
@@ -61,6 +63,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     },
     current: o.current,
     swap: o.swap,
+    patch: o.patch,
     onRebuilt: () => kube?.rebuilt(),
   });
 

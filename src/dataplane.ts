@@ -16,6 +16,7 @@ import { createBalancer } from './proxy/balance.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './proxy/handler.js';
 import { createTrust } from './proxy/headers.js';
 import { createPools, endpointKey, poolKey } from './proxy/pools.js';
+import { applyPatch, type EndpointPatch } from './pipeline.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './proxy/server.js';
 import { createEndpointStats, type EndpointStats } from './proxy/stats.js';
 import { createUpgradeHandler } from './proxy/upgrade.js';
@@ -29,6 +30,8 @@ export interface DataPlane {
   readonly stats: EndpointStats;
   /** Swaps in a compiled table (one assignment), then releases what the old one used alone. */
   apply(m: Matcher): void;
+  /** Replaces endpoints of backends in the live table (the EndpointSlice fast path). */
+  patch(p: EndpointPatch): void;
   /** Binds both listeners; resolves with their ports. */
   listen(): Promise<{ httpPort: number; httpsPort: number }>;
   /** Responses from now on close their connections; listeners keep accepting. */
@@ -108,22 +111,38 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const httpFront = frontOf(http, listenerOptions);
   const httpsFront = frontOf(https, listenerOptions);
 
+  /** Closes pools and forgets stats of endpoints the live table no longer has. */
+  const retainLive = (): void => {
+    const live = new Set<string>();
+    const liveEndpoints = new Set<string>();
+    for (const b of state.matcher.table.backends.values()) {
+      for (const e of b.endpoints) {
+        live.add(poolKey(b.protocol, e.ip, e.port));
+        liveEndpoints.add(endpointKey(e.ip, e.port));
+      }
+    }
+    pools.retain(live);
+    stats.retain(liveEndpoints);
+  };
+  let retainPending = false;
+
   return {
     state,
     stats,
+    patch(p) {
+      applyPatch(state.matcher.table, p);
+      // the patch is live; releasing old endpoints' pools can wait a turn (and coalesce)
+      if (retainPending) return;
+      retainPending = true;
+      setImmediate(() => {
+        retainPending = false;
+        retainLive();
+      });
+    },
     apply(m) {
       const table = m.table;
       state.matcher = m;
-      const live = new Set<string>();
-      const liveEndpoints = new Set<string>();
-      for (const b of table.backends.values()) {
-        for (const e of b.endpoints) {
-          live.add(poolKey(b.protocol, e.ip, e.port));
-          liveEndpoints.add(endpointKey(e.ip, e.port));
-        }
-      }
-      pools.retain(live);
-      stats.retain(liveEndpoints);
+      retainLive();
       tls.retain(table);
       const cert = tls.listenerCert(table);
       if (cert.id !== listenerCertId) {

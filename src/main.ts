@@ -49,7 +49,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const metrics = metricsFor(config);
   const stopConnectTiming = metrics ? observeConnects(metrics.connectDuration) : () => {};
   const data = createDataPlane(config, log, metrics);
-  const control = await createControlPlane({ config, log, metrics, swap: data.apply, current: () => data.state.matcher.table });
+  const control = await createControlPlane({ config, log, metrics, swap: data.apply, patch: data.patch, current: () => data.state.matcher.table });
   let ready = false;
   let draining = false;
 

@@ -2,7 +2,8 @@
  * The object store shared by both sources (API server watches, manifest files): one map per kind,
  * keyed by `namespace/name`. Sources write; the pipeline reads a snapshot.
  */
-import { KINDS, keyOf, type Kind, type KubeObject, type Snapshot } from './model/k8s.js';
+import { SERVICE_NAME_LABEL } from './model/endpoints.js';
+import { KINDS, keyOf, type EndpointSlice, type Kind, type KubeObject, type Snapshot } from './model/k8s.js';
 
 export interface Store {
   /** Replaces or adds an object; returns false for a kind Portico does not watch. */
@@ -11,6 +12,16 @@ export interface Store {
   /** Replaces everything of one kind (a re-list, or a re-read of all files), or of one namespace of it. */
   replace(kind: Kind, objects: readonly KubeObject[], namespace?: string): void;
   snapshot(): Snapshot;
+  get(kind: Kind, key: string): KubeObject | undefined;
+  /** The EndpointSlices of one Service (`namespace/name`), from an index kept on every write. */
+  slicesOf(service: string): EndpointSlice[];
+}
+
+/** `namespace/service` an EndpointSlice belongs to (its kubernetes.io/service-name label), or ''. */
+export function sliceService(obj: KubeObject): string {
+  const ns = obj.metadata?.namespace;
+  const svc = (obj.metadata?.labels as Record<string, unknown> | undefined)?.[SERVICE_NAME_LABEL];
+  return typeof ns === 'string' && typeof svc === 'string' ? `${ns}/${svc}` : '';
 }
 
 const isKind = (k: unknown): k is Kind => typeof k === 'string' && (KINDS as readonly string[]).includes(k);
@@ -19,20 +30,56 @@ const isKind = (k: unknown): k is Kind => typeof k === 'string' && (KINDS as rea
 export function createStore(): Store {
   const maps = new Map<Kind, Map<string, KubeObject>>(KINDS.map((k) => [k, new Map()]));
   const of = (kind: Kind): Map<string, KubeObject> => maps.get(kind) as Map<string, KubeObject>;
+  /** EndpointSlice keys by the Service they belong to. */
+  const byService = new Map<string, Set<string>>();
+  const unindex = (key: string, obj: KubeObject | undefined): void => {
+    if (obj === undefined) return;
+    const svc = sliceService(obj);
+    const set = byService.get(svc);
+    if (set === undefined) return;
+    set.delete(key);
+    if (set.size === 0) byService.delete(svc);
+  };
+  const index = (key: string, obj: KubeObject): void => {
+    const svc = sliceService(obj);
+    if (svc === '') return;
+    let set = byService.get(svc);
+    if (set === undefined) byService.set(svc, (set = new Set()));
+    set.add(key);
+  };
   return {
     upsert(obj) {
       if (!isKind(obj.kind)) return false;
-      of(obj.kind).set(keyOf(obj), obj);
+      const key = keyOf(obj);
+      const m = of(obj.kind);
+      if (obj.kind === 'EndpointSlice') {
+        unindex(key, m.get(key));
+        index(key, obj);
+      }
+      m.set(key, obj);
       return true;
     },
     remove(kind, key) {
-      return of(kind).delete(key);
+      const m = of(kind);
+      if (kind === 'EndpointSlice') unindex(key, m.get(key));
+      return m.delete(key);
     },
     replace(kind, objects, namespace) {
       const m = of(kind);
       if (namespace === undefined || namespace === '') m.clear();
       else for (const k of [...m.keys()]) if (k.startsWith(`${namespace}/`)) m.delete(k);
       for (const o of objects) m.set(keyOf(o), o);
+      if (kind === 'EndpointSlice') {
+        byService.clear();
+        for (const [k, o] of m) index(k, o);
+      }
+    },
+    get: (kind, key) => of(kind).get(key),
+    slicesOf(service) {
+      const keys = byService.get(service);
+      if (keys === undefined) return [];
+      const m = of('EndpointSlice');
+      return [...keys].map((k) => m.get(k) as EndpointSlice);
     },
     snapshot() {
       const list = <T>(kind: Kind): T[] => [...of(kind).values()] as T[];

@@ -16,9 +16,10 @@ import { listenAdmin, metricsFor } from './main.js';
 import { observeConnects } from './metrics/connect-timing.js';
 import type { RouteTable } from './model/types.js';
 import { compile } from './router/compile.js';
+import { applyPatch, type EndpointPatch } from './pipeline.js';
 
 type metric = MetricObjectWithValues<MetricValue<string>>;
-type ToWorker = { type: 'portico:table'; table: RouteTable } | { type: 'portico:drain' } | { type: 'portico:metrics'; id: number };
+type ToWorker = { type: 'portico:table'; table: RouteTable } | { type: 'portico:endpoints'; patch: EndpointPatch } | { type: 'portico:drain' } | { type: 'portico:metrics'; id: number };
 type ToPrimary = { type: 'portico:hello' } | { type: 'portico:listening' } | { type: 'portico:metrics'; id: number; metrics: metric[] };
 
 const METRICS_TIMEOUT_MS = 5000;
@@ -49,6 +50,11 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     swap: (m) => {
       table = m.table;
       broadcast({ type: 'portico:table', table });
+    },
+    patch: (p) => {
+      // the primary's copy stays current (new workers get it whole, and rebuilds compare with it)
+      if (table) applyPatch(table, p);
+      broadcast({ type: 'portico:endpoints', patch: p });
     },
     current: () => table ?? EMPTY_TABLE,
   });
@@ -150,6 +156,8 @@ export async function runWorker(config: Config): Promise<void> {
           },
         );
       }
+    } else if (msg.type === 'portico:endpoints') {
+      data.patch(msg.patch);
     } else if (msg.type === 'portico:metrics') {
       void (metrics ? metrics.registry.getMetricsAsJSON() : Promise.resolve([])).then((m) => reply({ type: 'portico:metrics', id: msg.id, metrics: m }));
     } else if (msg.type === 'portico:drain') {

@@ -6,7 +6,7 @@
 import type { Logger } from '../log.js';
 import type { Translation } from '../model/types.js';
 import { SERVICE_NAME_LABEL } from '../model/endpoints.js';
-import type { Store } from '../store.js';
+import { sliceService, type Store } from '../store.js';
 import type { KubeClient } from './client.js';
 import { createReflector, RESOURCES, type Change, type Reflector } from './watch.js';
 
@@ -15,7 +15,8 @@ export interface KubeSourceOptions {
   readonly store: Store;
   /** Empty = all namespaces. */
   readonly namespaces: readonly string[];
-  readonly onChange: () => void;
+  /** `endpointsOf` names the Service (`namespace/name`) when only its EndpointSlices changed. */
+  readonly onChange: (endpointsOf?: string) => void;
   readonly references: () => Translation['references'];
   readonly onRestart: (kind: string) => void;
   readonly log: Logger;
@@ -60,7 +61,8 @@ export function createKubeSource(o: KubeSourceOptions): KubeSource {
               log: o.log,
               ...(o.backoff ? { backoff: o.backoff } : {}),
               onChange: (c) => {
-                if (relevant(c, o.references())) o.onChange();
+                if (!relevant(c, o.references())) return;
+                o.onChange(c.type !== 'RELIST' && c.kind === 'EndpointSlice' ? sliceService(c.object) : undefined);
               },
               onSynced: () => {
                 if (--pending === 0) resolve();

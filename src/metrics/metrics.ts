@@ -80,7 +80,7 @@ export function createMetrics(opts: MetricsOptions) {
   const ejections = new Counter({ name: 'portico_upstream_ejections_total', help: 'Endpoints taken out of rotation after consecutive failures (passive health)', labelNames: ['namespace', 'service'], registers: reg });
   const openConnections = new Gauge({ name: 'portico_open_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers: reg });
 
-  const rebuilds = new Counter({ name: 'portico_table_rebuilds_total', help: 'Routing table rebuilds by result (swapped, unchanged, failed)', labelNames: ['result'], registers: reg });
+  const rebuilds = new Counter({ name: 'portico_table_rebuilds_total', help: 'Routing table rebuilds by result (swapped, patched: endpoints only, unchanged, failed)', labelNames: ['result'], registers: reg });
   const lastRebuildDuration = new Gauge({ name: 'portico_table_last_rebuild_duration_seconds', help: 'Duration of the last rebuild (translate + compile)', registers: reg });
   const lastRebuildTime = new Gauge({ name: 'portico_table_last_rebuild_timestamp_seconds', help: 'Unix time of the last table swap', registers: reg });
   const routes = new Gauge({ name: 'portico_routes', help: 'Routes in the live table', registers: reg });
@@ -181,10 +181,10 @@ export function createMetrics(opts: MetricsOptions) {
       connect.observe(sec);
     },
     openConnections,
-    rebuild(result: 'swapped' | 'unchanged' | 'failed', seconds: number): void {
+    rebuild(result: 'swapped' | 'patched' | 'unchanged' | 'failed', seconds: number): void {
       rebuilds.labels(result).inc();
       lastRebuildDuration.set(seconds);
-      if (result === 'swapped') lastRebuildTime.set(Date.now() / 1000);
+      if (result === 'swapped' || result === 'patched') lastRebuildTime.set(Date.now() / 1000);
     },
     table(counts: { routes: number; backends: number; endpoints: number; diagnostics: ReadonlyMap<string, number> }): void {
       routes.set(counts.routes);

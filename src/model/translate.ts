@@ -241,12 +241,9 @@ class Translator {
   }
 
   finish(): Translation {
-    const routes: Route[] = [...this.routes.values()]
-      .map((p) => {
-        const { redirectPolicy: _, ...r } = p;
-        return { ...r, redirect: this.redirects(p) };
-      })
-      .sort(compareRoutes);
+    const routes: Route[] = [];
+    for (const p of this.routes.values()) routes.push({ host: p.host, path: p.path, match: p.match, backend: p.backend, source: p.source, redirect: this.redirects(p), limits: p.limits });
+    routes.sort(compareRoutes);
     const backends = new Map<string, Backend>();
     for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
     return {

@@ -72,13 +72,24 @@ export function compile(table: RouteTable): Matcher {
 
   const hostRoutes = (host: string): HostRoutes => {
     if (host === '') return (anyHost ??= { exact: new Map(), prefix: { children: null, best: null }, fallback: null });
-    const [map, key] = host.startsWith('*.') ? [wildcardHosts, host.slice(2)] : [exactHosts, host];
+    const wild = host.charCodeAt(0) === 42 /* * */;
+    const map = wild ? wildcardHosts : exactHosts;
+    const key = wild ? host.slice(2) : host;
     let h = map.get(key);
     if (!h) map.set(key, (h = { exact: new Map(), prefix: { children: null, best: null }, fallback: null }));
     return h;
   };
 
-  for (const r of table.routes) addRoute(hostRoutes(r.host), r, target(table, r.backend, r.source, r.host, r.path, r.redirect, r.limits));
+  // routes arrive sorted by host: consecutive routes share their HostRoutes
+  let lastHost: string | null = null;
+  let h: HostRoutes | null = null;
+  for (const r of table.routes) {
+    if (r.host !== lastHost) {
+      h = hostRoutes(r.host);
+      lastHost = r.host;
+    }
+    addRoute(h as HostRoutes, r, target(table, r.backend, r.source, r.host, r.path, r.redirect, r.limits));
+  }
   for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = fallbackTarget(table, f, host);
 
   return { exactHosts, wildcardHosts, anyHost, defaultTarget: fallbackTarget(table, table.defaultBackend, ''), table };

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from './log.js';
+import type { KubeObject } from './model/k8s.js';
+import { EMPTY_TABLE } from './dataplane.js';
+import { applyPatch, createPipeline, SETTLE_MS, type EndpointPatch } from './pipeline.js';
+import { compile, type Matcher } from './router/compile.js';
+import { createStore } from './store.js';
+
+const svc = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }] } }) as KubeObject;
+const slice = (name: string, service: string, ips: string[]): KubeObject =>
+  ({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } }, addressType: 'IPv4', ports: [{ port: 8080 }], endpoints: ips.map((ip) => ({ addresses: [ip] })) }) as KubeObject;
+const ing = (name: string, host: string, service: string): KubeObject =>
+  ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'default' }, spec: { ingressClassName: 'portico', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] } }) as KubeObject;
+
+const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function setup() {
+  const store = createStore();
+  for (const o of [svc('a'), svc('b'), slice('a-1', 'a', ['10.0.0.1']), slice('b-1', 'b', ['10.0.1.1']), ing('a', 'a.test', 'a'), ing('b', 'b.test', 'b')]) store.upsert(o);
+  let matcher: Matcher = compile(EMPTY_TABLE);
+  const swaps: Matcher[] = [];
+  const patches: EndpointPatch[] = [];
+  const pipeline = createPipeline({
+    store,
+    log: createLogger('fatal'),
+    metrics: null,
+    translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }),
+    current: () => matcher.table,
+    swap: (m) => {
+      matcher = m;
+      swaps.push(m);
+    },
+    patch: (p) => {
+      applyPatch(matcher.table, p);
+      patches.push(p);
+    },
+  });
+  pipeline.rebuildNow();
+  return { store, pipeline, swaps, patches, matcher: () => matcher };
+}
+
+const endpointsOf = (m: Matcher, id: string): string[] => (m.table.backends.get(id)?.endpoints ?? []).map((e) => `${e.ip}:${e.port}`);
+
+test('an EndpointSlice change patches only its Service\'s backends, without a new table', async () => {
+  const t = setup();
+  assert.equal(t.swaps.length, 1);
+  const first = t.matcher();
+  const targetA = first.exactHosts.get('a.test')?.prefix.best?.target;
+  t.store.upsert(slice('a-1', 'a', ['10.0.0.2', '10.0.0.3']));
+  t.pipeline.schedule('default/a');
+  await tick();
+  assert.equal(t.swaps.length, 1, 'no full swap');
+  assert.equal(t.patches.length, 1);
+  assert.deepEqual([...(t.patches[0] as EndpointPatch).keys()], ['default/a:80']);
+  assert.equal(t.matcher(), first);
+  // the compiled target sees the new endpoints: it shares the table's backend object
+  assert.deepEqual(targetA?.backend.endpoints.map((e) => e.ip), ['10.0.0.2', '10.0.0.3']);
+  assert.deepEqual(endpointsOf(first, 'default/b:80'), ['10.0.1.1:8080']);
+});
+
+test('a slice change that resolves to the same endpoints patches nothing', async () => {
+  const t = setup();
+  t.store.upsert({ ...slice('a-1', 'a', ['10.0.0.1']), metadata: { name: 'a-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'a' }, resourceVersion: '9' } } as KubeObject);
+  t.pipeline.schedule('default/a');
+  await tick();
+  assert.equal(t.patches.length, 0);
+});
+
+test('a full change pending with endpoint changes takes the full path', async () => {
+  const t = setup();
+  t.store.upsert(slice('a-1', 'a', ['10.0.0.9']));
+  t.pipeline.schedule('default/a');
+  t.store.upsert(ing('c', 'c.test', 'a'));
+  t.pipeline.schedule();
+  await tick();
+  assert.equal(t.patches.length, 0);
+  assert.equal(t.swaps.length, 2);
+  assert.deepEqual(endpointsOf(t.matcher(), 'default/a:80'), ['10.0.0.9:8080']);
+  assert.ok(t.matcher().exactHosts.has('c.test'));
+});
+
+test('after a patch, a full rebuild settles diagnostics and finds the table unchanged', async () => {
+  const t = setup();
+  t.store.upsert(slice('a-1', 'a', []));
+  t.pipeline.schedule('default/a');
+  await tick();
+  assert.equal(t.patches.length, 1);
+  assert.deepEqual(endpointsOf(t.matcher(), 'default/a:80'), []);
+  assert.equal(t.pipeline.diagnostics().length, 0, 'diagnostics wait for the settle rebuild');
+  await tick(SETTLE_MS + 100);
+  assert.deepEqual(t.pipeline.diagnostics().map((d) => d.reason), ['NoEndpoints']);
+  assert.equal(t.swaps.length, 1, 'the settle rebuild found the patched table current');
+});
+
+test('slices moving between Services, and deleted slices, are indexed by Service', () => {
+  const s = createStore();
+  s.upsert(slice('x', 'a', ['10.0.0.1']));
+  s.upsert(slice('y', 'a', ['10.0.0.2']));
+  assert.deepEqual(s.slicesOf('default/a').map((o) => o.metadata?.name), ['x', 'y']);
+  s.upsert(slice('y', 'b', ['10.0.0.2']));
+  assert.deepEqual(s.slicesOf('default/a').map((o) => o.metadata?.name), ['x']);
+  assert.deepEqual(s.slicesOf('default/b').map((o) => o.metadata?.name), ['y']);
+  s.remove('EndpointSlice', 'default/x');
+  assert.deepEqual(s.slicesOf('default/a'), []);
+  s.replace('EndpointSlice', [slice('z', 'b', [])]);
+  assert.deepEqual(s.slicesOf('default/b').map((o) => o.metadata?.name), ['z']);
+});
