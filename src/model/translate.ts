@@ -95,7 +95,7 @@ class Translator {
     const protocol = annotations.backendProtocol;
     const redirectPolicy = annotations.forceSslRedirect ? 'force' : annotations.sslRedirect;
     const defaultId = spec?.defaultBackend !== undefined ? this.backend(ns, spec.defaultBackend, origin, protocol) : undefined;
-    this.tls(ing, rules.map((r) => checkHost(r?.host)).flatMap((h) => ('host' in h && h.host !== '' ? [h.host] : [])), origin, source);
+    if (asArray(spec?.tls).length > 0) this.tls(ing, rules.map((r) => checkHost(r?.host)).flatMap((h) => ('host' in h && h.host !== '' ? [h.host] : [])), origin, source);
 
     if (rules.length === 0) {
       if (defaultId === undefined) {
@@ -123,10 +123,10 @@ class Translator {
         this.hostFallbacks.set(h.host, { backend: defaultId, source });
       }
       asArray(rule.http?.paths).forEach((p, j) => {
-        const where = `rules[${i}].http.paths[${j}]`;
+        const where = (): string => `rules[${i}].http.paths[${j}]`;
         const checked = checkPath(p?.path, p?.pathType);
         if ('error' in checked) {
-          report(checked.reason, `${where}: ${checked.error}`);
+          report(checked.reason, `${where()}: ${checked.error}`);
           return;
         }
         const id = this.backend(ns, p.backend, origin, protocol, where);
@@ -135,7 +135,7 @@ class Translator {
         const existing = this.routes.get(key);
         if (existing) {
           const by = existing.source.namespace === ns && existing.source.ingress === name ? 'an earlier path of this Ingress' : `Ingress ${existing.source.namespace}/${existing.source.ingress}, which is older`;
-          report('DuplicateRoute', `${where}: ${checked.match} ${checked.path} on host ${h.host || '*'} is already routed by ${by}; ignored`);
+          report('DuplicateRoute', `${where()}: ${checked.match} ${checked.path} on host ${h.host || '*'} is already routed by ${by}; ignored`);
           return;
         }
         this.routes.set(key, { host: h.host, path: checked.path, match: checked.match, backend: id, source, redirectPolicy, limits: annotations.limits });
@@ -144,10 +144,10 @@ class Translator {
   }
 
   /** Validates and resolves a backend reference; returns its id, or undefined after reporting why not. */
-  backend(ns: string, b: IngressBackend | undefined, origin: Diagnostic['source'], protocol: BackendProtocol, where = 'spec.defaultBackend'): string | undefined {
+  backend(ns: string, b: IngressBackend | undefined, origin: Diagnostic['source'], protocol: BackendProtocol, where: () => string = () => 'spec.defaultBackend'): string | undefined {
     const ref = backendRef(ns, isObject(b) ? b : undefined, protocol);
     if ('error' in ref) {
-      this.report(origin, ref.reason, `${where}: ${ref.error}`);
+      this.report(origin, ref.reason, `${where()}: ${ref.error}`);
       return undefined;
     }
     this.resolve(ref.id, ns, ref.service, ref.port, origin, protocol);
@@ -156,9 +156,10 @@ class Translator {
 
   /** Resolves a backend once per translation, and reports its problem once per referring object. */
   resolve(id: string, ns: string, service: string, port: string | number, origin: Diagnostic['source'], protocol: BackendProtocol): void {
-    this.serviceRefs.add(`${ns}/${service}`);
     let r = this.backends.get(id);
     if (!r) {
+      // one id is one namespace/service: its reference is recorded with its first use
+      this.serviceRefs.add(`${ns}/${service}`);
       r = resolveBackend(this.index, ns, service, port, id, protocol);
       this.backends.set(id, r);
     }
