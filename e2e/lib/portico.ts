@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { repoRoot } from '../../src/paths.js';
+import { NODE_FLAGS, repoRoot } from '../../src/paths.js';
 
 export interface LogLine {
   readonly msg?: string;
@@ -34,7 +34,7 @@ export async function startPortico(files: Record<string, string> | null, args: s
   const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
   for (const [name, yaml] of Object.entries(files ?? {})) writeFileSync(join(dir, name), yaml);
   const source = files === null ? [] : ['--manifests', dir];
-  const proc = spawn(process.execPath, [CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const proc = spawn(process.execPath, [...NODE_FLAGS, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
@@ -69,7 +69,7 @@ export async function startPortico(files: Record<string, string> | null, args: s
   const http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http');
   const https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https');
   const admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin');
-  if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 20_000);
+  if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 30_000);
   return {
     proc,
     httpPort: http.port as number,
