@@ -152,6 +152,14 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
   };
 }
 
+const EXCHANGE = Symbol('portico.exchange');
+type ExchangeResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+
+/** `close` of a response: one shared listener instead of a closure per request. */
+function onResponseClose(this: ExchangeResponse): void {
+  this[EXCHANGE]?.onClientClose();
+}
+
 /**
  * One client request and its upstream attempts. Implements the upstream handler
  * (onConnect/onHeaders/onData/onComplete/onError) so the response is streamed without promises.
@@ -177,6 +185,8 @@ class Exchange implements UpstreamHandler {
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
+  /** The response was ended with its last body chunk. */
+  private ended = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -201,7 +211,8 @@ class Exchange implements UpstreamHandler {
       this.headers = f.headers;
       this.requestId = f.requestId;
       this.clientIp = f.clientIp;
-      this.res.once('close', () => this.onClientClose());
+      (this.res as ExchangeResponse)[EXCHANGE] = this;
+      this.res.on('close', onResponseClose);
       if (requestHasBody(req)) this.body = this.watchBody(target);
     }
     this.upstreamStart = performance.now();
@@ -262,7 +273,7 @@ class Exchange implements UpstreamHandler {
     this.abortUpstream?.();
   }
 
-  private onClientClose(): void {
+  onClientClose(): void {
     if (this.done) return;
     this.cause = 'client_abort';
     this.abortUpstream?.();
@@ -310,8 +321,14 @@ class Exchange implements UpstreamHandler {
     return true;
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer, last?: boolean): boolean {
     this.bytes += chunk.length;
+    if (last === true) {
+      // head and body in one write
+      this.ended = true;
+      this.res.end(chunk);
+      return true;
+    }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.resumeUpstream as () => void);
     return false;
@@ -343,7 +360,7 @@ class Exchange implements UpstreamHandler {
         }
       }
     }
-    this.res.end();
+    if (!this.ended) this.res.end();
     const ep = this.endpoint as Endpoint;
     this.opts.stats.success(endpointKey(ep.ip, ep.port));
     this.finish(this.upstreamStatus);

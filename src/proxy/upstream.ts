@@ -28,8 +28,11 @@ export interface UpstreamHandler {
   onConnect(abort: (err?: Error) => void): void;
   /** Final response head; header names and values as sent. Return false to pause reading. */
   onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean;
-  /** A body chunk; return false to pause reading until `resume`. */
-  onData(chunk: Buffer): boolean;
+  /**
+   * A body chunk; return false to pause reading until `resume`. `last` marks the final chunk of
+   * a Content-Length body (the handler may end its response with it; no trailers follow).
+   */
+  onData(chunk: Buffer, last?: boolean): boolean;
   /** The response is complete; trailers as a flat name/value list, or null. */
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
@@ -263,11 +266,11 @@ class Conn {
           at += n;
           this.remaining -= n;
           if (this.remaining === 0) {
-            this.deliver(chunk);
+            this.deliver(chunk, true);
             this.complete(at < buf.length);
             return;
           }
-          this.deliver(chunk);
+          this.deliver(chunk, false);
           break;
         }
         case S.UntilClose:
@@ -416,10 +419,10 @@ class Conn {
     if (!handler.onHeaders(status, raw, this.resume)) this.socket.pause();
   }
 
-  private deliver(chunk: Buffer): void {
+  private deliver(chunk: Buffer, last = false): void {
     if (chunk.length === 0) return;
     const handler = this.handler as UpstreamHandler;
-    if (!handler.onData(chunk)) this.socket.pause();
+    if (!handler.onData(chunk, last)) this.socket.pause();
   }
 
   /** The response is complete: reuse the connection if it is clean, then tell the handler. */
