@@ -147,6 +147,14 @@ endpoints: [{addresses: ["${backend.ip}"]}]
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
 }
 
+/** One of the minimal Node proxies of the reference table (bench/reference.ts), on core 1. */
+export async function startReference(mode: string, backend: { ip: string; port: number }): Promise<Proc & { port: number }> {
+  const port = await freePort();
+  const proc = spawn('taskset', ['-c', PROXY_CORE, process.execPath, join(repoRoot, 'dist/bench/reference.js'), mode, String(port), backend.ip, String(backend.port)], { stdio: 'ignore' });
+  await waitPort(port);
+  return { ...track(proc), port };
+}
+
 export interface WrkResult {
   readonly rps: number;
   readonly p50ms: number;

@@ -3,9 +3,10 @@
  * keepalive), haproxy (1 thread) and Portico (routing, metrics and full header handling on; access
  * log off, as nginx runs with access_log off; then once with it on), all proxying to the same
  * nginx backend answering 100 bytes. wrk and the backend on core 0, the proxy alone on core 1.
+ * At the first concurrency, the minimal Node proxies of the reference table run too (bench/reference.ts).
  * `npm run bench [-- --runs 3 --seconds 5 --connections 50,200]`
  */
-import { benchArgs, LOAD_CORE, median, PROXY_CORE, spread, startHaproxy, startNginxBackend, startNginxProxy, startPortico, wrk, type Proc, type WrkResult } from './lib.js';
+import { benchArgs, LOAD_CORE, median, PROXY_CORE, spread, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc, type WrkResult } from './lib.js';
 
 const { runs, seconds, connections } = benchArgs({ runs: 3, seconds: 5, connections: [50, 200] });
 const backend = await startNginxBackend('127.0.60.1');
@@ -21,12 +22,14 @@ const proxies: [string, Start][] = [
   ['nginx-2w', () => startNginxProxy(be, 2)],
   ['portico-2w', () => startPortico(be, ['--access-log=false', '--workers', '2'], `${LOAD_CORE},${PROXY_CORE}`)],
 ];
+/** The reference table's minimal Node proxies: no routing, metrics or logs. */
+const references: [string, Start][] = ['undici-stream', 'undici-request', 'http-request', 'http-proxy'].map((mode) => [`minimal ${mode}`, () => startReference(mode, be)]);
 
 const results = new Map<string, WrkResult[]>();
 try {
   for (const c of connections) {
     for (let run = 0; run < runs; run++) {
-      for (const [name, start] of proxies) {
+      for (const [name, start] of c === connections[0] ? [...proxies, ...references] : proxies) {
         const p = await start();
         try {
           wrk(p.port, { connections: c, seconds: 1 }); // warm-up: JIT, upstream pools
@@ -52,7 +55,7 @@ console.log('|---|---|---|---|---|---|---|');
 let headline = '';
 for (const c of connections) {
   const ref = row(`nginx-1w c=${c}`);
-  for (const [name] of proxies) {
+  for (const [name] of c === connections[0] ? [...proxies, ...references] : proxies) {
     const r = row(`${name} c=${c}`);
     console.log(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.spreadText} | ${r.p99.toFixed(2)} ms | ${r.errors} | ${(r.rps / ref.rps).toFixed(2)} |`);
     if (name === 'portico' && c === connections[0]) headline = `portico/nginx-1w ${(r.rps / ref.rps).toFixed(2)} (p99 ${r.p99.toFixed(1)} ms vs ${ref.p99.toFixed(1)} ms) at c=${c}`;
