@@ -92,7 +92,7 @@ export interface Config {
   readonly updateStatus: boolean;
   readonly electionId: string;
   /** $KUBECONFIG and $HOME, read here so nothing else touches process.env. */
-  readonly env: { readonly KUBECONFIG: string; readonly HOME: string; readonly KUBERNETES_SERVICE_HOST: string; readonly HOSTNAME: string };
+  readonly env: { readonly KUBECONFIG: string; readonly HOME: string; readonly KUBERNETES_SERVICE_HOST: string; readonly KUBERNETES_SERVICE_PORT: string; readonly HOSTNAME: string };
   readonly bindAddress: string;
   readonly httpPort: number;
   readonly httpsPort: number;
@@ -277,7 +277,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     publishStatusAddress: (get('publish-status-address') as string).split(',').map((x) => x.trim()).filter(Boolean),
     updateStatus: get('update-status') as boolean,
     electionId: get('election-id') as string,
-    env: { KUBECONFIG: env.KUBECONFIG ?? '', HOME: env.HOME ?? '', KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST ?? '', HOSTNAME: env.HOSTNAME ?? '' },
+    env: { KUBECONFIG: env.KUBECONFIG ?? '', HOME: env.HOME ?? '', KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST ?? '', KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT ?? '', HOSTNAME: env.HOSTNAME ?? '' },
     bindAddress: get('bind-address') as string,
     httpPort: get('http-port') as number,
     httpsPort: get('https-port') as number,

@@ -78,9 +78,9 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
       close: files.close,
     };
   } else {
-    // Loaded only in Kubernetes mode: @kubernetes/client-node costs about 80 MB of RSS.
+    // Loaded only in Kubernetes mode (and @kubernetes/client-node only for credential plugins).
     const { createKubeController } = await import('./kube/controller.js');
-    kube = createKubeController({ config, store, pipeline, log, metrics });
+    kube = await createKubeController({ config, store, pipeline, log, metrics });
     source = kube;
   }
   const recheck = setInterval(pipeline.schedule, RECHECK_MS);

@@ -1,12 +1,11 @@
 /**
- * Raw JSON access to the API server over the kubeconfig's transport and credentials
- * (client-node's KubeConfig builds the agent and auth headers), plus client-node's Watch for
- * streams. Raw JSON keeps objects in their wire shape (timestamps stay strings), which is what
- * the translator reads.
+ * Raw JSON access to the API server with the connection's TLS settings and credentials, and watch
+ * streams (one JSON event per line). Raw JSON keeps objects in their wire shape (timestamps stay
+ * strings), which is what the translator reads.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest } from 'node:http';
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import type { ApiCredentials } from './credentials.js';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -29,14 +28,13 @@ export interface KubeClient {
 
 const TIMEOUT_MS = 30_000;
 
-export function createKubeClient(kc: KubeConfig): KubeClient {
-  const server = kc.getCurrentCluster()?.server ?? '';
-  const watcher = new Watch(kc);
+export function createKubeClient(creds: ApiCredentials): KubeClient {
+  const server = creds.server;
   return {
     server,
     async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
       const opts: RequestOptions = { method, headers: {} };
-      await kc.applyToHTTPSOptions(opts);
+      await creds.apply(opts);
       const url = new URL(server + path);
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const headers = { ...(opts.headers as Record<string, string>), accept: 'application/json', ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}) };
@@ -66,8 +64,52 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
       });
     },
     async watch(path, params, onEvent, onDone) {
-      const controller = await watcher.watch(path, params, onEvent, onDone);
-      return () => controller.abort();
+      const opts: RequestOptions = { method: 'GET', headers: {} };
+      await creds.apply(opts);
+      const url = new URL(server + path);
+      url.searchParams.set('watch', 'true');
+      for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      let finished = false;
+      const done = (err: unknown): void => {
+        if (finished) return;
+        finished = true;
+        onDone(err);
+      };
+      const req: ClientRequest = send(url, { ...opts, headers: { ...(opts.headers as Record<string, string>), accept: 'application/json' } }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          res.resume();
+          return done(new ApiError(status, `watch ${path}: ${status} ${res.statusMessage ?? ''}`.trim()));
+        }
+        res.setEncoding('utf8');
+        let buf = '';
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) !== -1) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line === '') continue;
+            let ev: { type?: unknown; object?: unknown };
+            try {
+              ev = JSON.parse(line) as { type?: unknown; object?: unknown };
+            } catch {
+              req.destroy();
+              return done(new ApiError(0, `watch ${path}: a line that is not JSON`));
+            }
+            onEvent(String(ev.type), ev.object);
+          }
+        });
+        res.on('end', () => done(null));
+        res.on('error', done);
+      });
+      req.on('error', done);
+      req.end();
+      return () => {
+        finished = true;
+        req.destroy();
+      };
     },
   };
 }

@@ -4,47 +4,59 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, type Config } from '../config.js';
+import { inCluster, NeedsPlugin, readKubeconfig, viaClientNode, type ApiCredentials } from './credentials.js';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface Connection {
-  readonly kc: KubeConfig;
+  readonly creds: ApiCredentials;
   /** Where the config came from, for the start-up log line. */
   readonly source: string;
   /** The controller's namespace: POD_NAMESPACE, else the service account's, else the context's, else "default". */
   readonly namespace: string;
 }
 
-export function connect(config: Config): Connection {
-  const kc = new KubeConfig();
+export async function connect(config: Config, saDir = SA_DIR): Promise<Connection> {
   const tried: string[] = [];
-  let source = '';
   const explicit = config.kubeconfig || config.env.KUBECONFIG.split(':').find((p) => p !== '') || '';
-  if (!config.kubeconfig && config.env.KUBERNETES_SERVICE_HOST && existsSync(join(SA_DIR, 'token'))) {
-    kc.loadFromCluster();
-    source = 'in-cluster service account';
-  } else {
-    if (!config.kubeconfig) tried.push('in-cluster config (KUBERNETES_SERVICE_HOST and a service account token)');
-    const file = explicit || (config.env.HOME ? join(config.env.HOME, '.kube', 'config') : '');
-    if (file === '' || !existsSync(file)) {
-      tried.push(file === '' ? '~/.kube/config (no $HOME)' : file);
-      throw new ConfigError(`no usable Kubernetes configuration (tried ${tried.join(', ')}); give --kubeconfig, or --manifests for standalone mode`);
-    }
+  if (!config.kubeconfig && config.env.KUBERNETES_SERVICE_HOST && existsSync(join(saDir, 'token'))) {
+    let creds: ApiCredentials;
     try {
-      kc.loadFromFile(file);
+      creds = inCluster(saDir, config.env);
     } catch (err) {
-      throw new ConfigError(`cannot read kubeconfig ${file}: ${(err as Error).message.split('\n')[0]}`);
+      throw new ConfigError(`cannot read the in-cluster service account in ${saDir}: ${(err as Error).message.split('\n')[0]}`);
     }
-    source = file;
-    if (config.kubeContext) {
-      if (!kc.getContextObject(config.kubeContext)) throw new ConfigError(`--kube-context ${config.kubeContext}: no such context in ${file} (has ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
-      kc.setCurrentContext(config.kubeContext);
+    const saNs = existsSync(join(saDir, 'namespace')) ? readFileSync(join(saDir, 'namespace'), 'utf8').trim() : '';
+    return { creds, source: 'in-cluster service account', namespace: config.podNamespace || saNs || 'default' };
+  }
+  if (!config.kubeconfig) tried.push('in-cluster config (KUBERNETES_SERVICE_HOST and a service account token)');
+  const file = explicit || (config.env.HOME ? join(config.env.HOME, '.kube', 'config') : '');
+  if (file === '' || !existsSync(file)) {
+    tried.push(file === '' ? '~/.kube/config (no $HOME)' : file);
+    throw new ConfigError(`no usable Kubernetes configuration (tried ${tried.join(', ')}); give --kubeconfig, or --manifests for standalone mode`);
+  }
+  let kubeconfig;
+  try {
+    kubeconfig = readKubeconfig(file);
+  } catch (err) {
+    throw new ConfigError(`cannot read kubeconfig ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const context = config.kubeContext || kubeconfig.currentContext;
+  if (config.kubeContext && !kubeconfig.contexts.includes(config.kubeContext)) {
+    throw new ConfigError(`--kube-context ${config.kubeContext}: no such context in ${file} (has ${kubeconfig.contexts.join(', ') || 'none'})`);
+  }
+  let selected;
+  try {
+    selected = kubeconfig.select(context);
+  } catch (err) {
+    if (!(err instanceof NeedsPlugin)) throw new ConfigError(`kubeconfig ${file}: ${(err as Error).message.split('\n')[0]}`);
+    // exec and auth-provider credential plugins: client-node knows them all
+    try {
+      selected = await viaClientNode(file, config.kubeContext);
+    } catch (e) {
+      throw new ConfigError(`cannot read kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  if (!kc.getCurrentCluster()) throw new ConfigError(`kubeconfig ${source} has no cluster for context ${JSON.stringify(kc.getCurrentContext())}`);
-  const saNs = source.startsWith('in-cluster') && existsSync(join(SA_DIR, 'namespace')) ? readFileSync(join(SA_DIR, 'namespace'), 'utf8').trim() : '';
-  const namespace = config.podNamespace || saNs || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
-  return { kc, source, namespace };
+  return { creds: selected.creds, source: file, namespace: config.podNamespace || selected.namespace || 'default' };
 }

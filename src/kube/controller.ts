@@ -26,10 +26,10 @@ export interface KubeController {
   close(): Promise<void>;
 }
 
-export function createKubeController(o: { config: Config; store: Store; pipeline: Pipeline; log: Logger; metrics: Metrics | null }): KubeController {
+export async function createKubeController(o: { config: Config; store: Store; pipeline: Pipeline; log: Logger; metrics: Metrics | null }): Promise<KubeController> {
   const { config, store, pipeline, log, metrics } = o;
-  const conn = connect(config);
-  const client = createKubeClient(conn.kc);
+  const conn = await connect(config);
+  const client = createKubeClient(conn.creds);
   const identity = config.podName || config.env.HOSTNAME || hostname();
   log.info({ server: client.server, from: conn.source, namespace: conn.namespace, identity, watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'kubernetes mode');
 
