@@ -21,7 +21,7 @@ import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from 
 import { createEndpointStats, type EndpointStats } from './proxy/stats.js';
 import { createUpgradeHandler } from './proxy/upgrade.js';
 import { compile, type Matcher } from './router/compile.js';
-import { baseOptions, createTlsContexts, expiryOf } from './tls/contexts.js';
+import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from './tls/contexts.js';
 
 export const EMPTY_TABLE: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map(), certs: new Map() };
 
@@ -59,13 +59,14 @@ function countConnections(server: Server | Http2SecureServer, metrics: Metrics |
   });
 }
 
-export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null): DataPlane {
+/** `defaultCert`: the generated fallback certificate, if made ahead (else generated now). */
+export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
   const state: ProxyState = { matcher: compile(EMPTY_TABLE), draining: false };
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   let contexts;
   try {
-    contexts = createTlsContexts(config.tls);
+    contexts = createTlsContexts(config.tls, defaultCert);
     contexts.select(EMPTY_TABLE, ''); // builds the default context now, so bad --ssl-ciphers fail at start
   } catch (err) {
     throw new ConfigError(`invalid TLS settings (--ssl-ciphers / --ssl-protocols): ${(err as Error).message}`);

@@ -6,7 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './controlplane.js';
-import { createDataPlane } from './dataplane.js';
+import { createDataPlane, EMPTY_TABLE, type DataPlane } from './dataplane.js';
+import { applyPatch } from './pipeline.js';
+import type { Matcher } from './router/compile.js';
+import { generateDefaultCertAsync } from './tls/contexts.js';
 import { createLogger, type Logger } from './log.js';
 import { observeConnects } from './metrics/connect-timing.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -48,26 +51,40 @@ export function listenAdmin(admin: ReturnType<typeof createAdminServer>, config:
 export async function run(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
   const metrics = metricsFor(config);
   const stopConnectTiming = metrics ? observeConnects(metrics.connectDuration) : () => {};
-  const data = createDataPlane(config, log, metrics);
-  const control = await createControlPlane({ config, log, metrics, swap: data.apply, patch: data.patch, current: () => data.state.matcher.table });
+  // The fallback certificate's RSA key is generated in the thread pool while the manifests are read.
+  const defaultCert = generateDefaultCertAsync();
+  // Until the data plane exists (standalone reads its files first), the first table waits here.
+  let data: DataPlane | null = null;
+  let early: Matcher | null = null;
+  const control = await createControlPlane({
+    config,
+    log,
+    metrics,
+    swap: (m) => (data !== null ? data.apply(m) : (early = m)),
+    patch: (p) => (data !== null ? data.patch(p) : early !== null ? applyPatch(early.table, p) : undefined),
+    current: () => (data !== null ? data.state.matcher.table : (early?.table ?? EMPTY_TABLE)),
+  });
   let ready = false;
   let draining = false;
 
   // Standalone reads its files before listening, so a bad path fails at once; Kubernetes mode
   // listens first (unready) and syncs after, so an absent API server leaves it up but not ready.
   if (control.syncBeforeListen) await control.start();
-  const { httpPort, httpsPort } = await data.listen();
+  const dp: DataPlane = createDataPlane(config, log, metrics, await defaultCert);
+  data = dp;
+  if (early !== null) dp.apply(early);
+  const { httpPort, httpsPort } = await dp.listen();
   const admin = createAdminServer({
     ready: () => ready && !draining,
-    table: () => data.state.matcher.table,
+    table: () => dp.state.matcher.table,
     diagnostics: control.pipeline.diagnostics,
-    stats: data.stats,
+    stats: dp.stats,
     metrics: metrics ? { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() } : null,
   });
   const adminPort = await listenAdmin(admin, config, log);
   const becomeReady = (): void => {
     ready = true;
-    log.info({ routes: data.state.matcher.table.routes.length }, 'ready');
+    log.info({ routes: dp.state.matcher.table.routes.length }, 'ready');
   };
   if (control.syncBeforeListen) becomeReady();
   else
@@ -83,11 +100,11 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     log,
     async close() {
       draining = true;
-      data.startDraining();
+      dp.startDraining();
       log.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
       await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
       await control.close();
-      await data.close();
+      await dp.close();
       await new Promise<void>((r) => admin.close(() => r()));
       stopConnectTiming();
     },

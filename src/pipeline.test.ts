@@ -106,3 +106,31 @@ test('slices moving between Services, and deleted slices, are indexed by Service
   s.replace('EndpointSlice', [slice('z', 'b', [])]);
   assert.deepEqual(s.slicesOf('default/b').map((o) => o.metadata?.name), ['z']);
 });
+
+test('rebuildNow() covers a scheduled rebuild, and nothing rebuilds before the first rebuildNow()', async () => {
+  const t = setup();
+  const before = t.swaps.length;
+  let translations = 0;
+  const store = t.store;
+  const snapshot = store.snapshot.bind(store);
+  store.snapshot = () => {
+    translations++;
+    return snapshot();
+  };
+  store.upsert(ing('d', 'd.test', 'a'));
+  t.pipeline.schedule();
+  t.pipeline.rebuildNow();
+  await tick(10);
+  assert.equal(translations, 1);
+  assert.equal(t.swaps.length, before + 1);
+
+  // a fresh pipeline during its initial read: schedule() only marks the store dirty
+  const early = createPipeline({ store, log: createLogger('fatal'), metrics: null, translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }), current: () => EMPTY_TABLE, swap: () => {} });
+  translations = 0;
+  early.schedule();
+  early.schedule('default/a');
+  await tick(10);
+  assert.equal(translations, 0);
+  early.rebuildNow();
+  assert.equal(translations, 1);
+});

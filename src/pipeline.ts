@@ -40,8 +40,9 @@ export function applyPatch(table: RouteTable, p: EndpointPatch): void {
 
 export interface Pipeline {
   /**
-   * Marks the store dirty; a rebuild runs on the next turn of the event loop. `endpointsOf`
-   * (`namespace/service`) says only that Service's EndpointSlices changed.
+   * Marks the store dirty; a rebuild runs on the next turn of the event loop (once rebuildNow()
+   * has run: the initial read or list ends with it). `endpointsOf` (`namespace/service`) says only
+   * that Service's EndpointSlices changed.
    */
   schedule(endpointsOf?: string): void;
   /** Rebuilds now (start-up, tests). */
@@ -73,6 +74,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let needFull = false;
   const dirtyServices = new Set<string>();
   let settle: NodeJS.Timeout | null = null;
+  let immediate: NodeJS.Immediate | null = null;
+  let started = false;
   /** When the oldest change not yet live was seen (for the propagation histogram). */
   let dirtySince = -1;
   let diagnostics: readonly Diagnostic[] = [];
@@ -119,6 +122,11 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
 
   function rebuild(): void {
     pending = false;
+    // rebuildNow() while a scheduled rebuild waits covers it: the scheduled one must not run again
+    if (immediate !== null) {
+      clearImmediate(immediate);
+      immediate = null;
+    }
     if (!needFull && rebuilds > 0 && opts.patch !== undefined && dirtyServices.size > 0) {
       patchEndpoints();
       return;
@@ -174,14 +182,17 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     if (dirtySince < 0) dirtySince = performance.now();
     if (endpointsOf === undefined || endpointsOf === '') needFull = true;
     else if (!needFull) dirtyServices.add(endpointsOf);
-    if (pending) return;
+    // before the first rebuildNow() (the end of the initial read or list) changes only accumulate:
+    // a 10,000-Ingress start-up must not translate once per listed kind
+    if (pending || !started) return;
     pending = true;
-    setImmediate(rebuild);
+    immediate = setImmediate(rebuild);
   }
 
   return {
     schedule,
     rebuildNow() {
+      started = true;
       needFull = true;
       rebuild();
     },
