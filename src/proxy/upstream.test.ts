@@ -298,3 +298,29 @@ test('abort() ends the request with an abort error and drops the connection', as
   await p.close();
   u.server.close();
 });
+
+test('a handler that aborts while taking the last body chunk gets one error and no completion', { timeout: 5000 }, async () => {
+  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'));
+  const p = pool(u.port);
+  const seen: string[] = [];
+  await new Promise<void>((resolve) => {
+    let abort: (err?: Error) => void = () => {};
+    p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 1000, bodyTimeout: 1000 }, {
+      onConnect: (a) => (abort = a),
+      onHeaders: () => true,
+      onData: () => {
+        abort();
+        return true;
+      },
+      onComplete: () => seen.push('complete'),
+      onError: (err) => {
+        seen.push((err as Error & { code: string }).code);
+        setTimeout(resolve, 20);
+      },
+    });
+  });
+  assert.deepEqual(seen, ['PORTICO_UPSTREAM_ABORTED']);
+  assert.equal(p.idleCount(), 0);
+  await p.close();
+  u.server.close();
+});

@@ -427,7 +427,8 @@ class Conn {
 
   /** The response is complete: reuse the connection if it is clean, then tell the handler. */
   private complete(extraBytes: boolean): void {
-    const handler = this.handler as UpstreamHandler;
+    const handler = this.handler;
+    if (handler === null) return; // the handler aborted while taking the last bytes
     const trailers = this.trailers;
     this.handler = null;
     this.trailers = null;
