@@ -324,3 +324,22 @@ test('a handler that aborts while taking the last body chunk gets one error and 
   await p.close();
   u.server.close();
 });
+
+test('a handler that throws fails its request, not the process', { timeout: 5000 }, async () => {
+  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'));
+  const p = pool(u.port);
+  const err = await new Promise<Error>((resolve) => {
+    p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 1000, bodyTimeout: 1000 }, {
+      onConnect: () => {},
+      onHeaders: () => {
+        throw new Error('handler bug');
+      },
+      onData: () => true,
+      onComplete: () => resolve(new Error('completed')),
+      onError: resolve,
+    });
+  });
+  assert.equal(err.message, 'handler bug');
+  await p.close();
+  u.server.close();
+});

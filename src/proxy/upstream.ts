@@ -161,7 +161,14 @@ class Conn {
       socket.setTimeout(this.handler === null ? this.idleTimeout : this.bodySent ? this.readTimeout : 0);
       if (this.body !== null && this.handler !== null) this.pumpBody(this.body);
     });
-    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('data', (d: Buffer) => {
+      // the data path never takes the process down: a throw in parsing or in a handler fails the request
+      try {
+        this.onData(d);
+      } catch (err) {
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
     socket.on('timeout', () => this.onTimeout());
     socket.on('error', (err) => this.onClose(err));
     socket.on('close', () => this.onClose(null));
