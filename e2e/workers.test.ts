@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { test } from 'node:test';
 import { startApiDouble } from './apiserver/double.js';
 import { get } from './lib/http.js';
@@ -24,6 +25,20 @@ test('two workers share the load, follow table changes, report merged metrics an
     const pids = new Set(p.logs.filter((l) => l.msg === 'request').map((l) => l.pid));
     assert.equal(pids.size, 2, `requests served by ${pids.size} worker(s)`);
     assert.ok(!pids.has(p.proc.pid), 'the primary does not serve');
+    // one fallback certificate, whichever worker takes the connection (no SNI: an IP address)
+    const fingerprints = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      fingerprints.add(
+        await new Promise<string>((resolve, reject) => {
+          const s = tlsConnect({ host: '127.0.0.1', port: p.httpsPort, rejectUnauthorized: false }, () => {
+            resolve(s.getPeerCertificate().fingerprint256);
+            s.destroy();
+          });
+          s.on('error', reject);
+        }),
+      );
+    }
+    assert.equal(fingerprints.size, 1, 'every worker serves the same fallback certificate');
     const metrics = (await get(p.adminPort, '/metrics')).body;
     assert.match(metrics, /portico_requests_total\{namespace="default",ingress="site",service="a",host="site.test",method="GET",status="200"\} 200\n/);
     assert.match(metrics, /portico_routes 1\n/);

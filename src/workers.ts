@@ -9,7 +9,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './controlplane.js';
-import { createDataPlane, EMPTY_TABLE } from './dataplane.js';
+import { createDataPlane, EMPTY_TABLE, type DataPlane } from './dataplane.js';
 import { createEndpointStats } from './proxy/stats.js';
 import { createLogger } from './log.js';
 import { listenAdmin, metricsFor } from './main.js';
@@ -17,9 +17,10 @@ import { observeConnects } from './metrics/connect-timing.js';
 import type { RouteTable } from './model/types.js';
 import { compile } from './router/compile.js';
 import { applyPatch, type EndpointPatch } from './pipeline.js';
+import { generateDefaultCertAsync, type ServedCert } from './tls/contexts.js';
 
 type metric = MetricObjectWithValues<MetricValue<string>>;
-type ToWorker = { type: 'portico:table'; table: RouteTable } | { type: 'portico:endpoints'; patch: EndpointPatch } | { type: 'portico:drain' } | { type: 'portico:metrics'; id: number };
+type ToWorker = { type: 'portico:cert'; cert: ServedCert } | { type: 'portico:table'; table: RouteTable } | { type: 'portico:endpoints'; patch: EndpointPatch } | { type: 'portico:drain' } | { type: 'portico:metrics'; id: number };
 type ToPrimary = { type: 'portico:hello' } | { type: 'portico:listening' } | { type: 'portico:metrics'; id: number; metrics: metric[] };
 
 const METRICS_TIMEOUT_MS = 5000;
@@ -29,6 +30,9 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   const log = createLogger(config.logLevel);
   cluster.setupPrimary({ serialization: 'advanced' });
   const metrics = metricsFor(config);
+  // generated in the thread pool while the control plane starts
+  const defaultCert = generateDefaultCertAsync();
+  let cert: ServedCert | null = null;
   let table: RouteTable | null = null;
   let stopping = false;
   let ready = false;
@@ -64,6 +68,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     w.on('message', (msg: ToPrimary) => {
       // A worker says hello once its handlers are in place (messages sent earlier would be lost).
       if (msg.type === 'portico:hello') {
+        send(w, { type: 'portico:cert', cert: cert as ServedCert });
         if (table) send(w, { type: 'portico:table', table });
       } else if (msg.type === 'portico:listening') {
         listening.add(w.id);
@@ -105,6 +110,8 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   }
 
   if (control.syncBeforeListen) await control.start();
+  // one fallback certificate for every worker, so a client without SNI sees the same one on any connection
+  cert = await defaultCert;
   for (let i = 0; i < workers; i++) fork();
   const admin = createAdminServer({
     ready: () => ready && !stopping,
@@ -138,12 +145,18 @@ export async function runWorker(config: Config): Promise<void> {
   const log = createLogger(config.logLevel).child({ worker: cluster.worker?.id });
   const metrics = metricsFor(config);
   if (metrics) observeConnects(metrics.connectDuration);
-  const data = createDataPlane(config, log, metrics);
+  let data: DataPlane | null = null;
   let listened = false;
   const reply = (msg: ToPrimary): void => {
     process.send?.(msg);
   };
   process.on('message', (msg: ToWorker) => {
+    // the primary sends the fallback certificate first, then tables
+    if (msg.type === 'portico:cert') {
+      data = createDataPlane(config, log, metrics, msg.cert);
+      return;
+    }
+    if (data === null) return;
     if (msg.type === 'portico:table') {
       data.apply(compile(msg.table));
       if (!listened) {
@@ -161,9 +174,10 @@ export async function runWorker(config: Config): Promise<void> {
     } else if (msg.type === 'portico:metrics') {
       void (metrics ? metrics.registry.getMetricsAsJSON() : Promise.resolve([])).then((m) => reply({ type: 'portico:metrics', id: msg.id, metrics: m }));
     } else if (msg.type === 'portico:drain') {
-      data.startDraining();
+      const dp = data;
+      dp.startDraining();
       setTimeout(() => {
-        void data.close().then(() => process.exit(0));
+        void dp.close().then(() => process.exit(0));
       }, config.shutdownGracePeriod);
     }
   });
