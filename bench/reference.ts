@@ -2,9 +2,12 @@
  * The minimal Node proxies of issue #7's reference table, run by `npm run bench` on the same
  * layout as Portico so their ratios come from the same run: no routing, metrics or logs, one
  * backend, response headers copied. `node dist/bench/reference.js MODE PORT BACKEND_IP BACKEND_PORT`
- * with MODE one of undici-stream, undici-request, http-request, http-proxy.
+ * with MODE one of undici-stream, undici-request, http-request, http-proxy, or raw-socket: a
+ * forwarder over pooled raw sockets that parses only Content-Length responses, the ceiling a Node
+ * HTTP server can reach with the cheapest possible upstream side (the evidence for upstream.ts).
  */
 import { Agent, createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import { Pool } from 'undici';
 
@@ -60,6 +63,46 @@ switch (mode) {
     const proxy = httpProxy.createProxyServer({ target: origin, agent: new Agent({ keepAlive: true, maxSockets: Infinity }) });
     proxy.on('error', (_err, _req, res) => void (res as { destroy(): void }).destroy());
     handler = (req, res) => proxy.web(req, res);
+    break;
+  }
+  case 'raw-socket': {
+    type Conn = Socket & { onBytes: (d: Buffer) => void };
+    const idle: Conn[] = [];
+    const open = (): Conn => {
+      const c = connect(Number(bePort), ip) as Conn;
+      c.setNoDelay(true);
+      c.onBytes = () => {};
+      c.on('data', (d: Buffer) => c.onBytes(d));
+      c.on('error', () => c.destroy());
+      return c;
+    };
+    handler = (req, res) => {
+      let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+      const c = idle.pop() ?? open();
+      let buf: Buffer | null = null;
+      c.onBytes = (d) => {
+        buf = buf === null ? d : Buffer.concat([buf, d]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const lines = buf.toString('latin1', 0, end).split('\r\n');
+        const out: string[] = [];
+        let length = 0;
+        for (const line of lines.slice(1)) {
+          const k = line.indexOf(':');
+          const name = line.slice(0, k);
+          const lower = name.toLowerCase();
+          if (lower === 'content-length') length = Number(line.slice(k + 1));
+          if (lower !== 'connection' && lower !== 'keep-alive') out.push(name, line.slice(k + 1).trim());
+        }
+        if (buf.length < end + 4 + length) return;
+        res.writeHead(Number(lines[0]!.slice(9, 12)), out);
+        res.end(buf.subarray(end + 4, end + 4 + length));
+        c.onBytes = () => {};
+        idle.push(c);
+      };
+      c.write(`${head}\r\n`);
+    };
     break;
   }
   default:
