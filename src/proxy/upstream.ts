@@ -4,10 +4,11 @@
  * request's handler.
  *
  * Why not undici here: on the benchmark layout of `npm run bench` a Node proxy forwarding over raw
- * sockets with this kind of parser reached 0.79 of nginx where undici's `stream` reached 0.54 and
- * Portico on undici's dispatcher 0.49 (same run; see README "Performance"). undici's generality
- * (a wasm parser behind a request queue, per-request option validation and header objects) is the
- * difference. undici stays for gRPC (h2c and h2), which needs HTTP/2.
+ * sockets (bench/reference.ts `raw-socket`) reached 0.52-0.79 of nginx where undici's `stream`
+ * reached 0.50-0.54 and Portico on undici's dispatcher 0.49 in the same runs; Portico on this client
+ * is within 6% of the raw forwarder (README "Performance"). undici's generality (a wasm parser
+ * behind a request queue, per-request option validation and header objects) is the difference.
+ * undici stays for gRPC (h2c and h2), which needs HTTP/2.
  *
  * The parser is strict where leniency is a smuggling risk: one Content-Length value, digits only;
  * no obs-fold; Transfer-Encoding wins over Content-Length and ends the connection's reuse; a head
