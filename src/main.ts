@@ -7,7 +7,6 @@ import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './controlplane.js';
 import { createDataPlane, EMPTY_TABLE, type DataPlane } from './dataplane.js';
-import { applyPatch } from './pipeline.js';
 import type { Matcher } from './router/compile.js';
 import { generateDefaultCertAsync } from './tls/contexts.js';
 import { createLogger, type Logger } from './log.js';
@@ -53,6 +52,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const stopConnectTiming = metrics ? observeConnects(metrics.connectDuration) : () => {};
   // The fallback certificate's RSA key is generated in the thread pool while the manifests are read.
   const defaultCert = generateDefaultCertAsync();
+  defaultCert.catch(() => undefined); // awaited below; a start-up error before that must not leave it unhandled
   // Until the data plane exists (standalone reads its files first), the first table waits here.
   let data: DataPlane | null = null;
   let early: Matcher | null = null;
@@ -61,7 +61,8 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     log,
     metrics,
     swap: (m) => (data !== null ? data.apply(m) : (early = m)),
-    patch: (p) => (data !== null ? data.patch(p) : early !== null ? applyPatch(early.table, p) : undefined),
+    // patches come from watches, which start after the data plane exists (Kubernetes mode listens first)
+    patch: (p) => data?.patch(p),
     current: () => (data !== null ? data.state.matcher.table : (early?.table ?? EMPTY_TABLE)),
   });
   let ready = false;

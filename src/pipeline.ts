@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from './log.js';
 import { resolveBackend, type ServiceIndex } from './model/endpoints.js';
-import type { Service } from './model/k8s.js';
+import type { EndpointSlice, Service } from './model/k8s.js';
 import { printDiagnostics, sameTable } from './model/print.js';
 import { translate, type TranslateOptions } from './model/translate.js';
 import type { Diagnostic, Endpoint, RouteTable, Translation } from './model/types.js';
@@ -87,12 +87,15 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   function patchEndpoints(): void {
     const t0 = performance.now();
     const table = opts.current();
-    const index: ServiceIndex = { services: new Map(), slices: new Map() };
+    // the index resolveBackend reads, for the changed Services only
+    const services = new Map<string, Service>();
+    const slices = new Map<string, EndpointSlice[]>();
     for (const svc of dirtyServices) {
       const s = opts.store.get('Service', svc);
-      if (s !== undefined) (index.services as Map<string, Service>).set(svc, s as Service);
-      (index.slices as Map<string, unknown>).set(svc, opts.store.slicesOf(svc));
+      if (s !== undefined) services.set(svc, s as Service);
+      slices.set(svc, opts.store.slicesOf(svc));
     }
+    const index: ServiceIndex = { services, slices };
     dirtyServices.clear();
     const changed = new Map<string, readonly Endpoint[]>();
     for (const b of table.backends.values()) {

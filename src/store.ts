@@ -2,7 +2,7 @@
  * The object store shared by both sources (API server watches, manifest files): one map per kind,
  * keyed by `namespace/name`. Sources write; the pipeline reads a snapshot.
  */
-import { SERVICE_NAME_LABEL } from './model/endpoints.js';
+import { sliceService } from './model/endpoints.js';
 import { KINDS, keyOf, type EndpointSlice, type Kind, type KubeObject, type Snapshot } from './model/k8s.js';
 
 export interface Store {
@@ -15,13 +15,6 @@ export interface Store {
   get(kind: Kind, key: string): KubeObject | undefined;
   /** The EndpointSlices of one Service (`namespace/name`), from an index kept on every write. */
   slicesOf(service: string): EndpointSlice[];
-}
-
-/** `namespace/service` an EndpointSlice belongs to (its kubernetes.io/service-name label), or ''. */
-export function sliceService(obj: KubeObject): string {
-  const ns = obj.metadata?.namespace;
-  const svc = (obj.metadata?.labels as Record<string, unknown> | undefined)?.[SERVICE_NAME_LABEL];
-  return typeof ns === 'string' && typeof svc === 'string' ? `${ns}/${svc}` : '';
 }
 
 const isKind = (k: unknown): k is Kind => typeof k === 'string' && (KINDS as readonly string[]).includes(k);

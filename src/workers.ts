@@ -32,6 +32,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   const metrics = metricsFor(config);
   // generated in the thread pool while the control plane starts
   const defaultCert = generateDefaultCertAsync();
+  defaultCert.catch(() => undefined); // awaited before forking; a start-up error before that must not leave it unhandled
   let cert: ServedCert | null = null;
   let table: RouteTable | null = null;
   let stopping = false;

@@ -56,7 +56,6 @@ export function inCluster(dir: string, env: { KUBERNETES_SERVICE_HOST: string; K
   return credentials(`https://${host}:${env.KUBERNETES_SERVICE_PORT || '443'}`, { ca: readFileSync(join(dir, 'ca.crt')) }, () => `Bearer ${token()}`);
 }
 
-type Named<T> = { name?: unknown } & { [k: string]: T | unknown };
 const rec = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -73,7 +72,10 @@ export function readKubeconfig(file: string): Kubeconfig {
   const base = dirname(file);
   const byName = (list: unknown, field: string): Map<string, Record<string, unknown>> => {
     const m = new Map<string, Record<string, unknown>>();
-    for (const e of Array.isArray(list) ? (list as Named<unknown>[]) : []) if (typeof e?.name === 'string') m.set(e.name, rec(e[field]));
+    for (const e of Array.isArray(list) ? list : []) {
+      const entry = rec(e);
+      if (typeof entry.name === 'string') m.set(entry.name, rec(entry[field]));
+    }
     return m;
   };
   const clusters = byName(doc.clusters, 'cluster');

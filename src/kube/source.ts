@@ -5,8 +5,8 @@
  */
 import type { Logger } from '../log.js';
 import type { Translation } from '../model/types.js';
-import { SERVICE_NAME_LABEL } from '../model/endpoints.js';
-import { sliceService, type Store } from '../store.js';
+import { sliceService } from '../model/endpoints.js';
+import type { Store } from '../store.js';
 import type { KubeClient } from './client.js';
 import { createReflector, RESOURCES, type Change, type Reflector } from './watch.js';
 
@@ -39,7 +39,7 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'Secret':
       return refs.secrets.has(`${ns}/${c.object.metadata?.name ?? ''}`);
     case 'EndpointSlice':
-      return refs.services.has(`${ns}/${c.object.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`);
+      return refs.services.has(sliceService(c.object));
   }
 }
 

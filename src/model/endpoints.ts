@@ -13,6 +13,13 @@ export interface ServiceIndex {
   readonly slices: ReadonlyMap<string, readonly EndpointSlice[]>;
 }
 
+/** `namespace/service` an EndpointSlice belongs to (its kubernetes.io/service-name label), or ''. */
+export function sliceService(slice: { readonly metadata?: { readonly namespace?: unknown; readonly labels?: unknown } | undefined }): string {
+  const ns = slice.metadata?.namespace;
+  const svc = (slice.metadata?.labels as Record<string, unknown> | undefined)?.[SERVICE_NAME_LABEL];
+  return typeof ns === 'string' && typeof svc === 'string' ? `${ns}/${svc}` : '';
+}
+
 export function indexServices(services: readonly Service[], slices: readonly EndpointSlice[]): ServiceIndex {
   const byName = new Map<string, Service>();
   for (const s of services) {
@@ -22,10 +29,8 @@ export function indexServices(services: readonly Service[], slices: readonly End
   }
   const byService = new Map<string, EndpointSlice[]>();
   for (const sl of slices) {
-    const ns = sl.metadata?.namespace;
-    const svc = sl.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (typeof ns !== 'string' || typeof svc !== 'string') continue;
-    const key = `${ns}/${svc}`;
+    const key = sliceService(sl);
+    if (key === '') continue;
     const list = byService.get(key);
     if (list) list.push(sl);
     else byService.set(key, [sl]);

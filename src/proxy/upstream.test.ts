@@ -160,6 +160,7 @@ test('invalid responses are errors with the protocol code, and the connection is
     '/crlf': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY',
     '/101': 'HTTP/1.1 101 Switching Protocols\r\n\r\n',
     '/big': `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`,
+    '/trailers': `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${'x-t: 1234567890\r\n'.repeat(5000)}\r\n`,
   };
   const u = await upstream((head, s) => s.write(cases[head.split(' ')[1] as string] as string));
   const p = pool(u.port);

@@ -12,8 +12,8 @@
  *
  * The parser is strict where leniency is a smuggling risk: one Content-Length value, digits only;
  * no obs-fold; Transfer-Encoding wins over Content-Length and ends the connection's reuse; a head
- * over 64 KiB or a chunk-size line over 4 KiB is an invalid response. Sockets are reused only
- * after a complete response to a fully sent request, newest first, and dropped after the idle
+ * or trailer section over 64 KiB or a chunk-size line over 4 KiB is an invalid response. Sockets
+ * are reused only after a complete response to a fully sent request, newest first, dropped after the idle
  * timeout or the upstream's own `Keep-Alive: timeout` (less a second, so we never reuse a socket
  * the upstream is about to close).
  */
@@ -131,6 +131,8 @@ class Conn {
   private chunked = false;
   private pumping = false;
   private trailers: string[] | null = null;
+  /** Bytes of the trailer section so far (bounded like a head). */
+  private trailerBytes = 0;
   private readTimeout = 0;
   private bodyTimeout = 0;
   /** Idle lifetime, from the pool or the upstream's Keep-Alive hint. */
@@ -182,6 +184,7 @@ class Conn {
     this.partial = null;
     this.keepAlive = true;
     this.trailers = null;
+    this.trailerBytes = 0;
     this.headOnly = req.method === 'HEAD';
     this.pumping = false;
     this.readTimeout = req.headersTimeout;
@@ -285,12 +288,8 @@ class Conn {
           this.deliver(at === 0 ? buf : buf.subarray(at));
           return;
         case S.ChunkSize: {
-          const eol = buf.indexOf(CRLF, at);
-          if (eol === -1) {
-            if (buf.length - at > MAX_LINE) return this.fail(invalid('chunk size line too long'));
-            this.partial = buf.subarray(at);
-            return;
-          }
+          const eol = this.lineEnd(buf, at, MAX_LINE, 'chunk size line');
+          if (eol === -1) return;
           const line = buf.toString('latin1', at, eol);
           at = eol + 2;
           const semi = line.indexOf(';');
@@ -328,16 +327,14 @@ class Conn {
           break;
         }
         case S.Trailers: {
-          const eol = buf.indexOf(CRLF, at);
-          if (eol === -1) {
-            if (buf.length - at > MAX_HEAD) return this.fail(invalid('trailers too large'));
-            this.partial = buf.subarray(at);
-            return;
-          }
+          const eol = this.lineEnd(buf, at, MAX_HEAD - this.trailerBytes, 'trailer section');
+          if (eol === -1) return;
           if (eol === at) {
             this.complete(eol + 2 < buf.length);
             return;
           }
+          this.trailerBytes += eol + 2 - at;
+          if (this.trailerBytes > MAX_HEAD) return this.fail(invalid('trailer section too long'));
           const line = buf.toString('latin1', at, eol);
           at = eol + 2;
           const colon = line.indexOf(':');
@@ -347,6 +344,15 @@ class Conn {
         }
       }
     }
+  }
+
+  /** Where the CRLF-terminated line at `at` ends, or -1 after keeping the partial line (failing past `max` bytes). */
+  private lineEnd(buf: Buffer, at: number, max: number, what: string): number {
+    const eol = buf.indexOf(CRLF, at);
+    if (eol !== -1) return eol;
+    if (buf.length - at > max) this.fail(invalid(`${what} too long`));
+    else this.partial = buf.subarray(at);
+    return -1;
   }
 
   /** Parses a status line and header fields; hands final heads to the handler. */
