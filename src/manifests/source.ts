@@ -1,6 +1,11 @@
 /**
  * Standalone source: Kubernetes YAML in a file or directory -> the store, followed live.
  * A file that fails to parse is logged with its name and keeps its last good objects.
+ *
+ * Additions and changes apply at once; removals wait until the file has stayed the same for
+ * REMOVAL_SETTLE_MS. A writer's intermediate states look like removals: an in-place write
+ * truncates the file before writing it (`>`, writeFile, most editors' default), and some editors
+ * move the file away before writing the new one. Applying those would drop routes for a moment.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -25,6 +30,16 @@ const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** Safety net for missed fs events (fs.watch is best-effort on some filesystems). */
 const POLL_MS = 2000;
 const DEBOUNCE_MS = 10;
+/** How long a file that would remove objects (or a vanished file) must stay unchanged to count. */
+export const REMOVAL_SETTLE_MS = 250;
+
+const idsOf = (objects: readonly KubeObject[]): Set<string> => new Set(objects.map((o) => `${String(o.kind)}/${keyOf(o)}`));
+const removesAny = (before: readonly KubeObject[], after: readonly KubeObject[]): boolean => {
+  if (before.length === 0) return false;
+  const now = idsOf(after);
+  for (const id of idsOf(before)) if (!now.has(id)) return true;
+  return false;
+};
 
 /** Namespaced objects without a namespace land in `default`, as with `kubectl apply`. */
 function withNamespace(o: KubeObject): KubeObject {
@@ -58,18 +73,48 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
   let running: Promise<void> | null = null;
   let again = false;
   let closed = false;
+  /** Files whose current state would remove objects: that state (sig) and when it was first seen. */
+  const unsettled = new Map<string, { sig: string; since: number }>();
+  let settleTimer: NodeJS.Timeout | null = null;
+  /** The files found unsettled by the scan in progress; the others' entries are dropped after it. */
+  const waiting = new Set<string>();
+
+  /** True once `file` has shown `sig` for REMOVAL_SETTLE_MS; until then a rescan is due. */
+  function settled(file: string, sig: string): boolean {
+    const now = Date.now();
+    const u = unsettled.get(file);
+    if (u?.sig === sig && now - u.since >= REMOVAL_SETTLE_MS) {
+      unsettled.delete(file);
+      return true;
+    }
+    if (u?.sig !== sig) unsettled.set(file, { sig, since: now });
+    waiting.add(file);
+    return false;
+  }
+
+  function armSettleTimer(): void {
+    if (settleTimer) clearTimeout(settleTimer);
+    settleTimer = null;
+    if (closed || unsettled.size === 0) return;
+    const now = Date.now();
+    let wait = REMOVAL_SETTLE_MS;
+    for (const u of unsettled.values()) wait = Math.min(wait, u.since + REMOVAL_SETTLE_MS - now);
+    settleTimer = setTimeout(rescan, Math.max(wait, 1));
+    settleTimer.unref();
+  }
 
   /** Re-reads changed files; returns true when the set of objects changed. */
   async function scan(): Promise<boolean> {
     const paths = await listFiles(path);
+    waiting.clear();
     let changed = false;
     const seen = new Set(paths);
     for (const f of [...files.keys()]) {
-      if (!seen.has(f)) {
-        files.delete(f);
-        changed = true;
-        log.info({ file: f }, 'manifest file removed');
-      }
+      if (seen.has(f)) continue;
+      if (files.get(f)!.objects.length > 0 && !settled(f, 'gone')) continue;
+      files.delete(f);
+      changed = true;
+      log.info({ file: f }, 'manifest file removed');
     }
     for (const f of paths) {
       const st = await stat(f).catch(() => null);
@@ -88,9 +133,16 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
         files.set(f, { sig, objects: prev?.objects ?? [] });
         continue;
       }
-      files.set(f, { sig, objects: parsed.objects.map(withNamespace) });
+      const objects = parsed.objects.map(withNamespace);
+      if (removesAny(prev?.objects ?? [], objects) && !settled(f, sig)) {
+        log.debug({ file: f }, 'manifest file would remove objects; waiting for it to settle');
+        continue;
+      }
+      files.set(f, { sig, objects });
       changed = true;
     }
+    for (const f of unsettled.keys()) if (!waiting.has(f)) unsettled.delete(f);
+    armSettleTimer();
     if (changed) publish();
     return changed;
   }
@@ -160,6 +212,7 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
       watcher?.close();
       if (poll) clearInterval(poll);
       if (timer) clearTimeout(timer);
+      if (settleTimer) clearTimeout(settleTimer);
     },
   };
 }
