@@ -1,6 +1,9 @@
 /**
  * The object store shared by both sources (API server watches, manifest files): one map per kind,
  * keyed by `namespace/name`. Sources write; the pipeline reads a snapshot.
+ *
+ * Objects are never modified once stored: a change is a new object. The translator's memos
+ * (checked Ingresses, resolved Service ports) are keyed by object identity and rely on it.
  */
 import { sliceService } from './model/endpoints.js';
 import { KINDS, keyOf, type EndpointSlice, type Kind, type KubeObject, type Snapshot } from './model/k8s.js';

@@ -3,6 +3,7 @@
  * the way kube-proxy does: the slice port is found by the Service port's name.
  */
 import { show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
+import { Memo } from './memo.js';
 import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -70,14 +71,42 @@ function findServicePort(svc: Service, port: string | number): ServicePort | und
 /** True unless explicitly false: discovery/v1 says a nil `ready` or `serving` means true. */
 const notFalse = (v: boolean | null | undefined): boolean => v !== false;
 
+/** What resolving one Service port found, from which EndpointSlices: the reusable part of a Resolved. */
+interface Resolution {
+  readonly slices: readonly EndpointSlice[];
+  readonly endpoints: readonly Endpoint[];
+  readonly problem: Resolved['problem'];
+}
+
+/**
+ * Resolutions by Service object, then backend id. Objects from the store are never modified (a
+ * change is a new object), so a Service object with the same EndpointSlice objects resolves the
+ * same way: a rebuild re-resolves only the Services whose objects changed. translate() advances it.
+ */
+export const resolutions = new Memo<Service, Map<string, Resolution>>();
+
+const sameSlices = (a: readonly EndpointSlice[], b: readonly EndpointSlice[]): boolean => a.length === b.length && a.every((s, i) => s === b[i]);
+
 /** Resolves one Service port to its endpoints (ready ones, else terminating-but-serving ones). */
 export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol = 'HTTP'): Resolved {
-  const empty = (reason: DiagnosticReason, message: string): Resolved => ({
-    backend: { id, namespace: ns, service, port: String(port), protocol, endpoints: [] },
-    problem: { reason, message },
-  });
   const svc = index.services.get(`${ns}/${service}`);
-  if (!svc) return empty('ServiceNotFound', `Service ${ns}/${service} not found`);
+  const resolved = (r: Pick<Resolution, 'endpoints' | 'problem'>): Resolved => {
+    const backend: Backend = { id, namespace: ns, service, port: String(port), protocol, endpoints: r.endpoints };
+    return r.problem === undefined ? { backend } : { backend, problem: r.problem };
+  };
+  if (!svc) return resolved({ endpoints: [], problem: { reason: 'ServiceNotFound', message: `Service ${ns}/${service} not found` } });
+  const slices = index.slices.get(`${ns}/${service}`) ?? [];
+  let byId = resolutions.get(svc);
+  const known = byId?.get(id);
+  if (known !== undefined && sameSlices(known.slices, slices)) return resolved(known);
+  const r: Resolution = { slices, ...resolveService(svc, slices, ns, service, port) };
+  if (byId === undefined) resolutions.set(svc, (byId = new Map()));
+  byId.set(id, r);
+  return resolved(r);
+}
+
+function resolveService(svc: Service, slices: readonly EndpointSlice[], ns: string, service: string, port: string | number): Omit<Resolution, 'slices'> {
+  const empty = (reason: DiagnosticReason, message: string): Omit<Resolution, 'slices'> => ({ endpoints: [], problem: { reason, message } });
   if (svc.spec?.type === 'ExternalName') {
     return empty('UnsupportedBackend', `Service ${ns}/${service} is of type ExternalName, which is not supported yet`);
   }
@@ -87,7 +116,7 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
   const portName = sp.name ?? '';
   const ready = new Map<string, Endpoint>();
   const fallback = new Map<string, Endpoint>();
-  for (const slice of index.slices.get(`${ns}/${service}`) ?? []) {
+  for (const slice of slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
     const slicePort = (Array.isArray(slice.ports) ? slice.ports : []).find((p) => (p?.name ?? '') === portName);
     const num = slicePort?.port;
@@ -107,11 +136,8 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
   }
   const chosen = ready.size > 0 ? ready : fallback;
   const endpoints = [...chosen.values()].sort(compareEndpoints);
-  const backend: Backend = { id, namespace: ns, service, port: String(port), protocol, endpoints };
-  if (endpoints.length === 0) {
-    return { backend, problem: { reason: 'NoEndpoints', message: `Service ${ns}/${service} port ${String(port)} has no ready endpoints` } };
-  }
-  return { backend };
+  if (endpoints.length === 0) return empty('NoEndpoints', `Service ${ns}/${service} port ${String(port)} has no ready endpoints`);
+  return { endpoints, problem: undefined };
 }
 
 function compareEndpoints(a: Endpoint, b: Endpoint): number {

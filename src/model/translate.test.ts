@@ -6,14 +6,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { parseManifests } from '../manifests/parse.js';
 import { repoRoot } from '../paths.js';
 import { snapshotOf } from '../store.js';
 import { inspectSecret } from '../tls/inspect.js';
 import { printDiagnostics, printTable } from './print.js';
+import type { EndpointSlice, Ingress, KubeObject, Service } from './k8s.js';
 import { translate, type TranslateOptions } from './translate.js';
+import type { Translation } from './types.js';
 
 const dir = join(repoRoot, 'src/model/testdata');
 /** Certificates in testdata are judged at this instant, so expiry cases stay stable. */
@@ -35,5 +37,63 @@ for (const name of cases) {
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(outFile, actual);
     assert.ok(existsSync(outFile), `${outFile} missing: run UPDATE_GOLDEN=1 npm test and review it`);
     assert.equal(actual, readFileSync(outFile, 'utf8'));
+    // a second translation of the same objects comes from the per-object memos: the same output
+    const again = translate(snapshotOf(parsed.objects), opts);
+    assert.equal(stringify({ table: printTable(again.table), diagnostics: printDiagnostics(again.diagnostics) }, { lineWidth: 0 }), actual);
   });
 }
+
+describe('rebuilds reuse what did not change, and only that', () => {
+  const objects = parseManifests(`
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: site, namespace: default, annotations: { nginx.ingress.kubernetes.io/ssl-redirect: maybe } }
+spec:
+  ingressClassName: portico
+  rules: [{ host: a.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { name: http } } } }] } }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: default }
+spec: { ports: [{ name: http, port: 80 }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: web-1, namespace: default, labels: { kubernetes.io/service-name: web } }
+addressType: IPv4
+ports: [{ name: http, port: 8080 }]
+endpoints: [{ addresses: [10.0.0.1] }]
+`).objects;
+  const [ingress, service, slice] = objects as [Ingress, Service, EndpointSlice];
+  const run = (...objs: KubeObject[]): Translation => translate(snapshotOf(objs), defaults);
+  const endpointsOf = (t: Translation): string[] => [...t.table.backends.values()].flatMap((b) => b.endpoints.map((e) => `${e.ip}:${e.port}`));
+
+  test('diagnostics of an unchanged object are reported on every rebuild', () => {
+    for (let i = 0; i < 3; i++) assert.deepEqual(run(ingress, service, slice).diagnostics.map((d) => d.reason), ['InvalidAnnotation']);
+  });
+
+  test('a changed Ingress (a new object) is checked anew', () => {
+    assert.deepEqual(run(ingress, service, slice).table.routes.map((r) => r.path), ['/']);
+    const changed = { ...ingress, spec: { ...ingress.spec, rules: [{ host: 'a.test', http: { paths: [{ path: '/v2', pathType: 'Exact', backend: { service: { name: 'web', port: { name: 'http' } } } }] } }] } } as Ingress;
+    assert.deepEqual(run(changed, service, slice).table.routes.map((r) => `${r.match} ${r.path}`), ['Exact /v2']);
+  });
+
+  test('a changed, added or removed EndpointSlice of an unchanged Service is resolved anew', () => {
+    assert.deepEqual(endpointsOf(run(ingress, service, slice)), ['10.0.0.1:8080']);
+    const moved = { ...slice, endpoints: [{ addresses: ['10.0.0.2'] }] } as EndpointSlice;
+    assert.deepEqual(endpointsOf(run(ingress, service, moved)), ['10.0.0.2:8080']);
+    const second = { ...slice, metadata: { ...slice.metadata, name: 'web-2' }, endpoints: [{ addresses: ['10.0.0.3'] }] } as EndpointSlice;
+    assert.deepEqual(endpointsOf(run(ingress, service, moved, second)), ['10.0.0.2:8080', '10.0.0.3:8080']);
+    const t = run(ingress, service);
+    assert.deepEqual(endpointsOf(t), []);
+    assert.ok(t.diagnostics.some((d) => d.reason === 'NoEndpoints'));
+  });
+
+  test('a changed Service (a new object) is resolved anew', () => {
+    assert.deepEqual(endpointsOf(run(ingress, service, slice)), ['10.0.0.1:8080']);
+    const renamed = { ...service, spec: { ports: [{ name: 'web', port: 80 }] } } as Service;
+    const t = run(ingress, renamed, slice);
+    assert.deepEqual(endpointsOf(t), []);
+    assert.ok(t.diagnostics.some((d) => d.reason === 'ServicePortNotFound'));
+  });
+});

@@ -5,10 +5,11 @@
  */
 import { parseAnnotations } from './annotations.js';
 import { certProblem, type InspectSecret } from './certs.js';
-import { backendRef, indexServices, resolveBackend, type Resolved, type ServiceIndex } from './endpoints.js';
+import { backendRef, indexServices, resolutions, resolveBackend, type Resolved, type ServiceIndex } from './endpoints.js';
 import { checkHost, sortByAge, checkPath, createClassFilter, type ClassOptions } from './ingress.js';
 import { keyOf, str, type Ingress, type IngressBackend, type Secret, type Snapshot } from './k8s.js';
-import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, HostFallback, Route, RouteSource, Translation } from './types.js';
+import { Memo } from './memo.js';
+import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, HostFallback, PathMatch, Route, RouteLimits, RouteSource, Translation } from './types.js';
 
 export interface TranslateOptions extends ClassOptions {
   /** `--default-backend-service`: serves what nothing else matched, unless an Ingress names one. */
@@ -29,6 +30,7 @@ export function translate(snapshot: Snapshot, opts: TranslateOptions): Translati
   const t = new Translator(indexServices(objects(snapshot.services), objects(snapshot.endpointSlices)), objects(snapshot.secrets), opts);
   const isOurs = createClassFilter(objects(snapshot.ingressClasses), opts);
   const ours = sortByAge(objects(snapshot.ingresses).filter((ing) => isOurs(ing)));
+  for (const ing of ours) t.tlsHostsOf(ing);
   for (const ing of ours) t.ingress(ing);
   if (t.defaultBackend === null && opts.defaultBackendService) {
     const d = opts.defaultBackendService;
@@ -38,7 +40,10 @@ export function translate(snapshot: Snapshot, opts: TranslateOptions): Translati
     t.defaultBackend = { backend: id, source: { namespace: d.namespace, ingress: '' } };
   }
   if (opts.defaultSslCertificate) t.defaultCert(opts.defaultSslCertificate);
-  return t.finish();
+  const result = t.finish();
+  checkedIngresses.advance();
+  resolutions.advance();
+  return result;
 }
 
 function asArray<T>(v: readonly T[] | undefined): readonly T[] {
@@ -53,12 +58,116 @@ function isObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Accumulates one translation; lives only for the duration of translate(). */
-/** A route before the redirect decision, which needs every Ingress's spec.tls. */
-type PendingRoute = Omit<Route, 'redirect'> & { readonly redirectPolicy: boolean | 'force' | undefined };
+type Problem = readonly [reason: DiagnosticReason, message: string];
+type Ref = { readonly id: string; readonly service: string; readonly port: string | number };
+/** A backend reference, checked: usable, or the problem with it. */
+type CheckedRef = Ref | { readonly problem: Problem };
 
+type CheckedPath = { readonly problem: Problem } | { readonly path: string; readonly match: PathMatch; readonly ref: CheckedRef; readonly rule: number; readonly index: number };
+type CheckedRule = { readonly problem: Problem } | { readonly host: string; readonly paths: readonly CheckedPath[] };
+
+/** Everything about one Ingress that depends on that object alone, in the order it is reported. */
+interface CheckedIngress {
+  readonly origin: Diagnostic['source'];
+  readonly source: RouteSource;
+  /** metadata without name or namespace: nothing else was checked. */
+  readonly invalid: boolean;
+  /** The annotations' problems. */
+  readonly problems: readonly Problem[];
+  readonly protocol: BackendProtocol;
+  readonly redirectPolicy: boolean | 'force' | undefined;
+  readonly limits: RouteLimits;
+  readonly defaultRef: CheckedRef | undefined;
+  /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
+  readonly ruleCount: number;
+  readonly rules: readonly CheckedRule[];
+  readonly tls: readonly CheckedTls[];
+}
+
+/** One spec.tls entry: its valid hosts (default: the rule hosts) and the problems with the others. */
+interface CheckedTls {
+  readonly hosts: readonly string[];
+  readonly problems: readonly Problem[];
+  readonly secretName: unknown;
+  readonly where: string;
+}
+
+/**
+ * Checked Ingresses by object. Objects from the store are never modified (a change is a new
+ * object), so a rebuild checks only the Ingresses that changed.
+ */
+const checkedIngresses = new Memo<Ingress, CheckedIngress>();
+
+/** Where a path is in its Ingress, for messages: built only when one is reported. */
+const pathAt = (rule: number, index: number): string => (rule < 0 ? 'spec.defaultBackend' : `rules[${rule}].http.paths[${index}]`);
+
+/** Checks a backend reference at rules[rule].http.paths[index], or spec.defaultBackend for rule -1. */
+function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol, rule: number, index: number): CheckedRef {
+  const ref = backendRef(ns, isObject(b) ? b : undefined, protocol);
+  return 'error' in ref ? { problem: [ref.reason, `${pathAt(rule, index)}: ${ref.error}`] } : ref;
+}
+
+function checkIngress(ing: Ingress): CheckedIngress {
+  const known = checkedIngresses.get(ing);
+  if (known !== undefined) return known;
+  const ns = str(ing.metadata?.namespace);
+  const name = str(ing.metadata?.name);
+  const problems: Problem[] = [];
+  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message) => problems.push([reason, message]));
+  const protocol = annotations?.backendProtocol ?? 'HTTP';
+  const spec = isObject(ing.spec) ? ing.spec : undefined;
+  const rules = annotations === undefined ? [] : asArray(spec?.rules);
+  const checkedRules = rules.map((rule, i): CheckedRule => {
+    if (!isObject(rule)) return { problem: ['InvalidObject', `rules[${i}] must be an object`] };
+    const h = checkHost(rule.host);
+    if ('error' in h) return { problem: ['InvalidHost', `rules[${i}]: ${h.error}`] };
+    return {
+      host: h.host,
+      paths: asArray(rule.http?.paths).map((p, j): CheckedPath => {
+        const c = checkPath(p?.path, p?.pathType);
+        if ('error' in c) return { problem: [c.reason, `${pathAt(i, j)}: ${c.error}`] };
+        return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j), rule: i, index: j };
+      }),
+    };
+  });
+  const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
+  const checked: CheckedIngress = {
+    origin: { kind: 'Ingress', namespace: ns, name },
+    source: { namespace: ns, ingress: name },
+    invalid: annotations === undefined,
+    problems,
+    protocol,
+    redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
+    limits: annotations?.limits ?? {},
+    defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
+    ruleCount: rules.length,
+    rules: checkedRules,
+    tls: annotations === undefined ? [] : asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {
+      if (!isObject(entry)) return [];
+      const where = `spec.tls[${i}]`;
+      const hosts: string[] = [];
+      const tlsProblems: Problem[] = [];
+      for (const raw of asArray(entry.hosts).length > 0 ? asArray(entry.hosts) : ruleHosts) {
+        const h = checkHost(raw);
+        if ('error' in h) tlsProblems.push(['InvalidHost', `${where}: ${h.error}`]);
+        else if (h.host !== '') hosts.push(h.host);
+      }
+      return [{ hosts, problems: tlsProblems, secretName: entry.secretName, where }];
+    }),
+  };
+  checkedIngresses.set(ing, checked);
+  return checked;
+}
+
+/** One host's routes, Exact and Prefix apart: keyed by the path alone, no key strings to build. */
+interface HostRoutes {
+  readonly Exact: Map<string, Route>;
+  readonly Prefix: Map<string, Route>;
+}
+
+/** Accumulates one translation; lives only for the duration of translate(). */
 class Translator {
-  readonly routes = new Map<string, PendingRoute>();
+  readonly routes = new Map<string, HostRoutes>();
   /** Hosts named in any spec.tls, valid certificate or not: they get redirects and HSTS. */
   readonly tlsHosts = new Set<string>();
   readonly certs = new Map<string, Cert>();
@@ -79,25 +188,24 @@ class Translator {
     for (const s of secrets) this.secrets.set(keyOf(s), s);
   }
 
+  /** First pass: the hosts of every spec.tls, which decide the redirects of every route. */
+  tlsHostsOf(ing: Ingress): void {
+    for (const t of checkIngress(ing).tls) for (const h of t.hosts) this.tlsHosts.add(h);
+  }
+
   ingress(ing: Ingress): void {
-    const ns = str(ing.metadata?.namespace);
-    const name = str(ing.metadata?.name);
-    const origin = { kind: 'Ingress', namespace: ns, name };
-    const source: RouteSource = { namespace: ns, ingress: name };
+    const c = checkIngress(ing);
+    const { origin, source, protocol } = c;
     const report = (reason: DiagnosticReason, message: string): void => this.report(origin, reason, message);
-    if (ns === '' || name === '') {
+    if (c.invalid) {
       report('InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
       return;
     }
-    const spec = isObject(ing.spec) ? ing.spec : undefined;
-    const rules = asArray(spec?.rules);
-    const annotations = parseAnnotations(ing.metadata?.annotations, report);
-    const protocol = annotations.backendProtocol;
-    const redirectPolicy = annotations.forceSslRedirect ? 'force' : annotations.sslRedirect;
-    const defaultId = spec?.defaultBackend !== undefined ? this.backend(ns, spec.defaultBackend, origin, protocol) : undefined;
-    if (asArray(spec?.tls).length > 0) this.tls(ing, rules.map((r) => checkHost(r?.host)).flatMap((h) => ('host' in h && h.host !== '' ? [h.host] : [])), origin, source);
+    for (const [reason, message] of c.problems) report(reason, message);
+    const defaultId = c.defaultRef !== undefined ? this.use(c.defaultRef, origin, protocol) : undefined;
+    this.tls(c);
 
-    if (rules.length === 0) {
+    if (c.ruleCount === 0) {
       if (defaultId === undefined) {
         report('InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
       } else if (this.defaultBackend === null) {
@@ -109,48 +217,40 @@ class Translator {
       return;
     }
 
-    rules.forEach((rule, i) => {
-      if (!isObject(rule)) {
-        report('InvalidObject', `rules[${i}] must be an object`);
-        return;
+    for (const rule of c.rules) {
+      if ('problem' in rule) {
+        report(...rule.problem);
+        continue;
       }
-      const h = checkHost(rule.host);
-      if ('error' in h) {
-        report('InvalidHost', `rules[${i}]: ${h.error}`);
-        return;
-      }
-      if (defaultId !== undefined && !this.hostFallbacks.has(h.host)) {
-        this.hostFallbacks.set(h.host, { backend: defaultId, source });
-      }
-      asArray(rule.http?.paths).forEach((p, j) => {
-        const where = (): string => `rules[${i}].http.paths[${j}]`;
-        const checked = checkPath(p?.path, p?.pathType);
-        if ('error' in checked) {
-          report(checked.reason, `${where()}: ${checked.error}`);
-          return;
+      const host = rule.host;
+      if (defaultId !== undefined && !this.hostFallbacks.has(host)) this.hostFallbacks.set(host, { backend: defaultId, source });
+      let routes = this.routes.get(host);
+      for (const p of rule.paths) {
+        if ('problem' in p) {
+          report(...p.problem);
+          continue;
         }
-        const id = this.backend(ns, p.backend, origin, protocol, where);
-        if (id === undefined) return;
-        const key = `${h.host}\n${checked.match}\n${checked.path}`;
-        const existing = this.routes.get(key);
+        const id = this.use(p.ref, origin, protocol);
+        if (id === undefined) continue;
+        if (routes === undefined) this.routes.set(host, (routes = { Exact: new Map(), Prefix: new Map() }));
+        const existing = routes[p.match].get(p.path);
         if (existing) {
-          const by = existing.source.namespace === ns && existing.source.ingress === name ? 'an earlier path of this Ingress' : `Ingress ${existing.source.namespace}/${existing.source.ingress}, which is older`;
-          report('DuplicateRoute', `${where()}: ${checked.match} ${checked.path} on host ${h.host || '*'} is already routed by ${by}; ignored`);
-          return;
+          const by = existing.source.namespace === source.namespace && existing.source.ingress === source.ingress ? 'an earlier path of this Ingress' : `Ingress ${existing.source.namespace}/${existing.source.ingress}, which is older`;
+          report('DuplicateRoute', `${pathAt(p.rule, p.index)}: ${p.match} ${p.path} on host ${host || '*'} is already routed by ${by}; ignored`);
+          continue;
         }
-        this.routes.set(key, { host: h.host, path: checked.path, match: checked.match, backend: id, source, redirectPolicy, limits: annotations.limits });
-      });
-    });
+        routes[p.match].set(p.path, { host, path: p.path, match: p.match, backend: id, source, redirect: this.redirects(c.redirectPolicy, host), limits: c.limits });
+      }
+    }
   }
 
-  /** Validates and resolves a backend reference; returns its id, or undefined after reporting why not. */
-  backend(ns: string, b: IngressBackend | undefined, origin: Diagnostic['source'], protocol: BackendProtocol, where: () => string = () => 'spec.defaultBackend'): string | undefined {
-    const ref = backendRef(ns, isObject(b) ? b : undefined, protocol);
-    if ('error' in ref) {
-      this.report(origin, ref.reason, `${where()}: ${ref.error}`);
+  /** Resolves a checked backend reference; returns its id, or undefined after reporting why not. */
+  private use(ref: CheckedRef, origin: Diagnostic['source'], protocol: BackendProtocol): string | undefined {
+    if ('problem' in ref) {
+      this.report(origin, ...ref.problem);
       return undefined;
     }
-    this.resolve(ref.id, ns, ref.service, ref.port, origin, protocol);
+    this.resolve(ref.id, origin.namespace, ref.service, ref.port, origin, protocol);
     return ref.id;
   }
 
@@ -170,41 +270,34 @@ class Translator {
    * spec.tls: each listed host (default: the Ingress's rule hosts) is a TLS host; a valid Secret
    * gives it a certificate, the oldest Ingress winning. Problems leave the host on the default cert.
    */
-  tls(ing: Ingress, ruleHosts: readonly string[], origin: Diagnostic['source'], source: RouteSource): void {
+  tls(c: CheckedIngress): void {
+    const { origin, source } = c;
     const inspect = this.opts.inspect;
-    asArray(ing.spec?.tls).forEach((entry, i) => {
-      if (!isObject(entry)) return;
-      const hosts: string[] = [];
-      for (const raw of asArray(entry.hosts).length > 0 ? asArray(entry.hosts) : ruleHosts) {
-        const h = checkHost(raw);
-        if ('error' in h) this.report(origin, 'InvalidHost', `spec.tls[${i}]: ${h.error}`);
-        else if (h.host !== '') hosts.push(h.host);
-      }
-      for (const h of hosts) this.tlsHosts.add(h);
-      const name = entry.secretName;
-      if (inspect === undefined || typeof name !== 'string' || name === '') return; // no secret: the default certificate
+    for (const { hosts, problems, secretName: name, where } of c.tls) {
+      for (const [reason, message] of problems) this.report(origin, reason, message);
+      if (inspect === undefined || typeof name !== 'string' || name === '') continue; // no secret: the default certificate
       const secretKey = `${origin.namespace}/${name}`;
       this.secretRefs.add(secretKey);
       const secret = this.secrets.get(secretKey);
       if (secret === undefined) {
-        this.report(origin, 'SecretNotFound', `spec.tls[${i}]: Secret ${secretKey} not found; hosts ${hosts.join(', ')} use the default certificate`);
-        return;
+        this.report(origin, 'SecretNotFound', `${where}: Secret ${secretKey} not found; hosts ${hosts.join(', ')} use the default certificate`);
+        continue;
       }
       const check = inspect(secret);
       for (const host of hosts) {
         const problem = certProblem(check, host, this.opts.now ?? 0, secretKey);
         if (problem !== null || !check.ok) {
-          if (problem) this.report(origin, problem.reason, `spec.tls[${i}]: ${problem.message}; host ${host} uses the default certificate`);
+          if (problem) this.report(origin, problem.reason, `${where}: ${problem.message}; host ${host} uses the default certificate`);
           continue;
         }
         const existing = this.certs.get(host);
         if (existing !== undefined) {
-          if (existing.secret !== secretKey) this.report(origin, 'DuplicateTLSHost', `spec.tls[${i}]: host ${host} already has Secret ${existing.secret} from Ingress ${existing.source.namespace}/${existing.source.ingress}; ignored`);
+          if (existing.secret !== secretKey) this.report(origin, 'DuplicateTLSHost', `${where}: host ${host} already has Secret ${existing.secret} from Ingress ${existing.source.namespace}/${existing.source.ingress}; ignored`);
           continue;
         }
         this.certs.set(host, { host, secret: secretKey, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source });
       }
-    });
+    }
   }
 
   /** `--default-ssl-certificate`: stored under host '' when valid, else a diagnostic on the Secret. */
@@ -228,10 +321,10 @@ class Translator {
   }
 
   /** Whether plain HTTP to this route is redirected: force, else the annotation, else --ssl-redirect, on TLS hosts only. */
-  private redirects(r: PendingRoute): boolean {
-    if (r.redirectPolicy === 'force') return true;
-    if (!this.tlsHosts.has(r.host)) return false;
-    return r.redirectPolicy ?? this.opts.sslRedirect ?? true;
+  private redirects(policy: CheckedIngress['redirectPolicy'], host: string): boolean {
+    if (policy === 'force') return true;
+    if (!this.tlsHosts.has(host)) return false;
+    return policy ?? this.opts.sslRedirect ?? true;
   }
 
   report(source: Diagnostic['source'], reason: DiagnosticReason, message: string): void {
@@ -242,9 +335,12 @@ class Translator {
   }
 
   finish(): Translation {
+    // sorted by host, then path, Exact before Prefix on the same path
     const routes: Route[] = [];
-    for (const p of this.routes.values()) routes.push({ host: p.host, path: p.path, match: p.match, backend: p.backend, source: p.source, redirect: this.redirects(p), limits: p.limits });
-    routes.sort(compareRoutes);
+    for (const host of [...this.routes.keys()].sort()) {
+      const h = this.routes.get(host) as HostRoutes;
+      for (const r of [...h.Exact.values(), ...h.Prefix.values()].sort(comparePaths)) routes.push(r);
+    }
     const backends = new Map<string, Backend>();
     for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
     return {
@@ -255,8 +351,7 @@ class Translator {
   }
 }
 
-function compareRoutes(a: Route, b: Route): number {
-  if (a.host !== b.host) return a.host < b.host ? -1 : 1;
+function comparePaths(a: Route, b: Route): number {
   if (a.path !== b.path) return a.path < b.path ? -1 : 1;
   return a.match === b.match ? 0 : a.match === 'Exact' ? -1 : 1;
 }
