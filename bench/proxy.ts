@@ -23,7 +23,7 @@ const proxies: [string, Start][] = [
   ['portico-2w', () => startPortico(be, ['--access-log=false', '--workers', '2'], `${LOAD_CORE},${PROXY_CORE}`)],
 ];
 /** The reference table's minimal Node proxies: no routing, metrics or logs. */
-const references: [string, Start][] = ['undici-stream', 'undici-request', 'http-request', 'http-proxy', 'raw-socket'].map((mode) => [`minimal ${mode}`, () => startReference(mode, be)]);
+const references: [string, Start][] = ['undici-stream', 'undici-request', 'http-request', 'http-proxy', 'raw-socket', 'raw-both'].map((mode) => [`minimal ${mode}`, () => startReference(mode, be)]);
 
 const results = new Map<string, WrkResult[]>();
 try {
