@@ -48,6 +48,11 @@ describe('standalone mode follows the manifests directory', () => {
     assert.deepEqual(routes.backends['default/blue:80'], [`127.0.30.1:${blue.port}`]);
   });
 
+  test('start-up garbage is collected before ready (Portico runs with NODE_FLAGS, --expose-gc among them)', async () => {
+    const ready = await p.waitForLog((l) => l.msg === 'ready');
+    assert.equal(typeof ready.startupGcMs, 'number');
+  });
+
   test('an edit takes effect with zero failed requests while a load runs', async () => {
     const load = startLoad(p.httpPort, '/', 'site.test', { concurrency: 8, maxMs: 15_000, key: (r) => (r.status === 200 ? podOf(r.body) : `status ${r.status}`) });
     await sleep(300);

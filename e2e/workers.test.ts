@@ -43,6 +43,12 @@ test('two workers share the load, follow table changes, report merged metrics an
     assert.match(metrics, /portico_requests_total\{namespace="default",ingress="site",service="a",host="site.test",method="GET",status="200"\} 200\n/);
     assert.match(metrics, /portico_routes 1\n/);
     assert.match(metrics, /portico_build_info\{[^}]*\} 1\n/);
+    // /debug/backends adds up every worker's counts
+    const backends = JSON.parse((await get(p.adminPort, '/debug/backends')).body) as { backends: { id: string; endpoints: { address: string; requests: number; errors: number }[] }[] };
+    const ep = backends.backends.find((x) => x.id === 'default/a:80')!.endpoints[0]!;
+    assert.equal(ep.address, `127.0.120.1:${a.port}`);
+    assert.equal(ep.requests, 200, 'requests summed across both workers');
+    assert.equal(ep.errors, 0);
 
     p.write('site.yaml', join(ingressYaml('site', [{ host: 'site.test', paths: [{ path: '/', service: 'b' }] }]), serviceYaml('a', [a]), serviceYaml('b', [b])));
     const deadline = Date.now() + 5000;

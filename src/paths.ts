@@ -22,4 +22,4 @@ export const repoRoot = findRoot();
  * resident set settles at about 150 MiB instead of 200, and neither rebuilds nor requests got
  * slower (`npm run bench:scale`, `npm run bench`; README "Performance").
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc'];

@@ -2,7 +2,8 @@
  * `--workers N`: one primary runs the control plane and the admin port; N workers (node:cluster)
  * share the HTTP and HTTPS ports and only serve. Each new table goes to every worker over IPC
  * (structured clone, so Maps travel as they are); /metrics merges the primary's control-plane
- * series with every worker's request series; SIGTERM drains all workers, then the primary exits.
+ * series with every worker's request series, /debug/backends every worker's endpoint counts;
+ * SIGTERM drains all workers, then the primary exits.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
@@ -10,7 +11,8 @@ import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './controlplane.js';
 import { createDataPlane, EMPTY_TABLE, type DataPlane } from './dataplane.js';
-import { createEndpointStats } from './proxy/stats.js';
+import { endpointKey } from './proxy/pools.js';
+import { mergeViews, type EndpointView } from './proxy/stats.js';
 import { createLogger } from './log.js';
 import { listenAdmin, metricsFor } from './main.js';
 import { observeConnects } from './metrics/connect-timing.js';
@@ -20,10 +22,14 @@ import { applyPatch, type EndpointPatch } from './pipeline.js';
 import { generateDefaultCertAsync, type ServedCert } from './tls/contexts.js';
 
 type metric = MetricObjectWithValues<MetricValue<string>>;
-type ToWorker = { type: 'portico:cert'; cert: ServedCert } | { type: 'portico:table'; table: RouteTable } | { type: 'portico:endpoints'; patch: EndpointPatch } | { type: 'portico:drain' } | { type: 'portico:metrics'; id: number };
-type ToPrimary = { type: 'portico:hello' } | { type: 'portico:listening' } | { type: 'portico:metrics'; id: number; metrics: metric[] };
+type Views = Record<string, EndpointView>;
+/** Questions the primary asks every worker (for /metrics and /debug/backends), and their answers. */
+type Question = 'portico:metrics' | 'portico:endpoint-views';
+type ToWorker = { type: 'portico:cert'; cert: ServedCert } | { type: 'portico:table'; table: RouteTable } | { type: 'portico:endpoints'; patch: EndpointPatch } | { type: 'portico:drain' } | { type: Question; id: number };
+type ToPrimary = { type: 'portico:hello' } | { type: 'portico:listening' } | { type: 'portico:metrics'; id: number; metrics: metric[] } | { type: 'portico:endpoint-views'; id: number; views: Views };
 
-const METRICS_TIMEOUT_MS = 5000;
+/** How long the primary waits for every worker's answer; a worker that does not answer is left out. */
+const ASK_TIMEOUT_MS = 5000;
 
 /** The primary: control plane, admin port, and the workers' supervisor. */
 export async function runPrimary(config: Config, workers: number): Promise<void> {
@@ -38,7 +44,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   let stopping = false;
   let ready = false;
   const listening = new Set<number>();
-  const pending = new Map<number, { left: number; parts: metric[][]; done: (m: metric[][]) => void }>();
+  const pending = new Map<number, { left: number; parts: unknown[]; done: (parts: unknown[]) => void }>();
   let nextId = 1;
 
   const send = (w: Worker, msg: ToWorker): void => {
@@ -77,10 +83,10 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
           ready = true;
           log.info({ workers, routes: table.routes.length }, 'ready');
         }
-      } else if (msg.type === 'portico:metrics') {
+      } else if (msg.type === 'portico:metrics' || msg.type === 'portico:endpoint-views') {
         const req = pending.get(msg.id);
         if (req) {
-          req.parts.push(msg.metrics);
+          req.parts.push(msg.type === 'portico:metrics' ? msg.metrics : msg.views);
           if (--req.left === 0) req.done(req.parts);
         }
       }
@@ -93,21 +99,35 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     fork();
   });
 
-  /** Asks every worker for its metrics and merges them with the primary's own. */
+  /** Asks every live worker; resolves with the answers in when all are in, or what came within ASK_TIMEOUT_MS. */
+  function ask<T>(type: Question): Promise<T[]> {
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+    return new Promise<T[]>((resolve) => {
+      if (alive.length === 0) return resolve([]);
+      const id = nextId++;
+      const parts: T[] = [];
+      const finish = (): void => {
+        clearTimeout(timer);
+        pending.delete(id);
+        resolve(parts);
+      };
+      const timer = setTimeout(finish, ASK_TIMEOUT_MS);
+      pending.set(id, { left: alive.length, parts: parts as unknown[], done: finish });
+      for (const w of alive) send(w, { type, id });
+    });
+  }
+
+  /** Every worker's metrics merged with the primary's own. */
   async function clusterMetrics(): Promise<string> {
     const own = metrics ? await metrics.registry.getMetricsAsJSON() : [];
-    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
-    const parts = await new Promise<metric[][]>((resolve) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        resolve([]);
-      }, METRICS_TIMEOUT_MS);
-      pending.set(id, { left: alive.length, parts: [], done: (p) => (clearTimeout(timer), pending.delete(id), resolve(p)) });
-      if (alive.length === 0) resolve([]);
-      for (const w of alive) send(w, { type: 'portico:metrics', id });
-    });
+    const parts = await ask<metric[]>('portico:metrics');
     return AggregatorRegistry.aggregate([own, ...parts] as never).metrics();
+  }
+
+  /** Every worker's per-endpoint counts, merged endpoint by endpoint. */
+  async function clusterEndpointViews(): Promise<(endpoint: string) => EndpointView> {
+    const parts = await ask<Views>('portico:endpoint-views');
+    return (endpoint) => mergeViews(parts.flatMap((views) => views[endpoint] ?? []));
   }
 
   if (control.syncBeforeListen) await control.start();
@@ -118,8 +138,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     ready: () => ready && !stopping,
     table: () => table ?? EMPTY_TABLE,
     diagnostics: control.pipeline.diagnostics,
-    // Per-endpoint counts live in the workers and are not merged here (yet): /debug/backends shows the endpoints only.
-    stats: createEndpointStats(),
+    endpointViews: clusterEndpointViews,
     metrics: metrics ? { contentType: metrics.registry.contentType, text: clusterMetrics } : null,
   });
   await listenAdmin(admin, config, log);
@@ -174,6 +193,15 @@ export async function runWorker(config: Config): Promise<void> {
       data.patch(msg.patch);
     } else if (msg.type === 'portico:metrics') {
       void (metrics ? metrics.registry.getMetricsAsJSON() : Promise.resolve([])).then((m) => reply({ type: 'portico:metrics', id: msg.id, metrics: m }));
+    } else if (msg.type === 'portico:endpoint-views') {
+      const views: Views = {};
+      for (const b of data.state.matcher.table.backends.values()) {
+        for (const e of b.endpoints) {
+          const key = endpointKey(e.ip, e.port);
+          views[key] = data.stats.view(key);
+        }
+      }
+      reply({ type: 'portico:endpoint-views', id: msg.id, views });
     } else if (msg.type === 'portico:drain') {
       const dp = data;
       dp.startDraining();

@@ -1,14 +1,39 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { routeRows } from '../model/print.js';
+import type { RouteTable } from '../model/types.js';
 import { routesText } from './print.js';
 
-test('portico routes keeps columns for routes with redirects and per-Ingress limits', () => {
-  const text = routesText({
-    hosts: { 'a.test': { routes: ['Prefix /up -> ns/s:80 (ns/ing) [https redirect] {bodySize=1024 readTimeout=5000}', 'Exact /x -> ns/s:80 (ns/ing)'] } },
-    defaultBackend: null,
-    backends: {},
-    certs: {},
-  });
+const table: RouteTable = {
+  routes: [
+    { host: '', path: '/', match: 'Prefix', backend: 'ns/any:80', source: { namespace: 'ns', ingress: 'catch' }, redirect: false, limits: {} },
+    { host: 'a.test', path: '/up', match: 'Prefix', backend: 'ns/s:80', source: { namespace: 'ns', ingress: 'ing' }, redirect: true, limits: { bodySize: 1024, readTimeout: 5000 } },
+    { host: 'a.test', path: '/x (odd) -> y', match: 'Exact', backend: 'ns/s:80', source: { namespace: 'ns', ingress: 'ing' }, redirect: false, limits: {} },
+  ],
+  hostFallbacks: new Map([['a.test', { backend: 'ns/fb:80', source: { namespace: 'ns', ingress: 'ing' } }]]),
+  defaultBackend: { backend: 'sys/default:80', source: { namespace: 'sys', ingress: '' } },
+  backends: new Map(),
+  certs: new Map(),
+};
+
+test('/debug/routes rows: hosts sorted, routes then the host fallback, the default backend last', () => {
+  assert.deepEqual(
+    routeRows(table).map((r) => [r.host, r.match, r.path, r.backend, r.ingress, r.redirect]),
+    [
+      ['*', 'Prefix', '/', 'ns/any:80', 'ns/catch', false],
+      ['a.test', 'Prefix', '/up', 'ns/s:80', 'ns/ing', true],
+      ['a.test', 'Exact', '/x (odd) -> y', 'ns/s:80', 'ns/ing', false],
+      ['a.test', 'default', '*', 'ns/fb:80', 'ns/ing', false],
+      ['(any)', 'default', '*', 'sys/default:80', '--default-backend-service', false],
+    ],
+  );
+});
+
+test('portico routes prints a column per field, whatever the path holds, with redirects and per-Ingress limits', () => {
+  const text = routesText({ rows: routeRows(table), diagnostics: ['Ingress ns/ing: NoEndpoints: x'] });
+  assert.match(text, /^HOST\s+MATCH\s+PATH\s+BACKEND\s+INGRESS$/m);
   assert.match(text, /^a\.test\s+Prefix\s+\/up\s+ns\/s:80\s+ns\/ing \(redirects to https\) \{bodySize=1024 readTimeout=5000\}$/m);
-  assert.match(text, /^a\.test\s+Exact\s+\/x\s+ns\/s:80\s+ns\/ing$/m);
+  assert.match(text, /^a\.test\s+Exact\s+\/x \(odd\) -> y\s+ns\/s:80\s+ns\/ing$/m);
+  assert.match(text, /^\(any\)\s+default\s+\*\s+sys\/default:80\s+--default-backend-service$/m);
+  assert.match(text, /\nDiagnostics:\n {2}Ingress ns\/ing: NoEndpoints: x\n$/);
 });

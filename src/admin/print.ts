@@ -1,5 +1,5 @@
 /** `portico routes` / `portico backends`: the admin JSON views of a running instance as text tables. */
-import type { PrintedTable } from '../model/print.js';
+import type { RouteRow } from '../model/print.js';
 
 interface BackendsJson {
   backends: { id: string; endpoints: { address: string; terminating: boolean; requests: number; errors: number; recentErrors: number; lastError: string | null }[] }[];
@@ -12,16 +12,12 @@ export function columns(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function routesText(t: PrintedTable & { diagnostics?: string[] }): string {
-  const rows: string[][] = [];
-  for (const [host, h] of Object.entries(t.hosts)) {
-    for (const r of h.routes) {
-      const m = /^(\S+) (\S+) -> (\S+) \((\S+)\)( \[https redirect\])?( \{[^}]*\})?$/.exec(r);
-      rows.push(m ? [host, m[1] as string, m[2] as string, m[3] as string, `${m[4] as string}${m[5] ? ' (redirects to https)' : ''}${m[6] ?? ''}`] : [host, '', r, '', '']);
-    }
-    if (h.fallback) rows.push([host, 'default', '*', ...(h.fallback.split(' (from ') as [string, string]).map((s) => s.replace(/\)$/, ''))]);
-  }
-  if (t.defaultBackend) rows.push(['(any)', 'default', '*', ...(t.defaultBackend.split(' (from ') as [string, string]).map((s) => s.replace(/\)$/, ''))]);
+/** /debug/routes' structured rows as columns; the last one says where a route came from and what else applies. */
+export function routesText(t: { rows: readonly RouteRow[]; diagnostics?: string[] }): string {
+  const rows = t.rows.map((r) => {
+    const limits = Object.entries(r.limits).map(([k, v]) => `${k}=${String(v)}`);
+    return [r.host, r.match, r.path, r.backend, `${r.ingress}${r.redirect ? ' (redirects to https)' : ''}${limits.length > 0 ? ` {${limits.join(' ')}}` : ''}`];
+  });
   let out = columns(['HOST', 'MATCH', 'PATH', 'BACKEND', 'INGRESS'], rows);
   if (t.diagnostics && t.diagnostics.length > 0) out += `\nDiagnostics:\n${t.diagnostics.map((d) => `  ${d}`).join('\n')}\n`;
   return out;
@@ -40,5 +36,5 @@ export async function printView(kind: 'routes' | 'backends', adminUrl: string): 
   const res = await fetch(`${adminUrl}/debug/${kind}`, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const body = (await res.json()) as unknown;
-  return kind === 'routes' ? routesText(body as PrintedTable) : backendsText(body as BackendsJson);
+  return kind === 'routes' ? routesText(body as { rows: RouteRow[]; diagnostics?: string[] }) : backendsText(body as BackendsJson);
 }

@@ -1,16 +1,17 @@
 /** The admin listener: health, readiness, /metrics and JSON debug views. Never on the data-plane port. */
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { printDiagnostics, printTable } from '../model/print.js';
+import { printDiagnostics, printTable, routeRows } from '../model/print.js';
 import type { Diagnostic, RouteTable } from '../model/types.js';
 import { endpointKey } from '../proxy/pools.js';
-import type { EndpointStats } from '../proxy/stats.js';
+import type { EndpointView } from '../proxy/stats.js';
 
 export interface AdminView {
   /** Ready = first table live and listeners bound, and not draining. */
   ready(): boolean;
   table(): RouteTable;
   diagnostics(): readonly Diagnostic[];
-  stats: EndpointStats;
+  /** Per-endpoint counts by `ip:port` (in --workers mode, asked of every worker and merged). */
+  endpointViews(): Promise<(endpoint: string) => EndpointView>;
   /** The Prometheus exposition, or null when metrics are disabled. */
   metrics: null | { contentType: string; text(): Promise<string> };
 }
@@ -23,14 +24,14 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 const json = (res: ServerResponse, v: unknown): void => send(res, 200, 'application/json', JSON.stringify(v, null, 2) + '\n');
 
 /** /debug/backends: every backend of the live table, with per-endpoint request and error counts. */
-export function backendsView(table: RouteTable, stats: EndpointStats): unknown {
+export function backendsView(table: RouteTable, view: (endpoint: string) => EndpointView): unknown {
   return {
     backends: [...table.backends.values()].map((b) => ({
       id: b.id,
       namespace: b.namespace,
       service: b.service,
       port: b.port,
-      endpoints: b.endpoints.map((e) => ({ address: endpointKey(e.ip, e.port), terminating: e.terminating, ...stats.view(endpointKey(e.ip, e.port)) })),
+      endpoints: b.endpoints.map((e) => ({ address: endpointKey(e.ip, e.port), terminating: e.terminating, ...view(endpointKey(e.ip, e.port)) })),
     })),
   };
 }
@@ -54,9 +55,13 @@ export function createAdminServer(view: AdminView): Server {
         return;
       }
       case '/debug/routes':
-        return json(res, { ...printTable(view.table()), diagnostics: printDiagnostics(view.diagnostics()) });
+        return json(res, { ...printTable(view.table()), rows: routeRows(view.table()), diagnostics: printDiagnostics(view.diagnostics()) });
       case '/debug/backends':
-        return json(res, backendsView(view.table(), view.stats));
+        view.endpointViews().then(
+          (endpoints) => json(res, backendsView(view.table(), endpoints)),
+          (err: Error) => send(res, 500, 'text/plain', `endpoint counts unavailable: ${err.message}\n`),
+        );
+        return;
       default:
         return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /debug/routes, /debug/backends\n');
     }

@@ -2,13 +2,46 @@
  * Plain, stable views of a table and its diagnostics: for golden tests, /debug/routes and
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
-import type { Backend, Cert, Diagnostic, Endpoint, HostFallback, Route, RouteSource, RouteTable } from './types.js';
+import type { Backend, Cert, Diagnostic, Endpoint, HostFallback, Route, RouteLimits, RouteSource, RouteTable } from './types.js';
 
 export interface PrintedTable {
   readonly hosts: Record<string, { routes: string[]; fallback?: string }>;
   readonly defaultBackend: string | null;
   readonly backends: Record<string, string[]>;
   readonly certs: Record<string, string>;
+}
+
+/** One routing decision of /debug/routes, structured: what `portico routes` prints as a row. */
+export interface RouteRow {
+  /** The rule host; '*' for rules without one, '(any)' for the default backend. */
+  readonly host: string;
+  /** `default` for a host's spec.defaultBackend and for the default backend. */
+  readonly match: 'Exact' | 'Prefix' | 'default';
+  /** The path as written; '*' for a default. */
+  readonly path: string;
+  readonly backend: string;
+  /** `namespace/name` of the Ingress it came from, or `--default-backend-service`. */
+  readonly ingress: string;
+  readonly redirect: boolean;
+  readonly limits: RouteLimits;
+}
+
+const origin = (s: RouteSource): string => (s.ingress === '' ? '--default-backend-service' : `${s.namespace}/${s.ingress}`);
+
+/** The table as rows: hosts sorted, each host's routes in match order then its fallback, the default backend last. */
+export function routeRows(table: RouteTable): RouteRow[] {
+  const byHost = new Map<string, RouteRow[]>();
+  const rows = (host: string): RouteRow[] => {
+    let r = byHost.get(host || '*');
+    if (r === undefined) byHost.set(host || '*', (r = []));
+    return r;
+  };
+  for (const r of table.routes) rows(r.host).push({ host: r.host || '*', match: r.match, path: r.path, backend: r.backend, ingress: origin(r.source), redirect: r.redirect, limits: r.limits });
+  for (const [host, f] of table.hostFallbacks) rows(host).push({ host: host || '*', match: 'default', path: '*', backend: f.backend, ingress: origin(f.source), redirect: false, limits: {} });
+  const out = [...byHost.keys()].sort().flatMap((h) => byHost.get(h) as RouteRow[]);
+  const d = table.defaultBackend;
+  if (d) out.push({ host: '(any)', match: 'default', path: '*', backend: d.backend, ingress: origin(d.source), redirect: false, limits: {} });
+  return out;
 }
 
 const fallbackText = (f: HostFallback): string => `${f.backend} (from ${f.source.namespace}/${f.source.ingress || '--default-backend-service'})`;

@@ -19,6 +19,45 @@ interface Entry {
   readonly epochs: number[];
 }
 
+/** What /debug/backends shows of one endpoint. */
+export interface EndpointView {
+  readonly requests: number;
+  readonly errors: number;
+  readonly recentErrors: number;
+  readonly consecutiveErrors: number;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+  readonly ejected: boolean;
+  readonly ejectedUntil: string | null;
+}
+
+const NEVER_USED: EndpointView = { requests: 0, errors: 0, recentErrors: 0, consecutiveErrors: 0, lastError: null, lastErrorAt: null, ejected: false, ejectedUntil: null };
+
+/**
+ * One endpoint's views from several processes (`--workers`) as one: counts add up, the latest
+ * error wins, and the endpoint is ejected while any worker has it ejected (passive health is each
+ * worker's own: each one sees only its share of the failures).
+ */
+export function mergeViews(views: readonly EndpointView[]): EndpointView {
+  if (views.length === 0) return NEVER_USED;
+  let latest: EndpointView | null = null;
+  let ejectedUntil: string | null = null;
+  for (const v of views) {
+    if (v.lastErrorAt !== null && (latest === null || v.lastErrorAt > (latest.lastErrorAt as string))) latest = v;
+    if (v.ejectedUntil !== null && (ejectedUntil === null || v.ejectedUntil > ejectedUntil)) ejectedUntil = v.ejectedUntil;
+  }
+  return {
+    requests: views.reduce((n, v) => n + v.requests, 0),
+    errors: views.reduce((n, v) => n + v.errors, 0),
+    recentErrors: views.reduce((n, v) => n + v.recentErrors, 0),
+    consecutiveErrors: Math.max(...views.map((v) => v.consecutiveErrors)),
+    lastError: latest?.lastError ?? null,
+    lastErrorAt: latest?.lastErrorAt ?? null,
+    ejected: views.some((v) => v.ejected),
+    ejectedUntil,
+  };
+}
+
 export interface EndpointStats {
   success(endpoint: string): void;
   /** Records a failure; returns true when it ejected the endpoint. */
@@ -26,7 +65,7 @@ export interface EndpointStats {
   /** True while an endpoint is out of rotation. */
   ejected(endpoint: string): boolean;
   /** The view of one endpoint; zeros for one never used. */
-  view(endpoint: string, now?: number): { requests: number; errors: number; recentErrors: number; consecutiveErrors: number; lastError: string | null; lastErrorAt: string | null; ejected: boolean; ejectedUntil: string | null };
+  view(endpoint: string, now?: number): EndpointView;
   /** Drops endpoints no table references any more. */
   retain(live: ReadonlySet<string>): void;
 }
@@ -78,7 +117,7 @@ export function createEndpointStats(health: HealthOptions = { maxFails: 0, failT
     },
     view(k, now = clock()) {
       const e = entries.get(k);
-      if (!e) return { requests: 0, errors: 0, recentErrors: 0, consecutiveErrors: 0, lastError: null, lastErrorAt: null, ejected: false, ejectedUntil: null };
+      if (!e) return NEVER_USED;
       const epoch = Math.floor(now / BUCKET_MS);
       let recentErrors = 0;
       for (let i = 0; i < BUCKETS; i++) if ((e.epochs[i] as number) > epoch - BUCKETS) recentErrors += e.recent[i] as number;
