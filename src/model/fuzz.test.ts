@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Snapshot } from './k8s.js';
+import { printDiagnostics, printTable } from './print.js';
 import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
 import { match } from '../router/match.js';
@@ -85,4 +86,33 @@ test('an Ingress with thousands of paths and hosts translates', () => {
   const big = { ...valid.ingress, spec: { ...valid.ingress.spec, rules: [{ host: 'a.test', http: { paths } }, ...rules] } };
   const t = translate({ ingresses: [big], ingressClasses: [], services: [valid.service], endpointSlices: [valid.slice], secrets: [] } as never, opts);
   assert.equal(t.table.routes.length, 5000 + 200 * 25);
+});
+
+test('rebuilds that reuse objects (the memos hit) give what translating fresh copies gives', () => {
+  const printed = (s: Snapshot): string => {
+    const t = translate(s, opts);
+    return JSON.stringify({ table: printTable(t.table), diagnostics: printDiagnostics(t.diagnostics) });
+  };
+  const kinds = Object.keys(valid) as (keyof typeof valid)[];
+  const variant = fc.tuple(fc.constantFrom(...kinds), fc.array(fc.nat(50), { minLength: 1, maxLength: 8 }), fc.jsonValue()).map(([which, path, value]) => ({ which, obj: mutate(valid[which], path, value) }));
+  fc.assert(
+    fc.property(fc.array(variant, { maxLength: 12 }), fc.array(fc.array(fc.nat(), { minLength: kinds.length, maxLength: kinds.length }), { minLength: 2, maxLength: 6 }), (variants, picks) => {
+      // per kind, the valid object and its variants; each snapshot takes one of them or none, so
+      // later snapshots share objects with earlier ones and the memos hit
+      const pools = kinds.map((which) => [valid[which] as unknown, ...variants.filter((v) => v.which === which).map((v) => v.obj)]);
+      const snaps = picks.map((pick): Snapshot => {
+        const of = (k: number): never => {
+          const pool = pools[k]!;
+          const n = pick[k]! % (pool.length + 1);
+          return (n === pool.length ? [] : [pool[n]]) as never;
+        };
+        return { ingresses: of(0), services: of(1), endpointSlices: of(2), secrets: of(3), ingressClasses: of(4) };
+      });
+      // fresh copies first (every object new: the memos miss), then the sequence itself in a row
+      // (a translation keeps what the one before it used, so shared objects hit)
+      const fresh = snaps.map((s) => printed(structuredClone(s)));
+      snaps.forEach((s, i) => assert.equal(printed(s), fresh[i]));
+    }),
+    { numRuns: 500 * runs, seed },
+  );
 });
