@@ -38,6 +38,8 @@ const FLAGS = {
   'ingress-class': { kind: 'string', default: 'portico', arg: 'NAME', help: 'Ingress class name served even without an IngressClass object' },
   'controller-class': { kind: 'string', default: 'portico.dev/ingress-controller', arg: 'NAME', help: 'IngressClass spec.controller value that selects Portico' },
   'watch-ingress-without-class': { kind: 'bool', default: 'false', help: 'Also serve Ingresses that name no class' },
+  'allow-external-name-services': { kind: 'bool', default: 'false', help: 'Proxy to ExternalName Services (their DNS name is resolved every 30 s); off by default: any namespace could point one anywhere' },
+  'external-name-denied-cidrs': { kind: 'cidrs', default: '127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128', arg: 'CIDR[,CIDR]', help: 'Addresses an ExternalName may not resolve to (default: loopback, link-local such as cloud metadata, unspecified)' },
   'default-backend-service': { kind: 'service', default: '', arg: 'NS/NAME:PORT', help: 'Service that answers requests no rule matched (default: a built-in 404)' },
   'default-ssl-certificate': { kind: 'secret', default: '', arg: 'NS/NAME', help: 'TLS Secret served for unknown SNI names (default: a self-signed certificate generated at start)' },
   'ssl-redirect': { kind: 'bool', default: 'true', help: 'Redirect plain HTTP to HTTPS (308) on hosts listed in an Ingress spec.tls' },
@@ -101,6 +103,8 @@ export interface Config {
   readonly controllerClass: string;
   readonly watchWithoutClass: boolean;
   readonly defaultBackendService: ServiceRef | undefined;
+  readonly allowExternalNameServices: boolean;
+  readonly externalNameDeniedCidrs: readonly string[];
   readonly defaultSslCertificate: { readonly namespace: string; readonly name: string } | undefined;
   readonly sslRedirect: boolean;
   readonly httpsRedirectPort: number;
@@ -286,6 +290,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     controllerClass: get('controller-class') as string,
     watchWithoutClass: get('watch-ingress-without-class') as boolean,
     defaultBackendService: get('default-backend-service') as ServiceRef | undefined,
+    allowExternalNameServices: get('allow-external-name-services') as boolean,
+    externalNameDeniedCidrs: get('external-name-denied-cidrs') as string[],
     defaultSslCertificate: get('default-ssl-certificate') as Config['defaultSslCertificate'],
     sslRedirect: get('ssl-redirect') as boolean,
     httpsRedirectPort: get('https-redirect-port') as number,

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { ConfigError } from './config.js';
 import type { KubeController } from './kube/controller.js';
 import type { Logger } from './log.js';
+import { createExternalNameResolver, type ExternalNameResolver } from './externalnames.js';
 import { createManifestSource } from './manifests/source.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { TranslateOptions } from './model/translate.js';
@@ -18,6 +19,8 @@ import { createInspector } from './tls/inspect.js';
 
 /** Certificates expire without any object changing: re-judge them this often. */
 const RECHECK_MS = 60_000;
+/** At start-up, how long ExternalName lookups may hold back readiness. */
+const STARTUP_LOOKUP_MS = 2000;
 
 export interface ControlPlane {
   readonly pipeline: Pipeline;
@@ -43,6 +46,10 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const { config, log, metrics } = o;
   const store = createStore();
   const inspect = createInspector();
+  // a resolution that changes what a name means rebuilds (rare: first resolution, DNS changes)
+  const names: ExternalNameResolver | null = config.allowExternalNameServices
+    ? createExternalNameResolver({ denied: config.externalNameDeniedCidrs, log: log.child({ component: 'external-names' }), onChange: () => pipeline.schedule() })
+    : null;
   const base: Omit<TranslateOptions, 'now'> = {
     controllerClass: config.controllerClass,
     ingressClass: config.ingressClass,
@@ -51,6 +58,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     defaultSslCertificate: config.defaultSslCertificate,
     sslRedirect: config.sslRedirect,
     inspect,
+    ...(names !== null ? { externalNames: names } : {}),
   };
   let kube: KubeController | null = null;
   const pipeline = createPipeline({
@@ -64,7 +72,10 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     current: o.current,
     swap: o.swap,
     patch: o.patch,
-    onRebuilt: () => kube?.rebuilt(),
+    onRebuilt: () => {
+      names?.want(pipeline.references().externalNames);
+      kube?.rebuilt();
+    },
   });
 
   let source: { start(): Promise<void>; close(): void | Promise<void> };
@@ -92,9 +103,12 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     async start() {
       await source.start();
       pipeline.rebuildNow();
+      // ExternalName backends are served from their first resolution: wait for it (bounded) before ready
+      if (names !== null && (await names.settle(STARTUP_LOOKUP_MS))) pipeline.rebuildNow();
     },
     async close() {
       clearInterval(recheck);
+      names?.close();
       await source.close();
     },
   };

@@ -2,6 +2,7 @@
  * Resolves an Ingress backend (Service + port) to pod endpoints from EndpointSlices,
  * the way kube-proxy does: the slice port is found by the Service port's name.
  */
+import { isIP } from 'node:net';
 import { show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
 import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
@@ -87,14 +88,59 @@ export const resolutions = new Memo<Service, Map<string, Resolution>>();
 
 const sameSlices = (a: readonly EndpointSlice[], b: readonly EndpointSlice[]): boolean => a.length === b.length && a.every((s, i) => s === b[i]);
 
+/** The last resolution of an ExternalName: its addresses (the denied ones removed, and counted), or why it failed. */
+export type ExternalNameState = { readonly addresses: readonly string[]; readonly denied: number } | { readonly error: string };
+
+/** ExternalName Services: whether they are served, and their names' resolutions (done outside: translation stays pure). */
+export interface ExternalNameOptions {
+  readonly allow: boolean;
+  /** undefined until a name's first resolution completes. */
+  readonly lookup: (name: string) => ExternalNameState | undefined;
+}
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const validPort = (p: unknown): p is number => typeof p === 'number' && Number.isInteger(p) && p > 0 && p < 65536;
+
+/**
+ * The port an ExternalName backend is reached on, as ingress-nginx does: the matching Service
+ * port's numeric targetPort, else its port; a Service that lists no ports takes the Ingress's number.
+ */
+function externalPort(svc: Service, port: string | number): number | undefined {
+  const sp = findServicePort(svc, port);
+  if (sp !== undefined) return validPort(sp.targetPort) ? sp.targetPort : validPort(sp.port) ? sp.port : undefined;
+  const listed = Array.isArray(svc.spec?.ports) && svc.spec.ports.length > 0;
+  return !listed && typeof port === 'number' ? port : undefined;
+}
+
+/** An ExternalName Service's backend: its name's addresses on the chosen port. Not memoised: it follows the resolutions. */
+function resolveExternal(svc: Service, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol, external: ExternalNameOptions | undefined): Resolved {
+  const raw = svc.spec?.externalName;
+  const name = typeof raw === 'string' ? raw : '';
+  const valid = name.length <= 253 && (isIP(name) !== 0 || DNS_NAME.test(name));
+  // only a usable name is carried (and so resolved)
+  const backend = (endpoints: readonly Endpoint[]): Backend => ({ id, namespace: ns, service, port: String(port), protocol, endpoints, ...(valid ? { externalName: name } : {}) });
+  const fail = (reason: DiagnosticReason, message: string): Resolved => ({ backend: backend([]), problem: { reason, message } });
+  const what = `Service ${ns}/${service} (ExternalName ${show(raw ?? null)})`;
+  if (external?.allow !== true) return fail('UnsupportedBackend', `${what}: ExternalName Services are proxied only with --allow-external-name-services`);
+  if (!valid) return fail('InvalidBackend', `${what}: spec.externalName must be a DNS name or an IP address`);
+  const target = externalPort(svc, port);
+  if (target === undefined) return fail('ServicePortNotFound', `${what} has no port ${typeof port === 'number' ? port : show(port)}`);
+  const state = external.lookup(name);
+  if (state === undefined) return { backend: backend([]) }; // resolving: the table is rebuilt when it completes
+  if ('error' in state) return fail('NoEndpoints', `${what}: cannot resolve ${name}: ${state.error}`);
+  if (state.addresses.length === 0) return fail('UnsupportedBackend', `${what}: ${name} resolves only to addresses --external-name-denied-cidrs refuses (${state.denied})`);
+  return { backend: backend(state.addresses.map((ip): Endpoint => ({ ip, port: target, terminating: false })).sort(compareEndpoints)) };
+}
+
 /** Resolves one Service port to its endpoints (ready ones, else terminating-but-serving ones). */
-export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol = 'HTTP'): Resolved {
+export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol = 'HTTP', external?: ExternalNameOptions): Resolved {
   const svc = index.services.get(`${ns}/${service}`);
   const resolved = (r: Pick<Resolution, 'endpoints' | 'problem'>): Resolved => {
     const backend: Backend = { id, namespace: ns, service, port: String(port), protocol, endpoints: r.endpoints };
     return r.problem === undefined ? { backend } : { backend, problem: r.problem };
   };
   if (!svc) return resolved({ endpoints: [], problem: { reason: 'ServiceNotFound', message: `Service ${ns}/${service} not found` } });
+  if (svc.spec?.type === 'ExternalName') return resolveExternal(svc, ns, service, port, id, protocol, external);
   const slices = index.slices.get(`${ns}/${service}`) ?? [];
   let byId = resolutions.get(svc);
   const known = byId?.get(id);
@@ -107,9 +153,6 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
 
 function resolveService(svc: Service, slices: readonly EndpointSlice[], ns: string, service: string, port: string | number): Omit<Resolution, 'slices'> {
   const empty = (reason: DiagnosticReason, message: string): Omit<Resolution, 'slices'> => ({ endpoints: [], problem: { reason, message } });
-  if (svc.spec?.type === 'ExternalName') {
-    return empty('UnsupportedBackend', `Service ${ns}/${service} is of type ExternalName, which is not supported yet`);
-  }
   const sp = findServicePort(svc, port);
   if (!sp) return empty('ServicePortNotFound', `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : show(port)}`);
 

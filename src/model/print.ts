@@ -90,7 +90,7 @@ function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>, eq: (x
 }
 
 function sameBackend(a: Backend, b: Backend): boolean {
-  if (a.namespace !== b.namespace || a.service !== b.service || a.port !== b.port || a.protocol !== b.protocol || a.endpoints.length !== b.endpoints.length) return false;
+  if (a.namespace !== b.namespace || a.service !== b.service || a.port !== b.port || a.protocol !== b.protocol || a.externalName !== b.externalName || a.endpoints.length !== b.endpoints.length) return false;
   for (let i = 0; i < a.endpoints.length; i++) {
     const x = a.endpoints[i] as Endpoint;
     const y = b.endpoints[i] as Endpoint;

@@ -5,7 +5,7 @@
  */
 import { parseAnnotations } from './annotations.js';
 import { certProblem, type InspectSecret } from './certs.js';
-import { backendRef, indexServices, resolutions, resolveBackend, type Resolved, type ServiceIndex } from './endpoints.js';
+import { backendRef, indexServices, resolutions, resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
 import { checkHost, sortByAge, checkPath, createClassFilter, type ClassOptions } from './ingress.js';
 import { keyOf, str, type Ingress, type IngressBackend, type Secret, type Snapshot } from './k8s.js';
 import { Memo } from './memo.js';
@@ -22,6 +22,8 @@ export interface TranslateOptions extends ClassOptions {
   readonly now?: number;
   /** `--default-ssl-certificate`: served for SNI names no Ingress has a certificate for. */
   readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string } | undefined;
+  /** ExternalName Services: allowed or not, and the resolutions of their names. Without it, they are refused. */
+  readonly externalNames?: ExternalNameOptions;
 }
 
 /** Builds the routing table from every object in the snapshot. */
@@ -174,6 +176,8 @@ class Translator {
   private readonly secrets = new Map<string, Secret>();
   readonly secretRefs = new Set<string>();
   readonly serviceRefs = new Set<string>();
+  /** ExternalName DNS names the table's backends need resolved. */
+  readonly externalNames = new Set<string>();
   readonly hostFallbacks = new Map<string, HostFallback>();
   defaultBackend: HostFallback | null = null;
   readonly backends = new Map<string, Resolved>();
@@ -260,8 +264,9 @@ class Translator {
     if (!r) {
       // one id is one namespace/service: its reference is recorded with its first use
       this.serviceRefs.add(`${ns}/${service}`);
-      r = resolveBackend(this.index, ns, service, port, id, protocol);
+      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames);
       this.backends.set(id, r);
+      if (r.backend.externalName !== undefined && this.opts.externalNames?.allow === true) this.externalNames.add(r.backend.externalName);
     }
     if (r.problem) this.report(origin, r.problem.reason, r.problem.message);
   }
@@ -346,7 +351,7 @@ class Translator {
     return {
       table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs },
       diagnostics: this.diagnostics,
-      references: { services: this.serviceRefs, secrets: this.secretRefs },
+      references: { services: this.serviceRefs, secrets: this.secretRefs, externalNames: this.externalNames },
     };
   }
 }

@@ -56,6 +56,8 @@ export interface Backend {
   readonly port: string;
   readonly protocol: BackendProtocol;
   readonly endpoints: readonly Endpoint[];
+  /** An ExternalName Service's DNS name: its endpoints are that name's addresses, resolved outside the translator. */
+  readonly externalName?: string;
 }
 
 /** A usable certificate for one host (exact or `*.` wildcard), from a kubernetes.io/tls Secret. */
@@ -124,5 +126,5 @@ export interface Translation {
   readonly table: RouteTable;
   readonly diagnostics: readonly Diagnostic[];
   /** `namespace/name` of every Service and Secret the served Ingresses refer to, found or not: a change to anything else cannot change the table. */
-  readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string> };
+  readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
 }
