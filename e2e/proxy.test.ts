@@ -41,6 +41,7 @@ describe('proxying to pods', () => {
     ];
     const docs = [
       ingressYaml('main', [{ host: 'app.test', paths }]),
+      ingressYaml('vhost', [{ host: 'vhost.test', paths: [{ path: '/echo', service: 'echo' }] }], {}, { 'nginx.ingress.kubernetes.io/upstream-vhost': 'api.example.com:8443' }),
       serviceYaml('echo', [echo]),
       ...Object.entries(special).map(([b, pod]) => serviceYaml(b, [pod])),
       serviceYaml('ring', ring.slice(0, 10)),
@@ -77,6 +78,13 @@ describe('proxying to pods', () => {
     assert.equal(h['x-forwarded-host'], 'app.test');
     assert.equal(h['x-forwarded-port'], String(p.httpPort));
     assert.match(String(h['x-request-id']), /^[0-9a-f]{32}$/);
+  });
+
+  test('upstream-vhost replaces the Host header sent to the pod; X-Forwarded-Host keeps the original', async () => {
+    assert.equal((await get(p.httpPort, '/echo', { host: 'vhost.test' })).status, 200);
+    const h = echo.seen.at(-1)!.headers;
+    assert.equal(h.host, 'api.example.com:8443');
+    assert.equal(h['x-forwarded-host'], 'vhost.test');
   });
 
   test('an incoming X-Request-ID is kept', async () => {

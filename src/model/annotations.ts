@@ -69,6 +69,17 @@ function seconds(a: Readonly<Record<string, unknown>> | undefined, name: string,
   return ms;
 }
 
+/** A host with an optional port: a DNS name, an IPv4 address or a bracketed IPv6 one. Nothing else reaches a header. */
+const VHOST = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+function vhost(a: Readonly<Record<string, unknown>> | undefined, report: Report): string | undefined {
+  const v = read(a, 'upstream-vhost');
+  if (v === undefined) return undefined;
+  if (typeof v.value === 'string' && v.value.length <= 255 && VHOST.test(v.value)) return v.value;
+  report('InvalidAnnotation', `${v.key}: expected a host name with an optional port, got ${show(v.value)}; ignored`);
+  return undefined;
+}
+
 function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report): RouteLimits {
   const out: { -readonly [K in keyof RouteLimits]: RouteLimits[K] } = {};
   const body = size(a, 'proxy-body-size', report);
@@ -79,6 +90,8 @@ function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report
   if (r !== undefined) out.readTimeout = r;
   const w = seconds(a, 'proxy-send-timeout', report);
   if (w !== undefined) out.sendTimeout = w;
+  const h = vhost(a, report);
+  if (h !== undefined) out.upstreamVhost = h;
   return out;
 }
 

@@ -34,6 +34,8 @@ export interface RouteLimits {
   readonly connectTimeout?: number;
   readonly readTimeout?: number;
   readonly sendTimeout?: number;
+  /** `upstream-vhost`: the Host header sent to the backend instead of the request's. */
+  readonly upstreamVhost?: string;
 }
 
 /** How Portico talks to the pods of a backend (`backend-protocol` annotation). */

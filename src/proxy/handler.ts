@@ -207,7 +207,7 @@ class Exchange implements UpstreamHandler {
     this.attempt++;
     const req = this.req;
     if (this.headers === null) {
-      const f = forwardHeaders(req, this.opts.scheme, false, target.backend.protocol === 'GRPC' || target.backend.protocol === 'GRPCS', this.opts.trust);
+      const f = forwardHeaders(req, this.opts.scheme, false, target.backend.protocol === 'GRPC' || target.backend.protocol === 'GRPCS', this.opts.trust, target.limits.upstreamVhost);
       this.headers = f.headers;
       this.requestId = f.requestId;
       this.clientIp = f.clientIp;

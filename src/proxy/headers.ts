@@ -69,9 +69,10 @@ export function createTrust(cidrs: readonly string[]): Trust {
 
 /**
  * Builds the upstream header list (flat name/value array). `upgrade` keeps the Upgrade header
- * and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers require.
+ * and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers require;
+ * `vhost` (the upstream-vhost annotation) replaces the Host header, X-Forwarded-Host keeps the original.
  */
-export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', upgrade: boolean, grpc = false, trust: Trust = TRUST_NONE): Forwarded {
+export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', upgrade: boolean, grpc = false, trust: Trust = TRUST_NONE, vhost?: string): Forwarded {
   const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
   const out: string[] = [];
@@ -114,7 +115,8 @@ export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', u
     }
   }
   const host = requestHost(req);
-  if (host !== undefined) out.push('host', host);
+  if (vhost !== undefined) out.push('host', vhost);
+  else if (host !== undefined) out.push('host', host);
   if (upgrade) out.push('connection', 'upgrade');
   if (grpc) out.push('te', 'trailers');
   out.push(

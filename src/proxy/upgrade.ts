@@ -55,7 +55,7 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
       return refuse(socket, 503, 'the backend Service has no ready endpoints');
     }
     const start = performance.now();
-    const fwd = forwardHeaders(req, opts.scheme, true, false, opts.trust);
+    const fwd = forwardHeaders(req, opts.scheme, true, false, opts.trust, target.limits.upstreamVhost);
     const key = endpointKey(ep.ip, ep.port);
     const tlsUpstream = target.backend.protocol === 'HTTPS' || target.backend.protocol === 'GRPCS';
     const upstream: Socket = tlsUpstream ? tlsConnect({ host: ep.ip, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }) : netConnect(ep.port, ep.ip);
