@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { connect as h2connect } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -107,6 +108,7 @@ describe('TLS, HTTP/2, WebSocket and gRPC', () => {
       ingressYaml('plain', [{ host: 'plain.test', paths: [{ path: '/', service: 'web' }] }], { tls: [{ hosts: ['plain.test'] }] }, { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' }),
       ingressYaml('broken', [{ host: 'broken.test', paths: [{ path: '/', service: 'web' }] }], { tls: [{ hosts: ['broken.test'], secretName: 'broken-cert' }] }),
       ingressYaml('ws', [{ paths: [{ path: '/ws', service: 'ws' }] }]),
+      ingressYaml('ws-vhost', [{ host: 'ws-vhost.test', paths: [{ path: '/ws', service: 'ws' }] }], {}, { 'nginx.ingress.kubernetes.io/upstream-vhost': 'chat.internal' }),
       ingressYaml('grpc', [{ host: 'grpc.test', paths: [{ path: '/', service: 'grpc' }] }], { tls: [{ hosts: ['grpc.test'], secretName: 'grpc-cert' }] }, { 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' }),
       serviceYaml('web', [web]),
       serviceYaml('ws', [ws]),
@@ -271,6 +273,24 @@ describe('TLS, HTTP/2, WebSocket and gRPC', () => {
     assert.equal(up.upgrade, 'websocket');
     assert.equal(up['x-forwarded-for'], '127.0.0.1');
     assert.match(String(up['x-request-id']), /^[0-9a-f]{32}$/);
+  });
+
+  test('an upgrade request carries upstream-vhost as its Host; X-Forwarded-Host keeps the client host', async () => {
+    const s = netConnect(p.httpPort, '127.0.0.1');
+    s.write('GET /ws HTTP/1.1\r\nHost: ws-vhost.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    const head = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.includes('\r\n\r\n')) resolve(got);
+      });
+      s.on('error', reject);
+    });
+    s.destroy();
+    assert.match(head, /^HTTP\/1\.1 101 /);
+    const up = ws.upgrades.at(-1)!;
+    assert.equal(up.host, 'chat.internal');
+    assert.equal(up['x-forwarded-host'], 'ws-vhost.test');
   });
 
   test('gRPC unary and server-streaming calls through the HTTPS listener, with trailers', async () => {
