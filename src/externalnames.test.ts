@@ -89,3 +89,25 @@ test('the system resolver is used by default: localhost from /etc/hosts, an IP a
     r.close();
   }
 });
+
+test('a failing name is retried sooner than the refresh, backing off, and served once it resolves', async () => {
+  const answers: Record<string, string[] | Error> = {};
+  const s = scripted(answers);
+  let changes = 0;
+  const r = createExternalNameResolver({ denied: DENIED, log, onChange: () => changes++, resolve: s.resolve, refreshMs: 60_000, retryMs: 20 });
+  try {
+    r.want(new Set(['late.test']));
+    await r.settle(1000);
+    assert.deepEqual(r.lookup('late.test'), { error: 'ENOTFOUND' });
+    await sleep(400);
+    const tries = s.asked.length;
+    assert.ok(tries >= 2, `retried ${tries - 1} times`);
+    assert.ok(tries <= 8, `${tries} lookups in 400 ms: no backoff (every 20 ms tick would be ~20)`);
+    answers['late.test'] = ['10.0.0.7'];
+    for (let i = 0; i < 300 && r.lookup('late.test') !== undefined && 'error' in r.lookup('late.test')!; i++) await sleep(10);
+    assert.deepEqual(r.lookup('late.test'), { addresses: ['10.0.0.7'], denied: 0 }, 'picked up long before the 60 s refresh');
+    assert.equal(changes, 2);
+  } finally {
+    r.close();
+  }
+});

@@ -5,7 +5,8 @@
  * Addresses in `--external-name-denied-cidrs` are dropped: an ExternalName is written by whoever
  * may create Services in a namespace, and loopback or link-local addresses would reach the node
  * itself (Portico's admin port, the kubelet, a cloud metadata endpoint). A change of what a name
- * resolves to calls `onChange` (a rebuild); a failed refresh keeps the last good addresses.
+ * resolves to calls `onChange` (a rebuild); a failed refresh keeps the last good addresses. A name
+ * that fails is retried sooner: after RETRY_MS, doubling up to REFRESH_MS.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Logger } from './log.js';
@@ -13,6 +14,7 @@ import type { ExternalNameOptions, ExternalNameState } from './model/endpoints.j
 import { createTrust } from './proxy/headers.js';
 
 export const REFRESH_MS = 30_000;
+export const RETRY_MS = 1000;
 
 export interface ExternalNameResolver extends ExternalNameOptions {
   /** The names the last translation needed: new ones are resolved now; the others are forgotten. */
@@ -28,6 +30,8 @@ export interface ExternalNameResolverOptions {
   /** A resolution changed what a name resolves to. */
   readonly onChange: () => void;
   readonly refreshMs?: number;
+  /** First retry after a failed lookup; doubles up to refreshMs. */
+  readonly retryMs?: number;
   /** The system resolver by default; tests pass their own. */
   readonly resolve?: (name: string) => Promise<string[]>;
 }
@@ -42,6 +46,10 @@ export function createExternalNameResolver(o: ExternalNameResolverOptions): Exte
   const resolve = o.resolve ?? systemResolve;
   const states = new Map<string, ExternalNameState>();
   const inflight = new Set<string>();
+  const refreshMs = o.refreshMs ?? REFRESH_MS;
+  const retryMs = Math.min(o.retryMs ?? RETRY_MS, refreshMs);
+  /** When each wanted name is next looked up, and its failures in a row. */
+  const due = new Map<string, { at: number; failures: number }>();
   let idle: (() => void)[] = [];
   let wanted: ReadonlySet<string> = new Set();
   let closed = false;
@@ -62,6 +70,8 @@ export function createExternalNameResolver(o: ExternalNameResolverOptions): Exte
         inflight.delete(name);
         if (inflight.size === 0) for (const done of idle.splice(0)) done();
         if (closed || !wanted.has(name)) return;
+        const failures = 'error' in next ? (due.get(name)?.failures ?? 0) + 1 : 0;
+        due.set(name, { at: Date.now() + (failures === 0 ? refreshMs : Math.min(retryMs * 2 ** (failures - 1), refreshMs)), failures });
         const prev = states.get(name);
         if (prev !== undefined && 'addresses' in prev && 'error' in next) {
           o.log.warn({ name, err: next.error }, 'ExternalName lookup failed; keeping its last addresses');
@@ -76,8 +86,9 @@ export function createExternalNameResolver(o: ExternalNameResolverOptions): Exte
   }
 
   const timer = setInterval(() => {
-    for (const name of wanted) refresh(name);
-  }, o.refreshMs ?? REFRESH_MS);
+    const now = Date.now();
+    for (const name of wanted) if ((due.get(name)?.at ?? 0) <= now) refresh(name);
+  }, retryMs);
   timer.unref();
 
   return {
@@ -86,6 +97,7 @@ export function createExternalNameResolver(o: ExternalNameResolverOptions): Exte
     want(names) {
       wanted = names;
       for (const name of states.keys()) if (!names.has(name)) states.delete(name);
+      for (const name of due.keys()) if (!names.has(name)) due.delete(name);
       for (const name of names) if (!states.has(name)) refresh(name);
     },
     settle(timeoutMs) {
