@@ -80,6 +80,27 @@ function vhost(a: Readonly<Record<string, unknown>> | undefined, report: Report)
   return undefined;
 }
 
+/** ingress-nginx's on/off switches ("on"/"off"; "true"/"false" accepted too). */
+function onOff(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report): boolean | undefined {
+  const v = read(a, name);
+  if (v === undefined) return undefined;
+  if (v.value === 'on' || v.value === 'true' || v.value === true) return true;
+  if (v.value === 'off' || v.value === 'false' || v.value === false) return false;
+  report('InvalidAnnotation', `${v.key}: expected "on" or "off", got ${show(v.value)}; ignored`);
+  return undefined;
+}
+
+/** A DNS name for SNI (no port, no address: RFC 6066 names hosts only). */
+const SNI_NAME = /^[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+
+function sslName(a: Readonly<Record<string, unknown>> | undefined, report: Report): string | undefined {
+  const v = read(a, 'proxy-ssl-name');
+  if (v === undefined) return undefined;
+  if (typeof v.value === 'string' && v.value.length <= 253 && SNI_NAME.test(v.value) && !/^[\d.]+$/.test(v.value)) return v.value.toLowerCase();
+  report('InvalidAnnotation', `${v.key}: expected a DNS name, got ${show(v.value)}; ignored`);
+  return undefined;
+}
+
 function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report): RouteLimits {
   const out: { -readonly [K in keyof RouteLimits]: RouteLimits[K] } = {};
   const body = size(a, 'proxy-body-size', report);
@@ -92,6 +113,9 @@ function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report
   if (w !== undefined) out.sendTimeout = w;
   const h = vhost(a, report);
   if (h !== undefined) out.upstreamVhost = h;
+  if (onOff(a, 'proxy-ssl-server-name', report) === true) out.sslServerName = true;
+  const sni = sslName(a, report);
+  if (sni !== undefined) out.sslName = sni;
   return out;
 }
 

@@ -23,6 +23,8 @@ const changes: [string, (t: RouteTable) => RouteTable][] = [
   ['a per-Ingress timeout', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { readTimeout: 5000 } }] })],
   ['a per-Ingress body size', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { bodySize: 1 } }] })],
   ['an upstream vhost', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { upstreamVhost: 'api.example.com' } }] })],
+  ['SNI switched on', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { sslServerName: true } }] })],
+  ['an SNI name', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { sslName: 'a.internal' } }] })],
   ['an added route', (t) => ({ ...t, routes: [...t.routes, { ...t.routes[0]!, host: 'b.test' }] })],
   ['an endpoint address', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.2', port: 80, terminating: false }])]]) })],
   ['an endpoint becoming terminating', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.1', port: 80, terminating: true }])]]) })],

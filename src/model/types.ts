@@ -36,6 +36,10 @@ export interface RouteLimits {
   readonly sendTimeout?: number;
   /** `upstream-vhost`: the Host header sent to the backend instead of the request's. */
   readonly upstreamVhost?: string;
+  /** `proxy-ssl-server-name: on`: send SNI to HTTPS/GRPCS backends. */
+  readonly sslServerName?: boolean;
+  /** `proxy-ssl-name`: the SNI name (default: upstream-vhost's host, else the ExternalName). */
+  readonly sslName?: string;
 }
 
 /** How Portico talks to the pods of a backend (`backend-protocol` annotation). */

@@ -19,8 +19,8 @@ export interface PoolOptions {
 }
 
 export interface Pools {
-  /** `connectTimeout` overrides the default (per-Ingress proxy-connect-timeout). */
-  get(ip: string, port: number, protocol: BackendProtocol, connectTimeout?: number): Upstream;
+  /** `connectTimeout` overrides the default (per-Ingress proxy-connect-timeout); `servername` is the TLS SNI (proxy-ssl-server-name). */
+  get(ip: string, port: number, protocol: BackendProtocol, connectTimeout?: number, servername?: string): Upstream;
   /** Closes the dispatchers whose key (see {@link poolKey}) is not in `live`. */
   retain(live: ReadonlySet<string>): void;
   size(): number;
@@ -29,35 +29,38 @@ export interface Pools {
 
 export const endpointKey = (ip: string, port: number): string => `${ip}:${port}`;
 export const poolKey = (protocol: BackendProtocol, ip: string, port: number): string => `${protocol} ${ip}:${port}`;
-const dispatcherKey = (protocol: BackendProtocol, ip: string, port: number, connectTimeout: number | undefined): string =>
-  connectTimeout === undefined ? poolKey(protocol, ip, port) : `${poolKey(protocol, ip, port)} ${connectTimeout}`;
+/** One dispatcher per (protocol, endpoint) and per-Ingress connect timeout and SNI name: suffixes after the pool key. */
+const dispatcherKey = (protocol: BackendProtocol, ip: string, port: number, connectTimeout: number | undefined, servername: string | undefined): string =>
+  `${poolKey(protocol, ip, port)}${connectTimeout === undefined ? '' : ` t=${connectTimeout}`}${servername === undefined ? '' : ` sni=${servername}`}`;
 
 export function createPools(opts: PoolOptions): Pools {
   const pools = new Map<string, Upstream>();
-  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number): Upstream => {
+  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number, servername: string | undefined): Upstream => {
+    const sni = servername !== undefined ? { servername } : {};
     const host = ip.includes(':') ? `[${ip}]` : ip;
     const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
     switch (protocol) {
       case 'GRPC':
         return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
       case 'GRPCS':
-        return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, rejectUnauthorized: false } }));
+        return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, rejectUnauthorized: false, ...sni } }));
       default:
         // No connection cap: the idle pool must be able to grow to client concurrency, or the
         // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
-        return new Http1Pool({ host: ip, port, tls: protocol === 'HTTPS', connectTimeout, idleTimeout: opts.keepAliveTimeout });
+        return new Http1Pool({ host: ip, port, tls: protocol === 'HTTPS', ...sni, connectTimeout, idleTimeout: opts.keepAliveTimeout });
     }
   };
   return {
-    get(ip, port, protocol, connectTimeout) {
-      const key = dispatcherKey(protocol, ip, port, connectTimeout);
+    get(ip, port, protocol, connectTimeout, servername) {
+      const sni = protocol === 'HTTPS' || protocol === 'GRPCS' ? servername : undefined;
+      const key = dispatcherKey(protocol, ip, port, connectTimeout, sni);
       let pool = pools.get(key);
-      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol, connectTimeout ?? opts.connectTimeout)));
+      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol, connectTimeout ?? opts.connectTimeout, sni)));
       return pool;
     },
     retain(live) {
       for (const [key, pool] of pools) {
-        // the live set names (protocol, endpoint); a per-Ingress connect timeout adds a suffix
+        // the live set names (protocol, endpoint); per-Ingress settings add suffixes
         const sp = key.indexOf(' ', key.indexOf(' ') + 1);
         if (live.has(sp === -1 ? key : key.slice(0, sp))) continue;
         pools.delete(key);

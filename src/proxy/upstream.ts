@@ -62,6 +62,8 @@ export interface Http1PoolOptions {
   readonly host: string;
   readonly port: number;
   readonly tls: boolean;
+  /** TLS server name (SNI); none by default, as ingress-nginx (proxy_ssl_server_name off). */
+  readonly servername?: string | undefined;
   readonly connectTimeout: number;
   /** How long an idle connection is kept. */
   readonly idleTimeout: number;
@@ -513,7 +515,7 @@ export class Http1Pool implements Upstream {
     while ((conn = this.idle.pop()) !== undefined && (conn.socket.destroyed || !conn.socket.writable));
     if (conn === undefined) {
       const o = this.opts;
-      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: false }) : netConnect({ host: o.host, port: o.port });
+      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: false, ...(o.servername !== undefined ? { servername: o.servername } : {}) }) : netConnect({ host: o.host, port: o.port });
       conn = new Conn(socket, this, o.connectTimeout, o.tls);
     }
     conn.start(req, handler);

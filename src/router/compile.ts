@@ -8,6 +8,7 @@
  * express without merging routes ourselves; one router with host constraints holds at most 31
  * hosts per path; and one router per host measured 3.9x slower than this segment trie.
  */
+import { isIP } from 'node:net';
 import type { Backend, HostFallback, Route, RouteLimits, RouteTable } from '../model/types.js';
 
 /** What a request is sent to: everything the data plane needs, precomputed. */
@@ -23,6 +24,8 @@ export interface Target {
   /** Plain-HTTP requests get a 308 to HTTPS. */
   readonly redirect: boolean;
   readonly limits: RouteLimits;
+  /** The TLS server name sent to an HTTPS/GRPCS backend, if any (proxy-ssl-server-name). */
+  readonly sni: string | undefined;
 }
 
 /** Prefix rules of one host, one node per path element. */
@@ -55,9 +58,20 @@ export function prefixElements(path: string): string[] {
 
 const NO_LIMITS: RouteLimits = {};
 
+/**
+ * With `proxy-ssl-server-name: on`: `proxy-ssl-name`, else the host of `upstream-vhost`, else the
+ * ExternalName; never an IP address (RFC 6066 names hosts only).
+ */
+function sniOf(limits: RouteLimits, backend: Backend): string | undefined {
+  if (limits.sslServerName !== true) return undefined;
+  const vhost = limits.upstreamVhost?.replace(/:\d+$/, '');
+  const name = limits.sslName ?? vhost ?? backend.externalName;
+  return name === undefined || name.startsWith('[') || isIP(name) !== 0 ? undefined : name;
+}
+
 function target(table: RouteTable, backendId: string, source: { namespace: string; ingress: string }, host: string, path: string, redirect: boolean, limits: RouteLimits = NO_LIMITS): Target {
   const backend = table.backends.get(backendId) ?? { id: backendId, namespace: source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
-  return { backend, namespace: source.namespace, ingress: source.ingress, service: backend.service, path, host, redirect, limits };
+  return { backend, namespace: source.namespace, ingress: source.ingress, service: backend.service, path, host, redirect, limits, sni: sniOf(limits, backend) };
 }
 
 function fallbackTarget(table: RouteTable, f: HostFallback | null | undefined, host: string): Target | null {
