@@ -20,6 +20,8 @@ test('two workers share the load, follow table changes, report merged metrics an
   const p = await startPortico({ 'site.yaml': join(ingressYaml('site', [{ host: 'site.test', paths: [{ path: '/', service: 'a' }] }]), serviceYaml('a', [a]), serviceYaml('b', [b])) }, ['--workers', '2']);
   try {
     assert.equal((await get(p.adminPort, '/readyz')).status, 200);
+    const ready = await p.waitForLog((l) => l.msg === 'ready' && l.pid === p.proc.pid);
+    assert.equal(typeof ready.startupGcMs, 'number', 'the primary collects its start-up garbage too');
     for (let i = 0; i < 200; i++) assert.equal((await get(p.httpPort, '/', { host: 'site.test', agent: false })).status, 200);
     await sleep(300);
     const pids = new Set(p.logs.filter((l) => l.msg === 'request').map((l) => l.pid));

@@ -14,7 +14,7 @@ import { createDataPlane, EMPTY_TABLE, type DataPlane } from './dataplane.js';
 import { endpointKey } from './proxy/pools.js';
 import { mergeViews, type EndpointView } from './proxy/stats.js';
 import { createLogger } from './log.js';
-import { listenAdmin, metricsFor } from './main.js';
+import { collectStartupGarbage, listenAdmin, metricsFor } from './main.js';
 import { observeConnects } from './metrics/connect-timing.js';
 import type { RouteTable } from './model/types.js';
 import { compile } from './router/compile.js';
@@ -80,8 +80,9 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
       } else if (msg.type === 'portico:listening') {
         listening.add(w.id);
         if (listening.size >= workers && !ready && table) {
+          const gc = collectStartupGarbage();
           ready = true;
-          log.info({ workers, routes: table.routes.length }, 'ready');
+          log.info({ workers, routes: table.routes.length, ...gc }, 'ready');
         }
       } else if (msg.type === 'portico:metrics' || msg.type === 'portico:endpoint-views') {
         const req = pending.get(msg.id);
