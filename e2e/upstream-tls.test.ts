@@ -4,6 +4,9 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
 import { cert } from './lib/certs.js';
 import { get } from './lib/http.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
@@ -44,5 +47,55 @@ test('SNI to an HTTPS backend: none by default; proxy-ssl-name, else the upstrea
   } finally {
     await p.stop();
     await new Promise<void>((r) => pod.close(() => r()));
+  }
+});
+
+test('proxy-ssl-verify: a certificate from a trusted CA with the SNI name passes; a wrong name or an untrusted CA is a 502', async () => {
+  const trusted = cert(['api.internal'], { isCA: true });
+  const untrusted = cert(['api.internal']);
+  const dir = mkdtempSync(pathJoin(tmpdir(), 'portico-ca-'));
+  writeFileSync(pathJoin(dir, 'ca.pem'), trusted.certPem);
+  const pods: Server[] = [];
+  const start = async (ip: string, c: { keyPem: string; certPem: string }): Promise<{ ip: string; port: number }> => {
+    const s = createServer({ key: c.keyPem, cert: c.certPem }, (_req, res) => res.end('ok'));
+    pods.push(s);
+    await new Promise<void>((r) => s.listen(0, ip, r));
+    return { ip, port: (s.address() as AddressInfo).port };
+  };
+  const good = await start('127.0.134.2', trusted);
+  const bad = await start('127.0.134.3', untrusted);
+  const verify = (name: string): Record<string, string> => ({
+    'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS',
+    'nginx.ingress.kubernetes.io/proxy-ssl-verify': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-server-name': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-name': name,
+  });
+  const p = await startPortico(
+    {
+      'site.yaml': join(
+        ingressYaml('ok', [{ host: 'ok.test', paths: [{ path: '/', service: 'good' }] }], {}, verify('api.internal')),
+        ingressYaml('wrong-name', [{ host: 'wrong-name.test', paths: [{ path: '/', service: 'good' }] }], {}, verify('other.internal')),
+        ingressYaml('untrusted', [{ host: 'untrusted.test', paths: [{ path: '/', service: 'bad' }] }], {}, verify('api.internal')),
+        ingressYaml('unverified', [{ host: 'unverified.test', paths: [{ path: '/', service: 'bad' }] }], {}, { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' }),
+        serviceYaml('good', [good]),
+        serviceYaml('bad', [bad]),
+      ),
+    },
+    [],
+    { env: { NODE_EXTRA_CA_CERTS: pathJoin(dir, 'ca.pem') } },
+  );
+  try {
+    assert.equal((await get(p.httpPort, '/', { host: 'ok.test' })).status, 200);
+    const wrong = await get(p.httpPort, '/', { host: 'wrong-name.test' });
+    assert.equal(wrong.status, 502);
+    assert.match(wrong.body, /certificate was not accepted/);
+    assert.equal((await get(p.httpPort, '/', { host: 'untrusted.test' })).status, 502);
+    assert.equal((await get(p.httpPort, '/', { host: 'unverified.test' })).status, 200, 'without proxy-ssl-verify nothing is checked, as ingress-nginx');
+    const metrics = (await get(p.adminPort, '/metrics')).body;
+    assert.match(metrics, /portico_upstream_errors_total\{[^}]*cause="tls_verify"[^}]*\} [1-9]/);
+  } finally {
+    await p.stop();
+    await Promise.all(pods.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    rmSync(dir, { recursive: true, force: true });
   }
 });

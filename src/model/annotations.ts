@@ -116,6 +116,7 @@ function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report
   if (onOff(a, 'proxy-ssl-server-name', report) === true) out.sslServerName = true;
   const sni = sslName(a, report);
   if (sni !== undefined) out.sslName = sni;
+  if (onOff(a, 'proxy-ssl-verify', report) === true) out.sslVerify = true;
   return out;
 }
 

@@ -25,6 +25,7 @@ const changes: [string, (t: RouteTable) => RouteTable][] = [
   ['an upstream vhost', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { upstreamVhost: 'api.example.com' } }] })],
   ['SNI switched on', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { sslServerName: true } }] })],
   ['an SNI name', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { sslName: 'a.internal' } }] })],
+  ['certificate verification', (t) => ({ ...t, routes: [{ ...t.routes[0]!, limits: { sslVerify: true } }] })],
   ['an added route', (t) => ({ ...t, routes: [...t.routes, { ...t.routes[0]!, host: 'b.test' }] })],
   ['an endpoint address', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.2', port: 80, terminating: false }])]]) })],
   ['an endpoint becoming terminating', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.1', port: 80, terminating: true }])]]) })],

@@ -111,7 +111,7 @@ export function sameTable(a: RouteTable, b: RouteTable): boolean {
     if (x.host !== y.host || x.path !== y.path || x.match !== y.match || x.backend !== y.backend || x.redirect !== y.redirect || !sameSource(x.source, y.source)) return false;
     const lx = x.limits;
     const ly = y.limits;
-    if (lx.bodySize !== ly.bodySize || lx.connectTimeout !== ly.connectTimeout || lx.readTimeout !== ly.readTimeout || lx.sendTimeout !== ly.sendTimeout || lx.upstreamVhost !== ly.upstreamVhost || lx.sslServerName !== ly.sslServerName || lx.sslName !== ly.sslName) return false;
+    if (lx.bodySize !== ly.bodySize || lx.connectTimeout !== ly.connectTimeout || lx.readTimeout !== ly.readTimeout || lx.sendTimeout !== ly.sendTimeout || lx.upstreamVhost !== ly.upstreamVhost || lx.sslServerName !== ly.sslServerName || lx.sslName !== ly.sslName || lx.sslVerify !== ly.sslVerify) return false;
   }
   return (
     sameFallback(a.defaultBackend, b.defaultBackend) &&

@@ -40,6 +40,8 @@ export interface RouteLimits {
   readonly sslServerName?: boolean;
   /** `proxy-ssl-name`: the SNI name (default: upstream-vhost's host, else the ExternalName). */
   readonly sslName?: string;
+  /** `proxy-ssl-verify: on`: verify HTTPS/GRPCS backends' certificates (system CAs and NODE_EXTRA_CA_CERTS) and their name. */
+  readonly sslVerify?: boolean;
 }
 
 /** How Portico talks to the pods of a backend (`backend-protocol` annotation). */

@@ -3,7 +3,7 @@
  * (for logs and metrics) and whether the request can have reached the pod.
  */
 
-export type Cause = 'connect_refused' | 'connect_timeout' | 'connect_error' | 'reset' | 'timeout' | 'send_timeout' | 'no_endpoints' | 'protocol' | 'client_abort' | 'other';
+export type Cause = 'connect_refused' | 'connect_timeout' | 'connect_error' | 'tls_verify' | 'reset' | 'timeout' | 'send_timeout' | 'no_endpoints' | 'protocol' | 'client_abort' | 'other';
 
 export interface Failure {
   readonly status: number;
@@ -21,6 +21,10 @@ const BY_CODE: Record<string, Failure> = {
   ENETUNREACH: F(502, 'connect_error', true, 'the upstream network is unreachable'),
   EADDRNOTAVAIL: F(502, 'connect_error', true, 'no local address to reach the upstream'),
   UND_ERR_CONNECT_TIMEOUT: F(504, 'connect_timeout', true, 'timed out connecting to the upstream'),
+  // proxy-ssl-verify: the handshake failed, so nothing was sent
+  ...Object.fromEntries(
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REVOKED'].map((code) => [code, F(502, 'tls_verify', true, "the upstream's certificate was not accepted (proxy-ssl-verify)")]),
+  ),
   ECONNRESET: F(502, 'reset', false, 'the upstream reset the connection'),
   EPIPE: F(502, 'reset', false, 'the upstream closed the connection'),
   UND_ERR_SOCKET: F(502, 'reset', false, 'the upstream closed the connection'),

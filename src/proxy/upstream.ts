@@ -64,6 +64,8 @@ export interface Http1PoolOptions {
   readonly tls: boolean;
   /** TLS server name (SNI); none by default, as ingress-nginx (proxy_ssl_server_name off). */
   readonly servername?: string | undefined;
+  /** Verify the certificate chain and name (proxy-ssl-verify); off by default, as ingress-nginx. */
+  readonly verify?: boolean;
   readonly connectTimeout: number;
   /** How long an idle connection is kept. */
   readonly idleTimeout: number;
@@ -515,7 +517,7 @@ export class Http1Pool implements Upstream {
     while ((conn = this.idle.pop()) !== undefined && (conn.socket.destroyed || !conn.socket.writable));
     if (conn === undefined) {
       const o = this.opts;
-      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: false, ...(o.servername !== undefined ? { servername: o.servername } : {}) }) : netConnect({ host: o.host, port: o.port });
+      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: o.verify === true, ...(o.servername !== undefined ? { servername: o.servername } : {}) }) : netConnect({ host: o.host, port: o.port });
       conn = new Conn(socket, this, o.connectTimeout, o.tls);
     }
     conn.start(req, handler);
