@@ -64,8 +64,9 @@ async function listFiles(root: string): Promise<string[]> {
   return out.sort();
 }
 
-export function createManifestSource(opts: { path: string; store: Store; onChange: () => void; log: Logger }): ManifestSource {
+export function createManifestSource(opts: { path: string; store: Store; onChange: () => void; log: Logger; removalSettleMs?: number }): ManifestSource {
   const { path, store, log } = opts;
+  const settleMs = opts.removalSettleMs ?? REMOVAL_SETTLE_MS;
   const files = new Map<string, FileState>();
   let watcher: FSWatcher | null = null;
   let poll: NodeJS.Timeout | null = null;
@@ -83,7 +84,7 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
   function settled(file: string, sig: string): boolean {
     const now = Date.now();
     const u = unsettled.get(file);
-    if (u?.sig === sig && now - u.since >= REMOVAL_SETTLE_MS) {
+    if (u?.sig === sig && now - u.since >= settleMs) {
       unsettled.delete(file);
       return true;
     }
@@ -97,8 +98,8 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
     settleTimer = null;
     if (closed || unsettled.size === 0) return;
     const now = Date.now();
-    let wait = REMOVAL_SETTLE_MS;
-    for (const u of unsettled.values()) wait = Math.min(wait, u.since + REMOVAL_SETTLE_MS - now);
+    let wait = settleMs;
+    for (const u of unsettled.values()) wait = Math.min(wait, u.since + settleMs - now);
     settleTimer = setTimeout(rescan, Math.max(wait, 1));
     settleTimer.unref();
   }
