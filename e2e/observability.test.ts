@@ -168,7 +168,7 @@ describe('metrics, scraped by a real Prometheus', () => {
     try {
       await get(q.httpPort, '/hello?x=1', { host: 'a.test', headers: { 'user-agent': 'ua/1', 'x-request-id': 'rid-text' } });
       const line = await q.waitForLog((l) => String(l.msg).includes('rid-text'));
-      assert.match(String(line.msg), new RegExp(`^127\\.0\\.0\\.1 - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} \\+0000\\] "GET /hello\\?x=1 HTTP/1\\.1" 200 \\d+ "-" "ua/1" 0 \\d+\\.\\d{3} \\[default-api\\] \\[\\] 127\\.0\\.40\\.1:${pod.port} \\d+ \\d+\\.\\d{3} 200 rid-text$`));
+      assert.match(String(line.msg), new RegExp(`^127\\.0\\.0\\.1 - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} \\+0000\\] "GET /hello\\?x=1 HTTP/1\\.1" 200 \\d+ "-" "ua/1" [1-9]\\d+ \\d+\\.\\d{3} \\[default-api\\] \\[\\] 127\\.0\\.40\\.1:${pod.port} \\d+ \\d+\\.\\d{3} 200 rid-text$`));
     } finally {
       await q.stop();
     }

@@ -73,7 +73,7 @@ export function createMetrics(opts: MetricsOptions) {
   const duration = fastHistogram(registry, 'portico_request_duration_seconds', 'Time from request start to the last byte of the response', ROUTE_LABELS, DURATION_BUCKETS);
   const upstream = fastHistogram(registry, 'portico_upstream_response_duration_seconds', 'Time from sending the request upstream to its response headers', ROUTE_LABELS, DURATION_BUCKETS);
   const connect = new Histogram({ name: 'portico_upstream_connect_duration_seconds', help: 'Time to open a new upstream connection', buckets: DURATION_BUCKETS, registers: reg });
-  const reqSize = fastHistogram(registry, 'portico_request_size_bytes', 'Request body size (Content-Length)', ROUTE_LABELS, SIZE_BUCKETS);
+  const reqSize = fastHistogram(registry, 'portico_request_size_bytes', 'Request length: request line, headers and body, as nginx $request_length', ROUTE_LABELS, SIZE_BUCKETS);
   const resSize = fastHistogram(registry, 'portico_response_size_bytes', 'Response body size', ROUTE_LABELS, SIZE_BUCKETS);
   const upstreamErrors = new Counter({ name: 'portico_upstream_errors_total', help: 'Upstream failures by cause (connect_refused, connect_timeout, reset, timeout, no_endpoints, ...)', labelNames: ['namespace', 'service', 'cause'], registers: reg });
   const retries = new Counter({ name: 'portico_upstream_retries_total', help: 'Requests sent again to another endpoint', labelNames: ['namespace', 'service'], registers: reg });
@@ -102,7 +102,7 @@ export function createMetrics(opts: MetricsOptions) {
         requests: fastCounter(registry, 'nginx_ingress_controller_requests', 'The total number of client requests (ingress-nginx compatible)', NGINX_LABELS),
         duration: fastHistogram(registry, 'nginx_ingress_controller_request_duration_seconds', 'The request processing time in seconds (ingress-nginx compatible)', NGINX_LABELS, NGINX_DURATION_BUCKETS),
         upstream: fastHistogram(registry, 'nginx_ingress_controller_response_duration_seconds', 'The time spent on receiving the response from the upstream server (ingress-nginx compatible)', NGINX_LABELS, NGINX_DURATION_BUCKETS),
-        reqSize: fastHistogram(registry, 'nginx_ingress_controller_request_size', 'The request body length (ingress-nginx compatible name)', NGINX_ROUTE_LABELS, NGINX_SIZE_BUCKETS),
+        reqSize: fastHistogram(registry, 'nginx_ingress_controller_request_size', 'The request length (including request line, header, and request body)', NGINX_ROUTE_LABELS, NGINX_SIZE_BUCKETS),
         resSize: fastHistogram(registry, 'nginx_ingress_controller_response_size', 'The response body length (ingress-nginx compatible name)', NGINX_ROUTE_LABELS, NGINX_SIZE_BUCKETS),
       }
     : null;

@@ -15,7 +15,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { endpointKey, type Pools } from './pools.js';
 import type { UpstreamHandler } from './upstream.js';
 import type { EndpointStats } from './stats.js';
-import { connectionListed, forwardHeaders, requestHost, type Trust } from './headers.js';
+import { connectionListed, forwardHeaders, requestHost, requestLength, type Trust } from './headers.js';
 import { nextRequestId } from './request-id.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -429,13 +429,13 @@ class Exchange implements UpstreamHandler {
     const req = this.req;
     const t = this.target;
     const durationMs = performance.now() - this.start;
-    const requestLength = Number(req.headers['content-length'] ?? 0) || 0;
+    const length = requestLength(req);
     this.opts.metrics?.request(t, {
       method: req.method ?? '',
       status,
       durationSec: durationMs / 1000,
       upstreamSec: this.upstreamStatus === 0 ? -1 : this.upstreamMs / 1000,
-      requestBytes: requestLength,
+      requestBytes: length,
       responseBytes: this.bytes,
     });
     const log = this.opts.accessLog;
@@ -446,7 +446,7 @@ class Exchange implements UpstreamHandler {
         time: this.startTime,
         status,
         bytes: this.bytes,
-        requestLength,
+        requestLength: length,
         durationMs,
         upstream: ep === undefined ? '' : `${ep.ip}:${ep.port}`,
         upstreamStatus: this.upstreamStatus,

@@ -68,6 +68,17 @@ export function createTrust(cidrs: readonly string[]): Trust {
 }
 
 /**
+ * nginx's `$request_length` (ingress-nginx's request_size metric and access log field): the
+ * request line, the header lines and the body as declared by Content-Length (0 when chunked).
+ */
+export function requestLength(req: IncomingMessage): number {
+  let n = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 12; // "GET /x HTTP/1.1\r\n"
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) n += (raw[i] as string).length + (raw[i + 1] as string).length + 4; // "name: value\r\n"
+  return n + 2 + (Number(req.headers['content-length'] ?? 0) || 0); // the blank line, then the body
+}
+
+/**
  * Builds the upstream header list (flat name/value array). `upgrade` keeps the Upgrade header
  * and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers require;
  * `vhost` (the upstream-vhost annotation) replaces the Host header, X-Forwarded-Host keeps the original.

@@ -13,7 +13,7 @@ import { hostOf, match, pathOf } from '../router/match.js';
 import type { AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify } from './errors.js';
-import { forwardHeaders, requestHost, type Trust } from './headers.js';
+import { forwardHeaders, requestHost, requestLength, type Trust } from './headers.js';
 import type { ProxyState } from './handler.js';
 import { endpointKey } from './pools.js';
 import type { EndpointStats } from './stats.js';
@@ -97,5 +97,5 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
 function record(opts: UpgradeOptions, req: IncomingMessage, t: Target, status: number, start: number, upstream: string, requestId: string, cause: string): void {
   const durationMs = performance.now() - start;
   opts.metrics?.request(t, { method: req.method ?? 'GET', status, durationSec: durationMs / 1000, upstreamSec: cause === '' ? durationMs / 1000 : -1, requestBytes: 0, responseBytes: 0 });
-  opts.accessLog?.(req, t, { remote: '', time: Date.now(), status, bytes: 0, requestLength: 0, durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause });
+  opts.accessLog?.(req, t, { remote: '', time: Date.now(), status, bytes: 0, requestLength: requestLength(req), durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause });
 }
