@@ -96,6 +96,7 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
 
 function record(opts: UpgradeOptions, req: IncomingMessage, t: Target, status: number, start: number, upstream: string, requestId: string, cause: string): void {
   const durationMs = performance.now() - start;
-  opts.metrics?.request(t, { method: req.method ?? 'GET', status, durationSec: durationMs / 1000, upstreamSec: cause === '' ? durationMs / 1000 : -1, requestBytes: 0, responseBytes: 0 });
-  opts.accessLog?.(req, t, { remote: '', time: Date.now(), status, bytes: 0, requestLength: requestLength(req), durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause });
+  const length = requestLength(req);
+  opts.metrics?.request(t, { method: req.method ?? 'GET', status, durationSec: durationMs / 1000, upstreamSec: cause === '' ? durationMs / 1000 : -1, requestBytes: length, responseBytes: 0 });
+  opts.accessLog?.(req, t, { remote: '', time: Date.now(), status, bytes: 0, requestLength: length, durationMs, upstream, upstreamStatus: cause === '' ? status : 0, upstreamMs: durationMs, requestId, cause });
 }
