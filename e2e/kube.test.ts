@@ -187,6 +187,33 @@ describe('Kubernetes mode against the API-server double', () => {
   });
 });
 
+test('an ExternalName Service from the API is served, and a changed externalName moves its traffic', async () => {
+  const api = await startApiDouble();
+  const c = await startPod('127.0.80.3', 'outside-c');
+  const d = await startPod('127.0.80.4', 'outside-d');
+  const ext = (name: string, port: number): Parameters<ApiDouble['apply']>[0] =>
+    ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext', namespace: 'default' }, spec: { type: 'ExternalName', externalName: name, ports: [{ port: 80, targetPort: port }] } }) as Parameters<ApiDouble['apply']>[0];
+  let q: Portico | null = null;
+  try {
+    api.apply(ext('127.0.80.3', c.port));
+    api.apply(ingress('ext', 'ext.test', 'ext'));
+    q = await kubePortico(api, 'portico-ext', ['--allow-external-name-services', '--external-name-denied-cidrs=']);
+    const r = await get(q.httpPort, '/', { host: 'ext.test' });
+    assert.equal(r.status, 200);
+    assert.equal(podOf(r.body), 'outside-c');
+    api.apply(ext('127.0.80.4', d.port));
+    const srv = q;
+    await eventually(async () => {
+      const x = await get(srv.httpPort, '/', { host: 'ext.test' });
+      return x.status === 200 && podOf(x.body) === 'outside-d';
+    }, 5000, 'traffic on the new externalName');
+  } finally {
+    await q?.stop();
+    await api.close();
+    await Promise.all([c.close(), d.close()]);
+  }
+});
+
 describe('Kubernetes mode with restricted permissions', () => {
   test('a 403 on Secrets is reported clearly and HTTP routing still works', async () => {
     const api = await startApiDouble();
