@@ -32,8 +32,10 @@ test('an ExternalName backend: refused by default, served when allowed, refused 
       const r = await get(on.httpPort, '/', { host: 'ext.test' });
       assert.equal(r.status, 200, 'served from the first resolution, which start-up waits for');
       assert.equal((JSON.parse(r.body) as { pod: string }).pod, 'outside');
-      const b = JSON.parse((await get(on.adminPort, '/debug/backends')).body) as { backends: { id: string; endpoints: { address: string }[] }[] };
-      assert.deepEqual(b.backends.find((x) => x.id === 'default/ext:80')?.endpoints.map((e) => e.address), [`127.0.133.1:${pod.port}`]);
+      const b = JSON.parse((await get(on.adminPort, '/debug/backends')).body) as { backends: { id: string; externalName?: string; endpoints: { address: string }[] }[] };
+      const ext = b.backends.find((x) => x.id === 'default/ext:80');
+      assert.equal(ext?.externalName, '127.0.133.1');
+      assert.deepEqual(ext?.endpoints.map((e) => e.address), [`127.0.133.1:${pod.port}`]);
     } finally {
       await on.stop();
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { routeRows } from '../model/print.js';
 import type { RouteTable } from '../model/types.js';
-import { routesText } from './print.js';
+import { backendsText, routesText } from './print.js';
 
 const table: RouteTable = {
   routes: [
@@ -36,4 +36,15 @@ test('portico routes prints a column per field, whatever the path holds, with re
   assert.match(text, /^a\.test\s+Exact\s+\/x \(odd\) -> y\s+ns\/s:80\s+ns\/ing$/m);
   assert.match(text, /^\(any\)\s+default\s+\*\s+sys\/default:80\s+--default-backend-service$/m);
   assert.match(text, /\nDiagnostics:\n {2}Ingress ns\/ing: NoEndpoints: x\n$/);
+});
+
+test('portico backends names an ExternalName next to its backend', () => {
+  const text = backendsText({
+    backends: [
+      { id: 'ns/ext:80', externalName: 'api.example.com', endpoints: [{ address: '10.1.0.1:80', terminating: false, requests: 3, errors: 0, recentErrors: 0, lastError: null }] },
+      { id: 'ns/web:80', endpoints: [] },
+    ],
+  });
+  assert.match(text, /^ns\/ext:80 \(api\.example\.com\)\s+10\.1\.0\.1:80\s+ready\s+3\s+0\s+0$/m);
+  assert.match(text, /^ns\/web:80\s+\(none\)$/m);
 });

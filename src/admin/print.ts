@@ -2,7 +2,7 @@
 import type { RouteRow } from '../model/print.js';
 
 interface BackendsJson {
-  backends: { id: string; endpoints: { address: string; terminating: boolean; requests: number; errors: number; recentErrors: number; lastError: string | null }[] }[];
+  backends: { id: string; externalName?: string; endpoints: { address: string; terminating: boolean; requests: number; errors: number; recentErrors: number; lastError: string | null }[] }[];
 }
 
 /** Renders rows as left-aligned columns with a header line. */
@@ -26,8 +26,9 @@ export function routesText(t: { rows: readonly RouteRow[]; diagnostics?: string[
 export function backendsText(b: BackendsJson): string {
   const rows: string[][] = [];
   for (const be of b.backends) {
-    if (be.endpoints.length === 0) rows.push([be.id, '(none)', '', '', '', '', '']);
-    for (const e of be.endpoints) rows.push([be.id, e.address, e.terminating ? 'terminating' : 'ready', String(e.requests), String(e.errors), String(e.recentErrors), e.lastError ?? '']);
+    const id = be.externalName === undefined ? be.id : `${be.id} (${be.externalName})`;
+    if (be.endpoints.length === 0) rows.push([id, '(none)', '', '', '', '', '']);
+    for (const e of be.endpoints) rows.push([id, e.address, e.terminating ? 'terminating' : 'ready', String(e.requests), String(e.errors), String(e.recentErrors), e.lastError ?? '']);
   }
   return columns(['BACKEND', 'ENDPOINT', 'STATE', 'REQUESTS', 'ERRORS', 'ERRORS/1M', 'LAST ERROR'], rows);
 }

@@ -31,6 +31,7 @@ export function backendsView(table: RouteTable, view: (endpoint: string) => Endp
       namespace: b.namespace,
       service: b.service,
       port: b.port,
+      ...(b.externalName !== undefined ? { externalName: b.externalName } : {}),
       endpoints: b.endpoints.map((e) => ({ address: endpointKey(e.ip, e.port), terminating: e.terminating, ...view(endpointKey(e.ip, e.port)) })),
     })),
   };
