@@ -99,3 +99,54 @@ test('proxy-ssl-verify: a certificate from a trusted CA with the SNI name passes
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('proxy-ssl-secret: the client certificate a pod requires, and ca.crt to verify the pod, from a Secret', async () => {
+  const podCert = cert(['api.internal'], { isCA: true });
+  const client = cert(['portico-client'], { isCA: true });
+  const clients: string[] = [];
+  // the pod accepts only clients with `client`'s certificate
+  const pod: Server = createServer({ key: podCert.keyPem, cert: podCert.certPem, requestCert: true, rejectUnauthorized: true, ca: client.certPem }, (req, res) => {
+    clients.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
+    res.end('ok');
+  });
+  await new Promise<void>((r) => pod.listen(0, '127.0.134.4', r));
+  const ep = { ip: '127.0.134.4', port: (pod.address() as AddressInfo).port };
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  const secret = `apiVersion: v1
+kind: Secret
+metadata: { name: backend-tls, namespace: default }
+type: kubernetes.io/tls
+data:
+  ca.crt: ${b64(podCert.certPem)}
+  tls.crt: ${b64(client.certPem)}
+  tls.key: ${b64(client.keyPem)}
+`;
+  const mtls = {
+    'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS',
+    'nginx.ingress.kubernetes.io/proxy-ssl-secret': 'backend-tls',
+    'nginx.ingress.kubernetes.io/proxy-ssl-verify': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-server-name': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-name': 'api.internal',
+  };
+  const p = await startPortico({
+    'site.yaml': join(
+      ingressYaml('mtls', [{ host: 'mtls.test', paths: [{ path: '/', service: 'pod' }] }], {}, mtls),
+      ingressYaml('wrong-ca', [{ host: 'wrong-ca.test', paths: [{ path: '/', service: 'pod' }] }], {}, { ...mtls, 'nginx.ingress.kubernetes.io/proxy-ssl-name': 'other.internal' }),
+      ingressYaml('no-client', [{ host: 'no-client.test', paths: [{ path: '/', service: 'pod' }] }], {}, { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' }),
+      serviceYaml('pod', [ep]),
+      secret,
+    ),
+  });
+  try {
+    const ok = await get(p.httpPort, '/', { host: 'mtls.test' });
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(clients.at(-1), 'portico-client', 'the pod saw the client certificate from the Secret');
+    assert.equal((await get(p.httpPort, '/', { host: 'wrong-ca.test' })).status, 502, 'ca.crt verification still checks the name');
+    assert.equal((await get(p.httpPort, '/', { host: 'no-client.test' })).status, 502, 'without the client certificate the pod refuses the handshake');
+    const debug = (await get(p.adminPort, '/debug/routes')).body;
+    assert.doesNotMatch(debug, /BEGIN/, 'no key material in /debug/routes');
+  } finally {
+    await p.stop();
+    await new Promise<void>((r) => pod.close(() => r()));
+  }
+});

@@ -15,7 +15,7 @@ import type { RouteTable } from './model/types.js';
 import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
 import type { Matcher } from './router/compile.js';
 import { createStore } from './store.js';
-import { createInspector } from './tls/inspect.js';
+import { createInspector, inspectUpstreamSecret } from './tls/inspect.js';
 
 /** Certificates expire without any object changing: re-judge them this often. */
 const RECHECK_MS = 60_000;
@@ -58,6 +58,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     defaultSslCertificate: config.defaultSslCertificate,
     sslRedirect: config.sslRedirect,
     inspect,
+    inspectUpstream: inspectUpstreamSecret,
     ...(names !== null ? { externalNames: names } : {}),
   };
   let kube: KubeController | null = null;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { routeRows } from '../model/print.js';
+import { printTable, routeRows } from '../model/print.js';
 import type { RouteTable } from '../model/types.js';
 import { backendsText, routesText } from './print.js';
 
@@ -47,4 +47,16 @@ test('portico backends names an ExternalName next to its backend', () => {
   });
   assert.match(text, /^ns\/ext:80 \(api\.example\.com\)\s+10\.1\.0\.1:80\s+ready\s+3\s+0\s+0$/m);
   assert.match(text, /^ns\/web:80\s+\(none\)$/m);
+});
+
+test('/debug/routes never carries proxy-ssl-secret key material, only what it holds and its id', () => {
+  const withSecret: RouteTable = {
+    ...table,
+    routes: [{ ...table.routes[1]!, limits: { sslSecret: 'ns/backend-tls' } }],
+    upstreamTls: new Map([['ns/backend-tls', { id: 'abcdef0123456789', caPem: '-----BEGIN CERTIFICATE-----\nCA\n', certPem: '-----BEGIN CERTIFICATE-----\nC\n', keyPem: '-----BEGIN PRIVATE KEY-----\nK\n' }]]),
+  };
+  const view = JSON.stringify({ ...printTable(withSecret), rows: routeRows(withSecret) });
+  assert.doesNotMatch(view, /BEGIN/);
+  assert.match(view, /"ns\/backend-tls":"trusted CAs \+ client certificate \(id abcdef012345\)"/);
+  assert.match(view, /"sslSecret":"ns\/backend-tls"/);
 });

@@ -101,7 +101,29 @@ function sslName(a: Readonly<Record<string, unknown>> | undefined, report: Repor
   return undefined;
 }
 
-function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report): RouteLimits {
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * `proxy-ssl-secret`: `namespace/name` or `name`, and only in the Ingress's own namespace: an
+ * Ingress must not borrow another namespace's keys (ingress-nginx allows it; Portico refuses).
+ */
+function sslSecret(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): string | undefined {
+  const v = read(a, 'proxy-ssl-secret');
+  if (v === undefined) return undefined;
+  const parts = typeof v.value === 'string' ? v.value.split('/') : [];
+  const [secretNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
+  if (parts.length === 0 || parts.length > 2 || name === undefined || name.length > 253 || !SECRET_NAME.test(name)) {
+    report('InvalidAnnotation', `${v.key}: expected "namespace/name" or "name" of a Secret, got ${show(v.value)}; ignored`);
+    return undefined;
+  }
+  if (secretNs !== ns) {
+    report('InvalidAnnotation', `${v.key}: the Secret must be in the Ingress's namespace (${ns}), got ${show(v.value)}; ignored`);
+    return undefined;
+  }
+  return `${ns}/${name}`;
+}
+
+function limits(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): RouteLimits {
   const out: { -readonly [K in keyof RouteLimits]: RouteLimits[K] } = {};
   const body = size(a, 'proxy-body-size', report);
   if (body !== undefined) out.bodySize = body;
@@ -117,15 +139,17 @@ function limits(a: Readonly<Record<string, unknown>> | undefined, report: Report
   const sni = sslName(a, report);
   if (sni !== undefined) out.sslName = sni;
   if (onOff(a, 'proxy-ssl-verify', report) === true) out.sslVerify = true;
+  const secret = sslSecret(a, ns, report);
+  if (secret !== undefined) out.sslSecret = secret;
   return out;
 }
 
 /** Reads every supported annotation of one Ingress. */
-export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report): IngressOptions {
+export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = ''): IngressOptions {
   return {
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
-    limits: limits(annotations, report),
+    limits: limits(annotations, ns, report),
   };
 }

@@ -21,6 +21,13 @@ export type CertCheck =
 
 export type InspectSecret = (secret: Secret) => CertCheck;
 
+/** What the inspector learned from a `proxy-ssl-secret`: usable material, or why not. */
+export type UpstreamTlsCheck =
+  | { readonly ok: true; readonly id: string; readonly caPem?: string; readonly certPem?: string; readonly keyPem?: string }
+  | { readonly ok: false; readonly reason: DiagnosticReason; readonly message: string };
+
+export type InspectUpstreamTls = (secret: Secret) => UpstreamTlsCheck;
+
 /** Judges a checked certificate at time `now` for one host; returns a problem or null. */
 export function certProblem(check: CertCheck, host: string, now: number, secret: string): { reason: DiagnosticReason; message: string } | null {
   if (!check.ok) return { reason: check.reason, message: `Secret ${secret}: ${check.message}` };

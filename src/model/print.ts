@@ -2,13 +2,17 @@
  * Plain, stable views of a table and its diagnostics: for golden tests, /debug/routes and
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
-import type { Backend, Cert, Diagnostic, Endpoint, HostFallback, Route, RouteLimits, RouteSource, RouteTable } from './types.js';
+import type { Backend, Cert, Diagnostic, Endpoint, HostFallback, Route, RouteLimits, RouteSource, RouteTable, UpstreamTls } from './types.js';
+
+const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 
 export interface PrintedTable {
   readonly hosts: Record<string, { routes: string[]; fallback?: string }>;
   readonly defaultBackend: string | null;
   readonly backends: Record<string, string[]>;
   readonly certs: Record<string, string>;
+  /** proxy-ssl-secret material, by Secret: what it holds and its id, never the PEM itself. */
+  readonly upstreamTls?: Record<string, string>;
 }
 
 /** One routing decision of /debug/routes, structured: what `portico routes` prints as a row. */
@@ -68,7 +72,12 @@ export function printTable(table: RouteTable): PrintedTable {
     const c = table.certs.get(host) as Cert;
     certs[host || '(default)'] = `${c.secret} (expires ${new Date(c.notAfter).toISOString()}, id ${c.id.slice(0, 12)})`;
   }
-  return { hosts: sortedHosts, certs, defaultBackend: table.defaultBackend ? fallbackText(table.defaultBackend) : null, backends };
+  const upstreamTls: Record<string, string> = {};
+  for (const key of [...(table.upstreamTls?.keys() ?? [])].sort()) {
+    const u = table.upstreamTls?.get(key) as UpstreamTls;
+    upstreamTls[key] = `${[u.caPem !== undefined ? 'trusted CAs' : '', u.certPem !== undefined ? 'client certificate' : ''].filter(Boolean).join(' + ')} (id ${u.id.slice(0, 12)})`;
+  }
+  return { hosts: sortedHosts, certs, defaultBackend: table.defaultBackend ? fallbackText(table.defaultBackend) : null, backends, ...(Object.keys(upstreamTls).length > 0 ? { upstreamTls } : {}) };
 }
 
 /** `Kind ns/name: Reason: message`, sorted, one per line. */
@@ -111,12 +120,13 @@ export function sameTable(a: RouteTable, b: RouteTable): boolean {
     if (x.host !== y.host || x.path !== y.path || x.match !== y.match || x.backend !== y.backend || x.redirect !== y.redirect || !sameSource(x.source, y.source)) return false;
     const lx = x.limits;
     const ly = y.limits;
-    if (lx.bodySize !== ly.bodySize || lx.connectTimeout !== ly.connectTimeout || lx.readTimeout !== ly.readTimeout || lx.sendTimeout !== ly.sendTimeout || lx.upstreamVhost !== ly.upstreamVhost || lx.sslServerName !== ly.sslServerName || lx.sslName !== ly.sslName || lx.sslVerify !== ly.sslVerify) return false;
+    if (lx.bodySize !== ly.bodySize || lx.connectTimeout !== ly.connectTimeout || lx.readTimeout !== ly.readTimeout || lx.sendTimeout !== ly.sendTimeout || lx.upstreamVhost !== ly.upstreamVhost || lx.sslServerName !== ly.sslServerName || lx.sslName !== ly.sslName || lx.sslVerify !== ly.sslVerify || lx.sslSecret !== ly.sslSecret) return false;
   }
   return (
     sameFallback(a.defaultBackend, b.defaultBackend) &&
     sameMap(a.hostFallbacks, b.hostFallbacks, sameFallback) &&
     sameMap(a.backends, b.backends, sameBackend) &&
-    sameMap(a.certs, b.certs, (x, y) => x.id === y.id && x.secret === y.secret && x.notAfter === y.notAfter && sameSource(x.source, y.source))
+    sameMap(a.certs, b.certs, (x, y) => x.id === y.id && x.secret === y.secret && x.notAfter === y.notAfter && sameSource(x.source, y.source)) &&
+    sameMap(a.upstreamTls ?? NONE, b.upstreamTls ?? NONE, (x, y) => x.id === y.id)
   );
 }

@@ -4,12 +4,12 @@
  * Diagnostic and the rest of the table keeps working.
  */
 import { parseAnnotations } from './annotations.js';
-import { certProblem, type InspectSecret } from './certs.js';
+import { certProblem, type InspectSecret, type InspectUpstreamTls } from './certs.js';
 import { backendRef, indexServices, resolutions, resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
 import { checkHost, sortByAge, checkPath, createClassFilter, type ClassOptions } from './ingress.js';
 import { keyOf, str, type Ingress, type IngressBackend, type Secret, type Snapshot } from './k8s.js';
 import { Memo } from './memo.js';
-import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, HostFallback, PathMatch, Route, RouteLimits, RouteSource, Translation } from './types.js';
+import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, HostFallback, PathMatch, Route, RouteLimits, RouteSource, Translation, UpstreamTls } from './types.js';
 
 export interface TranslateOptions extends ClassOptions {
   /** `--default-backend-service`: serves what nothing else matched, unless an Ingress names one. */
@@ -18,6 +18,8 @@ export interface TranslateOptions extends ClassOptions {
   readonly sslRedirect?: boolean;
   /** Parses and checks TLS Secrets; without it, spec.tls is ignored. */
   readonly inspect?: InspectSecret;
+  /** Parses and checks `proxy-ssl-secret` Secrets; without it, that annotation carries no material. */
+  readonly inspectUpstream?: InspectUpstreamTls;
   /** Unix ms, for certificate expiry; passed in so translation stays pure. */
   readonly now?: number;
   /** `--default-ssl-certificate`: served for SNI names no Ingress has a certificate for. */
@@ -115,7 +117,7 @@ function checkIngress(ing: Ingress): CheckedIngress {
   const ns = str(ing.metadata?.namespace);
   const name = str(ing.metadata?.name);
   const problems: Problem[] = [];
-  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message) => problems.push([reason, message]));
+  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message) => problems.push([reason, message]), ns);
   const protocol = annotations?.backendProtocol ?? 'HTTP';
   const spec = isObject(ing.spec) ? ing.spec : undefined;
   const rules = annotations === undefined ? [] : asArray(spec?.rules);
@@ -173,6 +175,9 @@ class Translator {
   /** Hosts named in any spec.tls, valid certificate or not: they get redirects and HSTS. */
   readonly tlsHosts = new Set<string>();
   readonly certs = new Map<string, Cert>();
+  /** proxy-ssl-secret material by Secret; a Secret checked in this translation is in `upstreamChecked`. */
+  readonly upstreamTls = new Map<string, UpstreamTls>();
+  private readonly upstreamChecked = new Map<string, Problem | null>();
   private readonly secrets = new Map<string, Secret>();
   readonly secretRefs = new Set<string>();
   readonly serviceRefs = new Set<string>();
@@ -206,6 +211,7 @@ class Translator {
       return;
     }
     for (const [reason, message] of c.problems) report(reason, message);
+    if (c.limits.sslSecret !== undefined) this.upstreamSecret(c.limits.sslSecret, origin);
     const defaultId = c.defaultRef !== undefined ? this.use(c.defaultRef, origin, protocol) : undefined;
     this.tls(c);
 
@@ -246,6 +252,26 @@ class Translator {
         routes[p.match].set(p.path, { host, path: p.path, match: p.match, backend: id, source, redirect: this.redirects(c.redirectPolicy, host), limits: c.limits });
       }
     }
+  }
+
+  /** Looks up and checks a proxy-ssl-secret once per translation; reports its problem for each Ingress using it. */
+  private upstreamSecret(key: string, origin: Diagnostic['source']): void {
+    const inspect = this.opts.inspectUpstream;
+    if (inspect === undefined) return;
+    this.secretRefs.add(key);
+    let problem = this.upstreamChecked.get(key);
+    if (problem === undefined) {
+      const secret = this.secrets.get(key);
+      const check = secret === undefined ? undefined : inspect(secret);
+      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found (in Kubernetes mode Portico reads only Secrets of type kubernetes.io/tls)`];
+      else if (!check.ok) problem = [check.reason, `proxy-ssl-secret ${key}: ${check.message}`];
+      else {
+        problem = null;
+        this.upstreamTls.set(key, { id: check.id, ...(check.caPem !== undefined ? { caPem: check.caPem } : {}), ...(check.certPem !== undefined && check.keyPem !== undefined ? { certPem: check.certPem, keyPem: check.keyPem } : {}) });
+      }
+      this.upstreamChecked.set(key, problem);
+    }
+    if (problem !== null) this.report(origin, ...problem);
   }
 
   /** Resolves a checked backend reference; returns its id, or undefined after reporting why not. */
@@ -349,7 +375,7 @@ class Translator {
     const backends = new Map<string, Backend>();
     for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
     return {
-      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs },
+      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}) },
       diagnostics: this.diagnostics,
       references: { services: this.serviceRefs, secrets: this.secretRefs, externalNames: this.externalNames },
     };

@@ -42,6 +42,20 @@ export interface RouteLimits {
   readonly sslName?: string;
   /** `proxy-ssl-verify: on`: verify HTTPS/GRPCS backends' certificates (system CAs and NODE_EXTRA_CA_CERTS) and their name. */
   readonly sslVerify?: boolean;
+  /** `proxy-ssl-secret`: `namespace/name` of a Secret in the Ingress's namespace (its material is in {@link RouteTable.upstreamTls}). */
+  readonly sslSecret?: string;
+}
+
+/**
+ * TLS material for connections to backends, from a `proxy-ssl-secret`: trusted CAs (`ca.crt`,
+ * replacing the system ones) and a client certificate (`tls.crt`, `tls.key`). Never printed.
+ */
+export interface UpstreamTls {
+  /** Changes exactly when the material does (pool key). */
+  readonly id: string;
+  readonly caPem?: string;
+  readonly certPem?: string;
+  readonly keyPem?: string;
 }
 
 /** How Portico talks to the pods of a backend (`backend-protocol` annotation). */
@@ -98,6 +112,8 @@ export interface RouteTable {
   readonly backends: ReadonlyMap<string, Backend>;
   /** Valid certificates by host; a TLS host missing here is served the default certificate. */
   readonly certs: ReadonlyMap<string, Cert>;
+  /** Usable `proxy-ssl-secret` material by Secret (`namespace/name`). */
+  readonly upstreamTls?: ReadonlyMap<string, UpstreamTls>;
 }
 
 /** A problem in user input, reported instead of thrown. */

@@ -217,7 +217,7 @@ class Exchange implements UpstreamHandler {
     }
     this.upstreamStart = performance.now();
     const read = target.limits.readTimeout ?? this.opts.readTimeout;
-    this.opts.pools.get(ep.ip, ep.port, target.backend.protocol, target.limits.connectTimeout, target.sni, target.limits.sslVerify).dispatch(
+    this.opts.pools.get(ep.ip, ep.port, target.backend.protocol, { connectTimeout: target.limits.connectTimeout, servername: target.sni, verify: target.limits.sslVerify, material: target.upstreamTls }).dispatch(
       {
         path: this.forwardPath,
         method: req.method ?? 'GET',

@@ -10,8 +10,20 @@
  * plus NODE_EXTRA_CA_CERTS) and their name (the SNI name, else the address).
  */
 import { H2CClient, Pool, type Dispatcher } from 'undici';
-import type { BackendProtocol } from '../model/types.js';
+import type { BackendProtocol, UpstreamTls } from '../model/types.js';
 import { Http1Pool, type Upstream } from './upstream.js';
+
+/** Per-Ingress settings of a dispatcher; each one in use makes a dispatcher of its own. */
+export interface DispatcherOptions {
+  /** Overrides the default (proxy-connect-timeout annotation). */
+  readonly connectTimeout?: number | undefined;
+  /** TLS server name (proxy-ssl-server-name). */
+  readonly servername?: string | undefined;
+  /** Verify the backend's certificate (proxy-ssl-verify). */
+  readonly verify?: boolean | undefined;
+  /** Trusted CAs and client certificate (proxy-ssl-secret). */
+  readonly material?: UpstreamTls | undefined;
+}
 
 export interface PoolOptions {
   readonly connectTimeout: number;
@@ -20,8 +32,7 @@ export interface PoolOptions {
 }
 
 export interface Pools {
-  /** `connectTimeout` overrides the default (per-Ingress proxy-connect-timeout); `servername` is the TLS SNI (proxy-ssl-server-name). */
-  get(ip: string, port: number, protocol: BackendProtocol, connectTimeout?: number, servername?: string, verify?: boolean): Upstream;
+  get(ip: string, port: number, protocol: BackendProtocol, o?: DispatcherOptions): Upstream;
   /** Closes the dispatchers whose key (see {@link poolKey}) is not in `live`. */
   retain(live: ReadonlySet<string>): void;
   size(): number;
@@ -30,34 +41,44 @@ export interface Pools {
 
 export const endpointKey = (ip: string, port: number): string => `${ip}:${port}`;
 export const poolKey = (protocol: BackendProtocol, ip: string, port: number): string => `${protocol} ${ip}:${port}`;
-/** One dispatcher per (protocol, endpoint) and per-Ingress connect timeout and SNI name: suffixes after the pool key. */
-const dispatcherKey = (protocol: BackendProtocol, ip: string, port: number, connectTimeout: number | undefined, servername: string | undefined, verify: boolean): string =>
-  `${poolKey(protocol, ip, port)}${connectTimeout === undefined ? '' : ` t=${connectTimeout}`}${servername === undefined ? '' : ` sni=${servername}`}${verify ? ' verify' : ''}`;
+/** One dispatcher per (protocol, endpoint) and per-Ingress settings: suffixes after the pool key. */
+const dispatcherKey = (protocol: BackendProtocol, ip: string, port: number, o: DispatcherOptions): string =>
+  `${poolKey(protocol, ip, port)}${o.connectTimeout === undefined ? '' : ` t=${o.connectTimeout}`}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${o.material === undefined ? '' : ` tls=${o.material.id}`}`;
+
+/** Node TLS options for a dispatcher's settings. */
+export function tlsOptions(o: DispatcherOptions): { rejectUnauthorized: boolean; servername?: string; ca?: string; cert?: string; key?: string } {
+  const m = o.material;
+  return {
+    rejectUnauthorized: o.verify === true,
+    ...(o.servername !== undefined ? { servername: o.servername } : {}),
+    ...(m?.caPem !== undefined ? { ca: m.caPem } : {}),
+    ...(m?.certPem !== undefined && m.keyPem !== undefined ? { cert: m.certPem, key: m.keyPem } : {}),
+  };
+}
 
 export function createPools(opts: PoolOptions): Pools {
   const pools = new Map<string, Upstream>();
-  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number, servername: string | undefined, verify: boolean): Upstream => {
-    const sni = servername !== undefined ? { servername } : {};
+  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number, o: DispatcherOptions): Upstream => {
     const host = ip.includes(':') ? `[${ip}]` : ip;
     const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
     switch (protocol) {
       case 'GRPC':
         return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
       case 'GRPCS':
-        return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, rejectUnauthorized: verify, ...sni } }));
+        return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tlsOptions(o) } }));
       default:
         // No connection cap: the idle pool must be able to grow to client concurrency, or the
         // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
-        return new Http1Pool({ host: ip, port, tls: protocol === 'HTTPS', ...sni, verify, connectTimeout, idleTimeout: opts.keepAliveTimeout });
+        return new Http1Pool({ host: ip, port, tls: protocol === 'HTTPS' ? tlsOptions(o) : null, connectTimeout, idleTimeout: opts.keepAliveTimeout });
     }
   };
   return {
-    get(ip, port, protocol, connectTimeout, servername, verify = false) {
-      const tls = protocol === 'HTTPS' || protocol === 'GRPCS';
-      const sni = tls ? servername : undefined;
-      const key = dispatcherKey(protocol, ip, port, connectTimeout, sni, tls && verify);
+    get(ip, port, protocol, o = {}) {
+      // TLS settings only matter to TLS backends: plain ones share one dispatcher whatever they say
+      const d: DispatcherOptions = protocol === 'HTTPS' || protocol === 'GRPCS' ? o : { connectTimeout: o.connectTimeout };
+      const key = dispatcherKey(protocol, ip, port, d);
       let pool = pools.get(key);
-      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol, connectTimeout ?? opts.connectTimeout, sni, tls && verify)));
+      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol, d.connectTimeout ?? opts.connectTimeout, d)));
       return pool;
     },
     retain(live) {

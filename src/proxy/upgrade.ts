@@ -15,7 +15,7 @@ import type { Balancer } from './balance.js';
 import { classify } from './errors.js';
 import { forwardHeaders, requestHost, requestLength, type Trust } from './headers.js';
 import type { ProxyState } from './handler.js';
-import { endpointKey } from './pools.js';
+import { endpointKey, tlsOptions } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { requestHead } from './upstream.js';
 
@@ -58,7 +58,7 @@ export function createUpgradeHandler(opts: UpgradeOptions): (req: IncomingMessag
     const fwd = forwardHeaders(req, opts.scheme, true, false, opts.trust, target.limits.upstreamVhost);
     const key = endpointKey(ep.ip, ep.port);
     const tlsUpstream = target.backend.protocol === 'HTTPS' || target.backend.protocol === 'GRPCS';
-    const upstream: Socket = tlsUpstream ? tlsConnect({ host: ep.ip, port: ep.port, rejectUnauthorized: target.limits.sslVerify === true, ALPNProtocols: ['http/1.1'], ...(target.sni !== undefined ? { servername: target.sni } : {}) }) : netConnect(ep.port, ep.ip);
+    const upstream: Socket = tlsUpstream ? tlsConnect({ ...tlsOptions({ servername: target.sni, verify: target.limits.sslVerify, material: target.upstreamTls }), host: ep.ip, port: ep.port, ALPNProtocols: ['http/1.1'] }) : netConnect(ep.port, ep.ip);
     let connected = false;
     let status = 0;
     upstream.setTimeout(opts.connectTimeout, () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })));

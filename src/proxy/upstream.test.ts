@@ -94,7 +94,7 @@ async function dribble(socket: Socket, text: string): Promise<void> {
   }
 }
 
-const pool = (port: number, idleTimeout = 10_000): Http1Pool => new Http1Pool({ host: IP, port, tls: false, connectTimeout: 1000, idleTimeout });
+const pool = (port: number, idleTimeout = 10_000): Http1Pool => new Http1Pool({ host: IP, port, tls: null, connectTimeout: 1000, idleTimeout });
 
 test('a Content-Length response split at every byte is read whole, and the connection is reused', async () => {
   const u = await upstream((_h, s) => void dribble(s, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello'));

@@ -21,7 +21,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 /** What the handler of one request implements (the shape of undici's dispatch handler). */
 export interface UpstreamHandler {
@@ -61,11 +61,8 @@ export interface Upstream {
 export interface Http1PoolOptions {
   readonly host: string;
   readonly port: number;
-  readonly tls: boolean;
-  /** TLS server name (SNI); none by default, as ingress-nginx (proxy_ssl_server_name off). */
-  readonly servername?: string | undefined;
-  /** Verify the certificate chain and name (proxy-ssl-verify); off by default, as ingress-nginx. */
-  readonly verify?: boolean;
+  /** TLS options (null: plain TCP): SNI, verification, CAs and client certificate (pools.ts tlsOptions). */
+  readonly tls: ConnectionOptions | null;
   readonly connectTimeout: number;
   /** How long an idle connection is kept. */
   readonly idleTimeout: number;
@@ -517,8 +514,8 @@ export class Http1Pool implements Upstream {
     while ((conn = this.idle.pop()) !== undefined && (conn.socket.destroyed || !conn.socket.writable));
     if (conn === undefined) {
       const o = this.opts;
-      const socket = o.tls ? tlsConnect({ host: o.host, port: o.port, rejectUnauthorized: o.verify === true, ...(o.servername !== undefined ? { servername: o.servername } : {}) }) : netConnect({ host: o.host, port: o.port });
-      conn = new Conn(socket, this, o.connectTimeout, o.tls);
+      const socket = o.tls !== null ? tlsConnect({ ...o.tls, host: o.host, port: o.port }) : netConnect({ host: o.host, port: o.port });
+      conn = new Conn(socket, this, o.connectTimeout, o.tls !== null);
     }
     conn.start(req, handler);
   }

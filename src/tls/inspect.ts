@@ -4,7 +4,7 @@
  * by content, so a rebuild re-checks only Secrets that changed.
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import type { CertCheck, InspectSecret } from '../model/certs.js';
+import type { CertCheck, InspectSecret, UpstreamTlsCheck } from '../model/certs.js';
 import { show, type Secret } from '../model/k8s.js';
 
 function field(secret: Secret, key: string): string | undefined {
@@ -14,26 +14,61 @@ function field(secret: Secret, key: string): string | undefined {
   return typeof plain === 'string' ? plain : undefined;
 }
 
-/** Checks one Secret without memoisation. */
-export function inspectSecret(secret: Secret): CertCheck {
-  const fail = (reason: 'InvalidCertificate' | 'CertificateKeyMismatch', message: string): CertCheck => ({ ok: false, reason, message });
-  if (secret.type !== undefined && secret.type !== 'kubernetes.io/tls') return fail('InvalidCertificate', `type is ${show(secret.type)}, not kubernetes.io/tls`);
-  const certPem = field(secret, 'tls.crt');
-  const keyPem = field(secret, 'tls.key');
-  if (!certPem || !keyPem) return fail('InvalidCertificate', 'tls.crt and tls.key are both required');
+type Failed = { readonly ok: false; readonly reason: 'InvalidCertificate' | 'CertificateKeyMismatch'; readonly message: string };
+const failed = (reason: Failed['reason'], message: string): Failed => ({ ok: false, reason, message });
+
+/** Parses a certificate and its key and checks they belong together. */
+function checkPair(certPem: string, keyPem: string): { cert: X509Certificate } | Failed {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(certPem);
   } catch (err) {
-    return fail('InvalidCertificate', `tls.crt is not a PEM certificate (${(err as Error).message})`);
+    return failed('InvalidCertificate', `tls.crt is not a PEM certificate (${(err as Error).message})`);
   }
   let key;
   try {
     key = createPrivateKey(keyPem);
   } catch (err) {
-    return fail('InvalidCertificate', `tls.key is not a PEM private key (${(err as Error).message})`);
+    return failed('InvalidCertificate', `tls.key is not a PEM private key (${(err as Error).message})`);
   }
-  if (!cert.checkPrivateKey(key)) return fail('CertificateKeyMismatch', 'tls.key does not match the certificate in tls.crt');
+  if (!cert.checkPrivateKey(key)) return failed('CertificateKeyMismatch', 'tls.key does not match the certificate in tls.crt');
+  return { cert };
+}
+
+/**
+ * Checks a `proxy-ssl-secret`: `ca.crt` (trusted CAs for the backend's certificate) and/or the
+ * client pair `tls.crt` + `tls.key`. Any Secret type: the material is what matters.
+ */
+export function inspectUpstreamSecret(secret: Secret): UpstreamTlsCheck {
+  const caPem = field(secret, 'ca.crt');
+  const certPem = field(secret, 'tls.crt');
+  const keyPem = field(secret, 'tls.key');
+  if (!caPem && !certPem && !keyPem) return failed('InvalidCertificate', 'needs ca.crt, or tls.crt and tls.key, or all three');
+  if (caPem) {
+    try {
+      new X509Certificate(caPem);
+    } catch (err) {
+      return failed('InvalidCertificate', `ca.crt is not a PEM certificate (${(err as Error).message})`);
+    }
+  }
+  if (certPem || keyPem) {
+    if (!certPem || !keyPem) return failed('InvalidCertificate', 'a client certificate needs both tls.crt and tls.key');
+    const pair = checkPair(certPem, keyPem);
+    if ('ok' in pair) return pair;
+  }
+  const id = createHash('sha256').update(caPem ?? '').update('\0').update(certPem ?? '').update('\0').update(keyPem ?? '').digest('hex').slice(0, 32);
+  return { ok: true, id, ...(caPem ? { caPem } : {}), ...(certPem && keyPem ? { certPem, keyPem } : {}) };
+}
+
+/** Checks one Secret without memoisation. */
+export function inspectSecret(secret: Secret): CertCheck {
+  if (secret.type !== undefined && secret.type !== 'kubernetes.io/tls') return failed('InvalidCertificate', `type is ${show(secret.type)}, not kubernetes.io/tls`);
+  const certPem = field(secret, 'tls.crt');
+  const keyPem = field(secret, 'tls.key');
+  if (!certPem || !keyPem) return failed('InvalidCertificate', 'tls.crt and tls.key are both required');
+  const pair = checkPair(certPem, keyPem);
+  if ('ok' in pair) return pair;
+  const { cert } = pair;
   const id = createHash('sha256').update(certPem).update('\0').update(keyPem).digest('hex').slice(0, 32);
   return {
     ok: true,
