@@ -15,12 +15,12 @@ import { createAccessLog } from './proxy/access-log.js';
 import { createBalancer } from './proxy/balance.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './proxy/handler.js';
 import { createTrust } from './proxy/headers.js';
-import { createPools, endpointKey, poolKey } from './proxy/pools.js';
+import { createPools, dispatcherSuffix, endpointKey, poolKey } from './proxy/pools.js';
 import { applyPatch, type EndpointPatch } from './pipeline.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './proxy/server.js';
 import { createEndpointStats, type EndpointStats } from './proxy/stats.js';
 import { createUpgradeHandler } from './proxy/upgrade.js';
-import { compile, type Matcher } from './router/compile.js';
+import { compile, sniOf, type Matcher } from './router/compile.js';
 import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from './tls/contexts.js';
 
 export const EMPTY_TABLE: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map(), certs: new Map() };
@@ -122,7 +122,17 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
         liveEndpoints.add(endpointKey(e.ip, e.port));
       }
     }
-    pools.retain(live);
+    // the settings of every route that has any (most have none: '')
+    const t = state.matcher.table;
+    const suffixes = new Set<string>(['']);
+    for (const r of t.routes) {
+      const l = r.limits;
+      if (l.connectTimeout === undefined && l.sslServerName !== true && l.sslVerify !== true && l.sslSecret === undefined) continue;
+      const b = t.backends.get(r.backend);
+      if (b === undefined) continue;
+      suffixes.add(dispatcherSuffix(b.protocol, { connectTimeout: l.connectTimeout, servername: sniOf(l, b), verify: l.sslVerify, material: l.sslSecret === undefined ? undefined : t.upstreamTls?.get(l.sslSecret) }));
+    }
+    pools.retain(live, suffixes);
     stats.retain(liveEndpoints);
   };
   let retainPending = false;

@@ -33,17 +33,27 @@ export interface PoolOptions {
 
 export interface Pools {
   get(ip: string, port: number, protocol: BackendProtocol, o?: DispatcherOptions): Upstream;
-  /** Closes the dispatchers whose key (see {@link poolKey}) is not in `live`. */
-  retain(live: ReadonlySet<string>): void;
+  /**
+   * Closes the dispatchers whose endpoint (see {@link poolKey}) is not in `live`, or whose
+   * per-Ingress settings (see {@link dispatcherSuffix}) no route uses any more: a rotated
+   * proxy-ssl-secret or a changed timeout leaves no dispatcher behind.
+   */
+  retain(live: ReadonlySet<string>, suffixes: ReadonlySet<string>): void;
   size(): number;
   close(): Promise<void>;
 }
 
 export const endpointKey = (ip: string, port: number): string => `${ip}:${port}`;
 export const poolKey = (protocol: BackendProtocol, ip: string, port: number): string => `${protocol} ${ip}:${port}`;
-/** One dispatcher per (protocol, endpoint) and per-Ingress settings: suffixes after the pool key. */
-const dispatcherKey = (protocol: BackendProtocol, ip: string, port: number, o: DispatcherOptions): string =>
-  `${poolKey(protocol, ip, port)}${o.connectTimeout === undefined ? '' : ` t=${o.connectTimeout}`}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${o.material === undefined ? '' : ` tls=${o.material.id}`}`;
+/**
+ * The per-Ingress settings part of a dispatcher's key ('' for none): one dispatcher per
+ * (protocol, endpoint) and settings. TLS settings count only for TLS backends.
+ */
+export function dispatcherSuffix(protocol: BackendProtocol, o: DispatcherOptions): string {
+  const t = o.connectTimeout === undefined ? '' : ` t=${o.connectTimeout}`;
+  if (protocol !== 'HTTPS' && protocol !== 'GRPCS') return t;
+  return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${o.material === undefined ? '' : ` tls=${o.material.id}`}`;
+}
 
 /** Node TLS options for a dispatcher's settings. */
 export function tlsOptions(o: DispatcherOptions): { rejectUnauthorized: boolean; servername?: string; ca?: string; cert?: string; key?: string } {
@@ -76,16 +86,16 @@ export function createPools(opts: PoolOptions): Pools {
     get(ip, port, protocol, o = {}) {
       // TLS settings only matter to TLS backends: plain ones share one dispatcher whatever they say
       const d: DispatcherOptions = protocol === 'HTTPS' || protocol === 'GRPCS' ? o : { connectTimeout: o.connectTimeout };
-      const key = dispatcherKey(protocol, ip, port, d);
+      const key = `${poolKey(protocol, ip, port)}${dispatcherSuffix(protocol, d)}`;
       let pool = pools.get(key);
       if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol, d.connectTimeout ?? opts.connectTimeout, d)));
       return pool;
     },
-    retain(live) {
+    retain(live, suffixes) {
       for (const [key, pool] of pools) {
-        // the live set names (protocol, endpoint); per-Ingress settings add suffixes
+        // "PROTOCOL ip:port" then the settings suffix
         const sp = key.indexOf(' ', key.indexOf(' ') + 1);
-        if (live.has(sp === -1 ? key : key.slice(0, sp))) continue;
+        if (live.has(sp === -1 ? key : key.slice(0, sp)) && suffixes.has(sp === -1 ? '' : key.slice(sp))) continue;
         pools.delete(key);
         pool.close().catch(() => {});
       }

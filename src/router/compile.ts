@@ -64,7 +64,7 @@ const NO_LIMITS: RouteLimits = {};
  * With `proxy-ssl-server-name: on`: `proxy-ssl-name`, else the host of `upstream-vhost`, else the
  * ExternalName; never an IP address (RFC 6066 names hosts only).
  */
-function sniOf(limits: RouteLimits, backend: Backend): string | undefined {
+export function sniOf(limits: RouteLimits, backend: Backend): string | undefined {
   if (limits.sslServerName !== true) return undefined;
   const vhost = limits.upstreamVhost?.replace(/:\d+$/, '');
   const name = limits.sslName ?? vhost ?? backend.externalName;
