@@ -96,56 +96,60 @@ async function dribble(socket: Socket, text: string): Promise<void> {
 
 const pool = (port: number, idleTimeout = 10_000): Http1Pool => new Http1Pool({ host: IP, port, tls: null, connectTimeout: 1000, idleTimeout });
 
-test('a Content-Length response split at every byte is read whole, and the connection is reused', async () => {
-  const u = await upstream((_h, s) => void dribble(s, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello'));
+/** Runs `body` against a scripted upstream and a pool on it; both are closed even when an assertion fails. */
+async function scripted(respond: Parameters<typeof upstream>[0], body: (p: Http1Pool, u: Awaited<ReturnType<typeof upstream>>) => Promise<void>): Promise<void> {
+  const u = await upstream(respond);
   const p = pool(u.port);
-  const a = await send(p);
-  assert.deepEqual([a.status, a.headers, a.body, a.error], [200, ['Content-Length', '5', 'X-A', '1'], 'hello', null]);
-  const b = await send(p);
-  assert.equal(b.body, 'hello');
-  assert.equal(u.connections(), 1);
-  assert.equal(p.idleCount(), 1);
-  await p.close();
-  u.server.close();
+  try {
+    await body(p, u);
+  } finally {
+    await p.close();
+    u.server.close();
+  }
+}
+
+test('a Content-Length response split at every byte is read whole, and the connection is reused', async () => {
+  await scripted((_h, s) => void dribble(s, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello'), async (p, u) => {
+    const a = await send(p);
+    assert.deepEqual([a.status, a.headers, a.body, a.error], [200, ['Content-Length', '5', 'X-A', '1'], 'hello', null]);
+    const b = await send(p);
+    assert.equal(b.body, 'hello');
+    assert.equal(u.connections(), 1);
+    assert.equal(p.idleCount(), 1);
+  });
 });
 
 test('a chunked response with extensions and trailers, split at every byte', async () => {
-  const u = await upstream((_h, s) => void dribble(s, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1\r\n!\r\n0\r\ngrpc-status: 0\r\nx-t: a\r\n\r\n'));
-  const p = pool(u.port);
-  const a = await send(p);
-  assert.deepEqual([a.status, a.body, a.trailers, a.error], [200, 'hello!', ['grpc-status', '0', 'x-t', 'a'], null]);
-  assert.equal((await send(p)).body, 'hello!');
-  assert.equal(u.connections(), 1);
-  await p.close();
-  u.server.close();
+  await scripted((_h, s) => void dribble(s, 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1\r\n!\r\n0\r\ngrpc-status: 0\r\nx-t: a\r\n\r\n'), async (p, u) => {
+    const a = await send(p);
+    assert.deepEqual([a.status, a.body, a.trailers, a.error], [200, 'hello!', ['grpc-status', '0', 'x-t', 'a'], null]);
+    assert.equal((await send(p)).body, 'hello!');
+    assert.equal(u.connections(), 1);
+  });
 });
 
 test('a body delimited by close completes at close; the connection is not reused', async () => {
-  const u = await upstream((_h, s) => s.end('HTTP/1.1 200 OK\r\n\r\nuntil close'));
-  const p = pool(u.port);
-  assert.equal((await send(p)).body, 'until close');
-  assert.equal((await send(p)).body, 'until close');
-  assert.equal(u.connections(), 2);
-  await p.close();
-  u.server.close();
+  await scripted((_h, s) => s.end('HTTP/1.1 200 OK\r\n\r\nuntil close'), async (p, u) => {
+    assert.equal((await send(p)).body, 'until close');
+    assert.equal((await send(p)).body, 'until close');
+    assert.equal(u.connections(), 2);
+  });
 });
 
 test('1xx responses are skipped; HEAD, 204 and 304 have no body and keep the connection', async () => {
-  const u = await upstream((head, s) => {
+  await scripted((head, s) => {
     if (head.startsWith('HEAD')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
     else if (head.includes('/204')) s.write('HTTP/1.1 204 No Content\r\n\r\n');
     else if (head.includes('/304')) s.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n');
     else s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok');
+  }, async (p, u) => {
+    const a = await send(p, { method: 'POST' });
+    assert.deepEqual([a.status, a.body], [201, 'ok']);
+    const h = await send(p, { method: 'HEAD' });
+    assert.deepEqual([h.status, h.body, h.headers], [200, '', ['Content-Length', '5']]);
+    assert.equal((await send(p, { path: '/204' })).status, 204);
+    assert.deepEqual([(await send(p, { path: '/304' })).status, u.connections()], [304, 1]);
   });
-  const p = pool(u.port);
-  const a = await send(p, { method: 'POST' });
-  assert.deepEqual([a.status, a.body], [201, 'ok']);
-  const h = await send(p, { method: 'HEAD' });
-  assert.deepEqual([h.status, h.body, h.headers], [200, '', ['Content-Length', '5']]);
-  assert.equal((await send(p, { path: '/204' })).status, 204);
-  assert.deepEqual([(await send(p, { path: '/304' })).status, u.connections()], [304, 1]);
-  await p.close();
-  u.server.close();
 });
 
 test('invalid responses are errors with the protocol code, and the connection is dropped', async () => {
@@ -162,49 +166,41 @@ test('invalid responses are errors with the protocol code, and the connection is
     '/big': `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`,
     '/trailers': `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${'x-t: 1234567890\r\n'.repeat(5000)}\r\n`,
   };
-  const u = await upstream((head, s) => s.write(cases[head.split(' ')[1] as string] as string));
-  const p = pool(u.port);
-  for (const path of Object.keys(cases)) {
-    const r = await send(p, { path });
-    assert.equal(r.error?.code, 'PORTICO_UPSTREAM_INVALID', path);
-  }
-  assert.equal(u.connections(), Object.keys(cases).length);
-  await p.close();
-  u.server.close();
+  await scripted((head, s) => s.write(cases[head.split(' ')[1] as string] as string), async (p, u) => {
+    for (const path of Object.keys(cases)) {
+      const r = await send(p, { path });
+      assert.equal(r.error?.code, 'PORTICO_UPSTREAM_INVALID', path);
+    }
+    assert.equal(u.connections(), Object.keys(cases).length);
+  });
 });
 
 test('Transfer-Encoding overrides Content-Length (RFC 9112 6.1) and ends reuse', async () => {
-  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'));
-  const p = pool(u.port);
-  assert.equal((await send(p)).body, 'abc');
-  await send(p);
-  assert.equal(u.connections(), 2);
-  await p.close();
-  u.server.close();
+  await scripted((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'), async (p, u) => {
+    assert.equal((await send(p)).body, 'abc');
+    await send(p);
+    assert.equal(u.connections(), 2);
+  });
 });
 
 test('Connection: close, HTTP/1.0, extra bytes and a short Keep-Alive timeout end reuse', async () => {
   const replies = ['HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na', 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1', 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 1\r\n\r\na'];
   let i = 0;
-  const u = await upstream((_h, s) => s.write(replies[i++ % replies.length] as string));
-  const p = pool(u.port);
-  for (let n = 0; n < replies.length; n++) assert.equal((await send(p)).body, 'a');
-  assert.equal(p.idleCount(), 0);
-  assert.equal(u.connections(), replies.length);
-  await p.close();
-  u.server.close();
+  await scripted((_h, s) => s.write(replies[i++ % replies.length] as string), async (p, u) => {
+    for (let n = 0; n < replies.length; n++) assert.equal((await send(p)).body, 'a');
+    assert.equal(p.idleCount(), 0);
+    assert.equal(u.connections(), replies.length);
+  });
 });
 
 test('timeouts: no head, and a stalled body', async () => {
-  const u = await upstream((head, s) => {
+  await scripted((head, s) => {
     if (head.includes('/body')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+  }, async (p) => {
+    assert.equal((await send(p, { headersTimeout: 100 })).error?.code, 'PORTICO_HEADERS_TIMEOUT');
+    const b = await send(p, { path: '/body', bodyTimeout: 100 });
+    assert.deepEqual([b.error?.code, b.body], ['PORTICO_BODY_TIMEOUT', 'abc']);
   });
-  const p = pool(u.port);
-  assert.equal((await send(p, { headersTimeout: 100 })).error?.code, 'PORTICO_HEADERS_TIMEOUT');
-  const b = await send(p, { path: '/body', bodyTimeout: 100 });
-  assert.deepEqual([b.error?.code, b.body], ['PORTICO_BODY_TIMEOUT', 'abc']);
-  await p.close();
-  u.server.close();
 });
 
 test('connection refused, and an idle connection the upstream closed, surface as errors', async () => {
@@ -234,22 +230,20 @@ test('connection refused, and an idle connection the upstream closed, surface as
 });
 
 test('request bodies: a declared length is sent as is, an unknown length is chunk-encoded', async () => {
-  const u = await upstream((_h, s, body) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
-  const p = pool(u.port);
-  const fixed = new PassThrough();
-  fixed.end('0123456789');
-  const a = await send(p, { method: 'POST', headers: ['host', 'a', 'content-length', '10'], body: fixed });
-  assert.equal(a.body, '0123456789');
-  const streamed = new PassThrough();
-  const pending = send(p, { method: 'POST', headers: ['host', 'a'], body: streamed });
-  streamed.write('abc');
-  setTimeout(() => streamed.end('defgh'), 20);
-  const b = await pending;
-  assert.equal(b.body, '3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n');
-  assert.match(u.requests[1] as string, /^POST \/p HTTP\/1\.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n/);
-  assert.equal(u.connections(), 1);
-  await p.close();
-  u.server.close();
+  await scripted((_h, s, body) => s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`), async (p, u) => {
+    const fixed = new PassThrough();
+    fixed.end('0123456789');
+    const a = await send(p, { method: 'POST', headers: ['host', 'a', 'content-length', '10'], body: fixed });
+    assert.equal(a.body, '0123456789');
+    const streamed = new PassThrough();
+    const pending = send(p, { method: 'POST', headers: ['host', 'a'], body: streamed });
+    streamed.write('abc');
+    setTimeout(() => streamed.end('defgh'), 20);
+    const b = await pending;
+    assert.equal(b.body, '3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n');
+    assert.match(u.requests[1] as string, /^POST \/p HTTP\/1\.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n/);
+    assert.equal(u.connections(), 1);
+  });
 });
 
 test('a header value with CR, LF or NUL is never serialised', () => {
@@ -257,15 +251,13 @@ test('a header value with CR, LF or NUL is never serialised', () => {
 });
 
 test('back-pressure: a paused response resumes, and its connection is reused only after the resume', async () => {
-  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd'));
-  const p = pool(u.port);
-  const r = await send(p, {}, { pauseFirst: true });
-  assert.equal(r.body, 'abcd');
-  assert.equal(p.idleCount(), 1);
-  assert.equal((await send(p)).body, 'abcd');
-  assert.equal(u.connections(), 1);
-  await p.close();
-  u.server.close();
+  await scripted((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd'), async (p, u) => {
+    const r = await send(p, {}, { pauseFirst: true });
+    assert.equal(r.body, 'abcd');
+    assert.equal(p.idleCount(), 1);
+    assert.equal((await send(p)).body, 'abcd');
+    assert.equal(u.connections(), 1);
+  });
 });
 
 test('close() waits for the request in flight, then drops the connection', async () => {
@@ -284,63 +276,57 @@ test('close() waits for the request in flight, then drops the connection', async
 });
 
 test('abort() ends the request with an abort error and drops the connection', async () => {
-  const u = await upstream(() => {});
-  const p = pool(u.port);
-  const err = await new Promise<Error & { code?: string }>((resolve) => {
-    p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000 }, {
-      onConnect: (abort) => setTimeout(abort, 30),
-      onHeaders: () => true,
-      onData: () => true,
-      onComplete: () => resolve(new Error('completed')),
-      onError: resolve,
+  await scripted(() => {}, async (p) => {
+    const err = await new Promise<Error & { code?: string }>((resolve) => {
+      p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000 }, {
+        onConnect: (abort) => setTimeout(abort, 30),
+        onHeaders: () => true,
+        onData: () => true,
+        onComplete: () => resolve(new Error('completed')),
+        onError: resolve,
+      });
     });
+    assert.equal(err.code, 'PORTICO_UPSTREAM_ABORTED');
   });
-  assert.equal(err.code, 'PORTICO_UPSTREAM_ABORTED');
-  await p.close();
-  u.server.close();
 });
 
 test('a handler that aborts while taking the last body chunk gets one error and no completion', { timeout: 5000 }, async () => {
-  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'));
-  const p = pool(u.port);
-  const seen: string[] = [];
-  await new Promise<void>((resolve) => {
-    let abort: (err?: Error) => void = () => {};
-    p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 1000, bodyTimeout: 1000 }, {
-      onConnect: (a) => (abort = a),
-      onHeaders: () => true,
-      onData: () => {
-        abort();
-        return true;
-      },
-      onComplete: () => seen.push('complete'),
-      onError: (err) => {
-        seen.push((err as Error & { code: string }).code);
-        setTimeout(resolve, 20);
-      },
+  await scripted((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'), async (p) => {
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      let abort: (err?: Error) => void = () => {};
+      p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 1000, bodyTimeout: 1000 }, {
+        onConnect: (a) => (abort = a),
+        onHeaders: () => true,
+        onData: () => {
+          abort();
+          return true;
+        },
+        onComplete: () => seen.push('complete'),
+        onError: (err) => {
+          seen.push((err as Error & { code: string }).code);
+          setTimeout(resolve, 20);
+        },
+      });
     });
+    assert.deepEqual(seen, ['PORTICO_UPSTREAM_ABORTED']);
+    assert.equal(p.idleCount(), 0);
   });
-  assert.deepEqual(seen, ['PORTICO_UPSTREAM_ABORTED']);
-  assert.equal(p.idleCount(), 0);
-  await p.close();
-  u.server.close();
 });
 
 test('a handler that throws fails its request, not the process', { timeout: 5000 }, async () => {
-  const u = await upstream((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'));
-  const p = pool(u.port);
-  const err = await new Promise<Error>((resolve) => {
-    p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 1000, bodyTimeout: 1000 }, {
-      onConnect: () => {},
-      onHeaders: () => {
-        throw new Error('handler bug');
-      },
-      onData: () => true,
-      onComplete: () => resolve(new Error('completed')),
-      onError: resolve,
+  await scripted((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'), async (p) => {
+    const err = await new Promise<Error>((resolve) => {
+      p.dispatch({ path: '/', method: 'GET', headers: [], body: null, headersTimeout: 1000, bodyTimeout: 1000 }, {
+        onConnect: () => {},
+        onHeaders: () => {
+          throw new Error('handler bug');
+        },
+        onData: () => true,
+        onComplete: () => resolve(new Error('completed')),
+        onError: resolve,
+      });
     });
+    assert.equal(err.message, 'handler bug');
   });
-  assert.equal(err.message, 'handler bug');
-  await p.close();
-  u.server.close();
 });
