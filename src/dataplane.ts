@@ -114,16 +114,16 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
 
   /** Closes pools and forgets stats of endpoints the live table no longer has. */
   const retainLive = (): void => {
+    const t = state.matcher.table;
     const live = new Set<string>();
     const liveEndpoints = new Set<string>();
-    for (const b of state.matcher.table.backends.values()) {
+    for (const b of t.backends.values()) {
       for (const e of b.endpoints) {
         live.add(poolKey(b.protocol, e.ip, e.port));
         liveEndpoints.add(endpointKey(e.ip, e.port));
       }
     }
     // the settings of every route that has any (most have none: '')
-    const t = state.matcher.table;
     const suffixes = new Set<string>(['']);
     for (const r of t.routes) {
       const l = r.limits;

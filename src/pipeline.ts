@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from './log.js';
 import { resolveBackend, type ServiceIndex } from './model/endpoints.js';
 import type { EndpointSlice, Service } from './model/k8s.js';
-import { printDiagnostics, sameTable } from './model/print.js';
+import { printDiagnostics, sameEndpoints, sameTable } from './model/print.js';
 import { translate, type TranslateOptions } from './model/translate.js';
 import type { Diagnostic, Endpoint, RouteTable, Translation } from './model/types.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -203,16 +203,6 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     diagnostics: () => diagnostics,
     references: () => references,
   };
-}
-
-function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as Endpoint;
-    const y = b[i] as Endpoint;
-    if (x.ip !== y.ip || x.port !== y.port || x.terminating !== y.terminating) return false;
-  }
-  return true;
 }
 
 function countEndpoints(t: RouteTable): number {

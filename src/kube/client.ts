@@ -30,15 +30,19 @@ const TIMEOUT_MS = 30_000;
 
 export function createKubeClient(creds: ApiCredentials): KubeClient {
   const server = creds.server;
+  /** The URL, the credentials' TLS options and headers (JSON accepted), and the transport for one call. */
+  const prepare = async (method: string, path: string): Promise<{ url: URL; opts: RequestOptions; headers: Record<string, string>; send: typeof httpsRequest }> => {
+    const opts: RequestOptions = { method, headers: {} };
+    await creds.apply(opts);
+    const url = new URL(server + path);
+    return { url, opts, headers: { ...(opts.headers as Record<string, string>), accept: 'application/json' }, send: url.protocol === 'https:' ? httpsRequest : httpRequest };
+  };
   return {
     server,
     async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-      const opts: RequestOptions = { method, headers: {} };
-      await creds.apply(opts);
-      const url = new URL(server + path);
+      const { url, opts, headers: base, send } = await prepare(method, path);
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const headers = { ...(opts.headers as Record<string, string>), accept: 'application/json', ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}) };
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const headers = { ...base, ...(payload ? { 'content-type': contentType, 'content-length': String(payload.length) } : {}) };
       return new Promise<T>((resolve, reject) => {
         const req = send(url, { ...opts, headers, timeout: TIMEOUT_MS }, (res) => {
           const chunks: Buffer[] = [];
@@ -64,19 +68,16 @@ export function createKubeClient(creds: ApiCredentials): KubeClient {
       });
     },
     async watch(path, params, onEvent, onDone) {
-      const opts: RequestOptions = { method: 'GET', headers: {} };
-      await creds.apply(opts);
-      const url = new URL(server + path);
+      const { url, opts, headers, send } = await prepare('GET', path);
       url.searchParams.set('watch', 'true');
       for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(v));
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       let finished = false;
       const done = (err: unknown): void => {
         if (finished) return;
         finished = true;
         onDone(err);
       };
-      const req: ClientRequest = send(url, { ...opts, headers: { ...(opts.headers as Record<string, string>), accept: 'application/json' } }, (res) => {
+      const req: ClientRequest = send(url, { ...opts, headers }, (res) => {
         const status = res.statusCode ?? 0;
         if (status !== 200) {
           res.resume();

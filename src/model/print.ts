@@ -98,14 +98,19 @@ function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>, eq: (x
   return true;
 }
 
-function sameBackend(a: Backend, b: Backend): boolean {
-  if (a.namespace !== b.namespace || a.service !== b.service || a.port !== b.port || a.protocol !== b.protocol || a.externalName !== b.externalName || a.endpoints.length !== b.endpoints.length) return false;
-  for (let i = 0; i < a.endpoints.length; i++) {
-    const x = a.endpoints[i] as Endpoint;
-    const y = b.endpoints[i] as Endpoint;
+/** Same endpoints in the same order (endpoint lists are sorted when resolved). */
+export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Endpoint;
+    const y = b[i] as Endpoint;
     if (x.ip !== y.ip || x.port !== y.port || x.terminating !== y.terminating) return false;
   }
   return true;
+}
+
+function sameBackend(a: Backend, b: Backend): boolean {
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && sameEndpoints(a.endpoints, b.endpoints);
 }
 
 /**

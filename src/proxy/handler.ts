@@ -429,7 +429,8 @@ class Exchange implements UpstreamHandler {
     const req = this.req;
     const t = this.target;
     const durationMs = performance.now() - this.start;
-    const length = requestLength(req);
+    // a walk over the request's headers: only when something records it
+    const length = this.opts.metrics || this.opts.accessLog ? requestLength(req) : 0;
     this.opts.metrics?.request(t, {
       method: req.method ?? '',
       status,
