@@ -3,7 +3,7 @@
  * and a bad one is a diagnostic with the default kept, never an exception. Both the
  * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read.
  */
-import { show } from './k8s.js';
+import { isDnsSubdomain, show } from './k8s.js';
 import { parseDuration, parseSize } from './units.js';
 import type { BackendProtocol, DiagnosticReason, RouteLimits } from './types.js';
 
@@ -29,12 +29,13 @@ function read(annotations: Readonly<Record<string, unknown>> | undefined, name: 
   return undefined;
 }
 
-function bool(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report): boolean | undefined {
+/** "true"/"false"; with `onOff`, ingress-nginx's "on"/"off" switches too (proxy-ssl-*). */
+function bool(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report, onOff = false): boolean | undefined {
   const v = read(a, name);
   if (v === undefined) return undefined;
-  if (v.value === 'true' || v.value === true) return true;
-  if (v.value === 'false' || v.value === false) return false;
-  report('InvalidAnnotation', `${v.key}: expected "true" or "false", got ${show(v.value)}; ignored`);
+  if (v.value === 'true' || v.value === true || (onOff && v.value === 'on')) return true;
+  if (v.value === 'false' || v.value === false || (onOff && v.value === 'off')) return false;
+  report('InvalidAnnotation', `${v.key}: expected ${onOff ? '"on" or "off"' : '"true" or "false"'}, got ${show(v.value)}; ignored`);
   return undefined;
 }
 
@@ -80,28 +81,15 @@ function vhost(a: Readonly<Record<string, unknown>> | undefined, report: Report)
   return undefined;
 }
 
-/** ingress-nginx's on/off switches ("on"/"off"; "true"/"false" accepted too). */
-function onOff(a: Readonly<Record<string, unknown>> | undefined, name: string, report: Report): boolean | undefined {
-  const v = read(a, name);
-  if (v === undefined) return undefined;
-  if (v.value === 'on' || v.value === 'true' || v.value === true) return true;
-  if (v.value === 'off' || v.value === 'false' || v.value === false) return false;
-  report('InvalidAnnotation', `${v.key}: expected "on" or "off", got ${show(v.value)}; ignored`);
-  return undefined;
-}
-
-/** A DNS name for SNI (no port, no address: RFC 6066 names hosts only). */
-const SNI_NAME = /^[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
-
+/** A DNS name for SNI (no port, no address: RFC 6066 names hosts only); DNS is case-blind. */
 function sslName(a: Readonly<Record<string, unknown>> | undefined, report: Report): string | undefined {
   const v = read(a, 'proxy-ssl-name');
   if (v === undefined) return undefined;
-  if (typeof v.value === 'string' && v.value.length <= 253 && SNI_NAME.test(v.value) && !/^[\d.]+$/.test(v.value)) return v.value.toLowerCase();
+  const name = typeof v.value === 'string' ? v.value.toLowerCase() : '';
+  if (isDnsSubdomain(name) && !/^[\d.]+$/.test(name)) return name;
   report('InvalidAnnotation', `${v.key}: expected a DNS name, got ${show(v.value)}; ignored`);
   return undefined;
 }
-
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * `proxy-ssl-secret`: `namespace/name` or `name`, and only in the Ingress's own namespace: an
@@ -112,7 +100,7 @@ function sslSecret(a: Readonly<Record<string, unknown>> | undefined, ns: string,
   if (v === undefined) return undefined;
   const parts = typeof v.value === 'string' ? v.value.split('/') : [];
   const [secretNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
-  if (parts.length === 0 || parts.length > 2 || name === undefined || name.length > 253 || !SECRET_NAME.test(name)) {
+  if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name)) {
     report('InvalidAnnotation', `${v.key}: expected "namespace/name" or "name" of a Secret, got ${show(v.value)}; ignored`);
     return undefined;
   }
@@ -135,10 +123,10 @@ function limits(a: Readonly<Record<string, unknown>> | undefined, ns: string, re
   if (w !== undefined) out.sendTimeout = w;
   const h = vhost(a, report);
   if (h !== undefined) out.upstreamVhost = h;
-  if (onOff(a, 'proxy-ssl-server-name', report) === true) out.sslServerName = true;
+  if (bool(a, 'proxy-ssl-server-name', report, true) === true) out.sslServerName = true;
   const sni = sslName(a, report);
   if (sni !== undefined) out.sslName = sni;
-  if (onOff(a, 'proxy-ssl-verify', report) === true) out.sslVerify = true;
+  if (bool(a, 'proxy-ssl-verify', report, true) === true) out.sslVerify = true;
   const secret = sslSecret(a, ns, report);
   if (secret !== undefined) out.sslSecret = secret;
   return out;

@@ -3,7 +3,7 @@
  * the way kube-proxy does: the slice port is found by the Service port's name.
  */
 import { isIP } from 'node:net';
-import { show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
+import { isDnsSubdomain, show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
 import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
 
@@ -98,7 +98,6 @@ export interface ExternalNameOptions {
   readonly lookup: (name: string) => ExternalNameState | undefined;
 }
 
-const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const validPort = (p: unknown): p is number => typeof p === 'number' && Number.isInteger(p) && p > 0 && p < 65536;
 
 /**
@@ -116,7 +115,7 @@ function externalPort(svc: Service, port: string | number): number | undefined {
 function resolveExternal(svc: Service, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol, external: ExternalNameOptions | undefined): Resolved {
   const raw = svc.spec?.externalName;
   const name = typeof raw === 'string' ? raw : '';
-  const valid = name.length <= 253 && (isIP(name) !== 0 || DNS_NAME.test(name));
+  const valid = isIP(name) !== 0 || isDnsSubdomain(name);
   // only a usable name is carried (and so resolved)
   const backend = (endpoints: readonly Endpoint[]): Backend => ({ id, namespace: ns, service, port: String(port), protocol, endpoints, ...(valid ? { externalName: name } : {}) });
   const fail = (reason: DiagnosticReason, message: string): Resolved => ({ backend: backend([]), problem: { reason, message } });

@@ -126,6 +126,10 @@ export interface Snapshot {
 /** A field that should be a string: itself, or '' for anything else (never String(), which can throw). */
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A lower-case RFC 1123 subdomain, as Kubernetes validates object names and DNS names. */
+export const isDnsSubdomain = (s: string): boolean => s.length > 0 && s.length <= 253 && DNS_SUBDOMAIN.test(s);
+
 /** Any value for an error message; never throws (cycles, odd toString/toJSON). */
 export function show(v: unknown): string {
   try {
