@@ -11,7 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { startApiDouble, type Rule } from './apiserver/double.js';
 import { cert } from './lib/certs.js';
-import { container, find, render, type Doc } from './lib/chart.js';
+import { container, find, render, runnableArgs, type Doc } from './lib/chart.js';
 import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { ingress, service, slice } from './lib/objects.js';
@@ -56,7 +56,7 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.apply(classless);
   api.apply(ingress('broken', 'broken.test', 'missing'));
 
-  const args = (container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
+  const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
   const p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
   const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false };
   try {

@@ -16,7 +16,7 @@ import { IngressClass } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { NODE_FLAGS, repoRoot } from '../src/paths.js';
-import { buildRenderer, container, find, render, schemaErrors, type Doc } from './lib/chart.js';
+import { AHEAD_OF_CLI, buildRenderer, container, find, render, runnableArgs, schemaErrors, type Doc } from './lib/chart.js';
 import { CLI } from './lib/portico.js';
 
 const MODELS: Record<string, new (o: any) => { validate(): void }> = {
@@ -47,9 +47,12 @@ function validateAll(docs: Doc[]): void {
   }
 }
 
-/** Runs the real CLI on the rendered args with --dry-run: the chart must only pass flags Portico accepts. */
+/**
+ * Runs the real CLI on the rendered args with --dry-run: the chart must only pass flags Portico
+ * accepts ($(VAR) expanded as the kubelet does; see runnableArgs for the flags ahead of the CLI).
+ */
 function cliAccepts(args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [CLI, ...args, '--dry-run'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, ...runnableArgs(args), '--dry-run'], { encoding: 'utf8' });
   assert.equal(r.status, 0, `portico rejected the chart's args: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
@@ -70,6 +73,17 @@ const VARIANTS: Record<string, object> = {
     },
   },
   'hostPort without hostNetwork': { controller: { kind: 'DaemonSet', hostPort: { enabled: true } } },
+  'extra volumes, mounts and init containers': {
+    controller: {
+      extraVolumes: [{ name: 'ca-bundle', configMap: { name: 'corp-ca' } }, { name: 'scratch', emptyDir: {} }],
+      extraVolumeMounts: [{ name: 'ca-bundle', mountPath: '/etc/portico/ca', readOnly: true }, { name: 'scratch', mountPath: '/tmp' }],
+      extraInitContainers: [{ name: 'wait-for-dns', image: 'registry.example.com/tools:1', command: ['/bin/true'] }],
+      extraEnv: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/etc/portico/ca/ca.crt' }],
+    },
+  },
+  'admin port on the pod address, debug endpoints for all': { controller: { kind: 'DaemonSet', hostNetwork: true, admin: { bindAddress: '$(POD_IP)' }, debugEndpoints: 'all' } },
+  'admin port on loopback, debug endpoints off': { controller: { admin: { bindAddress: '127.0.0.1' }, debugEndpoints: 'off', metrics: { service: { enabled: false } } } },
+  'a self-built image': { controller: { image: { repository: 'registry.example.com/portico', tag: '0.1.0-dev', pullPolicy: 'Always' } } },
 };
 
 describe('Helm chart', () => {
@@ -92,6 +106,7 @@ describe('Helm chart', () => {
       '--http-port=8080',
       '--https-port=8443',
       '--admin-port=10254',
+      '--debug-endpoints=local',
       '--ingress-class=portico',
       '--controller-class=portico.dev/ingress-controller',
       '--election-id=portico-leader',
@@ -101,7 +116,10 @@ describe('Helm chart', () => {
       '--shutdown-timeout=30s',
     ]);
     assert.deepEqual(c.ports.map((p: any) => [p.name, p.containerPort]), [['http', 8080], ['https', 8443], ['metrics', 10254]]);
-    assert.deepEqual(c.env.map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath]), [['POD_NAME', 'metadata.name'], ['POD_NAMESPACE', 'metadata.namespace']]);
+    assert.deepEqual(c.env.map((e: any) => [e.name, e.valueFrom.fieldRef.fieldPath]), [['POD_NAME', 'metadata.name'], ['POD_NAMESPACE', 'metadata.namespace'], ['POD_IP', 'status.podIP']]);
+    assert.equal(c.volumeMounts, undefined);
+    assert.equal(dep.spec.template.spec.volumes, undefined);
+    assert.equal(dep.spec.template.spec.initContainers, undefined);
     assert.equal(c.readinessProbe.httpGet.path, '/readyz');
     assert.equal(c.livenessProbe.httpGet.path, '/healthz');
     assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
@@ -139,7 +157,7 @@ describe('Helm chart', () => {
     for (const b of [find(docs, 'ClusterRoleBinding')!, find(docs, 'RoleBinding')!]) assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'portico', namespace: 'ingress-system' }]);
   });
 
-  test('DaemonSet on the host network: ClusterFirstWithHostNet, ports 80/443 and only NET_BIND_SERVICE added', () => {
+  test('DaemonSet on the host network: ClusterFirstWithHostNet, ports 80/443, root with NET_BIND_SERVICE only', () => {
     const docs = render(VARIANTS['DaemonSet on the host network']!);
     const ds = find(docs, 'DaemonSet')!;
     assert.equal(find(docs, 'Deployment'), undefined);
@@ -147,9 +165,67 @@ describe('Helm chart', () => {
     assert.equal(ds.spec.template.spec.dnsPolicy, 'ClusterFirstWithHostNet');
     const c = container(docs);
     assert.ok(c.args.includes('--http-port=80') && c.args.includes('--https-port=443'));
-    assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+    // Kubernetes makes an added capability effective for root only (no ambient capabilities), and
+    // the image's node has no file capability (it could not start with all capabilities dropped):
+    // so uid 0, every capability dropped but NET_BIND_SERVICE, no privilege escalation.
+    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: false, runAsUser: 0, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } });
+    assert.equal(ds.spec.template.spec.securityContext.runAsUser, 65532, 'the pod default stays non-root');
+  });
+
+  test('host network on unprivileged ports stays non-root with no capability', () => {
+    const c = container(render({ controller: { kind: 'DaemonSet', hostNetwork: true, hostNetworkPorts: { http: 8080, https: 8443 } } }));
+    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+  });
+
+  test('extraVolumes, extraVolumeMounts and extraInitContainers land in the pod spec', () => {
+    const values = VARIANTS['extra volumes, mounts and init containers']! as { controller: Record<string, unknown> };
+    const docs = render(values);
+    const pod = find(docs, 'Deployment')!.spec.template.spec;
+    assert.deepEqual(pod.volumes, values.controller.extraVolumes);
+    assert.deepEqual(pod.initContainers, values.controller.extraInitContainers);
+    const c = container(docs);
+    assert.deepEqual(c.volumeMounts, values.controller.extraVolumeMounts);
+    assert.deepEqual(c.env.at(-1), { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/portico/ca/ca.crt' });
     assert.equal(c.securityContext.readOnlyRootFilesystem, true);
-    assert.equal(c.securityContext.runAsNonRoot, true);
+    const ds = find(render({ controller: { ...values.controller, kind: 'DaemonSet' } }), 'DaemonSet')!.spec.template.spec;
+    assert.deepEqual([ds.volumes.length, ds.initContainers.length, ds.containers[0].volumeMounts.length], [2, 1, 2]);
+  });
+
+  test('controller.admin.bindAddress: no flag by default; the pod address via $(POD_IP); loopback probes with exec', () => {
+    assert.ok(!container(render()).args.some((a: string) => a.startsWith('--admin-bind-address')), 'default: Portico decides');
+    const pod = container(render(VARIANTS['admin port on the pod address, debug endpoints for all']!));
+    assert.ok(pod.args.includes('--admin-bind-address=$(POD_IP)'));
+    assert.ok(pod.env.some((e: any) => e.name === 'POD_IP' && e.valueFrom.fieldRef.fieldPath === 'status.podIP'), 'the kubelet expands $(POD_IP) from the env');
+    assert.equal(pod.livenessProbe.httpGet.port, 'metrics', 'the pod address is reachable: HTTP probes stay');
+    const lo = container(render(VARIANTS['admin port on loopback, debug endpoints off']!));
+    assert.ok(lo.args.includes('--admin-bind-address=127.0.0.1'));
+    for (const [probe, path] of [[lo.livenessProbe, '/healthz'], [lo.readinessProbe, '/readyz']] as const) {
+      assert.equal(probe.httpGet, undefined);
+      assert.deepEqual(probe.exec.command.slice(0, 2), ['/app/node', '-e']);
+      assert.ok(probe.exec.command[2].includes(`fetch("http://127.0.0.1:10254${path}")`), probe.exec.command[2]);
+      assert.ok(probe.timeoutSeconds >= 3, 'time for node to start');
+    }
+    const v6 = container(render({ controller: { admin: { bindAddress: '::1' }, metrics: { service: { enabled: false } } } }));
+    assert.ok(v6.readinessProbe.exec.command[2].includes('http://[::1]:10254/readyz'));
+    assert.throws(() => render({ controller: { admin: { bindAddress: '127.0.0.1' } } }), /keeps the admin port inside the pod.*controller\.metrics\.service\.enabled=false/s);
+    assert.throws(() => render({ controller: { admin: { bindAddress: '127.0.0.1' }, metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } } } }), /keeps the admin port inside the pod/);
+    assert.doesNotThrow(() => render({ controller: { admin: { bindAddress: '127.0.0.1' }, metrics: { enabled: false } } }), 'no metrics, nothing to scrape');
+  });
+
+  test('controller.debugEndpoints renders --debug-endpoints: local by default, all, off (also as YAML false)', () => {
+    const flag = (values: object): string[] => container(render(values)).args.filter((a: string) => a.startsWith('--debug-endpoints'));
+    assert.deepEqual(flag({}), ['--debug-endpoints=local']);
+    assert.deepEqual(flag({ controller: { debugEndpoints: 'all' } }), ['--debug-endpoints=all']);
+    assert.deepEqual(flag({ controller: { debugEndpoints: 'off' } }), ['--debug-endpoints=off']);
+    assert.deepEqual(flag({ controller: { debugEndpoints: false } }), ['--debug-endpoints=off'], 'an unquoted off in a values file');
+    assert.deepEqual(AHEAD_OF_CLI, ['--admin-bind-address', '--debug-endpoints']);
+  });
+
+  test('controller.image points the workload at a self-built image', () => {
+    const c = container(render(VARIANTS['a self-built image']!));
+    assert.equal(c.image, 'registry.example.com/portico:0.1.0-dev');
+    assert.equal(c.imagePullPolicy, 'Always');
+    assert.equal(container(render()).image, 'ghcr.io/portico-dev/portico:0.1.0', 'default: the chart appVersion');
   });
 
   test('hostPort without hostNetwork keeps unprivileged container ports and adds no capability', () => {
@@ -198,11 +274,52 @@ describe('Helm chart', () => {
     assert.match(schemaErrors({ controller: { service: { nodePorts: { http: 80 } } } }).join('\n'), /\/controller\/service\/nodePorts\/http/);
     assert.match(schemaErrors({ controller: { image: { digest: 'latest' } } }).join('\n'), /\/controller\/image\/digest must match pattern/);
     assert.throws(() => render({ controller: { kind: 'StatefulSet' } }), /values do not match values.schema.json/);
+    assert.match(schemaErrors({ controller: { extraVolumes: [{ configMap: { name: 'x' } }] } }).join('\n'), /\/controller\/extraVolumes\/0 must have required property 'name'/);
+    assert.match(schemaErrors({ controller: { extraVolumeMounts: [{ name: 'x' }] } }).join('\n'), /\/controller\/extraVolumeMounts\/0 must have required property 'mountPath'/);
+    assert.match(schemaErrors({ controller: { extraVolumeMounts: [{ name: 'x', mountPath: 'relative' }] } }).join('\n'), /\/controller\/extraVolumeMounts\/0\/mountPath must match pattern/);
+    assert.match(schemaErrors({ controller: { extraInitContainers: [{ name: 'x' }] } }).join('\n'), /\/controller\/extraInitContainers\/0 must have required property 'image'/);
+    assert.match(schemaErrors({ controller: { extraVolumes: {} } }).join('\n'), /\/controller\/extraVolumes must be array/);
+    assert.match(schemaErrors({ controller: { debugEndpoints: 'none' } }).join('\n'), /\/controller\/debugEndpoints must be equal to one of the allowed values \(local, all, off, false\)/);
+    assert.match(schemaErrors({ controller: { admin: { bindAddress: 'my-node' } } }).join('\n'), /\/controller\/admin\/bindAddress must match pattern/);
+    assert.match(schemaErrors({ controller: { admin: { port: 1 } } }).join('\n'), /\/controller\/admin must NOT have additional properties: port/);
+    for (const ok of ['', '0.0.0.0', '127.0.0.1', '::1', '::', 'fd00::1', '$(POD_IP)']) assert.deepEqual(schemaErrors({ controller: { admin: { bindAddress: ok } } }), [], ok);
   });
 
   test('NOTES.txt tells the user how to reach the controller', () => {
     assert.match(render({}, { notes: true }).text, /kubectl get service portico-controller -n ingress-system -o wide -w/);
     assert.match(render({ controller: { kind: 'DaemonSet', hostNetwork: true } }, { notes: true }).text, /http:\/\/<node-ip>:80/);
+  });
+
+  test('NOTES.txt: the routing table through kubectl port-forward to the admin port and curl, deploy/ or ds/', () => {
+    const forward = (notes: string): string[] => notes.split('\n').filter((l) => l.includes('kubectl port-forward')).map((l) => l.trim());
+    const dep = render({}, { notes: true }).text;
+    assert.deepEqual(forward(dep), ['kubectl port-forward -n ingress-system deploy/portico-controller 10254']);
+    assert.match(dep, /^ {2}curl http:\/\/127\.0\.0\.1:10254\/debug\/routes$/m);
+    assert.match(dep, /^ {2}curl http:\/\/127\.0\.0\.1:10254\/debug\/backends$/m);
+    assert.match(dep, /loopback peers only/);
+    assert.doesNotMatch(dep, /portico routes|--admin-url/, 'no local CLI: users do not have one, the image has no shell');
+    const ds = render({ controller: { kind: 'DaemonSet', metrics: { port: 9913 } } }, { notes: true }, ).text;
+    assert.deepEqual(forward(ds), ['kubectl port-forward -n ingress-system ds/portico-controller 9913']);
+    assert.match(ds, /curl http:\/\/127\.0\.0\.1:9913\/debug\/routes/);
+    const other = render({ controller: { kind: 'DaemonSet' } }, { notes: true, namespace: 'edge', name: 'gw' }).text;
+    assert.deepEqual(forward(other), ['kubectl port-forward -n edge ds/gw-portico-controller 10254']);
+  });
+
+  test('NOTES.txt follows debugEndpoints and admin.bindAddress', () => {
+    const all = render({ controller: { debugEndpoints: 'all' } }, { notes: true }).text;
+    assert.match(all, /debugEndpoints=all: \/debug\/\* answers anyone who reaches the port, through the metrics Service too/);
+    assert.doesNotMatch(render({ controller: { debugEndpoints: 'all', metrics: { service: { enabled: false } } } }, { notes: true }).text, /metrics Service/);
+    for (const off of ['off', false]) {
+      const notes = render({ controller: { debugEndpoints: off } }, { notes: true }).text;
+      assert.match(notes, /not served: controller\.debugEndpoints is off/);
+      assert.doesNotMatch(notes, /port-forward -n|\/debug\/routes$/m);
+    }
+    const podIp = render({ controller: { admin: { bindAddress: '$(POD_IP)' } } }, { notes: true }).text;
+    assert.match(podIp, /bound to \$\(POD_IP\) only, which kubectl port-forward \(it\s+connects to the pod's loopback\) cannot reach/);
+    assert.doesNotMatch(podIp, /kubectl port-forward -n/);
+    assert.match(render({ controller: { admin: { bindAddress: '$(POD_IP)' }, debugEndpoints: 'all' } }, { notes: true }).text, /From inside the cluster: curl http:\/\/<pod-ip>:10254\/debug\/routes/);
+    for (const reachable of ['127.0.0.1', '0.0.0.0', '::'])
+      assert.match(render({ controller: { admin: { bindAddress: reachable }, metrics: { service: { enabled: false } } } }, { notes: true }).text, /kubectl port-forward -n ingress-system deploy\/portico-controller 10254/, reachable);
   });
 });
 

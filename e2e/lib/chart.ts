@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../../src/paths.js';
+import { CLI } from './portico.js';
 
 export const CHART = join(repoRoot, 'charts/portico');
 
@@ -66,4 +67,23 @@ export const find = (docs: Doc[], kind: string, name?: string): Doc | undefined 
 export function container(docs: Doc[]): any {
   const w = docs.find((d) => d.kind === 'Deployment' || d.kind === 'DaemonSet');
   return w?.spec.template.spec.containers[0];
+}
+
+/**
+ * Flags the chart renders ahead of Portico's CLI (issue #19: --admin-bind-address and
+ * --debug-endpoints). Until `portico --help` lists one, runnableArgs() leaves it out, so the rest
+ * of the chart's args still run for real; once the CLI has it, it is run too.
+ */
+export const AHEAD_OF_CLI: readonly string[] = ['--admin-bind-address', '--debug-endpoints'];
+let help: string | undefined;
+
+/** The container args as Portico would get them: $(VAR) expanded as the kubelet does, flags ahead of the CLI left out. */
+export function runnableArgs(args: readonly string[], env: Record<string, string> = { POD_IP: '192.0.2.10' }): string[] {
+  help ??= spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout;
+  return args
+    .filter((a) => {
+      const flag = a.split('=')[0]!;
+      return !AHEAD_OF_CLI.includes(flag) || new RegExp(`^\\s*${flag}[\\s=]`, 'm').test(help!);
+    })
+    .map((a) => a.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, v: string) => env[v] ?? m));
 }

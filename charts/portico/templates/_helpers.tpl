@@ -72,3 +72,39 @@ app.kubernetes.io/component: controller
 {{- define "portico.needsBind" -}}
 {{- if and .Values.controller.hostNetwork (or (lt (int .Values.controller.hostNetworkPorts.http) 1024) (lt (int .Values.controller.hostNetworkPorts.https) 1024)) -}}true{{- end -}}
 {{- end -}}
+
+
+{{/* True when controller.admin.bindAddress is a loopback address: the admin port stays inside the pod. */}}
+{{- define "portico.adminLoopback" -}}
+{{- $a := .Values.controller.admin.bindAddress | default "" -}}
+{{- if or (hasPrefix "127." $a) (eq $a "::1") -}}true{{- end -}}
+{{- end -}}
+
+{{/* True when kubectl port-forward (which connects to the pod's loopback) reaches the admin port. */}}
+{{- define "portico.adminForwardable" -}}
+{{- $a := .Values.controller.admin.bindAddress | default "" -}}
+{{- if or (eq $a "") (eq $a "0.0.0.0") (eq $a "::") (include "portico.adminLoopback" .) -}}true{{- end -}}
+{{- end -}}
+
+{{/* A probe as given; with the admin port on loopback, its httpGet becomes an exec of the image's
+     node fetching the same path over loopback (the kubelet's HTTP probes come from outside). */}}
+{{- define "portico.probe" -}}
+{{- $c := .root.Values.controller -}}
+{{- if and (include "portico.adminLoopback" .root) .probe.httpGet -}}
+{{- $host := $c.admin.bindAddress -}}
+{{- if contains ":" $host }}{{ $host = printf "[%s]" $host }}{{ end -}}
+{{- $url := printf "http://%s:%v%s" $host $c.metrics.port .probe.httpGet.path -}}
+{{- $p := omit .probe "httpGet" -}}
+{{- $_ := set $p "exec" (dict "command" (list "/app/node" "-e" (printf "fetch(%s).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" (toJson $url)))) -}}
+{{- $_ = set $p "timeoutSeconds" (max (int (default 1 .probe.timeoutSeconds)) 3) -}}
+{{- toYaml $p -}}
+{{- else -}}
+{{- toYaml .probe -}}
+{{- end -}}
+{{- end -}}
+
+{{/* controller.debugEndpoints as a string: an unquoted `off` in a values file is YAML 1.1's false. */}}
+{{- define "portico.debugEndpoints" -}}
+{{- $d := toString .Values.controller.debugEndpoints -}}
+{{- if eq $d "false" }}off{{ else }}{{ $d }}{{ end -}}
+{{- end -}}
