@@ -37,7 +37,11 @@ if [ "$public" = 0 ]; then
     --build-arg "RUN_IMAGE=${bases[1]%:*}" --build-arg "RUN_TAG=${bases[1]##*:}")
 fi
 say "building $IMAGE from Dockerfile"
+old=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 # Host network for the build steps: npm ci reaches the registry as this machine does.
 podman build --network=host --layers "${args[@]}" "${extra[@]}" -t "$IMAGE" -f "$root/Dockerfile" "$root" >&2
+# The image this one replaces goes (unless a container still uses it).
+new=$(podman image inspect --format '{{.Id}}' "$IMAGE")
+if [ -n "$old" ] && [ "$old" != "$new" ]; then podman rmi "$old" >/dev/null 2>&1 || true; fi
 say "built $IMAGE: $(podman run --rm --read-only --cap-drop=ALL --network=none "$IMAGE" --version)"
 echo "$IMAGE"
