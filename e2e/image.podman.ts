@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot } from '../src/paths.js';
+import { container as controller, render } from './lib/chart.js';
 import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 
@@ -214,6 +215,16 @@ describe(`the image ${IMAGE}, non-root, read-only, no capabilities, on examples/
   test('Portico runs as 65532 with no capabilities, no new privileges and a root it cannot write', { timeout: 30_000 }, async () => {
     const p = JSON.parse(await inContainer(name, PROBE)) as Record<string, string>;
     assert.deepEqual(p, { uid: '65532', capEff: '0000000000000000', capBnd: '0000000000000000', capAmb: '0000000000000000', noNewPrivs: '1', write: 'EROFS' });
+  });
+
+  test("the chart's exec probes for an admin port on loopback pass in the image, and fail on a dead port", { timeout: 60_000 }, async () => {
+    const probes = (port: number): string[][] => {
+      const c = controller(render({ controller: { admin: { bindAddress: '127.0.0.1' }, metrics: { port, service: { enabled: false } } } }));
+      return [c.livenessProbe.exec.command, c.readinessProbe.exec.command];
+    };
+    for (const command of probes(admin)) assert.equal((await podman(['exec', name, ...command])).code, 0, command.join(' '));
+    const dead = await freePort();
+    for (const command of probes(dead)) assert.equal((await podman(['exec', name, ...command])).code, 1, command.join(' '));
   });
 
   test('SIGTERM (podman stop) stops it cleanly with exit code 0', { timeout: 40_000 }, async () => {
