@@ -62,6 +62,10 @@ const FLAGS = {
   'keep-alive-timeout': { kind: 'duration', default: '75s', help: 'Idle time before a client keep-alive connection is closed' },
   'max-connections': { kind: 'int', default: '0', help: 'Open client connections per listener before new ones are refused (0 = no limit)' },
   'max-headers': { kind: 'count', default: '100', help: 'Most request header fields (431 above it)' },
+  'allow-underscores-in-headers': { kind: 'bool', default: 'false', help: "Forward request headers whose names contain '_' (nginx's underscores_in_headers); off: they are dropped, so X_Real_IP cannot spoof X-Real-IP for CGI-style backends" },
+  'upgrade-idle-timeout': { kind: 'period', default: '0s', help: "Close an upgraded connection (WebSocket) idle this long in both directions; 0 = the route's proxy-read-timeout, as nginx" },
+  'http2-max-concurrent-streams': { kind: 'int', default: '128', help: 'HTTP/2 streams open at once per client connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused' },
+  'ssl-handshake-timeout': { kind: 'duration', default: '10s', help: 'Time a client has to complete the TLS handshake on the HTTPS port' },
   'trusted-proxies': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', help: 'Peers whose X-Forwarded-* headers are believed (default: none)' },
   'use-proxy-protocol': { kind: 'bool', default: 'false', help: 'Expect a PROXY protocol v1/v2 header on every connection (both listeners)' },
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
@@ -127,6 +131,11 @@ export interface Config {
   readonly keepAliveTimeout: number;
   readonly maxConnections: number;
   readonly maxHeaders: number;
+  readonly allowUnderscoresInHeaders: boolean;
+  /** 0 = the route's read timeout. */
+  readonly upgradeIdleTimeout: number;
+  readonly http2MaxConcurrentStreams: number;
+  readonly sslHandshakeTimeout: number;
   readonly trustedProxies: readonly string[];
   readonly useProxyProtocol: boolean;
   readonly shutdownGracePeriod: number;
@@ -312,6 +321,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     keepAliveTimeout: get('keep-alive-timeout') as number,
     maxConnections: get('max-connections') as number,
     maxHeaders: get('max-headers') as number,
+    allowUnderscoresInHeaders: get('allow-underscores-in-headers') as boolean,
+    upgradeIdleTimeout: get('upgrade-idle-timeout') as number,
+    http2MaxConcurrentStreams: get('http2-max-concurrent-streams') as number,
+    sslHandshakeTimeout: get('ssl-handshake-timeout') as number,
     trustedProxies: get('trusted-proxies') as string[],
     useProxyProtocol: get('use-proxy-protocol') as boolean,
     shutdownGracePeriod: get('shutdown-grace-period') as number,

@@ -19,7 +19,6 @@ import { createPools, dispatcherSuffix, endpointKey, poolKey } from './proxy/poo
 import { applyPatch, type EndpointPatch } from './pipeline.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './proxy/server.js';
 import { createEndpointStats, type EndpointStats } from './proxy/stats.js';
-import { createUpgradeHandler } from './proxy/upgrade.js';
 import { compile, sniOf, type Matcher } from './router/compile.js';
 import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from './tls/contexts.js';
 
@@ -76,7 +75,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const balancer = createBalancer(stats.ejected);
   const trust = createTrust(config.trustedProxies);
   const tunnels = new Set<Socket>();
-  const common: Omit<HandlerOptions, 'scheme' | 'hsts'> = {
+  const common: Omit<HandlerOptions, 'scheme' | 'hsts' | 'forward'> = {
     state,
     pools,
     balancer,
@@ -92,16 +91,19 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       sendTimeout: config.proxySendTimeout,
       maxHeaders: config.maxHeaders,
       nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
+      upgradeIdleTimeout: config.upgradeIdleTimeout,
     },
-    trust,
+    tunnels,
   };
   const listenerOptions = { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxConnections: config.maxConnections, proxyProtocol: config.useProxyProtocol };
-  const upgradeCommon = { state, balancer, connectTimeout: config.proxyConnectTimeout, accessLog, metrics, stats, tunnels, trust };
-  const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null }), createUpgradeHandler({ ...upgradeCommon, scheme: 'http' }), listenerOptions);
+  const forward = (scheme: 'http' | 'https') => ({ scheme, trust, underscores: config.allowUnderscoresInHeaders });
+  const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null, forward: forward('http') }), listenerOptions);
   const def = tls.listenerCert(state.matcher.table);
   let listenerCertId = def.id;
-  const https: HttpsServer = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts }), createUpgradeHandler({ ...upgradeCommon, scheme: 'https' }), {
+  const https: HttpsServer = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts, forward: forward('https') }), {
     settings: config.tls,
+    handshakeTimeout: config.sslHandshakeTimeout,
+    maxConcurrentStreams: config.http2MaxConcurrentStreams,
     defaultCert: def,
     sni: (servername) => tls.select(state.matcher.table, servername),
     metrics,

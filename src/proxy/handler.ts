@@ -2,12 +2,13 @@
  * The per-request data path: match, pick an endpoint, forward through the endpoint's upstream pool
  * (callbacks, no promises or per-chunk closures), stream both ways with back-pressure, answer errors.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
 import type { Endpoint } from '../model/types.js';
 import type { Matcher, Target } from '../router/compile.js';
-import { hostOf, match, pathOf } from '../router/match.js';
+import { hostOf, match } from '../router/match.js';
 import type { AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
@@ -15,7 +16,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import { endpointKey, type Pools } from './pools.js';
 import type { UpstreamHandler } from './upstream.js';
 import type { EndpointStats } from './stats.js';
-import { connectionListed, forwardHeaders, requestHost, requestLength, type Trust } from './headers.js';
+import { connectionListed, forwardHeaders, requestHost, requestLength, type ForwardOptions } from './headers.js';
+import { parseTarget } from './target.js';
 import { nextRequestId } from './request-id.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -49,8 +51,20 @@ export interface HandlerOptions {
     readonly maxHeaders: number;
     /** 0 = retry until the tries run out. */
     readonly nextUpstreamTimeout: number;
+    /** Idle time after which an upgraded tunnel is closed; 0 = the route's read timeout. */
+    readonly upgradeIdleTimeout: number;
   };
-  readonly trust: Trust;
+  readonly forward: ForwardOptions;
+  /** Open tunnels (client sockets), so shutdown can wait for them and then close them. */
+  readonly tunnels: Set<Socket>;
+}
+
+/** The listener callbacks of the front door: every request, whatever its shape, goes through `admit`. */
+export interface FrontDoor {
+  /** `request` and `checkContinue` of HTTP/1.1 and HTTP/2 servers. */
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /** `upgrade` of HTTP/1.1 servers: the same admission, then a tunnel only on the pod's `101`. */
+  upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
 }
 
 /** Methods safe to send again after a reset before any response byte (RFC 9110 9.2.2). */
@@ -58,22 +72,32 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** Failures that count against an endpoint's health (passive health checks). */
 const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error', 'reset', 'timeout', 'protocol']);
 
+const isHttp2 = (req: IncomingMessage): boolean => req.httpVersionMajor === 2 && (req as { stream?: unknown }).stream !== undefined;
+
 /**
- * Request shapes the HTTP parser lets through but RFC 9112 rejects: several Host headers (3.2),
- * Transfer-Encoding in HTTP/1.0 (6.1), and more header fields than allowed. Returns a status or 0.
+ * Request shapes the HTTP parser lets through but RFC 9112 rejects: an HTTP/1 connection naming
+ * another major version (505), several Host headers (3.2), Transfer-Encoding in HTTP/1.0 (6.1),
+ * more header fields than allowed (431), and an HTTP/2 request whose Host differs from its
+ * :authority (RFC 9113 8.3.1: malformed). Returns [status, why] or null.
  */
-function hygiene(req: IncomingMessage, maxHeaders: number): number {
+function hygiene(req: IncomingMessage, maxHeaders: number): readonly [number, string] | null {
   const raw = req.rawHeaders;
-  if (raw.length > maxHeaders * 2) return 431;
-  if (req.httpVersionMajor !== 1) return 0;
+  if (raw.length > maxHeaders * 2) return [431, 'too many header fields'];
+  if (isHttp2(req)) {
+    const authority = req.headers[':authority'] as string | undefined;
+    const host = req.headers.host;
+    if (authority !== undefined && host !== undefined && authority.toLowerCase() !== host.toLowerCase()) return [400, 'the Host header differs from :authority'];
+    return null;
+  }
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return [505, 'only HTTP/1.0 and HTTP/1.1 are spoken on this connection'];
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
   }
-  if (hosts > 1) return 400;
-  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return 400;
-  return 0;
+  if (hosts > 1) return [400, 'the request framing is ambiguous'];
+  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return [400, 'the request framing is ambiguous'];
+  return null;
 }
 
 /** ACME HTTP-01 challenges must stay reachable over plain HTTP (as ingress-nginx does). */
@@ -103,52 +127,92 @@ function requestHasBody(req: IncomingMessage): boolean {
 }
 
 /** `https://host[:port]/original-target` for a 308 from plain HTTP. */
-function httpsLocation(host: string | undefined, url: string, port: number): string {
+function httpsLocation(host: string | undefined, forward: string, port: number): string {
   let h = host ?? '';
   if (h.startsWith('[')) h = h.slice(0, h.indexOf(']') + 1);
   else if (h.includes(':')) h = h.slice(0, h.lastIndexOf(':'));
-  return `https://${h}${port === 443 ? '' : `:${port}`}${url.charCodeAt(0) === 47 ? url : '/'}`;
+  return `https://${h}${port === 443 ? '' : `:${port}`}${forward}`;
 }
 
-/** Creates the `request` listener of an HTTP server. */
-export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  return function handle(req, res) {
+/** A response on the raw socket of an upgrade request, for every answer that is not a tunnel. */
+function upgradeResponse(req: IncomingMessage, socket: Socket): ServerResponse {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket);
+  // no server drives this response's socket: close it once the answer is written
+  res.once('finish', () => {
+    res.detachSocket(socket);
+    socket.destroySoon();
+  });
+  return res;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+/** Creates the front door of one listener (plain HTTP or HTTPS). */
+export function createHandler(opts: HandlerOptions): FrontDoor {
+  /**
+   * Admission, the same for every request shape: hygiene, the request target, the routing host,
+   * match, HTTPS redirect, the body limit. Answers locally and returns false, or sets the
+   * exchange's target and returns true.
+   */
+  function admit(ex: Exchange, req: IncomingMessage, res: ServerResponse): boolean {
     if (opts.state.draining && req.httpVersionMajor < 2) res.shouldKeepAlive = false;
-    const ex = new Exchange(req, res, opts);
     const bad = hygiene(req, opts.limits.maxHeaders);
-    if (bad !== 0) {
+    if (bad !== null) {
       res.shouldKeepAlive = false;
-      ex.local(bad, errorBody(bad, bad === 431 ? 'too many header fields' : 'the request framing is ambiguous'), 'text/plain; charset=utf-8', 'protocol');
-      return;
+      ex.local(bad[0], errorBody(bad[0], bad[1]), TEXT, 'protocol');
+      return false;
     }
-    const url = req.url ?? '/';
-    const path = pathOf(url);
-    if (path === null) {
-      ex.local(400, errorBody(400, 'the request target is not a valid path'), 'text/plain; charset=utf-8', 'protocol');
-      return;
+    const t = parseTarget(req.url ?? '');
+    if (t === null) {
+      res.shouldKeepAlive = false;
+      ex.local(400, errorBody(400, 'the request target is not a valid path'), TEXT, 'protocol');
+      return false;
     }
-    const host = requestHost(req);
-    const target = match(opts.state.matcher, hostOf(host), path);
+    // RFC 9112 3.2.2: an absolute-form target's authority wins over the Host header
+    const host = t.authority ?? requestHost(req);
+    ex.host = host;
+    ex.forwardPath = t.forward;
+    const target = match(opts.state.matcher, hostOf(host), t.path);
     if (target === null) {
       ex.local(404, NOT_FOUND_PAGE, 'text/html; charset=utf-8', '');
-      return;
+      return false;
     }
     ex.target = target;
-    if (target.redirect && opts.scheme === 'http' && !path.startsWith(ACME_PREFIX)) {
-      const location = httpsLocation(host, url, opts.httpsRedirectPort);
-      ex.local(308, `308 Permanent Redirect: ${location}\n`, 'text/plain; charset=utf-8', 'redirect', ['location', location]);
-      return;
+    if (target.redirect && opts.scheme === 'http' && !t.path.startsWith(ACME_PREFIX)) {
+      const location = httpsLocation(host, t.forward, opts.httpsRedirectPort);
+      ex.local(308, `308 Permanent Redirect: ${location}\n`, TEXT, 'redirect', ['location', location]);
+      return false;
     }
     const limit = target.limits.bodySize ?? opts.limits.bodySize;
     const declared = req.headers['content-length'];
     if (limit > 0 && declared !== undefined && Number(declared) > limit) {
-      // Not reading a body we will refuse: answer at once and close the connection.
+      // Not reading a body we will refuse (and no 100 Continue): answer at once and close the connection.
       res.shouldKeepAlive = false;
-      ex.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), 'text/plain; charset=utf-8', 'body_too_large');
-      return;
+      ex.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
+      return false;
     }
-    ex.forwardPath = url.charCodeAt(0) === 47 ? url : path;
-    ex.send(undefined);
+    return true;
+  }
+
+  return {
+    request(req, res) {
+      const ex = new Exchange(req, res, opts, null);
+      if (admit(ex, req, res)) ex.send(undefined);
+    },
+    upgrade(req, socket, head) {
+      socket.on('error', () => socket.destroy());
+      const res = upgradeResponse(req, socket);
+      const ex = new Exchange(req, res, opts, { socket, head });
+      if (!admit(ex, req, res)) return;
+      if (requestHasBody(req)) {
+        // the bytes after the head would be both a body and the tunnel's first bytes
+        ex.local(400, errorBody(400, 'an upgrade request must not carry a body'), TEXT, 'protocol');
+        return;
+      }
+      ex.send(undefined);
+    },
   };
 }
 
@@ -166,7 +230,10 @@ function onResponseClose(this: ExchangeResponse): void {
  */
 class Exchange implements UpstreamHandler {
   target: Target | null = null;
+  /** Origin-form target as received: what the upstream request line carries. */
   forwardPath = '/';
+  /** The authority the request was routed by. */
+  host: string | undefined = undefined;
   private endpoint: Endpoint | undefined;
   private attempt = 0;
   private bytes = 0;
@@ -192,6 +259,8 @@ class Exchange implements UpstreamHandler {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly opts: HandlerOptions,
+    /** For an upgrade request: the client socket and the bytes that followed its head. */
+    private readonly upgrade: { readonly socket: Socket; readonly head: Buffer } | null,
   ) {}
 
   /** Picks an endpoint (avoiding the one that just failed) and dispatches to it. */
@@ -206,18 +275,26 @@ class Exchange implements UpstreamHandler {
     this.endpoint = ep;
     this.attempt++;
     const req = this.req;
+    const up = this.upgrade;
+    const protocol = target.backend.protocol;
     if (this.headers === null) {
-      const f = forwardHeaders(req, this.opts.scheme, false, target.backend.protocol === 'GRPC' || target.backend.protocol === 'GRPCS', this.opts.trust, target.limits.upstreamVhost);
+      const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.limits.upstreamVhost);
       this.headers = f.headers;
       this.requestId = f.requestId;
       this.clientIp = f.clientIp;
       (this.res as ExchangeResponse)[EXCHANGE] = this;
       this.res.on('close', onResponseClose);
-      if (requestHasBody(req)) this.body = this.watchBody(target);
+      if (requestHasBody(req)) {
+        this.body = this.watchBody(target);
+        // 100 Continue only now, once nothing refuses the request (checkContinue listeners)
+        if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && /^100-continue$/i.test(req.headers.expect ?? '')) this.res.writeContinue();
+      }
     }
     this.upstreamStart = performance.now();
     const read = target.limits.readTimeout ?? this.opts.readTimeout;
-    this.opts.pools.get(ep.ip, ep.port, target.backend.protocol, { connectTimeout: target.limits.connectTimeout, servername: target.sni, verify: target.limits.sslVerify, material: target.upstreamTls }).dispatch(
+    // an upgrade always goes over HTTP/1.1 (plain, or TLS for TLS backends)
+    const via = up === null ? protocol : protocol === 'HTTPS' || protocol === 'GRPCS' ? 'HTTPS' : 'HTTP';
+    this.opts.pools.get(ep.ip, ep.port, via, { connectTimeout: target.limits.connectTimeout, servername: target.sni, verify: target.limits.sslVerify, material: target.upstreamTls }).dispatch(
       {
         path: this.forwardPath,
         method: req.method ?? 'GET',
@@ -225,9 +302,53 @@ class Exchange implements UpstreamHandler {
         body: this.body,
         headersTimeout: read,
         bodyTimeout: read,
+        upgrade: up === null ? undefined : (req.headers.upgrade ?? ''),
       },
       this,
     );
+  }
+
+  /**
+   * The pod agreed to the upgrade: its 101 goes to the client, then the two sockets are spliced.
+   * The tunnel holds no reference to the table, so table swaps never touch it.
+   */
+  onUpgrade(rawHeaders: string[], upstream: Socket, rest: Buffer): void {
+    const up = this.upgrade as { socket: Socket; head: Buffer };
+    const client = up.socket;
+    this.upstreamStatus = 101;
+    this.upstreamMs = performance.now() - this.upstreamStart;
+    const ep = this.endpoint as Endpoint;
+    this.opts.stats.success(endpointKey(ep.ip, ep.port));
+    this.res.detachSocket(client);
+    if (client.destroyed) {
+      upstream.destroy();
+      this.finish(499);
+      return;
+    }
+    let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+    for (let i = 0; i < rawHeaders.length; i += 2) head += `${rawHeaders[i] as string}: ${rawHeaders[i + 1] as string}\r\n`;
+    client.write(`${head}\r\n`);
+    if (rest.length > 0) client.write(rest);
+    if (up.head.length > 0) upstream.write(up.head);
+    upstream.setNoDelay(true);
+    client.setNoDelay(true);
+    upstream.on('error', () => client.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => {
+      this.opts.tunnels.delete(client);
+      upstream.destroy();
+    });
+    // idle in both directions: the client socket sees every byte either way (reads and writes)
+    const idle = this.opts.limits.upgradeIdleTimeout || (this.target?.limits.readTimeout ?? this.opts.readTimeout);
+    client.setTimeout(idle, () => {
+      client.destroy();
+      upstream.destroy();
+    });
+    this.opts.tunnels.add(client);
+    upstream.pipe(client);
+    client.pipe(upstream);
+    upstream.resume();
+    this.finish(101);
   }
 
   /**
@@ -312,7 +433,8 @@ class Exchange implements UpstreamHandler {
     try {
       this.res.writeHead(status, out);
     } catch {
-      this.abortUpstream?.();
+      // a head the client side cannot carry: Portico answers 502 itself (the abort must not read as the client's)
+      this.abandon();
       const f = classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' });
       this.recordFailure(f);
       this.fail(f);
@@ -408,6 +530,7 @@ class Exchange implements UpstreamHandler {
     this.cause = f.cause;
     if (this.res.headersSent) {
       this.res.destroy();
+      this.upgrade?.socket.destroy();
       this.finish(this.upstreamStatus);
       return;
     }

@@ -7,8 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { nextRequestId } from './request-id.js';
 
-/** Request headers never forwarded: hop-by-hop (RFC 9110 7.6.1), ones we set, and `expect` (answered here). */
-const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip']);
+/**
+ * Request headers never forwarded: hop-by-hop (RFC 9110 7.6.1), ones we set, `expect` (answered
+ * here) and `proxy` (httpoxy: CGI-style backends read it as $HTTP_PROXY; ingress-nginx clears it).
+ */
+const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'host', 'proxy', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip']);
 
 /** Tokens of a Connection header other than keep-alive/close/upgrade: more headers to drop (RFC 9110 7.6.1). */
 export function connectionListed(value: string | undefined): Set<string> | null {
@@ -36,9 +39,9 @@ export function clientAddress(req: IncomingMessage): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-/** The Host as the client sent it: the Host header, or HTTP/2's :authority. */
+/** The Host as the client sent it: HTTP/2's :authority (RFC 9113 8.3.1), else the Host header. */
 export function requestHost(req: IncomingMessage): string | undefined {
-  return req.headers.host ?? (req.headers[':authority'] as string | undefined);
+  return (req.headers[':authority'] as string | undefined) ?? req.headers.host;
 }
 
 export interface Forwarded {
@@ -78,12 +81,26 @@ export function requestLength(req: IncomingMessage): number {
   return n + 2 + (Number(req.headers['content-length'] ?? 0) || 0); // the blank line, then the body
 }
 
+/** What a listener's header rewriting depends on, fixed for its lifetime. */
+export interface ForwardOptions {
+  readonly scheme: 'http' | 'https';
+  readonly trust: Trust;
+  /**
+   * Forward header names containing `_` (nginx's `underscores_in_headers`). Off by default: CGI,
+   * WSGI and PHP backends read `X_Real_IP` as `HTTP_X_REAL_IP`, so it could spoof the real one.
+   */
+  readonly underscores: boolean;
+}
+
 /**
- * Builds the upstream header list (flat name/value array). `upgrade` keeps the Upgrade header
- * and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers require;
- * `vhost` (the upstream-vhost annotation) replaces the Host header, X-Forwarded-Host keeps the original.
+ * Builds the upstream header list (flat name/value array). `host` is the authority the request
+ * was routed by (an absolute-form target's, else :authority or Host). `upgrade` keeps the Upgrade
+ * header and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers
+ * require; `vhost` (the upstream-vhost annotation) replaces the Host header, X-Forwarded-Host
+ * keeps the original.
  */
-export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', upgrade: boolean, grpc = false, trust: Trust = TRUST_NONE, vhost?: string): Forwarded {
+export function forwardHeaders(req: IncomingMessage, host: string | undefined, o: ForwardOptions, upgrade: boolean, grpc = false, vhost?: string): Forwarded {
+  const { scheme, trust } = o;
   const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
   const out: string[] = [];
@@ -98,6 +115,7 @@ export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', u
     const name = raw[i] as string;
     if (name.charCodeAt(0) === 58 /* : */) continue; // HTTP/2 pseudo-header
     const lower = name.toLowerCase();
+    if (!o.underscores && lower.includes('_')) continue;
     if (DROP_REQUEST.has(lower) || (listed !== null && listed.has(lower))) {
       if (lower === 'upgrade' && upgrade) out.push(name, raw[i + 1] as string);
       else if (peerTrusted && lower.startsWith('x-forwarded-')) {
@@ -125,7 +143,6 @@ export function forwardHeaders(req: IncomingMessage, scheme: 'http' | 'https', u
       if (!trust(client)) break;
     }
   }
-  const host = requestHost(req);
   if (vhost !== undefined) out.push('host', vhost);
   else if (host !== undefined) out.push('host', host);
   if (upgrade) out.push('connection', 'upgrade');

@@ -112,7 +112,8 @@ export function createPools(opts: PoolOptions): Pools {
 /** An undici dispatcher behind the {@link Upstream} interface (its handler shape is the same). */
 function undiciUpstream(d: Dispatcher): Upstream {
   return {
-    dispatch: (req, handler) => void d.dispatch({ ...req, body: req.body ?? null, headers: req.headers as string[] }, handler as unknown as Dispatcher.DispatchHandler),
+    // upgrades never reach here: they go over HTTP/1.1 (handler.ts)
+    dispatch: (req, handler) => void d.dispatch({ path: req.path, method: req.method, headersTimeout: req.headersTimeout, bodyTimeout: req.bodyTimeout, body: req.body ?? null, headers: req.headers as string[] }, handler as unknown as Dispatcher.DispatchHandler),
     close: () => d.close(),
   };
 }

@@ -3,11 +3,12 @@
  * SNI from the live table, socket-level limits and safe handling of malformed requests.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
 import { proxyProtocolFront } from './proxy-protocol.js';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
+import type { FrontDoor } from './handler.js';
 import { baseOptions, type ServedCert, type TlsSettings } from '../tls/contexts.js';
 
 /** Socket-level limits shared by both listeners. */
@@ -28,8 +29,6 @@ export function frontOf(server: Server | Http2SecureServer, o: ListenerOptions):
   return front;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-type UpgradeHandler = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
 
 /** A request the parser rejects gets a 400 (431, 408) and a closed connection; never an exception. */
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
@@ -41,15 +40,17 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
-export function createProxyServer(handler: Handler, upgrade: UpgradeHandler, o: ListenerOptions): Server {
+export function createProxyServer(front: FrontDoor, o: ListenerOptions): Server {
   // connectionsCheckingInterval: how often Node enforces headersTimeout (its default, 30 s, would
   // let a slow-headers client hold a connection up to 30 s past the timeout).
   const server = createServer(
     { keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1000, o.headersTimeout) },
-    handler,
+    front.request,
   );
+  // Expect: 100-continue is answered by the front door once nothing refuses the request
+  server.on('checkContinue', front.request);
   server.on('clientError', onClientError);
-  server.on('upgrade', upgrade);
+  server.on('upgrade', front.upgrade);
   return server;
 }
 
@@ -62,18 +63,24 @@ export interface HttpsServer extends Http2SecureServer {
 
 export interface HttpsOptions extends ListenerOptions {
   readonly settings: TlsSettings;
+  /** A TLS handshake must complete within this (ms), or the connection is closed. */
+  readonly handshakeTimeout: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: more streams at once on a connection are refused. */
+  readonly maxConcurrentStreams: number;
   readonly defaultCert: ServedCert;
   readonly sni: (servername: string) => SecureContext;
   readonly metrics: Metrics | null;
 }
 
-export function createHttpsServer(handler: Handler, upgrade: UpgradeHandler, opts: HttpsOptions): HttpsServer {
+export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsServer {
   const sessions = new Set<Http2Session>();
   const h1 = new Map<Socket, number>();
   let draining = false;
   const server = createSecureServer({
     ...baseOptions(opts.settings),
     allowHTTP1: true,
+    handshakeTimeout: opts.handshakeTimeout,
+    settings: { maxConcurrentStreams: opts.maxConcurrentStreams },
     cert: opts.defaultCert.certPem,
     key: opts.defaultCert.keyPem,
     SNICallback: (servername, cb) => {
@@ -84,7 +91,7 @@ export function createHttpsServer(handler: Handler, upgrade: UpgradeHandler, opt
       }
     },
   }) as HttpsServer;
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.httpVersionMajor === 1) {
       const s = req.socket;
       h1.set(s, (h1.get(s) ?? 0) + 1);
@@ -94,12 +101,23 @@ export function createHttpsServer(handler: Handler, upgrade: UpgradeHandler, opt
         if (draining && n === 0) s.end();
       });
     }
-    handler(req, res);
-  });
-  server.on('upgrade', upgrade);
+    front.request(req, res);
+  };
+  server.on('request', onRequest);
+  server.on('checkContinue', onRequest);
+  server.on('upgrade', front.upgrade);
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
+    // an idle session (no open stream for the keep-alive timeout) is closed with a GOAWAY, as nginx does
+    let open = 0;
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      open++;
+      stream.once('close', () => open--);
+    });
+    session.setTimeout(opts.keepAliveTimeout, () => {
+      if (open === 0) session.close();
+    });
   });
   server.on('secureConnection', (socket: TLSSocket) => {
     opts.metrics?.handshake('https', socket.getProtocol() ?? 'unknown');
@@ -118,10 +136,6 @@ export function createHttpsServer(handler: Handler, upgrade: UpgradeHandler, opt
     draining = true;
     for (const s of sessions) s.close();
     for (const [socket, n] of h1) if (n === 0) socket.end();
-  };
-  server.cut = () => {
-    for (const s of sessions) s.destroy();
-    for (const socket of h1.keys()) socket.destroy();
   };
   server.cut = () => {
     for (const s of sessions) s.destroy();

@@ -22,6 +22,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { unsafeTarget } from './target.js';
 
 /** What the handler of one request implements (the shape of undici's dispatch handler). */
 export interface UpstreamHandler {
@@ -37,6 +38,11 @@ export interface UpstreamHandler {
   /** The response is complete; trailers as a flat name/value list, or null. */
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
+  /**
+   * An upgrade request was answered `101` with an `Upgrade` the client asked for: the socket is
+   * the handler's from now on (the pool forgot it), with `rest` the bytes that followed the head.
+   */
+  onUpgrade?(rawHeaders: string[], socket: Socket, rest: Buffer): void;
 }
 
 export interface UpstreamRequest {
@@ -49,6 +55,12 @@ export interface UpstreamRequest {
   readonly headersTimeout: number;
   /** ms between response body reads. */
   readonly bodyTimeout: number;
+  /**
+   * The client's `Upgrade` value for an upgrade request: sent on a connection of its own, which
+   * becomes a tunnel only on a `101` naming one of these protocols; any other answer is a normal
+   * response and the connection is closed after it.
+   */
+  readonly upgrade?: string | undefined;
 }
 
 /** Anything requests can be dispatched to: this pool, or an undici dispatcher for HTTP/2. */
@@ -96,17 +108,44 @@ const enum S {
   UntilClose,
 }
 
-/** Serialises a request head. A header value with CR, LF or NUL is never forwarded. */
+/** RFC 9110 5.6.2 token: what a method or a header name may be made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A field value may hold visible characters, obs-text, space and tab: no other control byte (RFC 9110 5.5). */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * Serialises a request head. Defence in depth behind the front end's checks: a method or target
+ * that cannot appear on the wire throws (nothing is written), and a header whose name is not a
+ * token or whose value holds a control byte is never forwarded.
+ */
 export function requestHead(method: string, path: string, headers: readonly string[], chunked: boolean): string {
+  if (!TOKEN.test(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
+  if (path.charCodeAt(0) !== 47 || unsafeTarget(path)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request target cannot be forwarded');
   let s = `${method} ${path} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i] as string;
     const v = headers[i + 1] as string;
-    if (UNSAFE_VALUE.test(v)) continue;
-    s += `${headers[i] as string}: ${v}\r\n`;
+    if (!TOKEN.test(n) || UNSAFE_VALUE.test(v)) continue;
+    s += `${n}: ${v}\r\n`;
   }
   return chunked ? `${s}transfer-encoding: chunked\r\n\r\n` : `${s}\r\n`;
 }
-const UNSAFE_VALUE = /[\r\n\0]/;
+
+/** A control byte other than tab, or a CR or LF that is not part of a CRLF pair. */
+function badHeadByte(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 32) {
+      if (c === 127) return true;
+    } else if (c === 13 && text.charCodeAt(i + 1) === 10) {
+      i++;
+    } else if (c !== 9) {
+      return true;
+    }
+  }
+  return false;
+}
 
 function hasHeader(headers: readonly string[], lower: string): boolean {
   for (let i = 0; i < headers.length; i += 2) {
@@ -132,6 +171,8 @@ class Conn {
   private chunked = false;
   private pumping = false;
   private trailers: string[] | null = null;
+  /** Lower-case protocols of the Upgrade request in flight, or null. */
+  private upgrade: Set<string> | null = null;
   /** Bytes of the trailer section so far (bounded like a head). */
   private trailerBytes = 0;
   private readTimeout = 0;
@@ -187,6 +228,7 @@ class Conn {
     this.trailers = null;
     this.trailerBytes = 0;
     this.headOnly = req.method === 'HEAD';
+    this.upgrade = req.upgrade === undefined ? null : new Set(req.upgrade.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean));
     this.pumping = false;
     this.readTimeout = req.headersTimeout;
     this.bodyTimeout = req.bodyTimeout;
@@ -194,7 +236,13 @@ class Conn {
     if (this.handler !== handler) return; // aborted at once
     const body = req.body ?? null;
     const chunked = body !== null && !hasHeader(req.headers, 'content-length');
-    this.socket.write(requestHead(req.method, req.path, req.headers, chunked));
+    let head: string;
+    try {
+      head = requestHead(req.method, req.path, req.headers, chunked);
+    } catch (err) {
+      return this.fail(err as Error);
+    }
+    this.socket.write(head);
     if (body === null) {
       this.bodySent = true;
       if (this.connectStart === 0) this.setTimer(this.readTimeout);
@@ -267,7 +315,11 @@ class Conn {
           if (end - at > MAX_HEAD) return this.fail(invalid('head too large'));
           const text = buf.toString('latin1', at, end);
           at = end + 4;
-          this.parseHead(text);
+          if (this.parseHead(text)) {
+            // 101 to an upgrade: the socket is the handler's now, with whatever followed the head
+            this.tunnel(buf.subarray(at));
+            return;
+          }
           // a final head without a body (HEAD, 204, 304, Content-Length: 0) completes the response
           if (this.handler !== null && (this.state as S) === S.Length && this.remaining === 0) return this.complete(at < buf.length);
           break;
@@ -356,18 +408,24 @@ class Conn {
     return -1;
   }
 
-  /** Parses a status line and header fields; hands final heads to the handler. */
-  private parseHead(text: string): void {
+  /**
+   * Parses a status line and header fields; hands final heads to the handler. Returns true for a
+   * `101` that accepts the upgrade the request asked for (the caller hands the socket over).
+   */
+  private parseHead(text: string): boolean {
     // HTTP/1.x NNN[ reason]
-    if (!(text.startsWith('HTTP/1.1 ') || text.startsWith('HTTP/1.0 '))) return this.fail(invalid('bad status line'));
+    if (!(text.startsWith('HTTP/1.1 ') || text.startsWith('HTTP/1.0 '))) return this.reject('bad status line');
     const status = Number(text.slice(9, 12));
     const after = text.charCodeAt(12);
-    if (!(status >= 100 && status <= 999) || !(Number.isNaN(after) || after === 32 || after === 13)) return this.fail(invalid('bad status code'));
+    if (!(status >= 100 && status <= 999) || !(Number.isNaN(after) || after === 32 || after === 13)) return this.reject('bad status code');
     if (text.charCodeAt(7) === 48 /* HTTP/1.0 */) this.keepAlive = false;
     const raw: string[] = [];
     let length = -1;
     let chunked = false;
     let te = false;
+    let upgradeTo = '';
+    // a bare CR or LF, NUL or another control byte in the head is not HTTP: never forwarded (RFC 9112 2.2)
+    if (badHeadByte(text)) return this.reject('control character in the response head');
     let lineStart = text.indexOf(CRLF);
     while (lineStart !== -1) {
       const from = lineStart + 2;
@@ -376,18 +434,19 @@ class Conn {
       lineStart = next;
       const colon = line.indexOf(':');
       const c0 = line.charCodeAt(0);
-      if (colon <= 0 || c0 === 32 || c0 === 9) return this.fail(invalid(c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line'));
+      if (colon <= 0 || c0 === 32 || c0 === 9) return this.reject(c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line');
       const name = line.slice(0, colon);
       const last = name.charCodeAt(name.length - 1);
-      if (last === 32 || last === 9) return this.fail(invalid('whitespace before colon'));
+      if (last === 32 || last === 9) return this.reject('whitespace before colon');
+      if (!TOKEN.test(name)) return this.reject('bad header name');
       const value = line.slice(colon + 1).trim();
       raw.push(name, value);
       switch (name.length) {
         case 14:
           if (name.toLowerCase() === 'content-length') {
-            if (!/^\d{1,15}$/.test(value)) return this.fail(invalid('bad content-length'));
+            if (!/^\d{1,15}$/.test(value)) return this.reject('bad content-length');
             const n = Number(value);
-            if (length !== -1 && length !== n) return this.fail(invalid('conflicting content-length'));
+            if (length !== -1 && length !== n) return this.reject('conflicting content-length');
             length = n;
           }
           break;
@@ -407,20 +466,34 @@ class Conn {
           }
           break;
         }
+        case 7:
+          if (name.toLowerCase() === 'upgrade') upgradeTo = value;
+          break;
       }
     }
-    if (status < 200) {
-      if (status === 101) return this.fail(invalid('unexpected 101 Switching Protocols'));
-      return; // 100 Continue, 103 Early Hints: the final response follows
+    if (status === 101) {
+      // a tunnel only for the protocol the client asked for (RFC 9110 7.8, 15.2.2); anything else is not HTTP
+      const proto = upgradeTo.split(',')[0]?.trim().toLowerCase() ?? '';
+      if (this.upgrade === null) return this.reject('unexpected 101 Switching Protocols');
+      if (proto === '' || !this.upgrade.has(proto)) return this.reject('101 Switching Protocols to a protocol the client did not ask for');
+      this.pendingHead = raw;
+      return true;
     }
+    if (status < 200) return false; // 100 Continue, 103 Early Hints: the final response follows
+    // a connection that carried an upgrade request is never reused (RFC 9110 7.8)
+    if (this.upgrade !== null) this.keepAlive = false;
     const handler = this.handler as UpstreamHandler;
     const noBody = this.headOnly || status === 204 || status === 304;
     if (noBody) {
       this.state = S.Length;
       this.remaining = 0;
     } else if (te) {
-      // RFC 9112 6.1: Transfer-Encoding overrides Content-Length; such a message ends the connection
-      if (length !== -1) this.keepAlive = false;
+      // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which is removed before forwarding;
+      // such a message ends the connection
+      if (length !== -1) {
+        this.keepAlive = false;
+        for (let i = raw.length - 2; i >= 0; i -= 2) if ((raw[i] as string).length === 14 && (raw[i] as string).toLowerCase() === 'content-length') raw.splice(i, 2);
+      }
       this.state = chunked ? S.ChunkSize : S.UntilClose;
       if (!chunked) this.keepAlive = false;
     } else if (length !== -1) {
@@ -432,6 +505,39 @@ class Conn {
     }
     if (this.bodySent) this.setTimer(this.bodyTimeout);
     if (!handler.onHeaders(status, raw, this.resume)) this.socket.pause();
+    return false;
+  }
+
+  /** The head of a 101 being handed over with its socket. */
+  private pendingHead: string[] = [];
+
+  /** An invalid response head: the request fails with a 502 (returns false for parseHead). */
+  private reject(why: string): false {
+    this.fail(invalid(why));
+    return false;
+  }
+
+  /** Hands the socket of an accepted upgrade to the handler; this connection and its pool forget it. */
+  private tunnel(rest: Buffer): void {
+    const handler = this.handler as UpstreamHandler;
+    const socket = this.socket;
+    this.handler = null;
+    this.partial = null;
+    this.body = null;
+    socket.pause();
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('timeout');
+    socket.removeAllListeners('error');
+    socket.removeAllListeners('close');
+    socket.setTimeout(0);
+    this.pool.forget(this);
+    this.pool.settled();
+    if (handler.onUpgrade === undefined) {
+      socket.destroy();
+      handler.onError(invalid('unexpected 101 Switching Protocols'));
+      return;
+    }
+    handler.onUpgrade(this.pendingHead, socket, rest);
   }
 
   private deliver(chunk: Buffer, last = false): void {
@@ -511,7 +617,8 @@ export class Http1Pool implements Upstream {
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
     this.active++;
     let conn: Conn | undefined;
-    while ((conn = this.idle.pop()) !== undefined && (conn.socket.destroyed || !conn.socket.writable));
+    // an upgrade gets a connection of its own: it may become a tunnel
+    if (req.upgrade === undefined) while ((conn = this.idle.pop()) !== undefined && (conn.socket.destroyed || !conn.socket.writable));
     if (conn === undefined) {
       const o = this.opts;
       const socket = o.tls !== null ? tlsConnect({ ...o.tls, host: o.host, port: o.port }) : netConnect({ host: o.host, port: o.port });
