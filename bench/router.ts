@@ -11,7 +11,7 @@ import type { KubeObject } from '../src/model/k8s.js';
 import { translate } from '../src/model/translate.js';
 import { compile } from '../src/router/compile.js';
 import { match } from '../src/router/match.js';
-import { snapshotOf } from '../src/store.js';
+import { snapshotOf } from '../src/control/store.js';
 
 const args = process.argv.slice(2);
 const HOSTS = Number(args[args.indexOf('--hosts') + 1] ?? 2000) || 2000;

@@ -17,7 +17,7 @@ import type { KubeObject } from '../src/model/k8s.js';
 import { translate } from '../src/model/translate.js';
 import { compile } from '../src/router/compile.js';
 import { match } from '../src/router/match.js';
-import { snapshotOf } from '../src/store.js';
+import { snapshotOf } from '../src/control/store.js';
 
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf('--ingresses') + 1] ?? 10_000) || 10_000;

@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { ConfigError, helpText, parseArgs, type Command } from './config.js';
 import { stdoutSink } from './log.js';
 import { run } from './main.js';
-import { printView } from './admin/print.js';
+import { printView } from './cli/print.js';
 import { version } from './version.js';
 
 
@@ -32,7 +32,7 @@ if (cmd.kind === 'help') {
   process.stdout.write(JSON.stringify(cmd.config) + '\n');
 } else if (cmd.kind === 'run' && (cmd.config.workers > 1 || cluster.isWorker)) {
   const { config } = cmd;
-  const { runPrimary, runWorker } = await import('./workers.js');
+  const { runPrimary, runWorker } = await import('./workers/workers.js');
   try {
     if (cluster.isWorker) await runWorker(config);
     else await runPrimary(config, config.workers);

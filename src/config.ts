@@ -3,10 +3,10 @@
  * Flag names follow ingress-nginx's controller flags and ConfigMap keys where the concept is the same.
  */
 
-import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { parseCidrList } from './model/cidr.js';
 import { parseDuration, parseSize } from './model/units.js';
-import { DEFAULT_CIPHERS, type TlsSettings } from './tls/contexts.js';
+import { DEFAULT_CIPHERS, type TlsSettings } from './tls/settings.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -194,14 +194,8 @@ function parseValue(name: string, def: FlagDef, raw: string): unknown {
     case 'size':
       return parseSize(raw) ?? bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)');
     case 'cidrs': {
-      const list = raw.split(',').map((x) => x.trim()).filter(Boolean);
-      for (const c of list) {
-        const [addr, prefix, extra] = c.split('/');
-        const v = addr === undefined ? 0 : isIP(addr);
-        const max = v === 6 ? 128 : 32;
-        if (v === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))) return bad(`${JSON.stringify(c)} is not an IP address or CIDR`);
-      }
-      return list;
+      const r = parseCidrList(raw);
+      return 'error' in r ? bad(r.error) : r.cidrs;
     }
     case 'workers': {
       if (raw === 'auto') return availableParallelism();

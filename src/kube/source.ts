@@ -6,7 +6,7 @@
 import type { Logger } from '../log.js';
 import type { Translation } from '../model/types.js';
 import { sliceService } from '../model/endpoints.js';
-import type { Store } from '../store.js';
+import type { Store } from '../control/store.js';
 import type { KubeClient } from './client.js';
 import { createReflector, RESOURCES, type Change, type Reflector } from './watch.js';
 

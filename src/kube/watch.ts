@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../log.js';
 import type { Kind, KubeObject } from '../model/k8s.js';
-import type { Store } from '../store.js';
+import type { Store } from '../control/store.js';
 import { ApiError, type KubeClient } from './client.js';
 
 export interface Resource {

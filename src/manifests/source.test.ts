@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import pino from 'pino';
-import { createStore, type Store } from '../store.js';
+import { createStore, type Store } from '../control/store.js';
 import { createManifestSource, REMOVAL_SETTLE_MS, type ManifestSource } from './source.js';
 
 const ingress = (name: string, path = '/'): string => `apiVersion: networking.k8s.io/v1

@@ -12,7 +12,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import { KINDS, keyOf, type KubeObject } from '../model/k8s.js';
-import { isKind, type Store } from '../store.js';
+import { isKind, type Store } from '../control/store.js';
 import { parseManifests } from './parse.js';
 
 export interface ManifestSource {

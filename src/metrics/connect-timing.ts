@@ -5,7 +5,10 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { connectChannel } from '../proxy/upstream.js';
+
+/** The channel Portico's HTTP/1.1 client publishes `{ seconds }` on for each new upstream connection. */
+export const CONNECT_CHANNEL = 'portico:upstream:connected';
+const connectChannel = diagnostics.channel(CONNECT_CHANNEL);
 
 /** Subscribes; returns the unsubscribe function. */
 export function observeConnects(observe: (seconds: number) => void): () => void {

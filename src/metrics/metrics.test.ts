@@ -5,7 +5,7 @@ import type { Ingress } from '../model/k8s.js';
 import { translate } from '../model/translate.js';
 import { compile } from '../router/compile.js';
 import { hostOf, match, pathOf } from '../router/match.js';
-import { snapshotOf } from '../store.js';
+import { snapshotOf } from '../control/store.js';
 import { createMetrics, methodLabel } from './metrics.js';
 
 const ing: Ingress = {

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { isDnsSubdomain, show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
-import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
+import type { Backend, BackendProtocol, DiagnosticReason, Endpoint, RouteTable } from './types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -185,4 +185,19 @@ function resolveService(svc: Service, slices: readonly EndpointSlice[], ns: stri
 function compareEndpoints(a: Endpoint, b: Endpoint): number {
   if (a.ip !== b.ip) return a.ip < b.ip ? -1 : 1;
   return a.port - b.port;
+}
+
+/** New endpoint lists by backend id. */
+export type EndpointPatch = ReadonlyMap<string, readonly Endpoint[]>;
+
+/**
+ * Applies an endpoint patch to a table in place: the one mutation of a table after translation.
+ * Compiled targets share the table's Backend objects, so the next pick sees the new endpoints;
+ * a request already sent keeps its endpoint.
+ */
+export function applyPatch(table: RouteTable, p: EndpointPatch): void {
+  for (const [id, endpoints] of p) {
+    const b = table.backends.get(id) as { endpoints: readonly Endpoint[] } | undefined;
+    if (b !== undefined) b.endpoints = endpoints;
+  }
 }

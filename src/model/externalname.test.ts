@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseManifests } from '../manifests/parse.js';
-import { snapshotOf } from '../store.js';
+import { snapshotOf } from '../control/store.js';
 import type { ExternalNameState } from './endpoints.js';
 import { translate } from './translate.js';
 import type { Translation } from './types.js';

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { parseManifests } from '../manifests/parse.js';
 import { repoRoot } from '../paths.js';
-import { snapshotOf } from '../store.js';
+import { snapshotOf } from '../control/store.js';
 import { inspectSecret, inspectUpstreamSecret } from '../tls/inspect.js';
 import { printDiagnostics, printTable } from './print.js';
 import type { EndpointSlice, Ingress, KubeObject, Service } from './k8s.js';

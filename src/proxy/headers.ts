@@ -4,7 +4,7 @@
  * and turn HTTP/2 pseudo-headers into an HTTP/1.1 Host.
  */
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import { MATCH_NONE, type CidrMatcher } from '../model/cidr.js';
 import { nextRequestId } from './request-id.js';
 
 /**
@@ -52,23 +52,8 @@ export interface Forwarded {
 }
 
 /** Which peers may speak for the client in X-Forwarded-* (`--trusted-proxies`). */
-export type Trust = (ip: string) => boolean;
-export const TRUST_NONE: Trust = () => false;
-
-/** Builds the trust predicate for CIDRs (IPv4 and IPv6; a bare address is a /32 or /128). */
-export function createTrust(cidrs: readonly string[]): Trust {
-  if (cidrs.length === 0) return TRUST_NONE;
-  const list = new BlockList();
-  for (const c of cidrs) {
-    const [addr = '', prefix] = c.split('/');
-    const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-    list.addSubnet(addr, prefix === undefined ? (type === 'ipv6' ? 128 : 32) : Number(prefix), type);
-  }
-  return (ip) => {
-    const v = isIP(ip);
-    return v !== 0 && list.check(ip, v === 6 ? 'ipv6' : 'ipv4');
-  };
-}
+export type Trust = CidrMatcher;
+export const TRUST_NONE: Trust = MATCH_NONE;
 
 /**
  * nginx's `$request_length` (ingress-nginx's request_size metric and access log field): the

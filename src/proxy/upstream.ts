@@ -22,6 +22,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
 import { unsafeTarget } from './target.js';
 
 /** What the handler of one request implements (the shape of undici's dispatch handler). */
@@ -96,7 +97,7 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 const CRLF = '\r\n';
 /** Connection durations, for `portico_upstream_connect_duration_seconds` (metrics/connect-timing.ts). */
-export const connectChannel = diagnostics.channel('portico:upstream:connected');
+const connectChannel = diagnostics.channel(CONNECT_CHANNEL);
 
 const enum S {
   Head,

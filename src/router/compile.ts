@@ -8,8 +8,8 @@
  * express without merging routes ourselves; one router with host constraints holds at most 31
  * hosts per path; and one router per host measured 3.9x slower than this segment trie.
  */
-import { isIP } from 'node:net';
 import type { Backend, HostFallback, Route, RouteLimits, RouteTable, UpstreamTls } from '../model/types.js';
+import { sniOf } from '../model/upstream.js';
 
 /** What a request is sent to: everything the data plane needs, precomputed. */
 export interface Target {
@@ -59,17 +59,6 @@ export function prefixElements(path: string): string[] {
 }
 
 const NO_LIMITS: RouteLimits = {};
-
-/**
- * With `proxy-ssl-server-name: on`: `proxy-ssl-name`, else the host of `upstream-vhost`, else the
- * ExternalName; never an IP address (RFC 6066 names hosts only).
- */
-export function sniOf(limits: RouteLimits, backend: Backend): string | undefined {
-  if (limits.sslServerName !== true) return undefined;
-  const vhost = limits.upstreamVhost?.replace(/:\d+$/, '');
-  const name = limits.sslName ?? vhost ?? backend.externalName;
-  return name === undefined || name.startsWith('[') || isIP(name) !== 0 ? undefined : name;
-}
 
 function target(table: RouteTable, backendId: string, source: { namespace: string; ingress: string }, host: string, path: string, redirect: boolean, limits: RouteLimits = NO_LIMITS): Target {
   const backend = table.backends.get(backendId) ?? { id: backendId, namespace: source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { Ingress } from '../model/k8s.js';
 import type { Backend, RouteLimits, RouteTable } from '../model/types.js';
 import { translate } from '../model/translate.js';
-import { snapshotOf } from '../store.js';
+import { snapshotOf } from '../control/store.js';
 import { compile } from './compile.js';
 import { hostOf, match, pathOf } from './match.js';
 

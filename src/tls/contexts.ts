@@ -7,22 +7,9 @@ import { constants, createPrivateKey, generateKeyPair, X509Certificate, type Key
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { Cert, RouteTable } from '../model/types.js';
 import { createSelfSigned } from './selfsigned.js';
+import type { TlsSettings } from './settings.js';
 
-/** Mozilla "intermediate" TLS 1.2 suites; TLS 1.3 suites are OpenSSL's defaults. */
-export const DEFAULT_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
-
-export interface TlsSettings {
-  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
-  readonly maxVersion: 'TLSv1.2' | 'TLSv1.3';
-  readonly ciphers: string;
-}
+export { DEFAULT_CIPHERS, type TlsSettings } from './settings.js';
 
 /** Options shared by every context: protocol range, ciphers, server order, no renegotiation. */
 export function baseOptions(s: TlsSettings): SecureContextOptions {

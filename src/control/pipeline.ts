@@ -10,33 +10,21 @@
  * Events and metrics up to date; it normally finds the table unchanged.
  */
 import { performance } from 'node:perf_hooks';
-import type { Logger } from './log.js';
-import { resolveBackend, type ServiceIndex } from './model/endpoints.js';
-import type { EndpointSlice, Service } from './model/k8s.js';
-import { printDiagnostics, sameEndpoints, sameTable } from './model/print.js';
-import { translate, type TranslateOptions } from './model/translate.js';
-import type { Diagnostic, Endpoint, RouteTable, Translation } from './model/types.js';
-import type { Metrics } from './metrics/metrics.js';
-import { compile, type Matcher } from './router/compile.js';
+import type { Logger } from '../log.js';
+import { resolveBackend, type ServiceIndex } from '../model/endpoints.js';
+import type { EndpointSlice, Service } from '../model/k8s.js';
+import { printDiagnostics, sameEndpoints, sameTable } from '../model/print.js';
+import { translate, type TranslateOptions } from '../model/translate.js';
+import type { Diagnostic, Endpoint, RouteTable, Translation } from '../model/types.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { compile, type Matcher } from '../router/compile.js';
 import type { Store } from './store.js';
 
 /** After an endpoint patch, the full rebuild that refreshes diagnostics waits this long for quiet. */
 export const SETTLE_MS = 1000;
 
-/** New endpoint lists by backend id. */
-export type EndpointPatch = ReadonlyMap<string, readonly Endpoint[]>;
-
-/**
- * Applies an endpoint patch to a table in place: the one mutation of a table after translation.
- * Compiled targets share the table's Backend objects, so the next pick sees the new endpoints;
- * a request already sent keeps its endpoint.
- */
-export function applyPatch(table: RouteTable, p: EndpointPatch): void {
-  for (const [id, endpoints] of p) {
-    const b = table.backends.get(id) as { endpoints: readonly Endpoint[] } | undefined;
-    if (b !== undefined) b.endpoints = endpoints;
-  }
-}
+import type { EndpointPatch } from '../model/endpoints.js';
+export { applyPatch, type EndpointPatch } from '../model/endpoints.js';
 
 export interface Pipeline {
   /**

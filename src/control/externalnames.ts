@@ -9,9 +9,9 @@
  * that fails is retried sooner: after RETRY_MS, doubling up to REFRESH_MS.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import type { Logger } from './log.js';
-import type { ExternalNameOptions, ExternalNameState } from './model/endpoints.js';
-import { createTrust } from './proxy/headers.js';
+import type { Logger } from '../log.js';
+import type { ExternalNameOptions, ExternalNameState } from '../model/endpoints.js';
+import { createCidrMatcher } from '../model/cidr.js';
 
 export const REFRESH_MS = 30_000;
 export const RETRY_MS = 1000;
@@ -42,7 +42,7 @@ const sameState = (a: ExternalNameState | undefined, b: ExternalNameState): bool
   a !== undefined && ('error' in a ? 'error' in b && a.error === b.error : 'addresses' in b && a.denied === b.denied && a.addresses.join() === b.addresses.join());
 
 export function createExternalNameResolver(o: ExternalNameResolverOptions): ExternalNameResolver {
-  const denied = createTrust(o.denied);
+  const denied = createCidrMatcher(o.denied);
   const resolve = o.resolve ?? systemResolve;
   const states = new Map<string, ExternalNameState>();
   const inflight = new Set<string>();

@@ -5,8 +5,8 @@
  * Objects are never modified once stored: a change is a new object. The translator's memos
  * (checked Ingresses, resolved Service ports) are keyed by object identity and rely on it.
  */
-import { sliceService } from './model/endpoints.js';
-import { KINDS, keyOf, type EndpointSlice, type Kind, type KubeObject, type Snapshot } from './model/k8s.js';
+import { sliceService } from '../model/endpoints.js';
+import { KINDS, keyOf, type EndpointSlice, type Kind, type KubeObject, type Snapshot } from '../model/k8s.js';
 
 export interface Store {
   /** Replaces or adds an object; returns false for a kind Portico does not watch. */

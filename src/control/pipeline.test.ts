@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger } from './log.js';
-import type { KubeObject } from './model/k8s.js';
-import { EMPTY_TABLE } from './dataplane.js';
+import { createLogger } from '../log.js';
+import type { KubeObject } from '../model/k8s.js';
+import { EMPTY_TABLE } from '../proxy/dataplane.js';
 import { applyPatch, createPipeline, SETTLE_MS, type EndpointPatch } from './pipeline.js';
-import { compile, type Matcher } from './router/compile.js';
+import { compile, type Matcher } from '../router/compile.js';
 import { createStore } from './store.js';
 
 const svc = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }] } }) as KubeObject;

@@ -7,19 +7,19 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { createAdminServer } from './admin/server.js';
-import type { Config } from './config.js';
-import { createControlPlane } from './controlplane.js';
-import { createDataPlane, EMPTY_TABLE, type DataPlane } from './dataplane.js';
-import { endpointKey } from './proxy/pools.js';
-import { mergeViews, type EndpointView } from './proxy/stats.js';
-import { createLogger } from './log.js';
-import { collectStartupGarbage, listenAdmin, metricsFor } from './main.js';
-import { observeConnects } from './metrics/connect-timing.js';
-import type { RouteTable } from './model/types.js';
-import { compile } from './router/compile.js';
-import { applyPatch, type EndpointPatch } from './pipeline.js';
-import { generateDefaultCertAsync, type ServedCert } from './tls/contexts.js';
+import { createAdminServer } from '../admin/server.js';
+import type { Config } from '../config.js';
+import { createControlPlane } from '../control/controlplane.js';
+import { createDataPlane, EMPTY_TABLE, type DataPlane } from '../proxy/dataplane.js';
+import { endpointKey } from '../proxy/pools.js';
+import { mergeViews, type EndpointView } from '../proxy/stats.js';
+import { createLogger } from '../log.js';
+import { collectStartupGarbage, listenAdmin, metricsFor } from '../main.js';
+import { observeConnects } from '../metrics/connect-timing.js';
+import type { RouteTable } from '../model/types.js';
+import { compile } from '../router/compile.js';
+import { applyPatch, type EndpointPatch } from '../control/pipeline.js';
+import { generateDefaultCertAsync, type ServedCert } from '../tls/contexts.js';
 
 type metric = MetricObjectWithValues<MetricValue<string>>;
 type Views = Record<string, EndpointView>;

@@ -6,21 +6,22 @@
 import type { Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import type { Config } from './config.js';
-import { ConfigError } from './config.js';
-import { stdoutSink, type Logger } from './log.js';
-import type { Metrics } from './metrics/metrics.js';
-import type { RouteTable } from './model/types.js';
-import { createAccessLog } from './proxy/access-log.js';
-import { createBalancer } from './proxy/balance.js';
-import { createHandler, type HandlerOptions, type ProxyState } from './proxy/handler.js';
-import { createTrust } from './proxy/headers.js';
-import { createPools, dispatcherSuffix, endpointKey, poolKey } from './proxy/pools.js';
-import { applyPatch, type EndpointPatch } from './pipeline.js';
-import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './proxy/server.js';
-import { createEndpointStats, type EndpointStats } from './proxy/stats.js';
-import { compile, sniOf, type Matcher } from './router/compile.js';
-import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from './tls/contexts.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../config.js';
+import { stdoutSink, type Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { createCidrMatcher } from '../model/cidr.js';
+import type { RouteTable } from '../model/types.js';
+import { createAccessLog } from './access-log.js';
+import { createBalancer } from './balance.js';
+import { createHandler, type HandlerOptions, type ProxyState } from './handler.js';
+import { createPools, dispatcherSuffix, endpointKey, poolKey } from './pools.js';
+import { applyPatch, type EndpointPatch } from '../model/endpoints.js';
+import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
+import { createEndpointStats, type EndpointStats } from './stats.js';
+import { compile, type Matcher } from '../router/compile.js';
+import { sniOf } from '../model/upstream.js';
+import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
 
 export const EMPTY_TABLE: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map(), certs: new Map() };
 
@@ -73,7 +74,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
   const balancer = createBalancer(stats.ejected);
-  const trust = createTrust(config.trustedProxies);
+  const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'hsts' | 'forward'> = {
     state,

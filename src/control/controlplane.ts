@@ -3,19 +3,19 @@
  * pipeline that turns the store into tables. It hands each new table to `apply` and knows
  * nothing of listeners.
  */
-import type { Config } from './config.js';
-import { ConfigError } from './config.js';
-import type { KubeController } from './kube/controller.js';
-import type { Logger } from './log.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../config.js';
+import type { KubeController } from '../kube/controller.js';
+import type { Logger } from '../log.js';
 import { createExternalNameResolver, type ExternalNameResolver } from './externalnames.js';
-import { createManifestSource } from './manifests/source.js';
-import type { Metrics } from './metrics/metrics.js';
-import type { TranslateOptions } from './model/translate.js';
-import type { RouteTable } from './model/types.js';
+import { createManifestSource } from '../manifests/source.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { TranslateOptions } from '../model/translate.js';
+import type { RouteTable } from '../model/types.js';
 import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
-import type { Matcher } from './router/compile.js';
+import type { Matcher } from '../router/compile.js';
 import { createStore } from './store.js';
-import { createInspector, inspectUpstreamSecret } from './tls/inspect.js';
+import { createInspector, inspectUpstreamSecret } from '../tls/inspect.js';
 
 /** Certificates expire without any object changing: re-judge them this often. */
 const RECHECK_MS = 60_000;
@@ -91,7 +91,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     };
   } else {
     // Loaded only in Kubernetes mode (and @kubernetes/client-node only for credential plugins).
-    const { createKubeController } = await import('./kube/controller.js');
+    const { createKubeController } = await import('../kube/controller.js');
     kube = await createKubeController({ config, store, pipeline, log, metrics });
     source = kube;
   }
