@@ -29,8 +29,17 @@ export function parseCidrList(raw: string): { readonly cidrs: readonly string[] 
   return { cidrs };
 }
 
-/** The address without an IPv4-mapped IPv6 prefix. */
-export const unmapped = (ip: string): string => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
+/** An IPv4-mapped IPv6 address (`::ffff:10.1.2.3`, or `::ffff:a01:203` as URL parsers write it) as its IPv4 address. */
+export function unmapped(ip: string): string {
+  if (!ip.startsWith('::ffff:')) return ip;
+  const rest = ip.slice(7);
+  if (isIP(rest) === 4) return rest;
+  const m = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(rest);
+  if (m === null) return ip;
+  const hi = parseInt(m[1] as string, 16);
+  const lo = parseInt(m[2] as string, 16);
+  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+}
 
 /** Builds a matcher for valid entries (check them with {@link parseCidrList} first). */
 export function createCidrMatcher(cidrs: readonly string[]): CidrMatcher {

@@ -3,7 +3,8 @@
  * balancer sends first, remember the client address it names, and hand the socket on. A
  * connection without a valid header is closed.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { unmapped } from '../model/cidr.js';
 import { setProxiedAddress } from './headers.js';
 
 const V2_SIG = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
@@ -20,11 +21,7 @@ export function parseProxyHeader(buf: Buffer): { length: number; address: string
     if (buf.length < 16 + len) return 'more';
     if ((verCmd & 0x0f) === 0) return { length: 16 + len, address: null }; // LOCAL: a health check from the balancer itself
     if (fam >> 4 === 1 && len >= 12) return { length: 16 + len, address: [...buf.subarray(16, 20)].join('.') };
-    if (fam >> 4 === 2 && len >= 36) {
-      const parts: string[] = [];
-      for (let i = 0; i < 16; i += 2) parts.push(buf.readUInt16BE(16 + i).toString(16));
-      return { length: 16 + len, address: parts.join(':').replace(/\b(?:0+:){2,}/, ':') };
-    }
+    if (fam >> 4 === 2 && len >= 36) return { length: 16 + len, address: ipv6Text(buf.subarray(16, 32)) };
     return { length: 16 + len, address: null };
   }
   const probe = buf.subarray(0, Math.min(buf.length, 6)).toString('latin1');
@@ -34,7 +31,21 @@ export function parseProxyHeader(buf: Buffer): { length: number; address: string
   const line = buf.subarray(0, end).toString('latin1').split(' ');
   if (line[1] === 'UNKNOWN') return { length: end + 2, address: null };
   if ((line[1] !== 'TCP4' && line[1] !== 'TCP6') || line.length !== 6) return null;
-  return { length: end + 2, address: line[2] as string };
+  const src = line[2] as string;
+  if (isIP(src) !== (line[1] === 'TCP4' ? 4 : 6)) return null;
+  return { length: end + 2, address: unmapped(line[1] === 'TCP6' ? canonicalIpv6(src) : src) };
+}
+
+/** RFC 5952 text of a 16-byte IPv6 address, by the platform (compression, lower case, mapped IPv4 dotted). */
+function ipv6Text(bytes: Buffer): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  return unmapped(canonicalIpv6(groups.join(':')));
+}
+
+/** The canonical form of an IPv6 address, as the URL parser writes hosts. */
+function canonicalIpv6(text: string): string {
+  return new URL(`http://[${text}]/`).hostname.slice(1, -1);
 }
 
 /** A net server that strips PROXY headers and passes each connection to `target`. */
