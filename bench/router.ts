@@ -43,7 +43,7 @@ for (let h = 0; h < HOSTS; h++) {
     r.on('GET', p === '/' ? '/*' : `${p}/*`, handler);
   }
 }
-const m = compile(translate(snapshotOf(objs), { controllerClass: 'x', ingressClass: 'portico', watchWithoutClass: false }).table);
+const m = compile(translate(snapshotOf(objs), { controllerClass: 'x', ingressClass: 'portico', watchWithoutClass: false }).table, (route) => route);
 const reqs = Array.from({ length: 1000 }, (_, k) => [`h${(k * 7919) % HOSTS}.test`, ['/api/v1/users/42', '/static/app.js', '/login', '/x/y', '/api'][k % 5] as string] as const);
 
 function time(fn: (host: string, path: string) => unknown): number {

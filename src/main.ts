@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './control/controlplane.js';
-import { createDataPlane, EMPTY_TABLE, type DataPlane } from './proxy/dataplane.js';
-import type { Matcher } from './router/compile.js';
+import { createDataPlane, type DataPlane } from './proxy/dataplane.js';
+import type { RouteTable } from './model/types.js';
 import { generateDefaultCertAsync } from './tls/contexts.js';
 import { createLogger, type Logger } from './log.js';
 import { observeConnects } from './metrics/connect-timing.js';
@@ -69,15 +69,14 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   defaultCert.catch(() => undefined); // awaited below; a start-up error before that must not leave it unhandled
   // Until the data plane exists (standalone reads its files first), the first table waits here.
   let data: DataPlane | null = null;
-  let early: Matcher | null = null;
+  let early: RouteTable | null = null;
   const control = await createControlPlane({
     config,
     log,
     metrics,
-    swap: (m) => (data !== null ? data.apply(m) : (early = m)),
+    swap: (t) => (data !== null ? data.apply(t) : (early = t)),
     // patches come from watches, which start after the data plane exists (Kubernetes mode listens first)
     patch: (p) => data?.patch(p),
-    current: () => (data !== null ? data.state.matcher.table : (early?.table ?? EMPTY_TABLE)),
   });
   let ready = false;
   let draining = false;
@@ -91,7 +90,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const { httpPort, httpsPort } = await dp.listen();
   const admin = createAdminServer({
     ready: () => ready && !draining,
-    table: () => dp.state.matcher.table,
+    table: control.pipeline.live,
     diagnostics: control.pipeline.diagnostics,
     endpointViews: async () => (endpoint) => dp.stats.view(endpoint),
     metrics: metrics ? { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() } : null,
@@ -100,7 +99,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const becomeReady = (): void => {
     const gc = collectStartupGarbage();
     ready = true;
-    log.info({ routes: dp.state.matcher.table.routes.length, ...gc }, 'ready');
+    log.info({ routes: control.pipeline.live().routes.length, ...gc }, 'ready');
   };
   if (control.syncBeforeListen) becomeReady();
   else

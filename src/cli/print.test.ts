@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { printTable, routeRows } from '../model/print.js';
-import type { RouteTable } from '../model/types.js';
+import type { Route, RouteTable } from '../model/types.js';
 import { backendsText, routesText } from './print.js';
 
+const ing = (name: string): Route['source'] => ({ kind: 'Ingress', namespace: 'ns', name });
+const route = (host: string, path: string, match: Route['match'], backend: string, source: Route['source'], redirect = false, settings: Route['settings'] = {}): Route => ({ host, path, match, source, policies: redirect ? [{ kind: 'httpsRedirect' }] : [], backends: [{ backend, weight: 1 }], settings });
 const table: RouteTable = {
   routes: [
-    { host: '', path: '/', match: 'Prefix', backend: 'ns/any:80', source: { namespace: 'ns', ingress: 'catch' }, redirect: false, limits: {} },
-    { host: 'a.test', path: '/up', match: 'Prefix', backend: 'ns/s:80', source: { namespace: 'ns', ingress: 'ing' }, redirect: true, limits: { bodySize: 1024, readTimeout: 5000 } },
-    { host: 'a.test', path: '/x (odd) -> y', match: 'Exact', backend: 'ns/s:80', source: { namespace: 'ns', ingress: 'ing' }, redirect: false, limits: {} },
+    route('', '/', 'Prefix', 'ns/any:80', ing('catch')),
+    route('a.test', '/up', 'Prefix', 'ns/s:80', ing('ing'), true, { bodySize: 1024, readTimeout: 5000 }),
+    route('a.test', '/x (odd) -> y', 'Exact', 'ns/s:80', ing('ing')),
   ],
-  hostFallbacks: new Map([['a.test', { backend: 'ns/fb:80', source: { namespace: 'ns', ingress: 'ing' } }]]),
-  defaultBackend: { backend: 'sys/default:80', source: { namespace: 'sys', ingress: '' } },
+  hostFallbacks: new Map([['a.test', route('a.test', '', 'Prefix', 'ns/fb:80', ing('ing'))]]),
+  defaultBackend: route('', '', 'Prefix', 'sys/default:80', { kind: 'DefaultBackend', namespace: 'sys', name: 'default' }),
   backends: new Map(),
   certs: new Map(),
 };
@@ -52,7 +54,7 @@ test('portico backends names an ExternalName next to its backend', () => {
 test('/debug/routes never carries proxy-ssl-secret key material, only what it holds and its id', () => {
   const withSecret: RouteTable = {
     ...table,
-    routes: [{ ...table.routes[1]!, limits: { sslSecret: 'ns/backend-tls' } }],
+    routes: [{ ...table.routes[1]!, settings: { sslSecret: 'ns/backend-tls' } }],
     upstreamTls: new Map([['ns/backend-tls', { id: 'abcdef0123456789', caPem: '-----BEGIN CERTIFICATE-----\nCA\n', certPem: '-----BEGIN CERTIFICATE-----\nC\n', keyPem: '-----BEGIN PRIVATE KEY-----\nK\n' }]]),
   };
   const view = JSON.stringify({ ...printTable(withSecret), rows: routeRows(withSecret) });

@@ -13,7 +13,6 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { TranslateOptions } from '../model/translate.js';
 import type { RouteTable } from '../model/types.js';
 import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
-import type { Matcher } from '../router/compile.js';
 import { createStore } from './store.js';
 import { createInspector, inspectUpstreamSecret } from '../tls/inspect.js';
 
@@ -35,11 +34,10 @@ export interface ControlPlaneOptions {
   readonly config: Config;
   readonly log: Logger;
   readonly metrics: Metrics | null;
-  /** Receives each new matcher (already compiled: the single-process data plane uses it as is). */
-  readonly swap: (m: Matcher) => void;
-  /** Replaces endpoints in the current table (the EndpointSlice fast path). */
+  /** Receives each new table. */
+  readonly swap: (t: RouteTable) => void;
+  /** Replaces endpoints of the current table's backends (the EndpointSlice fast path). */
   readonly patch: (p: EndpointPatch) => void;
-  readonly current: () => RouteTable;
 }
 
 export async function createControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
@@ -70,7 +68,6 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
       inspect.sweep();
       return { ...base, now: Date.now() };
     },
-    current: o.current,
     swap: o.swap,
     patch: o.patch,
     onRebuilt: () => {

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '../log.js';
 import type { KubeObject } from '../model/k8s.js';
-import { EMPTY_TABLE } from '../proxy/dataplane.js';
-import { applyPatch, createPipeline, SETTLE_MS, type EndpointPatch } from './pipeline.js';
-import { compile, type Matcher } from '../router/compile.js';
+import { EMPTY_TABLE } from '../model/types.js';
+import { createEndpointState } from '../proxy/endpoints.js';
+import { createPools } from '../proxy/pools.js';
+import { compileTable, type Target } from '../proxy/route.js';
+import type { Matcher } from '../router/compile.js';
+import { match } from '../router/match.js';
+import { createPipeline, SETTLE_MS, type EndpointPatch } from './pipeline.js';
 import { createStore } from './store.js';
 
 const svc = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }] } }) as KubeObject;
@@ -18,35 +22,40 @@ const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 function setup() {
   const store = createStore();
   for (const o of [svc('a'), svc('b'), slice('a-1', 'a', ['10.0.0.1']), slice('b-1', 'b', ['10.0.1.1']), ing('a', 'a.test', 'a'), ing('b', 'b.test', 'b')]) store.upsert(o);
-  let matcher: Matcher = compile(EMPTY_TABLE);
-  const swaps: Matcher[] = [];
+  // the data plane's side: live endpoint slots and compiled targets
+  const live = createEndpointState();
+  const ctx = { pools: createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 }), endpoints: live, env: { httpsRedirectPort: 443, bodySize: 0 } };
+  let matcher: Matcher<Target> = compileTable(EMPTY_TABLE, ctx).matcher;
+  const swaps: Matcher<Target>[] = [];
   const patches: EndpointPatch[] = [];
   const pipeline = createPipeline({
     store,
     log: createLogger('fatal'),
     metrics: null,
     translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }),
-    current: () => matcher.table,
-    swap: (m) => {
-      matcher = m;
-      swaps.push(m);
+    swap: (t) => {
+      matcher = compileTable(t, ctx).matcher;
+      live.apply(t);
+      swaps.push(matcher);
     },
     patch: (p) => {
-      applyPatch(matcher.table, p);
+      live.patch(p);
       patches.push(p);
     },
   });
   pipeline.rebuildNow();
-  return { store, pipeline, swaps, patches, matcher: () => matcher };
+  return { store, pipeline, swaps, patches, matcher: () => matcher, live };
 }
 
-const endpointsOf = (m: Matcher, id: string): string[] => (m.table.backends.get(id)?.endpoints ?? []).map((e) => `${e.ip}:${e.port}`);
+/** What the pipeline says is serving for a backend (its live view), as `ip:port`. */
+const endpointsOf = (t: { pipeline: { live(): { backends: ReadonlyMap<string, { endpoints: readonly { ip: string; port: number }[] }> } } }, id: string): string[] => (t.pipeline.live().backends.get(id)?.endpoints ?? []).map((e) => `${e.ip}:${e.port}`);
 
 test('an EndpointSlice change patches only its Service\'s backends, without a new table', async () => {
   const t = setup();
   assert.equal(t.swaps.length, 1);
   const first = t.matcher();
-  const targetA = first.exactHosts.get('a.test')?.prefix.best?.target;
+  const targetA = match(first, 'a.test', '/')?.action;
+  const tableBefore = t.pipeline.live();
   t.store.upsert(slice('a-1', 'a', ['10.0.0.2', '10.0.0.3']));
   t.pipeline.schedule('default/a');
   await tick();
@@ -54,9 +63,12 @@ test('an EndpointSlice change patches only its Service\'s backends, without a ne
   assert.equal(t.patches.length, 1);
   assert.deepEqual([...(t.patches[0] as EndpointPatch).keys()], ['default/a:80']);
   assert.equal(t.matcher(), first);
-  // the compiled target sees the new endpoints: it shares the table's backend object
-  assert.deepEqual(targetA?.backend.endpoints.map((e) => e.ip), ['10.0.0.2', '10.0.0.3']);
-  assert.deepEqual(endpointsOf(first, 'default/b:80'), ['10.0.1.1:8080']);
+  // the compiled target reads the live slot; the table it came from is never modified
+  assert.deepEqual(targetA?.backends[0]?.slot.endpoints.map((e) => e.ip), ['10.0.0.2', '10.0.0.3']);
+  assert.deepEqual(first.table.backends.get('default/a:80')?.endpoints.map((e) => e.ip), ['10.0.0.1']);
+  assert.deepEqual(tableBefore.backends.get('default/a:80')?.endpoints.map((e) => e.ip), ['10.0.0.1']);
+  assert.deepEqual(endpointsOf(t, 'default/a:80'), ['10.0.0.2:8080', '10.0.0.3:8080'], 'the live view has the patch');
+  assert.deepEqual(endpointsOf(t, 'default/b:80'), ['10.0.1.1:8080']);
 });
 
 test('a slice change that resolves to the same endpoints patches nothing', async () => {
@@ -76,7 +88,7 @@ test('a full change pending with endpoint changes takes the full path', async ()
   await tick();
   assert.equal(t.patches.length, 0);
   assert.equal(t.swaps.length, 2);
-  assert.deepEqual(endpointsOf(t.matcher(), 'default/a:80'), ['10.0.0.9:8080']);
+  assert.deepEqual(endpointsOf(t, 'default/a:80'), ['10.0.0.9:8080']);
   assert.ok(t.matcher().exactHosts.has('c.test'));
 });
 
@@ -86,7 +98,8 @@ test('after a patch, a full rebuild settles diagnostics and finds the table unch
   t.pipeline.schedule('default/a');
   await tick();
   assert.equal(t.patches.length, 1);
-  assert.deepEqual(endpointsOf(t.matcher(), 'default/a:80'), []);
+  assert.deepEqual(endpointsOf(t, 'default/a:80'), []);
+  assert.deepEqual(t.live.endpoints('default/a:80'), [], 'the data plane slot too');
   assert.equal(t.pipeline.diagnostics().length, 0, 'diagnostics wait for the settle rebuild');
   await tick(SETTLE_MS + 100);
   assert.deepEqual(t.pipeline.diagnostics().map((d) => d.reason), ['NoEndpoints']);
@@ -125,7 +138,7 @@ test('rebuildNow() covers a scheduled rebuild, and nothing rebuilds before the f
   assert.equal(t.swaps.length, before + 1);
 
   // a fresh pipeline during its initial read: schedule() only marks the store dirty
-  const early = createPipeline({ store, log: createLogger('fatal'), metrics: null, translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }), current: () => EMPTY_TABLE, swap: () => {} });
+  const early = createPipeline({ store, log: createLogger('fatal'), metrics: null, translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }), swap: () => {} });
   translations = 0;
   early.schedule();
   early.schedule('default/a');

@@ -1,30 +1,31 @@
 /**
- * store --dirty--> coalesce --> translate --> (same as running? stop) --> compile --> one assignment.
- * Bursts of changes in one turn of the event loop cost one rebuild. A rebuild that throws keeps
- * the last good table.
+ * store --dirty--> coalesce --> translate --> (same as running? stop) --> swap (the data plane
+ * compiles it). Bursts of changes in one turn of the event loop cost one rebuild. A rebuild that
+ * throws keeps the last good table.
  *
  * EndpointSlice changes take a fast path: only the backends of the Services they belong to are
  * re-resolved, and their new endpoint lists are handed to `patch` (no translation, no compile),
  * so a scaled or rolled Deployment serves from its new pods in about a millisecond whatever the
- * table's size. A full rebuild follows {@link SETTLE_MS} later (debounced) to bring diagnostics,
- * Events and metrics up to date; it normally finds the table unchanged.
+ * table's size. The pipeline keeps the live lists itself (the table is never modified): a full
+ * rebuild compares with them, and follows {@link SETTLE_MS} later (debounced) to bring
+ * diagnostics, Events and metrics up to date; it normally finds the table unchanged.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import { resolveBackend, type ServiceIndex } from '../model/endpoints.js';
 import type { EndpointSlice, Service } from '../model/k8s.js';
 import { printDiagnostics, sameEndpoints, sameTable } from '../model/print.js';
-import { translate, type TranslateOptions } from '../model/translate.js';
-import type { Diagnostic, Endpoint, RouteTable, Translation } from '../model/types.js';
+import { createTranslator, type TranslateOptions } from '../model/translate.js';
+import { EMPTY_TABLE, type Backend, type Diagnostic, type Endpoint, type RouteTable, type Translation } from '../model/types.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { compile, type Matcher } from '../router/compile.js';
 import type { Store } from './store.js';
 
 /** After an endpoint patch, the full rebuild that refreshes diagnostics waits this long for quiet. */
 export const SETTLE_MS = 1000;
 
 import type { EndpointPatch } from '../model/endpoints.js';
-export { applyPatch, type EndpointPatch } from '../model/endpoints.js';
+
+export type { EndpointPatch };
 
 export interface Pipeline {
   /**
@@ -36,6 +37,8 @@ export interface Pipeline {
   /** Rebuilds now (start-up, tests). */
   rebuildNow(): void;
   readonly diagnostics: () => readonly Diagnostic[];
+  /** The table last swapped in, with its live endpoint lists (patched since): what is serving. */
+  readonly live: () => RouteTable;
   /** Services and Secrets the last translation referred to (for the relevance filter). */
   readonly references: () => Translation['references'];
 }
@@ -45,11 +48,10 @@ export interface PipelineOptions {
   /** Called before each translation: options may carry the current time. */
   readonly translateOptions: () => TranslateOptions;
   readonly log: Logger;
-  /** Receives each new matcher; must only assign it. */
-  readonly swap: (m: Matcher) => void;
+  /** Receives each new table. */
+  readonly swap: (t: RouteTable) => void;
   /** Replaces the endpoints of backends of the current table (the EndpointSlice fast path). */
   readonly patch?: (p: EndpointPatch) => void;
-  readonly current: () => RouteTable;
   readonly metrics: Metrics | null;
   /** Called after every successful translation, swapped or not (status and Events follow it). */
   readonly onRebuilt?: () => void;
@@ -70,11 +72,17 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let references: Translation['references'] = { services: new Set(), secrets: new Set(), externalNames: new Set() };
   let reported = new Set<string>();
   let rebuilds = 0;
+  const translator = createTranslator();
+  /** The table last swapped in, and the live endpoint lists patched since (by backend id). */
+  let current: RouteTable = EMPTY_TABLE;
+  let patched = new Map<string, readonly Endpoint[]>();
+  const liveEndpoints = (b: Backend): readonly Endpoint[] => patched.get(b.id) ?? b.endpoints;
+  let liveView: RouteTable | null = null;
 
   /** The EndpointSlice fast path. */
   function patchEndpoints(): void {
     const t0 = performance.now();
-    const table = opts.current();
+    const table = current;
     // the index resolveBackend reads, for the changed Services only
     const services = new Map<string, Service>();
     const slices = new Map<string, EndpointSlice[]>();
@@ -92,11 +100,15 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       // a port the Ingress named by number is all digits; Service port names must contain a letter
       const port = /^\d+$/.test(b.port) ? Number(b.port) : b.port;
       const r = resolveBackend(index, b.namespace, b.service, port, b.id, b.protocol);
-      if (!sameEndpoints(r.backend.endpoints, b.endpoints)) changed.set(b.id, r.backend.endpoints);
+      if (!sameEndpoints(r.backend.endpoints, liveEndpoints(b))) changed.set(b.id, r.backend.endpoints);
     }
     const seen = dirtySince;
     dirtySince = -1;
-    if (changed.size > 0) opts.patch?.(changed);
+    if (changed.size > 0) {
+      for (const [id, eps] of changed) patched.set(id, eps);
+      liveView = null;
+      opts.patch?.(changed);
+    }
     const seconds = (performance.now() - t0) / 1000;
     const m = opts.metrics;
     m?.rebuild(changed.size > 0 ? 'patched' : 'unchanged', seconds);
@@ -135,7 +147,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     const m = opts.metrics;
     let result;
     try {
-      result = translate(opts.store.snapshot(), opts.translateOptions());
+      result = translator.translate(opts.store.snapshot(), opts.translateOptions());
     } catch (err) {
       m?.rebuild('failed', (performance.now() - t0) / 1000);
       log.error({ err: (err as Error).stack }, 'rebuild failed; keeping the last good table');
@@ -148,14 +160,17 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     reported = now;
     const byReason = new Map<string, number>();
     for (const d of result.diagnostics) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
-    if (rebuilds > 0 && sameTable(result.table, opts.current())) {
+    if (rebuilds > 0 && sameTable(result.table, current, liveEndpoints)) {
       opts.onRebuilt?.();
       m?.rebuild('unchanged', (performance.now() - t0) / 1000);
       m?.table({ routes: result.table.routes.length, backends: result.table.backends.size, endpoints: countEndpoints(result.table), diagnostics: byReason });
       log.info({ durationMs: +(performance.now() - t0).toFixed(2), diagnostics: result.diagnostics.length }, 'rebuild: table unchanged');
       return;
     }
-    opts.swap(compile(result.table));
+    current = result.table;
+    patched = new Map();
+    liveView = null;
+    opts.swap(result.table);
     rebuilds++;
     const t = result.table;
     const endpoints = countEndpoints(t);
@@ -189,6 +204,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       rebuild();
     },
     diagnostics: () => diagnostics,
+    live() {
+      if (liveView !== null) return liveView;
+      if (patched.size === 0) return (liveView = current);
+      const backends = new Map<string, Backend>();
+      for (const [id, b] of current.backends) backends.set(id, patched.has(id) ? { ...b, endpoints: liveEndpoints(b) } : b);
+      return (liveView = { ...current, backends });
+    },
     references: () => references,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { Logger } from '../log.js';
-import { createClassFilter, type ClassOptions } from '../model/ingress.js';
+import { createClassFilter, type ClassOptions } from '../model/ingress/class.js';
 import type { Ingress, Service, Snapshot } from '../model/k8s.js';
 import { ApiError, type KubeClient } from './client.js';
 

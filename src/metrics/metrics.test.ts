@@ -6,7 +6,7 @@ import { translate } from '../model/translate.js';
 import { compile } from '../router/compile.js';
 import { hostOf, match, pathOf } from '../router/match.js';
 import { snapshotOf } from '../control/store.js';
-import { createMetrics, methodLabel } from './metrics.js';
+import { createMetrics, methodLabel, routeLabels, type RouteLabels } from './metrics.js';
 
 const ing: Ingress = {
   kind: 'Ingress',
@@ -16,7 +16,10 @@ const ing: Ingress = {
     rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 80 } } } }] } }],
   },
 };
-const matcher = compile(translate(snapshotOf([ing]), { controllerClass: 'x', ingressClass: 'portico', watchWithoutClass: false }).table);
+const table = translate(snapshotOf([ing]), { controllerClass: 'x', ingressClass: 'portico', watchWithoutClass: false }).table;
+const matcher = compile(table, (route) => routeLabels(route, table));
+/** The labels of the route a request matches (null: nothing matched). */
+const labelsFor = (host: string, path: string): RouteLabels | null => match(matcher, host, path)?.action ?? null;
 const sample = { method: 'GET', status: 200, durationSec: 0.01, upstreamSec: 0.005, requestBytes: 0, responseBytes: 100 };
 
 async function series(m: ReturnType<typeof createMetrics>, name: string) {
@@ -29,7 +32,7 @@ const opts = { version: '1.2.3', nginxCompat: false, controllerClass: 'portico.d
 describe('request metrics', () => {
   test('labels come from the matched route, not from the request', async () => {
     const m = createMetrics(opts);
-    const t = match(matcher, hostOf('SHOP.example.com:8443'), pathOf('/api/orders/42?x=1')!);
+    const t = labelsFor(hostOf('SHOP.example.com:8443'), pathOf('/api/orders/42?x=1')!);
     assert.ok(t);
     m.request(t, sample);
     const s = await series(m, 'portico_requests_total');
@@ -51,7 +54,7 @@ describe('request metrics', () => {
 
   test('1,000 random Host headers and paths add no series', async () => {
     const m = createMetrics({ ...opts, nginxCompat: true });
-    const send = (host: string, url: string): void => m.request(match(matcher, hostOf(host), pathOf(url) ?? '/'), sample);
+    const send = (host: string, url: string): void => m.request(labelsFor(hostOf(host), pathOf(url) ?? '/'), sample);
     send('shop.example.com', '/api/first');
     send('unknown.example.com', '/first');
     const before = (await m.registry.getMetricsAsJSON()).reduce((n, x) => n + x.values.length, 0);
@@ -72,7 +75,7 @@ describe('request metrics', () => {
 
   test('ingress-nginx compatible series carry its label names, with the rule path', async () => {
     const m = createMetrics({ ...opts, nginxCompat: true });
-    m.request(match(matcher, 'shop.example.com', '/api/x'), sample);
+    m.request(labelsFor('shop.example.com', '/api/x'), sample);
     const s = await series(m, 'nginx_ingress_controller_requests');
     assert.deepEqual(s[0]?.labels, {
       controller_namespace: 'ingress',
@@ -111,7 +114,7 @@ describe('request metrics', () => {
 describe('hot-path histograms', () => {
   test('expose cumulative buckets, +Inf, sum and count in the Prometheus text format', async () => {
     const m = createMetrics(opts);
-    const t = match(matcher, 'shop.example.com', '/api');
+    const t = labelsFor('shop.example.com', '/api');
     for (const d of [0.0005, 0.003, 0.003, 0.2, 30]) m.request(t, { ...sample, durationSec: d });
     const text = await m.registry.getSingleMetricAsString('portico_request_duration_seconds');
     const l = 'namespace="prod",ingress="shop",service="api",host="shop.example.com"';

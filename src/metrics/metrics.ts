@@ -4,8 +4,33 @@
  * Label children are cached per route target so the hot path does no label hashing.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Target } from '../router/compile.js';
+import type { Route, RouteTable } from '../model/types.js';
 import { fastCounter, fastHistogram, observe, type CounterSeries, type HistogramSeries } from './fast.js';
+
+/** What a request is recorded under: the matched route, never the raw Host header or URL. */
+export interface RouteLabels {
+  readonly namespace: string;
+  /** The route's object name (an Ingress's name), '' for --default-backend-service. */
+  readonly ingress: string;
+  readonly service: string;
+  /** The rule host ('' for any host). */
+  readonly host: string;
+  /** The rule path ('' for a default backend), a bounded label. */
+  readonly path: string;
+}
+
+/** A route's labels: its object, its (first) backend's Service, its host and written path. */
+export function routeLabels(route: Route, table: RouteTable): RouteLabels {
+  const src = route.source;
+  const first = route.backends[0];
+  return {
+    namespace: src.namespace,
+    ingress: src.kind === 'DefaultBackend' ? '' : src.name,
+    service: (first === undefined ? undefined : table.backends.get(first.backend)?.service) ?? '',
+    host: route.host,
+    path: route.path,
+  };
+}
 
 export interface MetricsOptions {
   readonly version: string;
@@ -108,13 +133,13 @@ export function createMetrics(opts: MetricsOptions) {
     : null;
 
   // Children per target: a WeakMap, so a swapped-out table's cache goes with it.
-  const cache = new WeakMap<Target, Map<string, Children>>();
+  const cache = new WeakMap<RouteLabels, Map<string, Children>>();
   const unmatched = new Map<string, Children>();
   const controller = [opts.controllerNamespace, opts.controllerClass, opts.controllerPod] as const;
 
-  function children(t: Target | null, method: string, status: number): Children {
+  function children(t: RouteLabels | null, method: string, status: number): Children {
     let byKey = t === null ? unmatched : cache.get(t);
-    if (byKey === undefined) cache.set(t as Target, (byKey = new Map()));
+    if (byKey === undefined) cache.set(t as RouteLabels, (byKey = new Map()));
     const key = `${method} ${status}`;
     let c = byKey.get(key);
     if (c !== undefined) return c;
@@ -152,7 +177,7 @@ export function createMetrics(opts: MetricsOptions) {
   return {
     registry,
     /** Records one finished request against its matched target (null = nothing matched). */
-    request(t: Target | null, s: RequestSample): void {
+    request(t: RouteLabels | null, s: RequestSample): void {
       const c = children(t, methodLabel(s.method), s.status);
       c.requests.value++;
       observe(c.duration, s.durationSec);
@@ -168,13 +193,13 @@ export function createMetrics(opts: MetricsOptions) {
         observe(n.resSize, s.responseBytes);
       }
     },
-    upstreamError(t: Target | null, cause: string): void {
+    upstreamError(t: RouteLabels | null, cause: string): void {
       upstreamErrors.labels(t?.namespace ?? '', t?.service ?? '', cause).inc();
     },
-    ejection(t: Target | null): void {
+    ejection(t: RouteLabels | null): void {
       ejections.labels(t?.namespace ?? '', t?.service ?? '').inc();
     },
-    retry(t: Target): void {
+    retry(t: RouteLabels): void {
       retries.labels(t.namespace, t.service).inc();
     },
     connectDuration(sec: number): void {

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { isDnsSubdomain, show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
-import type { Backend, BackendProtocol, DiagnosticReason, Endpoint, RouteTable } from './types.js';
+import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -13,6 +13,8 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export interface ServiceIndex {
   readonly services: ReadonlyMap<string, Service>;
   readonly slices: ReadonlyMap<string, readonly EndpointSlice[]>;
+  /** Resolutions kept from earlier translations (the translator's own); none: resolve afresh. */
+  readonly memo?: ResolutionMemo;
 }
 
 /** `namespace/service` an EndpointSlice belongs to (its kubernetes.io/service-name label), or ''. */
@@ -22,7 +24,7 @@ export function sliceService(slice: { readonly metadata?: { readonly namespace?:
   return typeof ns === 'string' && typeof svc === 'string' ? `${ns}/${svc}` : '';
 }
 
-export function indexServices(services: readonly Service[], slices: readonly EndpointSlice[]): ServiceIndex {
+export function indexServices(services: readonly Service[], slices: readonly EndpointSlice[], memo?: ResolutionMemo): ServiceIndex {
   const byName = new Map<string, Service>();
   for (const s of services) {
     const ns = s.metadata?.namespace;
@@ -37,7 +39,7 @@ export function indexServices(services: readonly Service[], slices: readonly End
     if (list) list.push(sl);
     else byService.set(key, [sl]);
   }
-  return { services: byName, slices: byService };
+  return { services: byName, slices: byService, ...(memo !== undefined ? { memo } : {}) };
 }
 
 /** A resolved backend, with the problem that left it without endpoints, if any. */
@@ -82,9 +84,11 @@ interface Resolution {
 /**
  * Resolutions by Service object, then backend id. Objects from the store are never modified (a
  * change is a new object), so a Service object with the same EndpointSlice objects resolves the
- * same way: a rebuild re-resolves only the Services whose objects changed. translate() advances it.
+ * same way: a rebuild re-resolves only the Services whose objects changed. Owned by a translator,
+ * which advances it after each translation.
  */
-export const resolutions = new Memo<Service, Map<string, Resolution>>();
+export type ResolutionMemo = Memo<Service, Map<string, Resolution>>;
+export const createResolutionMemo = (): ResolutionMemo => new Memo();
 
 const sameSlices = (a: readonly EndpointSlice[], b: readonly EndpointSlice[]): boolean => a.length === b.length && a.every((s, i) => s === b[i]);
 
@@ -141,11 +145,13 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
   if (!svc) return resolved({ endpoints: [], problem: { reason: 'ServiceNotFound', message: `Service ${ns}/${service} not found` } });
   if (svc.spec?.type === 'ExternalName') return resolveExternal(svc, ns, service, port, id, protocol, external);
   const slices = index.slices.get(`${ns}/${service}`) ?? [];
-  let byId = resolutions.get(svc);
+  const memo = index.memo;
+  let byId = memo?.get(svc);
   const known = byId?.get(id);
   if (known !== undefined && sameSlices(known.slices, slices)) return resolved(known);
   const r: Resolution = { slices, ...resolveService(svc, slices, ns, service, port) };
-  if (byId === undefined) resolutions.set(svc, (byId = new Map()));
+  if (memo === undefined) return resolved(r);
+  if (byId === undefined) memo.set(svc, (byId = new Map()));
   byId.set(id, r);
   return resolved(r);
 }
@@ -187,17 +193,5 @@ function compareEndpoints(a: Endpoint, b: Endpoint): number {
   return a.port - b.port;
 }
 
-/** New endpoint lists by backend id. */
+/** New endpoint lists by backend id: the EndpointSlice fast path's message to the data plane. */
 export type EndpointPatch = ReadonlyMap<string, readonly Endpoint[]>;
-
-/**
- * Applies an endpoint patch to a table in place: the one mutation of a table after translation.
- * Compiled targets share the table's Backend objects, so the next pick sees the new endpoints;
- * a request already sent keeps its endpoint.
- */
-export function applyPatch(table: RouteTable, p: EndpointPatch): void {
-  for (const [id, endpoints] of p) {
-    const b = table.backends.get(id) as { endpoints: readonly Endpoint[] } | undefined;
-    if (b !== undefined) b.endpoints = endpoints;
-  }
-}

@@ -57,7 +57,7 @@ function run(s: Partial<Snapshot>): void {
   const snap = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [], ...s } as Snapshot;
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
-  const m = compile(t.table);
+  const m = compile(t.table, (route) => route);
   match(m, 'a.test', '/');
 }
 

@@ -123,6 +123,11 @@ export interface Snapshot {
   readonly secrets: readonly Secret[];
 }
 
+/** A plain object (not null, not an array): what every Kubernetes object and most of its fields must be. */
+export function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** A field that should be a string: itself, or '' for anything else (never String(), which can throw). */
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 

@@ -2,7 +2,8 @@
  * Plain, stable views of a table and its diagnostics: for golden tests, /debug/routes and
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
-import type { Backend, Cert, Diagnostic, Endpoint, HostFallback, Route, RouteLimits, RouteSource, RouteTable, UpstreamTls } from './types.js';
+import { sourceName } from './build.js';
+import type { Backend, Cert, Diagnostic, Endpoint, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 
@@ -19,18 +20,49 @@ export interface PrintedTable {
 export interface RouteRow {
   /** The rule host; '*' for rules without one, '(any)' for the default backend. */
   readonly host: string;
-  /** `default` for a host's spec.defaultBackend and for the default backend. */
-  readonly match: 'Exact' | 'Prefix' | 'default';
+  /** `default` for a host's fallback and for the default backend. */
+  readonly match: 'Exact' | 'Prefix' | 'Regex' | 'default';
   /** The path as written; '*' for a default. */
   readonly path: string;
+  /** The backend, or `a (90), b (10)` for weighted ones. */
   readonly backend: string;
-  /** `namespace/name` of the Ingress it came from, or `--default-backend-service`. */
+  /** `namespace/name` of the Ingress it came from, `Kind namespace/name` of another object, or `--default-backend-service`. */
   readonly ingress: string;
   readonly redirect: boolean;
-  readonly limits: RouteLimits;
+  /** The route's policies, one short line each (`https redirect` for the redirect). */
+  readonly policies: readonly string[];
+  readonly limits: RouteSettings;
 }
 
-const origin = (s: RouteSource): string => (s.ingress === '' ? '--default-backend-service' : `${s.namespace}/${s.ingress}`);
+/** `ns/name` for an Ingress (as ingress-nginx users read it), `Kind ns/name` for other objects. */
+const origin = (s: RouteSource): string => (s.kind === 'Ingress' ? `${s.namespace}/${s.name}` : sourceName(s));
+
+/** `ns/svc:80`, or `ns/a:80 (90), ns/b:80 (10)` when traffic is split. */
+export function printBackends(backends: readonly WeightedBackend[]): string {
+  if (backends.length === 0) return '(none)';
+  if (backends.length === 1 && (backends[0] as WeightedBackend).weight === 1) return (backends[0] as WeightedBackend).backend;
+  return backends.map((b) => `${b.backend} (${b.weight})`).join(', ');
+}
+
+/** A policy as one short line. */
+export function printPolicy(p: Policy): string {
+  switch (p.kind) {
+    case 'httpsRedirect':
+      return 'https redirect';
+  }
+}
+
+const conditionsText = (r: Route): string => {
+  const c = r.conditions;
+  if (c === undefined) return '';
+  const parts = [...(c.method !== undefined ? [`method=${c.method}`] : []), ...(c.headers ?? []).map((h) => `header ${h.name}${h.type === 'Exact' ? '=' : '~'}${h.value}`), ...(c.query ?? []).map((q) => `query ${q.name}${q.type === 'Exact' ? '=' : '~'}${q.value}`)];
+  return ` when ${parts.join(', ')}`;
+};
+
+const row = (host: string, match: RouteRow['match'], path: string, r: Route): RouteRow => {
+  const policies = r.policies.map(printPolicy);
+  return { host, match, path, backend: printBackends(r.backends), ingress: origin(r.source), redirect: r.policies.some((p) => p.kind === 'httpsRedirect'), policies, limits: r.settings };
+};
 
 /** The table as rows: hosts sorted, each host's routes in match order then its fallback, the default backend last. */
 export function routeRows(table: RouteTable): RouteRow[] {
@@ -40,23 +72,25 @@ export function routeRows(table: RouteTable): RouteRow[] {
     if (r === undefined) byHost.set(host || '*', (r = []));
     return r;
   };
-  for (const r of table.routes) rows(r.host).push({ host: r.host || '*', match: r.match, path: r.path, backend: r.backend, ingress: origin(r.source), redirect: r.redirect, limits: r.limits });
-  for (const [host, f] of table.hostFallbacks) rows(host).push({ host: host || '*', match: 'default', path: '*', backend: f.backend, ingress: origin(f.source), redirect: false, limits: {} });
+  for (const r of table.routes) rows(r.host).push(row(r.host || '*', r.match, `${r.path}${conditionsText(r)}`, r));
+  for (const [host, f] of table.hostFallbacks) rows(host).push(row(host || '*', 'default', '*', f));
   const out = [...byHost.keys()].sort().flatMap((h) => byHost.get(h) as RouteRow[]);
   const d = table.defaultBackend;
-  if (d) out.push({ host: '(any)', match: 'default', path: '*', backend: d.backend, ingress: origin(d.source), redirect: false, limits: {} });
+  if (d) out.push(row('(any)', 'default', '*', d));
   return out;
 }
 
-const fallbackText = (f: HostFallback): string => `${f.backend} (from ${f.source.namespace}/${f.source.ingress || '--default-backend-service'})`;
+const fallbackText = (f: Route): string => `${printBackends(f.backends)} (from ${f.source.kind === 'DefaultBackend' ? '--default-backend-service' : f.source.kind === 'Ingress' ? `${f.source.namespace}/${f.source.name}` : sourceName(f.source)})${policiesText(f.policies)}`;
+const policiesText = (ps: readonly Policy[]): string => ps.map((p) => ` [${printPolicy(p)}]`).join('');
 
-/** One line per route: `Prefix /path -> ns/svc:port (ns/ingress)`, grouped by host ('*' = any host). */
+/** One line per route: `Prefix /path -> ns/svc:port (ns/ingress) [policy] {setting=value}`, grouped by host ('*' = any host). */
 export function printTable(table: RouteTable): PrintedTable {
   const hosts: PrintedTable['hosts'] = {};
   const entry = (host: string): { routes: string[]; fallback?: string } => (hosts[host || '*'] ??= { routes: [] });
   for (const r of table.routes) {
-    const lim = Object.entries(r.limits).map(([k, v]) => `${k}=${v}`);
-    entry(r.host).routes.push(`${r.match} ${r.path} -> ${r.backend} (${r.source.namespace}/${r.source.ingress})${r.redirect ? ' [https redirect]' : ''}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
+    const lim = Object.entries(r.settings).map(([k, v]) => `${k}=${String(v)}`);
+    const flags = r.match === 'Regex' && r.ignoreCase === true ? ' (ignore case)' : '';
+    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
   }
   for (const [host, f] of [...table.hostFallbacks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     entry(host).fallback = fallbackText(f);
@@ -85,9 +119,25 @@ export function printDiagnostics(diags: readonly Diagnostic[]): string[] {
   return diags.map((d) => `${d.source.kind} ${d.source.namespace}/${d.source.name}: ${d.reason}: ${d.message}`).sort();
 }
 
-const sameSource = (a: RouteSource, b: RouteSource): boolean => a.namespace === b.namespace && a.ingress === b.ingress;
-const sameFallback = (a: HostFallback | null | undefined, b: HostFallback | null | undefined): boolean =>
-  a === b || (a != null && b != null && a.backend === b.backend && sameSource(a.source, b.source));
+/**
+ * Deep equality of plain data (what routes, policies and settings are made of: objects, arrays,
+ * strings, numbers, booleans). Complete by construction: a field added to a policy or a setting
+ * is compared without anyone remembering to add it here.
+ */
+export function samePlain(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlain(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.hasOwn(b, k) || !samePlain((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
 
 function sameMap<V>(a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>, eq: (x: V, y: V) => boolean): boolean {
   if (a.size !== b.size) return false;
@@ -109,29 +159,24 @@ export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): b
   return true;
 }
 
-function sameBackend(a: Backend, b: Backend): boolean {
-  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && sameEndpoints(a.endpoints, b.endpoints);
+/** A backend the same but for its endpoints, which `endpoints` gives (the live lists, patched since the last swap). */
+function sameBackend(a: Backend, b: Backend, endpoints: (b: Backend) => readonly Endpoint[]): boolean {
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && sameEndpoints(a.endpoints, endpoints(b));
 }
 
 /**
- * True when two tables route every request the same way (used to skip a no-op swap). A direct
- * structural walk: printing both tables to compare them cost more than translating at 10k Ingresses.
+ * True when two tables route every request the same way (used to skip a no-op swap). `b` is the
+ * running table; `endpoints` gives its live endpoint lists (default: its own). A direct walk:
+ * printing both tables to compare them cost more than translating at 10k Ingresses.
  */
-export function sameTable(a: RouteTable, b: RouteTable): boolean {
+export function sameTable(a: RouteTable, b: RouteTable, endpoints: (b: Backend) => readonly Endpoint[] = (x) => x.endpoints): boolean {
   if (a.routes.length !== b.routes.length) return false;
-  for (let i = 0; i < a.routes.length; i++) {
-    const x = a.routes[i] as Route;
-    const y = b.routes[i] as Route;
-    if (x.host !== y.host || x.path !== y.path || x.match !== y.match || x.backend !== y.backend || x.redirect !== y.redirect || !sameSource(x.source, y.source)) return false;
-    const lx = x.limits;
-    const ly = y.limits;
-    if (lx.bodySize !== ly.bodySize || lx.connectTimeout !== ly.connectTimeout || lx.readTimeout !== ly.readTimeout || lx.sendTimeout !== ly.sendTimeout || lx.upstreamVhost !== ly.upstreamVhost || lx.sslServerName !== ly.sslServerName || lx.sslName !== ly.sslName || lx.sslVerify !== ly.sslVerify || lx.sslSecret !== ly.sslSecret) return false;
-  }
+  for (let i = 0; i < a.routes.length; i++) if (!samePlain(a.routes[i], b.routes[i])) return false;
   return (
-    sameFallback(a.defaultBackend, b.defaultBackend) &&
-    sameMap(a.hostFallbacks, b.hostFallbacks, sameFallback) &&
-    sameMap(a.backends, b.backends, sameBackend) &&
-    sameMap(a.certs, b.certs, (x, y) => x.id === y.id && x.secret === y.secret && x.notAfter === y.notAfter && sameSource(x.source, y.source)) &&
+    samePlain(a.defaultBackend, b.defaultBackend) &&
+    sameMap(a.hostFallbacks, b.hostFallbacks, samePlain) &&
+    sameMap(a.backends, b.backends, (x, y) => sameBackend(x, y, endpoints)) &&
+    sameMap(a.certs, b.certs, (x, y) => x.id === y.id && x.secret === y.secret && x.notAfter === y.notAfter && samePlain(x.source, y.source)) &&
     sameMap(a.upstreamTls ?? NONE, b.upstreamTls ?? NONE, (x, y) => x.id === y.id)
   );
 }

@@ -3,33 +3,72 @@
  * It knows nothing of Kubernetes objects beyond the names it reports back.
  */
 
-/** How a route's path is compared with a request path (ImplementationSpecific is read as Prefix). */
-export type PathMatch = 'Exact' | 'Prefix';
+/**
+ * How a route's path is compared with the request path: `Exact`; `Prefix`, element by element
+ * (ImplementationSpecific is read as Prefix); `Regex`, an RE2 pattern anchored at the start of
+ * the path (model/regex.ts: linear time, never a backtracking engine).
+ */
+export type PathMatch = 'Exact' | 'Prefix' | 'Regex';
 
-/** Where a route came from, for diagnostics, metrics labels and status. */
+/** Which object a route came from, for diagnostics, metrics labels, logs and status. */
 export interface RouteSource {
+  /** `DefaultBackend` is `--default-backend-service` (name = the Service). */
+  readonly kind: 'Ingress' | 'HTTPRoute' | 'GRPCRoute' | 'DefaultBackend';
   readonly namespace: string;
-  readonly ingress: string;
+  readonly name: string;
 }
 
-/** One host + path rule pointing at a backend. */
+/** A header or query parameter condition (Gateway API HTTPHeaderMatch / HTTPQueryParamMatch). */
+export interface ValueMatch {
+  readonly type: 'Exact' | 'RegularExpression';
+  /** Header names are lower-case; query parameter names as written (they are case-sensitive). */
+  readonly name: string;
+  readonly value: string;
+}
+
+/** Conditions beyond host and path; all must hold. */
+export interface Conditions {
+  readonly method?: string;
+  readonly headers?: readonly ValueMatch[];
+  readonly query?: readonly ValueMatch[];
+}
+
+/**
+ * What a route does to a request besides forwarding it: typed, immutable data. The proxy runs the
+ * request-phase policies in one fixed order whatever order they are listed in (docs/architecture.md).
+ */
+export type Policy =
+  /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
+  { readonly kind: 'httpsRedirect' };
+
+/** One of the backends a route forwards to, with its share of the traffic. */
+export interface WeightedBackend {
+  /** Id of the backend in {@link RouteTable.backends}. */
+  readonly backend: string;
+  /** Relative weight; 0 takes no traffic. */
+  readonly weight: number;
+}
+
+/** A route: a match (host, path, conditions), policies, and where it forwards. */
 export interface Route {
   /** Lower-case host, `*.example.com` for a wildcard, or '' for any host. */
   readonly host: string;
-  /** The path as written in the Ingress (its length decides precedence). */
+  /** The path as written (its length decides precedence; for Regex, the pattern); '' for a fallback. */
   readonly path: string;
   readonly match: PathMatch;
-  /** Id of the backend in {@link RouteTable.backends}. */
-  readonly backend: string;
+  /** Regex only: compare case-insensitively (ingress-nginx's `~*` locations). */
+  readonly ignoreCase?: boolean;
+  readonly conditions?: Conditions;
   readonly source: RouteSource;
-  /** Answer plain-HTTP requests with a 308 to HTTPS (ssl-redirect / force-ssl-redirect). */
-  readonly redirect: boolean;
-  /** Per-Ingress limits from annotations; an absent field means the global flag. */
-  readonly limits: RouteLimits;
+  readonly policies: readonly Policy[];
+  /** Where the request goes; empty when nothing valid is left (the proxy answers 503). */
+  readonly backends: readonly WeightedBackend[];
+  /** Per-route settings from annotations; an absent field means the global flag. */
+  readonly settings: RouteSettings;
 }
 
-/** proxy-body-size and proxy-*-timeout annotations: bytes and milliseconds. */
-export interface RouteLimits {
+/** proxy-body-size, proxy-*-timeout and proxy-ssl-* annotations: bytes and milliseconds. */
+export interface RouteSettings {
   readonly bodySize?: number;
   readonly connectTimeout?: number;
   readonly readTimeout?: number;
@@ -96,19 +135,14 @@ export interface Cert {
   readonly source: RouteSource;
 }
 
-/** Default backend for requests no path matched on a host. */
-export interface HostFallback {
-  readonly backend: string;
-  readonly source: RouteSource;
-}
-
 /** Everything the data plane needs, as plain immutable data. */
 export interface RouteTable {
+  /** Sorted by host, then path, Exact before Prefix before Regex; routes of one path in precedence order. */
   readonly routes: readonly Route[];
-  /** Per host ('' = any host): the backend for requests no path matched (an Ingress's spec.defaultBackend). */
-  readonly hostFallbacks: ReadonlyMap<string, HostFallback>;
-  /** Backend for requests no host matched; null = the built-in 404. */
-  readonly defaultBackend: HostFallback | null;
+  /** Per host ('' = any host): the route for requests no path matched (an Ingress's spec.defaultBackend). */
+  readonly hostFallbacks: ReadonlyMap<string, Route>;
+  /** The route for requests no host matched; null = the built-in 404. */
+  readonly defaultBackend: Route | null;
   readonly backends: ReadonlyMap<string, Backend>;
   /** Valid certificates by host; a TLS host missing here is served the default certificate. */
   readonly certs: ReadonlyMap<string, Cert>;
@@ -152,3 +186,6 @@ export interface Translation {
   /** `namespace/name` of every Service and Secret the served Ingresses refer to, found or not: a change to anything else cannot change the table. */
   readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
 }
+
+/** The table before the first rebuild: nothing routes, everything answers 404. */
+export const EMPTY_TABLE: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map(), certs: new Map() };

@@ -1,12 +1,12 @@
 /** What a route's upstream settings mean for the connection to its pods. Pure. */
 import { isIP } from 'node:net';
-import type { Backend, RouteLimits } from './types.js';
+import type { Backend, RouteSettings } from './types.js';
 
 /**
  * With `proxy-ssl-server-name: on`: `proxy-ssl-name`, else the host of `upstream-vhost`, else the
  * ExternalName; never an IP address (RFC 6066 names hosts only).
  */
-export function sniOf(limits: RouteLimits, backend: Backend): string | undefined {
+export function sniOf(limits: RouteSettings, backend: Backend): string | undefined {
   if (limits.sslServerName !== true) return undefined;
   const vhost = limits.upstreamVhost?.replace(/:\d+$/, '');
   const name = limits.sslName ?? vhost ?? backend.externalName;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
-import type { Target } from '../router/compile.js';
+import type { RouteLabels } from '../metrics/metrics.js';
 import { createAccessLog, type Outcome } from './access-log.js';
 
 const req = {
@@ -13,7 +13,7 @@ const req = {
   headers: { host: 'h.test', 'user-agent': 'ua "quoted" \\ \u2028', referer: 'https://r.test/' },
   socket: { remoteAddress: '::ffff:10.1.2.3' },
 } as unknown as IncomingMessage;
-const target = { namespace: 'ns', ingress: 'ing', service: 'svc' } as Target;
+const target: RouteLabels = { namespace: 'ns', ingress: 'ing', service: 'svc', host: 'h.test', path: '/' };
 const outcome: Outcome = { time: Date.parse('2026-11-26T05:42:07.123Z'), status: 200, bytes: 42, requestLength: 0, durationMs: 1.23456, upstream: '10.0.0.1:8080', upstreamStatus: 200, upstreamMs: 1.1, requestId: 'rid', cause: '', remote: '' };
 
 test('JSON lines parse back to the request, route and outcome', () => {

@@ -5,7 +5,7 @@
  * cost more than the formatting itself.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Target } from '../router/compile.js';
+import type { RouteLabels } from '../metrics/metrics.js';
 import { clientAddress, requestHost } from './headers.js';
 
 /** What only the proxy knows about a request's outcome; the rest is read from the request and route. */
@@ -26,7 +26,7 @@ export interface Outcome {
   readonly remote: string;
 }
 
-export type AccessLog = (req: IncomingMessage, t: Target | null, o: Outcome) => void;
+export type AccessLog = (req: IncomingMessage, t: RouteLabels | null, o: Outcome) => void;
 
 interface Sink {
   write(line: string): unknown;

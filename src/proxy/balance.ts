@@ -3,22 +3,21 @@
  * Ejected endpoints (passive health) are skipped unless every endpoint is ejected: then all are
  * used, since a guess beats a certain 503.
  */
-import type { Backend, Endpoint } from '../model/types.js';
+import type { Endpoint } from '../model/types.js';
 import { endpointKey } from './pools.js';
 
 export interface Balancer {
-  /** The next healthy endpoint of a backend, skipping `avoid` when another one exists. */
-  pick(backend: Backend, avoid?: Endpoint): Endpoint | undefined;
+  /** The next healthy endpoint of a backend (its id, its live endpoints), skipping `avoid` when another one exists. */
+  pick(id: string, eps: readonly Endpoint[], avoid?: Endpoint): Endpoint | undefined;
 }
 
 export function createBalancer(ejected: (endpoint: string) => boolean = () => false): Balancer {
   const next = new Map<string, number>();
   return {
-    pick(backend, avoid) {
-      const eps = backend.endpoints;
+    pick(id, eps, avoid) {
       const n = eps.length;
       if (n === 0) return undefined;
-      let start = next.get(backend.id) ?? 0;
+      let start = next.get(id) ?? 0;
       if (start >= n) start = 0;
       let fallback: number = -1;
       for (let k = 0; k < n; k++) {
@@ -29,12 +28,12 @@ export function createBalancer(ejected: (endpoint: string) => boolean = () => fa
           if (fallback < 0 && !isAvoided) fallback = i;
           continue;
         }
-        next.set(backend.id, i + 1);
+        next.set(id, i + 1);
         return ep;
       }
       // Everything is ejected or avoided: fall back to plain round-robin over all endpoints.
       const i = fallback >= 0 ? fallback : start;
-      next.set(backend.id, i + 1);
+      next.set(id, i + 1);
       return eps[i] as Endpoint;
     },
   };

@@ -1,7 +1,8 @@
 /**
- * The data plane: HTTP and HTTPS listeners, the live matcher, connection pools, passive health
- * and TLS contexts. It is handed whole tables (`apply`), from the pipeline in one process or over
- * IPC from the primary when running `--workers N`.
+ * The data plane: HTTP and HTTPS listeners, the live matcher, live endpoint lists, connection
+ * pools, passive health and TLS contexts. It is handed whole tables (`apply`, which compiles them
+ * here) and endpoint patches, from the pipeline in one process or over IPC from the primary when
+ * running `--workers N`.
  */
 import type { Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
@@ -11,27 +12,28 @@ import { ConfigError } from '../config.js';
 import { stdoutSink, type Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createCidrMatcher } from '../model/cidr.js';
-import type { RouteTable } from '../model/types.js';
+import { EMPTY_TABLE, type Endpoint, type RouteTable } from '../model/types.js';
 import { createAccessLog } from './access-log.js';
 import { createBalancer } from './balance.js';
-import { createHandler, type HandlerOptions, type ProxyState } from './handler.js';
-import { createPools, dispatcherSuffix, endpointKey, poolKey } from './pools.js';
-import { applyPatch, type EndpointPatch } from '../model/endpoints.js';
+import { createEndpointState } from './endpoints.js';
+import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
+import { compileTable, type Target } from './route.js';
+import { createPools, endpointKey, type Dispatch } from './pools.js';
+import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
 import { createEndpointStats, type EndpointStats } from './stats.js';
-import { compile, type Matcher } from '../router/compile.js';
-import { sniOf } from '../model/upstream.js';
 import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
 
-export const EMPTY_TABLE: RouteTable = { routes: [], hostFallbacks: new Map(), defaultBackend: null, backends: new Map(), certs: new Map() };
 
 export interface DataPlane {
   readonly state: ProxyState;
   readonly stats: EndpointStats;
-  /** Swaps in a compiled table (one assignment), then releases what the old one used alone. */
-  apply(m: Matcher): void;
-  /** Replaces endpoints of backends in the live table (the EndpointSlice fast path). */
+  /** Compiles a table and swaps it in (one assignment), then releases what the old one used alone. */
+  apply(table: RouteTable): void;
+  /** Replaces the live endpoints of some backends (the EndpointSlice fast path). */
   patch(p: EndpointPatch): void;
+  /** The live endpoint list of a backend id. */
+  endpoints(id: string): readonly Endpoint[] | undefined;
   /** Binds both listeners; resolves with their ports. */
   listen(): Promise<{ httpPort: number; httpsPort: number }>;
   /** Responses from now on close their connections; listeners keep accepting. */
@@ -61,8 +63,14 @@ function countConnections(server: Server | Http2SecureServer, metrics: Metrics |
 
 /** `defaultCert`: the generated fallback certificate, if made ahead (else generated now). */
 export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
-  const state: ProxyState = { matcher: compile(EMPTY_TABLE), draining: false };
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
+  const live = createEndpointState();
+  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize };
+  /** Every target of the live table, for releasing what it no longer uses. */
+  let targets: Target[] = [];
+  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
+  const first = prepare(EMPTY_TABLE);
+  const state: ProxyState = { matcher: first.matcher, draining: false };
   const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   let contexts;
   try {
@@ -85,7 +93,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     accessLog,
     metrics,
     stats,
-    httpsRedirectPort: config.httpsRedirectPort,
     limits: {
       bodySize: config.proxyBodySize,
       clientBodyTimeout: config.clientBodyTimeout,
@@ -115,27 +122,28 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const httpFront = frontOf(http, listenerOptions);
   const httpsFront = frontOf(https, listenerOptions);
 
-  /** Closes pools and forgets stats of endpoints the live table no longer has. */
+  /** Closes the pools and forgets the stats of endpoints no live route reaches any more. */
   const retainLive = (): void => {
-    const t = state.matcher.table;
-    const live = new Set<string>();
+    const byDispatch = new Map<Dispatch, Set<string>>();
     const liveEndpoints = new Set<string>();
-    for (const b of t.backends.values()) {
-      for (const e of b.endpoints) {
-        live.add(poolKey(b.protocol, e.ip, e.port));
-        liveEndpoints.add(endpointKey(e.ip, e.port));
+    const add = (d: Dispatch, key: string): void => {
+      let set = byDispatch.get(d);
+      if (set === undefined) byDispatch.set(d, (set = new Set()));
+      if (key !== '') set.add(key);
+    };
+    for (const t of targets) {
+      for (const bt of t.backends) {
+        add(bt.dispatch, '');
+        add(bt.upgrade, '');
+        for (const e of bt.slot.endpoints) {
+          const key = endpointKey(e.ip, e.port);
+          add(bt.dispatch, key);
+          add(bt.upgrade, key);
+          liveEndpoints.add(key);
+        }
       }
     }
-    // the settings of every route that has any (most have none: '')
-    const suffixes = new Set<string>(['']);
-    for (const r of t.routes) {
-      const l = r.limits;
-      if (l.connectTimeout === undefined && l.sslServerName !== true && l.sslVerify !== true && l.sslSecret === undefined) continue;
-      const b = t.backends.get(r.backend);
-      if (b === undefined) continue;
-      suffixes.add(dispatcherSuffix(b.protocol, { connectTimeout: l.connectTimeout, servername: sniOf(l, b), verify: l.sslVerify, material: l.sslSecret === undefined ? undefined : t.upstreamTls?.get(l.sslSecret) }));
-    }
-    pools.retain(live, suffixes);
+    pools.retain(byDispatch);
     stats.retain(liveEndpoints);
   };
   let retainPending = false;
@@ -143,8 +151,9 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   return {
     state,
     stats,
+    endpoints: (id) => live.endpoints(id),
     patch(p) {
-      applyPatch(state.matcher.table, p);
+      live.patch(p);
       // the patch is live; releasing old endpoints' pools can wait a turn (and coalesce)
       if (retainPending) return;
       retainPending = true;
@@ -153,9 +162,11 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
         retainLive();
       });
     },
-    apply(m) {
-      const table = m.table;
-      state.matcher = m;
+    apply(table) {
+      const next = prepare(table);
+      live.apply(table);
+      state.matcher = next.matcher;
+      targets = next.targets;
       retainLive();
       tls.retain(table);
       const cert = tls.listenerCert(table);

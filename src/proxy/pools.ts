@@ -1,7 +1,8 @@
 /**
- * Upstream connections, one pool per (protocol, endpoint). They outlive table swaps: a pool is
- * closed (gracefully, after its in-flight requests) only when no table references its endpoint
- * with that protocol.
+ * Upstream connections. A dispatcher is one way of reaching pods (protocol, connect timeout, TLS
+ * settings), interned by its key so every route with the same settings shares it; it holds one
+ * pool per endpoint. Pools outlive table swaps: one is closed (gracefully, after its in-flight
+ * requests) only when no live route reaches its endpoint with its dispatcher.
  *
  * HTTP: Portico's keep-alive HTTP/1.1 pool (upstream.ts). HTTPS: the same over TLS. GRPC: one
  * multiplexed h2c session (undici's H2CClient). GRPCS: an undici Pool over TLS with ALPN h2.
@@ -13,7 +14,7 @@ import { H2CClient, Pool, type Dispatcher } from 'undici';
 import type { BackendProtocol, UpstreamTls } from '../model/types.js';
 import { Http1Pool, type Upstream } from './upstream.js';
 
-/** Per-Ingress settings of a dispatcher; each one in use makes a dispatcher of its own. */
+/** Per-route settings of a dispatcher; each distinct set in use makes a dispatcher of its own. */
 export interface DispatcherOptions {
   /** Overrides the default (proxy-connect-timeout annotation). */
   readonly connectTimeout?: number | undefined;
@@ -25,6 +26,16 @@ export interface DispatcherOptions {
   readonly material?: UpstreamTls | undefined;
 }
 
+/** An interned dispatcher: compiled once per table, shared by every route with the same settings. */
+export interface Dispatch {
+  /** `PROTOCOL` and the settings that matter for it. */
+  readonly key: string;
+  readonly protocol: BackendProtocol;
+  /** Pools by endpoint (`ip:port`). */
+  readonly pools: Map<string, Upstream>;
+  readonly make: (ip: string, port: number) => Upstream;
+}
+
 export interface PoolOptions {
   readonly connectTimeout: number;
   /** How long an idle upstream connection is kept open. */
@@ -32,26 +43,25 @@ export interface PoolOptions {
 }
 
 export interface Pools {
-  get(ip: string, port: number, protocol: BackendProtocol, o?: DispatcherOptions): Upstream;
-  /**
-   * Closes the dispatchers whose endpoint (see {@link poolKey}) is not in `live`, or whose
-   * per-Ingress settings (see {@link dispatcherSuffix}) no route uses any more: a rotated
-   * proxy-ssl-secret or a changed timeout leaves no dispatcher behind.
-   */
-  retain(live: ReadonlySet<string>, suffixes: ReadonlySet<string>): void;
+  /** The dispatcher for a protocol and settings (interned: same settings, same object). */
+  dispatch(protocol: BackendProtocol, o?: DispatcherOptions): Dispatch;
+  /** The pool of one endpoint of a dispatcher. */
+  get(d: Dispatch, ip: string, port: number): Upstream;
+  /** Closes the pools not in `live` (by dispatcher, the `ip:port`s it still reaches); forgets unused dispatchers. */
+  retain(live: ReadonlyMap<Dispatch, ReadonlySet<string>>): void;
+  /** Open pools, over every dispatcher. */
   size(): number;
   close(): Promise<void>;
 }
 
 export const endpointKey = (ip: string, port: number): string => `${ip}:${port}`;
-export const poolKey = (protocol: BackendProtocol, ip: string, port: number): string => `${protocol} ${ip}:${port}`;
-/**
- * The per-Ingress settings part of a dispatcher's key ('' for none): one dispatcher per
- * (protocol, endpoint) and settings. TLS settings count only for TLS backends.
- */
+
+const isTls = (p: BackendProtocol): boolean => p === 'HTTPS' || p === 'GRPCS';
+
+/** The settings part of a dispatcher's key ('' for none). TLS settings count only for TLS backends. */
 export function dispatcherSuffix(protocol: BackendProtocol, o: DispatcherOptions): string {
   const t = o.connectTimeout === undefined ? '' : ` t=${o.connectTimeout}`;
-  if (protocol !== 'HTTPS' && protocol !== 'GRPCS') return t;
+  if (!isTls(protocol)) return t;
   return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${o.material === undefined ? '' : ` tls=${o.material.id}`}`;
 }
 
@@ -67,43 +77,60 @@ export function tlsOptions(o: DispatcherOptions): { rejectUnauthorized: boolean;
 }
 
 export function createPools(opts: PoolOptions): Pools {
-  const pools = new Map<string, Upstream>();
-  const make = (ip: string, port: number, protocol: BackendProtocol, connectTimeout: number, o: DispatcherOptions): Upstream => {
-    const host = ip.includes(':') ? `[${ip}]` : ip;
-    const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
-    switch (protocol) {
-      case 'GRPC':
-        return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
-      case 'GRPCS':
-        return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tlsOptions(o) } }));
-      default:
-        // No connection cap: the idle pool must be able to grow to client concurrency, or the
-        // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
-        return new Http1Pool({ host: ip, port, tls: protocol === 'HTTPS' ? tlsOptions(o) : null, connectTimeout, idleTimeout: opts.keepAliveTimeout });
-    }
+  const dispatchers = new Map<string, Dispatch>();
+  const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
+  const maker = (protocol: BackendProtocol, o: DispatcherOptions): Dispatch['make'] => {
+    const connectTimeout = o.connectTimeout ?? opts.connectTimeout;
+    const tls = isTls(protocol) ? tlsOptions(o) : null;
+    return (ip, port) => {
+      const host = ip.includes(':') ? `[${ip}]` : ip;
+      switch (protocol) {
+        case 'GRPC':
+          return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
+        case 'GRPCS':
+          return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tls } }));
+        default:
+          // No connection cap: the idle pool must be able to grow to client concurrency, or the
+          // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
+          return new Http1Pool({ host: ip, port, tls, connectTimeout, idleTimeout: opts.keepAliveTimeout });
+      }
+    };
   };
   return {
-    get(ip, port, protocol, o = {}) {
+    dispatch(protocol, o = {}) {
       // TLS settings only matter to TLS backends: plain ones share one dispatcher whatever they say
-      const d: DispatcherOptions = protocol === 'HTTPS' || protocol === 'GRPCS' ? o : { connectTimeout: o.connectTimeout };
-      const key = `${poolKey(protocol, ip, port)}${dispatcherSuffix(protocol, d)}`;
-      let pool = pools.get(key);
-      if (pool === undefined) pools.set(key, (pool = make(ip, port, protocol, d.connectTimeout ?? opts.connectTimeout, d)));
+      const d: DispatcherOptions = isTls(protocol) ? o : { connectTimeout: o.connectTimeout };
+      const key = `${protocol}${dispatcherSuffix(protocol, d)}`;
+      let found = dispatchers.get(key);
+      if (found === undefined) dispatchers.set(key, (found = { key, protocol, pools: new Map(), make: maker(protocol, d) }));
+      return found;
+    },
+    get(d, ip, port) {
+      const k = `${ip}:${port}`;
+      let pool = d.pools.get(k);
+      if (pool === undefined) d.pools.set(k, (pool = d.make(ip, port)));
       return pool;
     },
-    retain(live, suffixes) {
-      for (const [key, pool] of pools) {
-        // "PROTOCOL ip:port" then the settings suffix
-        const sp = key.indexOf(' ', key.indexOf(' ') + 1);
-        if (live.has(sp === -1 ? key : key.slice(0, sp)) && suffixes.has(sp === -1 ? '' : key.slice(sp))) continue;
-        pools.delete(key);
-        pool.close().catch(() => {});
+    retain(live) {
+      for (const [key, d] of dispatchers) {
+        const keep = live.get(d);
+        for (const [k, pool] of d.pools) {
+          if (keep?.has(k) === true) continue;
+          d.pools.delete(k);
+          pool.close().catch(() => {});
+        }
+        // a dispatcher no route uses is forgotten; a route that comes back interns a new one
+        if (keep === undefined && d.pools.size === 0) dispatchers.delete(key);
       }
     },
-    size: () => pools.size,
+    size() {
+      let n = 0;
+      for (const d of dispatchers.values()) n += d.pools.size;
+      return n;
+    },
     async close() {
-      const all = [...pools.values()];
-      pools.clear();
+      const all = [...dispatchers.values()].flatMap((d) => [...d.pools.values()]);
+      dispatchers.clear();
       await Promise.allSettled(all.map((p) => p.close()));
     },
   };

@@ -8,7 +8,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { proxyProtocolFront } from './proxy-protocol.js';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
-import type { FrontDoor } from './handler.js';
+import type { FrontDoor } from './front.js';
 import { baseOptions, type ServedCert, type TlsSettings } from '../tls/contexts.js';
 
 /** Socket-level limits shared by both listeners. */

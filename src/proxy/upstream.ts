@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
-import { unsafeTarget } from './target.js';
+import { unsafeTarget } from './request-target.js';
 
 /** What the handler of one request implements (the shape of undici's dispatch handler). */
 export interface UpstreamHandler {

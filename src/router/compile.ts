@@ -1,54 +1,66 @@
 /**
- * compile(table) -> Matcher: turns the flat route list into per-host lookup structures, so that
- * a request costs a few Map lookups whatever the table's size.
+ * compile(table, prepare) -> Matcher: turns the flat route list into per-host lookup structures,
+ * so that a request costs a few Map lookups whatever the table's size. `prepare` is the data
+ * plane's: it turns each route into what serving it needs (compiled policies, backends, pools),
+ * which the router carries without knowing it.
  *
- * Why not find-my-way (README "Architecture", bench/router.ts): Ingress matching is element-wise
+ * Why not find-my-way (docs/architecture.md, bench/router.ts): Ingress matching is element-wise
  * with a length-then-Exact precedence over the *written* path, where `/foo` and `/foo/` are the
  * same prefix but different lengths, which find-my-way's static/parametric/wildcard priority cannot
  * express without merging routes ourselves; one router with host constraints holds at most 31
  * hosts per path; and one router per host measured 3.9x slower than this segment trie.
  */
-import type { Backend, HostFallback, Route, RouteLimits, RouteTable, UpstreamTls } from '../model/types.js';
-import { sniOf } from '../model/upstream.js';
+import { compilePattern, type Pattern } from '../model/regex.js';
+import type { Route, RouteTable, ValueMatch } from '../model/types.js';
 
-/** What a request is sent to: everything the data plane needs, precomputed. */
-export interface Target {
-  readonly backend: Backend;
-  readonly namespace: string;
-  readonly ingress: string;
-  readonly service: string;
-  /** The rule path ('' for a default backend), a bounded label for metrics. */
-  readonly path: string;
-  /** The rule host ('' for any host). */
-  readonly host: string;
-  /** Plain-HTTP requests get a 308 to HTTPS. */
-  readonly redirect: boolean;
-  readonly limits: RouteLimits;
-  /** The TLS server name sent to an HTTPS/GRPCS backend, if any (proxy-ssl-server-name). */
-  readonly sni: string | undefined;
-  /** Trusted CAs and client certificate for an HTTPS/GRPCS backend (proxy-ssl-secret), if any. */
-  readonly upstreamTls: UpstreamTls | undefined;
+/** A value condition, compiled: exact text or a pattern matching the whole value. */
+export interface CompiledValueMatch {
+  readonly name: string;
+  readonly exact: string | null;
+  readonly pattern: Pattern | null;
+}
+
+/** A route as the router holds it, with the data plane's prepared action. */
+export interface Candidate<A> {
+  readonly route: Route;
+  readonly action: A;
+  /** The written path's length: the precedence among Prefix and Regex routes. */
+  readonly length: number;
+  /**
+   * Ingress precedence is the written length first, then Exact over Prefix (so a Prefix `/foo/`
+   * beats an Exact `/foo` for `/foo`); the Gateway API puts every Exact match first.
+   */
+  readonly lengthFirst: boolean;
+  /** Regex routes: the pattern, anchored at the start of the path. */
+  readonly pattern: Pattern | null;
+  readonly method: string | null;
+  readonly headers: readonly CompiledValueMatch[] | null;
+  readonly query: readonly CompiledValueMatch[] | null;
 }
 
 /** Prefix rules of one host, one node per path element. */
-export interface PrefixNode {
-  children: Map<string, PrefixNode> | null;
-  /** The best Prefix route whose path ends at this element, with its written length. */
-  best: { readonly target: Target; readonly length: number } | null;
+export interface PrefixNode<A> {
+  children: Map<string, PrefixNode<A>> | null;
+  /** Routes whose path ends at this element, longest written path first, then in table order. */
+  routes: Candidate<A>[] | null;
 }
 
-export interface HostRoutes {
-  readonly exact: Map<string, Target>;
-  readonly prefix: PrefixNode;
-  fallback: Target | null;
+export interface HostRoutes<A> {
+  readonly exact: Map<string, Candidate<A>[]>;
+  readonly prefix: PrefixNode<A>;
+  /** Regex routes, longest written pattern first. */
+  regex: Candidate<A>[] | null;
+  /** Any regex route or condition on this host: matching takes the general path. */
+  general: boolean;
+  fallback: Candidate<A> | null;
 }
 
-export interface Matcher {
-  readonly exactHosts: ReadonlyMap<string, HostRoutes>;
+export interface Matcher<A> {
+  readonly exactHosts: ReadonlyMap<string, HostRoutes<A>>;
   /** Keyed by the wildcard's suffix: `*.example.com` is stored under `example.com`. */
-  readonly wildcardHosts: ReadonlyMap<string, HostRoutes>;
-  readonly anyHost: HostRoutes | null;
-  readonly defaultTarget: Target | null;
+  readonly wildcardHosts: ReadonlyMap<string, HostRoutes<A>>;
+  readonly anyHost: HostRoutes<A> | null;
+  readonly defaultTarget: Candidate<A> | null;
   readonly table: RouteTable;
 }
 
@@ -58,61 +70,83 @@ export function prefixElements(path: string): string[] {
   return trimmed === '' ? [] : trimmed.slice(1).split('/');
 }
 
-const NO_LIMITS: RouteLimits = {};
+const values = (list: readonly ValueMatch[] | undefined, lower: boolean): readonly CompiledValueMatch[] | null =>
+  list === undefined || list.length === 0 ? null : list.map((v) => ({ name: lower ? v.name.toLowerCase() : v.name, exact: v.type === 'Exact' ? v.value : null, pattern: v.type === 'RegularExpression' ? compilePattern(v.value, 'full') : null }));
 
-function target(table: RouteTable, backendId: string, source: { namespace: string; ingress: string }, host: string, path: string, redirect: boolean, limits: RouteLimits = NO_LIMITS): Target {
-  const backend = table.backends.get(backendId) ?? { id: backendId, namespace: source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
-  const upstreamTls = limits.sslSecret === undefined ? undefined : table.upstreamTls?.get(limits.sslSecret);
-  return { backend, namespace: source.namespace, ingress: source.ingress, service: backend.service, path, host, redirect, limits, sni: sniOf(limits, backend), upstreamTls };
+function candidate<A>(route: Route, action: A): Candidate<A> {
+  const c = route.conditions;
+  return {
+    route,
+    action,
+    length: route.path.length,
+    lengthFirst: route.source.kind === 'Ingress' && route.match === 'Prefix',
+    pattern: route.match === 'Regex' ? compilePattern(route.path, 'start', route.ignoreCase === true) : null,
+    method: c?.method ?? null,
+    headers: values(c?.headers, true),
+    query: values(c?.query, false),
+  };
 }
 
-function fallbackTarget(table: RouteTable, f: HostFallback | null | undefined, host: string): Target | null {
-  return f ? target(table, f.backend, f.source, host, '', false) : null;
-}
+const emptyHost = <A>(): HostRoutes<A> => ({ exact: new Map(), prefix: { children: null, routes: null }, regex: null, general: false, fallback: null });
 
-/** Builds the lookup structures for a table. Pure; the table is kept for debug views. */
-export function compile(table: RouteTable): Matcher {
-  const exactHosts = new Map<string, HostRoutes>();
-  const wildcardHosts = new Map<string, HostRoutes>();
-  let anyHost: HostRoutes | null = null;
+/** Builds the lookup structures for a table. Pure apart from `prepare`; the table is kept for debug views. */
+export function compile<A>(table: RouteTable, prepare: (route: Route) => A): Matcher<A> {
+  const exactHosts = new Map<string, HostRoutes<A>>();
+  const wildcardHosts = new Map<string, HostRoutes<A>>();
+  let anyHost: HostRoutes<A> | null = null;
 
-  const hostRoutes = (host: string): HostRoutes => {
-    if (host === '') return (anyHost ??= { exact: new Map(), prefix: { children: null, best: null }, fallback: null });
-    const wild = host.charCodeAt(0) === 42 /* * */;
+  const hostRoutes = (host: string): HostRoutes<A> => {
+    if (host === '') return (anyHost ??= emptyHost());
+    const wild = host.charCodeAt(0) === 42; /* * */
     const map = wild ? wildcardHosts : exactHosts;
     const key = wild ? host.slice(2) : host;
     let h = map.get(key);
-    if (!h) map.set(key, (h = { exact: new Map(), prefix: { children: null, best: null }, fallback: null }));
+    if (!h) map.set(key, (h = emptyHost()));
     return h;
   };
 
   // routes arrive sorted by host: consecutive routes share their HostRoutes
   let lastHost: string | null = null;
-  let h: HostRoutes | null = null;
+  let h: HostRoutes<A> | null = null;
   for (const r of table.routes) {
     if (r.host !== lastHost) {
       h = hostRoutes(r.host);
       lastHost = r.host;
     }
-    addRoute(h as HostRoutes, r, target(table, r.backend, r.source, r.host, r.path, r.redirect, r.limits));
+    addRoute(h as HostRoutes<A>, candidate(r, prepare(r)));
   }
-  for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = fallbackTarget(table, f, host);
-
-  return { exactHosts, wildcardHosts, anyHost, defaultTarget: fallbackTarget(table, table.defaultBackend, ''), table };
+  for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = candidate(f, prepare(f));
+  return { exactHosts, wildcardHosts, anyHost, defaultTarget: table.defaultBackend ? candidate(table.defaultBackend, prepare(table.defaultBackend)) : null, table };
 }
 
-function addRoute(h: HostRoutes, r: Route, t: Target): void {
+/** Inserts keeping the list longest-first; equal lengths keep table order (the translator's precedence). */
+function insert<A>(list: Candidate<A>[], c: Candidate<A>): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as Candidate<A>).length < c.length) i--;
+  list.splice(i, 0, c);
+}
+
+function addRoute<A>(h: HostRoutes<A>, c: Candidate<A>): void {
+  if (c.method !== null || c.headers !== null || c.query !== null) h.general = true;
+  const r = c.route;
   if (r.match === 'Exact') {
-    if (!h.exact.has(r.path)) h.exact.set(r.path, t);
+    const list = h.exact.get(r.path);
+    if (list === undefined) h.exact.set(r.path, [c]);
+    else list.push(c);
+    return;
+  }
+  if (r.match === 'Regex') {
+    h.general = true;
+    insert((h.regex ??= []), c);
     return;
   }
   let node = h.prefix;
   for (const el of prefixElements(r.path)) {
     node.children ??= new Map();
     let next = node.children.get(el);
-    if (!next) node.children.set(el, (next = { children: null, best: null }));
+    if (!next) node.children.set(el, (next = { children: null, routes: null }));
     node = next;
   }
   // `/foo` and `/foo/` end at the same element; the spec gives the longer written path priority.
-  if (!node.best || r.path.length > node.best.length) node.best = { target: t, length: r.path.length };
+  insert((node.routes ??= []), c);
 }

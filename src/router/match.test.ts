@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Ingress } from '../model/k8s.js';
-import type { Backend, RouteLimits, RouteTable } from '../model/types.js';
+import type { Route, RouteTable } from '../model/types.js';
 import { translate } from '../model/translate.js';
 import { snapshotOf } from '../control/store.js';
 import { compile } from './compile.js';
@@ -27,17 +27,22 @@ function ingress(name: string, host: string | undefined, rules: Rule[], extra: P
   };
 }
 
+/** A matcher whose action is the name of the route's first backend's Service. */
 function matcherOf(ings: Ingress[]) {
   const { table } = translate(snapshotOf(ings), { controllerClass: 'x', ingressClass: 'portico', watchWithoutClass: false });
-  return compile(table);
+  return compile(table, (r) => serviceOf(table, r));
 }
+const serviceOf = (table: RouteTable, r: Route): string => {
+  const id = r.backends[0]?.backend ?? '';
+  return table.backends.get(id)?.service || id;
+};
 
 /** Routes one request and names the service that gets it, or '404'. */
 function route(ings: Ingress[], host: string, url: string): string {
   const path = pathOf(url);
   assert.ok(path !== null, `unparseable ${url}`);
   const t = match(matcherOf(ings), hostOf(host), path);
-  return t === null ? '404' : t.service || t.backend.id;
+  return t === null ? '404' : t.action;
 }
 
 describe('path matching: the Kubernetes docs examples table', () => {
@@ -144,35 +149,7 @@ describe('lookup cost does not depend on table size', () => {
     const ings: Ingress[] = [];
     for (let i = 0; i < 10_000; i++) ings.push(ingress(`i${i}`, `h${i}.example.com`, [['Prefix', `/p${i % 7}`, `s${i}`]]));
     const m = matcherOf(ings);
-    for (const i of [0, 4321, 9999]) assert.equal(match(m, `h${i}.example.com`, `/p${i % 7}/x`)?.service, `s${i}`);
+    for (const i of [0, 4321, 9999]) assert.equal(match(m, `h${i}.example.com`, `/p${i % 7}/x`)?.action, `s${i}`);
     assert.equal(match(m, 'h1.example.com', '/p0'), null);
-  });
-});
-
-describe('the TLS server name a target sends (proxy-ssl-server-name)', () => {
-  const sniOf = (limits: RouteLimits, externalName?: string): string | undefined => {
-    const backend: Backend = { id: 'ns/s:443+https', namespace: 'ns', service: 's', port: '443', protocol: 'HTTPS', endpoints: [], ...(externalName ? { externalName } : {}) };
-    const table: RouteTable = {
-      routes: [{ host: 'a.test', path: '/', match: 'Prefix', backend: backend.id, source: { namespace: 'ns', ingress: 'i' }, redirect: false, limits }],
-      hostFallbacks: new Map(),
-      defaultBackend: null,
-      backends: new Map([[backend.id, backend]]),
-      certs: new Map(),
-    };
-    return match(compile(table), 'a.test', '/')!.sni;
-  };
-  test('none unless switched on, whatever else is set', () => {
-    assert.equal(sniOf({ sslName: 'x.internal', upstreamVhost: 'y.internal' }, 'z.internal'), undefined);
-  });
-  test('on: proxy-ssl-name, else the upstream-vhost host without its port, else the ExternalName', () => {
-    assert.equal(sniOf({ sslServerName: true, sslName: 'x.internal', upstreamVhost: 'y.internal' }, 'z.internal'), 'x.internal');
-    assert.equal(sniOf({ sslServerName: true, upstreamVhost: 'y.internal:8443' }, 'z.internal'), 'y.internal');
-    assert.equal(sniOf({ sslServerName: true }, 'z.internal'), 'z.internal');
-    assert.equal(sniOf({ sslServerName: true }), undefined, 'a pod backend with nothing to name');
-  });
-  test('never an IP address (RFC 6066 names hosts only)', () => {
-    assert.equal(sniOf({ sslServerName: true, upstreamVhost: '10.0.0.1:443' }), undefined);
-    assert.equal(sniOf({ sslServerName: true, upstreamVhost: '[2001:db8::1]:443' }), undefined);
-    assert.equal(sniOf({ sslServerName: true }, '192.0.2.7'), undefined);
   });
 });

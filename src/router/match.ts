@@ -1,8 +1,26 @@
 /**
- * match(matcher, host, path): host first (exact, then one-label wildcard, then any-host rules),
- * then the longest matching written path, Exact before Prefix on a tie. Per-request hot path.
+ * match(matcher, host, path, request): host first (exact, then one-label wildcard, then any-host
+ * rules), then Exact paths (after an Ingress Prefix written longer than the path: the Ingress
+ * spec orders by length first), then Prefix and Regex routes longest written path first (Prefix
+ * before Regex on a tie), each route's conditions (method, headers, query) checked in order;
+ * then the host's fallback, then the default backend. Per-request hot path: a host without regex
+ * routes or conditions takes the original trie walk and never looks at headers.
  */
-import type { HostRoutes, Matcher, Target } from './compile.js';
+import type { Candidate, CompiledValueMatch, HostRoutes, Matcher, PrefixNode } from './compile.js';
+
+/** What conditions and regex routes read from a request; implemented by the data plane, lazily. */
+export interface MatchInput {
+  readonly method: string;
+  /** A header's value (lower-case name); several fields joined with ", ". */
+  header(name: string): string | undefined;
+  /** A query parameter's first value (decoded), or undefined. */
+  query(name: string): string | undefined;
+  /** Set by match when a Regex route wins: its capture groups, $0 first. */
+  captures: string[] | null;
+}
+
+/** For callers without a request (debug views, tests): no headers, no query, GET. */
+export const NO_INPUT: MatchInput = { method: 'GET', header: () => undefined, query: () => undefined, captures: null };
 
 /**
  * The routing host from a Host header: lower-case, without port or trailing dot.
@@ -23,7 +41,7 @@ export function hostOf(header: string | undefined): string {
 }
 
 /** The host rules that apply to a request host: exact, then a wildcard one label up, then any-host. */
-export function hostRoutes(m: Matcher, host: string): HostRoutes | null {
+export function hostRoutes<A>(m: Matcher<A>, host: string): HostRoutes<A> | null {
   const exact = m.exactHosts.get(host);
   if (exact) return exact;
   const dot = host.indexOf('.');
@@ -34,10 +52,29 @@ export function hostRoutes(m: Matcher, host: string): HostRoutes | null {
   return m.anyHost;
 }
 
+function valueOk(v: CompiledValueMatch, actual: string | undefined): boolean {
+  if (actual === undefined) return false;
+  return v.exact !== null ? actual === v.exact : (v.pattern as NonNullable<CompiledValueMatch['pattern']>).test(actual);
+}
+
+/** Whether a route's conditions hold for the request; sets the captures of a Regex route. */
+function accepts<A>(c: Candidate<A>, path: string, input: MatchInput): boolean {
+  if (c.method !== null && c.method !== input.method) return false;
+  if (c.headers !== null) for (const h of c.headers) if (!valueOk(h, input.header(h.name))) return false;
+  if (c.query !== null) for (const q of c.query) if (!valueOk(q, input.query(q.name))) return false;
+  if (c.pattern !== null) {
+    const groups = c.pattern.exec(path);
+    if (groups === null) return false;
+    input.captures = groups;
+  }
+  return true;
+}
+
 /** Finds the route for a normalised request path within one host's rules. */
-export function matchPath(h: HostRoutes, path: string): Target | null {
+export function matchPath<A>(h: HostRoutes<A>, path: string, input: MatchInput): Candidate<A> | null {
+  if (h.general) return matchGeneral(h, path, input);
   let node = h.prefix;
-  let best = node.best;
+  let best = node.routes;
   let i = 1;
   const len = path.length;
   while (node.children !== null && i <= len) {
@@ -46,19 +83,62 @@ export function matchPath(h: HostRoutes, path: string): Target | null {
     const next = node.children.get(path.slice(i, j));
     if (next === undefined) break;
     node = next;
-    if (node.best !== null) best = node.best;
+    if (node.routes !== null) best = node.routes;
     i = j + 1;
   }
   const exact = h.exact.get(path);
-  if (exact !== undefined && (best === null || len >= best.length)) return exact;
-  return best === null ? null : best.target;
+  if (exact !== undefined) {
+    const b = best === null ? null : (best[0] as Candidate<A>);
+    return b !== null && b.lengthFirst && b.length > len ? b : (exact[0] as Candidate<A>);
+  }
+  return best === null ? null : (best[0] as Candidate<A>);
 }
 
-/** The target for a request, or null when the built-in default backend (404) should answer. */
-export function match(m: Matcher, host: string, path: string): Target | null {
+/** Hosts with conditions or regex routes: every candidate in precedence order until one accepts. */
+function matchGeneral<A>(h: HostRoutes<A>, path: string, input: MatchInput): Candidate<A> | null {
+  const nodes: PrefixNode<A>[] = [];
+  let node = h.prefix;
+  if (node.routes !== null) nodes.push(node);
+  let i = 1;
+  const len = path.length;
+  while (node.children !== null && i <= len) {
+    let j = path.indexOf('/', i);
+    if (j === -1) j = len;
+    const next = node.children.get(path.slice(i, j));
+    if (next === undefined) break;
+    node = next;
+    if (node.routes !== null) nodes.push(node);
+    i = j + 1;
+  }
+  const exact = h.exact.get(path);
+  if (exact !== undefined) {
+    // an Ingress Prefix written longer than the path (`/foo/` for `/foo`) comes before Exact
+    for (let k = nodes.length - 1; k >= 0; k--) for (const c of (nodes[k] as PrefixNode<A>).routes as Candidate<A>[]) if (c.lengthFirst && c.length > len && accepts(c, path, input)) return c;
+    for (const c of exact) if (accepts(c, path, input)) return c;
+  }
+  const regex = h.regex;
+  let ri = 0;
+  // deeper nodes hold longer written paths: one merge with the regex list, longest first
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    for (const c of (nodes[k] as PrefixNode<A>).routes as Candidate<A>[]) {
+      if (regex !== null) {
+        while (ri < regex.length && (regex[ri] as Candidate<A>).length > c.length) {
+          const r = regex[ri++] as Candidate<A>;
+          if (accepts(r, path, input)) return r;
+        }
+      }
+      if (accepts(c, path, input)) return c;
+    }
+  }
+  if (regex !== null) for (; ri < regex.length; ri++) if (accepts(regex[ri] as Candidate<A>, path, input)) return regex[ri] as Candidate<A>;
+  return null;
+}
+
+/** The route for a request, or null when the built-in default backend (404) should answer. */
+export function match<A>(m: Matcher<A>, host: string, path: string, input: MatchInput = NO_INPUT): Candidate<A> | null {
   const h = hostRoutes(m, host);
   if (h === null) return m.defaultTarget;
-  return matchPath(h, path) ?? h.fallback ?? m.defaultTarget;
+  return matchPath(h, path, input) ?? h.fallback ?? m.defaultTarget;
 }
 
 /**

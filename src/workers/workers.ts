@@ -10,15 +10,14 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import { createAdminServer } from '../admin/server.js';
 import type { Config } from '../config.js';
 import { createControlPlane } from '../control/controlplane.js';
-import { createDataPlane, EMPTY_TABLE, type DataPlane } from '../proxy/dataplane.js';
+import { createDataPlane, type DataPlane } from '../proxy/dataplane.js';
 import { endpointKey } from '../proxy/pools.js';
 import { mergeViews, type EndpointView } from '../proxy/stats.js';
 import { createLogger } from '../log.js';
 import { collectStartupGarbage, listenAdmin, metricsFor } from '../main.js';
 import { observeConnects } from '../metrics/connect-timing.js';
 import type { RouteTable } from '../model/types.js';
-import { compile } from '../router/compile.js';
-import { applyPatch, type EndpointPatch } from '../control/pipeline.js';
+import type { EndpointPatch } from '../control/pipeline.js';
 import { generateDefaultCertAsync, type ServedCert } from '../tls/contexts.js';
 
 type metric = MetricObjectWithValues<MetricValue<string>>;
@@ -58,16 +57,11 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     config,
     log,
     metrics,
-    swap: (m) => {
-      table = m.table;
+    swap: (t) => {
+      table = t;
       broadcast({ type: 'portico:table', table });
     },
-    patch: (p) => {
-      // the primary's copy stays current (new workers get it whole, and rebuilds compare with it)
-      if (table) applyPatch(table, p);
-      broadcast({ type: 'portico:endpoints', patch: p });
-    },
-    current: () => table ?? EMPTY_TABLE,
+    patch: (p) => broadcast({ type: 'portico:endpoints', patch: p }),
   });
 
   const fork = (): void => {
@@ -76,7 +70,8 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
       // A worker says hello once its handlers are in place (messages sent earlier would be lost).
       if (msg.type === 'portico:hello') {
         send(w, { type: 'portico:cert', cert: cert as ServedCert });
-        if (table) send(w, { type: 'portico:table', table });
+        // a new worker gets the table with its live endpoints (patched since the swap)
+        if (table) send(w, { type: 'portico:table', table: control.pipeline.live() });
       } else if (msg.type === 'portico:listening') {
         listening.add(w.id);
         if (listening.size >= workers && !ready && table) {
@@ -137,7 +132,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   for (let i = 0; i < workers; i++) fork();
   const admin = createAdminServer({
     ready: () => ready && !stopping,
-    table: () => table ?? EMPTY_TABLE,
+    table: control.pipeline.live,
     diagnostics: control.pipeline.diagnostics,
     endpointViews: clusterEndpointViews,
     metrics: metrics ? { contentType: metrics.registry.contentType, text: clusterMetrics } : null,
@@ -179,7 +174,7 @@ export async function runWorker(config: Config): Promise<void> {
     }
     if (data === null) return;
     if (msg.type === 'portico:table') {
-      data.apply(compile(msg.table));
+      data.apply(msg.table);
       if (!listened) {
         listened = true;
         data.listen().then(
@@ -196,10 +191,11 @@ export async function runWorker(config: Config): Promise<void> {
       void (metrics ? metrics.registry.getMetricsAsJSON() : Promise.resolve([])).then((m) => reply({ type: 'portico:metrics', id: msg.id, metrics: m }));
     } else if (msg.type === 'portico:endpoint-views') {
       const views: Views = {};
-      for (const b of data.state.matcher.table.backends.values()) {
-        for (const e of b.endpoints) {
+      const dp = data;
+      for (const b of dp.state.matcher.table.backends.values()) {
+        for (const e of dp.endpoints(b.id) ?? []) {
           const key = endpointKey(e.ip, e.port);
-          views[key] = data.stats.view(key);
+          views[key] = dp.stats.view(key);
         }
       }
       reply({ type: 'portico:endpoint-views', id: msg.id, views });

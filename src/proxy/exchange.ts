@@ -1,28 +1,33 @@
 /**
- * The per-request data path: match, pick an endpoint, forward through the endpoint's upstream pool
- * (callbacks, no promises or per-chunk closures), stream both ways with back-pressure, answer errors.
+ * One client request and its upstream attempts: runs the route's policies, picks a backend and an
+ * endpoint, forwards through the endpoint's upstream pool (callbacks, no promises or per-chunk
+ * closures), streams both ways with back-pressure, splices an agreed upgrade, answers errors,
+ * records the outcome. Implements the upstream handler, the policies' view of a request and the
+ * router's (conditions read headers and query lazily).
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Transform, type Readable } from 'node:stream';
 import type { Endpoint } from '../model/types.js';
-import type { Matcher, Target } from '../router/compile.js';
-import { hostOf, match } from '../router/match.js';
-import type { AccessLog } from './access-log.js';
-import type { Balancer } from './balance.js';
+import type { MatchInput } from '../router/match.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { endpointKey, type Pools } from './pools.js';
-import type { UpstreamHandler } from './upstream.js';
+import type { Matcher } from '../router/compile.js';
+import type { AccessLog } from './access-log.js';
+import type { Balancer } from './balance.js';
+import { connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
+import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
-import { connectionListed, forwardHeaders, requestHost, requestLength, type ForwardOptions } from './headers.js';
-import { parseTarget } from './target.js';
+import { Verdict, type PolicyExchange } from './policies/index.js';
+import { endpointKey } from './pools.js';
 import { nextRequestId } from './request-id.js';
+import type { BackendTarget, Target } from './route.js';
+import type { UpstreamHandler } from './upstream.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
 export interface ProxyState {
-  matcher: Matcher;
+  matcher: Matcher<Target>;
   /** While shutting down, responses close their connection (`Connection: close`). */
   draining: boolean;
 }
@@ -41,10 +46,9 @@ export interface HandlerOptions {
   readonly stats: EndpointStats;
   /** `Strict-Transport-Security` value for HTTPS responses, or null. */
   readonly hsts: string | null;
-  /** Port in the Location of HTTP-to-HTTPS redirects (443 is left out). */
-  readonly httpsRedirectPort: number;
   /** Global limits; a route's annotations override them. Bytes and milliseconds. */
   readonly limits: {
+    /** --proxy-body-size, for chunked bodies (declared ones are the bodyLimit policy's). */
     readonly bodySize: number;
     readonly clientBodyTimeout: number;
     readonly sendTimeout: number;
@@ -59,54 +63,16 @@ export interface HandlerOptions {
   readonly tunnels: Set<Socket>;
 }
 
-/** The listener callbacks of the front door: every request, whatever its shape, goes through `admit`. */
-export interface FrontDoor {
-  /** `request` and `checkContinue` of HTTP/1.1 and HTTP/2 servers. */
-  request(req: IncomingMessage, res: ServerResponse): void;
-  /** `upgrade` of HTTP/1.1 servers: the same admission, then a tunnel only on the pod's `101`. */
-  upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
-}
-
 /** Methods safe to send again after a reset before any response byte (RFC 9110 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Failures that count against an endpoint's health (passive health checks). */
 const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error', 'reset', 'timeout', 'protocol']);
 
-const isHttp2 = (req: IncomingMessage): boolean => req.httpVersionMajor === 2 && (req as { stream?: unknown }).stream !== undefined;
-
-/**
- * Request shapes the HTTP parser lets through but RFC 9112 rejects: an HTTP/1 connection naming
- * another major version (505), several Host headers (3.2), Transfer-Encoding in HTTP/1.0 (6.1),
- * more header fields than allowed (431), and an HTTP/2 request whose Host differs from its
- * :authority (RFC 9113 8.3.1: malformed). Returns [status, why] or null.
- */
-function hygiene(req: IncomingMessage, maxHeaders: number): readonly [number, string] | null {
-  const raw = req.rawHeaders;
-  if (raw.length > maxHeaders * 2) return [431, 'too many header fields'];
-  if (isHttp2(req)) {
-    const authority = req.headers[':authority'] as string | undefined;
-    const host = req.headers.host;
-    if (authority !== undefined && host !== undefined && authority.toLowerCase() !== host.toLowerCase()) return [400, 'the Host header differs from :authority'];
-    return null;
-  }
-  if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return [505, 'only HTTP/1.0 and HTTP/1.1 are spoken on this connection'];
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
-  }
-  if (hosts > 1) return [400, 'the request framing is ambiguous'];
-  if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return [400, 'the request framing is ambiguous'];
-  return null;
-}
-
-/** ACME HTTP-01 challenges must stay reachable over plain HTTP (as ingress-nginx does). */
-const ACME_PREFIX = '/.well-known/acme-challenge/';
-
 /** Response headers never forwarded: hop-by-hop, and `server` (we add our own). */
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
 
-const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
+export const TEXT = 'text/plain; charset=utf-8';
+export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
 
 /** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
 function reply(res: ServerResponse, status: number, body: string, type: string, extra: readonly string[] = []): void {
@@ -119,101 +85,24 @@ function reply(res: ServerResponse, status: number, body: string, type: string, 
 }
 
 /** HTTP/1.1 frames a body with Content-Length or Transfer-Encoding; HTTP/2 has one unless the headers ended the stream. */
-function requestHasBody(req: IncomingMessage): boolean {
+export function requestHasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
   if (cl !== undefined) return cl !== '0';
   if (req.httpVersionMajor >= 2) return (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-/** `https://host[:port]/original-target` for a 308 from plain HTTP. */
-function httpsLocation(host: string | undefined, forward: string, port: number): string {
-  let h = host ?? '';
-  if (h.startsWith('[')) h = h.slice(0, h.indexOf(']') + 1);
-  else if (h.includes(':')) h = h.slice(0, h.lastIndexOf(':'));
-  return `https://${h}${port === 443 ? '' : `:${port}`}${forward}`;
-}
-
-/** A response on the raw socket of an upgrade request, for every answer that is not a tunnel. */
-function upgradeResponse(req: IncomingMessage, socket: Socket): ServerResponse {
-  const res = new ServerResponse(req);
-  res.shouldKeepAlive = false;
-  res.assignSocket(socket);
-  // no server drives this response's socket: close it once the answer is written
-  res.once('finish', () => {
-    res.detachSocket(socket);
-    socket.destroySoon();
-  });
-  return res;
-}
-
-const TEXT = 'text/plain; charset=utf-8';
-
-/** Creates the front door of one listener (plain HTTP or HTTPS). */
-export function createHandler(opts: HandlerOptions): FrontDoor {
-  /**
-   * Admission, the same for every request shape: hygiene, the request target, the routing host,
-   * match, HTTPS redirect, the body limit. Answers locally and returns false, or sets the
-   * exchange's target and returns true.
-   */
-  function admit(ex: Exchange, req: IncomingMessage, res: ServerResponse): boolean {
-    if (opts.state.draining && req.httpVersionMajor < 2) res.shouldKeepAlive = false;
-    const bad = hygiene(req, opts.limits.maxHeaders);
-    if (bad !== null) {
-      res.shouldKeepAlive = false;
-      ex.local(bad[0], errorBody(bad[0], bad[1]), TEXT, 'protocol');
-      return false;
-    }
-    const t = parseTarget(req.url ?? '');
-    if (t === null) {
-      res.shouldKeepAlive = false;
-      ex.local(400, errorBody(400, 'the request target is not a valid path'), TEXT, 'protocol');
-      return false;
-    }
-    // RFC 9112 3.2.2: an absolute-form target's authority wins over the Host header
-    const host = t.authority ?? requestHost(req);
-    ex.host = host;
-    ex.forwardPath = t.forward;
-    const target = match(opts.state.matcher, hostOf(host), t.path);
-    if (target === null) {
-      ex.local(404, NOT_FOUND_PAGE, 'text/html; charset=utf-8', '');
-      return false;
-    }
-    ex.target = target;
-    if (target.redirect && opts.scheme === 'http' && !t.path.startsWith(ACME_PREFIX)) {
-      const location = httpsLocation(host, t.forward, opts.httpsRedirectPort);
-      ex.local(308, `308 Permanent Redirect: ${location}\n`, TEXT, 'redirect', ['location', location]);
-      return false;
-    }
-    const limit = target.limits.bodySize ?? opts.limits.bodySize;
-    const declared = req.headers['content-length'];
-    if (limit > 0 && declared !== undefined && Number(declared) > limit) {
-      // Not reading a body we will refuse (and no 100 Continue): answer at once and close the connection.
-      res.shouldKeepAlive = false;
-      ex.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
-      return false;
-    }
-    return true;
+/** Picks one of a route's backends by weight (one backend: no arithmetic). */
+function choose(t: Target): BackendTarget | undefined {
+  const list = t.backends;
+  if (list.length === 1) return (list[0] as BackendTarget).weight > 0 ? list[0] : undefined;
+  if (t.totalWeight <= 0) return undefined;
+  let r = Math.random() * t.totalWeight;
+  for (const b of list) {
+    r -= b.weight;
+    if (r < 0) return b;
   }
-
-  return {
-    request(req, res) {
-      const ex = new Exchange(req, res, opts, null);
-      if (admit(ex, req, res)) ex.send(undefined);
-    },
-    upgrade(req, socket, head) {
-      socket.on('error', () => socket.destroy());
-      const res = upgradeResponse(req, socket);
-      const ex = new Exchange(req, res, opts, { socket, head });
-      if (!admit(ex, req, res)) return;
-      if (requestHasBody(req)) {
-        // the bytes after the head would be both a body and the tunnel's first bytes
-        ex.local(400, errorBody(400, 'an upgrade request must not carry a body'), TEXT, 'protocol');
-        return;
-      }
-      ex.send(undefined);
-    },
-  };
+  return list[list.length - 1];
 }
 
 const EXCHANGE = Symbol('portico.exchange');
@@ -228,12 +117,19 @@ function onResponseClose(this: ExchangeResponse): void {
  * One client request and its upstream attempts. Implements the upstream handler
  * (onConnect/onHeaders/onData/onComplete/onError) so the response is streamed without promises.
  */
-class Exchange implements UpstreamHandler {
+export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   target: Target | null = null;
+  /** The decoded, normalised path the request was matched with. */
+  path = '/';
   /** Origin-form target as received: what the upstream request line carries. */
   forwardPath = '/';
   /** The authority the request was routed by. */
   host: string | undefined = undefined;
+  /** Capture groups of a Regex route that matched (set by the router). */
+  captures: string[] | null = null;
+  private choice: BackendTarget | undefined = undefined;
+  private step = 0;
+  private query_: URLSearchParams | null = null;
   private endpoint: Endpoint | undefined;
   private attempt = 0;
   private bytes = 0;
@@ -256,18 +152,66 @@ class Exchange implements UpstreamHandler {
   private ended = false;
 
   constructor(
-    private readonly req: IncomingMessage,
+    readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly opts: HandlerOptions,
     /** For an upgrade request: the client socket and the bytes that followed its head. */
     private readonly upgrade: { readonly socket: Socket; readonly head: Buffer } | null,
   ) {}
 
-  /** Picks an endpoint (avoiding the one that just failed) and dispatches to it. */
+  // --- what policies and the router see -------------------------------------------------
+
+  get scheme(): 'http' | 'https' {
+    return this.opts.scheme;
+  }
+
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  query(name: string): string | undefined {
+    if (this.query_ === null) {
+      const q = this.forwardPath.indexOf('?');
+      this.query_ = new URLSearchParams(q === -1 ? '' : this.forwardPath.slice(q + 1));
+    }
+    return this.query_.get(name) ?? undefined;
+  }
+
+  answer(status: number, body: string, type: string, cause: string, headers: readonly string[] = []): void {
+    this.local(status, body, type, cause, headers);
+  }
+
+  closeAfter(): void {
+    if (this.req.httpVersionMajor < 2) this.res.shouldKeepAlive = false;
+  }
+
+  /** Runs the route's policies from where they stopped; then sends the request on. */
+  runPolicies(): void {
+    const ps = (this.target as Target).policies;
+    while (this.step < ps.length) {
+      const v = (ps[this.step++] as (typeof ps)[number]).run(this);
+      if (v !== Verdict.Continue) return;
+    }
+    this.send(undefined);
+  }
+
+  resume(): void {
+    if (!this.done) this.runPolicies();
+  }
+
+  // --- forwarding --------------------------------------------------------------------------
+
+  /** Picks a backend, then an endpoint (avoiding the one that just failed), and dispatches to it. */
   send(avoid: Endpoint | undefined): void {
     const target = this.target as Target;
-    const ep = this.opts.balancer.pick(target.backend, avoid);
-    if (ep === undefined) {
+    const bt = (this.choice ??= choose(target));
+    const ep = bt === undefined ? undefined : this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid);
+    if (bt === undefined || ep === undefined) {
       this.recordFailure(NO_ENDPOINTS);
       this.fail(NO_ENDPOINTS);
       return;
@@ -276,9 +220,9 @@ class Exchange implements UpstreamHandler {
     this.attempt++;
     const req = this.req;
     const up = this.upgrade;
-    const protocol = target.backend.protocol;
+    const protocol = bt.backend.protocol;
     if (this.headers === null) {
-      const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.limits.upstreamVhost);
+      const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.settings.upstreamVhost);
       this.headers = f.headers;
       this.requestId = f.requestId;
       this.clientIp = f.clientIp;
@@ -291,10 +235,8 @@ class Exchange implements UpstreamHandler {
       }
     }
     this.upstreamStart = performance.now();
-    const read = target.limits.readTimeout ?? this.opts.readTimeout;
-    // an upgrade always goes over HTTP/1.1 (plain, or TLS for TLS backends)
-    const via = up === null ? protocol : protocol === 'HTTPS' || protocol === 'GRPCS' ? 'HTTPS' : 'HTTP';
-    this.opts.pools.get(ep.ip, ep.port, via, { connectTimeout: target.limits.connectTimeout, servername: target.sni, verify: target.limits.sslVerify, material: target.upstreamTls }).dispatch(
+    const read = target.settings.readTimeout ?? this.opts.readTimeout;
+    this.opts.pools.get(up === null ? bt.dispatch : bt.upgrade, ep.ip, ep.port).dispatch(
       {
         path: this.forwardPath,
         method: req.method ?? 'GET',
@@ -339,7 +281,7 @@ class Exchange implements UpstreamHandler {
       upstream.destroy();
     });
     // idle in both directions: the client socket sees every byte either way (reads and writes)
-    const idle = this.opts.limits.upgradeIdleTimeout || (this.target?.limits.readTimeout ?? this.opts.readTimeout);
+    const idle = this.opts.limits.upgradeIdleTimeout || (this.target?.settings.readTimeout ?? this.opts.readTimeout);
     client.setTimeout(idle, () => {
       client.destroy();
       upstream.destroy();
@@ -359,7 +301,7 @@ class Exchange implements UpstreamHandler {
   private watchBody(target: Target): Readable {
     const req = this.req;
     const lim = this.opts.limits;
-    const stall = Math.min(lim.clientBodyTimeout, target.limits.sendTimeout ?? lim.sendTimeout);
+    const stall = Math.min(lim.clientBodyTimeout, target.settings.sendTimeout ?? lim.sendTimeout);
     req.setTimeout(stall, () => {
       if (req.complete || this.done) return;
       const upstreamStalled = req.readableFlowing === false || req.readableLength > 0;
@@ -367,11 +309,11 @@ class Exchange implements UpstreamHandler {
       if (upstreamStalled) this.fail(classify({ code: 'PORTICO_SEND_TIMEOUT' }));
       else {
         this.res.shouldKeepAlive = false;
-        this.local(408, errorBody(408, 'the request body did not arrive in time'), 'text/plain; charset=utf-8', 'client_timeout');
+        this.local(408, errorBody(408, 'the request body did not arrive in time'), TEXT, 'client_timeout');
       }
     });
     req.once('end', () => req.setTimeout(0));
-    const limit = target.limits.bodySize ?? lim.bodySize;
+    const limit = target.settings.bodySize ?? lim.bodySize;
     if (limit <= 0 || req.headers['content-length'] !== undefined) return req; // Node's parser delivers exactly the declared length
     let seen = 0;
     const counted = new Transform({
@@ -380,7 +322,7 @@ class Exchange implements UpstreamHandler {
         if (seen <= limit) return cb(null, chunk);
         this.abandon();
         this.res.shouldKeepAlive = false;
-        this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), 'text/plain; charset=utf-8', 'body_too_large');
+        this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
         cb(new Error('request body too large'));
       },
     });
@@ -503,7 +445,7 @@ class Exchange implements UpstreamHandler {
       !this.req.readableDidRead &&
       this.target !== null &&
       // another endpoint, or the same one again after a reset (often a stale keep-alive connection)
-      (this.target.backend.endpoints.length > 1 || f.cause === 'reset') &&
+      ((this.choice?.slot.endpoints.length ?? 0) > 1 || f.cause === 'reset') &&
       (lim.nextUpstreamTimeout === 0 || performance.now() - this.start < lim.nextUpstreamTimeout);
     this.recordFailure(f);
     if (retry) {
@@ -534,11 +476,11 @@ class Exchange implements UpstreamHandler {
       this.finish(this.upstreamStatus);
       return;
     }
-    this.local(f.status, errorBody(f.status, f.text), 'text/plain; charset=utf-8', f.cause);
+    this.local(f.status, errorBody(f.status, f.text), TEXT, f.cause);
   }
 
   /** Answers locally (404 page, redirect, 400, 5xx). */
-  local(status: number, body: string, type: string, cause: string, extra: readonly string[] = []): void {
+  private local(status: number, body: string, type: string, cause: string, extra: readonly string[] = []): void {
     this.cause = cause;
     if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);

@@ -3,9 +3,9 @@
  * and a bad one is a diagnostic with the default kept, never an exception. Both the
  * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read.
  */
-import { isDnsSubdomain, show } from './k8s.js';
-import { parseDuration, parseSize } from './units.js';
-import type { BackendProtocol, DiagnosticReason, RouteLimits } from './types.js';
+import { isDnsSubdomain, show } from '../k8s.js';
+import { parseDuration, parseSize } from '../units.js';
+import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -15,7 +15,7 @@ export interface IngressOptions {
   readonly sslRedirect: boolean | undefined;
   readonly forceSslRedirect: boolean;
   readonly backendProtocol: BackendProtocol;
-  readonly limits: RouteLimits;
+  readonly settings: RouteSettings;
 }
 
 type Report = (reason: DiagnosticReason, message: string) => void;
@@ -111,8 +111,8 @@ function sslSecret(a: Readonly<Record<string, unknown>> | undefined, ns: string,
   return `${ns}/${name}`;
 }
 
-function limits(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): RouteLimits {
-  const out: { -readonly [K in keyof RouteLimits]: RouteLimits[K] } = {};
+function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): RouteSettings {
+  const out: { -readonly [K in keyof RouteSettings]: RouteSettings[K] } = {};
   const body = size(a, 'proxy-body-size', report);
   if (body !== undefined) out.bodySize = body;
   const c = seconds(a, 'proxy-connect-timeout', report);
@@ -138,6 +138,6 @@ export function parseAnnotations(annotations: Readonly<Record<string, unknown>> 
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
-    limits: limits(annotations, ns, report),
+    settings: settings(annotations, ns, report),
   };
 }

@@ -1,0 +1,204 @@
+/**
+ * The table under construction, shared by the processors of every source (Ingress now, the
+ * Gateway API next): routes with their precedence and conflicts, backends resolved once,
+ * certificates, diagnostics reported once, and the references that decide which object changes
+ * can matter. Lives for one translation.
+ */
+import { certProblem, type InspectSecret, type InspectUpstreamTls } from './certs.js';
+import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
+import type { Secret } from './k8s.js';
+import { keyOf } from './k8s.js';
+import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
+
+/** What building needs besides the objects: Secret inspectors, the time, ExternalName resolutions. */
+export interface BuildOptions {
+  /** Parses and checks TLS Secrets; without it, TLS is ignored. */
+  readonly inspect?: InspectSecret;
+  /** Parses and checks `proxy-ssl-secret` Secrets; without it, that annotation carries no material. */
+  readonly inspectUpstream?: InspectUpstreamTls;
+  /** Unix ms, for certificate expiry; passed in so translation stays pure. */
+  readonly now?: number;
+  /** ExternalName Services: allowed or not, and the resolutions of their names. Without it, they are refused. */
+  readonly externalNames?: ExternalNameOptions;
+}
+
+export type Origin = Diagnostic['source'];
+export type Problem = readonly [reason: DiagnosticReason, message: string];
+
+/** One host's routes by path, Exact, Prefix and Regex apart: keyed by the path alone, no key strings to build. */
+type HostRoutes = Record<PathMatch, Map<string, Route[]>>;
+
+/** The human name of a route's source, for messages: `Ingress ns/name`. */
+export const sourceName = (s: RouteSource): string => (s.kind === 'DefaultBackend' ? '--default-backend-service' : `${s.kind} ${s.namespace}/${s.name}`);
+
+export class TableBuilder {
+  private readonly routes = new Map<string, HostRoutes>();
+  readonly certs = new Map<string, Cert>();
+  readonly hostFallbacks = new Map<string, Route>();
+  defaultBackend: Route | null = null;
+  /** proxy-ssl-secret material by Secret; a Secret checked in this translation is in `upstreamChecked`. */
+  private readonly upstreamTls = new Map<string, UpstreamTls>();
+  private readonly upstreamChecked = new Map<string, Problem | null>();
+  private readonly secrets = new Map<string, Secret>();
+  private readonly backends = new Map<string, Resolved>();
+  private readonly secretRefs = new Set<string>();
+  private readonly serviceRefs = new Set<string>();
+  /** ExternalName DNS names the table's backends need resolved. */
+  private readonly externalNames = new Set<string>();
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly index: ServiceIndex,
+    secrets: readonly Secret[],
+    readonly opts: BuildOptions,
+  ) {
+    for (const s of secrets) this.secrets.set(keyOf(s), s);
+  }
+
+  /** Records a problem once per object, reason and message. */
+  report(source: Origin, reason: DiagnosticReason, message: string): void {
+    const key = `${source.kind}/${source.namespace}/${source.name}\n${reason}\n${message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.diagnostics.push({ source, reason, message });
+  }
+
+  /** A Secret by `namespace/name`, recorded as referenced (its changes rebuild). */
+  secret(key: string): Secret | undefined {
+    this.secretRefs.add(key);
+    return this.secrets.get(key);
+  }
+
+  /** Resolves a backend once per translation, and reports its problem once per referring object. */
+  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: BackendProtocol): void {
+    let r = this.backends.get(id);
+    if (!r) {
+      // one id is one namespace/service: its reference is recorded with its first use
+      this.serviceRefs.add(`${ns}/${service}`);
+      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames);
+      this.backends.set(id, r);
+      if (r.backend.externalName !== undefined && this.opts.externalNames?.allow === true) this.externalNames.add(r.backend.externalName);
+    }
+    if (r.problem) this.report(origin, r.problem.reason, r.problem.message);
+  }
+
+  /** The resolved backend for an id used in this translation. */
+  resolved(id: string): Backend | undefined {
+    return this.backends.get(id)?.backend;
+  }
+
+  /**
+   * Adds a route unless one with the same host, match and path exists (and, for routes with
+   * conditions, the same conditions): returns the one that holds the place, or null when added.
+   * Processors add routes oldest object first, so the older one keeps its place.
+   */
+  addRoute(r: Route): Route | null {
+    let host = this.routes.get(r.host);
+    if (host === undefined) this.routes.set(r.host, (host = { Exact: new Map(), Prefix: new Map(), Regex: new Map() }));
+    const byPath = host[r.match];
+    const same = byPath.get(r.path);
+    if (same === undefined) {
+      byPath.set(r.path, [r]);
+      return null;
+    }
+    const key = conditionsKey(r);
+    const existing = same.find((x) => conditionsKey(x) === key);
+    if (existing !== undefined) return existing;
+    same.push(r);
+    return null;
+  }
+
+  /** Sets a host's fallback route unless it has one; returns the one that holds the place, or null. */
+  addFallback(host: string, r: Route): Route | null {
+    const existing = this.hostFallbacks.get(host);
+    if (existing !== undefined) return existing;
+    this.hostFallbacks.set(host, r);
+    return null;
+  }
+
+  /** Checks a proxy-ssl-secret once per translation; reports its problem for each object using it. */
+  upstreamSecret(key: string, origin: Origin): void {
+    const inspect = this.opts.inspectUpstream;
+    if (inspect === undefined) return;
+    let problem = this.upstreamChecked.get(key);
+    if (problem === undefined) {
+      const secret = this.secret(key);
+      const check = secret === undefined ? undefined : inspect(secret);
+      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found (in Kubernetes mode Portico reads only Secrets of type kubernetes.io/tls)`];
+      else if (!check.ok) problem = [check.reason, `proxy-ssl-secret ${key}: ${check.message}`];
+      else {
+        problem = null;
+        this.upstreamTls.set(key, { id: check.id, ...(check.caPem !== undefined ? { caPem: check.caPem } : {}), ...(check.certPem !== undefined && check.keyPem !== undefined ? { certPem: check.certPem, keyPem: check.keyPem } : {}) });
+      }
+      this.upstreamChecked.set(key, problem);
+    } else this.secretRefs.add(key);
+    if (problem !== null) this.report(origin, ...problem);
+  }
+
+  /**
+   * A certificate for `host` from a TLS Secret, checked at `now`: stored unless the host has one
+   * (the first object wins); problems are reported and leave the host on the default certificate.
+   */
+  cert(host: string, secretKey: string, origin: Origin, source: RouteSource, where: string): void {
+    const inspect = this.opts.inspect;
+    if (inspect === undefined) return;
+    const secret = this.secret(secretKey);
+    if (secret === undefined) return; // the caller reports a missing Secret once for all its hosts
+    const check = inspect(secret);
+    const problem = certProblem(check, host, this.opts.now ?? 0, secretKey);
+    if (problem !== null || !check.ok) {
+      if (problem) this.report(origin, problem.reason, `${where}: ${problem.message}; host ${host} uses the default certificate`);
+      return;
+    }
+    const existing = this.certs.get(host);
+    if (existing !== undefined) {
+      if (existing.secret !== secretKey) this.report(origin, 'DuplicateTLSHost', `${where}: host ${host} already has Secret ${existing.secret} from ${sourceName(existing.source)}; ignored`);
+      return;
+    }
+    this.certs.set(host, { host, secret: secretKey, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source });
+  }
+
+  /** `--default-ssl-certificate`: stored under host '' when valid, else a diagnostic on the Secret. */
+  defaultCert(ref: { namespace: string; name: string }): void {
+    const key = `${ref.namespace}/${ref.name}`;
+    const origin = { kind: 'Secret', namespace: ref.namespace, name: ref.name };
+    const secret = this.secret(key);
+    if (this.opts.inspect === undefined) return;
+    if (secret === undefined) {
+      this.report(origin, 'SecretNotFound', `--default-ssl-certificate ${key} not found; serving the generated self-signed certificate`);
+      return;
+    }
+    const check = this.opts.inspect(secret);
+    const problem = certProblem(check, '', this.opts.now ?? 0, key);
+    if (problem !== null || !check.ok) {
+      if (problem) this.report(origin, problem.reason, `--default-ssl-certificate: ${problem.message}; serving the generated self-signed certificate`);
+      return;
+    }
+    this.certs.set('', { host: '', secret: key, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source: { kind: 'DefaultBackend', namespace: ref.namespace, name: '' } });
+  }
+
+  finish(): Translation {
+    // sorted by host, then path; Exact, then Prefix, then Regex on the same path; routes of one path in the order added
+    const routes: Route[] = [];
+    for (const host of [...this.routes.keys()].sort()) {
+      const h = this.routes.get(host) as HostRoutes;
+      const paths = new Set([...h.Exact.keys(), ...h.Prefix.keys(), ...h.Regex.keys()]);
+      for (const path of [...paths].sort()) for (const m of ['Exact', 'Prefix', 'Regex'] as const) for (const r of h[m].get(path) ?? []) routes.push(r);
+    }
+    const backends = new Map<string, Backend>();
+    for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
+    return {
+      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}) },
+      diagnostics: this.diagnostics,
+      references: { services: this.serviceRefs, secrets: this.secretRefs, externalNames: this.externalNames },
+    };
+  }
+}
+
+/** Routes with equal keys cannot both be matched: one shadows the other. */
+function conditionsKey(r: Route): string {
+  const c = r.conditions;
+  if (c === undefined) return '';
+  return JSON.stringify([c.method ?? '', c.headers ?? [], c.query ?? []]);
+}

@@ -1,0 +1,43 @@
+/** What policy modules share: their verdicts, their view of a request, their compile-time settings. */
+import type { IncomingMessage } from 'node:http';
+
+/** What a policy decided. */
+export const enum Verdict {
+  /** On to the next policy, then the backend. */
+  Continue,
+  /** The policy answered the request itself. */
+  Answered,
+  /** The policy will call `resume()` (or answer) later: an asynchronous check. */
+  Pending,
+}
+
+/** The request as a policy sees it, and what it may do with it. */
+export interface PolicyExchange {
+  readonly req: IncomingMessage;
+  readonly scheme: 'http' | 'https';
+  /** The decoded, normalised path the request was matched with. */
+  readonly path: string;
+  /** The origin-form target as it will be forwarded. */
+  readonly forwardPath: string;
+  /** The authority the request was routed by. */
+  readonly host: string | undefined;
+  /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
+  closeAfter(): void;
+  /** Answers locally; the exchange is done. */
+  answer(status: number, body: string, type: string, cause: string, headers?: readonly string[]): void;
+  /** After {@link Verdict.Pending}: carry on with the next policy. */
+  resume(): void;
+}
+
+/** One compiled policy of one route. */
+export interface RequestPolicy {
+  run(ex: PolicyExchange): Verdict;
+}
+
+/** Listener-independent settings policies are compiled with. */
+export interface PolicyEnv {
+  /** Port in the Location of HTTP-to-HTTPS redirects (443 is left out). */
+  readonly httpsRedirectPort: number;
+  /** `--proxy-body-size`: bytes, 0 = unlimited. */
+  readonly bodySize: number;
+}
