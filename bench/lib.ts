@@ -109,7 +109,8 @@ export async function startHaproxy(backend: { ip: string; port: number }): Promi
 }
 
 /** Portico on core 1, standalone, routing `bench.test` to the backend. */
-export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE): Promise<Proc & { port: number }> {
+/** Portico on `cores`; `root` is a checkout with a built dist/ (default: this one), to compare two builds in one run. */
+export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE, root = repoRoot): Promise<Proc & { port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-portico-'));
   mkdirSync(join(dir, 'm'));
   writeFileSync(
@@ -140,7 +141,7 @@ endpoints: [{addresses: ["${backend.ip}"]}]
   const adminPort = await freePort();
   const proc = spawn(
     'taskset',
-    ['-c', cores, process.execPath, ...(process.env.PORTICO_NODE_FLAGS ?? NODE_FLAGS.join(' ')).split(' ').filter(Boolean), ...(process.env.PORTICO_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PORTICO_CPU_PROF] : []), join(repoRoot, 'dist/src/cli.js'), '--manifests', join(dir, 'm'), '--bind-address', '127.0.0.1', '--http-port', String(port), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--shutdown-grace-period', '0s', '--log-level', 'warn', ...args],
+    ['-c', cores, process.execPath, ...(process.env.PORTICO_NODE_FLAGS ?? NODE_FLAGS.join(' ')).split(' ').filter(Boolean), ...(process.env.PORTICO_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PORTICO_CPU_PROF] : []), join(root, 'dist/src/cli.js'), '--manifests', join(dir, 'm'), '--bind-address', '127.0.0.1', '--http-port', String(port), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--shutdown-grace-period', '0s', '--log-level', 'warn', ...args],
     { stdio: 'ignore' },
   );
   await waitPort(port);
@@ -192,7 +193,7 @@ export const median = (xs: number[]): number => {
 export const spread = (xs: number[]): string => `±${((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / median(xs)).toFixed(1)}%`;
 
 /** Parses `--runs N --seconds S --connections C` style flags for a benchmark script. */
-export function benchArgs(defaults: { runs: number; seconds: number; connections: number[] }): { runs: number; seconds: number; connections: number[] } {
+export function benchArgs(defaults: { runs: number; seconds: number; connections: number[] }): { runs: number; seconds: number; connections: number[]; baseline: string | undefined; only: string[] | undefined } {
   const a = process.argv.slice(2);
   const get = (k: string): string | undefined => {
     const i = a.indexOf(`--${k}`);
@@ -202,5 +203,9 @@ export function benchArgs(defaults: { runs: number; seconds: number; connections
     runs: Number(get('runs') ?? defaults.runs),
     seconds: Number(get('seconds') ?? defaults.seconds),
     connections: (get('connections') ?? defaults.connections.join(',')).split(',').map(Number),
+    /** Another checkout (built) to run as `portico@baseline` next to this one. */
+    baseline: get('baseline'),
+    /** Only these rows (comma-separated names), e.g. nginx-1w,portico,portico@baseline. */
+    only: get('only')?.split(','),
   };
 }

@@ -4,16 +4,17 @@
  * log off, as nginx runs with access_log off; then once with it on), all proxying to the same
  * nginx backend answering 100 bytes. wrk and the backend on core 0, the proxy alone on core 1.
  * At the first concurrency, the minimal Node proxies of the reference table run too (bench/reference.ts).
- * `npm run bench [-- --runs 3 --seconds 5 --connections 50,200]`
+ * `npm run bench [-- --runs 3 --seconds 5 --connections 50,200 --baseline DIR --only nginx-1w,portico,portico@baseline]`
+ * (`--baseline DIR`: another checkout, built, run as `portico@baseline` in the same run)
  */
 import { benchArgs, LOAD_CORE, median, PROXY_CORE, spread, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc, type WrkResult } from './lib.js';
 
-const { runs, seconds, connections } = benchArgs({ runs: 3, seconds: 5, connections: [50, 200] });
+const { runs, seconds, connections, baseline, only } = benchArgs({ runs: 3, seconds: 5, connections: [50, 200] });
 const backend = await startNginxBackend('127.0.60.1');
 const be = { ip: '127.0.60.1', port: backend.port };
 
 type Start = () => Promise<Proc & { port: number }>;
-const proxies: [string, Start][] = [
+const all: [string, Start][] = [
   ['nginx-1w', () => startNginxProxy(be, 1)],
   ['haproxy-1t', () => startHaproxy(be)],
   ['portico', () => startPortico(be, ['--access-log=false'])],
@@ -22,8 +23,10 @@ const proxies: [string, Start][] = [
   ['nginx-2w', () => startNginxProxy(be, 2)],
   ['portico-2w', () => startPortico(be, ['--access-log=false', '--workers', '2'], `${LOAD_CORE},${PROXY_CORE}`)],
 ];
+if (baseline !== undefined) all.push(['portico@baseline', () => startPortico(be, ['--access-log=false'], PROXY_CORE, baseline)]);
+const proxies = all.filter(([name]) => only === undefined || only.includes(name));
 /** The reference table's minimal Node proxies: no routing, metrics or logs. */
-const references: [string, Start][] = ['undici-stream', 'undici-request', 'http-request', 'http-proxy', 'raw-socket', 'raw-both'].map((mode) => [`minimal ${mode}`, () => startReference(mode, be)]);
+const references: [string, Start][] = (['undici-stream', 'undici-request', 'http-request', 'http-proxy', 'raw-socket', 'raw-both'].map((mode) => [`minimal ${mode}`, () => startReference(mode, be)]) as [string, Start][]).filter(([name]) => only === undefined || only.includes(name));
 
 const results = new Map<string, WrkResult[]>();
 try {

@@ -12,22 +12,12 @@ import { after, before, describe, test } from 'node:test';
 import { startApiDouble, type ApiDouble } from './apiserver/double.js';
 import { get } from './lib/http.js';
 import { sleep, startLoad } from './lib/load.js';
+import { eventually } from './lib/eventually.js';
 import { ingress, service, slice } from './lib/objects.js';
-import { startPod, type Pod } from './lib/pods.js';
+import { podOf, startPod, type Pod } from './lib/pods.js';
 import { CLI, startPortico, type Portico } from './lib/portico.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'portico-kube-'));
-const podOf = (body: string): string => (JSON.parse(body) as { pod: string }).pod;
-
-async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, what = 'condition'): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`${what} not met within ${ms} ms`);
-    await sleep(20);
-  }
-}
 
 function kubePortico(api: ApiDouble, name: string, extra: string[] = [], token?: string): Promise<Portico> {
   const kc = api.kubeconfig(join(dir, `${name}.kubeconfig`), token, 'ingress-system');
@@ -66,7 +56,7 @@ describe('Kubernetes mode against the API-server double', () => {
   test('an EndpointSlice change is serving traffic within milliseconds', async () => {
     const t0 = Date.now();
     api.apply(slice('web-1', 'web', [b]));
-    await eventually(async () => podOf((await get(p.httpPort, '/', { host: 'web.test' })).body) === 'pod-b', 5000, 'new endpoint serving');
+    await eventually(async () => podOf((await get(p.httpPort, '/', { host: 'web.test' })).body) === 'pod-b', { ms: 5000, what: 'new endpoint serving' });
     const took = Date.now() - t0;
     assert.ok(took < 2000, `took ${took} ms`);
   });
@@ -84,45 +74,45 @@ describe('Kubernetes mode against the API-server double', () => {
     await eventually(async () => {
       seen.add(podOf((await get(p.httpPort, '/', { host: 'web.test' })).body));
       return seen.size === 2;
-    }, 5000, 'both pods serving');
+    }, { ms: 5000, what: 'both pods serving' });
     assert.ok((await metric('portico_table_rebuilds_total{result="patched"}')) > patched0, 'patched');
     assert.equal(await metric('portico_table_rebuilds_total{result="swapped"}'), swapped0, 'no full swap');
     // the settle rebuild brings the table metrics up to date
-    await eventually(async () => (await metric('portico_endpoints')) === 2, 5000, 'portico_endpoints updated');
+    await eventually(async () => (await metric('portico_endpoints')) === 2, { ms: 5000, what: 'portico_endpoints updated' });
     assert.equal(await metric('portico_table_rebuilds_total{result="swapped"}'), swapped0, 'the settle rebuild found the table current');
     api.remove('EndpointSlice', 'default', 'web-2');
     await eventually(async () => {
       for (let i = 0; i < 4; i++) if (podOf((await get(p.httpPort, '/', { host: 'web.test' })).body) !== 'pod-b') return false;
       return true;
-    }, 5000, 'a deleted slice stops serving');
+    }, { ms: 5000, what: 'a deleted slice stops serving' });
   });
 
   test('Ingresses created, changed and deleted through the API are routed and unrouted', async () => {
     api.apply(ingress('new', 'new.test', 'web'));
-    await eventually(async () => (await get(p.httpPort, '/', { host: 'new.test' })).status === 200, 5000, 'new ingress routed');
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'new.test' })).status === 200, { ms: 5000, what: 'new ingress routed' });
     api.apply(ingress('new', 'renamed.test', 'web'));
-    await eventually(async () => (await get(p.httpPort, '/', { host: 'renamed.test' })).status === 200, 5000, 'changed host routed');
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'renamed.test' })).status === 200, { ms: 5000, what: 'changed host routed' });
     assert.equal((await get(p.httpPort, '/', { host: 'new.test' })).status, 404);
     api.remove('Ingress', 'default', 'new');
-    await eventually(async () => (await get(p.httpPort, '/', { host: 'renamed.test' })).status === 404, 5000, 'deleted ingress unrouted');
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'renamed.test' })).status === 404, { ms: 5000, what: 'deleted ingress unrouted' });
   });
 
   test('the leader writes status.loadBalancer.ingress, and removes it when the Ingress stops being ours', async () => {
     const want = [{ ip: '10.0.0.10' }, { hostname: 'lb.example.com' }];
-    await eventually(() => JSON.stringify((api.get('Ingress', 'default', 'web') as { status?: { loadBalancer?: { ingress?: unknown } } })?.status?.loadBalancer?.ingress) === JSON.stringify(want), 10_000, 'status written');
+    await eventually(() => JSON.stringify((api.get('Ingress', 'default', 'web') as { status?: { loadBalancer?: { ingress?: unknown } } })?.status?.loadBalancer?.ingress) === JSON.stringify(want), { ms: 10_000, what: 'status written' });
     const lease = api.get('Lease', 'ingress-system', 'portico-leader') as { spec: { holderIdentity: string } };
     assert.equal(lease.spec.holderIdentity, 'portico-a');
     api.apply(ingress('theirs', 'theirs.test', 'web'));
-    await eventually(() => (api.get('Ingress', 'default', 'theirs') as { status?: { loadBalancer?: { ingress?: unknown[] } } })?.status?.loadBalancer?.ingress?.length === 2, 10_000, 'status on second ingress');
+    await eventually(() => (api.get('Ingress', 'default', 'theirs') as { status?: { loadBalancer?: { ingress?: unknown[] } } })?.status?.loadBalancer?.ingress?.length === 2, { ms: 10_000, what: 'status on second ingress' });
     api.apply(ingress('theirs', 'theirs.test', 'web', { className: 'nginx' }));
-    await eventually(() => (api.get('Ingress', 'default', 'theirs') as { status?: { loadBalancer?: { ingress?: unknown[] } } })?.status?.loadBalancer?.ingress?.length === 0, 10_000, 'status removed');
+    await eventually(() => (api.get('Ingress', 'default', 'theirs') as { status?: { loadBalancer?: { ingress?: unknown[] } } })?.status?.loadBalancer?.ingress?.length === 0, { ms: 10_000, what: 'status removed' });
     const writes = api.requests.filter((r) => r.method === 'PUT' && r.path.includes('/ingresses/web/status') && r.status === 200);
     assert.equal(writes.length, 1, 'status is written only when it changes');
   });
 
   test('a diagnostic becomes one Kubernetes Event on the Ingress', async () => {
     api.apply(ingress('dangling', 'dangling.test', 'nope'));
-    const ev = await eventually(() => api.list('Event').find((e) => (e as { regarding?: { name?: string } }).regarding?.name === 'dangling'), 10_000, 'event created');
+    const ev = await eventually(() => api.list('Event').find((e) => (e as { regarding?: { name?: string } }).regarding?.name === 'dangling'), { ms: 10_000, what: 'event created' });
     assert.equal((ev as { reason?: string }).reason, 'ServiceNotFound');
     assert.equal((ev as { type?: string }).type, 'Warning');
     assert.match(String((ev as { note?: string }).note), /Service default\/nope not found/);
@@ -144,13 +134,13 @@ describe('Kubernetes mode against the API-server double', () => {
     await sleep(500);
     assert.equal(await count(), before);
     api.apply(slice('web-1', 'web', [a]));
-    await eventually(async () => (await count()) > before, 5000, 'a referenced slice rebuilds');
+    await eventually(async () => (await count()) > before, { ms: 5000, what: 'a referenced slice rebuilds' });
   });
 
   test('410 Gone (expired resourceVersions) triggers a re-list and changes keep flowing', async () => {
     api.expire();
     api.apply(ingress('after-expiry', 'expiry.test', 'web'));
-    await eventually(async () => (await get(p.httpPort, '/', { host: 'expiry.test' })).status === 200, 15_000, 'routed after 410');
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'expiry.test' })).status === 200, { ms: 15_000, what: 'routed after 410' });
   });
 
   test('a 30 s API outage loses no routes and no requests; changes made during it apply after', async () => {
@@ -161,7 +151,7 @@ describe('Kubernetes mode against the API-server double', () => {
     api.apply(ingress('during-outage', 'outage.test', 'web')); // stored in the API; Portico cannot see it yet
     await sleep(29_000);
     assert.equal((await get(p.httpPort, '/', { host: 'web.test' })).status, 200, 'old routes still served at the end of the outage');
-    await eventually(async () => (await get(p.httpPort, '/', { host: 'outage.test' })).status === 200, 45_000, 'outage change applied');
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'outage.test' })).status === 200, { ms: 45_000, what: 'outage change applied' });
     const res = await load.stop();
     assert.deepEqual(res.errors, []);
     assert.deepEqual([...res.byStatus.keys()], [200]);
@@ -178,7 +168,7 @@ describe('Kubernetes mode against the API-server double', () => {
       assert.equal((await get(q.httpPort, '/', { host: 'web.test' })).status, 200, 'a follower serves traffic too');
       p.proc.kill('SIGKILL');
       const t0 = Date.now();
-      await eventually(() => (api.get('Lease', 'ingress-system', 'portico-leader') as { spec: { holderIdentity: string } }).spec.holderIdentity === 'portico-b', 30_000, 'takeover');
+      await eventually(() => (api.get('Lease', 'ingress-system', 'portico-leader') as { spec: { holderIdentity: string } }).spec.holderIdentity === 'portico-b', { ms: 30_000, what: 'takeover' });
       assert.ok(Date.now() - t0 < 20_000, `takeover took ${Date.now() - t0} ms (lease 15 s)`);
       await q.waitForLog((l) => l.msg === 'became leader');
     } finally {
@@ -206,7 +196,7 @@ test('an ExternalName Service from the API is served, and a changed externalName
     await eventually(async () => {
       const x = await get(srv.httpPort, '/', { host: 'ext.test' });
       return x.status === 200 && podOf(x.body) === 'outside-d';
-    }, 5000, 'traffic on the new externalName');
+    }, { ms: 5000, what: 'traffic on the new externalName' });
   } finally {
     await q?.stop();
     await api.close();

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
@@ -110,13 +111,10 @@ describe('metrics, scraped by a real Prometheus', () => {
       if (r.status !== 200) return [];
       return (JSON.parse(r.body) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
     };
-    const deadline = Date.now() + 30_000;
-    let rows: Awaited<ReturnType<typeof query>> = [];
-    while (Date.now() < deadline) {
-      rows = await query('sum by (ingress, service, status) (portico_requests_total)').catch(() => []);
-      if (rows.length >= 4) break;
-      await sleep(250);
-    }
+    const rows = await eventually(async () => {
+      const r = await query('sum by (ingress, service, status) (portico_requests_total)').catch(() => []);
+      return r.length >= 4 && r;
+    }, { ms: 30_000, every: 250, what: 'Prometheus scraped four series' });
     const got = Object.fromEntries(rows.map((r) => [`${r.metric.ingress ?? ''}/${r.metric.service ?? ''}/${r.metric.status}`, Number(r.value[1])]));
     assert.deepEqual(got, { 'shop/api/200': 7, 'shop/missing/503': 3, '//404': 2, 'shop/dead/502': 1 });
     const compat = await query('sum by (ingress, service, path, status) (nginx_ingress_controller_requests{status="200"})');

@@ -9,20 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { get } from './lib/http.js';
 import { startLoad, sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
-import { startPod, type Pod } from './lib/pods.js';
+import { eventually } from './lib/eventually.js';
+import { podOf, startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
-const podOf = (body: string): string => (JSON.parse(body) as { pod: string }).pod;
-
-/** Polls until `check` passes or the deadline; returns how long it took. */
-async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (await check()) return Date.now() - t0;
-    await sleep(10);
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
 
 describe('standalone mode follows the manifests directory', () => {
   let p: Portico;
@@ -57,7 +47,7 @@ describe('standalone mode follows the manifests directory', () => {
     const load = startLoad(p.httpPort, '/', 'site.test', { concurrency: 8, maxMs: 15_000, key: (r) => (r.status === 200 ? podOf(r.body) : `status ${r.status}`) });
     await sleep(300);
     p.write('site.yaml', route('green'));
-    await eventually(async () => podOf((await get(p.httpPort, '/', { host: 'site.test' })).body) === 'green');
+    await eventually(async () => podOf((await get(p.httpPort, '/', { host: 'site.test' })).body) === 'green', { ms: 5000, what: 'green serving' });
     await sleep(300);
     const res = await load.stop();
     assert.deepEqual(res.errors, []);
@@ -76,14 +66,14 @@ describe('standalone mode follows the manifests directory', () => {
     assert.equal(r.status, 200);
     assert.equal(podOf(r.body), 'green');
     p.write('site.yaml', route('blue'));
-    await eventually(async () => podOf((await get(p.httpPort, '/', { host: 'site.test' })).body) === 'blue');
+    await eventually(async () => podOf((await get(p.httpPort, '/', { host: 'site.test' })).body) === 'blue', { ms: 5000, what: 'blue serving' });
   });
 
   test('a new file adds routes and deleting it removes them', async () => {
     p.write('extra.yaml', ingressYaml('extra', [{ host: 'extra.test', paths: [{ path: '/', service: 'green' }] }]));
-    await eventually(async () => (await get(p.httpPort, '/', { host: 'extra.test' })).status === 200);
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'extra.test' })).status === 200, { ms: 5000, what: 'extra.test routed' });
     rmSync(pathJoin(p.dir, 'extra.yaml'));
-    await eventually(async () => (await get(p.httpPort, '/', { host: 'extra.test' })).status === 404);
+    await eventually(async () => (await get(p.httpPort, '/', { host: 'extra.test' })).status === 404, { ms: 5000, what: 'extra.test unrouted' });
   });
 
   test('a configuration problem is logged as a diagnostic naming the object and reason', async () => {

@@ -116,6 +116,9 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
   return pod;
 }
 
+/** The pod name an echo pod put in its JSON answer. */
+export const podOf = (body: string): string => (JSON.parse(body) as { pod: string }).pod;
+
 /** A free port on `ip` that nothing listens on (bound, then released): connecting to it is refused. */
 export async function refusedPort(ip: string): Promise<number> {
   const s = createServer();

@@ -3,7 +3,7 @@
  * the way kube-proxy does: the slice port is found by the Service port's name.
  */
 import { isIP } from 'node:net';
-import { isDnsSubdomain, show, str, type EndpointSlice, type IngressBackend, type Service, type ServicePort } from './k8s.js';
+import { isDnsSubdomain, show, type EndpointSlice, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
 import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
 
@@ -46,24 +46,6 @@ export function indexServices(services: readonly Service[], slices: readonly End
 export interface Resolved {
   readonly backend: Backend;
   readonly problem?: { readonly reason: DiagnosticReason; readonly message: string };
-}
-
-/** Reads `backend.service` into a stable id; undefined with a message when the reference is unusable. */
-export function backendRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol = 'HTTP'): { id: string; service: string; port: string | number } | { error: string; reason: DiagnosticReason } {
-  if (b?.resource !== undefined && b.resource !== null && b.service === undefined) {
-    return { reason: 'UnsupportedBackend', error: `resource backends (${str(b.resource?.kind) || '?'}/${str(b.resource?.name) || '?'}) are not supported; use a Service backend` };
-  }
-  const svc = b?.service;
-  if (typeof svc !== 'object' || svc === null || typeof svc.name !== 'string' || svc.name === '') {
-    return { reason: 'InvalidBackend', error: 'backend must name a Service (backend.service.name)' };
-  }
-  const p = svc.port;
-  let port: string | number;
-  if (typeof p?.number === 'number' && Number.isInteger(p.number) && p.number > 0 && p.number < 65536) port = p.number;
-  else if (typeof p?.name === 'string' && p.name !== '') port = p.name;
-  else return { reason: 'InvalidBackend', error: `backend Service ${svc.name} must give port.number (1-65535) or port.name` };
-  // The protocol is part of the id: two Ingresses may reach one Service port in different ways.
-  return { id: `${ns}/${svc.name}:${port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`, service: svc.name, port };
 }
 
 function findServicePort(svc: Service, port: string | number): ServicePort | undefined {

@@ -70,11 +70,14 @@ function accepts<A>(c: Candidate<A>, path: string, input: MatchInput): boolean {
   return true;
 }
 
-/** Finds the route for a normalised request path within one host's rules. */
-export function matchPath<A>(h: HostRoutes<A>, path: string, input: MatchInput): Candidate<A> | null {
-  if (h.general) return matchGeneral(h, path, input);
-  let node = h.prefix;
+/**
+ * Walks the Prefix trie along a path: returns the candidates of the deepest node that has any,
+ * and (when `nodes` is given) collects every node with candidates, shallowest first.
+ */
+function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | null): Candidate<A>[] | null {
+  let node = root;
   let best = node.routes;
+  if (best !== null) nodes?.push(node);
   let i = 1;
   const len = path.length;
   while (node.children !== null && i <= len) {
@@ -83,33 +86,30 @@ export function matchPath<A>(h: HostRoutes<A>, path: string, input: MatchInput):
     const next = node.children.get(path.slice(i, j));
     if (next === undefined) break;
     node = next;
-    if (node.routes !== null) best = node.routes;
+    if (node.routes !== null) {
+      best = node.routes;
+      nodes?.push(node);
+    }
     i = j + 1;
   }
+  return best;
+}
+
+/** Finds the route for a normalised request path within one host's rules. */
+export function matchPath<A>(h: HostRoutes<A>, path: string, input: MatchInput): Candidate<A> | null {
+  if (h.general) return matchGeneral(h, path, input);
+  const best = walk(h.prefix, path, null);
+  const b = best === null ? null : (best[0] as Candidate<A>);
   const exact = h.exact.get(path);
-  if (exact !== undefined) {
-    const b = best === null ? null : (best[0] as Candidate<A>);
-    return b !== null && b.lengthFirst && b.length > len ? b : (exact[0] as Candidate<A>);
-  }
-  return best === null ? null : (best[0] as Candidate<A>);
+  if (exact !== undefined) return b !== null && b.lengthFirst && b.length > path.length ? b : (exact[0] as Candidate<A>);
+  return b;
 }
 
 /** Hosts with conditions or regex routes: every candidate in precedence order until one accepts. */
 function matchGeneral<A>(h: HostRoutes<A>, path: string, input: MatchInput): Candidate<A> | null {
   const nodes: PrefixNode<A>[] = [];
-  let node = h.prefix;
-  if (node.routes !== null) nodes.push(node);
-  let i = 1;
+  walk(h.prefix, path, nodes);
   const len = path.length;
-  while (node.children !== null && i <= len) {
-    let j = path.indexOf('/', i);
-    if (j === -1) j = len;
-    const next = node.children.get(path.slice(i, j));
-    if (next === undefined) break;
-    node = next;
-    if (node.routes !== null) nodes.push(node);
-    i = j + 1;
-  }
   const exact = h.exact.get(path);
   if (exact !== undefined) {
     // an Ingress Prefix written longer than the path (`/foo/` for `/foo`) comes before Exact
