@@ -1,27 +1,74 @@
 /** The command line: help, and one-line errors with exit code 2 for bad input. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { CLI } from './lib/portico.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10_000 });
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function manifests(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
+  dirs.push(dir);
+  for (const [name, yaml] of Object.entries(files)) writeFileSync(join(dir, name), yaml);
+  return dir;
+}
+
 test('--help lists every flag and exits 0', () => {
   const r = run('--help');
   assert.equal(r.status, 0);
-  for (const flag of ['--manifests', '--http-port', '--https-port', '--admin-port', '--bind-address', '--ingress-class', '--controller-class', '--watch-ingress-without-class', '--default-backend-service', '--proxy-connect-timeout', '--proxy-read-timeout', '--access-log']) {
+  for (const flag of ['--manifests', '--http-port', '--https-port', '--admin-port', '--bind-address', '--admin-bind-address', '--debug-endpoints', '--ingress-class', '--controller-class', '--watch-ingress-without-class', '--default-backend-service', '--proxy-connect-timeout', '--proxy-read-timeout', '--access-log']) {
     assert.ok(r.stdout.includes(flag), `--help lacks ${flag}`);
   }
 });
 
+test('--help prints real defaults: no "see README" (the image has none), one default per flag, the cipher list itself', () => {
+  const r = run('--help');
+  assert.doesNotMatch(r.stdout, /README/);
+  // each flag's entry: its line and the continuation lines under it
+  const entries = r.stdout.split(/\n(?= {2}--)/);
+  for (const e of entries) assert.ok((e.match(/\(default/g) ?? []).length <= 1, `two defaults: ${e}`);
+  const ciphers = entries.find((e) => e.startsWith('  --ssl-ciphers'))!.replace(/\s+/g, '');
+  assert.ok(ciphers.includes('(default:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:'), ciphers);
+  assert.match(entries.find((e) => e.startsWith('  --external-name-denied-cidrs'))!.replace(/\s+/g, ''), /\(default:127\.0\.0\.0\/8,::1\/128,169\.254\.0\.0\/16,fe80::\/10,0\.0\.0\.0\/8,::\/128\)/);
+  for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, `wider than 100 columns: ${line}`);
+});
+
+for (const sub of ['routes', 'backends']) {
+  test(`portico ${sub} --help prints its usage and exits 0`, () => {
+    for (const flag of ['--help', '-h']) {
+      const r = run(sub, flag);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Usage: portico ${sub} \\[--admin-url URL\\]`));
+      assert.match(r.stdout, /--admin-url URL/);
+    }
+  });
+}
+
+const m = ['--manifests', 'x'];
 for (const [args, pattern] of [
-  [['--manifests', 'x', '--no-such-flag'], /unknown flag --no-such-flag/],
-  [['--manifests', 'x', '--http-port', '99999'], /invalid value "99999" for --http-port/],
-  [['--manifests', 'x', '--proxy-read-timeout', 'soon'], /invalid value "soon" for --proxy-read-timeout/],
-  [['--manifests', 'x', '--default-backend-service', 'just-a-name'], /expected namespace\/name:port/],
-  [['--manifests', 'x', '--watch-ingress-without-class=maybe'], /expected true or false/],
+  [[...m, '--no-such-flag'], /unknown flag --no-such-flag/],
+  [[...m, '--http-port', '99999'], /invalid value "99999" for --http-port/],
+  [[...m, '--proxy-read-timeout', 'soon'], /invalid value "soon" for --proxy-read-timeout/],
+  [[...m, '--default-backend-service', 'just-a-name'], /expected namespace\/name:port/],
+  [[...m, '--watch-ingress-without-class=maybe'], /expected true or false/],
   [['--manifests'], /--manifests needs a value/],
   [['--manifests', '/nonexistent/portico/dir', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--bind-address', '127.0.0.1'], /--manifests \/nonexistent\/portico\/dir: no such file or directory/],
+  // addresses, CIDRs and ports at parse time, before anything is read or bound
+  [[...m, '--bind-address', '999.1.1.1'], /^portico: invalid value "999\.1\.1\.1" for --bind-address: expected an IP address/],
+  [[...m, '--bind-address', 'localhost'], /invalid value "localhost" for --bind-address: expected an IP address/],
+  [[...m, '--admin-bind-address', 'my-node'], /invalid value "my-node" for --admin-bind-address: expected an IP address/],
+  [[...m, '--publish-status-address', '10.0.0.1,under_score'], /"under_score" is neither an IP address nor a DNS name/],
+  [[...m, '--trusted-proxies', '10.0.0.0/40'], /for --trusted-proxies: "10\.0\.0\.0\/40" has an invalid prefix length/],
+  [[...m, '--http-port', '9000', '--admin-port', '9000'], /--http-port and --admin-port are both 9000 on 0\.0\.0\.0/],
+  [['--manifests='], /invalid value "" for --manifests: expected a file or directory/],
+  [['--manifests', ''], /invalid value "" for --manifests: expected a file or directory/],
+  [[...m, '--debug-endpoints', 'loopback'], /invalid value "loopback" for --debug-endpoints: expected local, all or off/],
+  [['routes', '--admin-url', 'http://127.0.0.1:99999'], /invalid value "http:\/\/127\.0\.0\.1:99999" for --admin-url/],
 ] as const) {
   test(`${args.join(' ')} -> exit 2 with one line`, () => {
     const r = run(...args);
@@ -30,13 +77,24 @@ for (const [args, pattern] of [
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, /^portico: /);
     assert.match(lines[0]!, pattern);
+    assert.equal(r.stdout, '');
   });
 }
 
 test('--dry-run parses flags, prints the configuration and exits 0', () => {
-  const r = run('--manifests', 'x', '--http-port', '80', '--proxy-read-timeout', '1.5s', '--dry-run');
+  const dir = manifests({});
+  const r = run('--manifests', dir, '--http-port', '80', '--proxy-read-timeout', '1.5s', '--dry-run');
   assert.equal(r.status, 0, r.stderr);
   const cfg = JSON.parse(r.stdout);
   assert.equal(cfg.httpPort, 80);
   assert.equal(cfg.proxyReadTimeout, 1500);
+  assert.equal(cfg.manifests, dir);
+});
+
+test('--dry-run without --manifests checks the flags only (Kubernetes mode): the configuration, exit 0', () => {
+  const r = run('--dry-run', '--admin-bind-address', '127.0.0.1', '--debug-endpoints=off');
+  assert.equal(r.status, 0, r.stderr);
+  const cfg = JSON.parse(r.stdout);
+  assert.deepEqual([cfg.bindAddress, cfg.adminBindAddress, cfg.debugEndpoints], ['0.0.0.0', '127.0.0.1', 'off']);
+  assert.equal(r.stderr, '');
 });

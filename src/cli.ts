@@ -1,7 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=4 --expose-gc
 /** The `portico` command: parse flags (exit 2 with one line on error), then run until a signal. */
 import cluster from 'node:cluster';
-import { ConfigError, helpText, parseArgs, type Command } from './config.js';
+import { ConfigError } from './config.js';
+import { parseCommandLine, type Command } from './cli/command.js';
+import { helpText } from './cli/help.js';
 import { stdoutSink } from './log.js';
 import { run } from './main.js';
 import { printView } from './cli/print.js';
@@ -10,7 +12,7 @@ import { version } from './version.js';
 
 let cmd: Command;
 try {
-  cmd = parseArgs(process.argv.slice(2));
+  cmd = parseCommandLine(process.argv.slice(2));
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`portico: ${err.message}\n`);
@@ -18,7 +20,7 @@ try {
 }
 
 if (cmd.kind === 'help') {
-  process.stdout.write(helpText() + '\n');
+  process.stdout.write(helpText(cmd.topic) + '\n');
 } else if (cmd.kind === 'version') {
   process.stdout.write(`portico ${version()}\n`);
 } else if (cmd.kind === 'routes' || cmd.kind === 'backends') {

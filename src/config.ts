@@ -1,10 +1,17 @@
 /**
  * Flags and environment -> one frozen Config. The only module that reads argv or process.env.
  * Flag names follow ingress-nginx's controller flags and ConfigMap keys where the concept is the same.
+ *
+ * The flag table is the one source. A flag's kind says what it parses to (`Kinds`, checked by the
+ * typed `PARSERS`), and the flag becomes the Config field of its camel-cased name (or its `field`)
+ * with that type. A flag with `field: null` is read only by `derive`, which computes the fields
+ * that several flags (or the environment) make: `hsts`, `tls`, `adminBindAddress`, `env`.
  */
 
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseCidrList } from './model/cidr.js';
+import { isDnsSubdomain } from './model/k8s.js';
 import { parseDuration, parseSize } from './model/units.js';
 import { DEFAULT_CIPHERS, type TlsSettings } from './tls/settings.js';
 
@@ -12,44 +19,93 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type FlagKind = 'workers' | 'string' | 'bool' | 'port' | 'count' | 'int' | 'size' | 'cidrs' | 'duration' | 'period' | 'secret' | 'protocols' | 'level' | 'format' | 'compat' | 'service';
+export interface NamespacedName {
+  readonly namespace: string;
+  readonly name: string;
+}
 
-interface FlagDef {
+export interface ServiceRef extends NamespacedName {
+  readonly port: string | number;
+}
+
+/** What each kind of flag parses to (a `choice` flag parses to the union of its `choices`). */
+interface Kinds {
+  /** Any text; '' when not given. */
+  string: string;
+  /** A file or directory; '' when not given (given empty, it is an error). */
+  path: string;
+  /** An IP address, v4 or v6 (no host names); '' when not given and without a default. */
+  ip: string;
+  /** Comma-separated IP addresses or DNS names. */
+  addresses: readonly string[];
+  /** Comma-separated namespace names; none = all. */
+  namespaces: readonly string[];
+  bool: boolean;
+  /** 0 to 65535. */
+  port: number;
+  /** 1 to 100. */
+  count: number;
+  int: number;
+  /** Bytes; 0 = unlimited. */
+  size: number;
+  cidrs: readonly string[];
+  /** Milliseconds, more than 0 and at most 24 h. */
+  duration: number;
+  /** Milliseconds, 0 to 1 h. */
+  period: number;
+  secret: NamespacedName | undefined;
+  service: ServiceRef | undefined;
+  protocols: Pick<TlsSettings, 'minVersion' | 'maxVersion'>;
+  workers: number;
+}
+
+export type FlagKind = keyof Kinds | 'choice';
+
+export interface FlagDef {
   readonly kind: FlagKind;
+  /** Parsed like user input; '' = not set (see `unset`). */
   readonly default: string;
   readonly help: string;
   readonly arg?: string;
+  /** A `choice` flag's values. */
+  readonly choices?: readonly string[];
+  /** What applies when the flag is not set and its default is '', in words for --help. */
+  readonly unset?: string;
+  /** The Config field, where it is not the camel-cased flag name; null: only `derive` reads it. */
+  readonly field?: string | null;
 }
 
-/** Every flag, in `--help` order. Defaults are strings, parsed like user input. */
-const FLAGS = {
-  manifests: { kind: 'string', default: '', arg: 'PATH', help: 'Standalone mode: serve the Kubernetes YAML in this file or directory, and follow its changes' },
-  kubeconfig: { kind: 'string', default: '', arg: 'PATH', help: 'Kubernetes mode: kubeconfig file (default: in-cluster config, else $KUBECONFIG, else ~/.kube/config)' },
-  'kube-context': { kind: 'string', default: '', arg: 'NAME', help: 'kubeconfig context to use (default: its current context)' },
-  'watch-namespace': { kind: 'string', default: '', arg: 'NS[,NS]', help: 'Only watch these namespaces (default: all)' },
+/** Every flag, in `--help` order. */
+export const FLAGS = {
+  manifests: { kind: 'path', default: '', arg: 'PATH', unset: 'Kubernetes mode', help: 'Standalone mode: serve the Kubernetes YAML in this file or directory, and follow its changes' },
+  kubeconfig: { kind: 'string', default: '', arg: 'PATH', unset: 'in-cluster config, else $KUBECONFIG, else ~/.kube/config', help: 'Kubernetes mode: kubeconfig file' },
+  'kube-context': { kind: 'string', default: '', arg: 'NAME', unset: "the kubeconfig's current context", help: 'kubeconfig context to use' },
+  'watch-namespace': { kind: 'namespaces', default: '', arg: 'NS[,NS]', unset: 'all', field: 'watchNamespaces', help: 'Only watch these namespaces' },
   'publish-service': { kind: 'secret', default: '', arg: 'NS/NAME', help: "Service whose addresses are written into each served Ingress's status" },
-  'publish-status-address': { kind: 'string', default: '', arg: 'ADDR[,ADDR]', help: 'Addresses (IPs or hostnames) written into Ingress status instead of --publish-service' },
+  'publish-status-address': { kind: 'addresses', default: '', arg: 'ADDR[,ADDR]', help: 'Addresses (IPs or DNS names) written into Ingress status instead of --publish-service' },
   'update-status': { kind: 'bool', default: 'true', help: 'Write status.loadBalancer of served Ingresses (leader only)' },
   'election-id': { kind: 'string', default: 'portico-leader', arg: 'NAME', help: "Lease name for leader election, in the controller's namespace" },
-  'bind-address': { kind: 'string', default: '0.0.0.0', arg: 'IP', help: 'Address the HTTP, HTTPS and admin listeners bind to' },
+  'bind-address': { kind: 'ip', default: '0.0.0.0', arg: 'IP', help: 'Address the HTTP and HTTPS listeners bind to (and the admin listener, unless --admin-bind-address)' },
   'http-port': { kind: 'port', default: '8080', help: 'HTTP listener port (0 = any free port)' },
   'https-port': { kind: 'port', default: '8443', help: 'HTTPS listener port (reserved for TLS)' },
-  'admin-port': { kind: 'port', default: '10254', help: 'Admin listener port: /healthz, /readyz, /debug/routes' },
+  'admin-port': { kind: 'port', default: '10254', help: 'Admin listener port: /healthz, /readyz, /metrics, /debug/*' },
+  'admin-bind-address': { kind: 'ip', default: '', arg: 'IP', unset: 'the --bind-address value', field: null, help: 'Address the admin listener binds to (127.0.0.1: only from inside the pod)' },
+  'debug-endpoints': { kind: 'choice', choices: ['local', 'all', 'off'], default: 'local', help: 'Who gets /debug/* on the admin port: local = loopback peers only (kubectl port-forward), all, or off (404); /metrics, /healthz and /readyz always answer' },
   'ingress-class': { kind: 'string', default: 'portico', arg: 'NAME', help: 'Ingress class name served even without an IngressClass object' },
   'controller-class': { kind: 'string', default: 'portico.dev/ingress-controller', arg: 'NAME', help: 'IngressClass spec.controller value that selects Portico' },
-  'watch-ingress-without-class': { kind: 'bool', default: 'false', help: 'Also serve Ingresses that name no class' },
-  'allow-external-name-services': { kind: 'bool', default: 'false', help: 'Proxy to ExternalName Services (their DNS name is resolved every 30 s); off by default: any namespace could point one anywhere' },
-  'external-name-denied-cidrs': { kind: 'cidrs', default: '127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128', arg: 'CIDR[,CIDR]', help: 'Addresses an ExternalName may not resolve to (default: loopback, link-local such as cloud metadata, unspecified)' },
-  'default-backend-service': { kind: 'service', default: '', arg: 'NS/NAME:PORT', help: 'Service that answers requests no rule matched (default: a built-in 404)' },
-  'default-ssl-certificate': { kind: 'secret', default: '', arg: 'NS/NAME', help: 'TLS Secret served for unknown SNI names (default: a self-signed certificate generated at start)' },
+  'watch-ingress-without-class': { kind: 'bool', default: 'false', field: 'watchWithoutClass', help: 'Also serve Ingresses that name no class' },
+  'allow-external-name-services': { kind: 'bool', default: 'false', help: 'Proxy to ExternalName Services (their DNS name is resolved every 30 s); off unless set, as any namespace could point one anywhere' },
+  'external-name-denied-cidrs': { kind: 'cidrs', default: '127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128', arg: 'CIDR[,CIDR]', help: 'Addresses an ExternalName may not resolve to: loopback, link-local (cloud metadata), unspecified; empty allows all' },
+  'default-backend-service': { kind: 'service', default: '', arg: 'NS/NAME:PORT', unset: 'a built-in 404', help: 'Service that answers requests no rule matched' },
+  'default-ssl-certificate': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'a self-signed certificate generated at start', help: 'TLS Secret served for unknown SNI names' },
   'ssl-redirect': { kind: 'bool', default: 'true', help: 'Redirect plain HTTP to HTTPS (308) on hosts listed in an Ingress spec.tls' },
   'https-redirect-port': { kind: 'port', default: '443', help: 'Port in redirect Locations (the public HTTPS port; 443 is left out)' },
-  hsts: { kind: 'bool', default: 'true', help: 'Send Strict-Transport-Security on HTTPS responses' },
-  'hsts-max-age': { kind: 'int', default: '31536000', help: 'HSTS max-age in seconds' },
-  'hsts-include-subdomains': { kind: 'bool', default: 'true', help: 'Add includeSubDomains to HSTS' },
-  'hsts-preload': { kind: 'bool', default: 'false', help: 'Add preload to HSTS' },
-  'ssl-protocols': { kind: 'protocols', default: 'TLSv1.2 TLSv1.3', arg: 'LIST', help: 'TLS versions to accept: TLSv1.2 and/or TLSv1.3' },
-  'ssl-ciphers': { kind: 'string', default: DEFAULT_CIPHERS, arg: 'LIST', help: 'OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always the secure defaults)' },
+  hsts: { kind: 'bool', default: 'true', field: null, help: 'Send Strict-Transport-Security on HTTPS responses' },
+  'hsts-max-age': { kind: 'int', default: '31536000', field: null, help: 'HSTS max-age in seconds' },
+  'hsts-include-subdomains': { kind: 'bool', default: 'true', field: null, help: 'Add includeSubDomains to HSTS' },
+  'hsts-preload': { kind: 'bool', default: 'false', field: null, help: 'Add preload to HSTS' },
+  'ssl-protocols': { kind: 'protocols', default: 'TLSv1.2 TLSv1.3', arg: 'LIST', field: null, help: 'TLS versions to accept: TLSv1.2 and/or TLSv1.3' },
+  'ssl-ciphers': { kind: 'string', default: DEFAULT_CIPHERS, arg: 'LIST', field: null, help: 'OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always the secure defaults)' },
   'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
   'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
   'proxy-send-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout between two reads of the request body by the pod' },
@@ -66,190 +122,184 @@ const FLAGS = {
   'upgrade-idle-timeout': { kind: 'period', default: '0s', help: "Close an upgraded connection (WebSocket) idle this long in both directions; 0 = the route's proxy-read-timeout, as nginx" },
   'http2-max-concurrent-streams': { kind: 'int', default: '128', help: 'HTTP/2 streams open at once per client connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused' },
   'ssl-handshake-timeout': { kind: 'duration', default: '10s', help: 'Time a client has to complete the TLS handshake on the HTTPS port' },
-  'trusted-proxies': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', help: 'Peers whose X-Forwarded-* headers are believed (default: none)' },
+  'trusted-proxies': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', help: 'Peers whose X-Forwarded-* headers are believed' },
   'use-proxy-protocol': { kind: 'bool', default: 'false', help: 'Expect a PROXY protocol v1/v2 header on every connection (both listeners)' },
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
   'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },
   'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request' },
-  'access-log-format': { kind: 'format', default: 'json', arg: 'json|text', help: 'Access log format: json, or text (combined log format)' },
+  'access-log-format': { kind: 'choice', choices: ['json', 'text'], default: 'json', help: 'Access log format: json, or text (combined log format)' },
   'enable-metrics': { kind: 'bool', default: 'true', help: 'Record Prometheus request metrics (served on the admin port at /metrics)' },
-  'metrics-compat': { kind: 'compat', default: 'none', arg: 'none|ingress-nginx', help: "Also expose ingress-nginx's request metric names and labels" },
+  'metrics-compat': { kind: 'choice', choices: ['none', 'ingress-nginx'], default: 'none', help: "Also expose ingress-nginx's request metric names and labels" },
   workers: { kind: 'workers', default: '1', arg: 'N|auto', help: 'Serving processes sharing the ports (auto = one per CPU); the primary runs the control plane' },
-  'log-level': { kind: 'level', default: 'info', arg: 'LEVEL', help: 'trace, debug, info, warn, error or fatal' },
+  'log-level': { kind: 'choice', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: 'info', help: 'Log lines at this level and above' },
 } as const satisfies Record<string, FlagDef>;
 
-type FlagName = keyof typeof FLAGS;
+type Flags = typeof FLAGS;
+export type FlagName = keyof Flags;
 
-export interface ServiceRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly port: string | number;
-}
+type ValueOf<D> = D extends { readonly kind: 'choice'; readonly choices: readonly (infer C)[] } ? C : D extends { readonly kind: infer K extends keyof Kinds } ? Kinds[K] : never;
+/** Every flag's parsed value, by flag name. */
+export type FlagValues = { readonly [N in FlagName]: ValueOf<Flags[N]> };
 
-export interface Config {
-  readonly manifests: string;
-  readonly kubeconfig: string;
-  readonly kubeContext: string;
-  /** Empty = all namespaces. */
-  readonly watchNamespaces: readonly string[];
-  readonly publishService: { readonly namespace: string; readonly name: string } | undefined;
-  readonly publishStatusAddress: readonly string[];
-  readonly updateStatus: boolean;
-  readonly electionId: string;
-  /** $KUBECONFIG and $HOME, read here so nothing else touches process.env. */
-  readonly env: { readonly KUBECONFIG: string; readonly HOME: string; readonly KUBERNETES_SERVICE_HOST: string; readonly KUBERNETES_SERVICE_PORT: string; readonly HOSTNAME: string };
-  readonly bindAddress: string;
-  readonly httpPort: number;
-  readonly httpsPort: number;
-  readonly adminPort: number;
-  readonly ingressClass: string;
-  readonly controllerClass: string;
-  readonly watchWithoutClass: boolean;
-  readonly defaultBackendService: ServiceRef | undefined;
-  readonly allowExternalNameServices: boolean;
-  readonly externalNameDeniedCidrs: readonly string[];
-  readonly defaultSslCertificate: { readonly namespace: string; readonly name: string } | undefined;
-  readonly sslRedirect: boolean;
-  readonly httpsRedirectPort: number;
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type FieldOf<N extends FlagName> = Flags[N] extends { readonly field: infer F } ? F : Camel<N>;
+/** The Config fields that are one flag each. */
+type FlagFields = { readonly [N in FlagName as FieldOf<N> extends string ? FieldOf<N> : never]: FlagValues[N] };
+
+/** The Config fields made from several flags, or from the environment. */
+interface Derived {
   /** The Strict-Transport-Security value, or null when --hsts=false. */
   readonly hsts: string | null;
   readonly tls: TlsSettings;
-  /** Milliseconds. */
-  readonly proxyConnectTimeout: number;
-  readonly proxyReadTimeout: number;
-  readonly proxyNextUpstreamTries: number;
-  readonly proxySendTimeout: number;
-  /** 0 = no limit. */
-  readonly proxyNextUpstreamTimeout: number;
-  /** Bytes; 0 = unlimited. */
-  readonly proxyBodySize: number;
-  readonly upstreamMaxFails: number;
-  readonly upstreamFailTimeout: number;
-  readonly clientHeaderTimeout: number;
-  readonly clientBodyTimeout: number;
-  readonly keepAliveTimeout: number;
-  readonly maxConnections: number;
-  readonly maxHeaders: number;
-  readonly allowUnderscoresInHeaders: boolean;
-  /** 0 = the route's read timeout. */
-  readonly upgradeIdleTimeout: number;
-  readonly http2MaxConcurrentStreams: number;
-  readonly sslHandshakeTimeout: number;
-  readonly trustedProxies: readonly string[];
-  readonly useProxyProtocol: boolean;
-  readonly shutdownGracePeriod: number;
-  readonly shutdownTimeout: number;
-  readonly accessLog: boolean;
-  readonly accessLogFormat: 'json' | 'text';
-  readonly logLevel: string;
-  /** Serving processes; 1 = everything in one process. */
-  readonly workers: number;
-  readonly enableMetrics: boolean;
-  readonly metricsCompat: 'none' | 'ingress-nginx';
-  /** From the downward API (POD_NAMESPACE, POD_NAME); used in metric labels and, later, leader election. */
+  /** --admin-bind-address, else --bind-address. */
+  readonly adminBindAddress: string;
+  /** $KUBECONFIG and $HOME, read here so nothing else touches process.env. */
+  readonly env: { readonly KUBECONFIG: string; readonly HOME: string; readonly KUBERNETES_SERVICE_HOST: string; readonly KUBERNETES_SERVICE_PORT: string; readonly HOSTNAME: string };
+  /** From the downward API (POD_NAMESPACE, POD_NAME); used in metric labels and leader election. */
   readonly podNamespace: string;
   readonly podName: string;
+}
+
+function derive(v: FlagValues, env: Readonly<Record<string, string | undefined>>): Derived {
+  return {
+    hsts: v.hsts ? `max-age=${v['hsts-max-age']}${v['hsts-include-subdomains'] ? '; includeSubDomains' : ''}${v['hsts-preload'] ? '; preload' : ''}` : null,
+    tls: { ...v['ssl-protocols'], ciphers: v['ssl-ciphers'] },
+    adminBindAddress: v['admin-bind-address'] || v['bind-address'],
+    env: { KUBECONFIG: env.KUBECONFIG ?? '', HOME: env.HOME ?? '', KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST ?? '', KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT ?? '', HOSTNAME: env.HOSTNAME ?? '' },
+    podNamespace: env.POD_NAMESPACE ?? '',
+    podName: env.POD_NAME ?? '',
+  };
+}
+
+/** Durations are in milliseconds; an interface extending both, so a field named twice does not compile. */
+export interface Config extends FlagFields, Derived {}
+
+/** A flag's Config field (the runtime twin of FieldOf), or null. */
+export function fieldOf(name: string, def: FlagDef): string | null {
+  return def.field !== undefined ? def.field : name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+type Bad = (why: string) => never;
+const list = (raw: string): string[] => raw.split(',').map((x) => x.trim()).filter(Boolean);
+const NAMESPACED = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/;
+
+/** One parser per kind; the mapped type makes each return what its kind promises. `given`: set on the command line. */
+const PARSERS: { readonly [K in keyof Kinds]: (raw: string, bad: Bad, given: boolean) => Kinds[K] } = {
+  string: (raw) => raw,
+  path: (raw, bad, given) => (raw === '' && given ? bad('expected a file or directory') : raw),
+  ip: (raw, bad, given) => (raw === '' && !given) || isIP(raw) !== 0 ? raw : bad('expected an IP address such as 0.0.0.0, 127.0.0.1 or ::'),
+  addresses: (raw, bad) => {
+    const wrong = list(raw).find((a) => isIP(a) === 0 && !isDnsSubdomain(a));
+    return wrong === undefined ? list(raw) : bad(`${JSON.stringify(wrong)} is neither an IP address nor a DNS name`);
+  },
+  namespaces: (raw, bad) => {
+    const wrong = list(raw).find((ns) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63);
+    return wrong === undefined ? list(raw) : bad(`${JSON.stringify(wrong)} is not a namespace name`);
+  },
+  bool: (raw, bad) => (raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : bad('expected true or false')),
+  port: (raw, bad) => {
+    const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+    return n >= 0 && n <= 65535 ? n : bad('expected a port number from 0 to 65535');
+  },
+  count: (raw, bad) => {
+    const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+    return n >= 1 && n <= 100 ? n : bad('expected a whole number from 1 to 100');
+  },
+  int: (raw, bad) => {
+    const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+    return Number.isSafeInteger(n) ? n : bad('expected a whole number');
+  },
+  size: (raw, bad) => parseSize(raw) ?? bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)'),
+  cidrs: (raw, bad) => {
+    const r = parseCidrList(raw);
+    return 'error' in r ? bad(r.error) : r.cidrs;
+  },
+  duration: (raw, bad) => {
+    const ms = parseDuration(raw) ?? bad('expected seconds, or a number with ms, s or m');
+    return ms > 0 && ms <= 86_400_000 ? ms : bad('must be more than 0 and at most 24h');
+  },
+  period: (raw, bad) => {
+    const ms = parseDuration(raw) ?? bad('expected seconds, or a number with ms, s or m');
+    return ms <= 3_600_000 ? ms : bad('must be at most 1h');
+  },
+  secret: (raw, bad) => {
+    if (raw === '') return undefined;
+    const m = NAMESPACED.exec(raw);
+    return m ? { namespace: m[1] as string, name: m[2] as string } : bad('expected namespace/name');
+  },
+  service: (raw, bad) => {
+    if (raw === '') return undefined;
+    const m = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*):([0-9]+|[a-z0-9][-a-z0-9]*)$/.exec(raw);
+    if (!m) return bad('expected namespace/name:port');
+    return { namespace: m[1] as string, name: m[2] as string, port: /^\d+$/.test(m[3] as string) ? Number(m[3]) : (m[3] as string) };
+  },
+  protocols: (raw, bad) => {
+    const versions = raw.split(/[\s,]+/).filter(Boolean);
+    const wrong = versions.find((p) => p !== 'TLSv1.2' && p !== 'TLSv1.3');
+    if (wrong !== undefined || versions.length === 0) return bad(`only TLSv1.2 and TLSv1.3 are supported${wrong ? ` (${wrong} is insecure or unknown)` : ''}`);
+    return { minVersion: versions.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3', maxVersion: versions.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2' };
+  },
+  workers: (raw, bad) => {
+    if (raw === 'auto') return availableParallelism();
+    const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
+    return n >= 1 && n <= 256 ? n : bad('expected a number of workers (1-256) or auto');
+  },
+};
+
+/** "a, b or c" */
+const orList = (xs: readonly string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}`);
+
+function parseValue(name: string, def: FlagDef, raw: string, given: boolean): unknown {
+  const bad: Bad = (why) => {
+    throw new ConfigError(`invalid value ${JSON.stringify(raw)} for --${name}: ${why}`);
+  };
+  if (def.kind !== 'choice') return PARSERS[def.kind](raw, bad, given);
+  const choices = def.choices ?? [];
+  return choices.includes(raw) ? raw : bad(`expected ${orList(choices)}`);
+}
+
+/** Parses every flag: those given in `raw`, the others from their defaults. */
+function parseFlags(raw: ReadonlyMap<string, string>): FlagValues {
+  const values: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(FLAGS) as [FlagName, FlagDef][]) values[name] = parseValue(name, def, raw.get(name) ?? def.default, raw.has(name));
+  // the one cast: each value came from its kind's parser, whose type PARSERS checks
+  return values as FlagValues;
 }
 
 export type Command =
   | { readonly kind: 'run'; readonly config: Config }
   | { readonly kind: 'check'; readonly config: Config }
   | { readonly kind: 'help' }
-  | { readonly kind: 'version' }
-  | { readonly kind: 'routes' | 'backends'; readonly adminUrl: string };
+  | { readonly kind: 'version' };
 
-const SUBCOMMANDS = ['routes', 'backends'] as const;
-
-/** `portico routes|backends [--admin-url URL]`: read views from a running instance. */
-function parseSubcommand(kind: 'routes' | 'backends', argv: readonly string[]): Command {
-  let adminUrl = 'http://127.0.0.1:10254';
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--admin-url' && argv[i + 1] !== undefined) adminUrl = argv[++i] as string;
-    else if (arg.startsWith('--admin-url=')) adminUrl = arg.slice('--admin-url='.length);
-    else throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} for portico ${kind} (only --admin-url URL)`);
-  }
-  if (!/^https?:\/\/[^/]+/.test(adminUrl)) throw new ConfigError(`invalid value ${JSON.stringify(adminUrl)} for --admin-url: expected http://host:port`);
-  return { kind, adminUrl: adminUrl.replace(/\/+$/, '') };
+/** Whether two listeners on these addresses and the same port would collide. */
+function overlap(a: string, b: string): boolean {
+  const any = (x: string, y: string): boolean => x === '::' || (x === '0.0.0.0' && isIP(y) === 4);
+  return a === b || any(a, b) || any(b, a);
 }
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-
-function parseValue(name: string, def: FlagDef, raw: string): unknown {
-  const bad = (why: string): never => {
-    throw new ConfigError(`invalid value ${JSON.stringify(raw)} for --${name}: ${why}`);
-  };
-  switch (def.kind) {
-    case 'string':
-      return raw;
-    case 'bool':
-      if (raw === 'true' || raw === '1') return true;
-      if (raw === 'false' || raw === '0') return false;
-      return bad('expected true or false');
-    case 'port': {
-      const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
-      return n >= 0 && n <= 65535 ? n : bad('expected a port number from 0 to 65535');
-    }
-    case 'size':
-      return parseSize(raw) ?? bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)');
-    case 'cidrs': {
-      const r = parseCidrList(raw);
-      return 'error' in r ? bad(r.error) : r.cidrs;
-    }
-    case 'workers': {
-      if (raw === 'auto') return availableParallelism();
-      const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
-      return n >= 1 && n <= 256 ? n : bad('expected a number of workers (1-256) or auto');
-    }
-    case 'int': {
-      const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-      return Number.isSafeInteger(n) ? n : bad('expected a whole number');
-    }
-    case 'secret': {
-      if (raw === '') return undefined;
-      const m = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(raw);
-      return m ? { namespace: m[1] as string, name: m[2] as string } : bad('expected namespace/name');
-    }
-    case 'protocols': {
-      const list = raw.split(/[\s,]+/).filter(Boolean);
-      const ok = ['TLSv1.2', 'TLSv1.3'];
-      const badOne = list.find((p) => !ok.includes(p));
-      if (badOne !== undefined || list.length === 0) return bad(`only TLSv1.2 and TLSv1.3 are supported${badOne ? ` (${badOne} is insecure or unknown)` : ''}`);
-      return { minVersion: list.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3', maxVersion: list.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2' };
-    }
-    case 'count': {
-      const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
-      return n >= 1 && n <= 100 ? n : bad('expected a whole number from 1 to 100');
-    }
-    case 'duration':
-    case 'period': {
-      const ms = parseDuration(raw) ?? bad('expected seconds, or a number with ms, s or m');
-      if (def.kind === 'period') return ms <= 3_600_000 ? ms : bad('must be at most 1h');
-      return ms > 0 && ms <= 86_400_000 ? ms : bad('must be more than 0 and at most 24h');
-    }
-    case 'level':
-      return LEVELS.includes(raw) ? raw : bad(`expected one of ${LEVELS.join(', ')}`);
-    case 'compat':
-      return raw === 'none' || raw === 'ingress-nginx' ? raw : bad('expected none or ingress-nginx');
-    case 'format':
-      return raw === 'json' || raw === 'text' ? raw : bad('expected json or text');
-    case 'service': {
-      if (raw === '') return undefined;
-      const m = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*):([0-9]+|[a-z0-9][-a-z0-9]*)$/.exec(raw);
-      if (!m) return bad('expected namespace/name:port');
-      const port = /^\d+$/.test(m[3] as string) ? Number(m[3]) : (m[3] as string);
-      return { namespace: m[1] as string, name: m[2] as string, port } satisfies ServiceRef;
+/** What no single flag can check: combinations. */
+function checkCombinations(c: Config): void {
+  if (c.manifests !== '' && (c.kubeconfig !== '' || c.kubeContext !== '')) {
+    throw new ConfigError('--manifests (standalone mode) cannot be combined with --kubeconfig or --kube-context');
+  }
+  const listeners = [
+    ['--http-port', c.httpPort, c.bindAddress],
+    ['--https-port', c.httpsPort, c.bindAddress],
+    ['--admin-port', c.adminPort, c.adminBindAddress],
+  ] as const;
+  for (const [i, [a, port, addr]] of listeners.entries()) {
+    for (const [b, other, otherAddr] of listeners.slice(i + 1)) {
+      if (port !== 0 && port === other && overlap(addr, otherAddr)) throw new ConfigError(`${a} and ${b} are both ${port} on ${addr === otherAddr ? addr : `${addr} and ${otherAddr}`}: each listener needs its own port`);
     }
   }
 }
 
-/** Parses argv (without node and script). Throws ConfigError with a one-line message. */
+/** Parses `portico [flags]` (argv without node and script). Throws ConfigError with a one-line message. */
 export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Command {
-  const sub = SUBCOMMANDS.find((c) => c === argv[0]);
-  if (sub !== undefined) return parseSubcommand(sub, argv.slice(1));
-  const raw = new Map<FlagName, string>();
-  let command: 'run' | 'help' | 'version' | 'check' = 'run';
+  const raw = new Map<string, string>();
+  let command: 'run' | 'check' = 'run';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -260,8 +310,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     }
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
     const eq = arg.indexOf('=');
-    const name = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)) as FlagName;
-    const def: FlagDef | undefined = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const def: FlagDef | undefined = Object.hasOwn(FLAGS, name) ? FLAGS[name as FlagName] : undefined;
     if (!def) throw new ConfigError(`unknown flag --${name} (see --help)`);
     let value: string;
     if (eq !== -1) value = arg.slice(eq + 1);
@@ -274,87 +324,14 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     }
     raw.set(name, value);
   }
-  const get = (name: FlagName): unknown => parseValue(name, FLAGS[name], raw.get(name) ?? FLAGS[name].default);
-  const config: Config = Object.freeze({
-    manifests: get('manifests') as string,
-    kubeconfig: get('kubeconfig') as string,
-    kubeContext: get('kube-context') as string,
-    watchNamespaces: (get('watch-namespace') as string).split(',').map((x) => x.trim()).filter(Boolean),
-    publishService: get('publish-service') as Config['publishService'],
-    publishStatusAddress: (get('publish-status-address') as string).split(',').map((x) => x.trim()).filter(Boolean),
-    updateStatus: get('update-status') as boolean,
-    electionId: get('election-id') as string,
-    env: { KUBECONFIG: env.KUBECONFIG ?? '', HOME: env.HOME ?? '', KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST ?? '', KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT ?? '', HOSTNAME: env.HOSTNAME ?? '' },
-    bindAddress: get('bind-address') as string,
-    httpPort: get('http-port') as number,
-    httpsPort: get('https-port') as number,
-    adminPort: get('admin-port') as number,
-    ingressClass: get('ingress-class') as string,
-    controllerClass: get('controller-class') as string,
-    watchWithoutClass: get('watch-ingress-without-class') as boolean,
-    defaultBackendService: get('default-backend-service') as ServiceRef | undefined,
-    allowExternalNameServices: get('allow-external-name-services') as boolean,
-    externalNameDeniedCidrs: get('external-name-denied-cidrs') as string[],
-    defaultSslCertificate: get('default-ssl-certificate') as Config['defaultSslCertificate'],
-    sslRedirect: get('ssl-redirect') as boolean,
-    httpsRedirectPort: get('https-redirect-port') as number,
-    hsts: get('hsts')
-      ? `max-age=${get('hsts-max-age') as number}${get('hsts-include-subdomains') ? '; includeSubDomains' : ''}${get('hsts-preload') ? '; preload' : ''}`
-      : null,
-    tls: { ...(get('ssl-protocols') as Pick<TlsSettings, 'minVersion' | 'maxVersion'>), ciphers: get('ssl-ciphers') as string },
-    proxyConnectTimeout: get('proxy-connect-timeout') as number,
-    proxyReadTimeout: get('proxy-read-timeout') as number,
-    proxyNextUpstreamTries: get('proxy-next-upstream-tries') as number,
-    proxySendTimeout: get('proxy-send-timeout') as number,
-    proxyNextUpstreamTimeout: get('proxy-next-upstream-timeout') as number,
-    proxyBodySize: get('proxy-body-size') as number,
-    upstreamMaxFails: get('upstream-max-fails') as number,
-    upstreamFailTimeout: get('upstream-fail-timeout') as number,
-    clientHeaderTimeout: get('client-header-timeout') as number,
-    clientBodyTimeout: get('client-body-timeout') as number,
-    keepAliveTimeout: get('keep-alive-timeout') as number,
-    maxConnections: get('max-connections') as number,
-    maxHeaders: get('max-headers') as number,
-    allowUnderscoresInHeaders: get('allow-underscores-in-headers') as boolean,
-    upgradeIdleTimeout: get('upgrade-idle-timeout') as number,
-    http2MaxConcurrentStreams: get('http2-max-concurrent-streams') as number,
-    sslHandshakeTimeout: get('ssl-handshake-timeout') as number,
-    trustedProxies: get('trusted-proxies') as string[],
-    useProxyProtocol: get('use-proxy-protocol') as boolean,
-    shutdownGracePeriod: get('shutdown-grace-period') as number,
-    shutdownTimeout: get('shutdown-timeout') as number,
-    accessLog: get('access-log') as boolean,
-    accessLogFormat: get('access-log-format') as 'json' | 'text',
-    logLevel: get('log-level') as string,
-    workers: get('workers') as number,
-    enableMetrics: get('enable-metrics') as boolean,
-    metricsCompat: get('metrics-compat') as 'none' | 'ingress-nginx',
-    podNamespace: env.POD_NAMESPACE ?? '',
-    podName: env.POD_NAME ?? '',
-  });
-  if (config.manifests !== '' && (config.kubeconfig !== '' || config.kubeContext !== '')) {
-    throw new ConfigError('--manifests (standalone mode) cannot be combined with --kubeconfig or --kube-context');
+  const values = parseFlags(raw);
+  const fields: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(FLAGS) as [FlagName, FlagDef][]) {
+    const field = fieldOf(name, def);
+    if (field !== null) fields[field] = values[name];
   }
-  for (const ns of config.watchNamespaces) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new ConfigError(`invalid value ${JSON.stringify(ns)} in --watch-namespace: not a namespace name`);
+  // FlagFields by construction: fieldOf is FieldOf at run time (config.test.ts checks every name)
+  const config: Config = Object.freeze({ ...(fields as FlagFields), ...derive(values, env) });
+  checkCombinations(config);
   return { kind: command, config };
-}
-
-/** The `--help` text, generated from the flag table so it cannot drift. */
-export function helpText(): string {
-  const lines = [
-    'Usage: portico [flags]',
-    '       portico routes|backends [--admin-url http://127.0.0.1:10254]   print the views of a running instance',
-    '',
-    'Kubernetes Ingress controller and reverse proxy. Standalone mode: portico --manifests DIR',
-    '',
-    'Flags:',
-  ];
-  for (const [name, def] of Object.entries(FLAGS) as [string, FlagDef][]) {
-    const left = `  --${name}${def.kind === 'bool' ? '[=false]' : ` ${def.arg ?? def.kind.toUpperCase()}`}`;
-    const dflt = def.default === '' ? '' : ` (default ${def.default})`;
-    lines.push(`${left.padEnd(46)}${def.help}${dflt.length > 40 ? ' (default: see README)' : dflt}`);
-  }
-  lines.push('  --dry-run                                   Parse flags, print the configuration and exit');
-  lines.push('  --help, --version');
-  return lines.join('\n');
 }
