@@ -1,10 +1,15 @@
 /** The command line: help, and one-line errors with exit code 2 for bad input. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { repoRoot } from '../src/paths.js';
+import { ingressYaml, join as joinDocs, serviceYaml } from './lib/manifests.js';
 import { CLI } from './lib/portico.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10_000 });
@@ -16,6 +21,15 @@ function manifests(files: Record<string, string>): string {
   dirs.push(dir);
   for (const [name, yaml] of Object.entries(files)) writeFileSync(join(dir, name), yaml);
   return dir;
+}
+
+/** A port nothing listens on (bound, then closed). */
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
 }
 
 test('--help lists every flag and exits 0', () => {
@@ -49,6 +63,15 @@ for (const sub of ['routes', 'backends']) {
   });
 }
 
+test('portico routes and backends with nothing on the admin port ask whether Portico is running there', async () => {
+  const port = await freePort();
+  for (const sub of ['routes', 'backends']) {
+    const r = run(sub, '--admin-url', `http://127.0.0.1:${port}`);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `portico: is Portico running on http://127.0.0.1:${port}? (connect ECONNREFUSED 127.0.0.1:${port})\n`);
+  }
+});
+
 const m = ['--manifests', 'x'];
 for (const [args, pattern] of [
   [[...m, '--no-such-flag'], /unknown flag --no-such-flag/],
@@ -69,6 +92,7 @@ for (const [args, pattern] of [
   [['--manifests', ''], /invalid value "" for --manifests: expected a file or directory/],
   [[...m, '--debug-endpoints', 'loopback'], /invalid value "loopback" for --debug-endpoints: expected local, all or off/],
   [['routes', '--admin-url', 'http://127.0.0.1:99999'], /invalid value "http:\/\/127\.0\.0\.1:99999" for --admin-url/],
+  [['--dry-run', '--manifests', '/nonexistent/portico/dir'], /^portico: --manifests \/nonexistent\/portico\/dir: no such file or directory$/],
 ] as const) {
   test(`${args.join(' ')} -> exit 2 with one line`, () => {
     const r = run(...args);
@@ -97,4 +121,27 @@ test('--dry-run without --manifests checks the flags only (Kubernetes mode): the
   const cfg = JSON.parse(r.stdout);
   assert.deepEqual([cfg.bindAddress, cfg.adminBindAddress, cfg.debugEndpoints], ['0.0.0.0', '127.0.0.1', 'off']);
   assert.equal(r.stderr, '');
+});
+
+test('--dry-run --manifests on the examples: a summary, no problems, exit 0', () => {
+  const r = run('--dry-run', '--manifests', join(repoRoot, 'examples/manifests'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).manifests, join(repoRoot, 'examples/manifests'));
+  assert.match(r.stderr, /^portico: --manifests .*examples\/manifests: 3 files, \d+ objects, \d+ routes, no problems\n$/);
+});
+
+test('--dry-run --manifests prints the diagnostics and a file that does not parse, and exits 1 (a CI gate)', () => {
+  const dir = manifests({
+    'good.yaml': joinDocs(ingressYaml('good', [{ host: 'a.example.com', paths: [{ path: '/', service: 'web' }] }]), serviceYaml('web', [{ ip: '10.0.0.1', port: 8080 }])),
+    'dangling.yaml': ingressYaml('dangling', [{ host: 'b.example.com', paths: [{ path: '/', service: 'nowhere' }] }]),
+    'broken.yaml': 'apiVersion: v1\nkind: Service\nmetadata: {name: x\n',
+  });
+  const r = run('--dry-run', '--manifests', dir);
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(JSON.parse(r.stdout).manifests, dir, 'stdout is still the configuration');
+  const [summary, ...problems] = r.stderr.trimEnd().split('\n');
+  assert.match(summary!, /: 3 files, \d+ objects, 2 routes, 2 problems:$/);
+  assert.equal(problems.length, 2, r.stderr);
+  assert.match(problems[0]!, new RegExp(`^ {2}${join(dir, 'broken.yaml')}: document 1: `));
+  assert.match(problems[1]!, /^ {2}Ingress default\/dangling: \w+: .*nowhere/);
 });

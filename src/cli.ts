@@ -27,11 +27,26 @@ if (cmd.kind === 'help') {
   try {
     process.stdout.write(await printView(cmd.kind, cmd.adminUrl));
   } catch (err) {
-    process.stderr.write(`portico: cannot read ${cmd.adminUrl}/debug/${cmd.kind}: ${(err as Error).message}\n`);
+    process.stderr.write(`portico: ${(err as Error).message}\n`);
     process.exit(1);
   }
 } else if (cmd.kind === 'check') {
-  process.stdout.write(JSON.stringify(cmd.config) + '\n');
+  // The configuration as JSON on stdout; with --manifests, what reading them found on stderr.
+  const { config } = cmd;
+  if (config.manifests === '') process.stdout.write(JSON.stringify(config) + '\n');
+  else {
+    const { dryRun, dryRunReport } = await import('./cli/dry-run.js');
+    try {
+      const result = await dryRun(config);
+      process.stdout.write(JSON.stringify(config) + '\n');
+      process.stderr.write(dryRunReport(config, result));
+      if (result.problems.length > 0) process.exitCode = 1;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`portico: ${err.message}\n`);
+      process.exit(2);
+    }
+  }
 } else if (cmd.kind === 'run' && (cmd.config.workers > 1 || cluster.isWorker)) {
   const { config } = cmd;
   const { runPrimary, runWorker } = await import('./workers/workers.js');

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { printTable, routeRows } from '../model/print.js';
 import type { Route, RouteTable } from '../model/types.js';
-import { backendsText, routesText } from './print.js';
+import { backendsText, printView, routesText } from './print.js';
 
 const ing = (name: string): Route['source'] => ({ kind: 'Ingress', namespace: 'ns', name });
 const route = (host: string, path: string, match: Route['match'], backend: string, source: Route['source'], redirect = false, settings: Route['settings'] = {}): Route => ({ host, path, match, source, policies: redirect ? [{ kind: 'httpsRedirect' }] : [], backends: [{ backend, weight: 1 }], settings });
@@ -61,4 +64,22 @@ test('/debug/routes never carries proxy-ssl-secret key material, only what it ho
   assert.doesNotMatch(view, /BEGIN/);
   assert.match(view, /"ns\/backend-tls":"trusted CAs \+ client certificate \(id abcdef012345\)"/);
   assert.match(view, /"sslSecret":"ns\/backend-tls"/);
+});
+
+test('portico routes with nothing on the admin port asks whether Portico is running there, and says why', async () => {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r)); // the port is free now: nothing answers
+  const url = `http://127.0.0.1:${port}`;
+  await assert.rejects(printView('routes', url), (err: Error) => err.message === `is Portico running on ${url}? (connect ECONNREFUSED 127.0.0.1:${port})`);
+});
+
+test('an admin port that refuses the view: the status and its one-line reason', async () => {
+  const s = createServer((_, res) => res.writeHead(403).end('forbidden: loopback only (--debug-endpoints=local)\n')).listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  await assert.rejects(printView('backends', url), (err: Error) => err.message === `cannot read ${url}/debug/backends: HTTP 403: forbidden: loopback only (--debug-endpoints=local)`);
+  s.closeAllConnections();
+  s.close();
 });

@@ -33,9 +33,29 @@ export function backendsText(b: BackendsJson): string {
   return columns(['BACKEND', 'ENDPOINT', 'STATE', 'REQUESTS', 'ERRORS', 'ERRORS/1M', 'LAST ERROR'], rows);
 }
 
+/** Why a fetch got no answer, in a few words: the socket error's code and message where there is one. */
+function causeOf(err: unknown): string {
+  const e = err as Error & { cause?: Error & { code?: string } };
+  if (e.name === 'TimeoutError') return 'no answer within 5 s';
+  const cause = e.cause;
+  if (cause instanceof AggregateError && cause.errors.length > 0) return (cause.errors as Error[]).map((x) => x.message).join('; ');
+  return cause?.message ?? e.message;
+}
+
+/** Fetches a view and renders it; throws an Error whose message is one line for the user. */
 export async function printView(kind: 'routes' | 'backends', adminUrl: string): Promise<string> {
-  const res = await fetch(`${adminUrl}/debug/${kind}`, { signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const url = `${adminUrl}/debug/${kind}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    throw new Error(`is Portico running on ${adminUrl}? (${causeOf(err)})`);
+  }
+  if (!res.ok) {
+    // the admin server says why in one line (e.g. 403 under --debug-endpoints=local)
+    const why = (await res.text().catch(() => '')).split('\n')[0]?.trim();
+    throw new Error(`cannot read ${url}: HTTP ${res.status}${why ? `: ${why}` : ''}`);
+  }
   const body = (await res.json()) as unknown;
   return kind === 'routes' ? routesText(body as { rows: RouteRow[]; diagnostics?: string[] }) : backendsText(body as BackendsJson);
 }
