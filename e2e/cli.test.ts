@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { repoRoot } from '../src/paths.js';
 import { ingressYaml, join as joinDocs, serviceYaml } from './lib/manifests.js';
-import { CLI } from './lib/portico.js';
+import { CLI, startPortico } from './lib/portico.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10_000 });
 
@@ -144,4 +144,61 @@ test('--dry-run --manifests prints the diagnostics and a file that does not pars
   assert.equal(problems.length, 2, r.stderr);
   assert.match(problems[0]!, new RegExp(`^ {2}${join(dir, 'broken.yaml')}: document 1: `));
   assert.match(problems[1]!, /^ {2}Ingress default\/dangling: \w+: .*nowhere/);
+});
+
+/** A GET from `address` to `address`: the admin port sees `address` as the peer. */
+function getFrom(address: string, port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpGet({ host: address, localAddress: address, port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+const outside = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a !== undefined && !a.internal && a.family === 'IPv4')?.address;
+
+describe('--admin-bind-address and --debug-endpoints on the real process', { skip: outside === undefined && 'no non-loopback address on this host' }, () => {
+  test('the admin port binds --admin-bind-address; by default (local) /debug/* answers loopback only, /metrics everyone', async () => {
+    const p = await startPortico({}, ['--admin-bind-address', '0.0.0.0']);
+    try {
+      const listening = p.logs.find((l) => l.msg === 'listening' && l.listener === 'admin')!;
+      assert.equal(listening.address, '0.0.0.0');
+      assert.equal(p.logs.find((l) => l.msg === 'listening' && l.listener === 'http')!.address, '127.0.0.1', 'the data plane stays on --bind-address');
+      assert.equal((await getFrom('127.0.0.1', p.adminPort, '/debug/routes')).status, 200);
+      const refused = await getFrom(outside!, p.adminPort, '/debug/routes');
+      assert.equal(refused.status, 403);
+      assert.match(refused.body, /^forbidden: .*--debug-endpoints=local/);
+      for (const path of ['/metrics', '/healthz', '/readyz']) assert.equal((await getFrom(outside!, p.adminPort, path)).status, 200, path);
+      // portico backends from outside says why it was refused
+      const r = spawnSync(process.execPath, [CLI, 'backends', '--admin-url', `http://${outside}:${p.adminPort}`], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^portico: cannot read .*\/debug\/backends: HTTP 403: forbidden: .*--debug-endpoints=local/);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  test('--debug-endpoints=all serves /debug/* to any peer; off answers 404 even on loopback', async () => {
+    const all = await startPortico({}, ['--admin-bind-address', outside!, '--debug-endpoints=all']);
+    try {
+      assert.equal(all.logs.find((l) => l.msg === 'listening' && l.listener === 'admin')!.address, outside);
+      assert.equal((await getFrom(outside!, all.adminPort, '/debug/routes')).status, 200);
+    } finally {
+      await all.stop();
+    }
+    const off = await startPortico({}, ['--debug-endpoints', 'off']);
+    try {
+      const r = await getFrom('127.0.0.1', off.adminPort, '/debug/routes');
+      assert.equal(r.status, 404);
+      assert.match(r.body, /--debug-endpoints=off/);
+      assert.equal((await getFrom('127.0.0.1', off.adminPort, '/metrics')).status, 200);
+    } finally {
+      await off.stop();
+    }
+  });
 });

@@ -52,9 +52,9 @@ export function collectStartupGarbage(): { startupGcMs?: number } {
 export function listenAdmin(admin: ReturnType<typeof createAdminServer>, config: Config, log: Logger): Promise<number> {
   return new Promise((resolve, reject) => {
     admin.once('error', reject);
-    admin.listen({ port: config.adminPort, host: config.bindAddress }, () => {
+    admin.listen({ port: config.adminPort, host: config.adminBindAddress }, () => {
       const port = (admin.address() as AddressInfo).port;
-      log.info({ listener: 'admin', address: config.bindAddress, port }, 'listening');
+      log.info({ listener: 'admin', address: config.adminBindAddress, port, debugEndpoints: config.debugEndpoints }, 'listening');
       resolve(port);
     });
   });
@@ -94,7 +94,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     diagnostics: control.pipeline.diagnostics,
     endpointViews: async () => (endpoint) => dp.stats.view(endpoint),
     metrics: metrics ? { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() } : null,
-  });
+  }, { debugEndpoints: config.debugEndpoints });
   const adminPort = await listenAdmin(admin, config, log);
   const becomeReady = (): void => {
     const gc = collectStartupGarbage();

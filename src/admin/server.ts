@@ -1,5 +1,6 @@
 /** The admin listener: health, readiness, /metrics and JSON debug views. Never on the data-plane port. */
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createCidrMatcher } from '../model/cidr.js';
 import { printDiagnostics, printTable, routeRows } from '../model/print.js';
 import type { Diagnostic, RouteTable } from '../model/types.js';
 import { endpointKey } from '../proxy/pools.js';
@@ -37,10 +38,34 @@ export function backendsView(table: RouteTable, view: (endpoint: string) => Endp
   };
 }
 
-export function createAdminServer(view: AdminView): Server {
+/** `--debug-endpoints`: who gets /debug/*. */
+export type DebugEndpoints = 'local' | 'all' | 'off';
+
+export interface AdminOptions {
+  readonly debugEndpoints: DebugEndpoints;
+}
+
+/** Loopback peers, IPv4-mapped ones included: kubectl port-forward arrives on the pod's loopback. */
+export const isLoopback = createCidrMatcher(['127.0.0.0/8', '::1/128']);
+
+/** The refusal of a /debug/* request from `peer`, or null to serve it. */
+export function debugRefusal(mode: DebugEndpoints, peer: string | undefined): { status: number; body: string } | null {
+  if (mode === 'off') return { status: 404, body: 'not found: the debug endpoints are off (--debug-endpoints=off)\n' };
+  if (mode === 'local' && !isLoopback(peer ?? '')) {
+    return { status: 403, body: `forbidden: /debug/* answers only loopback peers such as kubectl port-forward (--debug-endpoints=local; this peer is ${peer ?? 'unknown'}; --debug-endpoints=all serves everyone)\n` };
+  }
+  return null;
+}
+
+export function createAdminServer(view: AdminView, options: AdminOptions): Server {
+  const paths = options.debugEndpoints === 'off' ? '/healthz, /readyz, /metrics' : '/healthz, /readyz, /metrics, /debug/routes, /debug/backends';
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+    if (path.startsWith('/debug/')) {
+      const refusal = debugRefusal(options.debugEndpoints, req.socket.remoteAddress);
+      if (refusal !== null) return send(res, refusal.status, 'text/plain', refusal.body);
+    }
     switch (path) {
       case '/healthz':
         return send(res, 200, 'text/plain', 'ok\n');
@@ -64,7 +89,7 @@ export function createAdminServer(view: AdminView): Server {
         );
         return;
       default:
-        return send(res, 404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /debug/routes, /debug/backends\n');
+        return send(res, 404, 'text/plain', `not found: try ${paths}\n`);
     }
   });
 }

@@ -136,7 +136,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     diagnostics: control.pipeline.diagnostics,
     endpointViews: clusterEndpointViews,
     metrics: metrics ? { contentType: metrics.registry.contentType, text: clusterMetrics } : null,
-  });
+  }, { debugEndpoints: config.debugEndpoints });
   await listenAdmin(admin, config, log);
   if (!control.syncBeforeListen) control.start().catch((err: Error) => log.fatal({ err: err.message }, 'cannot start the source'));
 
