@@ -155,8 +155,15 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
     diagnostics = result.diagnostics;
     references = result.references;
-    const now = new Set(printDiagnostics(result.diagnostics));
-    for (const d of now) if (!reported.has(d)) log.warn({ diagnostic: d }, 'configuration problem');
+    // each distinct diagnostic is logged once while it lasts: problems as warnings, notes at info
+    const now = new Set<string>();
+    for (const d of result.diagnostics) {
+      const [line = ''] = printDiagnostics([d]);
+      now.add(line);
+      if (reported.has(line)) continue;
+      if (d.severity === 'info') log.info({ diagnostic: line }, 'configuration note');
+      else log.warn({ diagnostic: line }, 'configuration problem');
+    }
     reported = now;
     const byReason = new Map<string, number>();
     for (const d of result.diagnostics) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);

@@ -38,7 +38,7 @@ export function createEventRecorder(o: { client: KubeClient; log: Logger; contro
           action: 'Sync',
           reason: d.reason,
           note: d.message.slice(0, 1024),
-          type: 'Warning',
+          type: d.severity === 'info' ? 'Normal' : 'Warning',
           regarding: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: d.source.namespace, name: d.source.name, ...(uid ? { uid } : {}) },
         };
         try {

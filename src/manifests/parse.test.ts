@@ -14,7 +14,8 @@ function yamlFiles(dir: string): string[] {
 }
 
 test('the quick parser reads every bundled manifest exactly as the careful one', () => {
-  const files = [...yamlFiles(join(repoRoot, 'src/model/testdata')), ...yamlFiles(join(repoRoot, 'examples'))];
+  // manifests only: a golden case's out.yaml and options.yaml are not Kubernetes objects
+  const files = [...yamlFiles(join(repoRoot, 'src/model/testdata')), ...yamlFiles(join(repoRoot, 'examples'))].filter((f) => !/(out|options)\.yaml$/.test(f));
   assert.ok(files.length > 20, `found ${files.length} files`);
   let quick = 0;
   for (const f of files) {

@@ -23,7 +23,7 @@ export interface BuildOptions {
 }
 
 export type Origin = Diagnostic['source'];
-export type Problem = readonly [reason: DiagnosticReason, message: string];
+export type Problem = readonly [reason: DiagnosticReason, message: string, severity?: 'info'];
 
 /** One host's routes by path, Exact, Prefix and Regex apart: keyed by the path alone, no key strings to build. */
 type HostRoutes = Record<PathMatch, Map<string, Route[]>>;
@@ -57,11 +57,11 @@ export class TableBuilder {
   }
 
   /** Records a problem once per object, reason and message. */
-  report(source: Origin, reason: DiagnosticReason, message: string): void {
+  report(source: Origin, reason: DiagnosticReason, message: string, severity?: 'info'): void {
     const key = `${source.kind}/${source.namespace}/${source.name}\n${reason}\n${message}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
-    this.diagnostics.push({ source, reason, message });
+    this.diagnostics.push(severity === undefined ? { source, reason, message } : { source, reason, message, severity });
   }
 
   /** A Secret by `namespace/name`, recorded as referenced (its changes rebuild). */

@@ -47,6 +47,8 @@ export function printBackends(backends: readonly WeightedBackend[]): string {
 /** A policy as one short line. */
 export function printPolicy(p: Policy): string {
   switch (p.kind) {
+    case 'refuse':
+      return `refused: ${p.because.join(', ')}`;
     case 'httpsRedirect':
       return 'https redirect';
   }

@@ -38,8 +38,13 @@ export interface Conditions {
  * request-phase policies in one fixed order whatever order they are listed in (docs/architecture.md).
  */
 export type Policy =
+  /**
+   * The route is not served: 503 naming what cannot be honoured (an annotation that restricts
+   * access or moves traffic, which Portico does not implement). Runs before everything else.
+   */
+  | { readonly kind: 'refuse'; readonly because: readonly string[] }
   /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
-  { readonly kind: 'httpsRedirect' };
+  | { readonly kind: 'httpsRedirect' };
 
 /** One of the backends a route forwards to, with its share of the traffic. */
 export interface WeightedBackend {
@@ -156,6 +161,8 @@ export interface Diagnostic {
   /** Stable, CamelCase, in the style of Kubernetes condition reasons. */
   readonly reason: DiagnosticReason;
   readonly message: string;
+  /** `info`: nothing is wrong, but nothing is silent either (an annotation accepted and ignored on purpose). */
+  readonly severity?: 'info';
 }
 
 export type DiagnosticReason =
@@ -171,6 +178,8 @@ export type DiagnosticReason =
   | 'DuplicateRoute'
   | 'DefaultBackendConflict'
   | 'InvalidAnnotation'
+  | 'UnsupportedAnnotation'
+  | 'IgnoredAnnotation'
   | 'SecretNotFound'
   | 'InvalidCertificate'
   | 'CertificateKeyMismatch'

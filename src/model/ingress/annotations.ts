@@ -1,24 +1,28 @@
 /**
  * ingress-nginx annotations Portico understands, one small parser each. Values are validated
  * and a bad one is a diagnostic with the default kept, never an exception. Both the
- * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read.
+ * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read. Every other
+ * key under either prefix is accounted for by the catalog (catalog.ts): nothing is silent.
  */
 import { isDnsSubdomain, show } from '../k8s.js';
+import { lookup } from './catalog.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
 /** Per-Ingress options from annotations. */
-export interface IngressOptions {
+export interface AnnotationOptions {
   /** undefined = follow `--ssl-redirect`. */
   readonly sslRedirect: boolean | undefined;
   readonly forceSslRedirect: boolean;
   readonly backendProtocol: BackendProtocol;
   readonly settings: RouteSettings;
+  /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
+  readonly refused: readonly string[];
 }
 
-type Report = (reason: DiagnosticReason, message: string) => void;
+type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
 
 function read(annotations: Readonly<Record<string, unknown>> | undefined, name: string): { key: string; value: unknown } | undefined {
   if (annotations === undefined || annotations === null || typeof annotations !== 'object') return undefined;
@@ -133,11 +137,39 @@ function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, 
 }
 
 /** Reads every supported annotation of one Ingress. */
-export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = ''): IngressOptions {
+export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = ''): AnnotationOptions {
   return {
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
     settings: settings(annotations, ns, report),
+    refused: account(annotations, report),
   };
+}
+
+/**
+ * Every key under either prefix that no parser reads: an informational diagnostic for one the
+ * catalog ignores on purpose (or whose value asks for nothing), an UnsupportedAnnotation warning
+ * for the rest; returns the keys that must refuse the Ingress.
+ */
+function account(annotations: Readonly<Record<string, unknown>> | undefined, report: Report): string[] {
+  const refused: string[] = [];
+  if (annotations === undefined || annotations === null || typeof annotations !== 'object') return refused;
+  for (const key of Object.keys(annotations)) {
+    const prefix = PREFIXES.find((p) => key.startsWith(p));
+    if (prefix === undefined) continue;
+    const name = key.slice(prefix.length);
+    const entry = lookup(name);
+    if (entry.status === 'implemented') continue;
+    const value = annotations[key];
+    if (entry.status === 'ignored') {
+      report('IgnoredAnnotation', `${key}: accepted and ignored: ${entry.note ?? ''}`, 'info');
+    } else if (typeof value === 'string' && entry.inert?.includes(value.trim()) === true) {
+      report('IgnoredAnnotation', `${key}: ${show(value)} asks for nothing Portico does differently; ignored`, 'info');
+    } else {
+      report('UnsupportedAnnotation', `${key}: not supported (${entry.note ?? ''})${entry.refuse === true ? '; it restricts access or changes where traffic goes' : '; served without it'}`);
+      if (entry.refuse === true) refused.push(key);
+    }
+  }
+  return refused.sort();
 }

@@ -100,6 +100,9 @@ export interface CheckedIngress {
   readonly settings: RouteSettings;
   /** The Ingress's policies without and with the HTTPS redirect (which depends on the table's TLS hosts). */
   readonly policies: readonly [plain: readonly Policy[], redirect: readonly Policy[]];
+  /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
+  readonly refused: readonly string[];
+  readonly refusal: readonly Policy[];
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
   readonly ruleCount: number;
@@ -127,7 +130,7 @@ export function checkIngress(ing: Ingress): CheckedIngress {
   const ns = str(ing.metadata?.namespace);
   const name = str(ing.metadata?.name);
   const problems: Problem[] = [];
-  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message) => problems.push([reason, message]), ns);
+  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message, severity) => problems.push(severity === undefined ? [reason, message] : [reason, message, severity]), ns);
   const protocol = annotations?.backendProtocol ?? 'HTTP';
   const spec = isObject(ing.spec) ? ing.spec : undefined;
   const rules = annotations === undefined ? [] : asArray(spec?.rules);
@@ -155,6 +158,8 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
     settings: annotations?.settings ?? {},
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
+    refused: annotations?.refused ?? [],
+    refusal: [{ kind: 'refuse', because: annotations?.refused ?? [] }],
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,

@@ -14,6 +14,11 @@ import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './ch
 export interface IngressOptions {
   /** `--ssl-redirect`: redirect plain HTTP to HTTPS on hosts that have TLS (default true). */
   readonly sslRedirect?: boolean;
+  /**
+   * `--unsupported-annotations`: an Ingress with an unsupported annotation that restricts access
+   * or moves traffic is refused (its routes answer 503), or with `warn` served without it.
+   */
+  readonly unsupportedAnnotations?: 'refuse' | 'warn';
 }
 
 /** Checked Ingresses by object, owned by the translator (objects from the store are never modified). */
@@ -41,7 +46,18 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     b.report(origin, 'InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
     return;
   }
-  for (const [reason, message] of c.problems) b.report(origin, reason, message);
+  for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
+  const refusing = c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn';
+  if (c.refused.length > 0) {
+    const keys = c.refused.join(', ');
+    b.report(
+      origin,
+      'UnsupportedAnnotation',
+      refusing
+        ? `not served: ${keys} cannot be honoured, and serving without ${c.refused.length > 1 ? 'them' : 'it'} could open what ${c.refused.length > 1 ? 'they close' : 'it closes'}; its routes answer 503 (--unsupported-annotations=warn serves it anyway)`
+        : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${c.refused.length > 1 ? 'they restrict' : 'it restricts'} is not enforced`,
+    );
+  }
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
@@ -49,14 +65,15 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
   const policies = (host: string): readonly Policy[] => {
     const p = c.redirectPolicy;
     const redirect = p === 'force' || (tlsHosts.has(host) && (p ?? opts.sslRedirect ?? true));
-    return c.policies[redirect ? 1 : 0];
+    return refusing ? c.refusal : c.policies[redirect ? 1 : 0];
   };
+  const plain = refusing ? c.refusal : c.policies[0];
 
   if (c.ruleCount === 0) {
     if (defaultId === undefined) {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: c.policies[0], backends: one(defaultId), settings: c.settings };
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain, backends: one(defaultId), settings: c.settings };
     } else {
       b.report(origin, 'DefaultBackendConflict', `default backend ignored: ${sourceName(b.defaultBackend.source)} is older and already sets it`);
     }
@@ -70,7 +87,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     }
     const host = rule.host;
     // the fallback never redirected to HTTPS (kept as it was); it carries the Ingress's other policies
-    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: c.policies[0], backends: one(defaultId), settings: c.settings });
+    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain, backends: one(defaultId), settings: c.settings });
     for (const p of rule.paths) {
       if ('problem' in p) {
         b.report(origin, ...p.problem);
