@@ -11,7 +11,8 @@ import { parseManifests } from '../manifests/parse.js';
 import type { KubeObject } from '../model/k8s.js';
 import { printDiagnostics } from '../model/print.js';
 import { translate } from '../model/translate.js';
-import { createInspector, inspectUpstreamSecret } from '../tls/inspect.js';
+import { translateOptionsFor } from '../control/controlplane.js';
+import { createInspector } from '../tls/inspect.js';
 
 export interface DryRun {
   readonly files: number;
@@ -59,19 +60,8 @@ export async function dryRun(config: Config, now: number = Date.now()): Promise<
     for (const e of parsed.errors) problems.push(`${file}: ${e}`);
     if (parsed.errors.length === 0) objects.push(...parsed.objects.map(defaulted));
   }
-  // The options src/control/controlplane.ts builds; ExternalName names are left unresolved (no DNS here).
-  const t = translate(snapshotOf(objects), {
-    controllerClass: config.controllerClass,
-    ingressClass: config.ingressClass,
-    watchWithoutClass: config.watchWithoutClass,
-    defaultBackendService: config.defaultBackendService,
-    defaultSslCertificate: config.defaultSslCertificate,
-    sslRedirect: config.sslRedirect,
-    inspect: createInspector(),
-    inspectUpstream: inspectUpstreamSecret,
-    ...(config.allowExternalNameServices ? { externalNames: { allow: true, lookup: () => undefined } } : {}),
-    now,
-  });
+  // the control plane's options; ExternalName names are left unresolved (no DNS here)
+  const t = translate(snapshotOf(objects), { ...translateOptionsFor(config, createInspector(), config.allowExternalNameServices ? { allow: true, lookup: () => undefined } : null), now });
   problems.push(...printDiagnostics(t.diagnostics));
   return { files: files.length, objects: objects.length, routes: t.table.routes.length, problems };
 }

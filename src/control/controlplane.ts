@@ -10,6 +10,8 @@ import type { Logger } from '../log.js';
 import { createExternalNameResolver, type ExternalNameResolver } from './externalnames.js';
 import { createManifestSource } from '../manifests/source.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ExternalNameOptions } from '../model/endpoints.js';
+import type { InspectSecret } from '../model/certs.js';
 import type { TranslateOptions } from '../model/translate.js';
 import type { RouteTable } from '../model/types.js';
 import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
@@ -40,6 +42,25 @@ export interface ControlPlaneOptions {
   readonly patch: (p: EndpointPatch) => void;
 }
 
+/**
+ * The translator's options from the flags: the one place they are paired (the control plane and
+ * `--dry-run` both translate with them). `names` resolves ExternalName Services (null: refused).
+ */
+export function translateOptionsFor(config: Config, inspect: InspectSecret, names: ExternalNameOptions | null): Omit<TranslateOptions, 'now'> {
+  return {
+    controllerClass: config.controllerClass,
+    ingressClass: config.ingressClass,
+    watchWithoutClass: config.watchWithoutClass,
+    defaultBackendService: config.defaultBackendService,
+    defaultSslCertificate: config.defaultSslCertificate,
+    sslRedirect: config.sslRedirect,
+    unsupportedAnnotations: config.unsupportedAnnotations,
+    inspect,
+    inspectUpstream: inspectUpstreamSecret,
+    ...(names !== null ? { externalNames: names } : {}),
+  };
+}
+
 export async function createControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   const { config, log, metrics } = o;
   const store = createStore();
@@ -48,17 +69,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const names: ExternalNameResolver | null = config.allowExternalNameServices
     ? createExternalNameResolver({ denied: config.externalNameDeniedCidrs, log: log.child({ component: 'external-names' }), onChange: () => pipeline.schedule() })
     : null;
-  const base: Omit<TranslateOptions, 'now'> = {
-    controllerClass: config.controllerClass,
-    ingressClass: config.ingressClass,
-    watchWithoutClass: config.watchWithoutClass,
-    defaultBackendService: config.defaultBackendService,
-    defaultSslCertificate: config.defaultSslCertificate,
-    sslRedirect: config.sslRedirect,
-    inspect,
-    inspectUpstream: inspectUpstreamSecret,
-    ...(names !== null ? { externalNames: names } : {}),
-  };
+  const base = translateOptionsFor(config, inspect, names);
   let kube: KubeController | null = null;
   const pipeline = createPipeline({
     store,
