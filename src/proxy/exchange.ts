@@ -16,7 +16,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Matcher } from '../router/compile.js';
 import type { AccessLog } from './access-log.js';
 import type { Balancer } from './balance.js';
-import { connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
+import type { TLSSocket } from 'node:tls';
+import { clientIpOf, connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
 import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange } from './policies/index.js';
@@ -144,7 +145,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private cause = '';
   private done = false;
   private headers: string[] | null = null;
-  private clientIp = '';
+  private clientIp_ = '';
+  /** Headers policies set on the upstream request, and add to the response (flat name/value lists). */
+  private upstreamExtra: string[] | null = null;
+  private responseExtra: string[] | null = null;
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
@@ -180,6 +184,28 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       this.query_ = new URLSearchParams(q === -1 ? '' : this.forwardPath.slice(q + 1));
     }
     return this.query_.get(name) ?? undefined;
+  }
+
+  get clientIp(): string {
+    return (this.clientIp_ ||= clientIpOf(this.req, this.opts.forward.trust));
+  }
+
+  get tlsSocket(): TLSSocket | null {
+    const s = ((this.req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? this.req.socket) as TLSSocket;
+    return s.encrypted === true ? s : null;
+  }
+
+  get servername(): string | undefined {
+    const name = this.tlsSocket?.servername;
+    return typeof name === 'string' ? name : undefined;
+  }
+
+  setUpstreamHeader(name: string, value: string): void {
+    (this.upstreamExtra ??= []).push(name, value);
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    (this.responseExtra ??= []).push(name, value);
   }
 
   answer(status: number, body: string, type: string, cause: string, headers: readonly string[] = []): void {
@@ -225,7 +251,14 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.settings.upstreamVhost);
       this.headers = f.headers;
       this.requestId = f.requestId;
-      this.clientIp = f.clientIp;
+      this.clientIp_ = f.clientIp;
+      const extra = this.upstreamExtra;
+      if (extra !== null) {
+        const names = new Set<string>();
+        for (let i = 0; i < extra.length; i += 2) names.add((extra[i] as string).toLowerCase());
+        for (let i = this.headers.length - 2; i >= 0; i -= 2) if (names.has((this.headers[i] as string).toLowerCase())) this.headers.splice(i, 2);
+        this.headers.push(...extra);
+      }
       (this.res as ExchangeResponse)[EXCHANGE] = this;
       this.res.on('close', onResponseClose);
       if (requestHasBody(req)) {
@@ -371,6 +404,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
     }
     out.push('server', 'portico');
+    if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
     try {
       this.res.writeHead(status, out);
@@ -484,7 +518,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.cause = cause;
     if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);
-    reply(this.res, status, body, type, this.opts.hsts === null ? extra : [...extra, 'strict-transport-security', this.opts.hsts]);
+    const more = this.responseExtra === null ? extra : [...extra, ...this.responseExtra];
+    reply(this.res, status, body, type, this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts]);
     this.finish(status);
   }
 
@@ -508,7 +543,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (log === null) return;
     const ep = this.endpoint;
     log(req, t, {
-        remote: this.clientIp,
+        remote: this.clientIp_,
         time: this.startTime,
         status,
         bytes: this.bytes,

@@ -15,3 +15,16 @@ test("request length counts the request line, header lines and declared body, as
   const post = 'POST / HTTP/1.1\r\nHost: x.test\r\nContent-Length: 5\r\n\r\nhello';
   assert.equal(requestLength(req('POST', '/', ['Host', 'x.test', 'Content-Length', '5'])), Buffer.byteLength(post));
 });
+
+test('the client address access rules judge: the peer, or through trusted proxies the first untrusted X-Forwarded-For address from the right', async () => {
+  const { clientIpOf } = await import('./headers.js');
+  const { createCidrMatcher } = await import('../model/cidr.js');
+  const at = (peer: string, xff?: string): IncomingMessage => ({ headers: xff === undefined ? {} : { 'x-forwarded-for': xff }, rawHeaders: [], socket: { remoteAddress: peer } }) as unknown as IncomingMessage;
+  const none = createCidrMatcher([]);
+  const lb = createCidrMatcher(['10.0.0.0/8']);
+  assert.equal(clientIpOf(at('203.0.113.9', '6.6.6.6'), none), '203.0.113.9', 'an untrusted peer cannot speak for anyone');
+  assert.equal(clientIpOf(at('::ffff:203.0.113.9'), none), '203.0.113.9', 'IPv4-mapped peers are their IPv4 address');
+  assert.equal(clientIpOf(at('10.0.0.2', '198.51.100.7'), lb), '198.51.100.7');
+  assert.equal(clientIpOf(at('10.0.0.2', '6.6.6.6, 198.51.100.7, 10.0.0.3'), lb), '198.51.100.7', 'the rightmost untrusted hop, not a forged leftmost one');
+  assert.equal(clientIpOf(at('10.0.0.2'), lb), '10.0.0.2', 'a trusted peer without the header is the client');
+});

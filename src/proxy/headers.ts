@@ -66,6 +66,25 @@ export function requestLength(req: IncomingMessage): number {
   return n + 2 + (Number(req.headers['content-length'] ?? 0) || 0); // the blank line, then the body
 }
 
+/**
+ * The client's address as access rules see it: the peer (or the PROXY protocol's address); from
+ * a trusted proxy, the rightmost X-Forwarded-For address that is not a trusted proxy.
+ */
+export function clientIpOf(req: IncomingMessage, trust: Trust): string {
+  const peer = clientAddress(req);
+  if (!trust(peer)) return peer;
+  const v = req.headers['x-forwarded-for'];
+  const xff = Array.isArray(v) ? v.join(', ') : v;
+  if (xff === undefined || xff === '') return peer;
+  const chain = xff.split(',');
+  let client = peer;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    client = (chain[i] as string).trim();
+    if (!trust(client)) break;
+  }
+  return client;
+}
+
 /** What a listener's header rewriting depends on, fixed for its lifetime. */
 export interface ForwardOptions {
   readonly scheme: 'http' | 'https';

@@ -1,5 +1,6 @@
 /** What policy modules share: their verdicts, their view of a request, their compile-time settings. */
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -21,6 +22,16 @@ export interface PolicyExchange {
   readonly forwardPath: string;
   /** The authority the request was routed by. */
   readonly host: string | undefined;
+  /** The address access rules judge: the peer, the PROXY protocol's, or from a trusted proxy the X-Forwarded-For client. */
+  readonly clientIp: string;
+  /** The TLS server name the client sent (undefined over plain HTTP, or without SNI). */
+  readonly servername: string | undefined;
+  /** The TLS socket of an HTTPS request (HTTP/1.1 or HTTP/2), for client certificates; null over plain HTTP. */
+  readonly tlsSocket: TLSSocket | null;
+  /** Sets a header on the request sent upstream, replacing any the client sent under that name. */
+  setUpstreamHeader(name: string, value: string): void;
+  /** Adds a header to the response, proxied or answered locally. */
+  addResponseHeader(name: string, value: string): void;
   /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
   closeAfter(): void;
   /** Answers locally; the exchange is done. */
