@@ -68,7 +68,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'allowlist-source-range': refuse('access control', PLANNED),
   'whitelist-source-range': { ...refuse('access control', PLANNED), aliasOf: 'allowlist-source-range' },
   'denylist-source-range': refuse('access control', PLANNED),
-  satisfy: refuse('access control', PLANNED),
+  satisfy: refuse('access control', 'satisfy: any is not implemented (all is what Portico does)', ['all']),
   'enable-global-auth': ignored('authentication', 'Portico has no global external authentication (ingress-nginx global-auth-url) to opt out of'),
   // authentication
   'auth-type': refuse('authentication', PLANNED),
