@@ -47,16 +47,10 @@ if (cmd.kind === 'help') {
       process.exit(2);
     }
   }
-} else if (cmd.kind === 'run' && (cmd.config.workers > 1 || cluster.isWorker)) {
-  const { config } = cmd;
-  const { runPrimary, runWorker } = await import('./workers/workers.js');
-  try {
-    if (cluster.isWorker) await runWorker(config);
-    else await runPrimary(config, config.workers);
-  } catch (err) {
-    process.stderr.write(err instanceof ConfigError ? `portico: ${err.message}\n` : `portico: cannot start: ${(err as Error).message}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  }
+} else if (cmd.kind === 'run' && cluster.isWorker) {
+  // a worker of --workers N: the primary coordinates everything, including its exit
+  const { runWorker } = await import('./workers/worker.js');
+  runWorker(cmd.config);
 } else if (cmd.kind === 'run') {
   const { config } = cmd;
   try {

@@ -1,18 +1,20 @@
 /**
- * Composition root: config -> control plane (source, pipeline) -> data plane (listeners) -> admin.
- * One process by default; with --workers N, see workers.ts.
+ * The composition root, read top to bottom as the data flows: config -> metrics -> control plane
+ * (source, pipeline) -> serving (the data plane in this process, or a pool of worker processes
+ * with --workers N: the same interface) -> admin -> ready; close() drains in the reverse order.
+ * The `portico` command (cli.ts) adds signals.
  */
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './control/controlplane.js';
-import { createDataPlane, type DataPlane } from './proxy/dataplane.js';
-import type { RouteTable } from './model/types.js';
-import { generateDefaultCertAsync } from './tls/contexts.js';
 import { createLogger, type Logger } from './log.js';
 import { observeConnects } from './metrics/connect-timing.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import type { RouteTable } from './model/types.js';
+import { createDataPlane, type Serving } from './proxy/dataplane.js';
+import { generateDefaultCertAsync } from './tls/contexts.js';
 import { version } from './version.js';
 
 export interface Running {
@@ -35,13 +37,12 @@ export function metricsFor(config: Config): Metrics | null {
     : null;
 }
 
-/** Binds the admin listener. */
 /**
  * Start-up garbage (the parsed YAML text, list pages) is returned just before ready rather than
  * when V8 next gets round to it: the resident set right after ready is what a limit sees first.
  * Needs --expose-gc (NODE_FLAGS); returns how long it took, for the ready log line.
  */
-export function collectStartupGarbage(): { startupGcMs?: number } {
+function collectStartupGarbage(): { startupGcMs?: number } {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) return {};
   const t0 = performance.now();
@@ -49,7 +50,8 @@ export function collectStartupGarbage(): { startupGcMs?: number } {
   return { startupGcMs: +(performance.now() - t0).toFixed(1) };
 }
 
-export function listenAdmin(admin: ReturnType<typeof createAdminServer>, config: Config, log: Logger): Promise<number> {
+/** Binds the admin listener. */
+function listenAdmin(admin: ReturnType<typeof createAdminServer>, config: Config, log: Logger): Promise<number> {
   return new Promise((resolve, reject) => {
     admin.once('error', reject);
     admin.listen({ port: config.adminPort, host: config.adminBindAddress }, () => {
@@ -60,23 +62,25 @@ export function listenAdmin(admin: ReturnType<typeof createAdminServer>, config:
   });
 }
 
-/** Starts Portico in one process; resolves once every listener is bound. */
+/** Starts Portico; resolves once every listener is bound (ready follows the first sync). */
 export async function run(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
   const metrics = metricsFor(config);
-  const stopConnectTiming = metrics ? observeConnects(metrics.connectDuration) : () => {};
+  // with workers, each worker times its own upstream connections
+  const stopConnectTiming = metrics !== null && config.workers === 1 ? observeConnects(metrics.connectDuration) : () => {};
   // The fallback certificate's RSA key is generated in the thread pool while the manifests are read.
   const defaultCert = generateDefaultCertAsync();
   defaultCert.catch(() => undefined); // awaited below; a start-up error before that must not leave it unhandled
-  // Until the data plane exists (standalone reads its files first), the first table waits here.
-  let data: DataPlane | null = null;
+
+  // Until serving exists (standalone reads its files first), the first table waits here.
+  let serving: Serving | null = null;
   let early: RouteTable | null = null;
   const control = await createControlPlane({
     config,
     log,
     metrics,
-    swap: (t) => (data !== null ? data.apply(t) : (early = t)),
-    // patches come from watches, which start after the data plane exists (Kubernetes mode listens first)
-    patch: (p) => data?.patch(p),
+    swap: (t) => (serving !== null ? serving.apply(t) : (early = t)),
+    // patches come from watches, which start after serving exists (Kubernetes mode listens first)
+    patch: (p) => serving?.patch(p),
   });
   let ready = false;
   let draining = false;
@@ -84,22 +88,24 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   // Standalone reads its files before listening, so a bad path fails at once; Kubernetes mode
   // listens first (unready) and syncs after, so an absent API server leaves it up but not ready.
   if (control.syncBeforeListen) await control.start();
-  const dp: DataPlane = createDataPlane(config, log, metrics, await defaultCert);
-  data = dp;
-  if (early !== null) dp.apply(early);
-  const { httpPort, httpsPort } = await dp.listen();
-  const admin = createAdminServer({
-    ready: () => ready && !draining,
-    table: control.pipeline.live,
-    diagnostics: control.pipeline.diagnostics,
-    endpointViews: async () => (endpoint) => dp.stats.view(endpoint),
-    metrics: metrics ? { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() } : null,
-  }, { debugEndpoints: config.debugEndpoints });
+  const cert = await defaultCert;
+  const s: Serving =
+    config.workers > 1
+      ? (await import('./workers/pool.js')).createWorkerPool({ config, log, metrics, cert, live: control.pipeline.live })
+      : createDataPlane(config, log, metrics, cert);
+  serving = s;
+  if (early !== null) s.apply(early);
+  const { httpPort, httpsPort } = await s.listen();
+
+  const admin = createAdminServer(
+    { ready: () => ready && !draining, table: control.pipeline.live, diagnostics: control.pipeline.diagnostics, endpointViews: s.endpointViews, metrics: s.metrics },
+    { debugEndpoints: config.debugEndpoints },
+  );
   const adminPort = await listenAdmin(admin, config, log);
   const becomeReady = (): void => {
     const gc = collectStartupGarbage();
     ready = true;
-    log.info({ routes: control.pipeline.live().routes.length, ...gc }, 'ready');
+    log.info({ routes: control.pipeline.live().routes.length, workers: config.workers, ...gc }, 'ready');
   };
   if (control.syncBeforeListen) becomeReady();
   else
@@ -115,11 +121,11 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     log,
     async close() {
       draining = true;
-      dp.startDraining();
+      s.startDraining();
       log.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
       await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
       await control.close();
-      await dp.close();
+      await s.close();
       await new Promise<void>((r) => admin.close(() => r()));
       stopConnectTiming();
     },

@@ -21,25 +21,34 @@ import { compileTable, type Target } from './route.js';
 import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
-import { createEndpointStats, type EndpointStats } from './stats.js';
+import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
 import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
 
 
-export interface DataPlane {
-  readonly state: ProxyState;
-  readonly stats: EndpointStats;
+/** What the composition root needs of whatever serves: this data plane in one process, or a pool of workers. */
+export interface Serving {
   /** Compiles a table and swaps it in (one assignment), then releases what the old one used alone. */
   apply(table: RouteTable): void;
   /** Replaces the live endpoints of some backends (the EndpointSlice fast path). */
   patch(p: EndpointPatch): void;
-  /** The live endpoint list of a backend id. */
-  endpoints(id: string): readonly Endpoint[] | undefined;
   /** Binds both listeners; resolves with their ports. */
   listen(): Promise<{ httpPort: number; httpsPort: number }>;
+  /** Per-endpoint request and error counts, for /debug/backends. */
+  endpointViews(): Promise<(endpoint: string) => EndpointView>;
+  /** The Prometheus exposition for /metrics, or null when metrics are off. */
+  readonly metrics: { readonly contentType: string; text(): Promise<string> } | null;
   /** Responses from now on close their connections; listeners keep accepting. */
   startDraining(): void;
   /** Stops accepting, waits for in-flight requests and tunnels up to --shutdown-timeout, closes pools. */
   close(): Promise<void>;
+}
+
+/** The data plane of one process. */
+export interface DataPlane extends Serving {
+  readonly state: ProxyState;
+  readonly stats: EndpointStats;
+  /** The live endpoint list of a backend id. */
+  endpoints(id: string): readonly Endpoint[] | undefined;
 }
 
 function listen(server: Server | Http2SecureServer | NetServer, port: number, host: string): Promise<number> {
@@ -152,6 +161,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     state,
     stats,
     endpoints: (id) => live.endpoints(id),
+    endpointViews: async () => (endpoint) => stats.view(endpoint),
+    metrics: metrics === null ? null : { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
     patch(p) {
       live.patch(p);
       // the patch is live; releasing old endpoints' pools can wait a turn (and coalesce)

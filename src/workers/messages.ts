@@ -1,0 +1,26 @@
+/** What the primary and its workers say to each other over IPC (structured clone: Maps travel as they are). */
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { EndpointPatch } from '../model/endpoints.js';
+import type { RouteTable } from '../model/types.js';
+import type { EndpointView } from '../proxy/stats.js';
+import type { ServedCert } from '../tls/contexts.js';
+
+export type MetricFamily = MetricObjectWithValues<MetricValue<string>>;
+export type Views = Record<string, EndpointView>;
+
+/** Questions the primary asks every worker (for /metrics and /debug/backends). */
+export type Question = 'portico:metrics' | 'portico:endpoint-views';
+
+export type ToWorker =
+  | { type: 'portico:cert'; cert: ServedCert }
+  | { type: 'portico:table'; table: RouteTable }
+  | { type: 'portico:endpoints'; patch: EndpointPatch }
+  | { type: 'portico:drain' }
+  | { type: 'portico:close' }
+  | { type: Question; id: number };
+
+export type ToPrimary =
+  | { type: 'portico:hello' }
+  | { type: 'portico:listening'; httpPort: number; httpsPort: number }
+  | { type: 'portico:metrics'; id: number; metrics: MetricFamily[] }
+  | { type: 'portico:endpoint-views'; id: number; views: Views };
