@@ -12,7 +12,8 @@
  */
 import { H2CClient, Pool, type Dispatcher } from 'undici';
 import type { BackendProtocol, UpstreamTls } from '../model/types.js';
-import { Http1Pool, type Upstream } from './upstream.js';
+import { Http1Pool } from './http1-pool.js';
+import type { Upstream } from './upstream.js';
 
 /** Per-route settings of a dispatcher; each distinct set in use makes a dispatcher of its own. */
 export interface DispatcherOptions {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { Http1Pool, requestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
+import { Http1Pool } from './http1-pool.js';
+import { requestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 const IP = '127.0.71.1';
 
