@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
-import { badHeadByte, hasHeader, invalid, requestHead, TOKEN, UpstreamError, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
+import { hasHeader, invalid, readResponseHead, requestHead, UpstreamError, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 /** What a connection needs of its pool. */
 export interface ConnPool {
@@ -295,102 +295,28 @@ export class Conn {
   }
 
   /**
-   * Parses a status line and header fields; hands final heads to the handler. Returns true for a
+   * Hands a final response head to the handler and sets up reading its body. Returns true for a
    * `101` that accepts the upgrade the request asked for (the caller hands the socket over).
    */
   private parseHead(text: string): boolean {
-    // HTTP/1.x NNN[ reason]
-    if (!(text.startsWith('HTTP/1.1 ') || text.startsWith('HTTP/1.0 '))) return this.reject('bad status line');
-    const status = Number(text.slice(9, 12));
-    const after = text.charCodeAt(12);
-    if (!(status >= 100 && status <= 999) || !(Number.isNaN(after) || after === 32 || after === 13)) return this.reject('bad status code');
-    if (text.charCodeAt(7) === 48 /* HTTP/1.0 */) this.keepAlive = false;
-    const raw: string[] = [];
-    let length = -1;
-    let chunked = false;
-    let te = false;
-    let upgradeTo = '';
-    // a bare CR or LF, NUL or another control byte in the head is not HTTP: never forwarded (RFC 9112 2.2)
-    if (badHeadByte(text)) return this.reject('control character in the response head');
-    let lineStart = text.indexOf(CRLF);
-    while (lineStart !== -1) {
-      const from = lineStart + 2;
-      const next = text.indexOf(CRLF, from);
-      const line = next === -1 ? text.slice(from) : text.slice(from, next);
-      lineStart = next;
-      const colon = line.indexOf(':');
-      const c0 = line.charCodeAt(0);
-      if (colon <= 0 || c0 === 32 || c0 === 9) return this.reject(c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line');
-      const name = line.slice(0, colon);
-      const last = name.charCodeAt(name.length - 1);
-      if (last === 32 || last === 9) return this.reject('whitespace before colon');
-      if (!TOKEN.test(name)) return this.reject('bad header name');
-      const value = line.slice(colon + 1).trim();
-      raw.push(name, value);
-      switch (name.length) {
-        case 14:
-          if (name.toLowerCase() === 'content-length') {
-            if (!/^\d{1,15}$/.test(value)) return this.reject('bad content-length');
-            const n = Number(value);
-            if (length !== -1 && length !== n) return this.reject('conflicting content-length');
-            length = n;
-          }
-          break;
-        case 17:
-          if (name.toLowerCase() === 'transfer-encoding') {
-            te = true;
-            chunked = value.toLowerCase().split(',').pop()?.trim() === 'chunked';
-          }
-          break;
-        case 10: {
-          const lower = name.toLowerCase();
-          if (lower === 'connection') {
-            if (/(^|,)\s*close\s*(,|$)/i.test(value)) this.keepAlive = false;
-          } else if (lower === 'keep-alive') {
-            const m = /timeout\s*=\s*(\d+)/i.exec(value);
-            if (m) this.idleTimeout = Math.min(this.pool.idleTimeout, Math.max(0, Number(m[1]) * 1000 - 1000));
-          }
-          break;
-        }
-        case 7:
-          if (name.toLowerCase() === 'upgrade') upgradeTo = value;
-          break;
-      }
-    }
-    if (status === 101) {
-      // a tunnel only for the protocol the client asked for (RFC 9110 7.8, 15.2.2); anything else is not HTTP
-      const proto = upgradeTo.split(',')[0]?.trim().toLowerCase() ?? '';
-      if (this.upgrade === null) return this.reject('unexpected 101 Switching Protocols');
-      if (proto === '' || !this.upgrade.has(proto)) return this.reject('101 Switching Protocols to a protocol the client did not ask for');
-      this.pendingHead = raw;
+    const h = readResponseHead(text, this.headOnly, this.upgrade);
+    if (typeof h === 'string') return this.reject(h);
+    if (h.keepAliveMs >= 0) this.idleTimeout = Math.min(this.pool.idleTimeout, Math.max(0, h.keepAliveMs - 1000));
+    if (h.status === 101) {
+      this.pendingHead = h.raw;
       return true;
     }
-    if (status < 200) return false; // 100 Continue, 103 Early Hints: the final response follows
+    if (h.status < 200) return false; // 100 Continue, 103 Early Hints: the final response follows
     // a connection that carried an upgrade request is never reused (RFC 9110 7.8)
-    if (this.upgrade !== null) this.keepAlive = false;
-    const handler = this.handler as UpstreamHandler;
-    const noBody = this.headOnly || status === 204 || status === 304;
-    if (noBody) {
+    if (!h.keepAlive || this.upgrade !== null) this.keepAlive = false;
+    if (h.body === 'chunked') this.state = S.ChunkSize;
+    else if (h.body === 'close') this.state = S.UntilClose;
+    else {
       this.state = S.Length;
-      this.remaining = 0;
-    } else if (te) {
-      // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which is removed before forwarding;
-      // such a message ends the connection
-      if (length !== -1) {
-        this.keepAlive = false;
-        for (let i = raw.length - 2; i >= 0; i -= 2) if ((raw[i] as string).length === 14 && (raw[i] as string).toLowerCase() === 'content-length') raw.splice(i, 2);
-      }
-      this.state = chunked ? S.ChunkSize : S.UntilClose;
-      if (!chunked) this.keepAlive = false;
-    } else if (length !== -1) {
-      this.state = S.Length;
-      this.remaining = length;
-    } else {
-      this.state = S.UntilClose;
-      this.keepAlive = false;
+      this.remaining = h.length;
     }
     if (this.bodySent) this.setTimer(this.bodyTimeout);
-    if (!handler.onHeaders(status, raw, this.resume)) this.socket.pause();
+    if (!(this.handler as UpstreamHandler).onHeaders(h.status, h.raw, this.resume)) this.socket.pause();
     return false;
   }
 

@@ -331,3 +331,38 @@ test('a handler that throws fails its request, not the process', { timeout: 5000
     assert.equal(err.message, 'handler bug');
   });
 });
+
+test('response heads are read strictly: a table of heads and what they mean', async () => {
+  const { readResponseHead } = await import('./upstream.js');
+  const ws = new Set(['websocket']);
+  const cases: [string, boolean, ReadonlySet<string> | null, string | Partial<ReturnType<typeof readResponseHead> & object>][] = [
+    ['HTTP/1.1 200 OK\r\nContent-Length: 5', false, null, { status: 200, body: 'length', length: 5, keepAlive: true }],
+    ['HTTP/1.0 200 OK\r\nContent-Length: 5', false, null, { keepAlive: false }],
+    ['HTTP/1.1 200 OK\r\nConnection: keep-alive, close', false, null, { body: 'close', keepAlive: false }],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked', false, null, { body: 'chunked', keepAlive: true }],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 40\r\nTransfer-Encoding: chunked', false, null, { body: 'chunked', keepAlive: false, raw: ['Transfer-Encoding', 'chunked'] }],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip', false, null, { body: 'close', keepAlive: false }],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 5', true, null, { body: 'length', length: 0 }],
+    ['HTTP/1.1 304 Not Modified\r\nContent-Length: 5', false, null, { length: 0 }],
+    ['HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5', false, null, { keepAliveMs: 5000 }],
+    ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket', false, ws, { status: 101 }],
+    ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c', false, ws, '101 Switching Protocols to a protocol the client did not ask for'],
+    ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket', false, null, 'unexpected 101 Switching Protocols'],
+    ['HTTP/2 200', false, null, 'bad status line'],
+    ['HTTP/1.1 20 OK', false, null, 'bad status code'],
+    ['HTTP/1.1 200 OK\r\nX-A: a\nX-B: b', false, null, 'control character in the response head'],
+    ['HTTP/1.1 200 OK\r\nX-A: a\r\n b', false, null, 'obsolete line folding'],
+    ['HTTP/1.1 200 OK\r\nX-A : a', false, null, 'whitespace before colon'],
+    ['HTTP/1.1 200 OK\r\nX(A): a', false, null, 'bad header name'],
+    ['HTTP/1.1 200 OK\r\nContent-Length: +5', false, null, 'bad content-length'],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6', false, null, 'conflicting content-length'],
+  ];
+  for (const [head, headOnly, upgrade, want] of cases) {
+    const got = readResponseHead(head, headOnly, upgrade);
+    if (typeof want === 'string') assert.equal(got, want, head);
+    else {
+      assert.ok(typeof got !== 'string', `${head}: ${String(got)}`);
+      for (const [k, v] of Object.entries(want)) assert.deepEqual((got as unknown as Record<string, unknown>)[k], v, `${head}: ${k}`);
+    }
+  }
+});

@@ -75,7 +75,7 @@ export class UpstreamError extends Error {
 }
 
 /** RFC 9110 5.6.2 token: what a method or a header name may be made of. */
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A field value may hold visible characters, obs-text, space and tab: no other control byte (RFC 9110 5.5). */
 // eslint-disable-next-line no-control-regex
 export const UNSAFE_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -99,7 +99,7 @@ export function requestHead(method: string, path: string, headers: readonly stri
 }
 
 /** A control byte other than tab, or a CR or LF that is not part of a CRLF pair. */
-export function badHeadByte(text: string): boolean {
+function badHeadByte(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 32) {
@@ -122,3 +122,101 @@ export function hasHeader(headers: readonly string[], lower: string): boolean {
 }
 
 export const invalid = (why: string): UpstreamError => new UpstreamError('PORTICO_UPSTREAM_INVALID', `invalid upstream response: ${why}`);
+
+/** A response head, read: what the connection needs to read the body and whether to reuse it. */
+export interface ResponseHead {
+  readonly status: number;
+  /** Header names and values as sent (Content-Length removed next to Transfer-Encoding). */
+  readonly raw: string[];
+  /** How the body is delimited: none (length 0), a Content-Length, chunked, or the connection's end. */
+  readonly body: 'length' | 'chunked' | 'close';
+  readonly length: number;
+  /** False when the response ends the connection (HTTP/1.0, Connection: close, CL with TE, no length). */
+  readonly keepAlive: boolean;
+  /** The upstream's `Keep-Alive: timeout`, in ms; -1 when absent. */
+  readonly keepAliveMs: number;
+}
+
+/**
+ * Reads a response head (status line and fields, without the blank line), strictly: a bad status
+ * line, a control byte, obs-fold, whitespace before a colon, a bad field name, a malformed or
+ * conflicting Content-Length, or a 101 to a protocol `upgrade` did not ask for is an error (the
+ * returned string). `headOnly`: the request was HEAD (no body whatever the fields say).
+ */
+export function readResponseHead(text: string, headOnly: boolean, upgrade: ReadonlySet<string> | null): ResponseHead | string {
+  // HTTP/1.x NNN[ reason]
+  if (!(text.startsWith('HTTP/1.1 ') || text.startsWith('HTTP/1.0 '))) return 'bad status line';
+  const status = Number(text.slice(9, 12));
+  const after = text.charCodeAt(12);
+  if (!(status >= 100 && status <= 999) || !(Number.isNaN(after) || after === 32 || after === 13)) return 'bad status code';
+  // a bare CR or LF, NUL or another control byte in the head is not HTTP: never forwarded (RFC 9112 2.2)
+  if (badHeadByte(text)) return 'control character in the response head';
+  let keepAlive = text.charCodeAt(7) !== 48; // HTTP/1.0 ends the connection
+  const raw: string[] = [];
+  let length = -1;
+  let chunked = false;
+  let te = false;
+  let upgradeTo = '';
+  let keepAliveMs = -1;
+  let lineStart = text.indexOf('\r\n');
+  while (lineStart !== -1) {
+    const from = lineStart + 2;
+    const next = text.indexOf('\r\n', from);
+    const line = next === -1 ? text.slice(from) : text.slice(from, next);
+    lineStart = next;
+    const colon = line.indexOf(':');
+    const c0 = line.charCodeAt(0);
+    if (colon <= 0 || c0 === 32 || c0 === 9) return c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line';
+    const name = line.slice(0, colon);
+    const last = name.charCodeAt(name.length - 1);
+    if (last === 32 || last === 9) return 'whitespace before colon';
+    if (!TOKEN.test(name)) return 'bad header name';
+    const value = line.slice(colon + 1).trim();
+    raw.push(name, value);
+    switch (name.length) {
+      case 14:
+        if (name.toLowerCase() === 'content-length') {
+          if (!/^\d{1,15}$/.test(value)) return 'bad content-length';
+          const n = Number(value);
+          if (length !== -1 && length !== n) return 'conflicting content-length';
+          length = n;
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') {
+          te = true;
+          chunked = value.toLowerCase().split(',').pop()?.trim() === 'chunked';
+        }
+        break;
+      case 10: {
+        const lower = name.toLowerCase();
+        if (lower === 'connection') {
+          if (/(^|,)\s*close\s*(,|$)/i.test(value)) keepAlive = false;
+        } else if (lower === 'keep-alive') {
+          const m = /timeout\s*=\s*(\d+)/i.exec(value);
+          if (m) keepAliveMs = Number(m[1]) * 1000;
+        }
+        break;
+      }
+      case 7:
+        if (name.toLowerCase() === 'upgrade') upgradeTo = value;
+        break;
+    }
+  }
+  if (status === 101) {
+    // a tunnel only for the protocol the client asked for (RFC 9110 7.8, 15.2.2); anything else is not HTTP
+    const proto = upgradeTo.split(',')[0]?.trim().toLowerCase() ?? '';
+    if (upgrade === null) return 'unexpected 101 Switching Protocols';
+    if (proto === '' || !upgrade.has(proto)) return '101 Switching Protocols to a protocol the client did not ask for';
+    return { status, raw, body: 'length', length: 0, keepAlive: false, keepAliveMs };
+  }
+  if (headOnly || status === 204 || status === 304 || status < 200) return { status, raw, body: 'length', length: 0, keepAlive, keepAliveMs };
+  if (te) {
+    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which is removed before forwarding;
+    // such a message ends the connection, and so does a final coding other than chunked
+    if (length !== -1) for (let i = raw.length - 2; i >= 0; i -= 2) if ((raw[i] as string).length === 14 && (raw[i] as string).toLowerCase() === 'content-length') raw.splice(i, 2);
+    return { status, raw, body: chunked ? 'chunked' : 'close', length: -1, keepAlive: keepAlive && length === -1 && chunked, keepAliveMs };
+  }
+  if (length !== -1) return { status, raw, body: 'length', length, keepAlive, keepAliveMs };
+  return { status, raw, body: 'close', length: -1, keepAlive: false, keepAliveMs };
+}
