@@ -200,6 +200,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return typeof name === 'string' ? name : undefined;
   }
 
+  setForwardPath(target: string): void {
+    this.forwardPath = target;
+    this.query_ = null;
+  }
+
   setUpstreamHeader(name: string, value: string): void {
     (this.upstreamExtra ??= []).push(name, value);
   }

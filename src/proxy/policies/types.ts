@@ -18,8 +18,12 @@ export interface PolicyExchange {
   readonly scheme: 'http' | 'https';
   /** The decoded, normalised path the request was matched with. */
   readonly path: string;
-  /** The origin-form target as it will be forwarded. */
+  /** The origin-form target as it will be forwarded (`/path?query`). */
   readonly forwardPath: string;
+  /** The capture groups of the Regex route that matched ($0 first), or null. */
+  readonly captures: readonly string[] | null;
+  /** Replaces the origin-form target sent upstream (a rewrite): `/path?query`, checked by the wire rules before sending. */
+  setForwardPath(target: string): void;
   /** The authority the request was routed by. */
   readonly host: string | undefined;
   /** The address access rules judge: the peer, the PROXY protocol's, or from a trusted proxy the X-Forwarded-For client. */
