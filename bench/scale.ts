@@ -58,7 +58,7 @@ const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 
 /** One translator (with its memos, as the pipeline has) and the data plane's compile (targets, policies, dispatchers). */
 const translator = createTranslator();
 const dataPlane = { pools: createPools({ connectTimeout: 5000, keepAliveTimeout: 60_000 }), endpoints: createEndpointState(), env: { httpsRedirectPort: 443, bodySize: 1024 * 1024 } };
-const rebuild = (snap: Snapshot): ReturnType<typeof compileTable>['matcher'] => compileTable(translator.translate(snap, opts).table, dataPlane).matcher;
+const rebuild = (snap: Snapshot): ReturnType<typeof compileTable>['matchers'] extends ReadonlyMap<number, infer M> ? M : never => compileTable(translator.translate(snap, opts).table, dataPlane).matchers.get(80) as ReturnType<typeof compileTable>['matchers'] extends ReadonlyMap<number, infer M> ? M : never;
 
 /**
  * ns per lookup for each [table size, requests] pair, measured in alternation (5 rounds, medians)

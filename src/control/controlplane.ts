@@ -55,6 +55,9 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     defaultSslCertificate: config.defaultSslCertificate,
     sslRedirect: config.sslRedirect,
     unsupportedAnnotations: config.unsupportedAnnotations,
+    ...(config.enableGatewayApi
+      ? { gateway: { controllerName: config.gatewayControllerName, reservedPorts: [config.httpPort, config.httpsPort, config.adminPort].filter((p) => p !== 0 && p !== 80 && p !== 443) } }
+      : {}),
     inspect,
     inspectUpstream: inspectUpstreamSecret,
     ...(names !== null ? { externalNames: names } : {}),

@@ -25,7 +25,7 @@ function setup() {
   // the data plane's side: live endpoint slots and compiled targets
   const live = createEndpointState();
   const ctx = { pools: createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 }), endpoints: live, env: { httpsRedirectPort: 443, bodySize: 0 } };
-  let matcher: Matcher<Target> = compileTable(EMPTY_TABLE, ctx).matcher;
+  let matcher: Matcher<Target> = compileTable(EMPTY_TABLE, ctx).matchers.get(80) as Matcher<Target>;
   const swaps: Matcher<Target>[] = [];
   const patches: EndpointPatch[] = [];
   const pipeline = createPipeline({
@@ -34,7 +34,7 @@ function setup() {
     metrics: null,
     translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }),
     swap: (t) => {
-      matcher = compileTable(t, ctx).matcher;
+      matcher = compileTable(t, ctx).matchers.get(80) as Matcher<Target>;
       live.apply(t);
       swaps.push(matcher);
     },

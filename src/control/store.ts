@@ -85,6 +85,12 @@ export function createStore(): Store {
         services: list('Service'),
         endpointSlices: list('EndpointSlice'),
         secrets: list('Secret'),
+        namespaces: list('Namespace'),
+        gatewayClasses: list('GatewayClass'),
+        gateways: list('Gateway'),
+        httpRoutes: list('HTTPRoute'),
+        grpcRoutes: list('GRPCRoute'),
+        referenceGrants: list('ReferenceGrant'),
       };
     },
   };

@@ -31,9 +31,19 @@ export interface KubeSource {
 
 /** Whether a change can alter the table, given what the last translation referred to. */
 export function relevant(c: Change, refs: Translation['references']): boolean {
-  if (c.type === 'RELIST' || c.kind === 'Ingress' || c.kind === 'IngressClass') return true;
+  if (c.type === 'RELIST') return true;
   const ns = c.object.metadata?.namespace ?? '';
   switch (c.kind) {
+    // routing objects, and Namespaces (their labels select routes for Gateway listeners)
+    case 'Ingress':
+    case 'IngressClass':
+    case 'Namespace':
+    case 'GatewayClass':
+    case 'Gateway':
+    case 'HTTPRoute':
+    case 'GRPCRoute':
+    case 'ReferenceGrant':
+      return true;
     case 'Service':
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);
     case 'Secret':

@@ -16,6 +16,8 @@ export interface Resource {
   readonly plural: string;
   readonly namespaced: boolean;
   readonly fieldSelector?: string;
+  /** A CRD that may not be installed: a 404 means "not installed", rechecked every minute, never an error loop. */
+  readonly optional?: boolean;
 }
 
 export const RESOURCES: readonly Resource[] = [
@@ -24,7 +26,18 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'Service', base: '/api/v1', plural: 'services', namespaced: true },
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
   { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
+  // Namespace labels select routes for Gateway listeners (allowedRoutes.namespaces.from: Selector)
+  { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false },
+  { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true },
+  { kind: 'Gateway', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gateways', namespaced: true, optional: true },
+  { kind: 'HTTPRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true, optional: true },
+  { kind: 'GRPCRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true, optional: true },
+  // v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant
+  { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true },
 ];
+
+/** How often a kind whose CRD is not installed is looked for again. */
+export const CRD_RECHECK_MS = 60_000;
 
 export const resourcePath = (r: Resource, namespace: string): string => (namespace ? `${r.base}/namespaces/${namespace}/${r.plural}` : `${r.base}/${r.plural}`);
 
@@ -44,6 +57,8 @@ export interface ReflectorOptions {
   readonly log: Logger;
   /** Backoff bounds, ms (tests shorten them). */
   readonly backoff?: { readonly base: number; readonly cap: number };
+  /** How often an absent CRD is looked for again (tests shorten it). */
+  readonly crdRecheckMs?: number;
 }
 
 interface ListBody {
@@ -114,6 +129,14 @@ export function createReflector(o: ReflectorOptions): Reflector {
       failures = 0;
       void watch();
     } catch (err) {
+      if (r.optional === true && err instanceof ApiError && err.status === 404) {
+        // the CRD is not installed: nothing to serve, nothing wrong; look again later
+        if (!synced) log.info({ kind: r.kind, recheckInMs: CRD_RECHECK_MS }, `${r.plural} are not installed (no CRD); rechecking every minute`);
+        store.replace(r.kind, [], r.namespaced ? namespace : undefined);
+        markSynced();
+        timer = setTimeout(() => void list(), o.crdRecheckMs ?? CRD_RECHECK_MS);
+        return;
+      }
       if (err instanceof ApiError && (err.status === 403 || err.status === 401)) {
         log.error({ kind: r.kind, namespace: namespace || undefined, status: err.status, err: err.message }, `cannot list ${r.plural}: ${err.status === 403 ? 'forbidden by RBAC' : 'unauthorized'}; serving without them and retrying`);
         markSynced(); // a missing permission must not keep the controller unready forever

@@ -110,17 +110,23 @@ export interface Secret extends KubeObject {
 }
 
 /** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret';
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant';
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret'];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
 
-/** Everything the translator sees: one immutable view of the store. */
+/** Everything the translator sees: one immutable view of the store. The Gateway API kinds and Namespaces may be absent. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  readonly namespaces?: readonly KubeObject[];
+  readonly gatewayClasses?: readonly KubeObject[];
+  readonly gateways?: readonly KubeObject[];
+  readonly httpRoutes?: readonly KubeObject[];
+  readonly grpcRoutes?: readonly KubeObject[];
+  readonly referenceGrants?: readonly KubeObject[];
 }
 
 /** A plain object (not null, not an array): what every Kubernetes object and most of its fields must be. */

@@ -3,7 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
-import type { Backend, Cert, Diagnostic, Endpoint, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
+import type { Backend, Cert, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 
@@ -40,8 +40,10 @@ const origin = (s: RouteSource): string => (s.kind === 'Ingress' ? `${s.namespac
 /** `ns/svc:80`, or `ns/a:80 (90), ns/b:80 (10)` when traffic is split. */
 export function printBackends(backends: readonly WeightedBackend[]): string {
   if (backends.length === 0) return '(none)';
-  if (backends.length === 1 && (backends[0] as WeightedBackend).weight === 1) return (backends[0] as WeightedBackend).backend;
-  return backends.map((b) => `${b.backend} (${b.weight})`).join(', ');
+  // '' is a backend reference that could not be resolved: its share of requests is answered 500
+  const name = (b: WeightedBackend): string => b.backend || '(invalid: 500)';
+  if (backends.length === 1 && (backends[0] as WeightedBackend).weight === 1) return name(backends[0] as WeightedBackend);
+  return backends.map((b) => `${name(b)} (${b.weight})`).join(', ');
 }
 
 /** A policy as one short line. */
@@ -51,8 +53,16 @@ export function printPolicy(p: Policy): string {
       return `refused: ${p.because.join(', ')}`;
     case 'httpsRedirect':
       return 'https redirect';
+    case 'headers':
+      return `${p.phase} headers${p.set.map(([n, v]) => ` set ${n}=${v}`).join('')}${p.add.map(([n, v]) => ` add ${n}=${v}`).join('')}${p.remove.map((n) => ` remove ${n}`).join('')}`;
+    case 'redirect':
+      return `redirect ${p.status}${p.scheme !== undefined ? ` scheme=${p.scheme}` : ''}${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.port !== undefined ? ` port=${p.port}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+    case 'rewrite':
+      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
   }
 }
+
+const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : `prefix ${p.prefix}=>${p.value}`);
 
 const conditionsText = (r: Route): string => {
   const c = r.conditions;

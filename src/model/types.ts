@@ -2,6 +2,7 @@
  * The routing model: what the translator produces and the router compiles.
  * It knows nothing of Kubernetes objects beyond the names it reports back.
  */
+import type { GatewayApiStatus } from './gateway/status.js';
 
 /**
  * How a route's path is compared with the request path: `Exact`; `Prefix`, element by element
@@ -13,7 +14,7 @@ export type PathMatch = 'Exact' | 'Prefix' | 'Regex';
 /** Which object a route came from, for diagnostics, metrics labels, logs and status. */
 export interface RouteSource {
   /** `DefaultBackend` is `--default-backend-service` (name = the Service). */
-  readonly kind: 'Ingress' | 'HTTPRoute' | 'GRPCRoute' | 'DefaultBackend';
+  readonly kind: 'Ingress' | 'HTTPRoute' | 'GRPCRoute' | 'Gateway' | 'DefaultBackend';
   readonly namespace: string;
   readonly name: string;
 }
@@ -44,7 +45,23 @@ export type Policy =
    */
   | { readonly kind: 'refuse'; readonly because: readonly string[] }
   /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
-  | { readonly kind: 'httpsRedirect' };
+  | { readonly kind: 'httpsRedirect' }
+  /**
+   * Header edits, in the request sent upstream or the response sent back (Gateway API
+   * RequestHeaderModifier / ResponseHeaderModifier): set replaces, add appends to an existing
+   * value with ",", remove drops. Names are lower-case.
+   */
+  | { readonly kind: 'headers'; readonly phase: 'request' | 'response'; readonly set: readonly (readonly [string, string])[]; readonly add: readonly (readonly [string, string])[]; readonly remove: readonly string[] }
+  /**
+   * Answers with a redirect built from the request (Gateway API RequestRedirect): each part given
+   * replaces the request's; the port follows the scheme (80/443 left out) or the listener's.
+   */
+  | { readonly kind: 'redirect'; readonly status: number; readonly scheme?: 'http' | 'https'; readonly hostname?: string; readonly port?: number; readonly path?: PathRewrite }
+  /** Rewrites the Host and/or path sent upstream (Gateway API URLRewrite); the query is kept. */
+  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite };
+
+/** A path replacement: the whole path, or the matched prefix (element-wise, Gateway API ReplacePrefixMatch). */
+export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string };
 
 /** One of the backends a route forwards to, with its share of the traffic. */
 export interface WeightedBackend {
@@ -70,6 +87,12 @@ export interface Route {
   readonly backends: readonly WeightedBackend[];
   /** Per-route settings from annotations; an absent field means the global flag. */
   readonly settings: RouteSettings;
+  /**
+   * Gateway API routes: the ports of the listeners they are attached to (80 is served on
+   * --http-port, 443 on --https-port, any other on itself). Absent: an Ingress route, served on
+   * both --http-port and --https-port.
+   */
+  readonly ports?: readonly number[];
 }
 
 /** proxy-body-size, proxy-*-timeout and proxy-ssl-* annotations: bytes and milliseconds. */
@@ -78,6 +101,8 @@ export interface RouteSettings {
   readonly connectTimeout?: number;
   readonly readTimeout?: number;
   readonly sendTimeout?: number;
+  /** The whole request, from its start to the last byte of the response (Gateway API timeouts.request): 504 after. */
+  readonly requestTimeout?: number;
   /** `upstream-vhost`: the Host header sent to the backend instead of the request's. */
   readonly upstreamVhost?: string;
   /** `proxy-ssl-server-name: on`: send SNI to HTTPS/GRPCS backends. */
@@ -153,6 +178,14 @@ export interface RouteTable {
   readonly certs: ReadonlyMap<string, Cert>;
   /** Usable `proxy-ssl-secret` material by Secret (`namespace/name`). */
   readonly upstreamTls?: ReadonlyMap<string, UpstreamTls>;
+  /** Gateway API listeners on ports other than 80 and 443, which the data plane opens on the port itself. */
+  readonly listeners?: readonly ListenerPort[];
+}
+
+/** A port a Gateway listener asks for, and how it is spoken. */
+export interface ListenerPort {
+  readonly port: number;
+  readonly protocol: 'HTTP' | 'HTTPS';
 }
 
 /** A problem in user input, reported instead of thrown. */
@@ -186,12 +219,18 @@ export type DiagnosticReason =
   | 'CertificateExpired'
   | 'CertificateNotYetValid'
   | 'CertificateHostMismatch'
-  | 'DuplicateTLSHost';
+  | 'DuplicateTLSHost'
+  | 'RefNotPermitted'
+  | 'InvalidRoute'
+  | 'InvalidListener'
+  | 'RouteConflict';
 
 /** The translator's whole output. */
 export interface Translation {
   readonly table: RouteTable;
   readonly diagnostics: readonly Diagnostic[];
+  /** Gateway API status (GatewayClasses, Gateways and listeners, route parents), when the Gateway API is on. */
+  readonly gateway?: GatewayApiStatus;
   /** `namespace/name` of every Service and Secret the served Ingresses refer to, found or not: a change to anything else cannot change the table. */
   readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
 }

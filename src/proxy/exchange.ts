@@ -21,6 +21,7 @@ import { clientIpOf, connectionListed, forwardHeaders, requestLength, type Forwa
 import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange } from './policies/index.js';
+import type { ResponseEdit } from './policies/types.js';
 import { endpointKey } from './pools.js';
 import { nextRequestId } from './request-id.js';
 import type { BackendTarget, Target } from './route.js';
@@ -93,6 +94,19 @@ export function requestHasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
+/** Applies a response header edit to a flat name/value list: remove, set (replacing), add (appending with ","). */
+function applyEdit(list: string[], e: ResponseEdit): void {
+  const drop = new Set<string>([...e.remove, ...e.set.map(([n]) => n)]);
+  if (drop.size > 0) for (let i = list.length - 2; i >= 0; i -= 2) if (drop.has((list[i] as string).toLowerCase())) list.splice(i, 2);
+  for (const [n, v] of e.set) list.push(n, v);
+  for (const [n, v] of e.add) {
+    let found = -1;
+    for (let i = 0; i < list.length; i += 2) if ((list[i] as string).toLowerCase() === n) found = i;
+    if (found === -1) list.push(n, v);
+    else list[found + 1] = `${list[found + 1] as string},${v}`;
+  }
+}
+
 /** Picks one of a route's backends by weight (one backend: no arithmetic). */
 function choose(t: Target): BackendTarget | undefined {
   const list = t.backends;
@@ -149,6 +163,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /** Headers policies set on the upstream request, and add to the response (flat name/value lists). */
   private upstreamExtra: string[] | null = null;
   private responseExtra: string[] | null = null;
+  private upstreamDrop: Set<string> | null = null;
+  private responseEdits: ResponseEdit[] | null = null;
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
@@ -205,6 +221,14 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.query_ = null;
   }
 
+  removeUpstreamHeader(name: string): void {
+    (this.upstreamDrop ??= new Set()).add(name.toLowerCase());
+  }
+
+  editResponse(edit: ResponseEdit): void {
+    (this.responseEdits ??= []).push(edit);
+  }
+
   setUpstreamHeader(name: string, value: string): void {
     (this.upstreamExtra ??= []).push(name, value);
   }
@@ -241,6 +265,12 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   send(avoid: Endpoint | undefined): void {
     const target = this.target as Target;
     const bt = (this.choice ??= choose(target));
+    if (bt !== undefined && bt.backend.id === '') {
+      // a Gateway API backendRef that is invalid: its share of the traffic answers 500, as the spec requires
+      this.local(500, errorBody(500, 'the route\'s backend reference is invalid (see the route\'s ResolvedRefs condition)'), TEXT, 'invalid_backend');
+      return;
+    }
+    if (this.requestTimer === null && target.settings.requestTimeout !== undefined) this.armRequestTimeout(target.settings.requestTimeout);
     const ep = bt === undefined ? undefined : this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid);
     if (bt === undefined || ep === undefined) {
       this.recordFailure(NO_ENDPOINTS);
@@ -258,11 +288,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       this.requestId = f.requestId;
       this.clientIp_ = f.clientIp;
       const extra = this.upstreamExtra;
-      if (extra !== null) {
-        const names = new Set<string>();
-        for (let i = 0; i < extra.length; i += 2) names.add((extra[i] as string).toLowerCase());
+      if (extra !== null || this.upstreamDrop !== null) {
+        const names = new Set<string>(this.upstreamDrop);
+        if (extra !== null) for (let i = 0; i < extra.length; i += 2) names.add((extra[i] as string).toLowerCase());
         for (let i = this.headers.length - 2; i >= 0; i -= 2) if (names.has((this.headers[i] as string).toLowerCase())) this.headers.splice(i, 2);
-        this.headers.push(...extra);
+        if (extra !== null) this.headers.push(...extra);
       }
       (this.res as ExchangeResponse)[EXCHANGE] = this;
       this.res.on('close', onResponseClose);
@@ -368,6 +398,18 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return counted;
   }
 
+  private requestTimer: NodeJS.Timeout | null = null;
+
+  /** The whole request's deadline (Gateway API timeouts.request): 504 when it passes before the response is complete. */
+  private armRequestTimeout(ms: number): void {
+    this.requestTimer = setTimeout(() => {
+      if (this.done) return;
+      this.abandon();
+      this.fail(classify({ code: 'PORTICO_REQUEST_TIMEOUT' }));
+    }, ms - (performance.now() - this.start));
+    this.requestTimer.unref();
+  }
+
   /** Aborts the upstream request without answering its error: the caller answers. */
   private abandon(): void {
     this.abandoned = true;
@@ -410,6 +452,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     }
     out.push('server', 'portico');
     if (this.responseExtra !== null) out.push(...this.responseExtra);
+    if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
     try {
       this.res.writeHead(status, out);
@@ -523,7 +566,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.cause = cause;
     if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);
-    const more = this.responseExtra === null ? extra : [...extra, ...this.responseExtra];
+    const more = this.responseExtra === null ? [...extra] : [...extra, ...this.responseExtra];
+    if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(more, e);
     reply(this.res, status, body, type, this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts]);
     this.finish(status);
   }
@@ -531,6 +575,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private finish(status: number): void {
     if (this.done) return;
     this.done = true;
+    if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     const req = this.req;
     const t = this.target;
     const durationMs = performance.now() - this.start;

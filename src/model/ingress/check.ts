@@ -90,6 +90,8 @@ export interface CheckedTls {
 /** Everything about one Ingress that depends on that object alone, in the order it is reported. */
 export interface CheckedIngress {
   readonly origin: Origin;
+  /** metadata.creationTimestamp: the older object wins a conflict with another source's route. */
+  readonly created: string;
   readonly source: RouteSource;
   /** metadata without name or namespace: nothing else was checked. */
   readonly invalid: boolean;
@@ -151,6 +153,7 @@ export function checkIngress(ing: Ingress): CheckedIngress {
   const plain: readonly Policy[] = [];
   return {
     origin: { kind: 'Ingress', namespace: ns, name },
+    created: str(ing.metadata?.creationTimestamp),
     source: { kind: 'Ingress', namespace: ns, name },
     invalid: annotations === undefined,
     problems,

@@ -95,9 +95,11 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const existing = b.addRoute({ host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings });
-      if (existing !== null) {
-        const by = existing.source.namespace === source.namespace && existing.source.name === source.name ? 'an earlier path of this Ingress' : `${sourceName(existing.source)}, which is older`;
+      const route: Route = { host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings };
+      const lost = b.addRoute(route, c.created);
+      if (lost === route) {
+        const winner = b.routeAt(route);
+        const by = winner === undefined ? 'another route' : winner.source.kind === 'Ingress' && winner.source.namespace === source.namespace && winner.source.name === source.name ? 'an earlier path of this Ingress' : `${sourceName(winner.source)}, which is older`;
         b.report(origin, 'DuplicateRoute', `${pathAt(p.rule, p.index)}: ${p.match} ${p.path} on host ${host || '*'} is already routed by ${by}; ignored`);
       }
     }

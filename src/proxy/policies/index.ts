@@ -6,34 +6,53 @@
  *   0. refuse          a route that cannot be served as written -> 503 naming why
  *   1. httpsRedirect   plain HTTP -> 308 to HTTPS (ACME HTTP-01 challenges exempt)
  *   2. bodyLimit       a declared body over the limit -> 413 before any byte is read
+ *   5. headers (response)  response header edits, registered first so Portico's own answers get them too
+ *   6. redirect        a redirect built from the request (Gateway API RequestRedirect)
+ *   7. rewrite         the Host and path sent upstream (Gateway API URLRewrite)
+ *   8. headers (request)   request header edits, last: they see the request as it will be sent
  *
  * A route with no policies runs only the body limit it always had.
  */
-import type { Policy } from '../../model/types.js';
+import type { Policy, Route } from '../../model/types.js';
 import { bodyLimit } from './body-limit.js';
+import { headers } from './headers.js';
 import { httpsRedirect } from './https-redirect.js';
+import { redirect } from './redirect.js';
+import { rewrite } from './rewrite.js';
 import { refuse } from './refuse.js';
 import type { PolicyEnv, RequestPolicy } from './types.js';
 
 export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
 
 /** Each kind's place in the fixed order. */
-const ORDER: Record<Policy['kind'], number> = {
+const ORDER: Record<Exclude<Policy['kind'], 'headers'>, number> = {
   refuse: 0,
   httpsRedirect: 1,
+  redirect: 6,
+  rewrite: 7,
 };
 const BODY_LIMIT_ORDER = 2;
 
 /** Compiles a route's policies and its body limit, in the fixed order. */
-export function compilePolicies(policies: readonly Policy[], bodySize: number | undefined, env: PolicyEnv): readonly RequestPolicy[] {
+export function compilePolicies(route: Route, env: PolicyEnv): readonly RequestPolicy[] {
   const out: { order: number; p: RequestPolicy }[] = [];
-  for (const p of policies) {
+  const bodySize = route.settings.bodySize;
+  for (const p of route.policies) {
     switch (p.kind) {
       case 'refuse':
         // nothing else matters for a refused route
         return [refuse(p.because)];
       case 'httpsRedirect':
         out.push({ order: ORDER[p.kind], p: httpsRedirect(env) });
+        break;
+      case 'headers':
+        out.push({ order: p.phase === 'response' ? 5 : 8, p: headers(p) });
+        break;
+      case 'redirect':
+        out.push({ order: ORDER[p.kind], p: redirect(p, route) });
+        break;
+      case 'rewrite':
+        out.push({ order: ORDER[p.kind], p: rewrite(p) });
         break;
     }
   }

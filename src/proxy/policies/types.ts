@@ -34,6 +34,10 @@ export interface PolicyExchange {
   readonly tlsSocket: TLSSocket | null;
   /** Sets a header on the request sent upstream, replacing any the client sent under that name. */
   setUpstreamHeader(name: string, value: string): void;
+  /** Drops a header (any case) from the request sent upstream. */
+  removeUpstreamHeader(name: string): void;
+  /** Edits the response's headers (proxied or answered locally): remove, then set (replacing), then add (appending with ","). */
+  editResponse(edit: ResponseEdit): void;
   /** Adds a header to the response, proxied or answered locally. */
   addResponseHeader(name: string, value: string): void;
   /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
@@ -42,6 +46,13 @@ export interface PolicyExchange {
   answer(status: number, body: string, type: string, cause: string, headers?: readonly string[]): void;
   /** After {@link Verdict.Pending}: carry on with the next policy. */
   resume(): void;
+}
+
+/** Header edits of a response; names lower-case. */
+export interface ResponseEdit {
+  readonly set: readonly (readonly [string, string])[];
+  readonly add: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
 }
 
 /** One compiled policy of one route. */
