@@ -101,6 +101,7 @@ export const FLAGS = {
   'ssl-redirect': { kind: 'bool', default: 'true', help: 'Redirect plain HTTP to HTTPS (308) on hosts listed in an Ingress spec.tls' },
   'enable-gateway-api': { kind: 'bool', default: 'true', help: 'Serve the Gateway API: GatewayClasses of --gateway-controller-name, their Gateways, HTTPRoutes and GRPCRoutes (in Kubernetes mode when their CRDs are installed)' },
   'gateway-controller-name': { kind: 'string', default: 'portico.dev/gateway-controller', arg: 'NAME', help: 'GatewayClass spec.controllerName that selects Portico' },
+  'crd-recheck-interval': { kind: 'duration', default: '60s', help: 'How often Portico looks again for a CRD that is not installed (the Gateway API kinds); installing one is noticed within this' },
   'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, canary*, snippets...): refuse = not served (503), warn = served without it' },
   'https-redirect-port': { kind: 'port', default: '443', help: 'Port in redirect Locations (the public HTTPS port; 443 is left out)' },
   hsts: { kind: 'bool', default: 'true', field: null, help: 'Send Strict-Transport-Security on HTTPS responses' },

@@ -42,6 +42,8 @@ export async function createKubeController(o: { config: Config; store: Store; pi
     references: pipeline.references,
     onRestart: (kind) => metrics?.watchRestart(kind),
     log: log.child({ component: 'watch' }),
+    gatewayApi: config.enableGatewayApi,
+    crdRecheckMs: config.crdRecheckInterval,
   });
   const status = createStatusWriter({
     client,

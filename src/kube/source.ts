@@ -21,6 +21,10 @@ export interface KubeSourceOptions {
   readonly onRestart: (kind: string) => void;
   readonly log: Logger;
   readonly backoff?: { readonly base: number; readonly cap: number };
+  /** Watch the Gateway API kinds (false: --enable-gateway-api=false). */
+  readonly gatewayApi: boolean;
+  /** How often an absent CRD is looked for again. */
+  readonly crdRecheckMs: number;
 }
 
 export interface KubeSource {
@@ -60,7 +64,7 @@ export function createKubeSource(o: KubeSourceOptions): KubeSource {
       return new Promise((resolve) => {
         const namespaces = o.namespaces.length > 0 ? o.namespaces : [''];
         let pending = 0;
-        for (const resource of RESOURCES) {
+        for (const resource of RESOURCES.filter((r) => o.gatewayApi || r.gatewayApi !== true)) {
           for (const namespace of resource.namespaced ? namespaces : ['']) {
             pending++;
             const refl = createReflector({
@@ -70,6 +74,7 @@ export function createKubeSource(o: KubeSourceOptions): KubeSource {
               store: o.store,
               log: o.log,
               ...(o.backoff ? { backoff: o.backoff } : {}),
+              crdRecheckMs: o.crdRecheckMs,
               onChange: (c) => {
                 if (!relevant(c, o.references())) return;
                 o.onChange(c.type !== 'RELIST' && c.kind === 'EndpointSlice' ? sliceService(c.object) : undefined);

@@ -16,8 +16,10 @@ export interface Resource {
   readonly plural: string;
   readonly namespaced: boolean;
   readonly fieldSelector?: string;
-  /** A CRD that may not be installed: a 404 means "not installed", rechecked every minute, never an error loop. */
+  /** A CRD that may not be installed: a 404 means "not installed", looked for again every --crd-recheck-interval, never an error loop. */
   readonly optional?: boolean;
+  /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
+  readonly gatewayApi?: boolean;
 }
 
 export const RESOURCES: readonly Resource[] = [
@@ -27,17 +29,15 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
   { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
   // Namespace labels select routes for Gateway listeners (allowedRoutes.namespaces.from: Selector)
-  { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false },
-  { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true },
-  { kind: 'Gateway', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gateways', namespaced: true, optional: true },
-  { kind: 'HTTPRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true, optional: true },
-  { kind: 'GRPCRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true, optional: true },
+  { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false, gatewayApi: true },
+  { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true, gatewayApi: true },
+  { kind: 'Gateway', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gateways', namespaced: true, optional: true, gatewayApi: true },
+  { kind: 'HTTPRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true, optional: true, gatewayApi: true },
+  { kind: 'GRPCRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true, optional: true, gatewayApi: true },
   // v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant
-  { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true },
+  { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true, gatewayApi: true },
 ];
 
-/** How often a kind whose CRD is not installed is looked for again. */
-export const CRD_RECHECK_MS = 60_000;
 
 export const resourcePath = (r: Resource, namespace: string): string => (namespace ? `${r.base}/namespaces/${namespace}/${r.plural}` : `${r.base}/${r.plural}`);
 
@@ -58,7 +58,7 @@ export interface ReflectorOptions {
   /** Backoff bounds, ms (tests shorten them). */
   readonly backoff?: { readonly base: number; readonly cap: number };
   /** How often an absent CRD is looked for again (tests shorten it). */
-  readonly crdRecheckMs?: number;
+  readonly crdRecheckMs: number;
 }
 
 interface ListBody {
@@ -131,10 +131,10 @@ export function createReflector(o: ReflectorOptions): Reflector {
     } catch (err) {
       if (r.optional === true && err instanceof ApiError && err.status === 404) {
         // the CRD is not installed: nothing to serve, nothing wrong; look again later
-        if (!synced) log.info({ kind: r.kind, recheckInMs: CRD_RECHECK_MS }, `${r.plural} are not installed (no CRD); rechecking every minute`);
+        if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
         store.replace(r.kind, [], r.namespaced ? namespace : undefined);
         markSynced();
-        timer = setTimeout(() => void list(), o.crdRecheckMs ?? CRD_RECHECK_MS);
+        timer = setTimeout(() => void list(), o.crdRecheckMs);
         return;
       }
       if (err instanceof ApiError && (err.status === 403 || err.status === 401)) {

@@ -109,7 +109,7 @@ export class TableBuilder {
       return null;
     }
     const key = conditionsKey(r);
-    const i = same.findIndex((x) => conditionsKey(x) === key);
+    const i = same.findIndex((x) => conditionsKey(x) === key && sharePort(x, r));
     if (i === -1) {
       same.push(r);
       return null;
@@ -126,7 +126,7 @@ export class TableBuilder {
   /** The route holding the place `r` asked for (same host, match, path and conditions). */
   routeAt(r: Route): Route | undefined {
     const key = conditionsKey(r);
-    return this.routes.get(r.host)?.[r.match].get(r.path)?.find((x) => conditionsKey(x) === key);
+    return this.routes.get(r.host)?.[r.match].get(r.path)?.find((x) => conditionsKey(x) === key && sharePort(x, r));
   }
 
   /** When each added route's object was created (for conflicts between sources). */
@@ -242,6 +242,13 @@ export class TableBuilder {
 }
 
 /** Routes with equal keys cannot both be matched: one shadows the other. */
+/** Whether two routes are served on a common port (an Ingress's on both of Portico's; a Gateway route's on its listeners'). */
+function sharePort(a: Route, b: Route): boolean {
+  const pa = a.ports ?? [80, 443];
+  const pb = b.ports ?? [80, 443];
+  return pa.some((p) => pb.includes(p));
+}
+
 function conditionsKey(r: Route): string {
   const c = r.conditions;
   if (c === undefined) return '';

@@ -114,6 +114,15 @@ export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'S
 
 export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
 
+/** The kinds that live outside namespaces. */
+export const CLUSTER_SCOPED: ReadonlySet<string> = new Set<Kind>(['IngressClass', 'Namespace', 'GatewayClass']);
+
+/** A namespaced object read from a file without a namespace is in `default`, as with `kubectl apply`. */
+export function withDefaultNamespace(o: KubeObject): KubeObject {
+  if (CLUSTER_SCOPED.has(String(o.kind)) || (typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '')) return o;
+  return { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
+}
+
 /** Everything the translator sees: one immutable view of the store. The Gateway API kinds and Namespaces may be absent. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];

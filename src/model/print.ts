@@ -32,6 +32,8 @@ export interface RouteRow {
   /** The route's policies, one short line each (`https redirect` for the redirect). */
   readonly policies: readonly string[];
   readonly limits: RouteSettings;
+  /** Gateway API routes: the listener ports they are served on (80 = --http-port, 443 = --https-port). */
+  readonly ports?: readonly number[];
 }
 
 /** `ns/name` for an Ingress (as ingress-nginx users read it), `Kind ns/name` for other objects. */
@@ -73,7 +75,7 @@ const conditionsText = (r: Route): string => {
 
 const row = (host: string, match: RouteRow['match'], path: string, r: Route): RouteRow => {
   const policies = r.policies.map(printPolicy);
-  return { host, match, path, backend: printBackends(r.backends), ingress: origin(r.source), redirect: r.policies.some((p) => p.kind === 'httpsRedirect'), policies, limits: r.settings };
+  return { host, match, path, backend: printBackends(r.backends), ingress: origin(r.source), redirect: r.policies.some((p) => p.kind === 'httpsRedirect'), policies, limits: r.settings, ...(r.ports !== undefined ? { ports: r.ports } : {}) };
 };
 
 /** The table as rows: hosts sorted, each host's routes in match order then its fallback, the default backend last. */
@@ -102,7 +104,8 @@ export function printTable(table: RouteTable): PrintedTable {
   for (const r of table.routes) {
     const lim = Object.entries(r.settings).map(([k, v]) => `${k}=${String(v)}`);
     const flags = r.match === 'Regex' && r.ignoreCase === true ? ' (ignore case)' : '';
-    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
+    const on = r.ports === undefined ? '' : ` on ${r.ports.map((p) => `:${p}`).join(',')}`;
+    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)}${on} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
   }
   for (const [host, f] of [...table.hostFallbacks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     entry(host).fallback = fallbackText(f);

@@ -99,7 +99,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const balancer = createBalancer(stats.ejected);
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
-  const common: Omit<HandlerOptions, 'scheme' | 'hsts' | 'forward' | 'state'> = {
+  const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
     pools,
     balancer,
     readTimeout: config.proxyReadTimeout,
@@ -121,9 +121,9 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const forward = (scheme: 'http' | 'https') => ({ scheme, trust, underscores: config.allowUnderscoresInHeaders });
   const def = tls.listenerCert(table);
   let listenerCertId = def.id;
-  const makeHttp = (s: ProxyState): Server => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', hsts: null, forward: forward('http') }), listenerOptions);
-  const makeHttps = (s: ProxyState): HttpsServer =>
-    createHttpsServer(createHandler({ ...common, state: s, scheme: 'https', hsts: config.hsts, forward: forward('https') }), {
+  const makeHttp = (s: ProxyState, port: number): Server => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', listenerPort: port, hsts: null, forward: forward('http') }), listenerOptions);
+  const makeHttps = (s: ProxyState, port: number): HttpsServer =>
+    createHttpsServer(createHandler({ ...common, state: s, scheme: 'https', listenerPort: port, hsts: config.hsts, forward: forward('https') }), {
       settings: config.tls,
       handshakeTimeout: config.sslHandshakeTimeout,
       maxConcurrentStreams: config.http2MaxConcurrentStreams,
@@ -132,8 +132,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       metrics,
       ...listenerOptions,
     });
-  const http = makeHttp(state);
-  const https = makeHttps(httpsState);
+  const http = makeHttp(state, 80);
+  const https = makeHttps(httpsState, 443);
   countConnections(http, metrics, 'http');
   countConnections(https, metrics, 'https');
   const httpFront = frontOf(http, listenerOptions);
@@ -157,7 +157,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     for (const [port, protocol] of want) {
       if (extras.has(port)) continue;
       const s: ProxyState = { matcher: matchers.get(port) ?? state.matcher, draining: state.draining };
-      const server = protocol === 'HTTPS' ? makeHttps(s) : makeHttp(s);
+      const server = protocol === 'HTTPS' ? makeHttps(s, port) : makeHttp(s, port);
       countConnections(server, metrics, protocol === 'HTTPS' ? 'https' : 'http');
       const front = frontOf(server, listenerOptions);
       extras.set(port, { protocol, state: s, server, front });

@@ -23,6 +23,7 @@ import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange } from './policies/index.js';
 import type { ResponseEdit } from './policies/types.js';
 import { endpointKey } from './pools.js';
+import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { nextRequestId } from './request-id.js';
 import type { BackendTarget, Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
@@ -39,6 +40,8 @@ export interface HandlerOptions {
   readonly pools: Pools;
   readonly balancer: Balancer;
   readonly scheme: 'http' | 'https';
+  /** The listener's port as Gateways name it: 80 for the HTTP port, 443 for the HTTPS port, else the port itself. */
+  readonly listenerPort: number;
   /** Upstream headers and between-reads timeout, ms. */
   readonly readTimeout: number;
   /** Attempts for a request that never reached a pod. */
@@ -170,6 +173,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private body: Readable | null = null;
   /** The response was ended with its last body chunk. */
   private ended = false;
+  /** A gRPC head held back over HTTP/2 until the body shows whether it is trailers-only (grpc-head.ts). */
+  private heldHead: { status: number; head: string[] } | null = null;
 
   constructor(
     readonly req: IncomingMessage,
@@ -181,6 +186,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   // --- what policies and the router see -------------------------------------------------
 
+  get listenerPort(): number {
+    return this.opts.listenerPort;
+  }
   get scheme(): 'http' | 'https' {
     return this.opts.scheme;
   }
@@ -454,6 +462,14 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
+    if (this.req.httpVersionMajor === 2 && mayBeTrailersOnly(out)) {
+      this.heldHead = { status, head: out };
+      return true;
+    }
+    return this.writeHead(status, out);
+  }
+
+  private writeHead(status: number, out: string[]): boolean {
     try {
       this.res.writeHead(status, out);
     } catch {
@@ -469,6 +485,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   onData(chunk: Buffer, last?: boolean): boolean {
     this.bytes += chunk.length;
+    if (this.heldHead !== null) {
+      const h = this.heldHead;
+      this.heldHead = null;
+      if (!this.writeHead(h.status, h.head)) return false;
+    }
     if (last === true) {
       // head and body in one write
       this.ended = true;
@@ -482,22 +503,31 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   /** Trailers come as a flat raw array over HTTP/1.1 and as an object over HTTP/2 (gRPC's grpc-status lives here). */
   onComplete(rawTrailers: string[] | Buffer[] | Record<string, string | string[]> | null): void {
-    if (rawTrailers) {
-      // An object, because HTTP/2's compat response only takes that form.
-      const trailers: Record<string, string> = {};
-      let any = false;
-      if (Array.isArray(rawTrailers)) {
-        for (let i = 0; i < rawTrailers.length; i += 2) {
-          trailers[String(rawTrailers[i]).toLowerCase()] = String(rawTrailers[i + 1]);
-          any = true;
-        }
-      } else {
-        for (const [k, v] of Object.entries(rawTrailers)) {
-          if (k.charCodeAt(0) === 58) continue;
-          trailers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-          any = true;
-        }
+    // An object, because HTTP/2's compat response only takes that form.
+    const trailers: Record<string, string> = {};
+    let any = false;
+    if (Array.isArray(rawTrailers)) {
+      for (let i = 0; i < rawTrailers.length; i += 2) {
+        trailers[String(rawTrailers[i]).toLowerCase()] = String(rawTrailers[i + 1]);
+        any = true;
       }
+    } else if (rawTrailers) {
+      for (const [k, v] of Object.entries(rawTrailers)) {
+        if (k.charCodeAt(0) === 58) continue;
+        trailers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+        any = true;
+      }
+    }
+    const held = this.heldHead;
+    const h2 = held === null ? null : http2Response(this.res);
+    if (held !== null && h2 !== null) {
+      this.heldHead = null;
+      try {
+        respondTrailersOnly(h2, held.status, held.head, trailers);
+      } catch {
+        h2.stream.close();
+      }
+    } else {
       if (any) {
         try {
           this.res.addTrailers(trailers);
@@ -505,8 +535,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
           // a trailer the client side cannot carry is dropped, not fatal
         }
       }
+      if (!this.ended) this.res.end();
     }
-    if (!this.ended) this.res.end();
     const ep = this.endpoint as Endpoint;
     this.opts.stats.success(endpointKey(ep.ip, ep.port));
     this.finish(this.upstreamStatus);

@@ -165,7 +165,7 @@ function readListener(b: TableBuilder, gw: Gateway, l: Listener, labelsOf: Reado
     if (sel === null) {
       conditions.push(condition('ResolvedRefs', false, 'InvalidRouteKinds', 'allowedRoutes.namespaces.selector is missing or not a valid label selector: no route can attach', generation));
       allows = () => false;
-    } else allows = (n) => sel(labelsOf.get(n) ?? {});
+    } else allows = (n) => sel({ ...labelsOf.get(n), 'kubernetes.io/metadata.name': n }); // the label every Namespace carries
   } else allows = (n) => n === ns;
 
   if (protocol === 'HTTPS') {

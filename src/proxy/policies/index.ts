@@ -49,7 +49,7 @@ export function compilePolicies(route: Route, env: PolicyEnv): readonly RequestP
         out.push({ order: p.phase === 'response' ? 5 : 8, p: headers(p) });
         break;
       case 'redirect':
-        out.push({ order: ORDER[p.kind], p: redirect(p, route) });
+        out.push({ order: ORDER[p.kind], p: redirect(p) });
         break;
       case 'rewrite':
         out.push({ order: ORDER[p.kind], p: rewrite(p) });

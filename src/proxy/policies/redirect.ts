@@ -4,7 +4,7 @@
  * godoc): the one given, else the scheme's well-known one when the scheme is given, else the
  * listener's; left out for http on 80 and https on 443. The query string is kept.
  */
-import type { Policy, Route } from '../../model/types.js';
+import type { Policy } from '../../model/types.js';
 import { rawOrDecoded, replacePath, splitTarget } from './paths.js';
 import { Verdict, type PolicyExchange, type RequestPolicy } from './types.js';
 
@@ -18,12 +18,11 @@ function hostOnly(host: string | undefined): string {
   return colon === -1 ? h : h.slice(0, colon);
 }
 
-export function redirect(p: Redirect, route: Route): RequestPolicy {
-  const listenerPort = route.ports?.[0];
+export function redirect(p: Redirect): RequestPolicy {
   return {
     run(ex: PolicyExchange): Verdict {
       const scheme = p.scheme ?? ex.scheme;
-      const port = p.port ?? (p.scheme !== undefined ? (p.scheme === 'https' ? 443 : 80) : (listenerPort ?? (ex.scheme === 'https' ? 443 : 80)));
+      const port = p.port ?? (p.scheme !== undefined ? (p.scheme === 'https' ? 443 : 80) : ex.listenerPort);
       const showPort = !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443));
       const [path, query] = splitTarget(ex.forwardPath);
       const next = p.path === undefined ? path : replacePath(rawOrDecoded(ex, p.path), p.path);

@@ -16,6 +16,8 @@ export const enum Verdict {
 export interface PolicyExchange {
   readonly req: IncomingMessage;
   readonly scheme: 'http' | 'https';
+  /** The listener's port as Gateways name it: 80 for the HTTP port, 443 for the HTTPS port, else the port itself. */
+  readonly listenerPort: number;
   /** The decoded, normalised path the request was matched with. */
   readonly path: string;
   /** The origin-form target as it will be forwarded (`/path?query`). */
