@@ -105,6 +105,8 @@ function readRules(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute,
     const backends = readBackends(b, kind, source, rule.backendRefs, grants);
     const filters = filterPolicies(Array.isArray(rule.filters) ? rule.filters : [], kind);
     if ('error' in filters) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: filters.error }, refProblem: backends.problem };
+    const unsupported = unsupportedFields(rule);
+    if (unsupported !== null) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: unsupported }, refProblem: backends.problem };
     const settings = kind === 'HTTPRoute' ? timeouts((rule as HTTPRouteRule).timeouts) : { settings: {} };
     if ('error' in settings) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: settings.error }, refProblem: backends.problem };
     const matches = kind === 'HTTPRoute' ? httpMatches((rule as HTTPRouteRule).matches) : grpcMatches((rule as GRPCRouteRule).matches);
@@ -117,6 +119,18 @@ function readRules(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute,
     const routes = matches.list.map((m): Route => ({ host: '', path: m.path, match: m.match, ...(m.conditions !== undefined ? { conditions: m.conditions } : {}), source, policies: needsPrefix ? bindPrefix(filters.policies, m.path) : filters.policies, backends: weighted, settings: settings.settings }));
     return { index, routes, invalid: null, refProblem: backends.problem };
   });
+}
+
+/**
+ * Rule fields Portico does not implement. They make the rule invalid (reported, not served) rather
+ * than served without them: a header filter on one backend may be what keeps a request safe.
+ */
+function unsupportedFields(rule: HTTPRouteRule | GRPCRouteRule): string | null {
+  const fields = rule as Readonly<Record<string, unknown>>;
+  const refs = Array.isArray(rule.backendRefs) ? (rule.backendRefs as readonly Readonly<Record<string, unknown>>[]) : [];
+  if (refs.some((r) => isObject(r) && Array.isArray(r.filters) && r.filters.length > 0)) return 'filters on a backendRef are not supported (put them on the rule)';
+  for (const field of ['retry', 'sessionPersistence']) if (fields[field] !== undefined && fields[field] !== null) return `${field} is not supported`;
+  return null;
 }
 
 /** A prefix replacement replaces the path the rule matched: bound per route. */
