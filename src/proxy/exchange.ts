@@ -170,6 +170,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private body: Readable | null = null;
   /** The response was ended with its last body chunk. */
   private ended = false;
+  /** What policies asked to run once the exchange is over (PolicyExchange.onDone). */
+  private doneFns: (() => void)[] | null = null;
 
   constructor(
     readonly req: IncomingMessage,
@@ -257,6 +259,33 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   resume(): void {
     if (!this.done) this.runPolicies();
+  }
+
+  onDone(fn: () => void): void {
+    if (this.doneFns === null) {
+      this.doneFns = [];
+      // a tunnel lives on the client socket past its 101; everything else ends with its response
+      const up = this.upgrade;
+      const gone = up !== null ? up.socket.destroyed : this.res.closed || this.res.destroyed;
+      if (!gone) {
+        if (up !== null) up.socket.once('close', () => this.runDone());
+        else this.res.once('close', () => this.runDone());
+      } else queueMicrotask(() => this.runDone());
+    }
+    this.doneFns.push(fn);
+  }
+
+  private runDone(): void {
+    const fns = this.doneFns;
+    if (fns === null || fns.length === 0) return;
+    this.doneFns = [];
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch {
+        // a policy's clean-up must never break the exchange
+      }
+    }
   }
 
   // --- forwarding --------------------------------------------------------------------------
