@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import { connect, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from './lib/eventually.js';
 import { sleep } from './lib/load.js';
@@ -177,6 +179,36 @@ describe('source ranges and limits per client address', () => {
     await eventually(() => gated.seen() === 7, { what: 'three new requests held by the pod' });
     gated.release();
     assert.deepEqual(await Promise.all(again), [200, 200, 200]);
+  });
+
+  test('limit-connections over HTTP/2: each stream in flight counts, and its slot comes back when it ends', async () => {
+    const session = h2connect(`https://127.0.0.1:${p.httpsPort}`, {
+      createConnection: () => tlsConnect({ socket: connect({ host: '127.0.0.1', port: p.httpsPort, localAddress: '127.0.146.20' }), servername: 'conn.test', rejectUnauthorized: false, ALPNProtocols: ['h2'] }),
+    });
+    const stream = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const r = session.request({ ':path': '/', ':authority': 'conn.test' });
+        r.on('response', (h) => {
+          r.resume();
+          resolve(Number(h[':status']));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    try {
+      const base = gated.seen();
+      const held = [stream(), stream(), stream()];
+      await eventually(() => gated.seen() === base + 3, { what: 'three streams held by the pod' });
+      assert.equal(await stream(), 503, 'a fourth stream from the same client');
+      gated.release();
+      assert.deepEqual(await Promise.all(held), [200, 200, 200]);
+      const next = stream();
+      await eventually(() => gated.seen() === base + 4, { what: 'a new stream reaches the pod' });
+      gated.release();
+      assert.equal(await next, 200);
+    } finally {
+      session.destroy();
+    }
   });
 
   test("a table swap keeps an Ingress's counters while its limits are unchanged, and new limits start afresh", async () => {
