@@ -188,11 +188,12 @@ describe('source ranges and limits per client address', () => {
     const stream = (): Promise<number> =>
       new Promise((resolve, reject) => {
         const r = session.request({ ':path': '/', ':authority': 'conn.test' });
-        r.on('response', (h) => {
-          r.resume();
-          resolve(Number(h[':status']));
-        });
+        // settled once the response has ended: its slot is given back when it ends, not at its head
+        let status = 0;
+        r.on('response', (h) => (status = Number(h[':status'])));
+        r.on('end', () => resolve(status));
         r.on('error', reject);
+        r.resume();
         r.end();
       });
     try {

@@ -264,13 +264,15 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   onDone(fn: () => void): void {
     if (this.doneFns === null) {
       this.doneFns = [];
-      // a tunnel lives on the client socket past its 101; everything else ends with its response
+      // a tunnel lives on the client socket past its 101; everything else ends with its response:
+      // its last byte handed to the connection ('finish', before the client can read it and send
+      // another request), or the exchange cut short ('close')
       const up = this.upgrade;
-      const gone = up !== null ? up.socket.destroyed : this.res.closed || this.res.destroyed;
-      if (!gone) {
-        if (up !== null) up.socket.once('close', () => this.runDone());
-        else this.res.once('close', () => this.runDone());
-      } else queueMicrotask(() => this.runDone());
+      const gone = up !== null ? up.socket.destroyed : this.res.closed || this.res.destroyed || this.res.writableFinished;
+      const run = (): void => this.runDone();
+      if (gone) queueMicrotask(run);
+      else if (up !== null) up.socket.once('close', run);
+      else this.res.once('finish', run).once('close', run);
     }
     this.doneFns.push(fn);
   }
