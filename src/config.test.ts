@@ -23,7 +23,7 @@ const FIELDS: Record<keyof Config, true> = {
   keepAliveTimeout: true, maxConnections: true, maxHeaders: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,
   shutdownTimeout: true, accessLog: true, accessLogFormat: true, logLevel: true, workers: true, enableMetrics: true, metricsCompat: true,
-  podNamespace: true, podName: true,
+  podNamespace: true, podName: true, sourceRanges: true, limitReqStatusCode: true, limitConnStatusCode: true,
 };
 
 test('the fields parseArgs builds are exactly the Config type: fieldOf at run time names what the type derives', () => {

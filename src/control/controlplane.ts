@@ -58,6 +58,7 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     ...(config.enableGatewayApi
       ? { gateway: { controllerName: config.gatewayControllerName, reservedPorts: [config.httpPort, config.httpsPort, config.adminPort].filter((p) => p !== 0 && p !== 80 && p !== 443) } }
       : {}),
+    sourceRanges: config.sourceRanges,
     inspect,
     inspectUpstream: inspectUpstreamSecret,
     ...(names !== null ? { externalNames: names } : {}),

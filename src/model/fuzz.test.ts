@@ -12,13 +12,27 @@ import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
 import { match } from '../router/match.js';
 import { inspectSecret } from '../tls/inspect.js';
+import { createLimiters } from '../proxy/limiters.js';
+import { compilePolicies } from '../proxy/policies/index.js';
 
-const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, now: Date.now() };
+const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, now: Date.now(), sourceRanges: { allow: ['10.0.0.0/8'], deny: ['10.9.9.9'] } };
+const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
 
 const valid = {
   ingress: {
     kind: 'Ingress',
-    metadata: { name: 'i', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' } },
+    metadata: { name: 'i', namespace: 'default', annotations: {
+        'nginx.ingress.kubernetes.io/proxy-body-size': '1m',
+        'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',
+        'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8, ::1',
+        'nginx.ingress.kubernetes.io/denylist-source-range': '10.1.0.0/16',
+        'nginx.ingress.kubernetes.io/limit-rps': '5',
+        'nginx.ingress.kubernetes.io/limit-rpm': '100',
+        'nginx.ingress.kubernetes.io/limit-connections': '3',
+        'nginx.ingress.kubernetes.io/limit-burst-multiplier': '2',
+        'nginx.ingress.kubernetes.io/limit-allowlist': '192.168.0.0/16',
+      },
+    },
     spec: {
       ingressClassName: 'portico',
       defaultBackend: { service: { name: 's', port: { number: 80 } } },
@@ -57,7 +71,8 @@ function run(s: Partial<Snapshot>): void {
   const snap = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [], ...s } as Snapshot;
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
-  const m = compile(t.table, (route) => route);
+  // every policy of the table compiles for the data plane
+  const m = compile(t.table, (route) => compilePolicies(route, env));
   match(m, 'a.test', '/');
 }
 

@@ -52,7 +52,7 @@ export function printBackends(backends: readonly WeightedBackend[]): string {
 export function printPolicy(p: Policy): string {
   switch (p.kind) {
     case 'refuse':
-      return `refused: ${p.because.join(', ')}`;
+      return `refused: ${[...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
     case 'httpsRedirect':
       return 'https redirect';
     case 'headers':
@@ -61,6 +61,17 @@ export function printPolicy(p: Policy): string {
       return `redirect ${p.status}${p.scheme !== undefined ? ` scheme=${p.scheme}` : ''}${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.port !== undefined ? ` port=${p.port}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
     case 'rewrite':
       return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+    case 'sourceRange':
+      return `source range:${p.deny.length > 0 ? ` deny ${p.deny.join(',')}` : ''}${p.deny.length > 0 && p.allow.length > 0 ? ';' : ''}${p.allow.length > 0 ? ` allow ${p.allow.join(',')}` : ''}`;
+    case 'rateLimit': {
+      const parts = [
+        ...(p.rps > 0 ? [`${p.rps} r/s burst ${p.rps * p.burstMultiplier}`] : []),
+        ...(p.rpm > 0 ? [`${p.rpm} r/m burst ${p.rpm * p.burstMultiplier}`] : []),
+        ...(p.connections > 0 ? [`${p.connections} connections`] : []),
+        ...(p.exempt.length > 0 ? [`exempt ${p.exempt.join(',')}`] : []),
+      ];
+      return `limit per client (${p.id}): ${parts.join(', ')}`;
+    }
   }
 }
 

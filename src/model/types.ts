@@ -43,7 +43,13 @@ export type Policy =
    * The route is not served: 503 naming what cannot be honoured (an annotation that restricts
    * access or moves traffic, which Portico does not implement). Runs before everything else.
    */
-  | { readonly kind: 'refuse'; readonly because: readonly string[] }
+  | {
+      readonly kind: 'refuse';
+      /** Unsupported annotations (refused unless --unsupported-annotations=warn). */
+      readonly because: readonly string[];
+      /** Supported access-control annotations with a bad value: refused whatever that flag says. */
+      readonly invalid?: readonly string[];
+    }
   /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
   | { readonly kind: 'httpsRedirect' }
   /**
@@ -58,7 +64,31 @@ export type Policy =
    */
   | { readonly kind: 'redirect'; readonly status: number; readonly scheme?: 'http' | 'https'; readonly hostname?: string; readonly port?: number; readonly path?: PathRewrite }
   /** Rewrites the Host and/or path sent upstream (Gateway API URLRewrite); the query is kept. */
-  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite };
+  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite }
+  /**
+   * Client address ranges (`denylist-source-range`, `allowlist-source-range` alias
+   * `whitelist-source-range`, or the `--denylist-source-range` / `--whitelist-source-range`
+   * defaults): a client in `deny` gets 403, then, when `allow` is not empty, one outside it does.
+   * Entries are addresses or CIDRs, IPv4 or IPv6, as written (validated by model/cidr.ts).
+   */
+  | { readonly kind: 'sourceRange'; readonly allow: readonly string[]; readonly deny: readonly string[] }
+  /**
+   * Rate and connection limits per client address (`limit-rps`, `limit-rpm`,
+   * `limit-burst-multiplier`, `limit-connections`, `limit-allowlist`), with nginx's limit_req
+   * (burst = limit x multiplier, nodelay) and limit_conn semantics. `id` names the counters:
+   * every route of one Ingress shares them (ingress-nginx's zones are per Ingress). 0 = that limit
+   * is off; clients in `exempt` are never limited.
+   */
+  | {
+      readonly kind: 'rateLimit';
+      /** `namespace/name` of the Ingress. */
+      readonly id: string;
+      readonly rps: number;
+      readonly rpm: number;
+      readonly burstMultiplier: number;
+      readonly connections: number;
+      readonly exempt: readonly string[];
+    };
 
 /** A path replacement: the whole path, or the matched prefix (element-wise, Gateway API ReplacePrefixMatch). */
 export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string };

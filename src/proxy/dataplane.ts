@@ -18,6 +18,7 @@ import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
 import { compileTable, type Target } from './route.js';
+import { createLimiters } from './limiters.js';
 import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
@@ -75,7 +76,8 @@ function countConnections(server: Server | Http2SecureServer, metrics: Metrics |
 export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
-  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize };
+  const limiters = createLimiters();
+  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize, limiters, limitReqStatus: config.limitReqStatusCode, limitConnStatus: config.limitConnStatusCode };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
   const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
@@ -221,6 +223,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       reconcileListeners();
       targets = compiled.targets;
       retainLive();
+      // limiters the new table's routes did not ask for are forgotten (kept ones keep their counts)
+      limiters.retain();
       tls.retain(table);
       const cert = tls.listenerCert(table);
       if (cert.id !== listenerCertId) {

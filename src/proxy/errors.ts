@@ -2,6 +2,7 @@
  * The one catalogue of upstream failures: error code -> client status, a stable cause label
  * (for logs and metrics) and whether the request can have reached the pod.
  */
+import { STATUS_CODES } from 'node:http';
 
 export type Cause = 'connect_refused' | 'connect_timeout' | 'connect_error' | 'tls_verify' | 'reset' | 'timeout' | 'send_timeout' | 'no_endpoints' | 'invalid_backend' | 'protocol' | 'client_abort' | 'other';
 
@@ -62,5 +63,5 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 
 
 /** A small text body naming the cause: `502 Bad Gateway: the upstream refused the connection`. */
 export function errorBody(status: number, text: string): string {
-  return `${status} ${REASONS[status] ?? ''}: ${text}\n`;
+  return `${status} ${REASONS[status] ?? STATUS_CODES[status] ?? ''}: ${text}\n`;
 }

@@ -175,6 +175,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private ended = false;
   /** A gRPC head held back over HTTP/2 until the body shows whether it is trailers-only (grpc-head.ts). */
   private heldHead: { status: number; head: string[] } | null = null;
+  /** What policies asked to run once the exchange is over (PolicyExchange.onDone). */
+  private doneFns: (() => void)[] | null = null;
 
   constructor(
     readonly req: IncomingMessage,
@@ -265,6 +267,35 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   resume(): void {
     if (!this.done) this.runPolicies();
+  }
+
+  onDone(fn: () => void): void {
+    if (this.doneFns === null) {
+      this.doneFns = [];
+      // a tunnel lives on the client socket past its 101; everything else ends with its response:
+      // its last byte handed to the connection ('finish', before the client can read it and send
+      // another request), or the exchange cut short ('close')
+      const up = this.upgrade;
+      const gone = up !== null ? up.socket.destroyed : this.res.closed || this.res.destroyed || this.res.writableFinished;
+      const run = (): void => this.runDone();
+      if (gone) queueMicrotask(run);
+      else if (up !== null) up.socket.once('close', run);
+      else this.res.once('finish', run).once('close', run);
+    }
+    this.doneFns.push(fn);
+  }
+
+  private runDone(): void {
+    const fns = this.doneFns;
+    if (fns === null || fns.length === 0) return;
+    this.doneFns = [];
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch {
+        // a policy's clean-up must never break the exchange
+      }
+    }
   }
 
   // --- forwarding --------------------------------------------------------------------------

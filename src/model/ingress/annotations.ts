@@ -5,6 +5,7 @@
  * key under either prefix is accounted for by the catalog (catalog.ts): nothing is silent.
  */
 import { isDnsSubdomain, show } from '../k8s.js';
+import { parseAccess, type AccessOptions } from './access.js';
 import { lookup } from './catalog.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
@@ -20,6 +21,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** Source ranges and limits (access.ts); its `invalid` keys refuse the Ingress whatever --unsupported-annotations says. */
+  readonly access: AccessOptions;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -137,8 +140,9 @@ function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, 
 }
 
 /** Reads every supported annotation of one Ingress. */
-export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = ''): AnnotationOptions {
+export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = '', name = ''): AnnotationOptions {
   return {
+    access: parseAccess((n) => read(annotations, n), report, `${ns}/${name}`),
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),

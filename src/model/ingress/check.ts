@@ -7,6 +7,7 @@
 import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
 import type { BackendProtocol, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
+import { sourceRangePolicy, type SourceRanges } from './access.js';
 import { parseAnnotations } from './annotations.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
@@ -104,6 +105,10 @@ export interface CheckedIngress {
   readonly policies: readonly [plain: readonly Policy[], redirect: readonly Policy[]];
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
   readonly refused: readonly string[];
+  /** Access-control annotations with a bad value: the Ingress is refused whatever --unsupported-annotations says. */
+  readonly badValues: readonly string[];
+  /** The global source ranges it was checked with (the memo is valid only for these). */
+  readonly defaults: SourceRanges | undefined;
   readonly refusal: readonly Policy[];
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
@@ -127,12 +132,12 @@ function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendPr
 
 const HTTPS_REDIRECT: Policy = { kind: 'httpsRedirect' };
 
-/** Checks one Ingress. */
-export function checkIngress(ing: Ingress): CheckedIngress {
+/** Checks one Ingress; `defaults`: the global source ranges, which its annotations replace. */
+export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngress {
   const ns = str(ing.metadata?.namespace);
   const name = str(ing.metadata?.name);
   const problems: Problem[] = [];
-  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message, severity) => problems.push(severity === undefined ? [reason, message] : [reason, message, severity]), ns);
+  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message, severity) => problems.push(severity === undefined ? [reason, message] : [reason, message, severity]), ns, name);
   const protocol = annotations?.backendProtocol ?? 'HTTP';
   const spec = isObject(ing.spec) ? ing.spec : undefined;
   const rules = annotations === undefined ? [] : asArray(spec?.rules);
@@ -150,7 +155,11 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     };
   });
   const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
-  const plain: readonly Policy[] = [];
+  const access = annotations?.access;
+  const range = access === undefined ? undefined : sourceRangePolicy(access, defaults);
+  const plain: readonly Policy[] = [...(range !== undefined ? [range] : []), ...(access?.rateLimit !== undefined ? [access.rateLimit] : [])];
+  const refused = annotations?.refused ?? [];
+  const badValues = access?.invalid ?? [];
   return {
     origin: { kind: 'Ingress', namespace: ns, name },
     created: str(ing.metadata?.creationTimestamp),
@@ -161,8 +170,10 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
     settings: annotations?.settings ?? {},
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
-    refused: annotations?.refused ?? [],
-    refusal: [{ kind: 'refuse', because: annotations?.refused ?? [] }],
+    refused,
+    badValues,
+    defaults,
+    refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,

@@ -9,6 +9,7 @@ import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
 import type { BackendProtocol, Policy, Route } from '../types.js';
+import type { SourceRanges } from './access.js';
 import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 
 export interface IngressOptions {
@@ -19,6 +20,11 @@ export interface IngressOptions {
    * or moves traffic is refused (its routes answer 503), or with `warn` served without it.
    */
   readonly unsupportedAnnotations?: 'refuse' | 'warn';
+  /**
+   * `--whitelist-source-range` / `--denylist-source-range`: the source ranges of every Ingress
+   * route whose Ingress has no annotation of its own for that list (an annotation replaces them).
+   */
+  readonly sourceRanges?: SourceRanges;
 }
 
 /** Checked Ingresses by object, owned by the translator (objects from the store are never modified). */
@@ -28,7 +34,7 @@ export type IngressMemo = Memo<Ingress, CheckedIngress>;
 export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], memo: IngressMemo, opts: IngressOptions): void {
   const checked = ours.map((ing) => {
     let c = memo.get(ing);
-    if (c === undefined) memo.set(ing, (c = checkIngress(ing)));
+    if (c === undefined || c.defaults !== opts.sourceRanges) memo.set(ing, (c = checkIngress(ing, opts.sourceRanges)));
     return c;
   });
   // first pass: the hosts of every spec.tls, which decide the redirects of every route
@@ -47,15 +53,22 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     return;
   }
   for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
-  const refusing = c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn';
+  const warn = opts.unsupportedAnnotations === 'warn';
+  const refusing = c.badValues.length > 0 || (c.refused.length > 0 && !warn);
+  if (c.badValues.length > 0) {
+    b.report(origin, 'InvalidAnnotation', `not served: ${c.badValues.join(', ')} ${c.badValues.length > 1 ? 'have invalid values' : 'has an invalid value'}, and an access control is never left out; its routes answer 503`);
+  }
   if (c.refused.length > 0) {
     const keys = c.refused.join(', ');
+    const many = c.refused.length > 1;
     b.report(
       origin,
       'UnsupportedAnnotation',
-      refusing
-        ? `not served: ${keys} cannot be honoured, and serving without ${c.refused.length > 1 ? 'them' : 'it'} could open what ${c.refused.length > 1 ? 'they close' : 'it closes'}; its routes answer 503 (--unsupported-annotations=warn serves it anyway)`
-        : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${c.refused.length > 1 ? 'they restrict' : 'it restricts'} is not enforced`,
+      !warn
+        ? `not served: ${keys} cannot be honoured, and serving without ${many ? 'them' : 'it'} could open what ${many ? 'they close' : 'it closes'}; its routes answer 503 (--unsupported-annotations=warn serves it anyway)`
+        : refusing
+          ? `not served: ${keys} cannot be honoured (--unsupported-annotations=warn would serve without ${many ? 'them' : 'it'}, but an invalid value refuses the Ingress)`
+          : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${many ? 'they restrict' : 'it restricts'} is not enforced`,
     );
   }
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);

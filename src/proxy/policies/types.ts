@@ -1,6 +1,7 @@
 /** What policy modules share: their verdicts, their view of a request, their compile-time settings. */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Limiters } from '../limiters.js';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -48,6 +49,11 @@ export interface PolicyExchange {
   answer(status: number, body: string, type: string, cause: string, headers?: readonly string[]): void;
   /** After {@link Verdict.Pending}: carry on with the next policy. */
   resume(): void;
+  /**
+   * Calls `fn` once when the exchange is over: its response sent or cut, the client gone, or for
+   * an upgrade, its tunnel closed (what nginx's limit_conn counts as a request being processed).
+   */
+  onDone(fn: () => void): void;
 }
 
 /** Header edits of a response; names lower-case. */
@@ -68,4 +74,9 @@ export interface PolicyEnv {
   readonly httpsRedirectPort: number;
   /** `--proxy-body-size`: bytes, 0 = unlimited. */
   readonly bodySize: number;
+  /** Per-client limiter state of the data plane (outlives table swaps). */
+  readonly limiters: Limiters;
+  /** `--limit-req-status-code`, `--limit-conn-status-code`. */
+  readonly limitReqStatus: number;
+  readonly limitConnStatus: number;
 }
