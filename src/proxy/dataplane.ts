@@ -21,7 +21,7 @@ import { compileTable, type Target } from './route.js';
 import { createLimiters } from './limiters.js';
 import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
-import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
+import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
 import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
 
@@ -63,13 +63,17 @@ function listen(server: Server | Http2SecureServer | NetServer, port: number, ho
   });
 }
 
-function countConnections(server: Server | Http2SecureServer, metrics: Metrics | null, listener: string): void {
+function countConnections(server: PlainServer | Http2SecureServer, metrics: Metrics | null, listener: string): void {
   if (!metrics) return;
   const open = metrics.openConnections.labels(listener);
-  server.on(listener === 'https' ? 'secureConnection' : 'connection', (socket: Socket) => {
+  const count = (socket: Socket): void => {
     open.inc();
     socket.once('close', () => open.dec());
-  });
+  };
+  if ('h2c' in server) {
+    server.on('connection', count);
+    server.h2c.on('connection', count);
+  } else server.on('secureConnection', count);
 }
 
 /** `defaultCert`: the generated fallback certificate, if made ahead (else generated now). */
@@ -123,7 +127,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const forward = (scheme: 'http' | 'https') => ({ scheme, trust, underscores: config.allowUnderscoresInHeaders });
   const def = tls.listenerCert(table);
   let listenerCertId = def.id;
-  const makeHttp = (s: ProxyState, port: number): Server => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', listenerPort: port, hsts: null, forward: forward('http') }), listenerOptions);
+  const makeHttp = (s: ProxyState, port: number): PlainServer => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', listenerPort: port, hsts: null, forward: forward('http') }), { ...listenerOptions, maxConcurrentStreams: config.http2MaxConcurrentStreams });
   const makeHttps = (s: ProxyState, port: number): HttpsServer =>
     createHttpsServer(createHandler({ ...common, state: s, scheme: 'https', listenerPort: port, hsts: config.hsts, forward: forward('https') }), {
       settings: config.tls,
@@ -142,7 +146,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const httpsFront = frontOf(https, listenerOptions);
 
   /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
-  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: Server | HttpsServer; front: Server | Http2SecureServer | NetServer }>();
+  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: PlainServer | Http2SecureServer | NetServer }>();
   const reconcileListeners = (): void => {
     const want = new Map((table.listeners ?? []).map((l) => [l.port, l.protocol]));
     for (const [port, x] of extras) {
@@ -152,8 +156,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       }
       extras.delete(port);
       x.front.close();
-      if ('drain' in x.server) x.server.drain();
-      else x.server.closeIdleConnections();
+      x.server.drain();
       log.info({ listener: `gateway:${port}`, port }, 'listener closed');
     }
     for (const [port, protocol] of want) {
@@ -253,16 +256,10 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const all = [{ server: http, front: httpFront }, { server: https, front: httpsFront }, ...extras.values()];
       for (const x of all) if (x.front !== x.server) x.front.close();
       const closed = Promise.all(all.map((x) => new Promise<void>((r) => x.server.close(() => r()))));
-      for (const x of all) {
-        if ('drain' in x.server) x.server.drain();
-        else x.server.closeIdleConnections();
-      }
+      for (const x of all) x.server.drain();
       const deadline = Date.now() + config.shutdownTimeout;
       const cut = setTimeout(() => {
-        for (const x of all) {
-          if ('cut' in x.server) x.server.cut();
-          else x.server.closeAllConnections();
-        }
+        for (const x of all) x.server.cut();
         for (const s of tunnels) s.destroy();
       }, config.shutdownTimeout);
       await closed;
