@@ -16,7 +16,7 @@ import type { TranslateOptions } from '../model/translate.js';
 import type { RouteTable } from '../model/types.js';
 import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
 import { createStore } from './store.js';
-import { createInspector, inspectUpstreamSecret } from '../tls/inspect.js';
+import { createInspector, inspectClientCaSecret, inspectUpstreamSecret } from '../tls/inspect.js';
 
 /** Certificates expire without any object changing: re-judge them this often. */
 const RECHECK_MS = 60_000;
@@ -57,6 +57,7 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     unsupportedAnnotations: config.unsupportedAnnotations,
     inspect,
     inspectUpstream: inspectUpstreamSecret,
+    inspectClientCa: inspectClientCaSecret,
     ...(names !== null ? { externalNames: names } : {}),
   };
 }

@@ -22,7 +22,7 @@ import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
 import { createEndpointStats, type EndpointStats } from './stats.js';
-import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
+import { createTlsContexts, expiryOf, listenerContextOptions, verifiesClients, type ServedCert } from '../tls/contexts.js';
 
 
 export interface DataPlane {
@@ -108,6 +108,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null, forward: forward('http') }), listenerOptions);
   const def = tls.listenerCert(state.matcher.table);
   let listenerCertId = def.id;
+  let noTickets = false;
   const https: HttpsServer = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts, forward: forward('https') }), {
     settings: config.tls,
     handshakeTimeout: config.sslHandshakeTimeout,
@@ -170,9 +171,12 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       retainLive();
       tls.retain(table);
       const cert = tls.listenerCert(table);
-      if (cert.id !== listenerCertId) {
-        https.setSecureContext({ ...baseOptions(config.tls), cert: cert.certPem, key: cert.keyPem });
+      const mtls = verifiesClients(table);
+      if (cert.id !== listenerCertId || mtls !== noTickets) {
+        // a new context also has new ticket keys: no ticket issued before can resume a session
+        https.setSecureContext(listenerContextOptions(config.tls, cert, mtls));
         listenerCertId = cert.id;
+        noTickets = mtls;
       }
       metrics?.certificates([...table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
     },

@@ -6,6 +6,7 @@
  */
 import { isDnsSubdomain, show } from '../k8s.js';
 import { lookup } from './catalog.js';
+import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
 
@@ -20,6 +21,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** auth-tls-*: client certificates (settings, or the keys whose values refuse the Ingress). */
+  readonly clientCert: ClientCertAnnotations;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -143,6 +146,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, unknown>> 
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
     settings: settings(annotations, ns, report),
+    clientCert: parseClientCert((name) => read(annotations, name), ns, report),
     refused: account(annotations, report),
   };
 }

@@ -8,6 +8,7 @@ import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
 import type { BackendProtocol, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { parseAnnotations } from './annotations.js';
+import type { ClientCertAnnotations } from './client-cert.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const HOST_RE = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
@@ -103,6 +104,8 @@ export interface CheckedIngress {
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
   readonly refused: readonly string[];
   readonly refusal: readonly Policy[];
+  /** auth-tls-*: settings, or the keys whose values refuse the Ingress whatever --unsupported-annotations says. */
+  readonly clientCert: ClientCertAnnotations;
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
   readonly ruleCount: number;
@@ -124,6 +127,7 @@ function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendPr
 }
 
 const HTTPS_REDIRECT: Policy = { kind: 'httpsRedirect' };
+const NO_CLIENT_CERT: ClientCertAnnotations = { settings: null, invalid: [] };
 
 /** Checks one Ingress. */
 export function checkIngress(ing: Ingress): CheckedIngress {
@@ -160,6 +164,7 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
     refused: annotations?.refused ?? [],
     refusal: [{ kind: 'refuse', because: annotations?.refused ?? [] }],
+    clientCert: annotations?.clientCert ?? NO_CLIENT_CERT,
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,

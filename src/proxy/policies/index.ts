@@ -5,12 +5,16 @@
  *
  *   0. refuse          a route that cannot be served as written -> 503 naming why
  *   1. httpsRedirect   plain HTTP -> 308 to HTTPS (ACME HTTP-01 challenges exempt)
- *   2. bodyLimit       a declared body over the limit -> 413 before any byte is read
+ *   2. clientCert      the connection's client certificate: 421, 400 (or 302), 403; ssl-client-* headers
+ *   3. bodyLimit       a declared body over the limit -> 413 before any byte is read
  *
  * A route with no policies runs only the body limit it always had.
  */
-import type { Policy } from '../../model/types.js';
+import type { X509Certificate } from 'node:crypto';
+import type { ClientAuth, Policy, RouteTable } from '../../model/types.js';
+import { parseBundle } from '../../tls/client-cert.js';
 import { bodyLimit } from './body-limit.js';
+import { clientCert, type ClientCertPolicy } from './client-cert.js';
 import { httpsRedirect } from './https-redirect.js';
 import { refuse } from './refuse.js';
 import type { PolicyEnv, RequestPolicy } from './types.js';
@@ -21,19 +25,44 @@ export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from
 const ORDER: Record<Policy['kind'], number> = {
   refuse: 0,
   httpsRedirect: 1,
+  clientCert: 2,
 };
-const BODY_LIMIT_ORDER = 2;
+const BODY_LIMIT_ORDER = 3;
 
-/** Compiles a route's policies and its body limit, in the fixed order. */
-export function compilePolicies(policies: readonly Policy[], bodySize: number | undefined, env: PolicyEnv): readonly RequestPolicy[] {
+/** Every route of a host shares one clientCert policy object: it is compiled once per table. */
+const clientCerts = new WeakMap<ClientCertPolicy, RequestPolicy>();
+/** CA bundles parsed once per table and host. */
+const bundles = new WeakMap<ClientAuth, X509Certificate[]>();
+
+function compileClientCert(p: ClientCertPolicy, table: RouteTable | undefined): RequestPolicy {
+  let c = clientCerts.get(p);
+  if (c === undefined) {
+    let trusted: X509Certificate[] = [];
+    for (const a of table?.clientAuth?.values() ?? []) {
+      if (a.id !== p.ca) continue;
+      let b = bundles.get(a);
+      if (b === undefined) bundles.set(a, (b = parseBundle(a.caPem)));
+      trusted = b;
+      break;
+    }
+    clientCerts.set(p, (c = clientCert(p, trusted)));
+  }
+  return c;
+}
+
+/** Compiles a route's policies and its body limit, in the fixed order; `table` holds the material policies refer to. */
+export function compilePolicies(policies: readonly Policy[], bodySize: number | undefined, env: PolicyEnv, table?: RouteTable): readonly RequestPolicy[] {
   const out: { order: number; p: RequestPolicy }[] = [];
   for (const p of policies) {
     switch (p.kind) {
       case 'refuse':
         // nothing else matters for a refused route
-        return [refuse(p.because)];
+        return [refuse(p.because, p.message)];
       case 'httpsRedirect':
         out.push({ order: ORDER[p.kind], p: httpsRedirect(env) });
+        break;
+      case 'clientCert':
+        out.push({ order: ORDER[p.kind], p: compileClientCert(p, table) });
         break;
     }
   }
