@@ -81,7 +81,7 @@ export function parseBundle(pem: string): X509Certificate[] {
 
 const issues = (issuer: X509Certificate, cert: X509Certificate): boolean => {
   try {
-    return issuer.checkIssued(cert) && cert.verify(issuer.publicKey);
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
   } catch {
     return false;
   }
@@ -109,13 +109,16 @@ const NO_PEER: Peer = { der: null, error: null, chainLength: 0, subject: '', iss
 
 /** The client certificate of a connection, judged against the CA bundle it was verified with. */
 export function peerOf(socket: TLSSocket, trusted: readonly X509Certificate[]): Peer {
-  const leaf = socket.getPeerX509Certificate();
-  if (leaf === undefined) return NO_PEER;
+  // One call, first: on Node 20 a second getPeerCertificate(true), or getPeerX509Certificate()
+  // before it, returns the leaf without the chain the client sent (callers cache the result).
+  type Linked = { raw?: unknown; fingerprint256?: string; issuerCertificate?: Linked };
+  const linked = socket.getPeerCertificate(true) as Linked | null;
+  if (linked === null || !Buffer.isBuffer(linked.raw)) return NO_PEER;
+  const leaf = new X509Certificate(linked.raw);
   // the certificates the client sent after its own, as Node links them from the leaf
   const sent: X509Certificate[] = [];
-  type Linked = { raw?: unknown; fingerprint256?: string; issuerCertificate?: Linked };
-  const seen = new Set([leaf.fingerprint256]);
-  for (let c = (socket.getPeerCertificate(true) as Linked | null)?.issuerCertificate; c !== undefined && Buffer.isBuffer(c.raw) && !seen.has(c.fingerprint256 ?? ''); c = c.issuerCertificate) {
+  const seen = new Set([linked.fingerprint256 ?? '']);
+  for (let c = linked.issuerCertificate; c !== undefined && Buffer.isBuffer(c.raw) && !seen.has(c.fingerprint256 ?? ''); c = c.issuerCertificate) {
     seen.add(c.fingerprint256 ?? '');
     sent.push(new X509Certificate(c.raw));
   }
