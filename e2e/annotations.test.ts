@@ -5,10 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { cert, secretYaml } from './lib/certs.js';
 import { get } from './lib/http.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { startPod, type Pod } from './lib/pods.js';
@@ -24,7 +22,6 @@ function manifests(pod: Pod, authPort: number): Record<string, string> {
       on('allowlist', { [`${N}whitelist-source-range`]: '10.0.0.0/8' }),
       on('extauth', { [`${N}auth-url`]: `http://127.0.0.1:${authPort}/check` }),
       on('basic', { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'htpasswd' }),
-      on('mtls', { [`${N}auth-tls-verify-client`]: 'on', [`${N}auth-tls-secret`]: 'default/ca' }, { tls: [{ hosts: ['mtls.test'], secretName: 'mtls-cert' }] }),
       on('limited', { [`${N}limit-rps`]: '1' }),
       on('snippet', { [`${N}configuration-snippet`]: 'deny all;' }),
       on('waf', { [`${N}enable-modsecurity`]: 'true' }),
@@ -34,7 +31,6 @@ function manifests(pod: Pod, authPort: number): Record<string, string> {
       ingressYaml('admin', [{ host: 'shared.test', paths: [{ path: '/admin', service: 'pod' }] }], {}, { [`${N}auth-url`]: `http://127.0.0.1:${authPort}/check` }),
       ingressYaml('site', [{ host: 'shared.test', paths: [{ path: '/', service: 'pod' }] }]),
       serviceYaml('pod', [pod]),
-      secretYaml('mtls-cert', cert(['mtls.test'])),
     ),
   };
 }
@@ -82,24 +78,6 @@ describe('fail closed (--unsupported-annotations=refuse, the default)', () => {
   test('auth-url: the auth service is never called and the pod never reached', async () => {
     await get(p.httpPort, '/', { host: 'extauth.test' });
     assert.equal(authCalls, 0);
-  });
-
-  test('auth-tls-verify-client on, over HTTP/2 without a client certificate: 503, never served open', async () => {
-    const s = h2connect(`https://127.0.0.1:${p.httpsPort}`, { servername: 'mtls.test', rejectUnauthorized: false });
-    try {
-      const status = await new Promise<number>((resolve, reject) => {
-        const r = s.request({ ':path': '/', ':authority': 'mtls.test' });
-        r.on('response', (h) => {
-          r.resume();
-          resolve(Number(h[':status']));
-        });
-        r.on('error', reject);
-        r.end();
-      });
-      assert.equal(status, 503);
-    } finally {
-      s.destroy();
-    }
   });
 
   test('a refused path keeps its place: /admin never falls through to another Ingress\'s /', async () => {
