@@ -13,10 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { startApiDouble, type ApiDouble } from './apiserver/double.js';
 import { ca, caSecretYaml, cert, client, crl, secretYaml, type Issued } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
 import { ingressYaml, join as yamls, serviceYaml } from './lib/manifests.js';
+import { ingressObject, serviceWithSlices } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
@@ -502,5 +504,48 @@ describe('a rotated CA, a removed Secret, and session resumption', () => {
     await eventually(async () => (await h1(p.httpsPort, 'rot.mtls.test', { cert: mallory })).status === 503, { what: 'rot.mtls.test refused' });
     assert.equal((await get(p.httpPort, '/', { host: 'rot.mtls.test' })).status, 503);
     assert.equal((await h1(p.httpsPort, 'open.mtls.test')).status, 200);
+  });
+});
+
+describe('Kubernetes mode', () => {
+  let api: ApiDouble;
+  let pod: Pod;
+  let p: Portico;
+  let dir = '';
+  const b64 = (t: string): string => Buffer.from(t).toString('base64');
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portico-mtls-kube-'));
+    api = await startApiDouble();
+    pod = await startPod('127.0.162.1', 'pod');
+    for (const o of serviceWithSlices('pod', [pod])) api.apply(o);
+    const site = cert(['*.mtls.test']);
+    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'site', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(site.certPem), 'tls.key': b64(site.keyPem) } });
+    // kubectl create secret generic client-ca --from-file=ca.crt: an Opaque Secret
+    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'client-ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': b64(rootOne.certPem) } });
+    // a Helm release Secret is never read, even if an Ingress names it
+    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'release', namespace: 'default' }, type: 'helm.sh/release.v1', data: { 'ca.crt': b64(rootOne.certPem) } });
+    const tls = (h: string): Record<string, unknown> => ({ tls: [{ hosts: [h], secretName: 'site' }] });
+    api.apply(ingressObject('kube', [{ host: 'kube.mtls.test', paths: [{ path: '/', service: 'pod' }] }], tls('kube.mtls.test'), { [`${N}auth-tls-secret`]: 'client-ca' }));
+    api.apply(ingressObject('helm', [{ host: 'helm.mtls.test', paths: [{ path: '/', service: 'pod' }] }], tls('helm.mtls.test'), { [`${N}auth-tls-secret`]: 'release' }));
+    p = await startPortico(null, ['--kubeconfig', api.kubeconfig(join(dir, 'kubeconfig'), undefined, 'ingress-system')], { env: { POD_NAME: 'portico-mtls', POD_NAMESPACE: 'ingress-system' } });
+  });
+  after(async () => {
+    await p?.stop();
+    await api?.close();
+    await pod?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an Opaque CA Secret from the API verifies clients; a Helm release Secret is not read (the host is refused)', async () => {
+    await eventually(async () => (await h1(p.httpsPort, 'kube.mtls.test', { cert: alice })).status === 200, { what: 'kube.mtls.test verifies alice' });
+    assert.equal((await h1(p.httpsPort, 'kube.mtls.test')).status, 400);
+    assert.equal((await h2(p.httpsPort, 'kube.mtls.test', { cert: mallory })).status, 400);
+    assert.equal((await h1(p.httpsPort, 'helm.mtls.test', { cert: alice })).status, 503);
+  });
+
+  test('a CA Secret deleted through the API refuses its host at once', async () => {
+    api.remove('Secret', 'default', 'client-ca');
+    await eventually(async () => (await h1(p.httpsPort, 'kube.mtls.test', { cert: alice })).status === 503, { what: 'kube.mtls.test refused' });
   });
 });
