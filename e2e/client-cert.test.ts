@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -228,6 +229,21 @@ describe('client certificates, per host by SNI, on HTTP/1.1 and HTTP/2', () => {
           assert.equal(r.body, '400 Bad Request: The SSL certificate error\n');
         }
       }
+    });
+
+    test("Node's https client with cert and key: 200; without: 400", async () => {
+      const call = (c?: Issued): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const req = httpsRequest({ host: '127.0.0.1', port: p.httpsPort, servername: 'on.mtls.test', headers: { host: 'on.mtls.test' }, rejectUnauthorized: false, agent: false, ...(c ? { cert: c.certPem, key: c.keyPem } : {}) }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal(await call(alice), 200);
+      assert.equal(await call(), 400);
+      assert.equal(await call(mallory), 400);
     });
 
     test('curl --cert: 200 with it, 400 without (HTTP/1.1 and --http2)', async () => {
