@@ -16,7 +16,7 @@ import type { TranslateOptions } from '../model/translate.js';
 import type { RouteTable } from '../model/types.js';
 import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
 import { createStore } from './store.js';
-import { createInspector, inspectUpstreamSecret } from '../tls/inspect.js';
+import { createInspector, inspectClientCaSecret, inspectUpstreamSecret } from '../tls/inspect.js';
 
 /** Certificates expire without any object changing: re-judge them this often. */
 const RECHECK_MS = 60_000;
@@ -61,6 +61,7 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     sourceRanges: config.sourceRanges,
     inspect,
     inspectUpstream: inspectUpstreamSecret,
+    inspectClientCa: inspectClientCaSecret,
     ...(names !== null ? { externalNames: names } : {}),
   };
 }

@@ -27,7 +27,9 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'IngressClass', base: '/apis/networking.k8s.io/v1', plural: 'ingressclasses', namespaced: false },
   { kind: 'Service', base: '/api/v1', plural: 'services', namespaced: true },
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
-  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
+  // every Secret but the two kinds that are many and large and never named by an Ingress: TLS
+  // certificates are kubernetes.io/tls, client-certificate CAs (auth-tls-secret) usually Opaque
+  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token' },
   // Namespace labels select routes for Gateway listeners (allowedRoutes.namespaces.from: Selector)
   { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false, gatewayApi: true },
   { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true, gatewayApi: true },

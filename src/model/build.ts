@@ -4,11 +4,11 @@
  * certificates, diagnostics reported once, and the references that decide which object changes
  * can matter. Lives for one translation.
  */
-import { certProblem, type InspectSecret, type InspectUpstreamTls } from './certs.js';
+import { certProblem, type ClientCaCheck, type InspectClientCa, type InspectSecret, type InspectUpstreamTls } from './certs.js';
 import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
 import type { Secret } from './k8s.js';
 import { keyOf } from './k8s.js';
-import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
+import type { Backend, BackendProtocol, Cert, ClientAuth, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
 
 /** What building needs besides the objects: Secret inspectors, the time, ExternalName resolutions. */
 export interface BuildOptions {
@@ -16,6 +16,8 @@ export interface BuildOptions {
   readonly inspect?: InspectSecret;
   /** Parses and checks `proxy-ssl-secret` Secrets; without it, that annotation carries no material. */
   readonly inspectUpstream?: InspectUpstreamTls;
+  /** Parses and checks `auth-tls-secret` Secrets (ca.crt, ca.crl); without it, hosts asking for client certificates are refused. */
+  readonly inspectClientCa?: InspectClientCa;
   /** Unix ms, for certificate expiry; passed in so translation stays pure. */
   readonly now?: number;
   /** ExternalName Services: allowed or not, and the resolutions of their names. Without it, they are refused. */
@@ -39,6 +41,10 @@ export class TableBuilder {
   /** proxy-ssl-secret material by Secret; a Secret checked in this translation is in `upstreamChecked`. */
   private readonly upstreamTls = new Map<string, UpstreamTls>();
   private readonly upstreamChecked = new Map<string, Problem | null>();
+  /** auth-tls-secret checks of this translation, by Secret. */
+  private readonly clientCaChecked = new Map<string, ClientCaCheck>();
+  /** Client-certificate verification by route host (the Ingress processor decides which host gets what). */
+  readonly clientAuth = new Map<string, ClientAuth>();
   private readonly secrets = new Map<string, Secret>();
   private readonly backends = new Map<string, Resolved>();
   private readonly secretRefs = new Set<string>();
@@ -148,7 +154,7 @@ export class TableBuilder {
     if (problem === undefined) {
       const secret = this.secret(key);
       const check = secret === undefined ? undefined : inspect(secret);
-      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found (in Kubernetes mode Portico reads only Secrets of type kubernetes.io/tls)`];
+      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found`];
       else if (!check.ok) problem = [check.reason, `proxy-ssl-secret ${key}: ${check.message}`];
       else {
         problem = null;
@@ -157,6 +163,23 @@ export class TableBuilder {
       this.upstreamChecked.set(key, problem);
     } else this.secretRefs.add(key);
     if (problem !== null) this.report(origin, ...problem);
+  }
+
+  /** Checks an auth-tls-secret once per translation: usable CAs, or why not (the caller reports it where it applies). */
+  clientCa(key: string): ClientCaCheck {
+    let check = this.clientCaChecked.get(key);
+    if (check === undefined) {
+      const secret = this.secret(key);
+      const inspect = this.opts.inspectClientCa;
+      if (secret === undefined) check = { ok: false, reason: 'SecretNotFound', message: `auth-tls-secret ${key} not found` };
+      else if (inspect === undefined) check = { ok: false, reason: 'InvalidCertificate', message: `auth-tls-secret ${key}: client certificates cannot be checked in this mode` };
+      else {
+        const c = inspect(secret);
+        check = c.ok ? c : { ok: false, reason: c.reason, message: `auth-tls-secret ${key}: ${c.message}` };
+      }
+      this.clientCaChecked.set(key, check);
+    }
+    return check;
   }
 
   /**
@@ -234,7 +257,7 @@ export class TableBuilder {
     const backends = new Map<string, Backend>();
     for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
     return {
-      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}), ...(listeners.length > 0 ? { listeners } : {}) },
+      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}), ...(this.clientAuth.size > 0 ? { clientAuth: this.clientAuth } : {}), ...(listeners.length > 0 ? { listeners } : {}) },
       diagnostics: this.diagnostics,
       references: { services: this.serviceRefs, secrets: this.secretRefs, externalNames: this.externalNames },
     };

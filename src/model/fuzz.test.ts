@@ -11,11 +11,12 @@ import { printDiagnostics, printTable } from './print.js';
 import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
 import { match } from '../router/match.js';
-import { inspectSecret } from '../tls/inspect.js';
+import { inspectClientCaSecret, inspectSecret } from '../tls/inspect.js';
+import { createSelfSigned } from '../tls/selfsigned.js';
 import { createLimiters } from '../proxy/limiters.js';
 import { compilePolicies } from '../proxy/policies/index.js';
 
-const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, now: Date.now(), sourceRanges: { allow: ['10.0.0.0/8'], deny: ['10.9.9.9'] } };
+const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, inspectClientCa: inspectClientCaSecret, now: Date.now(), sourceRanges: { allow: ['10.0.0.0/8'], deny: ['10.9.9.9'] } };
 const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
 
 const valid = {
@@ -72,7 +73,7 @@ function run(s: Partial<Snapshot>): void {
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
   // every policy of the table compiles for the data plane
-  const m = compile(t.table, (route) => compilePolicies(route, env));
+  const m = compile(t.table, (route) => compilePolicies(route.policies, route.settings.bodySize, env, t.table));
   match(m, 'a.test', '/');
 }
 
@@ -92,6 +93,32 @@ test('valid objects with one field mutated to anything never throw', () => {
       run({ ingresses: [objs.ingress] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
     }),
     { numRuns: 3000 * runs, seed },
+  );
+});
+
+test('client-certificate annotations and CA Secrets mutated to anything never throw, in the translator or the policy compiler', () => {
+  const ca = createSelfSigned({ commonName: 'Fuzz CA', dnsNames: ['ca.test'], isCA: true }).certPem;
+  const N = 'nginx.ingress.kubernetes.io/';
+  const objs = {
+    ingress: {
+      ...valid.ingress,
+      metadata: {
+        name: 'm',
+        namespace: 'default',
+        annotations: { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-client`]: 'optional', [`${N}auth-tls-verify-depth`]: '2', [`${N}auth-tls-error-page`]: 'https://e.test/x', [`${N}auth-tls-pass-certificate-to-upstream`]: 'true', [`${N}auth-tls-match-cn`]: 'CN=(a|b)' },
+      },
+    },
+    secret: { kind: 'Secret', metadata: { name: 'ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': Buffer.from(ca).toString('base64') } },
+  };
+  fc.assert(
+    fc.property(fc.constantFrom('ingress', 'secret' as const), fc.array(fc.nat(50), { minLength: 1, maxLength: 6 }), weird, (which, path, value) => {
+      const o = { ...objs, [which]: mutate(objs[which as keyof typeof objs], path, value) };
+      const snap = { ingresses: [o.ingress, valid.ingress], ingressClasses: [valid.klass], services: [valid.service], endpointSlices: [valid.slice], secrets: [o.secret, valid.secret] } as never;
+      const t = translate(snap, opts);
+      for (const r of t.table.routes) compilePolicies(r.policies, undefined, env, t.table);
+      match(compile(t.table, (route) => route), 'a.test', '/');
+    }),
+    { numRuns: 1500 * runs, seed },
   );
 });
 

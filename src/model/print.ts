@@ -3,9 +3,10 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
-import type { Backend, Cert, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
+import type { Backend, Cert, ClientAuth, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
+const NO_CLIENT_AUTH: ReadonlyMap<string, ClientAuth> = new Map();
 
 export interface PrintedTable {
   readonly hosts: Record<string, { routes: string[]; fallback?: string }>;
@@ -14,6 +15,8 @@ export interface PrintedTable {
   readonly certs: Record<string, string>;
   /** proxy-ssl-secret material, by Secret: what it holds and its id, never the PEM itself. */
   readonly upstreamTls?: Record<string, string>;
+  /** Client-certificate verification by host: the CA's Secret and id, never the PEM itself. */
+  readonly clientAuth?: Record<string, string>;
 }
 
 /** One routing decision of /debug/routes, structured: what `portico routes` prints as a row. */
@@ -52,7 +55,7 @@ export function printBackends(backends: readonly WeightedBackend[]): string {
 export function printPolicy(p: Policy): string {
   switch (p.kind) {
     case 'refuse':
-      return `refused: ${[...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
+      return `refused: ${p.message ?? [...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
     case 'httpsRedirect':
       return 'https redirect';
     case 'headers':
@@ -72,6 +75,15 @@ export function printPolicy(p: Policy): string {
       ];
       return `limit per client (${p.id}): ${parts.join(', ')}`;
     }
+    case 'clientCert':
+      return [
+        `client certificate ${p.verify}`,
+        `CA ${p.secret} (id ${p.ca.slice(0, 12)})`,
+        `depth ${p.depth}`,
+        ...(p.matchCn !== undefined ? [`match ${p.matchCn}`] : []),
+        ...(p.passCertificate ? ['pass certificate'] : []),
+        ...(p.errorPage !== undefined ? [`error page ${p.errorPage}`] : []),
+      ].join(', ');
   }
 }
 
@@ -137,7 +149,19 @@ export function printTable(table: RouteTable): PrintedTable {
     const u = table.upstreamTls?.get(key) as UpstreamTls;
     upstreamTls[key] = `${[u.caPem !== undefined ? 'trusted CAs' : '', u.certPem !== undefined ? 'client certificate' : ''].filter(Boolean).join(' + ')} (id ${u.id.slice(0, 12)})`;
   }
-  return { hosts: sortedHosts, certs, defaultBackend: table.defaultBackend ? fallbackText(table.defaultBackend) : null, backends, ...(Object.keys(upstreamTls).length > 0 ? { upstreamTls } : {}) };
+  const clientAuth: Record<string, string> = {};
+  for (const host of [...(table.clientAuth?.keys() ?? [])].sort()) {
+    const a = table.clientAuth?.get(host) as ClientAuth;
+    clientAuth[host || '*'] = `${a.secret} (${a.crlPem !== undefined ? 'CAs and CRLs' : 'CAs'}, id ${a.id.slice(0, 12)}${a.request ? '' : ', no certificate asked for'})`;
+  }
+  return {
+    hosts: sortedHosts,
+    certs,
+    defaultBackend: table.defaultBackend ? fallbackText(table.defaultBackend) : null,
+    backends,
+    ...(Object.keys(upstreamTls).length > 0 ? { upstreamTls } : {}),
+    ...(Object.keys(clientAuth).length > 0 ? { clientAuth } : {}),
+  };
 }
 
 /** `Kind ns/name: Reason: message`, sorted, one per line. */
@@ -203,6 +227,7 @@ export function sameTable(a: RouteTable, b: RouteTable, endpoints: (b: Backend) 
     sameMap(a.hostFallbacks, b.hostFallbacks, samePlain) &&
     sameMap(a.backends, b.backends, (x, y) => sameBackend(x, y, endpoints)) &&
     sameMap(a.certs, b.certs, (x, y) => x.id === y.id && x.secret === y.secret && x.notAfter === y.notAfter && samePlain(x.source, y.source)) &&
-    sameMap(a.upstreamTls ?? NONE, b.upstreamTls ?? NONE, (x, y) => x.id === y.id)
+    sameMap(a.upstreamTls ?? NONE, b.upstreamTls ?? NONE, (x, y) => x.id === y.id) &&
+    sameMap(a.clientAuth ?? NO_CLIENT_AUTH, b.clientAuth ?? NO_CLIENT_AUTH, (x, y) => x.id === y.id && x.request === y.request && x.secret === y.secret && samePlain(x.source, y.source))
   );
 }

@@ -49,6 +49,8 @@ export type Policy =
       readonly because: readonly string[];
       /** Supported access-control annotations with a bad value: refused whatever that flag says. */
       readonly invalid?: readonly string[];
+      /** Why, when it is not "its Ingress uses <because>, which Portico cannot honour" (the 503 says "this route is not served: <message>"). */
+      readonly message?: string;
     }
   /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
   | { readonly kind: 'httpsRedirect' }
@@ -88,7 +90,54 @@ export type Policy =
       readonly burstMultiplier: number;
       readonly connections: number;
       readonly exempt: readonly string[];
+    }
+  /**
+   * Client certificates (auth-tls-*), for every route of a host: the TLS handshake asked for a
+   * certificate and verified it against the host's CA ({@link RouteTable.clientAuth}); this judges
+   * the outcome per request, as nginx does: a connection set up for another CA (SNI and Host differ)
+   * is 421, no certificate with `on` is 400, a failed verification 400 (`optional_no_ca` lets an
+   * unknown issuer through), more than `depth` intermediates 400, a subject DN that `matchCn`
+   * does not find 403; `errorPage` turns the 400s into a 302. Sets the ssl-client-* headers upstream.
+   */
+  | {
+      readonly kind: 'clientCert';
+      /** `namespace/name` of the Secret holding the CA (for messages). */
+      readonly secret: string;
+      /** {@link ClientAuth.id}: what the connection must have been verified against. */
+      readonly ca: string;
+      readonly verify: ClientCertVerify;
+      /** Intermediate CA certificates allowed between the client's and a CA of `ca.crt` (OpenSSL's verify depth). */
+      readonly depth: number;
+      /** An absolute http(s) URL: failed or missing certificates get a 302 to it instead of a 400. */
+      readonly errorPage?: string;
+      /** Send the client certificate upstream as `ssl-client-cert` (URL-encoded PEM). */
+      readonly passCertificate: boolean;
+      /** An RE2 pattern searched (unanchored) in the RFC 2253 subject DN; no match is 403. */
+      readonly matchCn?: string;
     };
+
+/** `auth-tls-verify-client`: nginx's `ssl_verify_client`. */
+export type ClientCertVerify = 'on' | 'off' | 'optional' | 'optional_no_ca';
+
+/**
+ * What the TLS handshake for one host does about client certificates (auth-tls-secret): ask for
+ * one and verify it against these CAs (and CRLs). Never printed beyond its Secret and id.
+ */
+export interface ClientAuth {
+  /** The route host it applies to (`*.example.com` for a wildcard, '' for rules without a host). */
+  readonly host: string;
+  /** `namespace/name` of the Secret. */
+  readonly secret: string;
+  /** Changes exactly when `ca.crt` or `ca.crl` does: the TLS context's cache key and what connections are checked against. */
+  readonly id: string;
+  /** `ca.crt`: one or more PEM certificates. */
+  readonly caPem: string;
+  /** `ca.crl`: PEM CRLs; with them every certificate of the chain must have one from its issuer (nginx's ssl_crl). */
+  readonly crlPem?: string;
+  /** Ask clients for a certificate (false when verification is `off`). */
+  readonly request: boolean;
+  readonly source: RouteSource;
+}
 
 /** A path replacement: the whole path, or the matched prefix (element-wise, Gateway API ReplacePrefixMatch). */
 export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string };
@@ -208,6 +257,8 @@ export interface RouteTable {
   readonly certs: ReadonlyMap<string, Cert>;
   /** Usable `proxy-ssl-secret` material by Secret (`namespace/name`). */
   readonly upstreamTls?: ReadonlyMap<string, UpstreamTls>;
+  /** Client-certificate verification by route host (auth-tls-secret); absent: no host asks for one. */
+  readonly clientAuth?: ReadonlyMap<string, ClientAuth>;
   /** Gateway API listeners on ports other than 80 and 443, which the data plane opens on the port itself. */
   readonly listeners?: readonly ListenerPort[];
 }
@@ -253,7 +304,8 @@ export type DiagnosticReason =
   | 'RefNotPermitted'
   | 'InvalidRoute'
   | 'InvalidListener'
-  | 'RouteConflict';
+  | 'RouteConflict'
+  | 'ClientAuthConflict';
 
 /** The translator's whole output. */
 export interface Translation {

@@ -23,7 +23,7 @@ import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
-import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
+import { createTlsContexts, expiryOf, listenerContextOptions, verifiesClients, type ServedCert } from '../tls/contexts.js';
 
 
 /** What the composition root needs of whatever serves: this data plane in one process, or a pool of workers. */
@@ -127,6 +127,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const forward = (scheme: 'http' | 'https') => ({ scheme, trust, underscores: config.allowUnderscoresInHeaders });
   const def = tls.listenerCert(table);
   let listenerCertId = def.id;
+  let noTickets = false;
   const makeHttp = (s: ProxyState, port: number): PlainServer => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', listenerPort: port, hsts: null, forward: forward('http') }), { ...listenerOptions, maxConcurrentStreams: config.http2MaxConcurrentStreams });
   const makeHttps = (s: ProxyState, port: number): HttpsServer =>
     createHttpsServer(createHandler({ ...common, state: s, scheme: 'https', listenerPort: port, hsts: config.hsts, forward: forward('https') }), {
@@ -230,11 +231,14 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       limiters.retain();
       tls.retain(table);
       const cert = tls.listenerCert(table);
-      if (cert.id !== listenerCertId) {
-        const ctx = { ...baseOptions(config.tls), cert: cert.certPem, key: cert.keyPem };
+      const mtls = verifiesClients(table);
+      if (cert.id !== listenerCertId || mtls !== noTickets) {
+        // a new context also has new ticket keys: no ticket issued before can resume a session
+        const ctx = listenerContextOptions(config.tls, cert, mtls);
         https.setSecureContext(ctx);
         for (const x of extras.values()) if ('setSecureContext' in x.server) x.server.setSecureContext(ctx);
         listenerCertId = cert.id;
+        noTickets = mtls;
       }
       metrics?.certificates([...table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
     },

@@ -60,7 +60,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   return {
     ...routeLabels(route, ctx.table),
     route,
-    policies: compilePolicies(route, ctx.env),
+    policies: compilePolicies(route.policies, s.bodySize, ctx.env, ctx.table),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
     settings: s,

@@ -6,10 +6,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { proxyProtocolFront } from './proxy-protocol.js';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FrontDoor } from './front.js';
-import { baseOptions, type ServedCert, type TlsSettings } from '../tls/contexts.js';
+import { baseOptions, type Selected, type ServedCert, type TlsSettings } from '../tls/contexts.js';
+import { requestClientCertificate } from '../tls/client-cert.js';
 
 /** Socket-level limits shared by both listeners. */
 export interface ListenerOptions {
@@ -171,7 +172,8 @@ export interface HttpsOptions extends ListenerOptions {
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: more streams at once on a connection are refused. */
   readonly maxConcurrentStreams: number;
   readonly defaultCert: ServedCert;
-  readonly sni: (servername: string) => SecureContext;
+  /** The context for an SNI name, and the CAs to verify a client certificate against (null: ask for none). */
+  readonly sni: (servername: string) => Selected;
   readonly metrics: Metrics | null;
 }
 
@@ -185,9 +187,14 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
     settings: { maxConcurrentStreams: opts.maxConcurrentStreams },
     cert: opts.defaultCert.certPem,
     key: opts.defaultCert.keyPem,
-    SNICallback: (servername, cb) => {
+    // a client certificate is asked for per connection, never by the listener (tls/client-cert.ts)
+    rejectUnauthorized: false,
+    // called as a method of the connection's TLSSocket: `this` is what asks for a client certificate
+    SNICallback(this: TLSSocket, servername: string, cb: (err: Error | null, ctx?: Selected['context']) => void) {
       try {
-        cb(null, opts.sni(servername));
+        const s = opts.sni(servername);
+        if (s.clientCa !== null && !requestClientCertificate(this, s.clientCa)) throw new Error('this Node.js cannot ask for a client certificate per connection');
+        cb(null, s.context);
       } catch (err) {
         cb(err as Error);
       }

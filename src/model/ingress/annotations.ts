@@ -7,6 +7,7 @@
 import { isDnsSubdomain, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
 import { lookup } from './catalog.js';
+import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
 
@@ -23,6 +24,8 @@ export interface AnnotationOptions {
   readonly refused: readonly string[];
   /** Source ranges and limits (access.ts); its `invalid` keys refuse the Ingress whatever --unsupported-annotations says. */
   readonly access: AccessOptions;
+  /** auth-tls-*: client certificates (settings, or the keys whose values refuse the Ingress). */
+  readonly clientCert: ClientCertAnnotations;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -147,6 +150,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, unknown>> 
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
     settings: settings(annotations, ns, report),
+    clientCert: parseClientCert((name) => read(annotations, name), ns, report),
     refused: account(annotations, report),
   };
 }

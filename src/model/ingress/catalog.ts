@@ -91,12 +91,12 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'auth-keepalive-timeout': ignored('authentication', 'connections to the auth service are always pooled and kept alive'),
   'auth-snippet': refuse('snippets', 'snippets are never executed'),
   // client certificates
-  'auth-tls-secret': refuse('client certificates', PLANNED),
-  'auth-tls-verify-client': refuse('client certificates', PLANNED, ['off']),
-  'auth-tls-verify-depth': refuse('client certificates', PLANNED),
-  'auth-tls-error-page': refuse('client certificates', PLANNED),
-  'auth-tls-pass-certificate-to-upstream': refuse('client certificates', PLANNED, OFF),
-  'auth-tls-match-cn': refuse('client certificates', PLANNED),
+  'auth-tls-secret': impl('client certificates', "ca.crt (and ca.crl) of a Secret in the Ingress's namespace, any type; a missing or broken one refuses the whole host (503)"),
+  'auth-tls-verify-client': impl('client certificates', 'on, off, optional, optional_no_ca; another value refuses the Ingress'),
+  'auth-tls-verify-depth': impl('client certificates', 'intermediate CAs allowed (OpenSSL verify depth); 0 is 1'),
+  'auth-tls-error-page': impl('client certificates', 'an absolute http(s) URL (302); a path or @name refuses the Ingress'),
+  'auth-tls-pass-certificate-to-upstream': impl('client certificates'),
+  'auth-tls-match-cn': impl('client certificates', 'an RE2 pattern searched in the RFC 2253 subject DN'),
   // rate limits
   'limit-rps': impl('rate limits', 'requests per second per client address, nginx limit_req with burst and nodelay (--limit-req-status-code); per replica'),
   'limit-rpm': impl('rate limits', 'requests per minute per client address, as limit-rps; both apply when both are set'),

@@ -9,6 +9,7 @@ import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.j
 import type { BackendProtocol, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { sourceRangePolicy, type SourceRanges } from './access.js';
 import { parseAnnotations } from './annotations.js';
+import type { ClientCertAnnotations } from './client-cert.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const HOST_RE = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
@@ -110,6 +111,8 @@ export interface CheckedIngress {
   /** The global source ranges it was checked with (the memo is valid only for these). */
   readonly defaults: SourceRanges | undefined;
   readonly refusal: readonly Policy[];
+  /** auth-tls-*: settings, or the keys whose values refuse the Ingress whatever --unsupported-annotations says. */
+  readonly clientCert: ClientCertAnnotations;
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
   readonly ruleCount: number;
@@ -131,6 +134,7 @@ function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendPr
 }
 
 const HTTPS_REDIRECT: Policy = { kind: 'httpsRedirect' };
+const NO_CLIENT_CERT: ClientCertAnnotations = { settings: null, invalid: [] };
 
 /** Checks one Ingress; `defaults`: the global source ranges, which its annotations replace. */
 export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngress {
@@ -174,6 +178,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     badValues,
     defaults,
     refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
+    clientCert: annotations?.clientCert ?? NO_CLIENT_CERT,
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,

@@ -11,6 +11,7 @@ import type { Memo } from '../memo.js';
 import type { BackendProtocol, Policy, Route } from '../types.js';
 import type { SourceRanges } from './access.js';
 import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
+import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
 
 export interface IngressOptions {
   /** `--ssl-redirect`: redirect plain HTTP to HTTPS on hosts that have TLS (default true). */
@@ -40,13 +41,15 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   // first pass: the hosts of every spec.tls, which decide the redirects of every route
   const tlsHosts = new Set<string>();
   for (const c of checked) for (const t of c.tls) for (const h of t.hosts) tlsHosts.add(h);
-  for (const c of checked) ingress(b, c, tlsHosts, opts);
+  // and what each host does about client certificates (per host, whichever Ingress a route is from)
+  const clientAuth = resolveClientAuth(b, checked);
+  for (const c of checked) ingress(b, c, tlsHosts, clientAuth, opts);
 }
 
 /** A single-backend route list: one shared array per backend id would not pay; this one is small. */
 const one = (backend: string): Route['backends'] => [{ backend, weight: 1 }];
 
-function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<string>, opts: IngressOptions): void {
+function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<string>, clientAuth: HostsClientAuth, opts: IngressOptions): void {
   const { origin, source, protocol } = c;
   if (c.invalid) {
     b.report(origin, 'InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
@@ -74,19 +77,31 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
+  /** The host's client-certificate check added to `base`, or the refusal that replaces it (memoised per host). */
+  const withHost = new Map<string, readonly Policy[]>();
+  const hostPolicies = (host: string, redirect: boolean): readonly Policy[] => {
+    const base = c.policies[redirect ? 1 : 0];
+    const key = `${redirect ? 1 : 0}${host}`;
+    let out = withHost.get(key);
+    if (out === undefined) {
+      const v = clientAuth.verdict(c, host);
+      withHost.set(key, (out = v === null ? base : 'refuse' in v ? v.refuse : [...base, v.add]));
+    }
+    return out;
+  };
   /** Policies for routes on `host`: the HTTPS redirect is on for TLS hosts (by --ssl-redirect or the annotation), or forced. */
   const policies = (host: string): readonly Policy[] => {
     const p = c.redirectPolicy;
     const redirect = p === 'force' || (tlsHosts.has(host) && (p ?? opts.sslRedirect ?? true));
-    return refusing ? c.refusal : c.policies[redirect ? 1 : 0];
+    return refusing ? c.refusal : hostPolicies(host, redirect);
   };
-  const plain = refusing ? c.refusal : c.policies[0];
+  const plain = (host: string): readonly Policy[] => (refusing ? c.refusal : hostPolicies(host, false));
 
   if (c.ruleCount === 0) {
     if (defaultId === undefined) {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain, backends: one(defaultId), settings: c.settings };
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain(''), backends: one(defaultId), settings: c.settings };
     } else {
       b.report(origin, 'DefaultBackendConflict', `default backend ignored: ${sourceName(b.defaultBackend.source)} is older and already sets it`);
     }
@@ -100,7 +115,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     }
     const host = rule.host;
     // the fallback never redirected to HTTPS (kept as it was); it carries the Ingress's other policies
-    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain, backends: one(defaultId), settings: c.settings });
+    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain(host), backends: one(defaultId), settings: c.settings });
     for (const p of rule.paths) {
       if ('problem' in p) {
         b.report(origin, ...p.problem);

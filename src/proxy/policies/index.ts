@@ -5,22 +5,27 @@
  *
  *   0. refuse          a route that cannot be served as written -> 503 naming why
  *   1. httpsRedirect   plain HTTP -> 308 to HTTPS (ACME HTTP-01 challenges exempt)
- *   2. rateLimit       over limit-rps / limit-rpm, or limit-connections in flight, per client
+ *   2. clientCert      the connection's client certificate: 421, 400 (or 302), 403; ssl-client-* headers
+ *   3. rateLimit       over limit-rps / limit-rpm, or limit-connections in flight, per client
  *                      -> --limit-req-status-code / --limit-conn-status-code (503)
- *   3. sourceRange     a client in the deny list, or outside a non-empty allow list -> 403
- *   4. bodyLimit       a declared body over the limit -> 413 before any byte is read
- *   5. headers (response)  response header edits, registered first so Portico's own answers get them too
- *   6. redirect        a redirect built from the request (Gateway API RequestRedirect)
- *   7. rewrite         the Host and path sent upstream (Gateway API URLRewrite)
- *   8. headers (request)   request header edits, last: they see the request as it will be sent
+ *   4. sourceRange     a client in the deny list, or outside a non-empty allow list -> 403
+ *   5. bodyLimit       a declared body over the limit -> 413 before any byte is read
+ *   6. headers (response)  response header edits, registered first so Portico's own answers get them too
+ *   7. redirect        a redirect built from the request (Gateway API RequestRedirect)
+ *   8. rewrite         the Host and path sent upstream (Gateway API URLRewrite)
+ *   9. headers (request)   request header edits, last: they see the request as it will be sent
  *
- * Limits before source ranges, as nginx's preaccess phase (limit_req, limit_conn) runs before its
+ * The client certificate first, as nginx answers a failed verification before any phase runs;
+ * limits before source ranges, as nginx's preaccess phase (limit_req, limit_conn) runs before its
  * access phase (allow/deny); the redirect is nginx's rewrite phase, before both.
  *
  * A route with no policies runs only the body limit it always had.
  */
-import type { Policy, Route } from '../../model/types.js';
+import type { X509Certificate } from 'node:crypto';
+import type { ClientAuth, Policy, RouteTable } from '../../model/types.js';
+import { parseBundle } from '../../tls/client-cert.js';
 import { bodyLimit } from './body-limit.js';
+import { clientCert, type ClientCertPolicy } from './client-cert.js';
 import { headers } from './headers.js';
 import { httpsRedirect } from './https-redirect.js';
 import { rateLimit } from './rate-limit.js';
@@ -36,27 +41,51 @@ export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from
 const ORDER: Record<Exclude<Policy['kind'], 'headers'>, number> = {
   refuse: 0,
   httpsRedirect: 1,
-  rateLimit: 2,
-  sourceRange: 3,
-  redirect: 6,
-  rewrite: 7,
+  clientCert: 2,
+  rateLimit: 3,
+  sourceRange: 4,
+  redirect: 7,
+  rewrite: 8,
 };
-const BODY_LIMIT_ORDER = 4;
+const BODY_LIMIT_ORDER = 5;
 
-/** Compiles a route's policies and its body limit, in the fixed order. */
-export function compilePolicies(route: Route, env: PolicyEnv): readonly RequestPolicy[] {
+/** Every route of a host shares one clientCert policy object: it is compiled once per table. */
+const clientCerts = new WeakMap<ClientCertPolicy, RequestPolicy>();
+/** CA bundles parsed once per table and host. */
+const bundles = new WeakMap<ClientAuth, X509Certificate[]>();
+
+function compileClientCert(p: ClientCertPolicy, table: RouteTable | undefined): RequestPolicy {
+  let c = clientCerts.get(p);
+  if (c === undefined) {
+    let trusted: X509Certificate[] = [];
+    for (const a of table?.clientAuth?.values() ?? []) {
+      if (a.id !== p.ca) continue;
+      let b = bundles.get(a);
+      if (b === undefined) bundles.set(a, (b = parseBundle(a.caPem)));
+      trusted = b;
+      break;
+    }
+    clientCerts.set(p, (c = clientCert(p, trusted)));
+  }
+  return c;
+}
+
+/** Compiles a route's policies and its body limit, in the fixed order; `table` holds the material policies refer to. */
+export function compilePolicies(policies: readonly Policy[], bodySize: number | undefined, env: PolicyEnv, table?: RouteTable): readonly RequestPolicy[] {
   const out: { order: number; p: RequestPolicy }[] = [];
-  const bodySize = route.settings.bodySize;
-  for (const p of route.policies) {
+  for (const p of policies) {
     switch (p.kind) {
       case 'refuse':
         // nothing else matters for a refused route
-        return [refuse(p.because, p.invalid ?? [])];
+        return [refuse(p.because, p.invalid ?? [], p.message)];
       case 'httpsRedirect':
         out.push({ order: ORDER[p.kind], p: httpsRedirect(env) });
         break;
+      case 'clientCert':
+        out.push({ order: ORDER[p.kind], p: compileClientCert(p, table) });
+        break;
       case 'headers':
-        out.push({ order: p.phase === 'response' ? 5 : 8, p: headers(p) });
+        out.push({ order: p.phase === 'response' ? 6 : 9, p: headers(p) });
         break;
       case 'redirect':
         out.push({ order: ORDER[p.kind], p: redirect(p) });
