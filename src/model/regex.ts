@@ -6,8 +6,8 @@
  */
 import { RE2JS } from 're2js';
 
-/** How much of the input a pattern must match: from the start (nginx `~`), or all of it. */
-export type Anchor = 'start' | 'full';
+/** How much of the input a pattern must match: from the start (nginx `~`), all of it, or anywhere (PCRE's unanchored search). */
+export type Anchor = 'start' | 'full' | 'any';
 
 export interface Pattern {
   readonly source: string;
@@ -33,7 +33,7 @@ export function compilePattern(source: string, anchor: Anchor, ignoreCase = fals
   const groups = re.groupCount();
   const run = (input: string): ReturnType<RE2JS['matcher']> | null => {
     const m = re.matcher(input);
-    return (anchor === 'full' ? m.matches() : m.lookingAt()) ? m : null;
+    return (anchor === 'full' ? m.matches() : anchor === 'any' ? m.find() : m.lookingAt()) ? m : null;
   };
   return {
     source,
