@@ -125,6 +125,7 @@ export const FLAGS = {
   'ssl-handshake-timeout': { kind: 'duration', default: '10s', help: 'Time a client has to complete the TLS handshake on the HTTPS port' },
   'trusted-proxies': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', help: 'Peers whose X-Forwarded-* headers are believed' },
   'use-proxy-protocol': { kind: 'bool', default: 'false', help: 'Expect a PROXY protocol v1/v2 header on every connection (both listeners)' },
+  'load-balance': { kind: 'choice', choices: ['round_robin', 'ewma'], default: 'round_robin', help: 'How an endpoint is picked where no load-balance, upstream-hash-by or affinity annotation says (ingress-nginx ConfigMap key load-balance): round_robin, or ewma (the better of two random endpoints by response time)' },
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
   'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },

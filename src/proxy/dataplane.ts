@@ -77,10 +77,12 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
-  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
+  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
+  const balancer = createBalancer(stats.ejected);
+  const balance = { balancer, algorithm: config.loadBalance };
+  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env, balance });
   const first = prepare(EMPTY_TABLE);
   const state: ProxyState = { matcher: first.matcher, draining: false };
-  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   let contexts;
   try {
     contexts = createTlsContexts(config.tls, defaultCert);
@@ -90,7 +92,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   }
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
-  const balancer = createBalancer(stats.ejected);
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'hsts' | 'forward'> = {
@@ -177,6 +178,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const next = prepare(table);
       live.apply(table);
       state.matcher = next.matcher;
+      balancer.retain(new Set(table.backends.keys()));
       targets = next.targets;
       retainLive();
       tls.retain(table);
