@@ -23,7 +23,8 @@ function ing(name: string, rules: readonly HostSpec[], annotations: Record<strin
   return stringify(o);
 }
 const one = (host: string, service: string, path = '/'): HostSpec[] => [{ host, paths: [{ path, service }] }];
-const podOf = (r: Reply): string => r.headers['x-pod'] as string;
+/** The pod that answered: its x-pod header, or (a slow pod) the name in its JSON body. */
+const podOf = (r: Reply): string => (r.headers['x-pod'] as string | undefined) ?? (JSON.parse(r.body) as { pod: string }).pod;
 const setCookie = (r: Reply, name: string): string | undefined => ([r.headers['set-cookie'] ?? []].flat() as string[]).find((c) => c.startsWith(`${name}=`));
 const valueOf = (c: string): string => (c.split(';')[0] as string).slice(c.indexOf('=') + 1);
 
@@ -271,5 +272,18 @@ describe('upstream-hash-by and ewma', () => {
   test('ewma: a slow pod gets few requests once its response time is known', async () => {
     const counts = await tally(p.httpPort, 40, 'ewma.test');
     assert.ok((counts.get('fast') ?? 0) >= 30, JSON.stringify([...counts]));
+  });
+
+  test('--load-balance=ewma: the same for a route without the annotation; load-balance: round_robin opts out', async () => {
+    const [slow, fast] = pods.slice(5) as [Pod, Pod];
+    const q = await startPortico({ 'a.yaml': join(ing('plain', one('plain.test', 'mixed')), ing('rr', one('rr.test', 'mixed'), { [`${N}load-balance`]: 'round_robin' }), serviceYaml('mixed', [slow, fast])) }, ['--load-balance=ewma']);
+    try {
+      const counts = await tally(q.httpPort, 40, 'plain.test');
+      assert.ok((counts.get('fast') ?? 0) >= 30, JSON.stringify([...counts]));
+      const rr = await tally(q.httpPort, 10, 'rr.test');
+      assert.equal(rr.get('slow'), 5, JSON.stringify([...rr]));
+    } finally {
+      await q.stop();
+    }
   });
 });
