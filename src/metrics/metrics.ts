@@ -17,6 +17,11 @@ export interface RouteLabels {
   readonly host: string;
   /** The rule path ('' for a default backend), a bounded label. */
   readonly path: string;
+  /**
+   * Set on the labels of a route's canary traffic (then `service` is the canary's): the main
+   * route's Service, which ingress-nginx's series keep, with canary="true".
+   */
+  readonly canaryOf?: string;
 }
 
 /** A route's labels: its object, its (first) backend's Service, its host and written path. */
@@ -151,7 +156,8 @@ export function createMetrics(opts: MetricsOptions) {
     const code = String(status);
     const nl = nginx;
     const route = [ns, ing, svc, host];
-    const full = [...controller, ns, ing, svc, 'false', host, path, method, code];
+    const canaryOf = t?.canaryOf;
+    const full = [...controller, ns, ing, canaryOf ?? svc, canaryOf === undefined ? 'false' : 'true', host, path, method, code];
     const noStatus = full.slice(0, -1);
     c = {
       requests: requests.series([...route, method, code]),

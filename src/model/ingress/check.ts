@@ -6,9 +6,10 @@
  */
 import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
-import type { BackendProtocol, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
+import type { BackendProtocol, Balancing, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { sourceRangePolicy, type SourceRanges } from './access.js';
 import { parseAnnotations } from './annotations.js';
+import type { CanaryAnnotations } from './balance.js';
 import type { ClientCertAnnotations } from './client-cert.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
@@ -102,6 +103,10 @@ export interface CheckedIngress {
   readonly protocol: BackendProtocol;
   readonly redirectPolicy: boolean | 'force' | undefined;
   readonly settings: RouteSettings;
+  /** load-balance, upstream-hash-by, affinity: how its routes pick endpoints (undefined: the defaults). */
+  readonly balancing: Balancing | undefined;
+  /** Set for a canary Ingress: its paths split traffic off main Ingresses' routes instead of being routes. */
+  readonly canary: CanaryAnnotations | null;
   /** The Ingress's policies without and with the HTTPS redirect (which depends on the table's TLS hosts). */
   readonly policies: readonly [plain: readonly Policy[], redirect: readonly Policy[]];
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
@@ -173,6 +178,8 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     protocol,
     redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
     settings: annotations?.settings ?? {},
+    balancing: annotations?.balancing,
+    canary: annotations?.canary ?? null,
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
     refused,
     badValues,
