@@ -253,7 +253,11 @@ export type DiagnosticReason =
   | 'RefNotPermitted'
   | 'InvalidRoute'
   | 'InvalidListener'
-  | 'RouteConflict';
+  | 'RouteConflict'
+  // problems of the input itself, reported by a source (standalone: `source.kind` is `File`)
+  | 'InvalidManifest'
+  | 'UnknownKind'
+  | 'UnsupportedAPIVersion';
 
 /** The translator's whole output. */
 export interface Translation {
