@@ -44,7 +44,7 @@ const { types } = jsYaml as unknown as { types: Record<'null' | 'bool' | 'int' |
 /** YAML 1.2 core integers: js-yaml's, less the YAML 1.1 binary form (`0b101` stays a string). */
 const coreInt = new Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
-  resolve: (data: string) => !/^[-+]?0b/.test(data) && types.int.resolve(data),
+  resolve: (data: string) => types.int.resolve(data) && !/^[-+]?0b/.test(data),
   construct: (data: string) => types.int.construct(data),
   predicate: (v: object) => types.int.predicate?.(v) ?? false,
 });
