@@ -96,3 +96,15 @@ describe('manifest errors in /debug/routes, in metrics and in the log', () => {
     await p.waitForLog((l) => l.msg === 'manifest file fixed' && l.file === pathJoin(p.dir, 'site.yaml'));
   });
 });
+
+test('with --workers 2, portico_config_valid is the primary\'s: the workers\' own copies (always 1) do not hide a 0', async () => {
+  const pod = await startPod('127.0.195.2', 'web');
+  const p = await startPortico({ 'web.yaml': join(serviceYaml('web', [pod])), 'typo.yaml': TYPO }, ['--workers', '2']);
+  try {
+    const lines = (await get(p.adminPort, '/metrics')).body.split('\n').filter((l) => l.startsWith('portico_config_'));
+    assert.deepEqual(lines.sort(), ['portico_config_files{state="invalid"} 1', 'portico_config_files{state="valid"} 1', 'portico_config_valid 0']);
+  } finally {
+    await p.stop();
+    await pod.close();
+  }
+});
