@@ -185,9 +185,9 @@ export function printTable(table: RouteTable): PrintedTable {
   };
 }
 
-/** `Kind ns/name: Reason: message`, sorted, one per line. */
+/** `Kind ns/name: Reason: message` (`Kind name` without a namespace, as for a file), sorted, one per line. */
 export function printDiagnostics(diags: readonly Diagnostic[]): string[] {
-  return diags.map((d) => `${d.source.kind} ${d.source.namespace}/${d.source.name}: ${d.reason}: ${d.message}`).sort();
+  return diags.map((d) => `${d.source.kind} ${d.source.namespace === '' ? '' : `${d.source.namespace}/`}${d.source.name}: ${d.reason}: ${d.message}`).sort();
 }
 
 /**

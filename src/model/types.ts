@@ -375,7 +375,11 @@ export type DiagnosticReason =
   | 'InvalidRoute'
   | 'InvalidListener'
   | 'RouteConflict'
-  | 'ClientAuthConflict';
+  | 'ClientAuthConflict'
+  // problems of the input itself, reported by a source (standalone: `source.kind` is `File`)
+  | 'InvalidManifest'
+  | 'UnknownKind'
+  | 'UnsupportedAPIVersion';
 
 /** The translator's whole output. */
 export interface Translation {

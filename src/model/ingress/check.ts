@@ -37,7 +37,9 @@ export function checkPath(rawPath: unknown, rawType: unknown): { path: string; m
   let match: 'Exact' | 'Prefix';
   if (rawType === 'Exact') match = 'Exact';
   else if (rawType === 'Prefix' || rawType === 'ImplementationSpecific') match = 'Prefix';
-  else return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${show(rawType ?? null)}` };
+  // networking.k8s.io/v1 requires it; only the removed v1beta1 let it be left out
+  else if (rawType === undefined || rawType === null) return { reason: 'InvalidPathType', error: 'pathType is missing: networking.k8s.io/v1 requires Exact, Prefix or ImplementationSpecific' };
+  else return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${show(rawType)}` };
 
   let path = rawPath;
   if ((path === undefined || path === '') && rawType === 'ImplementationSpecific') path = '/';
