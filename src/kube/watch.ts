@@ -20,6 +20,8 @@ export interface Resource {
   readonly optional?: boolean;
   /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
   readonly gatewayApi?: boolean;
+  /** With a field selector, which stored objects this watch owns: a re-list replaces only those. */
+  readonly owns?: (o: KubeObject) => boolean;
 }
 
 export const RESOURCES: readonly Resource[] = [
@@ -27,7 +29,10 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'IngressClass', base: '/apis/networking.k8s.io/v1', plural: 'ingressclasses', namespaced: false },
   { kind: 'Service', base: '/api/v1', plural: 'services', namespaced: true },
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
-  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
+  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls', owns: (o) => (o as { type?: unknown }).type === 'kubernetes.io/tls' },
+  // basic-auth users (auth-secret) live in Opaque Secrets; other types (service-account tokens,
+  // registry credentials, Helm releases) are never read
+  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=Opaque', owns: (o) => (o as { type?: unknown }).type === 'Opaque' },
   // Namespace labels select routes for Gateway listeners (allowedRoutes.namespaces.from: Selector)
   { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false, gatewayApi: true },
   { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true, gatewayApi: true },
@@ -121,7 +126,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
         listRv = body?.metadata?.resourceVersion ?? listRv;
       } while (cont !== '' && !stopped);
       if (stopped) return;
-      store.replace(r.kind, items, r.namespaced ? namespace : undefined);
+      store.replace(r.kind, items, r.namespaced ? namespace : undefined, r.owns);
       rv = listRv;
       log.info({ kind: r.kind, namespace: namespace || undefined, objects: items.length, resourceVersion: rv }, 'listed');
       o.onChange({ kind: r.kind, type: 'RELIST' });
@@ -132,7 +137,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
       if (r.optional === true && err instanceof ApiError && err.status === 404) {
         // the CRD is not installed: nothing to serve, nothing wrong; look again later
         if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
-        store.replace(r.kind, [], r.namespaced ? namespace : undefined);
+        store.replace(r.kind, [], r.namespaced ? namespace : undefined, r.owns);
         markSynced();
         timer = setTimeout(() => void list(), o.crdRecheckMs);
         return;

@@ -77,6 +77,8 @@ const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error'
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
 
 export const TEXT = 'text/plain; charset=utf-8';
+/** The statuses nginx's add_header (without `always`) adds headers to. */
+const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
 export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
 
 /** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
@@ -168,6 +170,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private responseExtra: string[] | null = null;
   private upstreamDrop: Set<string> | null = null;
   private responseEdits: ResponseEdit[] | null = null;
+  /** Response headers only for nginx's add_header statuses (2xx and redirects). */
+  private responseIfOk: string[] | null = null;
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
@@ -241,8 +245,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     (this.upstreamExtra ??= []).push(name, value);
   }
 
-  addResponseHeader(name: string, value: string): void {
-    (this.responseExtra ??= []).push(name, value);
+  addResponseHeader(name: string, value: string, always = true): void {
+    if (always) (this.responseExtra ??= []).push(name, value);
+    else (this.responseIfOk ??= []).push(name, value);
   }
 
   answer(status: number, body: string, type: string, cause: string, headers: readonly string[] = []): void {
@@ -461,6 +466,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     out.push('server', 'portico');
     if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
+    if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) out.push(...this.responseIfOk);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
     if (this.req.httpVersionMajor === 2 && mayBeTrailersOnly(out)) {
       this.heldHead = { status, head: out };
@@ -598,6 +604,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.bytes = Buffer.byteLength(body);
     const more = this.responseExtra === null ? [...extra] : [...extra, ...this.responseExtra];
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(more, e);
+    if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) more.push(...this.responseIfOk);
     reply(this.res, status, body, type, this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts]);
     this.finish(status);
   }

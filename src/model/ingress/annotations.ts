@@ -5,6 +5,7 @@
  * key under either prefix is accounted for by the catalog (catalog.ts): nothing is silent.
  */
 import { isDnsSubdomain, show } from '../k8s.js';
+import { parseAuth, type AuthAnnotations } from './auth.js';
 import { lookup } from './catalog.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
@@ -20,6 +21,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** Authentication (auth.ts): basic auth to resolve against its Secret, external auth, and what refuses the Ingress. */
+  readonly auth: AuthAnnotations;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -138,12 +141,15 @@ function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, 
 
 /** Reads every supported annotation of one Ingress. */
 export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = ''): AnnotationOptions {
+  const s = settings(annotations, ns, report);
+  const auth = parseAuth((name) => read(annotations, name), ns, s, report);
   return {
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
-    settings: settings(annotations, ns, report),
-    refused: account(annotations, report),
+    settings: s,
+    refused: [...account(annotations, report), ...auth.unsupported].sort(),
+    auth,
   };
 }
 

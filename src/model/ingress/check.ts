@@ -8,6 +8,7 @@ import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
 import type { BackendProtocol, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { parseAnnotations } from './annotations.js';
+import type { BasicAuthRequest } from './auth.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const HOST_RE = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
@@ -104,6 +105,10 @@ export interface CheckedIngress {
   readonly policies: readonly [plain: readonly Policy[], redirect: readonly Policy[]];
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
   readonly refused: readonly string[];
+  /** Access-control annotations with values that cannot be honoured: refused whatever --unsupported-annotations says. */
+  readonly broken: readonly string[];
+  /** Basic authentication, resolved against its Secret when the table is built (the Secret may change on its own). */
+  readonly basicAuth: BasicAuthRequest | undefined;
   readonly refusal: readonly Policy[];
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
@@ -150,7 +155,7 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     };
   });
   const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
-  const plain: readonly Policy[] = [];
+  const plain: readonly Policy[] = annotations?.auth.ext !== undefined ? [annotations.auth.ext] : [];
   return {
     origin: { kind: 'Ingress', namespace: ns, name },
     created: str(ing.metadata?.creationTimestamp),
@@ -162,7 +167,9 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     settings: annotations?.settings ?? {},
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
     refused: annotations?.refused ?? [],
-    refusal: [{ kind: 'refuse', because: annotations?.refused ?? [] }],
+    broken: annotations?.auth.broken ?? [],
+    basicAuth: annotations?.auth.basic,
+    refusal: [{ kind: 'refuse', because: [...(annotations?.auth.broken ?? []), ...(annotations?.refused ?? [])].sort() }],
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,

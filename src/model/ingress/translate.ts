@@ -9,6 +9,7 @@ import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
 import type { BackendProtocol, Policy, Route } from '../types.js';
+import { basicAuthPolicy } from './auth.js';
 import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 
 export interface IngressOptions {
@@ -47,27 +48,35 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     return;
   }
   for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
-  const refusing = c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn';
+  const broken = c.broken.length > 0;
+  const refusing = broken || (c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn');
+  if (broken) {
+    b.report(origin, 'InvalidAnnotation', `not served: ${c.broken.join(', ')} cannot be honoured as written (see ${c.broken.length > 1 ? 'their' : 'its'} InvalidAnnotation diagnostic); its routes answer 503, whatever --unsupported-annotations says`);
+  }
   if (c.refused.length > 0) {
     const keys = c.refused.join(', ');
     b.report(
       origin,
       'UnsupportedAnnotation',
       refusing
-        ? `not served: ${keys} cannot be honoured, and serving without ${c.refused.length > 1 ? 'them' : 'it'} could open what ${c.refused.length > 1 ? 'they close' : 'it closes'}; its routes answer 503 (--unsupported-annotations=warn serves it anyway)`
+        ? `not served: ${keys} cannot be honoured, and serving without ${c.refused.length > 1 ? 'them' : 'it'} could open what ${c.refused.length > 1 ? 'they close' : 'it closes'}; its routes answer 503${broken ? '' : ' (--unsupported-annotations=warn serves it anyway)'}`
         : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${c.refused.length > 1 ? 'they restrict' : 'it restricts'} is not enforced`,
     );
   }
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
+  // basic auth reads its Secret as it is now: a missing or unusable one refuses the routes
+  const basic = refusing || c.basicAuth === undefined ? undefined : basicAuthPolicy(b, origin, c.basicAuth);
+  const variants: readonly [readonly Policy[], readonly Policy[]] =
+    refusing ? [c.refusal, c.refusal] : basic === undefined ? c.policies : basic.kind === 'refuse' ? [[basic], [basic]] : [[...c.policies[0], basic], [...c.policies[1], basic]];
   /** Policies for routes on `host`: the HTTPS redirect is on for TLS hosts (by --ssl-redirect or the annotation), or forced. */
   const policies = (host: string): readonly Policy[] => {
     const p = c.redirectPolicy;
     const redirect = p === 'force' || (tlsHosts.has(host) && (p ?? opts.sslRedirect ?? true));
-    return refusing ? c.refusal : c.policies[redirect ? 1 : 0];
+    return variants[redirect ? 1 : 0];
   };
-  const plain = refusing ? c.refusal : c.policies[0];
+  const plain = variants[0];
 
   if (c.ruleCount === 0) {
     if (defaultId === undefined) {

@@ -1,6 +1,7 @@
 /** What policy modules share: their verdicts, their view of a request, their compile-time settings. */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { AuthState } from '../auth/state.js';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -40,8 +41,11 @@ export interface PolicyExchange {
   removeUpstreamHeader(name: string): void;
   /** Edits the response's headers (proxied or answered locally): remove, then set (replacing), then add (appending with ","). */
   editResponse(edit: ResponseEdit): void;
-  /** Adds a header to the response, proxied or answered locally. */
-  addResponseHeader(name: string, value: string): void;
+  /**
+   * Adds a header to the response, proxied or answered locally; with `always` false, only to
+   * responses of nginx's add_header statuses (200, 201, 204, 206, 301, 302, 303, 304, 307, 308).
+   */
+  addResponseHeader(name: string, value: string, always?: boolean): void;
   /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
   closeAfter(): void;
   /** Answers locally; the exchange is done. */
@@ -68,4 +72,9 @@ export interface PolicyEnv {
   readonly httpsRedirectPort: number;
   /** `--proxy-body-size`: bytes, 0 = unlimited. */
   readonly bodySize: number;
+  /** `--proxy-connect-timeout` and `--proxy-read-timeout` (ms), for sub-requests to auth services. */
+  readonly connectTimeout?: number;
+  readonly readTimeout?: number;
+  /** State authentication keeps across tables (hash workers, caches, connections to auth services); one per data plane. */
+  readonly auth?: AuthState;
 }
