@@ -12,13 +12,31 @@ import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
 import { match } from '../router/match.js';
 import { inspectSecret } from '../tls/inspect.js';
+import { compilePolicies } from '../proxy/policies/index.js';
+
+const env = { httpsRedirectPort: 443, bodySize: 0 };
 
 const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, now: Date.now() };
 
 const valid = {
   ingress: {
     kind: 'Ingress',
-    metadata: { name: 'i', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' } },
+    metadata: {
+      name: 'i',
+      namespace: 'default',
+      annotations: {
+        'nginx.ingress.kubernetes.io/proxy-body-size': '1m',
+        'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',
+        'nginx.ingress.kubernetes.io/auth-type': 'basic',
+        'nginx.ingress.kubernetes.io/auth-secret': 'tls',
+        'nginx.ingress.kubernetes.io/auth-realm': 'r',
+        'nginx.ingress.kubernetes.io/auth-url': 'http://$host/auth?u=$escaped_request_uri&t=$http_x_team',
+        'nginx.ingress.kubernetes.io/auth-signin': 'https://login.test/start?x=$arg_x',
+        'nginx.ingress.kubernetes.io/auth-response-headers': 'X-User, X-Email',
+        'nginx.ingress.kubernetes.io/auth-cache-key': '$cookie_s$remote_user',
+        'nginx.ingress.kubernetes.io/auth-cache-duration': '200 401 1m, any 5s',
+      },
+    },
     spec: {
       ingressClassName: 'portico',
       defaultBackend: { service: { name: 's', port: { number: 80 } } },
@@ -28,7 +46,8 @@ const valid = {
   },
   service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } },
   slice: { kind: 'EndpointSlice', metadata: { name: 's-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }] },
-  secret: { kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=' } },
+  // also the basic-auth users: alice:{SHA}..., bob:{PLAIN}x
+  secret: { kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=', auth: Buffer.from('alice:{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=\nbob:{PLAIN}x\n').toString('base64') } },
   klass: { kind: 'IngressClass', metadata: { name: 'portico', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'portico.dev/ingress-controller' } },
 };
 
@@ -57,7 +76,8 @@ function run(s: Partial<Snapshot>): void {
   const snap = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [], ...s } as Snapshot;
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
-  const m = compile(t.table, (route) => route);
+  // every route's policies compile too (the proxy's side of what the translator produced)
+  const m = compile(t.table, (route) => (compilePolicies(route, env), route));
   match(m, 'a.test', '/');
 }
 
