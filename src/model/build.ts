@@ -148,7 +148,7 @@ export class TableBuilder {
     if (problem === undefined) {
       const secret = this.secret(key);
       const check = secret === undefined ? undefined : inspect(secret);
-      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found (in Kubernetes mode Portico reads only Secrets of type kubernetes.io/tls)`];
+      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found (in Kubernetes mode Portico reads Secrets of types kubernetes.io/tls and Opaque)`];
       else if (!check.ok) problem = [check.reason, `proxy-ssl-secret ${key}: ${check.message}`];
       else {
         problem = null;
