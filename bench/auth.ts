@@ -5,7 +5,7 @@
  * clients' p50/p99 in both phases, Portico's own event-loop delay (prom-client's
  * nodejs_eventloop_lag_* on its /metrics, reset by each scrape: what the clients' latency would be
  * without the CPU this machine's other work takes), and what the attackers got (401s, and 503s
- * once the queue of password checks is full). `npm run bench:auth [-- --seconds 5 --attackers 32]`. Loopback only;
+ * once the queue of password checks is full). `npm run bench:auth [-- --runs 3 --seconds 5 --attackers 32]`. Loopback only;
  * stops by itself.
  */
 import bcrypt from 'bcryptjs';
@@ -21,6 +21,8 @@ const arg = (name: string, d: number): number => {
   return i === -1 ? d : Number(process.argv[i + 1]);
 };
 const seconds = arg('seconds', 5);
+/** Quiet and burst phases alternate this many times; medians are printed (a shared machine's load drifts). */
+const runs = arg('runs', 3);
 const attackers = arg('attackers', 32);
 const others = arg('others', 4);
 /** Pause between an other client's requests, ms: a steady pace, not a saturating load. */
@@ -98,14 +100,17 @@ const pct = (xs: number[], q: number): number => xs[Math.min(xs.length - 1, Math
 try {
   await once('open.test');
   await phase(false); // warm-up
-  const quiet = await phase(false);
-  const burst = await phase(true);
-  const show = (name: string, r: { latencies: number[]; lag: { p99: number; max: number } }): string =>
-    `${name}: ${r.latencies.length} requests, p50 ${pct(r.latencies, 0.5).toFixed(2)} ms, p99 ${pct(r.latencies, 0.99).toFixed(2)} ms; Portico's event-loop delay p99 ${r.lag.p99.toFixed(2)} ms, max ${r.lag.max.toFixed(2)} ms`;
-  console.log(show('other clients, quiet     ', quiet));
-  console.log(show('other clients, under burst', burst));
-  console.log(`p99 rise: ${(pct(burst.latencies, 0.99) - pct(quiet.latencies, 0.99)).toFixed(2)} ms`);
-  console.log(`attackers (${attackers}): ${[...burst.statuses].map(([s, n]) => `${n}× ${s}`).join(', ')}`);
+  const rows: { quiet: Awaited<ReturnType<typeof phase>>; burst: Awaited<ReturnType<typeof phase>> }[] = [];
+  for (let i = 0; i < runs; i++) rows.push({ quiet: await phase(false), burst: await phase(true) });
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const line = (name: string, rs: Awaited<ReturnType<typeof phase>>[]): string =>
+    `${name}: p50 ${med(rs.map((r) => pct(r.latencies, 0.5))).toFixed(2)} ms, p99 ${med(rs.map((r) => pct(r.latencies, 0.99))).toFixed(2)} ms (${rs.map((r) => pct(r.latencies, 0.99).toFixed(1)).join(' / ')}); Portico's event-loop delay p99 ${med(rs.map((r) => r.lag.p99)).toFixed(2)} ms, max ${med(rs.map((r) => r.lag.max)).toFixed(2)} ms`;
+  console.log(line('other clients, quiet      ', rows.map((r) => r.quiet)));
+  console.log(line('other clients, under burst', rows.map((r) => r.burst)));
+  console.log(`median p99 rise: ${(med(rows.map((r) => pct(r.burst.latencies, 0.99))) - med(rows.map((r) => pct(r.quiet.latencies, 0.99)))).toFixed(2)} ms`);
+  const totals = new Map<number, number>();
+  for (const r of rows) for (const [st, n] of r.burst.statuses) totals.set(st, (totals.get(st) ?? 0) + n);
+  console.log(`attackers (${attackers}): ${[...totals].map(([st, n]) => `${n}× ${st}`).join(', ')}`);
 } finally {
   agent.destroy();
   await p.stop();
