@@ -130,8 +130,8 @@ describe('basic authentication (curl -u against the real binary)', () => {
     });
   });
   after(async () => {
-    await p.stop();
-    await pod.close();
+    await p?.stop();
+    await pod?.close();
   });
 
   test('no credentials, or wrong ones: 401 with WWW-Authenticate: Basic realm, nothing reaches the pod', async () => {
@@ -229,10 +229,13 @@ describe('external authentication (a real auth service on loopback)', () => {
     });
   });
   after(async () => {
-    await p.stop();
-    await pod.close();
-    await new Promise((r) => auth.server.close(r));
-    await new Promise((r) => local.server.close(r));
+    await p?.stop();
+    await pod?.close();
+    // Portico's pooled connections to the auth services must not keep them (and this file) alive
+    for (const s of [auth?.server, local?.server]) {
+      s?.closeAllConnections();
+      await new Promise((r) => (s === undefined ? r(undefined) : s.close(r)));
+    }
   });
 
   const lastCall = (path: string): Call | undefined => auth.calls.filter((c) => c.url.startsWith(path)).at(-1);
