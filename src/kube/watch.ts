@@ -20,6 +20,8 @@ export interface Resource {
   readonly optional?: boolean;
   /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
   readonly gatewayApi?: boolean;
+  /** With a field selector, which stored objects this watch owns: a re-list replaces only those. */
+  readonly owns?: (o: KubeObject) => boolean;
 }
 
 export const RESOURCES: readonly Resource[] = [
@@ -123,7 +125,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
         listRv = body?.metadata?.resourceVersion ?? listRv;
       } while (cont !== '' && !stopped);
       if (stopped) return;
-      store.replace(r.kind, items, r.namespaced ? namespace : undefined);
+      store.replace(r.kind, items, r.namespaced ? namespace : undefined, r.owns);
       rv = listRv;
       log.info({ kind: r.kind, namespace: namespace || undefined, objects: items.length, resourceVersion: rv }, 'listed');
       o.onChange({ kind: r.kind, type: 'RELIST' });
@@ -134,7 +136,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
       if (r.optional === true && err instanceof ApiError && err.status === 404) {
         // the CRD is not installed: nothing to serve, nothing wrong; look again later
         if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
-        store.replace(r.kind, [], r.namespaced ? namespace : undefined);
+        store.replace(r.kind, [], r.namespaced ? namespace : undefined, r.owns);
         markSynced();
         timer = setTimeout(() => void list(), o.crdRecheckMs);
         return;

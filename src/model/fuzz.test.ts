@@ -44,6 +44,14 @@ const valid = {
         'nginx.ingress.kubernetes.io/upstream-hash-by': '$request_uri$arg_a',
         'nginx.ingress.kubernetes.io/upstream-hash-by-subset': 'true',
         'nginx.ingress.kubernetes.io/load-balance': 'ewma',
+        'nginx.ingress.kubernetes.io/auth-type': 'basic',
+        'nginx.ingress.kubernetes.io/auth-secret': 'tls',
+        'nginx.ingress.kubernetes.io/auth-realm': 'r',
+        'nginx.ingress.kubernetes.io/auth-url': 'http://$host/auth?u=$escaped_request_uri&t=$http_x_team',
+        'nginx.ingress.kubernetes.io/auth-signin': 'https://login.test/start?x=$arg_x',
+        'nginx.ingress.kubernetes.io/auth-response-headers': 'X-User, X-Email',
+        'nginx.ingress.kubernetes.io/auth-cache-key': '$cookie_s$remote_user',
+        'nginx.ingress.kubernetes.io/auth-cache-duration': '200 401 1m, any 5s',
       },
     },
     spec: {
@@ -55,7 +63,8 @@ const valid = {
   },
   service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } },
   slice: { kind: 'EndpointSlice', metadata: { name: 's-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }] },
-  secret: { kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=' } },
+  // also the basic-auth users: alice:{SHA}..., bob:{PLAIN}x
+  secret: { kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=', auth: Buffer.from('alice:{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=\nbob:{PLAIN}x\n').toString('base64') } },
   canary: {
     kind: 'Ingress',
     metadata: {
@@ -107,7 +116,7 @@ function run(s: Partial<Snapshot>): void {
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
   // every policy of the table compiles for the data plane
-  const m = compile(t.table, (route) => compilePolicies(route.policies, route.settings.bodySize, env, t.table));
+  const m = compile(t.table, (route) => (compilePolicies(route, env, t.table), route));
   match(m, 'a.test', '/');
 }
 
@@ -149,7 +158,7 @@ test('client-certificate annotations and CA Secrets mutated to anything never th
       const o = { ...objs, [which]: mutate(objs[which as keyof typeof objs], path, value) };
       const snap = { ingresses: [o.ingress, valid.ingress], ingressClasses: [valid.klass], services: [valid.service], endpointSlices: [valid.slice], secrets: [o.secret, valid.secret] } as never;
       const t = translate(snap, opts);
-      for (const r of t.table.routes) compilePolicies(r.policies, undefined, env, t.table);
+      for (const r of t.table.routes) compilePolicies(r, env, t.table);
       match(compile(t.table, (route) => route), 'a.test', '/');
     }),
     { numRuns: 1500 * runs, seed },

@@ -84,6 +84,21 @@ export function printPolicy(p: Policy): string {
         ...(p.passCertificate ? ['pass certificate'] : []),
         ...(p.errorPage !== undefined ? [`error page ${p.errorPage}`] : []),
       ].join(', ');
+    case 'basicAuth':
+      // the hashes are secret material: only how many users, and from where
+      return `basic auth realm=${JSON.stringify(p.realm)} users from ${p.secret} (${p.users.length})`;
+    case 'extAuth':
+      return `external auth ${[
+        p.method ?? 'GET',
+        p.url,
+        ...(p.signin !== undefined ? [`signin=${p.signin}${p.signinParam !== 'rd' ? ` param=${p.signinParam}` : ''}`] : []),
+        ...(p.responseHeaders.length > 0 ? [`copy=${p.responseHeaders.join(',')}`] : []),
+        ...(p.requestRedirect !== undefined ? [`redirect=${p.requestRedirect}`] : []),
+        ...(p.alwaysSetCookie ? ['always-set-cookie'] : []),
+        ...(p.cache !== undefined ? [`cache=${p.cache.key} ${p.cache.durations.map((d) => `${d.statuses.join(' ')} ${d.ms}ms`).join(', ')}`] : []),
+        ...(p.connectTimeout !== undefined ? [`connect=${p.connectTimeout}ms`] : []),
+        ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),
+      ].join(' ')}`;
   }
 }
 

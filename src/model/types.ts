@@ -114,7 +114,63 @@ export type Policy =
       readonly passCertificate: boolean;
       /** An RE2 pattern searched (unanchored) in the RFC 2253 subject DN; no match is 403. */
       readonly matchCn?: string;
-    };
+    }
+  /**
+   * HTTP Basic authentication (`auth-type: basic`): a request without credentials matching one of
+   * `users` gets 401 with `WWW-Authenticate: Basic realm="<realm>"`; the pod never sees the
+   * client's Authorization header. The hashes are secret material: never printed.
+   */
+  | BasicAuthPolicy
+  /** External authentication (`auth-url`): a sub-request decides (2xx allows; 401/403 answer; anything else is 500). */
+  | ExtAuthPolicy;
+
+/** One user of a basic-auth Secret and the stored hash of their password (an htpasswd scheme). */
+export interface BasicUser {
+  readonly user: string;
+  readonly hash: string;
+}
+
+/** See {@link Policy}. */
+export interface BasicAuthPolicy {
+  readonly kind: 'basicAuth';
+  readonly realm: string;
+  /** `namespace/name` of the Secret the users come from. */
+  readonly secret: string;
+  /** In Secret order; the first line of a user wins, as in nginx. */
+  readonly users: readonly BasicUser[];
+}
+
+/**
+ * `auth-url` and its companions, as ingress-nginx's auth_request location behaves. URL-like
+ * fields are templates with nginx variables (model/vars.ts), expanded per request.
+ */
+export interface ExtAuthPolicy {
+  readonly kind: 'extAuth';
+  /** `http(s)://...`, possibly with variables. */
+  readonly url: string;
+  /** `auth-method`: the sub-request's method (default GET); when set, X-Original-URI and X-Scheme are sent too. */
+  readonly method?: string;
+  /** `auth-signin`: a 401 becomes a 302 to this URL with `<signinParam>=` the original URL. */
+  readonly signin?: string;
+  readonly signinParam: string;
+  /** `auth-response-headers`: copied from the auth response onto the upstream request (removed when absent there). */
+  readonly responseHeaders: readonly string[];
+  /** `auth-request-redirect`: the X-Auth-Request-Redirect sent (default: the request URI). */
+  readonly requestRedirect?: string;
+  /** `auth-always-set-cookie`: the auth response's Set-Cookie on every answer, not only on 2xx/3xx ones. */
+  readonly alwaysSetCookie: boolean;
+  /** `auth-cache-key` + `auth-cache-duration`: decisions kept per route and expanded key. */
+  readonly cache?: { readonly key: string; readonly durations: readonly AuthCacheDuration[] };
+  /** The Ingress's proxy-connect-timeout and proxy-read-timeout, ms (absent: the global flags). */
+  readonly connectTimeout?: number;
+  readonly readTimeout?: number;
+}
+
+/** `[code ...] time`: how long answers with these statuses are kept ('any': every status). */
+export interface AuthCacheDuration {
+  readonly statuses: readonly (number | 'any')[];
+  readonly ms: number;
+}
 
 /** `auth-tls-verify-client`: nginx's `ssl_verify_client`. */
 export type ClientCertVerify = 'on' | 'off' | 'optional' | 'optional_no_ca';
@@ -365,6 +421,7 @@ export type DiagnosticReason =
   | 'UnsupportedAnnotation'
   | 'IgnoredAnnotation'
   | 'SecretNotFound'
+  | 'InvalidSecret'
   | 'InvalidCertificate'
   | 'CertificateKeyMismatch'
   | 'CertificateExpired'

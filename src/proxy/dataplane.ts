@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createCidrMatcher } from '../model/cidr.js';
 import { EMPTY_TABLE, type Endpoint, type RouteTable } from '../model/types.js';
 import { createAccessLog } from './access-log.js';
+import { createAuthState } from './auth/state.js';
 import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
@@ -81,7 +82,17 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
   const limiters = createLimiters();
-  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize, limiters, limitReqStatus: config.limitReqStatusCode, limitConnStatus: config.limitConnStatusCode };
+  const auth = createAuthState();
+  const env = {
+    httpsRedirectPort: config.httpsRedirectPort,
+    bodySize: config.proxyBodySize,
+    limiters,
+    limitReqStatus: config.limitReqStatusCode,
+    limitConnStatus: config.limitConnStatusCode,
+    connectTimeout: config.proxyConnectTimeout,
+    readTimeout: config.proxyReadTimeout,
+    auth,
+  };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
   const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
@@ -273,6 +284,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clearTimeout(cut);
       for (const s of tunnels) s.destroy();
       await pools.close();
+      await auth.close();
     },
   };
 }

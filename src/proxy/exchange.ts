@@ -78,6 +78,8 @@ const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error'
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
 
 export const TEXT = 'text/plain; charset=utf-8';
+/** The statuses nginx's add_header (without `always`) adds headers to. */
+const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
 export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
 
 /** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
@@ -173,6 +175,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
   private responseExtra: string[] | null = null;
   private upstreamDrop: Set<string> | null = null;
   private responseEdits: ResponseEdit[] | null = null;
+  /** Response headers only for nginx's add_header statuses (2xx and redirects). */
+  private responseIfOk: string[] | null = null;
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
@@ -261,8 +265,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     (this.upstreamExtra ??= []).push(name, value);
   }
 
-  addResponseHeader(name: string, value: string): void {
-    (this.responseExtra ??= []).push(name, value);
+  addResponseHeader(name: string, value: string, always = true): void {
+    if (always) (this.responseExtra ??= []).push(name, value);
+    else (this.responseIfOk ??= []).push(name, value);
   }
 
   answer(status: number, body: string, type: string, cause: string, headers: readonly string[] = []): void {
@@ -522,6 +527,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (this.affinityCookie !== null) out.push('set-cookie', this.affinityCookie);
     if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
+    if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) out.push(...this.responseIfOk);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
     if (this.req.httpVersionMajor === 2 && mayBeTrailersOnly(out)) {
       this.heldHead = { status, head: out };
@@ -660,6 +666,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     const more = this.responseExtra === null ? [...extra] : [...extra, ...this.responseExtra];
     if (this.affinityCookie !== null) more.push('set-cookie', this.affinityCookie);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(more, e);
+    if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) more.push(...this.responseIfOk);
     reply(this.res, status, body, type, this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts]);
     this.finish(status);
   }

@@ -86,7 +86,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   return {
     ...labels,
     route,
-    policies: compilePolicies(route.policies, s.bodySize, ctx.env, ctx.table),
+    policies: compilePolicies(route, ctx.env, ctx.table),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
     settings: s,

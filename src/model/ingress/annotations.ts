@@ -6,6 +6,7 @@
  */
 import { isDnsSubdomain, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
+import { parseAuth, type AuthAnnotations } from './auth.js';
 import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } from './balance.js';
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
@@ -31,6 +32,8 @@ export interface AnnotationOptions {
   readonly balancing: Balancing | undefined;
   /** A canary Ingress's canary-* annotations (balance.ts), or null for a normal Ingress. */
   readonly canary: CanaryAnnotations | null;
+  /** Authentication (auth.ts): basic auth to resolve against its Secret, external auth, and what refuses the Ingress. */
+  readonly auth: AuthAnnotations;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -168,6 +171,8 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
   const canary = parseCanary((n) => read(all, n), report);
   const annotations = canary === null || all === undefined || all === null || typeof all !== 'object' ? all : canaryView(all, report);
   const get = (n: string): { key: string; value: unknown } | undefined => read(annotations, n);
+  const s = settings(annotations, ns, report);
+  const auth = parseAuth(get, ns, s, report);
   return {
     canary,
     balancing: parseBalancing(get, report, canary !== null),
@@ -175,9 +180,10 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
-    settings: settings(annotations, ns, report),
+    settings: s,
     clientCert: parseClientCert(get, ns, report),
-    refused: account(annotations, report),
+    refused: [...account(annotations, report), ...auth.unsupported].sort(),
+    auth,
   };
 }
 

@@ -9,6 +9,7 @@ import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.j
 import type { BackendProtocol, Balancing, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { sourceRangePolicy, type SourceRanges } from './access.js';
 import { parseAnnotations } from './annotations.js';
+import type { BasicAuthRequest } from './auth.js';
 import type { CanaryAnnotations } from './balance.js';
 import type { ClientCertAnnotations } from './client-cert.js';
 
@@ -113,10 +114,12 @@ export interface CheckedIngress {
   readonly policies: readonly [plain: readonly Policy[], redirect: readonly Policy[]];
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
   readonly refused: readonly string[];
-  /** Access-control annotations with a bad value: the Ingress is refused whatever --unsupported-annotations says. */
+  /** Access-control annotations with a bad value (source ranges, limits, authentication): the Ingress is refused whatever --unsupported-annotations says. */
   readonly badValues: readonly string[];
   /** The global source ranges it was checked with (the memo is valid only for these). */
   readonly defaults: SourceRanges | undefined;
+  /** Basic authentication, resolved against its Secret when the table is built (the Secret may change on its own). */
+  readonly basicAuth: BasicAuthRequest | undefined;
   readonly refusal: readonly Policy[];
   /** auth-tls-*: settings, or the keys whose values refuse the Ingress whatever --unsupported-annotations says. */
   readonly clientCert: ClientCertAnnotations;
@@ -168,9 +171,10 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
   const access = annotations?.access;
   const range = access === undefined ? undefined : sourceRangePolicy(access, defaults);
-  const plain: readonly Policy[] = [...(range !== undefined ? [range] : []), ...(access?.rateLimit !== undefined ? [access.rateLimit] : [])];
+  const ext = annotations?.auth.ext;
+  const plain: readonly Policy[] = [...(range !== undefined ? [range] : []), ...(access?.rateLimit !== undefined ? [access.rateLimit] : []), ...(ext !== undefined ? [ext] : [])];
   const refused = annotations?.refused ?? [];
-  const badValues = access?.invalid ?? [];
+  const badValues = [...(access?.invalid ?? []), ...(annotations?.auth.broken ?? [])].sort();
   return {
     origin: { kind: 'Ingress', namespace: ns, name },
     created: str(ing.metadata?.creationTimestamp),
@@ -186,6 +190,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     refused,
     badValues,
     defaults,
+    basicAuth: annotations?.auth.basic,
     refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
     clientCert: annotations?.clientCert ?? NO_CLIENT_CERT,
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,

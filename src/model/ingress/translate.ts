@@ -10,6 +10,7 @@ import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
 import type { BackendProtocol, Canary, Policy, Route } from '../types.js';
 import type { SourceRanges } from './access.js';
+import { basicAuthPolicy } from './auth.js';
 import type { CanaryAnnotations } from './balance.js';
 import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
@@ -83,10 +84,14 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
-  /** The host's client-certificate check added to `base`, or the refusal that replaces it (memoised per host). */
+  // basic auth reads its Secret as it is now: a missing or unusable one refuses the routes
+  const basic = refusing || c.basicAuth === undefined ? undefined : basicAuthPolicy(b, origin, c.basicAuth);
+  const variants: readonly [readonly Policy[], readonly Policy[]] =
+    basic === undefined ? c.policies : basic.kind === 'refuse' ? [[basic], [basic]] : [[...c.policies[0], basic], [...c.policies[1], basic]];
+  /** The host's client-certificate check added to the variant, or the refusal that replaces it (memoised per host). */
   const withHost = new Map<string, readonly Policy[]>();
   const hostPolicies = (host: string, redirect: boolean): readonly Policy[] => {
-    const base = c.policies[redirect ? 1 : 0];
+    const base = variants[redirect ? 1 : 0];
     const key = `${redirect ? 1 : 0}${host}`;
     let out = withHost.get(key);
     if (out === undefined) {

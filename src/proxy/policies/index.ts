@@ -10,22 +10,28 @@
  *                      -> --limit-req-status-code / --limit-conn-status-code (503)
  *   4. sourceRange     a client in the deny list, or outside a non-empty allow list -> 403
  *   5. bodyLimit       a declared body over the limit -> 413 before any byte is read
- *   6. headers (response)  response header edits, registered first so Portico's own answers get them too
- *   7. redirect        a redirect built from the request (Gateway API RequestRedirect)
- *   8. rewrite         the Host and path sent upstream (Gateway API URLRewrite)
- *   9. headers (request)   request header edits, last: they see the request as it will be sent
+ *   6. basicAuth       no valid user and password -> 401 with WWW-Authenticate (hashes checked off the event loop)
+ *   7. extAuth         a sub-request to the auth service: 2xx on; 401 (or 302 to sign-in), 403; else 500
+ *   8. headers (response)  response header edits, registered first so Portico's own answers get them too
+ *   9. redirect        a redirect built from the request (Gateway API RequestRedirect)
+ *  10. rewrite         the Host and path sent upstream (Gateway API URLRewrite)
+ *  11. headers (request)   request header edits, last: they see the request as it will be sent
  *
  * The client certificate first, as nginx answers a failed verification before any phase runs;
  * limits before source ranges, as nginx's preaccess phase (limit_req, limit_conn) runs before its
- * access phase (allow/deny); the redirect is nginx's rewrite phase, before both.
+ * access phase; within the access phase allow/deny, then auth_basic, then auth_request, as nginx
+ * runs its access handlers; the redirect is nginx's rewrite phase, before both.
  *
  * A route with no policies runs only the body limit it always had.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { ClientAuth, Policy, RouteTable } from '../../model/types.js';
+import type { ClientAuth, Policy, Route, RouteTable } from '../../model/types.js';
 import { parseBundle } from '../../tls/client-cert.js';
+import { defaultAuthState } from '../auth/state.js';
+import { basicAuth } from './basic-auth.js';
 import { bodyLimit } from './body-limit.js';
 import { clientCert, type ClientCertPolicy } from './client-cert.js';
+import { extAuth } from './ext-auth.js';
 import { headers } from './headers.js';
 import { httpsRedirect } from './https-redirect.js';
 import { rateLimit } from './rate-limit.js';
@@ -44,8 +50,10 @@ const ORDER: Record<Exclude<Policy['kind'], 'headers'>, number> = {
   clientCert: 2,
   rateLimit: 3,
   sourceRange: 4,
-  redirect: 7,
-  rewrite: 8,
+  basicAuth: 6,
+  extAuth: 7,
+  redirect: 9,
+  rewrite: 10,
 };
 const BODY_LIMIT_ORDER = 5;
 
@@ -71,9 +79,10 @@ function compileClientCert(p: ClientCertPolicy, table: RouteTable | undefined): 
 }
 
 /** Compiles a route's policies and its body limit, in the fixed order; `table` holds the material policies refer to. */
-export function compilePolicies(policies: readonly Policy[], bodySize: number | undefined, env: PolicyEnv, table?: RouteTable): readonly RequestPolicy[] {
+export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable): readonly RequestPolicy[] {
   const out: { order: number; p: RequestPolicy }[] = [];
-  for (const p of policies) {
+  const bodySize = route.settings.bodySize;
+  for (const p of route.policies) {
     switch (p.kind) {
       case 'refuse':
         // nothing else matters for a refused route
@@ -85,7 +94,7 @@ export function compilePolicies(policies: readonly Policy[], bodySize: number | 
         out.push({ order: ORDER[p.kind], p: compileClientCert(p, table) });
         break;
       case 'headers':
-        out.push({ order: p.phase === 'response' ? 6 : 9, p: headers(p) });
+        out.push({ order: p.phase === 'response' ? 8 : 11, p: headers(p) });
         break;
       case 'redirect':
         out.push({ order: ORDER[p.kind], p: redirect(p) });
@@ -98,6 +107,13 @@ export function compilePolicies(policies: readonly Policy[], bodySize: number | 
         break;
       case 'sourceRange':
         out.push({ order: ORDER[p.kind], p: sourceRange(p.allow, p.deny) });
+        break;
+      case 'basicAuth':
+        out.push({ order: ORDER[p.kind], p: basicAuth(p, env.auth ?? defaultAuthState()) });
+        break;
+      case 'extAuth':
+        // the auth cache is per route, as ingress-nginx's is per location
+        out.push({ order: ORDER[p.kind], p: extAuth(p, env.auth ?? defaultAuthState(), env, `${route.host}\n${route.match}\n${route.path}`) });
         break;
     }
   }

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Limiters } from '../limiters.js';
+import type { AuthState } from '../auth/state.js';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -41,8 +42,11 @@ export interface PolicyExchange {
   removeUpstreamHeader(name: string): void;
   /** Edits the response's headers (proxied or answered locally): remove, then set (replacing), then add (appending with ","). */
   editResponse(edit: ResponseEdit): void;
-  /** Adds a header to the response, proxied or answered locally. */
-  addResponseHeader(name: string, value: string): void;
+  /**
+   * Adds a header to the response, proxied or answered locally; with `always` false, only to
+   * responses of nginx's add_header statuses (200, 201, 204, 206, 301, 302, 303, 304, 307, 308).
+   */
+  addResponseHeader(name: string, value: string, always?: boolean): void;
   /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
   closeAfter(): void;
   /** Answers locally; the exchange is done. */
@@ -79,4 +83,9 @@ export interface PolicyEnv {
   /** `--limit-req-status-code`, `--limit-conn-status-code`. */
   readonly limitReqStatus: number;
   readonly limitConnStatus: number;
+  /** `--proxy-connect-timeout` and `--proxy-read-timeout` (ms), for sub-requests to auth services. */
+  readonly connectTimeout?: number;
+  readonly readTimeout?: number;
+  /** State authentication keeps across tables (hash workers, caches, connections to auth services); one per data plane. */
+  readonly auth?: AuthState;
 }
