@@ -18,7 +18,21 @@ const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 
 const valid = {
   ingress: {
     kind: 'Ingress',
-    metadata: { name: 'i', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' } },
+    metadata: {
+      name: 'i',
+      namespace: 'default',
+      annotations: {
+        'nginx.ingress.kubernetes.io/proxy-body-size': '1m',
+        'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',
+        'nginx.ingress.kubernetes.io/enable-cors': 'true',
+        'nginx.ingress.kubernetes.io/cors-allow-origin': 'https://a.test, http://*.b.test:8080, null',
+        'nginx.ingress.kubernetes.io/cors-allow-methods': 'GET, POST',
+        'nginx.ingress.kubernetes.io/cors-allow-headers': 'X-A, X-B',
+        'nginx.ingress.kubernetes.io/cors-expose-headers': '*, X-C',
+        'nginx.ingress.kubernetes.io/cors-allow-credentials': 'false',
+        'nginx.ingress.kubernetes.io/cors-max-age': '600',
+      },
+    },
     spec: {
       ingressClassName: 'portico',
       defaultBackend: { service: { name: 's', port: { number: 80 } } },

@@ -61,6 +61,10 @@ export function printPolicy(p: Policy): string {
       return `redirect ${p.status}${p.scheme !== undefined ? ` scheme=${p.scheme}` : ''}${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.port !== undefined ? ` port=${p.port}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
     case 'rewrite':
       return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+    case 'cors':
+      return `cors origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods}; headers ${p.headers}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
+    case 'notFound':
+      return 'not found (404)';
   }
 }
 

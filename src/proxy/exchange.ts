@@ -77,15 +77,16 @@ const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error'
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
 
 export const TEXT = 'text/plain; charset=utf-8';
-export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
+export { NOT_FOUND_PAGE } from './errors.js';
 
-/** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
+/** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause); type '' sends no Content-Type. */
 function reply(res: ServerResponse, status: number, body: string, type: string, extra: readonly string[] = []): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body)), 'server', 'portico', ...extra]);
+  const length = ['content-length', String(Buffer.byteLength(body)), 'server', 'portico'];
+  res.writeHead(status, type === '' ? [...length, ...extra] : ['content-type', type, ...length, ...extra]);
   res.end(body);
 }
 

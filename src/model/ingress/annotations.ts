@@ -6,8 +6,9 @@
  */
 import { isDnsSubdomain, show } from '../k8s.js';
 import { lookup } from './catalog.js';
+import { parseCors } from './cors.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
+import type { BackendProtocol, CorsPolicy, DiagnosticReason, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -20,6 +21,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** enable-cors and the cors-* annotations (cors.ts); undefined when no CORS headers are sent. */
+  readonly cors: CorsPolicy | undefined;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -143,6 +146,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, unknown>> 
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
     settings: settings(annotations, ns, report),
+    cors: parseCors((name) => read(annotations, name), report),
     refused: account(annotations, report),
   };
 }

@@ -150,7 +150,7 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     };
   });
   const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
-  const plain: readonly Policy[] = [];
+  const plain: readonly Policy[] = annotations?.cors !== undefined ? [annotations.cors] : [];
   return {
     origin: { kind: 'Ingress', namespace: ns, name },
     created: str(ing.metadata?.creationTimestamp),
