@@ -55,7 +55,9 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.addToken('chart-sa', { name: `system:serviceaccount:${NS}:portico`, rules });
   const ic = find(docs, 'IngressClass')!;
   api.apply({ ...ic, metadata: { ...ic.metadata, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } });
-  api.apply({ ...service('portico-controller', NS), status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
+  // the chart's Service (type LoadBalancer), its load balancer ready
+  const ctl = service('portico-controller', NS);
+  api.apply({ ...ctl, spec: { ...(ctl.spec as object), type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
   api.apply(service('web'));
   api.apply(slice('web-1', 'web', [pod]));
   api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(appCert.certPem).toString('base64'), 'tls.key': Buffer.from(appCert.keyPem).toString('base64') } });
