@@ -17,7 +17,7 @@ import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { gateway, httpRoute, ingress, namespace, service, slice } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
-import { startPortico } from './lib/portico.js';
+import { startPortico, type Portico } from './lib/portico.js';
 
 const NS = 'ingress-system';
 const dir = mkdtempSync(join(tmpdir(), 'chart-rbac-'));
@@ -76,7 +76,13 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.apply(httpRoute('team', 'apps', { parentRefs: [{ name: 'edge', namespace: 'default', sectionName: 'team' }], rules: [{ backendRefs: [{ name: 'team', port: 80 }] }] }));
 
   const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
-  const p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
+  let p: Portico;
+  try {
+    p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
+  } catch (err) {
+    await api.close();
+    throw err;
+  }
   const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false };
   const statusOf = (kind: string, ns: string, name: string): any => (api.get(kind, ns, name) as { status?: unknown } | undefined)?.status;
   try {

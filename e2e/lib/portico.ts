@@ -66,10 +66,18 @@ export async function startPortico(files: Record<string, string> | null, args: s
     });
   };
 
-  const http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http');
-  const https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https');
-  const admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin');
-  if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 30_000);
+  let http: LogLine, https: LogLine, admin: LogLine;
+  try {
+    http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http');
+    https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https');
+    admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin');
+    if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 30_000);
+  } catch (err) {
+    // a process that did not come up must not outlive the test (it would keep the test file running)
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     proc,
     httpPort: http.port as number,
