@@ -17,7 +17,7 @@ import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { gateway, httpRoute, ingress, namespace, service, slice } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
-import { startPortico } from './lib/portico.js';
+import { startPortico, type Portico } from './lib/portico.js';
 
 const NS = 'ingress-system';
 const dir = mkdtempSync(join(tmpdir(), 'chart-rbac-'));
@@ -55,7 +55,9 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.addToken('chart-sa', { name: `system:serviceaccount:${NS}:portico`, rules });
   const ic = find(docs, 'IngressClass')!;
   api.apply({ ...ic, metadata: { ...ic.metadata, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } });
-  api.apply({ ...service('portico-controller', NS), status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
+  // the chart's Service (type LoadBalancer), its load balancer ready
+  const ctl = service('portico-controller', NS);
+  api.apply({ ...ctl, spec: { ...(ctl.spec as object), type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
   api.apply(service('web'));
   api.apply(slice('web-1', 'web', [pod]));
   api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(appCert.certPem).toString('base64'), 'tls.key': Buffer.from(appCert.keyPem).toString('base64') } });
@@ -74,7 +76,13 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.apply(httpRoute('team', 'apps', { parentRefs: [{ name: 'edge', namespace: 'default', sectionName: 'team' }], rules: [{ backendRefs: [{ name: 'team', port: 80 }] }] }));
 
   const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
-  const p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
+  let p: Portico;
+  try {
+    p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
+  } catch (err) {
+    await api.close();
+    throw err;
+  }
   const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false };
   const statusOf = (kind: string, ns: string, name: string): any => (api.get(kind, ns, name) as { status?: unknown } | undefined)?.status;
   try {

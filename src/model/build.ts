@@ -156,6 +156,11 @@ export class TableBuilder {
     if (list !== undefined && i >= 0) list[i] = next;
   }
 
+  /** Whether a host has a Prefix `/` route for every port and without conditions: it matches every path, so a fallback would never serve. */
+  coversAll(host: string): boolean {
+    return (this.routes.get(host)?.Prefix.get('/') ?? []).some((r) => r.conditions === undefined && r.ports === undefined);
+  }
+
   /** Sets a host's fallback route unless it has one; returns the one that holds the place, or null. */
   addFallback(host: string, r: Route): Route | null {
     const existing = this.hostFallbacks.get(host);

@@ -52,6 +52,13 @@ const valid = {
         'nginx.ingress.kubernetes.io/auth-response-headers': 'X-User, X-Email',
         'nginx.ingress.kubernetes.io/auth-cache-key': '$cookie_s$remote_user',
         'nginx.ingress.kubernetes.io/auth-cache-duration': '200 401 1m, any 5s',
+        'nginx.ingress.kubernetes.io/enable-cors': 'true',
+        'nginx.ingress.kubernetes.io/cors-allow-origin': 'https://a.test, http://*.b.test:8080, null',
+        'nginx.ingress.kubernetes.io/cors-allow-methods': 'GET, POST',
+        'nginx.ingress.kubernetes.io/cors-allow-headers': 'X-A, X-B',
+        'nginx.ingress.kubernetes.io/cors-expose-headers': '*, X-C',
+        'nginx.ingress.kubernetes.io/cors-allow-credentials': 'false',
+        'nginx.ingress.kubernetes.io/cors-max-age': '600',
       },
     },
     spec: {

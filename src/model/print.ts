@@ -99,6 +99,10 @@ export function printPolicy(p: Policy): string {
         ...(p.connectTimeout !== undefined ? [`connect=${p.connectTimeout}ms`] : []),
         ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),
       ].join(' ')}`;
+    case 'cors':
+      return `cors origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods}; headers ${p.headers}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
+    case 'notFound':
+      return 'not found (404)';
   }
 }
 

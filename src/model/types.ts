@@ -122,7 +122,40 @@ export type Policy =
    */
   | BasicAuthPolicy
   /** External authentication (`auth-url`): a sub-request decides (2xx allows; 401/403 answer; anything else is 500). */
-  | ExtAuthPolicy;
+  | ExtAuthPolicy
+  /** Cross-Origin Resource Sharing (enable-cors and the cors-* annotations): see {@link CorsPolicy}. */
+  | CorsPolicy
+  /**
+   * The route answers Portico's 404 page instead of forwarding: the unmatched paths of a host whose
+   * Ingress has CORS, so that the 404 carries its CORS headers (ingress-nginx's catch-all location
+   * of a host carries the annotations of the Ingress that first named the host).
+   */
+  | { readonly kind: 'notFound' };
+
+/**
+ * CORS, as ingress-nginx's enable-cors: for a request whose `Origin` is allowed, the CORS headers
+ * go on every response of the route (replacing the pod's), and a preflight (`OPTIONS` with
+ * `Origin` and `Access-Control-Request-Method`) is answered 204 without reaching the pod.
+ */
+export interface CorsPolicy {
+  readonly kind: 'cors';
+  /**
+   * `'*'`: every origin (`Access-Control-Allow-Origin: *`, even without an `Origin`). Otherwise the
+   * allowed origins, lower-case: `scheme://host[:port]`, `scheme://*.host[:port]` (`*` is exactly
+   * one DNS label) or `null`; the request's `Origin` is echoed back, and never empty.
+   */
+  readonly origins: '*' | readonly string[];
+  /** `Access-Control-Allow-Methods`, as written. */
+  readonly methods: string;
+  /** `Access-Control-Allow-Headers`, as written. */
+  readonly headers: string;
+  /** `Access-Control-Expose-Headers`; '' sends none. */
+  readonly exposeHeaders: string;
+  /** Sends `Access-Control-Allow-Credentials: true`. */
+  readonly credentials: boolean;
+  /** `Access-Control-Max-Age`, seconds. */
+  readonly maxAge: number;
+}
 
 /** One user of a basic-auth Secret and the stored hash of their password (an htpasswd scheme). */
 export interface BasicUser {

@@ -57,6 +57,9 @@ export function classify(err: unknown): Failure {
   return (inner !== undefined ? BY_CODE[inner] : undefined) ?? (code !== undefined ? BY_CODE[code] : undefined) ?? (/^HPE_/.test(code ?? '') ? BY_CODE.HPE_INVALID_CONSTANT as Failure : OTHER);
 }
 
+/** Portico's 404 page: no rule matches the host and path. */
+export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
+
 export const NO_ENDPOINTS: Failure = F(503, 'no_endpoints', true, 'the backend Service has no ready endpoints');
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 413: 'Content Too Large', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };

@@ -80,15 +80,16 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', '
 export const TEXT = 'text/plain; charset=utf-8';
 /** The statuses nginx's add_header (without `always`) adds headers to. */
 const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
-export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
+export { NOT_FOUND_PAGE } from './errors.js';
 
-/** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
+/** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause); type '' sends no Content-Type. */
 function reply(res: ServerResponse, status: number, body: string, type: string, extra: readonly string[] = []): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body)), 'server', 'portico', ...extra]);
+  const length = ['content-length', String(Buffer.byteLength(body)), 'server', 'portico'];
+  res.writeHead(status, type === '' ? [...length, ...extra] : ['content-type', type, ...length, ...extra]);
   res.end(body);
 }
 

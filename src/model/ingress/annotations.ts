@@ -10,8 +10,9 @@ import { parseAuth, type AuthAnnotations } from './auth.js';
 import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } from './balance.js';
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
+import { parseCors } from './cors.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { Balancing, BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
+import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -34,6 +35,8 @@ export interface AnnotationOptions {
   readonly canary: CanaryAnnotations | null;
   /** Authentication (auth.ts): basic auth to resolve against its Secret, external auth, and what refuses the Ingress. */
   readonly auth: AuthAnnotations;
+  /** enable-cors and the cors-* annotations (cors.ts); undefined when no CORS headers are sent. */
+  readonly cors: CorsPolicy | undefined;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -182,6 +185,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     backendProtocol: protocol(annotations, report),
     settings: s,
     clientCert: parseClientCert(get, ns, report),
+    cors: parseCors(get, report),
     refused: [...account(annotations, report), ...auth.unsupported].sort(),
     auth,
   };

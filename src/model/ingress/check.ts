@@ -172,7 +172,12 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const access = annotations?.access;
   const range = access === undefined ? undefined : sourceRangePolicy(access, defaults);
   const ext = annotations?.auth.ext;
-  const plain: readonly Policy[] = [...(range !== undefined ? [range] : []), ...(access?.rateLimit !== undefined ? [access.rateLimit] : []), ...(ext !== undefined ? [ext] : [])];
+  const plain: readonly Policy[] = [
+    ...(annotations?.cors !== undefined ? [annotations.cors] : []),
+    ...(range !== undefined ? [range] : []),
+    ...(access?.rateLimit !== undefined ? [access.rateLimit] : []),
+    ...(ext !== undefined ? [ext] : []),
+  ];
   const refused = annotations?.refused ?? [];
   const badValues = [...(access?.invalid ?? []), ...(annotations?.auth.broken ?? [])].sort();
   return {

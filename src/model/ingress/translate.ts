@@ -8,7 +8,7 @@ import type { TableBuilder } from '../build.js';
 import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
-import type { BackendProtocol, Canary, Policy, Route } from '../types.js';
+import type { BackendProtocol, Canary, CorsPolicy, Policy, Route, RouteSource } from '../types.js';
 import type { SourceRanges } from './access.js';
 import { basicAuthPolicy } from './auth.js';
 import type { CanaryAnnotations } from './balance.js';
@@ -33,8 +33,18 @@ export interface IngressOptions {
 /** Checked Ingresses by object, owned by the translator (objects from the store are never modified). */
 export type IngressMemo = Memo<Ingress, CheckedIngress>;
 
-/** Translates the served Ingresses (already filtered to ours and sorted oldest first). */
-export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], memo: IngressMemo, opts: IngressOptions): void {
+/** A host whose unmatched paths answer with the CORS headers of the Ingress that named it first. */
+export interface CorsHost {
+  readonly host: string;
+  readonly source: RouteSource;
+  readonly cors: CorsPolicy;
+}
+
+/**
+ * Translates the served Ingresses (already filtered to ours and sorted oldest first). Returns the
+ * hosts for {@link addCorsFallbacks}, which runs once the default backend is known.
+ */
+export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], memo: IngressMemo, opts: IngressOptions): CorsHost[] {
   const checked = ours.map((ing) => {
     let c = memo.get(ing);
     if (c === undefined || c.defaults !== opts.sourceRanges) memo.set(ing, (c = checkIngress(ing, opts.sourceRanges)));
@@ -48,6 +58,41 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   for (const c of checked) if (c.canary === null) ingress(b, c, tlsHosts, clientAuth, opts);
   // canaries last, whatever their age: each splits traffic off a main route, and never becomes one
   for (const c of checked) if (c.canary !== null) canary(b, c, c.canary, opts);
+  return corsHosts(checked, opts);
+}
+
+/**
+ * ingress-nginx gives each host a catch-all location with the annotations of the oldest Ingress
+ * naming it (controller.go createServers), so the 404 of an unmatched path, and its preflight,
+ * carry that Ingress's CORS headers. Hosts of such Ingresses, when it has CORS and is served.
+ */
+function corsHosts(checked: readonly CheckedIngress[], opts: IngressOptions): CorsHost[] {
+  const owner = new Map<string, CheckedIngress>();
+  for (const c of checked) {
+    if (c.invalid || c.canary !== null) continue;
+    for (const r of c.rules) if ('host' in r && r.host !== '' && !owner.has(r.host)) owner.set(r.host, c);
+  }
+  const out: CorsHost[] = [];
+  for (const [host, c] of owner) {
+    if (c.badValues.length > 0 || (c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn')) continue;
+    const cors = c.policies[0].find((p): p is CorsPolicy => p.kind === 'cors');
+    if (cors !== undefined) out.push({ host, source: c.source, cors });
+  }
+  return out;
+}
+
+const NOT_FOUND: Policy = { kind: 'notFound' };
+
+/**
+ * Gives each CORS host without a fallback (spec.defaultBackend) one that carries its CORS policy:
+ * to the default backend when there is one (its policies after CORS), else Portico's 404 page.
+ */
+export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[]): void {
+  const d = b.defaultBackend;
+  for (const { host, source, cors } of hosts) {
+    if (b.hostFallbacks.has(host) || b.coversAll(host)) continue;
+    b.addFallback(host, d === null ? { host, path: '', match: 'Prefix', source, policies: [cors, NOT_FOUND], backends: [], settings: {} } : { ...d, host, policies: [cors, ...d.policies] });
+  }
 }
 
 /** A single-backend route list: one shared array per backend id would not pay; this one is small. */

@@ -3,24 +3,34 @@
  * per table into an object the front door runs for every request of its route. They run in one
  * fixed order, whatever order a route lists them in (docs/architecture.md):
  *
- *   0. refuse          a route that cannot be served as written -> 503 naming why
- *   1. httpsRedirect   plain HTTP -> 308 to HTTPS (ACME HTTP-01 challenges exempt)
- *   2. clientCert      the connection's client certificate: 421, 400 (or 302), 403; ssl-client-* headers
- *   3. rateLimit       over limit-rps / limit-rpm, or limit-connections in flight, per client
- *                      -> --limit-req-status-code / --limit-conn-status-code (503)
- *   4. sourceRange     a client in the deny list, or outside a non-empty allow list -> 403
- *   5. bodyLimit       a declared body over the limit -> 413 before any byte is read
- *   6. basicAuth       no valid user and password -> 401 with WWW-Authenticate (hashes checked off the event loop)
- *   7. extAuth         a sub-request to the auth service: 2xx on; 401 (or 302 to sign-in), 403; else 500
- *   8. headers (response)  response header edits, registered first so Portico's own answers get them too
- *   9. redirect        a redirect built from the request (Gateway API RequestRedirect)
- *  10. rewrite         the Host and path sent upstream (Gateway API URLRewrite)
- *  11. headers (request)   request header edits, last: they see the request as it will be sent
+ *   0.   refuse          a route that cannot be served as written -> 503 naming why
+ *   0.5  cors (headers)  an allowed Origin: the CORS headers go on whatever answers below, and
+ *                        Vary: Origin when the answer depends on it
+ *   1.   httpsRedirect   plain HTTP -> 308 to HTTPS (ACME HTTP-01 challenges exempt)
+ *   2.   clientCert      the connection's client certificate: 421, 400 (or 302), 403; ssl-client-* headers
+ *   3.   rateLimit       over limit-rps / limit-rpm, or limit-connections in flight, per client
+ *                        -> --limit-req-status-code / --limit-conn-status-code (503)
+ *   4.   sourceRange     a client in the deny list, or outside a non-empty allow list -> 403
+ *   5.   bodyLimit       a declared body over the limit -> 413 before any byte is read
+ *   5.5  cors (preflight) OPTIONS with an allowed Origin and Access-Control-Request-Method -> 204
+ *   6.   basicAuth       no valid user and password -> 401 with WWW-Authenticate (hashes checked off the event loop)
+ *   7.   extAuth         a sub-request to the auth service: 2xx on; 401 (or 302 to sign-in), 403; else 500
+ *   8.   headers (response)  response header edits, registered first so Portico's own answers get them too
+ *   9.   redirect        a redirect built from the request (Gateway API RequestRedirect)
+ *  10.   rewrite         the Host and path sent upstream (Gateway API URLRewrite)
+ *  11.   headers (request)   request header edits, last: they see the request as it will be sent
+ *  12.   notFound        Portico's 404 page (a host's unmatched paths, so it carries CORS headers)
  *
  * The client certificate first, as nginx answers a failed verification before any phase runs;
  * limits before source ranges, as nginx's preaccess phase (limit_req, limit_conn) runs before its
  * access phase; within the access phase allow/deny, then auth_basic, then auth_request, as nginx
  * runs its access handlers; the redirect is nginx's rewrite phase, before both.
+ *
+ * CORS comes in two halves. Its headers are set first, so every answer carries them as
+ * ingress-nginx's do (nginx adds them to every status). Its preflight answer comes after the
+ * client certificate, limits and source ranges (a preflight must not get past them; ingress-nginx
+ * answers it before all of them) and before authentication: a browser never sends credentials
+ * with a preflight, so authentication would turn every preflight down.
  *
  * A route with no policies runs only the body limit it always had.
  */
@@ -31,9 +41,11 @@ import { defaultAuthState } from '../auth/state.js';
 import { basicAuth } from './basic-auth.js';
 import { bodyLimit } from './body-limit.js';
 import { clientCert, type ClientCertPolicy } from './client-cert.js';
+import { cors } from './cors.js';
 import { extAuth } from './ext-auth.js';
 import { headers } from './headers.js';
 import { httpsRedirect } from './https-redirect.js';
+import { notFound } from './not-found.js';
 import { rateLimit } from './rate-limit.js';
 import { redirect } from './redirect.js';
 import { rewrite } from './rewrite.js';
@@ -43,18 +55,21 @@ import type { PolicyEnv, RequestPolicy } from './types.js';
 
 export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
 
-/** Each kind's place in the fixed order. */
+/** Each kind's place in the fixed order (for cors, its preflight half). */
 const ORDER: Record<Exclude<Policy['kind'], 'headers'>, number> = {
   refuse: 0,
   httpsRedirect: 1,
   clientCert: 2,
   rateLimit: 3,
   sourceRange: 4,
+  cors: 5.5,
   basicAuth: 6,
   extAuth: 7,
   redirect: 9,
   rewrite: 10,
+  notFound: 12,
 };
+const CORS_HEADERS_ORDER = 0.5;
 const BODY_LIMIT_ORDER = 5;
 
 /** Every route of a host shares one clientCert policy object: it is compiled once per table. */
@@ -114,6 +129,14 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
       case 'extAuth':
         // the auth cache is per route, as ingress-nginx's is per location
         out.push({ order: ORDER[p.kind], p: extAuth(p, env.auth ?? defaultAuthState(), env, `${route.host}\n${route.match}\n${route.path}`) });
+        break;
+      case 'cors': {
+        const c = cors(p);
+        out.push({ order: CORS_HEADERS_ORDER, p: c.headers }, { order: ORDER[p.kind], p: c.preflight });
+        break;
+      }
+      case 'notFound':
+        out.push({ order: ORDER[p.kind], p: notFound });
         break;
     }
   }

@@ -49,7 +49,7 @@ export interface PolicyExchange {
   addResponseHeader(name: string, value: string, always?: boolean): void;
   /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
   closeAfter(): void;
-  /** Answers locally; the exchange is done. */
+  /** Answers locally; the exchange is done. `type` '' sends no Content-Type. */
   answer(status: number, body: string, type: string, cause: string, headers?: readonly string[]): void;
   /** After {@link Verdict.Pending}: carry on with the next policy. */
   resume(): void;
