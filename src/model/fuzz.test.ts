@@ -10,7 +10,7 @@ import type { Snapshot } from './k8s.js';
 import { printDiagnostics, printTable } from './print.js';
 import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
-import { match } from '../router/match.js';
+import { match, NO_INPUT } from '../router/match.js';
 import { inspectSecret } from '../tls/inspect.js';
 
 const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, now: Date.now() };
@@ -24,6 +24,37 @@ const valid = {
       defaultBackend: { service: { name: 's', port: { number: 80 } } },
       tls: [{ hosts: ['a.test'], secretName: 'tls' }],
       rules: [{ host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { name: 'http' } } } }] } }],
+    },
+  },
+  // regex paths, rewrites and redirects (model/ingress/routing.ts): every annotation of the family, valid
+  routing: {
+    kind: 'Ingress',
+    metadata: {
+      name: 'r',
+      namespace: 'default',
+      annotations: {
+        'nginx.ingress.kubernetes.io/use-regex': 'true',
+        'nginx.ingress.kubernetes.io/rewrite-target': '/$2',
+        'nginx.ingress.kubernetes.io/x-forwarded-prefix': '/$1',
+        'nginx.ingress.kubernetes.io/app-root': '/app',
+        'nginx.ingress.kubernetes.io/permanent-redirect': '/moved',
+        'nginx.ingress.kubernetes.io/permanent-redirect-code': '308',
+        'nginx.ingress.kubernetes.io/temporal-redirect': 'https://t.test/x',
+        'nginx.ingress.kubernetes.io/temporal-redirect-code': '307',
+        'nginx.ingress.kubernetes.io/relative-redirects': 'true',
+        'nginx.ingress.kubernetes.io/use-port-in-redirects': 'true',
+        'nginx.ingress.kubernetes.io/preserve-trailing-slash': 'true',
+        'nginx.ingress.kubernetes.io/from-to-www-redirect': 'true',
+        'nginx.ingress.kubernetes.io/server-alias': 'b.test, www.a.test, *.c.test',
+      },
+    },
+    spec: {
+      ingressClassName: 'portico',
+      tls: [{ hosts: ['a.test', 'www.a.test'], secretName: 'tls' }],
+      rules: [
+        { host: 'a.test', http: { paths: [{ path: '/(api)(/|$)(.*)', pathType: 'ImplementationSpecific', backend: { service: { name: 's', port: { name: 'http' } } } }, { path: '/', pathType: 'Exact', backend: { service: { name: 's', port: { number: 80 } } } }] } },
+        { host: 'www.a.test', http: { paths: [{ path: '/x[0-9]+', pathType: 'Prefix', backend: { service: { name: 's', port: { number: 80 } } } }] } },
+      ],
     },
   },
   service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } },
@@ -46,7 +77,7 @@ function mutate(obj: unknown, path: number[], value: unknown): unknown {
 const weird = fc.oneof(
   fc.anything(),
   fc.string({ unit: 'binary' }),
-  fc.constantFrom('', '/', '*', '*.', '..', '/../', '%', '%2F', '\u0000', '\u202e', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', 'a'.repeat(100_000), -1, 0, 65536, 1e308, NaN, null, [], {}, true, { toString: 0 }, [{ toString: 0 }], { valueOf: 0, toString: 0 }),
+  fc.constantFrom('', '/', '*', '*.', '..', '/../', '/(?!x)', '/(a)\\1', '(', '$1', '/$9$0$', '$host', 'www.', 'www', '~^www\\d+$', 'true', '301', '999', 'http://', '/x\r\nSet-Cookie: a', '%', '%2F', '\u0000', '\u202e', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', 'a'.repeat(100_000), -1, 0, 65536, 1e308, NaN, null, [], {}, true, { toString: 0 }, [{ toString: 0 }], { valueOf: 0, toString: 0 }),
 );
 
 /** Fixed by default so CI is repeatable; FUZZ_SEED=random (or a number) explores further. */
@@ -58,7 +89,7 @@ function run(s: Partial<Snapshot>): void {
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
   const m = compile(t.table, (route) => route);
-  match(m, 'a.test', '/');
+  for (const host of ['a.test', 'www.a.test', 'b.test', 'x.c.test']) for (const path of ['/', '/api', '/API/x/y', '/x123', '/\r\n']) match(m, host, path, { ...NO_INPUT, captures: null });
 }
 
 test('random values in place of whole objects never throw', () => {
@@ -74,7 +105,7 @@ test('valid objects with one field mutated to anything never throw', () => {
   fc.assert(
     fc.property(fc.constantFrom(...(Object.keys(valid) as (keyof typeof valid)[])), fc.array(fc.nat(50), { minLength: 1, maxLength: 8 }), weird, (which, path, value) => {
       const objs = { ...valid, [which]: mutate(valid[which], path, value) };
-      run({ ingresses: [objs.ingress] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
+      run({ ingresses: [objs.ingress, objs.routing] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
     }),
     { numRuns: 3000 * runs, seed },
   );
@@ -106,7 +137,7 @@ test('rebuilds that reuse objects (the memos hit) give what translating fresh co
           const n = pick[k]! % (pool.length + 1);
           return (n === pool.length ? [] : [pool[n]]) as never;
         };
-        return { ingresses: of(0), services: of(1), endpointSlices: of(2), secrets: of(3), ingressClasses: of(4) };
+        return { ingresses: [...of(0), ...of(1)] as never, services: of(2), endpointSlices: of(3), secrets: of(4), ingressClasses: of(5) };
       });
       // fresh copies first (every object new: the memos miss), then the sequence itself in a row
       // (a translation keeps what the one before it used, so shared objects hit)

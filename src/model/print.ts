@@ -54,17 +54,23 @@ export function printPolicy(p: Policy): string {
     case 'refuse':
       return `refused: ${p.because.join(', ')}`;
     case 'httpsRedirect':
-      return 'https redirect';
+      return `https redirect${p.preserveTrailingSlash === true ? ', trailing slash kept' : ''}${p.usePort === true ? ', with port' : ''}`;
     case 'headers':
       return `${p.phase} headers${p.set.map(([n, v]) => ` set ${n}=${v}`).join('')}${p.add.map(([n, v]) => ` add ${n}=${v}`).join('')}${p.remove.map((n) => ` remove ${n}`).join('')}`;
+    case 'appRoot':
+      return `app-root 302 ${p.path}`;
+    case 'hostRedirect':
+      return `www redirect 308 to ${p.host}`;
+    case 'fixedRedirect':
+      return `redirect ${p.status} ${p.url}${p.relative === true ? ', relative' : ''}${p.usePort === true ? ', with port' : ''}`;
     case 'redirect':
       return `redirect ${p.status}${p.scheme !== undefined ? ` scheme=${p.scheme}` : ''}${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.port !== undefined ? ` port=${p.port}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
     case 'rewrite':
-      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}${p.forwardedPrefix !== undefined ? `, X-Forwarded-Prefix ${p.forwardedPrefix}` : ''}`;
   }
 }
 
-const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : `prefix ${p.prefix}=>${p.value}`);
+const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : p.type === 'template' ? `template ${p.value}` : `prefix ${p.prefix}=>${p.value}`);
 
 const conditionsText = (r: Route): string => {
   const c = r.conditions;

@@ -6,6 +6,7 @@
  */
 import { isDnsSubdomain, show } from '../k8s.js';
 import { lookup } from './catalog.js';
+import { parseRouting, type RoutingOptions } from './routing.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
 
@@ -20,6 +21,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** Regex paths, rewrites and redirects (routing.ts). */
+  readonly routing: RoutingOptions;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -144,6 +147,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, unknown>> 
     backendProtocol: protocol(annotations, report),
     settings: settings(annotations, ns, report),
     refused: account(annotations, report),
+    routing: parseRouting((n) => read(annotations, n), report),
   };
 }
 
