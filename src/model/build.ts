@@ -169,6 +169,28 @@ export class TableBuilder {
     return null;
   }
 
+  /** Serves host `to` with copies of host `from`'s routes and fallback, as they are now (server-alias). */
+  copyHost(from: string, to: string): void {
+    const h = this.routes.get(from);
+    if (h !== undefined) for (const m of ['Exact', 'Prefix', 'Regex'] as const) for (const list of h[m].values()) for (const r of list) this.addRoute({ ...r, host: to }, this.created.get(r) ?? '');
+    const f = this.hostFallbacks.get(from);
+    if (f !== undefined) this.addFallback(to, { ...f, host: to });
+  }
+
+  /**
+   * Gives host `to` the certificate of host `from` when it covers `to` and `to` has none of its
+   * own (another name of the same host: server-alias, from-to-www-redirect); otherwise `to` is
+   * served the default certificate, which is reported.
+   */
+  shareCert(from: string, to: string, origin: Origin, why: string): void {
+    const cert = this.certs.get(from);
+    if (cert === undefined || this.certs.has(to) || this.opts.inspect === undefined) return;
+    const secret = this.secret(cert.secret);
+    const check = secret === undefined ? undefined : this.opts.inspect(secret);
+    if (check?.ok === true && check.covers(to)) this.certs.set(to, { ...cert, host: to });
+    else this.report(origin, 'CertificateHostMismatch', `${why}: the certificate of host ${from} (Secret ${cert.secret}) does not cover ${to}; HTTPS requests for ${to} get the default certificate`);
+  }
+
   /** Checks a proxy-ssl-secret once per translation; reports its problem for each object using it. */
   upstreamSecret(key: string, origin: Origin): void {
     const inspect = this.opts.inspectUpstream;

@@ -10,7 +10,7 @@ import type { Snapshot } from './k8s.js';
 import { printDiagnostics, printTable } from './print.js';
 import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
-import { match } from '../router/match.js';
+import { match, NO_INPUT } from '../router/match.js';
 import { inspectClientCaSecret, inspectSecret } from '../tls/inspect.js';
 import { createSelfSigned } from '../tls/selfsigned.js';
 import { createLimiters } from '../proxy/limiters.js';
@@ -68,6 +68,37 @@ const valid = {
       rules: [{ host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { name: 'http' } } } }] } }],
     },
   },
+  // regex paths, rewrites and redirects (model/ingress/routing.ts): every annotation of the family, valid
+  routing: {
+    kind: 'Ingress',
+    metadata: {
+      name: 'r',
+      namespace: 'default',
+      annotations: {
+        'nginx.ingress.kubernetes.io/use-regex': 'true',
+        'nginx.ingress.kubernetes.io/rewrite-target': '/$2',
+        'nginx.ingress.kubernetes.io/x-forwarded-prefix': '/$1',
+        'nginx.ingress.kubernetes.io/app-root': '/app',
+        'nginx.ingress.kubernetes.io/permanent-redirect': '/moved',
+        'nginx.ingress.kubernetes.io/permanent-redirect-code': '308',
+        'nginx.ingress.kubernetes.io/temporal-redirect': 'https://t.test/x',
+        'nginx.ingress.kubernetes.io/temporal-redirect-code': '307',
+        'nginx.ingress.kubernetes.io/relative-redirects': 'true',
+        'nginx.ingress.kubernetes.io/use-port-in-redirects': 'true',
+        'nginx.ingress.kubernetes.io/preserve-trailing-slash': 'true',
+        'nginx.ingress.kubernetes.io/from-to-www-redirect': 'true',
+        'nginx.ingress.kubernetes.io/server-alias': 'b.test, www.a.test, *.c.test',
+      },
+    },
+    spec: {
+      ingressClassName: 'portico',
+      tls: [{ hosts: ['a.test', 'www.a.test'], secretName: 'tls' }],
+      rules: [
+        { host: 'a.test', http: { paths: [{ path: '/(api)(/|$)(.*)', pathType: 'ImplementationSpecific', backend: { service: { name: 's', port: { name: 'http' } } } }, { path: '/', pathType: 'Exact', backend: { service: { name: 's', port: { number: 80 } } } }] } },
+        { host: 'www.a.test', http: { paths: [{ path: '/x[0-9]+', pathType: 'Prefix', backend: { service: { name: 's', port: { number: 80 } } } }] } },
+      ],
+    },
+  },
   service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } },
   slice: { kind: 'EndpointSlice', metadata: { name: 's-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }] },
   // also the basic-auth users: alice:{SHA}..., bob:{PLAIN}x
@@ -111,7 +142,7 @@ function mutate(obj: unknown, path: number[], value: unknown): unknown {
 const weird = fc.oneof(
   fc.anything(),
   fc.string({ unit: 'binary' }),
-  fc.constantFrom('', '/', '*', '*.', '..', '/../', '%', '%2F', '\u0000', '\u202e', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', 'a'.repeat(100_000), -1, 0, 65536, 1e308, NaN, null, [], {}, true, { toString: 0 }, [{ toString: 0 }], { valueOf: 0, toString: 0 }),
+  fc.constantFrom('', '/', '*', '*.', '..', '/../', '/(?!x)', '/(a)\\1', '(', '$1', '/$9$0$', '$host', 'www.', 'www', '~^www\\d+$', 'true', '301', '999', 'http://', '/x\r\nSet-Cookie: a', '%', '%2F', '\u0000', '\u202e', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', 'a'.repeat(100_000), -1, 0, 65536, 1e308, NaN, null, [], {}, true, { toString: 0 }, [{ toString: 0 }], { valueOf: 0, toString: 0 }),
 );
 
 /** Fixed by default so CI is repeatable; FUZZ_SEED=random (or a number) explores further. */
@@ -124,7 +155,7 @@ function run(s: Partial<Snapshot>): void {
   assert.ok(Array.isArray(t.diagnostics));
   // every policy of the table compiles for the data plane
   const m = compile(t.table, (route) => (compilePolicies(route, env, t.table), route));
-  match(m, 'a.test', '/');
+  for (const host of ['a.test', 'www.a.test', 'b.test', 'x.c.test']) for (const path of ['/', '/api', '/API/x/y', '/x123', '/\r\n']) match(m, host, path, { ...NO_INPUT, captures: null });
 }
 
 test('random values in place of whole objects never throw', () => {
@@ -140,7 +171,7 @@ test('valid objects with one field mutated to anything never throw', () => {
   fc.assert(
     fc.property(fc.constantFrom(...(Object.keys(valid) as (keyof typeof valid)[])), fc.array(fc.nat(50), { minLength: 1, maxLength: 8 }), weird, (which, path, value) => {
       const objs = { ...valid, [which]: mutate(valid[which], path, value) };
-      run({ ingresses: [objs.ingress, objs.canary] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
+      run({ ingresses: [objs.ingress, objs.routing, objs.canary] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
     }),
     { numRuns: 3000 * runs, seed },
   );
@@ -198,7 +229,7 @@ test('rebuilds that reuse objects (the memos hit) give what translating fresh co
           const n = pick[k]! % (pool.length + 1);
           return (n === pool.length ? [] : [pool[n]]) as never;
         };
-        return { ingresses: [...of(0), ...of(4)] as never, services: of(1), endpointSlices: of(2), secrets: of(3), ingressClasses: of(5) };
+        return { ingresses: [...of(0), ...of(1), ...of(5)] as never, services: of(2), endpointSlices: of(3), secrets: of(4), ingressClasses: of(6) };
       });
       // fresh copies first (every object new: the memos miss), then the sequence itself in a row
       // (a translation keeps what the one before it used, so shared objects hit)

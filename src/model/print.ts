@@ -57,13 +57,19 @@ export function printPolicy(p: Policy): string {
     case 'refuse':
       return `refused: ${p.message ?? [...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
     case 'httpsRedirect':
-      return 'https redirect';
+      return `https redirect${p.preserveTrailingSlash === true ? ', trailing slash kept' : ''}${p.usePort === true ? ', with port' : ''}`;
     case 'headers':
       return `${p.phase} headers${p.set.map(([n, v]) => ` set ${n}=${v}`).join('')}${p.add.map(([n, v]) => ` add ${n}=${v}`).join('')}${p.remove.map((n) => ` remove ${n}`).join('')}`;
+    case 'appRoot':
+      return `app-root 302 ${p.path}`;
+    case 'hostRedirect':
+      return `www redirect 308 to ${p.host}`;
+    case 'fixedRedirect':
+      return `redirect ${p.status} ${p.url}${p.relative === true ? ', relative' : ''}${p.usePort === true ? ', with port' : ''}`;
     case 'redirect':
       return `redirect ${p.status}${p.scheme !== undefined ? ` scheme=${p.scheme}` : ''}${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.port !== undefined ? ` port=${p.port}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
     case 'rewrite':
-      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}${p.forwardedPrefix !== undefined ? `, X-Forwarded-Prefix ${p.forwardedPrefix}` : ''}`;
     case 'sourceRange':
       return `source range:${p.deny.length > 0 ? ` deny ${p.deny.join(',')}` : ''}${p.deny.length > 0 && p.allow.length > 0 ? ';' : ''}${p.allow.length > 0 ? ` allow ${p.allow.join(',')}` : ''}`;
     case 'rateLimit': {
@@ -106,7 +112,8 @@ export function printPolicy(p: Policy): string {
   }
 }
 
-const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : `prefix ${p.prefix}=>${p.value}`);
+const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : p.type === 'template' ? `template ${p.value}` : `prefix ${p.prefix}=>${p.value}`);
+
 /** How endpoints are picked, as one short line (`ewma`, `hash $request_uri`, `affinity cookie NAME persistent ...`). */
 export function printBalancing(b: Balancing): string {
   const a = b.affinity;

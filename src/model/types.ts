@@ -52,8 +52,13 @@ export type Policy =
       /** Why, when it is not "its Ingress uses <because>, which Portico cannot honour" (the 503 says "this route is not served: <message>"). */
       readonly message?: string;
     }
-  /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
-  | { readonly kind: 'httpsRedirect' }
+  /**
+   * Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01
+   * challenges are exempt. As ingress-nginx, one trailing `/` of a target without a query is
+   * dropped from the Location unless `preserveTrailingSlash` (`preserve-trailing-slash`), and the
+   * port is written even when it is 443 with `usePort` (`use-port-in-redirects`).
+   */
+  | { readonly kind: 'httpsRedirect'; readonly preserveTrailingSlash?: true; readonly usePort?: true }
   /**
    * Header edits, in the request sent upstream or the response sent back (Gateway API
    * RequestHeaderModifier / ResponseHeaderModifier): set replaces, add appends to an existing
@@ -61,12 +66,38 @@ export type Policy =
    */
   | { readonly kind: 'headers'; readonly phase: 'request' | 'response'; readonly set: readonly (readonly [string, string])[]; readonly add: readonly (readonly [string, string])[]; readonly remove: readonly string[] }
   /**
+   * `app-root`: a request for `/` gets a 302 to `<scheme>://<Host header><path>` (the query is not
+   * kept), before anything else of the route. The translator puts it on an Exact `/` route of the
+   * host, which answers for `/` whichever Ingress's path would have (ingress-nginx renders it at
+   * server level).
+   */
+  | { readonly kind: 'appRoot'; readonly path: string }
+  /**
+   * `from-to-www-redirect`: every request gets a 308 to `<scheme>://<host>:<port><target>` (one
+   * trailing `/` of a target without a query dropped), the port being the one the client wrote in
+   * Host, else the listener's (80 or 443), as ingress-nginx always writes one. On the routes of
+   * the other name (`www.` added or removed).
+   */
+  | { readonly kind: 'hostRedirect'; readonly host: string }
+  /**
+   * `permanent-redirect` / `temporal-redirect`: every request gets `status` with `Location: url`,
+   * the URL as written (no path or query appended: unlike {@link Policy} `redirect`, nothing of the
+   * request is kept). A URL starting with `/` is made absolute with the request's scheme and host
+   * (nginx's `return`), keeping the port of the Host header with `usePort`
+   * (`use-port-in-redirects`), unless `relative` (`relative-redirects`).
+   */
+  | { readonly kind: 'fixedRedirect'; readonly url: string; readonly status: number; readonly relative?: true; readonly usePort?: true }
+  /**
    * Answers with a redirect built from the request (Gateway API RequestRedirect): each part given
    * replaces the request's; the port follows the scheme (80/443 left out) or the listener's.
    */
   | { readonly kind: 'redirect'; readonly status: number; readonly scheme?: 'http' | 'https'; readonly hostname?: string; readonly port?: number; readonly path?: PathRewrite }
-  /** Rewrites the Host and/or path sent upstream (Gateway API URLRewrite); the query is kept. */
-  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite }
+  /**
+   * Rewrites the Host and/or path sent upstream (Gateway API URLRewrite, ingress-nginx
+   * rewrite-target); the query is kept. `forwardedPrefix` (x-forwarded-prefix, a `template`) is
+   * sent as X-Forwarded-Prefix.
+   */
+  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite; readonly forwardedPrefix?: string }
   /**
    * Client address ranges (`denylist-source-range`, `allowlist-source-range` alias
    * `whitelist-source-range`, or the `--denylist-source-range` / `--whitelist-source-range`
@@ -228,8 +259,13 @@ export interface ClientAuth {
   readonly source: RouteSource;
 }
 
-/** A path replacement: the whole path, or the matched prefix (element-wise, Gateway API ReplacePrefixMatch). */
-export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string };
+/**
+ * A path replacement: the whole path, the matched prefix (element-wise, Gateway API
+ * ReplacePrefixMatch), or a template whose `$1`…`$9` stand for the captures of the route's Regex
+ * path (ingress-nginx rewrite-target, nginx's `rewrite ... break`: the whole path is replaced),
+ * escaped for the request line.
+ */
+export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string } | { readonly type: 'template'; readonly value: string };
 
 /** One of the backends a route forwards to, with its share of the traffic. */
 export interface WeightedBackend {

@@ -11,6 +11,7 @@ import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } 
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseCors } from './cors.js';
+import { parseRouting, type RoutingOptions } from './routing.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, RouteSettings } from '../types.js';
 
@@ -37,6 +38,8 @@ export interface AnnotationOptions {
   readonly auth: AuthAnnotations;
   /** enable-cors and the cors-* annotations (cors.ts); undefined when no CORS headers are sent. */
   readonly cors: CorsPolicy | undefined;
+  /** Regex paths, rewrites and redirects (routing.ts). */
+  readonly routing: RoutingOptions;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -186,6 +189,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     settings: s,
     clientCert: parseClientCert(get, ns, report),
     cors: parseCors(get, report),
+    routing: parseRouting(get, report),
     refused: [...account(annotations, report), ...auth.unsupported].sort(),
     auth,
   };

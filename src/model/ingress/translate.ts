@@ -14,6 +14,7 @@ import { basicAuthPolicy } from './auth.js';
 import type { CanaryAnnotations } from './balance.js';
 import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
+import { wwwCounterpart } from './routing.js';
 
 export interface IngressOptions {
   /** `--ssl-redirect`: redirect plain HTTP to HTTPS on hosts that have TLS (default true). */
@@ -53,9 +54,14 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   // first pass: the hosts of every spec.tls, which decide the redirects of every route (a canary's TLS is ignored, as its routes)
   const tlsHosts = new Set<string>();
   for (const c of checked) if (c.canary === null) for (const t of c.tls) for (const h of t.hosts) tlsHosts.add(h);
-  // and what each host does about client certificates (per host, whichever Ingress a route is from)
-  const clientAuth = resolveClientAuth(b, checked);
-  for (const c of checked) if (c.canary === null) ingress(b, c, tlsHosts, clientAuth, opts);
+  const mains = checked.filter((c) => c.canary === null);
+  // what each host does about client certificates (per host, whichever Ingress a route is from)
+  const hosts: HostPasses = { tlsHosts, opts, clientAuth: resolveClientAuth(b, checked), b, memo: new Map() };
+  // app-root answers / before any path of its host (ingress-nginx renders it at server level)
+  appRoots(b, mains, hosts);
+  for (const c of mains) ingress(b, c, hosts);
+  // then what applies to whole hosts: their other names
+  hostNames(b, mains, hosts);
   // canaries last, whatever their age: each splits traffic off a main route, and never becomes one
   for (const c of checked) if (c.canary !== null) canary(b, c, c.canary, opts);
   return corsHosts(checked, opts);
@@ -95,21 +101,69 @@ export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[]): v
   }
 }
 
+/** What the per-host passes share. */
+interface HostPasses {
+  readonly tlsHosts: ReadonlySet<string>;
+  readonly opts: IngressOptions;
+  readonly clientAuth: HostsClientAuth;
+  readonly b: TableBuilder;
+  /** Policy lists already made, per Ingress and key: routes of one Ingress share them. */
+  readonly memo: Map<CheckedIngress, Map<string, readonly Policy[]>>;
+}
+
+/** Whether an Ingress is refused (its routes answer 503): a bad access-control value, or an unsupported annotation unless `warn`. */
+const isRefusing = (c: CheckedIngress, opts: IngressOptions): boolean => c.badValues.length > 0 || (c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn');
+
+/**
+ * `base` with what the Ingress's routes on `host` add at table time: basic authentication (its
+ * Secret as it is now; a missing or unusable one refuses) and the host's client-certificate
+ * check (or the refusal that replaces it). Memoised per Ingress and key.
+ */
+function withAuth(c: CheckedIngress, host: string, key: string, base: readonly Policy[], h: HostPasses): readonly Policy[] {
+  let byKey = h.memo.get(c);
+  if (byKey === undefined) h.memo.set(c, (byKey = new Map()));
+  const k = `${key}\n${host}`;
+  let out = byKey.get(k);
+  if (out !== undefined) return out;
+  let basic = byKey.get('basic')?.[0];
+  if (basic === undefined && c.basicAuth !== undefined && !byKey.has('basic')) {
+    basic = basicAuthPolicy(h.b, c.origin, c.basicAuth);
+    byKey.set('basic', [basic]);
+  }
+  out = basic === undefined ? base : basic.kind === 'refuse' ? [basic] : [...base, basic];
+  const v = h.clientAuth.verdict(c, host);
+  if (v !== null) out = 'refuse' in v ? v.refuse : [...out, v.add];
+  byKey.set(k, out);
+  return out;
+}
+
+/**
+ * The policies of an Ingress's route on `host`: the HTTPS redirect is on for TLS hosts (by
+ * --ssl-redirect or the annotation), or forced; the rewrite only where it applies.
+ */
+function policiesFor(c: CheckedIngress, host: string, rewrite: boolean, h: HostPasses, https = true): readonly Policy[] {
+  if (isRefusing(c, h.opts)) return c.refusal;
+  const p = c.redirectPolicy;
+  const redirect = https && (p === 'force' || (h.tlsHosts.has(host) && (p ?? h.opts.sslRedirect ?? true)));
+  return withAuth(c, host, `${rewrite ? 'r' : ''}${redirect ? 's' : ''}`, (rewrite ? c.policies : c.unrewritten)[redirect ? 1 : 0], h);
+}
+
 /** A single-backend route list: one shared array per backend id would not pay; this one is small. */
 const one = (backend: string): Route['backends'] => [{ backend, weight: 1 }];
 
 /** The Ingress's balancing, as a route field (absent when it sets none). */
 const balancingOf = (c: CheckedIngress): Pick<Route, 'balancing'> => (c.balancing === undefined ? {} : { balancing: c.balancing });
 
-function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<string>, clientAuth: HostsClientAuth, opts: IngressOptions): void {
+function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
   const { origin, source, protocol } = c;
+  const { opts } = hosts;
   if (c.invalid) {
     b.report(origin, 'InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
     return;
   }
   for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
+  const refusing = isRefusing(c, opts);
   const warn = opts.unsupportedAnnotations === 'warn';
-  const refusing = c.badValues.length > 0 || (c.refused.length > 0 && !warn);
   if (c.badValues.length > 0) {
     b.report(origin, 'InvalidAnnotation', `not served: ${c.badValues.join(', ')} ${c.badValues.length > 1 ? 'have invalid values' : 'has an invalid value'}, and an access control is never left out; its routes answer 503`);
   }
@@ -129,35 +183,20 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
-  // basic auth reads its Secret as it is now: a missing or unusable one refuses the routes
-  const basic = refusing || c.basicAuth === undefined ? undefined : basicAuthPolicy(b, origin, c.basicAuth);
-  const variants: readonly [readonly Policy[], readonly Policy[]] =
-    basic === undefined ? c.policies : basic.kind === 'refuse' ? [[basic], [basic]] : [[...c.policies[0], basic], [...c.policies[1], basic]];
-  /** The host's client-certificate check added to the variant, or the refusal that replaces it (memoised per host). */
-  const withHost = new Map<string, readonly Policy[]>();
-  const hostPolicies = (host: string, redirect: boolean): readonly Policy[] => {
-    const base = variants[redirect ? 1 : 0];
-    const key = `${redirect ? 1 : 0}${host}`;
-    let out = withHost.get(key);
-    if (out === undefined) {
-      const v = clientAuth.verdict(c, host);
-      withHost.set(key, (out = v === null ? base : 'refuse' in v ? v.refuse : [...base, v.add]));
-    }
-    return out;
-  };
-  /** Policies for routes on `host`: the HTTPS redirect is on for TLS hosts (by --ssl-redirect or the annotation), or forced. */
-  const policies = (host: string): readonly Policy[] => {
-    const p = c.redirectPolicy;
-    const redirect = p === 'force' || (tlsHosts.has(host) && (p ?? opts.sslRedirect ?? true));
-    return refusing ? c.refusal : hostPolicies(host, redirect);
-  };
-  const plain = (host: string): readonly Policy[] => (refusing ? c.refusal : hostPolicies(host, false));
+  // the fallback never redirected to HTTPS (kept as it was); it carries the Ingress's other
+  // policies, the rewrite as for a path "/" (ingress-nginx's default location of the host)
+  const fallback = (host: string): readonly Policy[] => policiesFor(c, host, c.routing?.rewriteTarget !== '/', hosts, false);
 
   if (c.ruleCount === 0) {
     if (defaultId === undefined) {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain(''), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
+      // ingress-nginx applies neither redirects nor rewrites to the catch-all server
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: refusing ? c.refusal : withAuth(c, '', 'catch-all', c.catchAll, hosts), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
+      const r = c.routing;
+      if (c.catchAll.length !== c.policies[0].length || r?.appRoot !== undefined || r?.fromToWww === true || (r?.aliases.length ?? 0) > 0) {
+        b.report(origin, 'IgnoredAnnotation', 'redirect, rewrite, app-root, from-to-www-redirect and server-alias annotations do not apply to an Ingress without rules, which serves every host (ingress-nginx skips them there too)', 'info');
+      }
     } else {
       b.report(origin, 'DefaultBackendConflict', `default backend ignored: ${sourceName(b.defaultBackend.source)} is older and already sets it`);
     }
@@ -170,8 +209,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
       continue;
     }
     const host = rule.host;
-    // the fallback never redirected to HTTPS (kept as it was); it carries the Ingress's other policies
-    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain(host), backends: one(defaultId), settings: c.settings, ...balancingOf(c) });
+    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: fallback(host), backends: one(defaultId), settings: c.settings, ...balancingOf(c) });
     for (const p of rule.paths) {
       if ('problem' in p) {
         b.report(origin, ...p.problem);
@@ -179,11 +217,18 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const route: Route = { host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings, ...balancingOf(c) };
+      const route: Route = { host, path: p.path, match: p.match, ...(p.match === 'Regex' ? { ignoreCase: true } : {}), source, policies: policiesFor(c, host, p.rewrite, hosts), backends: one(id), settings: c.settings, ...balancingOf(c) };
       const lost = b.addRoute(route, c.created);
       if (lost === route) {
         const winner = b.routeAt(route);
-        const by = winner === undefined ? 'another route' : winner.source.kind === 'Ingress' && winner.source.namespace === source.namespace && winner.source.name === source.name ? 'an earlier path of this Ingress' : `${sourceName(winner.source)}, which is older`;
+        const by =
+          winner === undefined
+            ? 'another route'
+            : winner.policies.some((x) => x.kind === 'appRoot')
+              ? `the app-root of ${sourceName(winner.source)}, which answers every request for / on the host`
+              : winner.source.kind === 'Ingress' && winner.source.namespace === source.namespace && winner.source.name === source.name
+                ? 'an earlier path of this Ingress'
+                : `${sourceName(winner.source)}, which is older`;
         b.report(origin, 'DuplicateRoute', `${pathAt(p.rule, p.index)}: ${p.match} ${p.path} on host ${host || '*'} is already routed by ${by}; ignored`);
       }
     }
@@ -326,5 +371,112 @@ function canary(b: TableBuilder, c: CheckedIngress, can: CanaryAnnotations, opts
       const next = attach(main, p.ref, where);
       if (next !== null) b.replaceRoute(main, next);
     }
+  }
+}
+
+/** ingress-nginx's location order: the longer written path first, then the greater string. */
+const before = (a: string, b: string): boolean => (a.length !== b.length ? a.length > b.length : a > b);
+
+/** The distinct valid rule hosts of an Ingress, each with its paths that are valid. */
+function hostsOf(c: CheckedIngress): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const rule of c.rules) {
+    if ('problem' in rule) continue;
+    let paths = out.get(rule.host);
+    if (paths === undefined) out.set(rule.host, (paths = []));
+    for (const p of rule.paths) if (!('problem' in p)) paths.push(p.path);
+  }
+  return out;
+}
+
+/**
+ * app-root: per host, the one that applies, on an Exact "/" route that answers before any path of
+ * the host (ingress-nginx renders `if ($uri = /) { return 302 ...; }` at server level, once per
+ * location that has it, in location order: the first one returns). So the app-root of the Ingress
+ * with the longest path on the host wins, then the greater path, then the older Ingress; the
+ * others are reported. The route carries its Ingress's other policies, which run first.
+ */
+function appRoots(b: TableBuilder, checked: readonly CheckedIngress[], h: HostPasses): void {
+  const winners = new Map<string, { c: CheckedIngress; path: string; root: string }>();
+  const others: [CheckedIngress, string, string][] = [];
+  for (const c of checked) {
+    const root = c.routing?.appRoot;
+    if (root === undefined) continue;
+    for (const [host, paths] of hostsOf(c)) {
+      if (paths.length === 0) continue;
+      const path = paths.reduce((x, y) => (before(y, x) ? y : x));
+      const w = winners.get(host);
+      if (w !== undefined && !before(path, w.path)) {
+        others.push([c, host, root]);
+        continue;
+      }
+      if (w !== undefined) others.push([w.c, host, w.root]);
+      winners.set(host, { c, path, root });
+    }
+  }
+  for (const [c, host, root] of others) {
+    const w = winners.get(host) as { c: CheckedIngress; root: string };
+    if (w.root !== root) b.report(c.origin, 'InvalidAnnotation', `app-root ${root} does not apply on host ${host || '*'}: the app-root ${w.root} of ${sourceName(w.c.source)} does (ingress-nginx applies the one of the Ingress with the longest path on the host)`);
+  }
+  for (const [host, { c, root }] of [...winners].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    // no creation time: no route of another source displaces it
+    b.addRoute({ host, path: '/', match: 'Exact', source: c.source, policies: [...policiesFor(c, host, false, h), { kind: 'appRoot', path: root }], backends: [], settings: c.settings });
+  }
+}
+
+/**
+ * The other names of hosts: `server-alias` (more names for every route of the host, whichever
+ * Ingress they come from; per host the oldest Ingress that sets aliases wins; an alias that is a
+ * rule host of its own is left out, as in ingress-nginx; one alias of two hosts stays with the first
+ * host by name) and `from-to-www-redirect` (routes on the other name that redirect to the host; not
+ * where that name has rules of its own or is an alias). Each name gets the host's certificate when
+ * it covers the name.
+ */
+function hostNames(b: TableBuilder, checked: readonly CheckedIngress[], h: HostPasses): void {
+  const ruleHosts = new Set<string>();
+  for (const c of checked) for (const host of hostsOf(c).keys()) ruleHosts.add(host);
+
+  const owners = new Map<string, CheckedIngress>();
+  for (const c of checked) {
+    if ((c.routing?.aliases.length ?? 0) === 0) continue;
+    for (const host of hostsOf(c).keys()) {
+      const owner = owners.get(host);
+      if (host === '') b.report(c.origin, 'InvalidAnnotation', 'server-alias: a rule without a host already matches every host; ignored for it');
+      else if (owner !== undefined) b.report(c.origin, 'InvalidAnnotation', `server-alias ignored on host ${host}: ${sourceName(owner.source)} is older and sets its aliases (ingress-nginx uses the first)`);
+      else owners.set(host, c);
+    }
+  }
+  const aliases = new Map<string, string>();
+  for (const host of [...owners.keys()].sort()) {
+    const c = owners.get(host) as CheckedIngress;
+    for (const alias of c.routing?.aliases ?? []) {
+      if (alias === host) continue;
+      const other = aliases.get(alias);
+      if (ruleHosts.has(alias)) b.report(c.origin, 'InvalidAnnotation', `server-alias ${alias} of host ${host} left out: ${alias} has rules of its own, which win (as in ingress-nginx)`);
+      else if (other !== undefined) b.report(c.origin, 'InvalidAnnotation', `server-alias ${alias} of host ${host} left out: it is already an alias of host ${other}`);
+      else aliases.set(alias, host);
+    }
+  }
+
+  const redirected = new Set<string>();
+  for (const c of checked) {
+    if (c.routing?.fromToWww !== true) continue;
+    for (const host of hostsOf(c).keys()) {
+      if (redirected.has(host)) continue;
+      redirected.add(host);
+      const from = wwwCounterpart(host);
+      const why = from === undefined ? `host ${host || '*'} has no www counterpart` : ruleHosts.has(from) ? `${from} has rules of its own (as in ingress-nginx)` : aliases.has(from) ? `${from} is a server-alias of host ${aliases.get(from) as string}` : from.length > 253 ? `${from} is too long` : undefined;
+      if (why !== undefined || from === undefined) {
+        b.report(c.origin, 'InvalidAnnotation', `from-to-www-redirect: no redirect to ${host || '*'}: ${why ?? ''}`);
+        continue;
+      }
+      const policies: readonly Policy[] = isRefusing(c, h.opts) ? c.refusal : [{ kind: 'hostRedirect', host }];
+      b.addRoute({ host: from, path: '/', match: 'Prefix', source: c.source, policies, backends: [], settings: {} });
+      b.shareCert(host, from, c.origin, 'from-to-www-redirect');
+    }
+  }
+  for (const [alias, host] of aliases) {
+    b.copyHost(host, alias);
+    b.shareCert(host, alias, (owners.get(host) as CheckedIngress).origin, 'server-alias');
   }
 }

@@ -16,15 +16,23 @@
  *   6.   basicAuth       no valid user and password -> 401 with WWW-Authenticate (hashes checked off the event loop)
  *   7.   extAuth         a sub-request to the auth service: 2xx on; 401 (or 302 to sign-in), 403; else 500
  *   8.   headers (response)  response header edits, registered first so Portico's own answers get them too
- *   9.   redirect        a redirect built from the request (Gateway API RequestRedirect)
- *  10.   rewrite         the Host and path sent upstream (Gateway API URLRewrite)
- *  11.   headers (request)   request header edits, last: they see the request as it will be sent
- *  12.   notFound        Portico's 404 page (a host's unmatched paths, so it carries CORS headers)
+ *   9.   appRoot         app-root: a request for `/` -> 302 to the app-root
+ *  10.   hostRedirect    from-to-www-redirect -> 308 to the other name
+ *  11.   fixedRedirect   permanent-redirect / temporal-redirect -> 301/302 (or their -code) to a fixed URL
+ *  12.   redirect        a redirect built from the request (Gateway API RequestRedirect)
+ *  13.   rewrite         the Host and path sent upstream (Gateway API URLRewrite, rewrite-target)
+ *  14.   headers (request)   request header edits, last: they see the request as it will be sent
+ *  15.   notFound        Portico's 404 page (a host's unmatched paths, so it carries CORS headers)
  *
  * The client certificate first, as nginx answers a failed verification before any phase runs;
  * limits before source ranges, as nginx's preaccess phase (limit_req, limit_conn) runs before its
  * access phase; within the access phase allow/deny, then auth_basic, then auth_request, as nginx
- * runs its access handlers; the redirect is nginx's rewrite phase, before both.
+ * runs its access handlers.
+ *
+ * Redirects come after access control and authentication, where ingress-nginx runs its `return`
+ * (and app-root) in nginx's rewrite phase, before them: a redirect tells where a route went, and
+ * behind a closed door that is the door's business; a client allowed in gets the same redirect. The
+ * rewrite comes after them: it only changes what is sent on.
  *
  * CORS comes in two halves. Its headers are set first, so every answer carries them as
  * ingress-nginx's do (nginx adds them to every status). Its preflight answer comes after the
@@ -51,6 +59,7 @@ import { redirect } from './redirect.js';
 import { rewrite } from './rewrite.js';
 import { refuse } from './refuse.js';
 import { sourceRange } from './source-range.js';
+import { appRoot, fixedRedirect, hostRedirect } from './fixed-redirects.js';
 import type { PolicyEnv, RequestPolicy } from './types.js';
 
 export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
@@ -65,9 +74,12 @@ const ORDER: Record<Exclude<Policy['kind'], 'headers'>, number> = {
   cors: 5.5,
   basicAuth: 6,
   extAuth: 7,
-  redirect: 9,
-  rewrite: 10,
-  notFound: 12,
+  appRoot: 9,
+  hostRedirect: 10,
+  fixedRedirect: 11,
+  redirect: 12,
+  rewrite: 13,
+  notFound: 15,
 };
 const CORS_HEADERS_ORDER = 0.5;
 const BODY_LIMIT_ORDER = 5;
@@ -103,13 +115,22 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
         // nothing else matters for a refused route
         return [refuse(p.because, p.invalid ?? [], p.message)];
       case 'httpsRedirect':
-        out.push({ order: ORDER[p.kind], p: httpsRedirect(env) });
+        out.push({ order: ORDER[p.kind], p: httpsRedirect(p, env) });
         break;
       case 'clientCert':
         out.push({ order: ORDER[p.kind], p: compileClientCert(p, table) });
         break;
       case 'headers':
-        out.push({ order: p.phase === 'response' ? 8 : 11, p: headers(p) });
+        out.push({ order: p.phase === 'response' ? 8 : 14, p: headers(p) });
+        break;
+      case 'appRoot':
+        out.push({ order: ORDER[p.kind], p: appRoot(p) });
+        break;
+      case 'hostRedirect':
+        out.push({ order: ORDER[p.kind], p: hostRedirect(p) });
+        break;
+      case 'fixedRedirect':
+        out.push({ order: ORDER[p.kind], p: fixedRedirect(p) });
         break;
       case 'redirect':
         out.push({ order: ORDER[p.kind], p: redirect(p) });
