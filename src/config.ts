@@ -11,6 +11,8 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseCidrList } from './model/cidr.js';
+import { CONDITIONS, parseNextUpstream } from './model/ingress/traffic.js';
+import type { NextUpstream } from './model/types.js';
 import { isDnsSubdomain } from './model/k8s.js';
 import { parseDuration, parseSize } from './model/units.js';
 import { DEFAULT_CIPHERS, type TlsSettings } from './tls/settings.js';
@@ -57,6 +59,8 @@ interface Kinds {
   service: ServiceRef | undefined;
   protocols: Pick<TlsSettings, 'minVersion' | 'maxVersion'>;
   workers: number;
+  /** proxy-next-upstream conditions, space-separated. */
+  conditions: readonly NextUpstream[];
 }
 
 export type FlagKind = keyof Kinds | 'choice';
@@ -100,6 +104,8 @@ export const FLAGS = {
   'default-ssl-certificate': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'a self-signed certificate generated at start', help: 'TLS Secret served for unknown SNI names' },
   'ssl-redirect': { kind: 'bool', default: 'true', help: 'Redirect plain HTTP to HTTPS (308) on hosts listed in an Ingress spec.tls' },
   'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, canary*, snippets...): refuse = not served (503), warn = served without it' },
+  'add-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of response headers for every route (ingress-nginx's add-headers key): name = header, value = its value (nginx variables expanded)" },
+  'proxy-set-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of request headers sent to every pod (ingress-nginx's proxy-set-headers key), over Portico's own (nginx variables expanded)" },
   'https-redirect-port': { kind: 'port', default: '443', help: 'Port in redirect Locations (the public HTTPS port; 443 is left out)' },
   hsts: { kind: 'bool', default: 'true', field: null, help: 'Send Strict-Transport-Security on HTTPS responses' },
   'hsts-max-age': { kind: 'int', default: '31536000', field: null, help: 'HSTS max-age in seconds' },
@@ -110,7 +116,8 @@ export const FLAGS = {
   'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
   'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
   'proxy-send-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout between two reads of the request body by the pod' },
-  'proxy-next-upstream-timeout': { kind: 'period', default: '0s', help: 'Stop retrying on other endpoints after this long (0 = no limit)' },
+  'proxy-next-upstream': { kind: 'conditions', default: 'error timeout', arg: 'LIST', help: "When a request goes to another endpoint, as nginx's proxy_next_upstream: error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, or off; per Ingress: proxy-next-upstream annotation" },
+  'proxy-next-upstream-timeout': { kind: 'period', default: '0s', help: 'Stop retrying on other endpoints after this long (0 = no limit); per Ingress: proxy-next-upstream-timeout annotation' },
   'proxy-body-size': { kind: 'size', default: '1m', arg: 'SIZE', help: 'Largest request body (413 above it); 0 = unlimited; per Ingress: proxy-body-size annotation' },
   'upstream-max-fails': { kind: 'count', default: '3', help: 'Consecutive connect failures or resets that take an endpoint out of rotation' },
   'upstream-fail-timeout': { kind: 'duration', default: '10s', help: 'How long an ejected endpoint stays out of rotation' },
@@ -125,10 +132,10 @@ export const FLAGS = {
   'ssl-handshake-timeout': { kind: 'duration', default: '10s', help: 'Time a client has to complete the TLS handshake on the HTTPS port' },
   'trusted-proxies': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', help: 'Peers whose X-Forwarded-* headers are believed' },
   'use-proxy-protocol': { kind: 'bool', default: 'false', help: 'Expect a PROXY protocol v1/v2 header on every connection (both listeners)' },
-  'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
+  'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts in all (the first included) for a request --proxy-next-upstream retries; per Ingress: proxy-next-upstream-tries annotation' },
   'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },
-  'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request' },
+  'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request (per Ingress: enable-access-log: "false" turns it off)' },
   'access-log-format': { kind: 'choice', choices: ['json', 'text'], default: 'json', help: 'Access log format: json, or text (combined log format)' },
   'enable-metrics': { kind: 'bool', default: 'true', help: 'Record Prometheus request metrics (served on the admin port at /metrics)' },
   'metrics-compat': { kind: 'choice', choices: ['none', 'ingress-nginx'], default: 'none', help: "Also expose ingress-nginx's request metric names and labels" },
@@ -241,6 +248,7 @@ const PARSERS: { readonly [K in keyof Kinds]: (raw: string, bad: Bad, given: boo
     if (wrong !== undefined || versions.length === 0) return bad(`only TLSv1.2 and TLSv1.3 are supported${wrong ? ` (${wrong} is insecure or unknown)` : ''}`);
     return { minVersion: versions.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3', maxVersion: versions.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2' };
   },
+  conditions: (raw, bad) => parseNextUpstream(raw) ?? bad(`expected conditions among ${CONDITIONS.join(', ')} separated by spaces`),
   workers: (raw, bad) => {
     if (raw === 'auto') return availableParallelism();
     const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;

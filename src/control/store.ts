@@ -85,6 +85,7 @@ export function createStore(): Store {
         services: list('Service'),
         endpointSlices: list('EndpointSlice'),
         secrets: list('Secret'),
+        configMaps: list('ConfigMap'),
       };
     },
   };

@@ -16,7 +16,20 @@ export interface Resource {
   readonly plural: string;
   readonly namespaced: boolean;
   readonly fieldSelector?: string;
+  /** Keeps only what Portico reads of each object (the store holds every one listed). */
+  readonly trim?: (obj: KubeObject) => KubeObject;
 }
+
+/**
+ * ConfigMaps are watched for custom-headers and --add-headers / --proxy-set-headers: every one
+ * is listed (no selector can name the referenced ones), but only its name and `data` are kept
+ * (not binaryData, annotations or managedFields, often the bulk of it).
+ */
+export const trimConfigMap = (obj: KubeObject): KubeObject => {
+  const m = obj.metadata;
+  const data = (obj as { data?: unknown }).data;
+  return { apiVersion: obj.apiVersion, kind: 'ConfigMap', metadata: { name: m?.name, namespace: m?.namespace, resourceVersion: m?.resourceVersion }, ...(data !== undefined ? { data } : {}) } as KubeObject;
+};
 
 export const RESOURCES: readonly Resource[] = [
   { kind: 'Ingress', base: '/apis/networking.k8s.io/v1', plural: 'ingresses', namespaced: true },
@@ -24,6 +37,7 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'Service', base: '/api/v1', plural: 'services', namespaced: true },
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
   { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
+  { kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, trim: trimConfigMap },
 ];
 
 export const resourcePath = (r: Resource, namespace: string): string => (namespace ? `${r.base}/namespaces/${namespace}/${r.plural}` : `${r.base}/${r.plural}`);
@@ -72,7 +86,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
   let timer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
 
-  const withKind = (obj: KubeObject): KubeObject => (obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
+  const withKind = (obj: KubeObject): KubeObject => (r.trim !== undefined ? r.trim(obj) : obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
   const markSynced = (): void => {
     if (synced) return;
     synced = true;

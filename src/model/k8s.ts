@@ -109,10 +109,15 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret';
+/** A ConfigMap: custom-headers and the --add-headers / --proxy-set-headers flags read its `data`. */
+export interface ConfigMap extends KubeObject {
+  readonly data?: Readonly<Record<string, string>>;
+}
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret'];
+/** The kinds Portico watches, and the key every store uses for them. */
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap';
+
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
 
 /** Everything the translator sees: one immutable view of the store. */
 export interface Snapshot {
@@ -121,6 +126,8 @@ export interface Snapshot {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Absent in snapshots made before ConfigMaps were read (tests): none. */
+  readonly configMaps?: readonly ConfigMap[];
 }
 
 /** A plain object (not null, not an array): what every Kubernetes object and most of its fields must be. */

@@ -3,7 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
-import type { Backend, Cert, Diagnostic, Endpoint, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
+import type { Backend, Cert, Diagnostic, Endpoint, HeaderEdit, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 
@@ -48,10 +48,26 @@ export function printBackends(backends: readonly WeightedBackend[]): string {
 export function printPolicy(p: Policy): string {
   switch (p.kind) {
     case 'refuse':
-      return `refused: ${p.because.join(', ')}`;
+      return `refused: ${[...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
     case 'httpsRedirect':
       return 'https redirect';
+    case 'headers': {
+      const lists = (['input', 'upstream', 'response'] as const).filter((k) => p[k].length > 0).map((k) => `${k} ${p[k].map(printEdit).join(', ')}`);
+      return `headers (${p.scope} ${p.from}): ${lists.join('; ')}`;
+    }
+    case 'errorPages': {
+      const to = p.backends.length === 0 ? 'the built-in 404 page' : p.backends.join(' then ');
+      const codes = p.codes.length === 0 ? '' : `error pages ${p.codes.join(',')} -> ${to}${p.intercept ? '' : ' (pod answers not intercepted)'}`;
+      const empty = p.whenEmpty === undefined ? '' : `no endpoints -> ${p.whenEmpty}`;
+      return [codes, empty].filter(Boolean).join('; ');
+    }
   }
+}
+
+/** `set X-Frame-Options: DENY -s 200,404`: one header edit. */
+function printEdit(e: HeaderEdit): string {
+  const value = e.value === undefined ? '' : `: ${JSON.stringify(e.value)}${e.literal === true ? ' (literal)' : ''}`;
+  return `${e.op} ${e.name}${value}${e.statuses ? ` -s ${e.statuses.join(',')}` : ''}${e.types ? ` -t ${e.types.join(',')}` : ''}${e.existing === true ? ' -r' : ''}${e.always === true ? ' always' : ''}`;
 }
 
 const conditionsText = (r: Route): string => {
@@ -163,7 +179,7 @@ export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): b
 
 /** A backend the same but for its endpoints, which `endpoints` gives (the live lists, patched since the last swap). */
 function sameBackend(a: Backend, b: Backend, endpoints: (b: Backend) => readonly Endpoint[]): boolean {
-  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && sameEndpoints(a.endpoints, endpoints(b));
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && a.serviceUpstream === b.serviceUpstream && sameEndpoints(a.endpoints, endpoints(b));
 }
 
 /**

@@ -74,7 +74,11 @@ function countConnections(server: Server | Http2SecureServer, metrics: Metrics |
 export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
-  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize };
+  const env = {
+    httpsRedirectPort: config.httpsRedirectPort,
+    bodySize: config.proxyBodySize,
+    retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
+  };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
   const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
@@ -98,7 +102,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     pools,
     balancer,
     readTimeout: config.proxyReadTimeout,
-    tries: config.proxyNextUpstreamTries,
     accessLog,
     metrics,
     stats,
@@ -107,7 +110,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clientBodyTimeout: config.clientBodyTimeout,
       sendTimeout: config.proxySendTimeout,
       maxHeaders: config.maxHeaders,
-      nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
       upgradeIdleTimeout: config.upgradeIdleTimeout,
     },
     tunnels,
@@ -141,7 +143,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       if (key !== '') set.add(key);
     };
     for (const t of targets) {
-      for (const bt of t.backends) {
+      for (const bt of t.errors === null ? t.backends : [...t.backends, ...t.errors.all]) {
         add(bt.dispatch, '');
         add(bt.upgrade, '');
         for (const e of bt.slot.endpoints) {

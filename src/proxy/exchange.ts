@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { Endpoint } from '../model/types.js';
 import type { MatchInput } from '../router/match.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
@@ -20,10 +20,11 @@ import type { TLSSocket } from 'node:tls';
 import { clientIpOf, connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
 import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
-import { Verdict, type PolicyExchange } from './policies/index.js';
+import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/index.js';
+import { keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { endpointKey } from './pools.js';
 import { nextRequestId } from './request-id.js';
-import type { BackendTarget, Target } from './route.js';
+import type { BackendTarget, ErrorPlan, Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -40,8 +41,6 @@ export interface HandlerOptions {
   readonly scheme: 'http' | 'https';
   /** Upstream headers and between-reads timeout, ms. */
   readonly readTimeout: number;
-  /** Attempts for a request that never reached a pod. */
-  readonly tries: number;
   readonly accessLog: AccessLog | null;
   readonly metrics: Metrics | null;
   readonly stats: EndpointStats;
@@ -54,8 +53,6 @@ export interface HandlerOptions {
     readonly clientBodyTimeout: number;
     readonly sendTimeout: number;
     readonly maxHeaders: number;
-    /** 0 = retry until the tries run out. */
-    readonly nextUpstreamTimeout: number;
     /** Idle time after which an upgraded tunnel is closed; 0 = the route's read timeout. */
     readonly upgradeIdleTimeout: number;
   };
@@ -64,8 +61,6 @@ export interface HandlerOptions {
   readonly tunnels: Set<Socket>;
 }
 
-/** Methods safe to send again after a reset before any response byte (RFC 9110 9.2.2). */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Failures that count against an endpoint's health (passive health checks). */
 const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error', 'reset', 'timeout', 'protocol']);
 
@@ -74,6 +69,18 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', '
 
 export const TEXT = 'text/plain; charset=utf-8';
 export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
+/** What an error page is when no error backend has endpoints: ingress-nginx's built-in default backend answers 404. */
+export const ERROR_PAGE_404 = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><hr><small>portico</small>\n';
+
+/** A discarded answer (a retried status, an intercepted error) is drained for connection reuse up to this size and time, else its connection is closed. */
+const DRAIN_LIMIT = 64 * 1024;
+const DRAIN_MS = 1000;
+/** What a discarded answer leads to. */
+const enum Next {
+  None,
+  Retry,
+  ErrorPage,
+}
 
 /** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
 function reply(res: ServerResponse, status: number, body: string, type: string, extra: readonly string[] = []): void {
@@ -82,6 +89,22 @@ function reply(res: ServerResponse, status: number, body: string, type: string, 
     return;
   }
   res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body)), 'server', 'portico', ...extra]);
+  res.end(body);
+}
+
+/** Sends a local answer whose head (content-type included) the route's response edits already saw. */
+function replyEdited(res: ServerResponse, status: number, body: string, headers: string[]): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  drop(headers, 'content-length');
+  headers.push('content-length', String(Buffer.byteLength(body)));
+  try {
+    res.writeHead(status, headers);
+  } catch {
+    res.writeHead(status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'server', 'portico']);
+  }
   res.end(body);
 }
 
@@ -114,6 +137,28 @@ function onResponseClose(this: ExchangeResponse): void {
   this[EXCHANGE]?.onClientClose();
 }
 
+/** The Content-Length of a raw header list, or -1 (chunked, or read to the connection's end). */
+function declaredLength(raw: readonly (string | Buffer)[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i] as string | Buffer;
+    if (n.length === 14 && String(n).toLowerCase() === 'content-length') return Number(String(raw[i + 1]));
+  }
+  return -1;
+}
+
+/** Removes every header named `lower` from a flat list. */
+function drop(h: string[], lower: string, prefix = false): boolean {
+  let found = false;
+  for (let i = h.length - 2; i >= 0; i -= 2) {
+    const n = (h[i] as string).toLowerCase();
+    if (prefix ? n.startsWith(lower) : n === lower) {
+      h.splice(i, 2);
+      found = true;
+    }
+  }
+  return found;
+}
+
 /**
  * One client request and its upstream attempts. Implements the upstream handler
  * (onConnect/onHeaders/onData/onComplete/onError) so the response is streamed without promises.
@@ -141,19 +186,35 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private readonly startTime = Date.now();
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
-  private requestId = '';
+  private requestId_ = '';
   private cause = '';
   private done = false;
   private headers: string[] | null = null;
   private clientIp_ = '';
-  /** Headers policies set on the upstream request, and add to the response (flat name/value lists). */
-  private upstreamExtra: string[] | null = null;
+  /** The target as received, once a rewrite replaced it. */
+  private original: string | null = null;
+  /** The client's headers as edited by policies (null: as received). */
+  private input: string[] | null = null;
+  /** Headers policies set (value) or remove (null) on the upstream request, in order; headers they add to the response. */
+  private upstreamEdits: (string | null)[] | null = null;
   private responseExtra: string[] | null = null;
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
+  /** The request body kept for a replay (null: not kept, or over the limit), and whether it is whole. */
+  private replay: Buffer[] | null = null;
+  private replayDone = false;
   /** The response was ended with its last body chunk. */
   private ended = false;
+  /** What the answer being discarded leads to, its bytes so far and the drain timer. */
+  private next = Next.None;
+  private discarded = 0;
+  private drainTimer: NodeJS.Timeout | null = null;
+  /** The status an error page replaces (0: the request is not an error page's). */
+  private errorCode = 0;
+  /** The route's backend when the default-backend annotation's serves the request instead. */
+  private primary: BackendTarget | undefined = undefined;
+  private watching = false;
 
   constructor(
     readonly req: IncomingMessage,
@@ -174,8 +235,16 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   }
 
   header(name: string): string | undefined {
-    const v = this.req.headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
+    const input = this.input;
+    if (input === null) {
+      const v = this.req.headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    }
+    let out: string | undefined;
+    for (let i = 0; i < input.length; i += 2) {
+      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}, ${input[i + 1] as string}`;
+    }
+    return out;
   }
 
   query(name: string): string | undefined {
@@ -190,6 +259,23 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return (this.clientIp_ ||= clientIpOf(this.req, this.opts.forward.trust));
   }
 
+  get requestUri(): string {
+    return this.original ?? this.forwardPath;
+  }
+
+  get requestId(): string {
+    if (this.requestId_ === '') {
+      const v = this.header('x-request-id');
+      // the first value, as forwardHeaders takes it
+      this.requestId_ = v === undefined || v === '' ? nextRequestId() : (v.split(', ')[0] as string);
+    }
+    return this.requestId_;
+  }
+
+  get names(): Target | null {
+    return this.target;
+  }
+
   get tlsSocket(): TLSSocket | null {
     const s = ((this.req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? this.req.socket) as TLSSocket;
     return s.encrypted === true ? s : null;
@@ -201,12 +287,27 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   }
 
   setForwardPath(target: string): void {
+    this.original ??= this.forwardPath;
     this.forwardPath = target;
     this.query_ = null;
   }
 
+  setRequestHeader(name: string, value: string, onlyExisting = false): void {
+    const input = (this.input ??= [...this.req.rawHeaders]);
+    if (!drop(input, name.toLowerCase()) && onlyExisting) return;
+    input.push(name, value);
+  }
+
+  removeRequestHeader(name: string, prefix = false): void {
+    drop((this.input ??= [...this.req.rawHeaders]), name.toLowerCase(), prefix);
+  }
+
   setUpstreamHeader(name: string, value: string): void {
-    (this.upstreamExtra ??= []).push(name, value);
+    (this.upstreamEdits ??= []).push(name, value);
+  }
+
+  removeUpstreamHeader(name: string): void {
+    (this.upstreamEdits ??= []).push(name, null);
   }
 
   addResponseHeader(name: string, value: string): void {
@@ -237,11 +338,33 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   // --- forwarding --------------------------------------------------------------------------
 
-  /** Picks a backend, then an endpoint (avoiding the one that just failed), and dispatches to it. */
+  /** The client's going away aborts the upstream request: listened for once per exchange. */
+  private watchClient(): void {
+    if (this.watching) return;
+    this.watching = true;
+    (this.res as ExchangeResponse)[EXCHANGE] = this;
+    this.res.on('close', onResponseClose);
+  }
+
+  /**
+   * Picks a backend, then an endpoint (avoiding the one that just failed), and dispatches to it.
+   * A route whose backends have no endpoint goes to its default-backend annotation's Service.
+   */
   send(avoid: Endpoint | undefined): void {
     const target = this.target as Target;
-    const bt = (this.choice ??= choose(target));
-    const ep = bt === undefined ? undefined : this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid);
+    let bt = (this.choice ??= choose(target));
+    let ep = bt === undefined ? undefined : this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid);
+    const empty = target.errors?.whenEmpty;
+    if (ep === undefined && empty != null && this.attempt === 0 && this.upgrade === null) {
+      const alt = this.opts.balancer.pick(empty.backend.id, empty.slot.endpoints);
+      if (alt !== undefined) {
+        // ingress-nginx sends the request itself there, with the error headers but no X-Original-URI
+        this.primary = bt;
+        this.choice = bt = empty;
+        ep = alt;
+        this.errorHeaders(503, false, (name, value) => this.setUpstreamHeader(name, value));
+      }
+    }
     if (bt === undefined || ep === undefined) {
       this.recordFailure(NO_ENDPOINTS);
       this.fail(NO_ENDPOINTS);
@@ -253,24 +376,27 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     const up = this.upgrade;
     const protocol = bt.backend.protocol;
     if (this.headers === null) {
-      const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.settings.upstreamVhost);
+      const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.settings.upstreamVhost, this.input ?? req.rawHeaders, this.requestId_);
       this.headers = f.headers;
-      this.requestId = f.requestId;
+      this.requestId_ = f.requestId;
       this.clientIp_ = f.clientIp;
-      const extra = this.upstreamExtra;
-      if (extra !== null) {
-        const names = new Set<string>();
-        for (let i = 0; i < extra.length; i += 2) names.add((extra[i] as string).toLowerCase());
-        for (let i = this.headers.length - 2; i >= 0; i -= 2) if (names.has((this.headers[i] as string).toLowerCase())) this.headers.splice(i, 2);
-        this.headers.push(...extra);
+      const edits = this.upstreamEdits;
+      if (edits !== null) {
+        for (let i = 0; i < edits.length; i += 2) {
+          const name = edits[i] as string;
+          drop(this.headers, name.toLowerCase());
+          if (edits[i + 1] !== null) this.headers.push(name, edits[i + 1] as string);
+        }
       }
-      (this.res as ExchangeResponse)[EXCHANGE] = this;
-      this.res.on('close', onResponseClose);
+      this.watchClient();
       if (requestHasBody(req)) {
         this.body = this.watchBody(target);
         // 100 Continue only now, once nothing refuses the request (checkContinue listeners)
         if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && /^100-continue$/i.test(req.headers.expect ?? '')) this.res.writeContinue();
       }
+    } else if (this.body !== null && this.body.readableDidRead) {
+      // a retry after the body was read: only with the whole body kept (shouldRetry checked it)
+      this.body = Readable.from([Buffer.concat(this.replay ?? [])], { objectMode: false });
     }
     this.upstreamStart = performance.now();
     const read = target.settings.readTimeout ?? this.opts.readTimeout;
@@ -284,6 +410,64 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
         bodyTimeout: read,
         upgrade: up === null ? undefined : (req.headers.upgrade ?? ''),
       },
+      this,
+    );
+  }
+
+  /**
+   * ingress-nginx's error headers: X-Code, X-Format (the Accept header), X-Original-URI (for an
+   * error page; not when the default backend serves a route without endpoints), X-Namespace,
+   * X-Ingress-Name, X-Service-Name, X-Service-Port (of the route's backend).
+   */
+  private errorHeaders(code: number, originalUri: boolean, set: (name: string, value: string) => void): void {
+    const t = this.target as Target;
+    const b = (this.primary ?? (this.choice === t.errors?.whenEmpty ? undefined : this.choice) ?? t.backends[0])?.backend;
+    set('x-code', String(code));
+    const accept = this.header('accept');
+    if (accept !== undefined && accept !== '') set('x-format', accept);
+    if (originalUri) set('x-original-uri', this.requestUri);
+    set('x-namespace', t.route.source.namespace);
+    set('x-ingress-name', t.route.source.kind === 'DefaultBackend' ? '' : t.route.source.name);
+    set('x-service-name', b?.service ?? '');
+    set('x-service-port', b?.port ?? '');
+  }
+
+  /**
+   * Serves an error page: the first error backend with endpoints answers `GET /` (HEAD for HEAD;
+   * the original query kept, as nginx's `rewrite (.*) / break`) with the error headers, and its
+   * answer (status included) is the client's. No error backend has endpoints: the built-in 404.
+   */
+  private errorPage(e: ErrorPlan, code: number): void {
+    this.errorCode = code;
+    this.abortUpstream = null;
+    this.watchClient();
+    let bt: BackendTarget | undefined;
+    let ep: Endpoint | undefined;
+    for (const b of e.backends) {
+      ep = this.opts.balancer.pick(b.backend.id, b.slot.endpoints);
+      if (ep !== undefined) {
+        bt = b;
+        break;
+      }
+    }
+    if (bt === undefined || ep === undefined) {
+      this.local(404, ERROR_PAGE_404, 'text/html; charset=utf-8', 'error_page');
+      return;
+    }
+    const f = forwardHeaders(this.req, this.host, this.opts.forward, false, false, undefined, this.input ?? this.req.rawHeaders, this.requestId);
+    const headers = f.headers;
+    this.errorHeaders(code, true, (name, value) => {
+      drop(headers, name);
+      headers.push(name, value);
+    });
+    this.endpoint = ep;
+    this.choice = bt;
+    this.attempt++;
+    const q = this.requestUri.indexOf('?');
+    const read = this.target?.settings.readTimeout ?? this.opts.readTimeout;
+    this.upstreamStart = performance.now();
+    this.opts.pools.get(bt.dispatch, ep.ip, ep.port).dispatch(
+      { path: q === -1 ? '/' : `/${this.requestUri.slice(q)}`, method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', headers, body: null, headersTimeout: read, bodyTimeout: read },
       this,
     );
   }
@@ -334,7 +518,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /**
    * Guards a request body: a stall longer than the client body timeout is a 408 when the client
    * stopped sending, a 504 when the pod stopped reading (the proxy-send-timeout case); a chunked
-   * body over the size limit is a 413. Returns what the upstream client should read.
+   * body over the size limit is a 413. When the route may retry the request after it reached a
+   * pod, a body of at most {@link REPLAY_LIMIT} bytes is kept for a replay. Returns what the
+   * upstream client should read.
    */
   private watchBody(target: Target): Readable {
     const req = this.req;
@@ -351,17 +537,31 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       }
     });
     req.once('end', () => req.setTimeout(0));
-    const limit = target.settings.bodySize ?? lim.bodySize;
-    if (limit <= 0 || req.headers['content-length'] !== undefined) return req; // Node's parser delivers exactly the declared length
+    const declared = req.headers['content-length'];
+    const limit = declared !== undefined ? 0 : (target.settings.bodySize ?? lim.bodySize);
+    const keep = this.upgrade === null && keepsBody(target.retry, this.method) && (declared === undefined || Number(declared) <= REPLAY_LIMIT);
+    if (limit <= 0 && !keep) return req; // Node's parser delivers exactly the declared length
     let seen = 0;
+    if (keep) this.replay = [];
     const counted = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
         seen += chunk.length;
-        if (seen <= limit) return cb(null, chunk);
-        this.abandon();
-        this.res.shouldKeepAlive = false;
-        this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
-        cb(new Error('request body too large'));
+        if (limit > 0 && seen > limit) {
+          this.abandon();
+          this.res.shouldKeepAlive = false;
+          this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
+          cb(new Error('request body too large'));
+          return;
+        }
+        if (this.replay !== null) {
+          if (seen <= REPLAY_LIMIT) this.replay.push(chunk);
+          else this.replay = null;
+        }
+        cb(null, chunk);
+      },
+      flush: (cb) => {
+        this.replayDone = this.replay !== null;
+        cb();
       },
     });
     req.pipe(counted);
@@ -377,6 +577,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   onClientClose(): void {
     if (this.done) return;
     this.cause = 'client_abort';
+    this.next = Next.None;
     this.abortUpstream?.();
   }
 
@@ -387,11 +588,39 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (this.res.destroyed) abort();
   }
 
+  /** Whether the body can be sent again: none, not read yet, or kept whole. */
+  private replayable(): boolean {
+    return this.body === null || !this.body.readableDidRead || this.replayDone;
+  }
+
   onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean {
     if (status < 200) return true; // 1xx informational: the final response follows
     this.upstreamStatus = status;
     this.upstreamMs = performance.now() - this.upstreamStart;
     this.resumeUpstream = resume;
+    const t = this.target as Target;
+    if (this.errorCode === 0 && this.upgrade === null) {
+      // proxy_next_upstream http_xxx, then proxy_intercept_errors: the answer is discarded
+      const r = t.retry;
+      const retry =
+        r.statuses !== null &&
+        r.statuses.has(status) &&
+        shouldRetry(r, { cause: 'status', sent: true, method: this.method, attempts: this.attempt, elapsed: performance.now() - this.start, replayable: this.replayable(), endpoints: this.choice?.slot.endpoints.length ?? 0 });
+      const e = t.errors;
+      if (retry || (e !== null && e.intercept && e.codes.has(status))) {
+        this.next = retry ? Next.Retry : Next.ErrorPage;
+        this.discarded = 0;
+        const length = declaredLength(rawHeaders);
+        if (length >= 0 && length <= DRAIN_LIMIT) {
+          // small enough to read to its end: the connection stays reusable
+          this.drainTimer = setTimeout(() => this.abortUpstream?.(), DRAIN_MS);
+          this.drainTimer.unref();
+        } else {
+          this.abortUpstream?.();
+        }
+        return true;
+      }
+    }
     const out: string[] = [];
     let listed: Set<string> | null = null;
     for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -411,6 +640,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     out.push('server', 'portico');
     if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
+    this.editResponse(status, out, true);
     try {
       this.res.writeHead(status, out);
     } catch {
@@ -424,7 +654,25 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return true;
   }
 
+  /** The route's response edits (an error page's answer gets only the server's and global ones). Never throws. */
+  private editResponse(status: number, headers: string[], proxied: boolean): void {
+    const t = this.target;
+    if (t === null) return;
+    const r: ResponsePolicy | null = this.errorCode === 0 ? t.response : t.outer;
+    if (r === null) return;
+    try {
+      r.edit(status, headers, this, proxied);
+    } catch {
+      // an edit that cannot be made is left out; the answer still goes
+    }
+  }
+
   onData(chunk: Buffer, last?: boolean): boolean {
+    if (this.next !== Next.None) {
+      this.discarded += chunk.length;
+      if (this.discarded > DRAIN_LIMIT) this.abortUpstream?.();
+      return true;
+    }
     this.bytes += chunk.length;
     if (last === true) {
       // head and body in one write
@@ -439,6 +687,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   /** Trailers come as a flat raw array over HTTP/1.1 and as an object over HTTP/2 (gRPC's grpc-status lives here). */
   onComplete(rawTrailers: string[] | Buffer[] | Record<string, string | string[]> | null): void {
+    if (this.next !== Next.None) {
+      this.proceed();
+      return;
+    }
     if (rawTrailers) {
       // An object, because HTTP/2's compat response only takes that form.
       const trailers: Record<string, string> = {};
@@ -469,26 +721,46 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.finish(this.upstreamStatus);
   }
 
+  /** A discarded answer is done with (read to its end, or its connection closed): retry, or serve the error page. */
+  private proceed(): void {
+    const next = this.next;
+    this.next = Next.None;
+    if (this.drainTimer !== null) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = null;
+    }
+    this.abortUpstream = null;
+    if (this.done || this.cause === 'client_abort') return;
+    const t = this.target as Target;
+    if (next === Next.Retry) {
+      this.opts.metrics?.retry(t);
+      this.send(this.endpoint);
+    } else if (t.errors !== null) {
+      this.errorPage(t.errors, this.upstreamStatus);
+    }
+  }
+
   onError(err: Error): void {
+    if (this.next !== Next.None) {
+      // the discarded answer's connection closed (or was closed): the decision stands
+      this.proceed();
+      return;
+    }
     if (this.done || this.abandoned) return;
     const f = classify(err);
     if (this.cause === 'client_abort') {
       this.finish(499);
       return;
     }
-    const lim = this.opts.limits;
+    const t = this.target;
     const retry =
-      (f.neverSent || (f.cause === 'reset' && IDEMPOTENT.has(this.req.method ?? ''))) &&
+      t !== null &&
+      this.errorCode === 0 &&
       !this.res.headersSent &&
-      this.attempt < this.opts.tries &&
-      !this.req.readableDidRead &&
-      this.target !== null &&
-      // another endpoint, or the same one again after a reset (often a stale keep-alive connection)
-      ((this.choice?.slot.endpoints.length ?? 0) > 1 || f.cause === 'reset') &&
-      (lim.nextUpstreamTimeout === 0 || performance.now() - this.start < lim.nextUpstreamTimeout);
+      shouldRetry(t.retry, { cause: f.cause, sent: !f.neverSent, method: this.method, attempts: this.attempt, elapsed: performance.now() - this.start, replayable: this.replayable(), endpoints: this.choice?.slot.endpoints.length ?? 0 });
     this.recordFailure(f);
     if (retry) {
-      this.opts.metrics?.retry(this.target as Target);
+      this.opts.metrics?.retry(t);
       this.abortUpstream = null;
       this.send(this.endpoint);
       return;
@@ -515,16 +787,27 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       this.finish(this.upstreamStatus);
       return;
     }
+    // error_page applies to Portico's own 502/503/504 too (nginx's), whatever disable-proxy-intercept-errors says
+    const e = this.target?.errors;
+    if (e != null && this.errorCode === 0 && this.upgrade === null && e.codes.has(f.status)) {
+      this.errorPage(e, f.status);
+      return;
+    }
     this.local(f.status, errorBody(f.status, f.text), TEXT, f.cause);
   }
 
   /** Answers locally (404 page, redirect, 400, 5xx). */
   private local(status: number, body: string, type: string, cause: string, extra: readonly string[] = []): void {
     this.cause = cause;
-    if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
+    if (this.requestId_ === '') this.requestId_ = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);
     const more = this.responseExtra === null ? extra : [...extra, ...this.responseExtra];
-    reply(this.res, status, body, type, this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts]);
+    const headers = this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts];
+    if (this.target !== null && (this.errorCode === 0 ? this.target.response : this.target.outer) !== null) {
+      const h = ['content-type', type, 'server', 'portico', ...headers];
+      this.editResponse(status, h, false);
+      replyEdited(this.res, status, body, h);
+    } else reply(this.res, status, body, type, headers);
     this.finish(status);
   }
 
@@ -535,7 +818,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     const t = this.target;
     const durationMs = performance.now() - this.start;
     // a walk over the request's headers: only when something records it
-    const length = this.opts.metrics || this.opts.accessLog ? requestLength(req) : 0;
+    const log = t?.settings.accessLog === false ? null : this.opts.accessLog;
+    const length = this.opts.metrics || log ? requestLength(req) : 0;
     this.opts.metrics?.request(t, {
       method: req.method ?? '',
       status,
@@ -544,7 +828,6 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       requestBytes: length,
       responseBytes: this.bytes,
     });
-    const log = this.opts.accessLog;
     if (log === null) return;
     const ep = this.endpoint;
     log(req, t, {
@@ -557,7 +840,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
         upstream: ep === undefined ? '' : `${ep.ip}:${ep.port}`,
         upstreamStatus: this.upstreamStatus,
         upstreamMs: this.upstreamMs,
-        requestId: this.requestId,
+        requestId: this.requestId_,
         cause: this.cause,
       });
   }

@@ -4,12 +4,13 @@
  * interned dispatchers (SNI, TLS verification, client certificate, timeouts: one place), and the
  * labels its requests are recorded under.
  */
-import type { Backend, Route, RouteSettings, RouteTable } from '../model/types.js';
+import type { Backend, ErrorPagesPolicy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { compile, type Matcher } from '../router/compile.js';
 import { sniOf } from '../model/upstream.js';
 import { routeLabels, type RouteLabels } from '../metrics/metrics.js';
 import type { EndpointSlot, EndpointState } from './endpoints.js';
-import { compilePolicies, type PolicyEnv, type RequestPolicy } from './policies/index.js';
+import { compilePolicies, type PolicyEnv, type RequestPolicy, type ResponsePolicy } from './policies/index.js';
+import { compileRetry, DEFAULT_RETRY, type RetryRule } from './policies/retry.js';
 import type { Dispatch, Pools } from './pools.js';
 
 /** One backend of a route, ready to pick an endpoint from and dispatch to. */
@@ -23,14 +24,36 @@ export interface BackendTarget {
   readonly weight: number;
 }
 
+/** custom-http-errors / default-backend, compiled: the error backends ready to dispatch to. */
+export interface ErrorPlan {
+  /** Statuses replaced by the error backend's answer. */
+  readonly codes: ReadonlySet<number>;
+  /** Whether the pods' answers are replaced (Portico's own 502/503/504 always are). */
+  readonly intercept: boolean;
+  /** In order of preference; none with endpoints: the built-in 404 page. */
+  readonly backends: readonly BackendTarget[];
+  /** The default-backend annotation's: serves the request when the route's backends have no endpoints. */
+  readonly whenEmpty: BackendTarget | null;
+  /** Every backend above, once (their pools stay open while the route lives). */
+  readonly all: readonly BackendTarget[];
+}
+
 /** A route, compiled for the data plane. */
 export interface Target extends RouteLabels {
   readonly route: Route;
+  /** Request-phase policies, in the fixed order. */
   readonly policies: readonly RequestPolicy[];
+  /** Response header edits (null: none), and those an error page's answer gets. */
+  readonly response: ResponsePolicy | null;
+  readonly outer: ResponsePolicy | null;
+  readonly errors: ErrorPlan | null;
+  readonly retry: RetryRule;
   readonly backends: readonly BackendTarget[];
   /** Sum of the backends' weights (0: no backend can take the request). */
   readonly totalWeight: number;
   readonly settings: RouteSettings;
+  /** The first backend's Service port as the route names it ($service_port, X-Service-Port). */
+  readonly servicePort: string;
 }
 
 export interface PrepareContext {
@@ -44,8 +67,8 @@ export interface PrepareContext {
 export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   const s = route.settings;
   const material = s.sslSecret === undefined ? undefined : ctx.table.upstreamTls?.get(s.sslSecret);
-  const backends = route.backends.map((wb): BackendTarget => {
-    const backend = ctx.table.backends.get(wb.backend) ?? { id: wb.backend, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
+  const target = (id: string, weight: number): BackendTarget => {
+    const backend = ctx.table.backends.get(id) ?? { id, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
     const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
     return {
@@ -53,16 +76,40 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
       slot: ctx.endpoints.slot(backend),
       dispatch: ctx.pools.dispatch(backend.protocol, o),
       upgrade: ctx.pools.dispatch(tls ? 'HTTPS' : 'HTTP', o),
-      weight: wb.weight,
+      weight,
     };
-  });
+  };
+  const backends = route.backends.map((wb) => target(wb.backend, wb.weight));
+  const compiled = compilePolicies(route.policies, s.bodySize, ctx.env);
+  const errors = route.policies.find((p): p is ErrorPagesPolicy => p.kind === 'errorPages');
   return {
     ...routeLabels(route, ctx.table),
     route,
-    policies: compilePolicies(route.policies, s.bodySize, ctx.env),
+    policies: compiled.request,
+    response: compiled.response,
+    outer: compiled.outer,
+    errors: errors === undefined ? null : errorPlan(errors, target),
+    retry: compileRetry(s, ctx.env.retry ?? DEFAULT_RETRY),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
     settings: s,
+    servicePort: backends[0]?.backend.port ?? '',
+  };
+}
+
+function errorPlan(p: ErrorPagesPolicy, target: (id: string, weight: number) => BackendTarget): ErrorPlan {
+  const byId = new Map<string, BackendTarget>();
+  const get = (id: string): BackendTarget => {
+    let t = byId.get(id);
+    if (t === undefined) byId.set(id, (t = target(id, 1)));
+    return t;
+  };
+  return {
+    codes: new Set(p.codes),
+    intercept: p.intercept,
+    backends: p.backends.map(get),
+    whenEmpty: p.whenEmpty === undefined ? null : get(p.whenEmpty),
+    all: [...new Set([...p.backends.map(get), ...(p.whenEmpty === undefined ? [] : [get(p.whenEmpty)])])],
   };
 }
 

@@ -6,6 +6,8 @@
  */
 import { isDnsSubdomain, show } from '../k8s.js';
 import { lookup } from './catalog.js';
+import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
+import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
 
@@ -18,8 +20,12 @@ export interface AnnotationOptions {
   readonly forceSslRedirect: boolean;
   readonly backendProtocol: BackendProtocol;
   readonly settings: RouteSettings;
-  /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
+  /** Full keys of unsupported annotations that restrict access or move traffic (or snippets that cannot be honoured): the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** Error pages, retries, service-upstream, enable-access-log (traffic.ts; its settings are in `settings`). */
+  readonly traffic: TrafficOptions;
+  /** Snippets and custom-headers (header-edits.ts). */
+  readonly headers: HeaderOptions;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -138,12 +144,18 @@ function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, 
 
 /** Reads every supported annotation of one Ingress. */
 export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = ''): AnnotationOptions {
+  const get = (name: string): { key: string; value: unknown } | undefined => read(annotations, name);
+  const traffic = parseTraffic(get, report);
+  const headers = parseHeaderAnnotations(get, ns, report);
+  const refused = account(annotations, report);
   return {
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
-    settings: settings(annotations, ns, report),
-    refused: account(annotations, report),
+    settings: { ...settings(annotations, ns, report), ...traffic.settings },
+    refused: headers.refused.length === 0 ? refused : [...refused, ...headers.refused].sort(),
+    traffic,
+    headers,
   };
 }
 

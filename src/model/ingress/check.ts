@@ -6,8 +6,9 @@
  */
 import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
-import type { BackendProtocol, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
+import type { BackendProtocol, DiagnosticReason, HeadersPolicy, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { parseAnnotations } from './annotations.js';
+import type { ErrorPagesOptions } from './traffic.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const HOST_RE = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
@@ -55,8 +56,11 @@ export function checkPath(rawPath: unknown, rawType: unknown): { path: string; m
 }
 
 
-/** Reads `backend.service` into a stable id; a problem when the reference is unusable. */
-export function backendRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol = 'HTTP'): { id: string; service: string; port: string | number } | { error: string; reason: DiagnosticReason } {
+/**
+ * Reads `backend.service` into a stable id; a problem when the reference is unusable. With
+ * `serviceUpstream`, the backend is the Service's ClusterIP (`+clusterip` in the id).
+ */
+export function backendRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol = 'HTTP', serviceUpstream = false): { id: string; service: string; port: string | number; serviceUpstream?: true } | { error: string; reason: DiagnosticReason } {
   if (b?.resource !== undefined && b.resource !== null && b.service === undefined) {
     return { reason: 'UnsupportedBackend', error: `resource backends (${str(b.resource?.kind) || '?'}/${str(b.resource?.name) || '?'}) are not supported; use a Service backend` };
   }
@@ -70,10 +74,11 @@ export function backendRef(ns: string, b: IngressBackend | undefined, protocol: 
   else if (typeof p?.name === 'string' && p.name !== '') port = p.name;
   else return { reason: 'InvalidBackend', error: `backend Service ${svc.name} must give port.number (1-65535) or port.name` };
   // The protocol is part of the id: two Ingresses may reach one Service port in different ways.
-  return { id: `${ns}/${svc.name}:${port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`, service: svc.name, port };
+  const id = `${ns}/${svc.name}:${port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
+  return serviceUpstream ? { id: `${id}+clusterip`, service: svc.name, port, serviceUpstream: true } : { id, service: svc.name, port };
 }
 
-export type Ref = { readonly id: string; readonly service: string; readonly port: string | number };
+export type Ref = { readonly id: string; readonly service: string; readonly port: string | number; readonly serviceUpstream?: true };
 /** A backend reference, checked: usable, or the problem with it. */
 export type CheckedRef = Ref | { readonly problem: Problem };
 export type CheckedPath = { readonly problem: Problem } | { readonly path: string; readonly match: PathMatch; readonly ref: CheckedRef; readonly rule: number; readonly index: number };
@@ -103,6 +108,12 @@ export interface CheckedIngress {
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
   readonly refused: readonly string[];
   readonly refusal: readonly Policy[];
+  /** custom-http-errors, default-backend, disable-proxy-intercept-errors (the error backend is resolved when translating). */
+  readonly errorPages: ErrorPagesOptions | undefined;
+  /** custom-headers: the annotation's key and `namespace/name` of its ConfigMap (read when translating). */
+  readonly customHeaders: { readonly key: string; readonly ref: string } | undefined;
+  /** server-snippet's edits, for the Ingress's hosts if it is the oldest there with one. */
+  readonly serverHeaders: HeadersPolicy | undefined;
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
   readonly ruleCount: number;
@@ -118,8 +129,8 @@ function asArray<T>(v: readonly T[] | undefined): readonly T[] {
 export const pathAt = (rule: number, index: number): string => (rule < 0 ? 'spec.defaultBackend' : `rules[${rule}].http.paths[${index}]`);
 
 /** Checks a backend reference at rules[rule].http.paths[index], or spec.defaultBackend for rule -1. */
-function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol, rule: number, index: number): CheckedRef {
-  const ref = backendRef(ns, isObject(b) ? b : undefined, protocol);
+function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol, rule: number, index: number, serviceUpstream: boolean): CheckedRef {
+  const ref = backendRef(ns, isObject(b) ? b : undefined, protocol, serviceUpstream);
   return 'error' in ref ? { problem: [ref.reason, `${pathAt(rule, index)}: ${ref.error}`] } : ref;
 }
 
@@ -132,6 +143,7 @@ export function checkIngress(ing: Ingress): CheckedIngress {
   const problems: Problem[] = [];
   const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message, severity) => problems.push(severity === undefined ? [reason, message] : [reason, message, severity]), ns);
   const protocol = annotations?.backendProtocol ?? 'HTTP';
+  const clusterIp = annotations?.traffic.serviceUpstream ?? false;
   const spec = isObject(ing.spec) ? ing.spec : undefined;
   const rules = annotations === undefined ? [] : asArray(spec?.rules);
   const checkedRules = rules.map((rule, i): CheckedRule => {
@@ -143,12 +155,13 @@ export function checkIngress(ing: Ingress): CheckedIngress {
       paths: asArray(rule.http?.paths).map((p, j): CheckedPath => {
         const c = checkPath(p?.path, p?.pathType);
         if ('error' in c) return { problem: [c.reason, `${pathAt(i, j)}: ${c.error}`] };
-        return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j), rule: i, index: j };
+        return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j, clusterIp), rule: i, index: j };
       }),
     };
   });
   const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
-  const plain: readonly Policy[] = [];
+  const headers = annotations?.headers.location;
+  const plain: readonly Policy[] = headers === undefined ? [] : [headers];
   return {
     origin: { kind: 'Ingress', namespace: ns, name },
     source: { kind: 'Ingress', namespace: ns, name },
@@ -160,7 +173,10 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
     refused: annotations?.refused ?? [],
     refusal: [{ kind: 'refuse', because: annotations?.refused ?? [] }],
-    defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
+    errorPages: annotations?.traffic.errorPages,
+    customHeaders: annotations?.headers.customHeaders,
+    serverHeaders: annotations?.headers.server,
+    defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1, clusterIp) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,
     tls: annotations === undefined ? [] : asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {
