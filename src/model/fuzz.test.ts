@@ -12,13 +12,39 @@ import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
 import { match } from '../router/match.js';
 import { inspectSecret } from '../tls/inspect.js';
+import { compilePolicies } from '../proxy/policies/index.js';
+import { compileRetry, DEFAULT_RETRY } from '../proxy/policies/retry.js';
 
-const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, now: Date.now() };
+const opts = {
+  controllerClass: 'portico.dev/ingress-controller',
+  ingressClass: 'portico',
+  watchWithoutClass: true,
+  inspect: inspectSecret,
+  now: Date.now(),
+  defaultBackendService: { namespace: 'default', name: 'errors', port: 80 },
+  addHeaders: { namespace: 'default', name: 'h' },
+  proxySetHeaders: { namespace: 'default', name: 'h' },
+};
+
+/** The annotations of the error-pages, retries and header families, with values that parse. */
+const FAMILY = {
+  'nginx.ingress.kubernetes.io/custom-http-errors': '404,503',
+  'nginx.ingress.kubernetes.io/default-backend': 's',
+  'nginx.ingress.kubernetes.io/disable-proxy-intercept-errors': 'false',
+  'nginx.ingress.kubernetes.io/proxy-next-upstream': 'error timeout http_502 non_idempotent',
+  'nginx.ingress.kubernetes.io/proxy-next-upstream-tries': '3',
+  'nginx.ingress.kubernetes.io/proxy-next-upstream-timeout': '10',
+  'nginx.ingress.kubernetes.io/service-upstream': 'true',
+  'nginx.ingress.kubernetes.io/enable-access-log': 'false',
+  'nginx.ingress.kubernetes.io/custom-headers': 'default/h',
+  'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers -s 404 "X-A: $host"; add_header X-B b always; proxy_set_header X-C $request_id;',
+  'nginx.ingress.kubernetes.io/server-snippet': 'more_clear_headers Server; more_set_input_headers -r "X-D: $arg_d";',
+};
 
 const valid = {
   ingress: {
     kind: 'Ingress',
-    metadata: { name: 'i', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' } },
+    metadata: { name: 'i', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC', ...FAMILY } },
     spec: {
       ingressClassName: 'portico',
       defaultBackend: { service: { name: 's', port: { number: 80 } } },
@@ -26,11 +52,29 @@ const valid = {
       rules: [{ host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's', port: { name: 'http' } } } }] } }],
     },
   },
-  service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } },
+  service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }], clusterIP: '10.96.0.1' } },
   slice: { kind: 'EndpointSlice', metadata: { name: 's-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }] },
   secret: { kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=' } },
   klass: { kind: 'IngressClass', metadata: { name: 'portico', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'portico.dev/ingress-controller' } },
+  configMap: { kind: 'ConfigMap', metadata: { name: 'h', namespace: 'default' }, data: { 'X-E': 'e', 'X-F': '$remote_addr' } },
 };
+
+/** A request as response edits read it. */
+const fakeExchange = {
+  req: { method: 'GET', headers: {} },
+  scheme: 'http',
+  path: '/',
+  forwardPath: '/?a=1',
+  requestUri: '/?a=1',
+  requestId: 'r',
+  captures: null,
+  host: 'a.test',
+  clientIp: '192.0.2.1',
+  servername: undefined,
+  tlsSocket: null,
+  names: null,
+  header: () => undefined,
+} as never;
 
 /** Replaces the value at a random path inside `obj` with `value`. */
 function mutate(obj: unknown, path: number[], value: unknown): unknown {
@@ -54,17 +98,25 @@ const seed = process.env.FUZZ_SEED === 'random' ? Date.now() : Number(process.en
 const runs = Number(process.env.FUZZ_RUNS ?? 1);
 
 function run(s: Partial<Snapshot>): void {
-  const snap = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [], ...s } as Snapshot;
+  const snap = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [], configMaps: [], ...s } as Snapshot;
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
   const m = compile(t.table, (route) => route);
   match(m, 'a.test', '/');
+  // what the data plane compiles from each route never throws either
+  for (const r of t.table.routes) {
+    const c = compilePolicies(r.policies, r.settings.bodySize, { httpsRedirectPort: 443, bodySize: 0 });
+    const head = ['content-type', 'text/html', 'x-a', '1'];
+    c.response?.edit(404, head, fakeExchange, true);
+    c.outer?.edit(200, head, fakeExchange, false);
+    compileRetry(r.settings, DEFAULT_RETRY);
+  }
 }
 
 test('random values in place of whole objects never throw', () => {
   fc.assert(
     fc.property(fc.array(fc.anything(), { maxLength: 5 }), fc.array(fc.anything(), { maxLength: 5 }), fc.array(fc.anything(), { maxLength: 5 }), (a, b, c) => {
-      run({ ingresses: a as never, services: b as never, endpointSlices: c as never, secrets: c as never, ingressClasses: b as never });
+      run({ ingresses: a as never, services: b as never, endpointSlices: c as never, secrets: c as never, ingressClasses: b as never, configMaps: a as never });
     }),
     { numRuns: 2000 * runs, seed },
   );
@@ -74,9 +126,36 @@ test('valid objects with one field mutated to anything never throw', () => {
   fc.assert(
     fc.property(fc.constantFrom(...(Object.keys(valid) as (keyof typeof valid)[])), fc.array(fc.nat(50), { minLength: 1, maxLength: 8 }), weird, (which, path, value) => {
       const objs = { ...valid, [which]: mutate(valid[which], path, value) };
-      run({ ingresses: [objs.ingress] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
+      run({ ingresses: [objs.ingress] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never, configMaps: [objs.configMap] as never });
     }),
     { numRuns: 3000 * runs, seed },
+  );
+});
+
+/** Pieces of nginx configuration, hostile ones included, to build snippets from. */
+const snippetPiece = fc.oneof(
+  fc.constantFrom('more_set_headers', 'more_clear_headers', 'more_set_input_headers', 'more_clear_input_headers', 'add_header', 'proxy_set_header', 'proxy_hide_header', 'deny', 'return', 'lua_block', 'if'),
+  fc.constantFrom(' ', '\t', '\n', ';', '"', "'", '\\', '#', '{', '}', '$', '${', '-s', '-t', '-r', 'always', '404', 'text/html', 'X-A: b', 'X-A:', '*', 'Content-Length: 0', '$host', '$http_x', '$nope', '\r\n', '\u0000'),
+  fc.string({ unit: 'binary', maxLength: 8 }),
+);
+
+test('any snippet text, in either snippet annotation, translates without a throw, and what is accepted compiles and matches', () => {
+  fc.assert(
+    fc.property(fc.constantFrom('configuration-snippet', 'server-snippet'), fc.array(snippetPiece, { maxLength: 30 }), (which, pieces) => {
+      const ingress = { ...valid.ingress, metadata: { ...valid.ingress.metadata, annotations: { [`nginx.ingress.kubernetes.io/${which}`]: pieces.join('') } } };
+      run({ ingresses: [ingress] as never, services: [valid.service] as never, endpointSlices: [valid.slice] as never, configMaps: [valid.configMap] as never });
+    }),
+    { numRuns: 3000 * runs, seed },
+  );
+});
+
+test('the family\'s annotations with any value never throw', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...Object.keys(FAMILY)), weird, (key, value) => {
+      const ingress = { ...valid.ingress, metadata: { ...valid.ingress.metadata, annotations: { ...FAMILY, [key]: value } } };
+      run({ ingresses: [ingress] as never, services: [valid.service] as never, endpointSlices: [valid.slice] as never, configMaps: [valid.configMap] as never });
+    }),
+    { numRuns: 2000 * runs, seed },
   );
 });
 
@@ -106,7 +185,7 @@ test('rebuilds that reuse objects (the memos hit) give what translating fresh co
           const n = pick[k]! % (pool.length + 1);
           return (n === pool.length ? [] : [pool[n]]) as never;
         };
-        return { ingresses: of(0), services: of(1), endpointSlices: of(2), secrets: of(3), ingressClasses: of(4) };
+        return { ingresses: of(0), services: of(1), endpointSlices: of(2), secrets: of(3), ingressClasses: of(4), configMaps: of(5) };
       });
       // fresh copies first (every object new: the memos miss), then the sequence itself in a row
       // (a translation keeps what the one before it used, so shared objects hit)

@@ -275,6 +275,8 @@ function checkValue(value: string): string | null {
 
 /** Checks an edit and adds it to `list`, or notes why a managed header is left alone; returns a problem or null. */
 function edit(list: HeaderEdit[], notes: string[], d: Directive, e: HeaderEdit): string | null {
+  // headers-more reads a trailing * as a prefix: "*" alone would clear every header
+  if (e.name === '*') return '"*" is not a valid header name (clearing every header is not supported)';
   const wildcard = e.op === 'clear' && e.name.length > 1 && e.name.endsWith('*');
   const bad = checkName(wildcard ? e.name.slice(0, -1) : e.name) ?? (e.value === undefined ? null : checkValue(e.value));
   if (bad !== null) return bad;
