@@ -29,6 +29,8 @@ interface Outcome {
   status: boolean;
   leader: boolean;
   event: boolean;
+  /** An Ingress's custom-headers ConfigMap is read (without it, the Ingress answers 503). */
+  headers: boolean;
 }
 
 const sni = (port: number, name: string): Promise<string> =>
@@ -55,10 +57,14 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   delete (classless.spec as { ingressClassName?: string }).ingressClassName;
   api.apply(classless);
   api.apply(ingress('broken', 'broken.test', 'missing'));
+  api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'custom-headers', namespace: 'default' }, data: { 'X-Custom': 'from-configmap' } });
+  const custom = ingress('custom', 'custom.test', 'web');
+  (custom.metadata as Record<string, unknown>).annotations = { 'nginx.ingress.kubernetes.io/custom-headers': 'custom-headers' };
+  api.apply(custom);
 
   const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
   const p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
-  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false };
+  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, headers: false };
   try {
     const deadline = Date.now() + 4000;
     while (Date.now() < deadline && !Object.values(o).every(Boolean)) {
@@ -68,6 +74,7 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
       o.status ||= JSON.stringify((api.get('Ingress', 'default', 'app') as { status?: { loadBalancer?: { ingress?: unknown } } }).status?.loadBalancer?.ingress) === '[{"ip":"203.0.113.7"}]';
       o.leader ||= (api.get('Lease', NS, 'portico-leader') as { spec?: { holderIdentity?: string } } | undefined)?.spec?.holderIdentity === `portico-${id}`;
       o.event ||= api.list('Event').some((e) => (e as { regarding?: { name?: string } }).regarding?.name === 'broken');
+      o.headers ||= (await get(p.httpPort, '/', { host: 'custom.test' })).headers['x-custom'] === 'from-configmap';
       await sleep(100);
     }
     return o;
@@ -90,9 +97,9 @@ describe("the chart's RBAC against the API-server double", () => {
   });
   after(() => pod.close());
 
-  test('with every rule, routing, classes, TLS, status, leadership and Events all work', async () => {
+  test('with every rule, routing, classes, TLS, status, leadership, Events and ConfigMaps all work', async () => {
     const o = await runWith(docs, all, pod, 'full');
-    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true });
+    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, headers: true });
   });
 
   test('without any single rule, something visible breaks', async (t) => {

@@ -144,6 +144,7 @@ describe('Helm chart', () => {
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
       { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
@@ -246,7 +247,7 @@ describe('Helm chart', () => {
     assert.deepEqual(find(docs, 'ClusterRole')!.rules, [{ apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['list', 'watch'] }]);
     const watch = find(docs, 'Role', 'portico-watch')!;
     assert.equal(watch.metadata.namespace, 'apps');
-    assert.equal(watch.rules.length, 6);
+    assert.equal(watch.rules.length, 7);
     assert.equal(find(docs, 'RoleBinding', 'portico-watch')!.metadata.namespace, 'apps');
     assert.ok(container(docs).args.includes('--watch-namespace=apps'));
   });
