@@ -22,6 +22,7 @@ import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/index.js';
 import { keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
+import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { endpointKey } from './pools.js';
 import { nextRequestId } from './request-id.js';
 import type { BackendTarget, ErrorPlan, Target } from './route.js';
@@ -69,8 +70,6 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', '
 
 export const TEXT = 'text/plain; charset=utf-8';
 export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
-/** What an error page is when no error backend has endpoints: ingress-nginx's built-in default backend answers 404. */
-export const ERROR_PAGE_404 = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><hr><small>portico</small>\n';
 
 /** A discarded answer (a retried status, an intercepted error) is drained for connection reuse up to this size and time, else its connection is closed. */
 const DRAIN_LIMIT = 64 * 1024;
@@ -362,7 +361,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
         this.primary = bt;
         this.choice = bt = empty;
         ep = alt;
-        this.errorHeaders(503, false, (name, value) => this.setUpstreamHeader(name, value));
+        const h = this.errorHeaders(503, false);
+        for (let i = 0; i < h.length; i += 2) this.setUpstreamHeader(h[i] as string, h[i + 1] as string);
       }
     }
     if (bt === undefined || ep === undefined) {
@@ -414,22 +414,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     );
   }
 
-  /**
-   * ingress-nginx's error headers: X-Code, X-Format (the Accept header), X-Original-URI (for an
-   * error page; not when the default backend serves a route without endpoints), X-Namespace,
-   * X-Ingress-Name, X-Service-Name, X-Service-Port (of the route's backend).
-   */
-  private errorHeaders(code: number, originalUri: boolean, set: (name: string, value: string) => void): void {
+  /** ingress-nginx's error headers for this request, of the route's own backend. */
+  private errorHeaders(code: number, originalUri: boolean): string[] {
     const t = this.target as Target;
-    const b = (this.primary ?? (this.choice === t.errors?.whenEmpty ? undefined : this.choice) ?? t.backends[0])?.backend;
-    set('x-code', String(code));
-    const accept = this.header('accept');
-    if (accept !== undefined && accept !== '') set('x-format', accept);
-    if (originalUri) set('x-original-uri', this.requestUri);
-    set('x-namespace', t.route.source.namespace);
-    set('x-ingress-name', t.route.source.kind === 'DefaultBackend' ? '' : t.route.source.name);
-    set('x-service-name', b?.service ?? '');
-    set('x-service-port', b?.port ?? '');
+    const b = this.primary ?? (this.choice === t.errors?.whenEmpty ? undefined : this.choice) ?? t.backends[0];
+    return errorHeaders(code, originalUri, this, t.route.source, b?.backend);
   }
 
   /**
@@ -456,18 +445,18 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     }
     const f = forwardHeaders(this.req, this.host, this.opts.forward, false, false, undefined, this.input ?? this.req.rawHeaders, this.requestId);
     const headers = f.headers;
-    this.errorHeaders(code, true, (name, value) => {
-      drop(headers, name);
-      headers.push(name, value);
-    });
+    const h = this.errorHeaders(code, true);
+    for (let i = 0; i < h.length; i += 2) {
+      drop(headers, h[i] as string);
+      headers.push(h[i] as string, h[i + 1] as string);
+    }
     this.endpoint = ep;
     this.choice = bt;
     this.attempt++;
-    const q = this.requestUri.indexOf('?');
     const read = this.target?.settings.readTimeout ?? this.opts.readTimeout;
     this.upstreamStart = performance.now();
     this.opts.pools.get(bt.dispatch, ep.ip, ep.port).dispatch(
-      { path: q === -1 ? '/' : `/${this.requestUri.slice(q)}`, method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', headers, body: null, headersTimeout: read, bodyTimeout: read },
+      { path: errorPath(this.requestUri), method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', headers, body: null, headersTimeout: read, bodyTimeout: read },
       this,
     );
   }
@@ -578,7 +567,14 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (this.done) return;
     this.cause = 'client_abort';
     this.next = Next.None;
+    this.stopDrain();
     this.abortUpstream?.();
+  }
+
+  private stopDrain(): void {
+    if (this.drainTimer === null) return;
+    clearTimeout(this.drainTimer);
+    this.drainTimer = null;
   }
 
   // --- upstream handler ----------------------------------------------------------------
@@ -688,6 +684,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /** Trailers come as a flat raw array over HTTP/1.1 and as an object over HTTP/2 (gRPC's grpc-status lives here). */
   onComplete(rawTrailers: string[] | Buffer[] | Record<string, string | string[]> | null): void {
     if (this.next !== Next.None) {
+      // the discarded answer was read to its end: the pod answered, and the connection is reusable
+      const ep = this.endpoint as Endpoint;
+      this.opts.stats.success(endpointKey(ep.ip, ep.port));
       this.proceed();
       return;
     }
@@ -725,10 +724,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private proceed(): void {
     const next = this.next;
     this.next = Next.None;
-    if (this.drainTimer !== null) {
-      clearTimeout(this.drainTimer);
-      this.drainTimer = null;
-    }
+    this.stopDrain();
     this.abortUpstream = null;
     if (this.done || this.cause === 'client_abort') return;
     const t = this.target as Target;
@@ -814,6 +810,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private finish(status: number): void {
     if (this.done) return;
     this.done = true;
+    this.stopDrain();
     const req = this.req;
     const t = this.target;
     const durationMs = performance.now() - this.start;

@@ -11,6 +11,7 @@ import { routeLabels, type RouteLabels } from '../metrics/metrics.js';
 import type { EndpointSlot, EndpointState } from './endpoints.js';
 import { compilePolicies, type PolicyEnv, type RequestPolicy, type ResponsePolicy } from './policies/index.js';
 import { compileRetry, DEFAULT_RETRY, type RetryRule } from './policies/retry.js';
+import { compileErrorPages, type ErrorPlan as ErrorPlanOf } from './policies/error-pages.js';
 import type { Dispatch, Pools } from './pools.js';
 
 /** One backend of a route, ready to pick an endpoint from and dispatch to. */
@@ -25,18 +26,7 @@ export interface BackendTarget {
 }
 
 /** custom-http-errors / default-backend, compiled: the error backends ready to dispatch to. */
-export interface ErrorPlan {
-  /** Statuses replaced by the error backend's answer. */
-  readonly codes: ReadonlySet<number>;
-  /** Whether the pods' answers are replaced (Portico's own 502/503/504 always are). */
-  readonly intercept: boolean;
-  /** In order of preference; none with endpoints: the built-in 404 page. */
-  readonly backends: readonly BackendTarget[];
-  /** The default-backend annotation's: serves the request when the route's backends have no endpoints. */
-  readonly whenEmpty: BackendTarget | null;
-  /** Every backend above, once (their pools stay open while the route lives). */
-  readonly all: readonly BackendTarget[];
-}
+export type ErrorPlan = ErrorPlanOf<BackendTarget>;
 
 /** A route, compiled for the data plane. */
 export interface Target extends RouteLabels {
@@ -88,28 +78,12 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     policies: compiled.request,
     response: compiled.response,
     outer: compiled.outer,
-    errors: errors === undefined ? null : errorPlan(errors, target),
+    errors: errors === undefined ? null : compileErrorPages(errors, (id) => target(id, 1)),
     retry: compileRetry(s, ctx.env.retry ?? DEFAULT_RETRY),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
     settings: s,
     servicePort: backends[0]?.backend.port ?? '',
-  };
-}
-
-function errorPlan(p: ErrorPagesPolicy, target: (id: string, weight: number) => BackendTarget): ErrorPlan {
-  const byId = new Map<string, BackendTarget>();
-  const get = (id: string): BackendTarget => {
-    let t = byId.get(id);
-    if (t === undefined) byId.set(id, (t = target(id, 1)));
-    return t;
-  };
-  return {
-    codes: new Set(p.codes),
-    intercept: p.intercept,
-    backends: p.backends.map(get),
-    whenEmpty: p.whenEmpty === undefined ? null : get(p.whenEmpty),
-    all: [...new Set([...p.backends.map(get), ...(p.whenEmpty === undefined ? [] : [get(p.whenEmpty)])])],
   };
 }
 
