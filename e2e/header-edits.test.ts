@@ -6,6 +6,7 @@
  * whole host, custom-headers, --add-headers and --proxy-set-headers, and enable-access-log.
  */
 import assert from 'node:assert/strict';
+import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
@@ -66,6 +67,24 @@ describe('snippets, custom-headers and enable-access-log', () => {
     assert.equal(h['x-server-wide'], '1', 'the host\'s server-snippet applies to every route of the host');
     const seen = echoOf(r.body).headers;
     assert.deepEqual([seen['x-from-query'], seen['x-remove-me'], seen['x-tenant'], seen['x-req'], seen['x-request-id']], ['7', undefined, 'snip.test', 'req-1', 'req-1']);
+  });
+
+  test('the same over HTTP/2', async () => {
+    const s = h2connect(`https://127.0.0.1:${p.httpsPort}`, { servername: 'snip.test', rejectUnauthorized: false });
+    try {
+      const h = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+        const r = s.request({ ':path': '/status/404', ':authority': 'snip.test' });
+        r.on('response', (headers) => {
+          r.resume();
+          resolve(headers);
+        });
+        r.on('error', reject);
+        r.end();
+      });
+      assert.deepEqual([h[':status'], h['x-frame-options'], h['x-not-found'], h['x-always'], h['x-only-ok'], h.server, h['x-upstream-secret']], [404, 'DENY', 'yes', 'always', undefined, undefined, undefined]);
+    } finally {
+      s.destroy();
+    }
   });
 
   test('more_set_headers -s 404 and add_header without always follow the status', async () => {
