@@ -124,3 +124,18 @@ test('choice flags: their values only', () => {
   fails(['--metrics-compat', 'nginx'], /expected none or ingress-nginx/);
   fails(['--access-log-format', 'xml'], /expected json or text/);
 });
+
+test('--proxy-next-upstream: nginx\'s conditions, deduplicated in a fixed order; off alone wins; anything else is a flag error', () => {
+  assert.deepEqual(configOf([]).proxyNextUpstream, ['error', 'timeout']);
+  assert.deepEqual(configOf(['--proxy-next-upstream', 'non_idempotent http_502  error http_502']).proxyNextUpstream, ['error', 'http_502', 'non_idempotent']);
+  assert.deepEqual(configOf(['--proxy-next-upstream=off http_503']).proxyNextUpstream, ['off']);
+  fails(['--proxy-next-upstream', 'error http_418'], /^invalid value "error http_418" for --proxy-next-upstream: expected conditions among error, timeout/);
+  fails(['--proxy-next-upstream', ''], /--proxy-next-upstream: expected conditions/);
+});
+
+test('--add-headers and --proxy-set-headers name ConfigMaps', () => {
+  const c = configOf(['--add-headers', 'ingress-system/add-headers', '--proxy-set-headers=ingress-system/proxy-headers']);
+  assert.deepEqual([c.addHeaders, c.proxySetHeaders], [{ namespace: 'ingress-system', name: 'add-headers' }, { namespace: 'ingress-system', name: 'proxy-headers' }]);
+  assert.deepEqual([configOf([]).addHeaders, configOf([]).proxySetHeaders], [undefined, undefined]);
+  fails(['--add-headers', 'no-namespace'], /expected namespace\/name/);
+});

@@ -103,7 +103,7 @@ export const FLAGS = {
   'default-backend-service': { kind: 'service', default: '', arg: 'NS/NAME:PORT', unset: 'a built-in 404', help: 'Service that answers requests no rule matched' },
   'default-ssl-certificate': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'a self-signed certificate generated at start', help: 'TLS Secret served for unknown SNI names' },
   'ssl-redirect': { kind: 'bool', default: 'true', help: 'Redirect plain HTTP to HTTPS (308) on hosts listed in an Ingress spec.tls' },
-  'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, canary*, snippets...): refuse = not served (503), warn = served without it' },
+  'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, canary*, snippets with other than header directives...): refuse = not served (503), warn = served without it' },
   'add-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of response headers for every route (ingress-nginx's add-headers key): name = header, value = its value (nginx variables expanded)" },
   'proxy-set-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of request headers sent to every pod (ingress-nginx's proxy-set-headers key), over Portico's own (nginx variables expanded)" },
   'https-redirect-port': { kind: 'port', default: '443', help: 'Port in redirect Locations (the public HTTPS port; 443 is left out)' },
