@@ -57,7 +57,7 @@ export function classify(err: unknown): Failure {
 
 export const NO_ENDPOINTS: Failure = F(503, 'no_endpoints', true, 'the backend Service has no ready endpoints');
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Content Too Large', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Content Too Large', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** A small text body naming the cause: `502 Bad Gateway: the upstream refused the connection`. */
 export function errorBody(status: number, text: string): string {

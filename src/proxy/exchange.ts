@@ -636,8 +636,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     out.push('server', 'portico');
     if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
-    this.editResponse(status, out, true);
     try {
+      this.editResponse(status, out, true);
       this.res.writeHead(status, out);
     } catch {
       // a head the client side cannot carry: Portico answers 502 itself (the abort must not read as the client's)
@@ -650,17 +650,12 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return true;
   }
 
-  /** The route's response edits (an error page's answer gets only the server's and global ones). Never throws. */
+  /** The route's response edits (an error page's answer gets only the server's and global ones). */
   private editResponse(status: number, headers: string[], proxied: boolean): void {
     const t = this.target;
     if (t === null) return;
     const r: ResponsePolicy | null = this.errorCode === 0 ? t.response : t.outer;
-    if (r === null) return;
-    try {
-      r.edit(status, headers, this, proxied);
-    } catch {
-      // an edit that cannot be made is left out; the answer still goes
-    }
+    if (r !== null) r.edit(status, headers, this, proxied);
   }
 
   onData(chunk: Buffer, last?: boolean): boolean {
@@ -801,8 +796,13 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     const headers = this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts];
     if (this.target !== null && (this.errorCode === 0 ? this.target.response : this.target.outer) !== null) {
       const h = ['content-type', type, 'server', 'portico', ...headers];
-      this.editResponse(status, h, false);
-      replyEdited(this.res, status, body, h);
+      try {
+        this.editResponse(status, h, false);
+        replyEdited(this.res, status, body, h);
+      } catch {
+        // never reached by the edits Portico compiles; Portico's own answer goes without them
+        reply(this.res, status, body, type, headers);
+      }
     } else reply(this.res, status, body, type, headers);
     this.finish(status);
   }

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import type { HeaderEdit, HeadersPolicy } from '../../model/types.js';
 import { ADD_STATUSES, compileHeaders } from './headers.js';
 import { argOf, compileValue, cookieOf, expand } from './template.js';
-import type { PolicyExchange } from './types.js';
+import { Verdict, type PolicyExchange } from './types.js';
 
 /** A request as policies see it: headers as a flat list, what they set upstream recorded. */
 function fakeExchange(o: { headers?: string[]; uri?: string; host?: string; method?: string } = {}) {
@@ -131,6 +131,14 @@ describe('request edits', () => {
   test('more_clear_input_headers: names and prefixes; a later edit sees an earlier one ($http_)', () => {
     assert.deepEqual(run([{ op: 'clear', name: 'X-Internal-*' }, { op: 'clear', name: 'Cookie' }], [], ['x-internal-a', '1', 'cookie', 'c', 'x-keep', '2']).raw, ['x-keep', '2']);
     assert.deepEqual(run([{ op: 'set', name: 'X-A', value: 'a' }, { op: 'set', name: 'X-B', value: '$http_x_a-b' }], [], []).raw, ['X-A', 'a', 'X-B', 'a-b']);
+  });
+  test('an edit that cannot be made answers 500: never a throw, never a request sent without it', () => {
+    const f = fakeExchange();
+    let answered = 0;
+    const ex = { ...f.ex, setUpstreamHeader: () => { throw new Error('boom'); }, answer: (status: number) => void (answered = status) };
+    const v = compileHeaders([policy('location', [], { upstream: [{ op: 'set', name: 'X', value: 'y' }] })]).request?.run(ex);
+    assert.equal(v, Verdict.Answered);
+    assert.equal(answered, 500);
   });
   test('proxy_set_header sets the upstream header; an empty value removes it', () => {
     assert.deepEqual(run([], [{ op: 'set', name: 'X-Real-Host', value: '$host' }, { op: 'set', name: 'Accept-Encoding', value: '' }], []).upstream, ['X-Real-Host', 'app.test', 'Accept-Encoding', null]);

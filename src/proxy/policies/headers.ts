@@ -12,6 +12,7 @@
  * (200, 201, 204, 206, 301, 302, 303, 304, 307, 308 only, unless `always`).
  */
 import type { HeaderEdit, HeadersPolicy } from '../../model/types.js';
+import { errorBody } from '../errors.js';
 import { compileValue, expand, type Value } from './template.js';
 import { Verdict, type PolicyExchange, type RequestPolicy, type ResponsePolicy } from './types.js';
 
@@ -137,29 +138,40 @@ export function compileHeaders(policies: readonly HeadersPolicy[]): HeaderPlan {
   return { request: input.length + upstream.length === 0 ? null : requestEdits(input, upstream), response, outer };
 }
 
-/** The request policy: client header edits (as more_set_input_headers, so later variables see them), then the upstream headers. */
+/** Applies the request edits: client header edits (as more_set_input_headers, so later variables see them), then the upstream headers. */
+function applyRequest(ex: PolicyExchange, input: readonly Edit[], upstream: readonly Edit[], typed: boolean): void {
+  const type = typed ? mediaType(ex.header('content-type')) : '';
+  for (const e of input) {
+    if (e.types !== null && !e.types.includes(type)) continue;
+    if (e.op === 'clear') {
+      ex.removeRequestHeader(e.prefix ? e.lower : e.name, e.prefix);
+      continue;
+    }
+    const v = expand(e.value, ex);
+    if (v === null) continue;
+    if (v === '') ex.removeRequestHeader(e.name);
+    else ex.setRequestHeader(e.name, v, e.existing);
+  }
+  for (const e of upstream) {
+    const v = expand(e.value, ex);
+    if (v === null) continue;
+    // nginx: an empty proxy_set_header value means the header is not sent
+    if (v === '') ex.removeUpstreamHeader(e.name);
+    else ex.setUpstreamHeader(e.name, v);
+  }
+}
+
+/** The request policy; it never throws (the data path must not), and an edit it cannot make answers 500, never left out. */
 function requestEdits(input: readonly Edit[], upstream: readonly Edit[]): RequestPolicy {
   const typed = input.some((e) => e.types !== null);
   return {
     run(ex: PolicyExchange): Verdict {
-      const type = typed ? mediaType(ex.header('content-type')) : '';
-      for (const e of input) {
-        if (e.types !== null && !e.types.includes(type)) continue;
-        if (e.op === 'clear') {
-          ex.removeRequestHeader(e.prefix ? e.lower : e.name, e.prefix);
-          continue;
-        }
-        const v = expand(e.value, ex);
-        if (v === null) continue;
-        if (v === '') ex.removeRequestHeader(e.name);
-        else ex.setRequestHeader(e.name, v, e.existing);
-      }
-      for (const e of upstream) {
-        const v = expand(e.value, ex);
-        if (v === null) continue;
-        // nginx: an empty proxy_set_header value means the header is not sent
-        if (v === '') ex.removeUpstreamHeader(e.name);
-        else ex.setUpstreamHeader(e.name, v);
+      try {
+        applyRequest(ex, input, upstream, typed);
+      } catch {
+        // not reached by the edits Portico compiles; an edit left out could open what it closes
+        ex.answer(500, errorBody(500, "the route's header edits could not be applied"), 'text/plain; charset=utf-8', 'policy_error');
+        return Verdict.Answered;
       }
       return Verdict.Continue;
     },
