@@ -51,7 +51,7 @@ export function printPolicy(p: Policy): string {
       return `refused: ${[...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
     case 'httpsRedirect':
       return 'https redirect';
-    case 'headers': {
+    case 'headerDirectives': {
       const lists = (['input', 'upstream', 'response'] as const).filter((k) => p[k].length > 0).map((k) => `${k} ${p[k].map(printEdit).join(', ')}`);
       return `headers (${p.scope} ${p.from}): ${lists.join('; ')}`;
     }

@@ -57,7 +57,7 @@ export type Policy =
    * which decides how they combine (docs/annotations.md#header-edits): `global` (http level),
    * `server` (server-snippet, one per host), `location` (configuration-snippet, custom-headers).
    */
-  | HeadersPolicy
+  | HeaderDirectivesPolicy
   /**
    * custom-http-errors / default-backend: an upstream answer (or Portico's own 502/503/504) with a
    * listed status is replaced by the error backend's answer to `GET /`, with ingress-nginx's
@@ -90,8 +90,8 @@ export interface HeaderEdit {
 }
 
 /** Header edits from one place (a snippet, a ConfigMap, a flag), in the order written. */
-export interface HeadersPolicy {
-  readonly kind: 'headers';
+export interface HeaderDirectivesPolicy {
+  readonly kind: 'headerDirectives';
   readonly scope: 'global' | 'server' | 'location';
   /** What they came from, for printing: `configuration-snippet`, `custom-headers default/h`, `--add-headers ns/n`. */
   readonly from: string;

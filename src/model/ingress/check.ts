@@ -6,7 +6,7 @@
  */
 import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
-import type { BackendProtocol, DiagnosticReason, HeadersPolicy, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
+import type { BackendProtocol, DiagnosticReason, HeaderDirectivesPolicy, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { parseAnnotations } from './annotations.js';
 import type { ErrorPagesOptions } from './traffic.js';
 
@@ -113,7 +113,7 @@ export interface CheckedIngress {
   /** custom-headers: the annotation's key and `namespace/name` of its ConfigMap (read when translating). */
   readonly customHeaders: { readonly key: string; readonly ref: string } | undefined;
   /** server-snippet's edits, for the Ingress's hosts if it is the oldest there with one. */
-  readonly serverHeaders: HeadersPolicy | undefined;
+  readonly serverHeaders: HeaderDirectivesPolicy | undefined;
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
   readonly ruleCount: number;

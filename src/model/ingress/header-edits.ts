@@ -5,7 +5,7 @@
  * (request headers to the pods), whose values may use nginx variables. Pure.
  */
 import { show, type ConfigMap } from '../k8s.js';
-import type { HeaderEdit, HeadersPolicy } from '../types.js';
+import type { HeaderEdit, HeaderDirectivesPolicy } from '../types.js';
 import { isHeaderName, MANAGED, parseTemplate, unsafeHeaderValue, MAX_VALUE } from '../headers.js';
 import { isDnsSubdomain } from '../k8s.js';
 import { parseSnippet, type SnippetEdits } from './snippet.js';
@@ -13,21 +13,21 @@ import type { Read, Report } from './traffic.js';
 
 export interface HeaderOptions {
   /** configuration-snippet's edits, for every route of the Ingress. */
-  readonly location: HeadersPolicy | undefined;
+  readonly location: HeaderDirectivesPolicy | undefined;
   /** server-snippet's edits, for every route on the Ingress's hosts (the oldest Ingress with one wins a host). */
-  readonly server: HeadersPolicy | undefined;
+  readonly server: HeaderDirectivesPolicy | undefined;
   /** custom-headers: its key, and `namespace/name` of a ConfigMap in the Ingress's namespace. */
   readonly customHeaders: { readonly key: string; readonly ref: string } | undefined;
   /** Snippet keys that cannot be honoured (a directive other than the header ones, or text that does not parse). */
   readonly refused: readonly string[];
 }
 
-function policy(scope: HeadersPolicy['scope'], from: string, e: Pick<SnippetEdits, 'input' | 'upstream' | 'response'>): HeadersPolicy | undefined {
+function policy(scope: HeaderDirectivesPolicy['scope'], from: string, e: Pick<SnippetEdits, 'input' | 'upstream' | 'response'>): HeaderDirectivesPolicy | undefined {
   if (e.input.length + e.upstream.length + e.response.length === 0) return undefined;
-  return { kind: 'headers', scope, from, input: e.input, upstream: e.upstream, response: e.response };
+  return { kind: 'headerDirectives', scope, from, input: e.input, upstream: e.upstream, response: e.response };
 }
 
-function snippet(read: Read, name: 'configuration-snippet' | 'server-snippet', report: Report, refused: string[]): HeadersPolicy | undefined {
+function snippet(read: Read, name: 'configuration-snippet' | 'server-snippet', report: Report, refused: string[]): HeaderDirectivesPolicy | undefined {
   const v = read(name);
   if (v === undefined) return undefined;
   if (typeof v.value !== 'string') {
@@ -79,7 +79,7 @@ export type ConfigMapUse = 'custom-headers' | '--add-headers' | '--proxy-set-hea
  * headers (custom-headers' values literal, as ingress-nginx escapes their `$`), --proxy-set-headers
  * sets request headers to the pods. Entries in key order; a bad entry is a problem and is skipped.
  */
-export function configMapHeaders(cm: ConfigMap, use: ConfigMapUse, from: string): { readonly policy: HeadersPolicy | undefined; readonly problems: readonly string[] } {
+export function configMapHeaders(cm: ConfigMap, use: ConfigMapUse, from: string): { readonly policy: HeaderDirectivesPolicy | undefined; readonly problems: readonly string[] } {
   const problems: string[] = [];
   const edits: HeaderEdit[] = [];
   const data = cm.data !== null && typeof cm.data === 'object' && !Array.isArray(cm.data) ? cm.data : {};

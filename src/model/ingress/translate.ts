@@ -8,7 +8,7 @@ import type { TableBuilder } from '../build.js';
 import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
-import type { BackendProtocol, HeadersPolicy, Policy, Route } from '../types.js';
+import type { BackendProtocol, HeaderDirectivesPolicy, Policy, Route } from '../types.js';
 import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { configMapHeaders, type ConfigMapUse } from './header-edits.js';
 
@@ -59,7 +59,7 @@ interface Shared {
   /** --add-headers and --proxy-set-headers, for every route. */
   readonly global: readonly Policy[];
   /** custom-headers ConfigMaps read so far: their policy (undefined: no usable entry; null: not found) and problems. */
-  readonly customHeaders: Map<string, { readonly policy: HeadersPolicy | undefined | null; readonly problems: readonly string[] }>;
+  readonly customHeaders: Map<string, { readonly policy: HeaderDirectivesPolicy | undefined | null; readonly problems: readonly string[] }>;
 }
 
 /** The Ingress is not served: an unsupported annotation (unless warn mode). */
@@ -222,7 +222,7 @@ function errorPages(b: TableBuilder, c: CheckedIngress, opts: IngressOptions): P
 }
 
 /** custom-headers: its ConfigMap's headers (undefined: nothing usable), or null when the ConfigMap is missing. */
-function customHeaders(b: TableBuilder, c: CheckedIngress, shared: Shared): HeadersPolicy | undefined | null {
+function customHeaders(b: TableBuilder, c: CheckedIngress, shared: Shared): HeaderDirectivesPolicy | undefined | null {
   const { key, ref } = c.customHeaders as { key: string; ref: string };
   let r = shared.customHeaders.get(ref);
   if (r === undefined) {

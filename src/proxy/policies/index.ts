@@ -6,16 +6,16 @@
  *   0. refuse          a route that cannot be served as written -> 503 naming why
  *   1. httpsRedirect   plain HTTP -> 308 to HTTPS (ACME HTTP-01 challenges exempt)
  *   2. bodyLimit       a declared body over the limit -> 413 before any byte is read
- *  10. headers         request header edits (snippets' more_set_input_headers, proxy_set_header,
+ *  10. headerDirectives  request header edits (snippets' more_set_input_headers, proxy_set_header,
  *                      --proxy-set-headers), last: nothing after them answers the request
  *
- * The response phase: the `headers` policies' response edits (headers.ts), applied to the pod's
+ * The response phase: the `headerDirectives` policies' response edits (header-directives.ts), applied to the pod's
  * answer and to Portico's own. `errorPages` is the exchange's (route.ts compiles its backends).
  * A route with no policies runs only the body limit it always had, and no response phase.
  */
-import type { HeadersPolicy, Policy } from '../../model/types.js';
+import type { HeaderDirectivesPolicy, Policy } from '../../model/types.js';
 import { bodyLimit } from './body-limit.js';
-import { compileHeaders } from './headers.js';
+import { compileHeaders } from './header-directives.js';
 import { httpsRedirect } from './https-redirect.js';
 import { refuse } from './refuse.js';
 import type { PolicyEnv, RequestPolicy, ResponsePolicy } from './types.js';
@@ -26,7 +26,7 @@ export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy, type 
 const ORDER: Record<Exclude<Policy['kind'], 'errorPages'>, number> = {
   refuse: 0,
   httpsRedirect: 1,
-  headers: 10,
+  headerDirectives: 10,
 };
 const BODY_LIMIT_ORDER = 2;
 
@@ -43,7 +43,7 @@ export interface CompiledPolicies {
 /** Compiles a route's policies and its body limit. */
 export function compilePolicies(policies: readonly Policy[], bodySize: number | undefined, env: PolicyEnv): CompiledPolicies {
   const out: { order: number; p: RequestPolicy }[] = [];
-  let headers: HeadersPolicy[] | null = null;
+  let headers: HeaderDirectivesPolicy[] | null = null;
   for (const p of policies) {
     switch (p.kind) {
       case 'refuse':
@@ -52,7 +52,7 @@ export function compilePolicies(policies: readonly Policy[], bodySize: number | 
       case 'httpsRedirect':
         out.push({ order: ORDER[p.kind], p: httpsRedirect(env) });
         break;
-      case 'headers':
+      case 'headerDirectives':
         (headers ??= []).push(p);
         break;
       case 'errorPages':
@@ -62,6 +62,6 @@ export function compilePolicies(policies: readonly Policy[], bodySize: number | 
   const limit = bodySize ?? env.bodySize;
   if (limit > 0) out.push({ order: BODY_LIMIT_ORDER, p: bodyLimit(limit) });
   const plan = headers === null ? null : compileHeaders(headers);
-  if (plan?.request != null) out.push({ order: ORDER.headers, p: plan.request });
+  if (plan?.request != null) out.push({ order: ORDER.headerDirectives, p: plan.request });
   return { request: out.sort((a, b) => a.order - b.order).map((x) => x.p), response: plan?.response ?? null, outer: plan?.outer ?? null };
 }

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
-import type { HeaderEdit, HeadersPolicy } from '../../model/types.js';
-import { ADD_STATUSES, compileHeaders } from './headers.js';
+import type { HeaderEdit, HeaderDirectivesPolicy } from '../../model/types.js';
+import { ADD_STATUSES, compileHeaders } from './header-directives.js';
 import { argOf, compileValue, cookieOf, expand } from './template.js';
 import { Verdict, type PolicyExchange } from './types.js';
 
@@ -51,10 +51,10 @@ function fakeExchange(o: { headers?: string[]; uri?: string; host?: string; meth
   return { ex, raw, upstream };
 }
 
-const policy = (scope: HeadersPolicy['scope'], response: HeaderEdit[], more: Partial<HeadersPolicy> = {}): HeadersPolicy => ({ kind: 'headers', scope, from: scope, input: [], upstream: [], response, ...more });
+const policy = (scope: HeaderDirectivesPolicy['scope'], response: HeaderEdit[], more: Partial<HeaderDirectivesPolicy> = {}): HeaderDirectivesPolicy => ({ kind: 'headerDirectives', scope, from: scope, input: [], upstream: [], response, ...more });
 
 /** Runs a plan's response editor over a head. */
-function respond(ps: HeadersPolicy[], status: number, head: string[] = ['content-type', 'text/html; charset=utf-8', 'server', 'portico'], proxied = true, which: 'response' | 'outer' = 'response'): string[] {
+function respond(ps: HeaderDirectivesPolicy[], status: number, head: string[] = ['content-type', 'text/html; charset=utf-8', 'server', 'portico'], proxied = true, which: 'response' | 'outer' = 'response'): string[] {
   const h = [...head];
   compileHeaders(ps)[which]?.edit(status, h, fakeExchange().ex, proxied);
   return h;
@@ -106,7 +106,7 @@ describe('response edits', () => {
   test('an error page\'s answer gets the server\'s and global edits, not the location\'s', () => {
     const ps = [policy('location', [{ op: 'set', name: 'X-Location', value: '1' }]), policy('server', [{ op: 'set', name: 'X-Server', value: '1' }])];
     assert.deepEqual(names(respond(ps, 404, [], true, 'outer')), ['X-Server']);
-    assert.equal(compileHeaders([ps[0] as HeadersPolicy]).outer, null);
+    assert.equal(compileHeaders([ps[0] as HeaderDirectivesPolicy]).outer, null);
   });
   test('a literal value (custom-headers) is never expanded', () => {
     assert.deepEqual(respond([policy('location', [{ op: 'set', name: 'X', value: '$remote_addr', literal: true }, { op: 'set', name: 'Y', value: '$remote_addr' }])], 200, []), ['X', '$remote_addr', 'Y', '192.0.2.7']);

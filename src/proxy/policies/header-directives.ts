@@ -1,5 +1,5 @@
 /**
- * Header edits (the model's `headers` policies: snippets, custom-headers, --add-headers,
+ * Header edits (the model's `headerDirectives` policies: snippets, custom-headers, --add-headers,
  * --proxy-set-headers), compiled once per table into a request policy and response editors.
  * They combine as nginx combines the directives they come from, by where each would have been
  * written (its scope: http = global, server, location):
@@ -11,7 +11,7 @@
  * Response order: proxy_hide_header (pods' answers only), then the more_* edits, then add_header
  * (200, 201, 204, 206, 301, 302, 303, 304, 307, 308 only, unless `always`).
  */
-import type { HeaderEdit, HeadersPolicy } from '../../model/types.js';
+import type { HeaderEdit, HeaderDirectivesPolicy } from '../../model/types.js';
 import { errorBody } from '../errors.js';
 import { compileValue, expand, type Value } from './template.js';
 import { Verdict, type PolicyExchange, type RequestPolicy, type ResponsePolicy } from './types.js';
@@ -112,12 +112,12 @@ export interface HeaderPlan {
 const NONE: HeaderPlan = { request: null, response: null, outer: null };
 
 /** Edits of one scope order, split by kind. */
-function byScope(ps: readonly HeadersPolicy[], scope: HeadersPolicy['scope']): HeadersPolicy[] {
+function byScope(ps: readonly HeaderDirectivesPolicy[], scope: HeaderDirectivesPolicy['scope']): HeaderDirectivesPolicy[] {
   return ps.filter((p) => p.scope === scope);
 }
-const flat = (ps: readonly HeadersPolicy[], list: 'input' | 'upstream' | 'response', ops: readonly HeaderEdit['op'][]): Edit[] => ps.flatMap((p) => p[list].filter((e) => ops.includes(e.op)).map(compileEdit));
+const flat = (ps: readonly HeaderDirectivesPolicy[], list: 'input' | 'upstream' | 'response', ops: readonly HeaderEdit['op'][]): Edit[] => ps.flatMap((p) => p[list].filter((e) => ops.includes(e.op)).map(compileEdit));
 /** add_header / proxy_hide_header: the innermost scope that has any. */
-function innermost(scopes: readonly (readonly HeadersPolicy[])[], op: 'add' | 'hide'): Edit[] {
+function innermost(scopes: readonly (readonly HeaderDirectivesPolicy[])[], op: 'add' | 'hide'): Edit[] {
   for (const ps of scopes) {
     const edits = flat(ps, 'response', [op]);
     if (edits.length > 0) return edits;
@@ -125,8 +125,8 @@ function innermost(scopes: readonly (readonly HeadersPolicy[])[], op: 'add' | 'h
   return [];
 }
 
-/** Compiles the `headers` policies of one route. */
-export function compileHeaders(policies: readonly HeadersPolicy[]): HeaderPlan {
+/** Compiles the `headerDirectives` policies of one route. */
+export function compileHeaders(policies: readonly HeaderDirectivesPolicy[]): HeaderPlan {
   if (policies.length === 0) return NONE;
   const g = byScope(policies, 'global');
   const s = byScope(policies, 'server');
