@@ -21,11 +21,9 @@ function manifests(pod: Pod, authPort: number): Record<string, string> {
   const on = (name: string, annotations: Record<string, string>, extra: Record<string, unknown> = {}): string => ingressYaml(name, [{ host: `${name}.test`, paths: [{ path: '/', service: 'pod' }] }], extra, annotations);
   return {
     'a.yaml': join(
-      on('allowlist', { [`${N}whitelist-source-range`]: '10.0.0.0/8' }),
       on('extauth', { [`${N}auth-url`]: `http://127.0.0.1:${authPort}/check` }),
       on('basic', { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'htpasswd' }),
       on('mtls', { [`${N}auth-tls-verify-client`]: 'on', [`${N}auth-tls-secret`]: 'default/ca' }, { tls: [{ hosts: ['mtls.test'], secretName: 'mtls-cert' }] }),
-      on('limited', { [`${N}limit-rps`]: '1' }),
       on('snippet', { [`${N}configuration-snippet`]: 'deny all;' }),
       on('waf', { [`${N}enable-modsecurity`]: 'true' }),
       on('typo', { [`${N}whitelist-source-ranges`]: '10.0.0.0/8' }),
@@ -60,10 +58,8 @@ describe('fail closed (--unsupported-annotations=refuse, the default)', () => {
   });
 
   for (const [host, annotation] of [
-    ['allowlist.test', 'whitelist-source-range'],
     ['extauth.test', 'auth-url'],
     ['basic.test', 'auth-type'],
-    ['limited.test', 'limit-rps'],
     ['snippet.test', 'configuration-snippet'],
     ['waf.test', 'enable-modsecurity'],
     ['typo.test', 'whitelist-source-ranges'],
@@ -114,7 +110,7 @@ describe('fail closed (--unsupported-annotations=refuse, the default)', () => {
   test('every annotation is accounted for in /debug/routes, the metric and the log', async () => {
     const debug = JSON.parse((await get(p.adminPort, '/debug/routes')).body) as { diagnostics: string[] };
     const d = debug.diagnostics.join('\n');
-    assert.match(d, /Ingress default\/allowlist: UnsupportedAnnotation: not served: nginx\.ingress\.kubernetes\.io\/whitelist-source-range cannot be honoured/);
+    assert.match(d, /Ingress default\/waf: UnsupportedAnnotation: not served: nginx\.ingress\.kubernetes\.io\/enable-modsecurity cannot be honoured/);
     assert.match(d, /Ingress default\/typo: UnsupportedAnnotation: nginx\.ingress\.kubernetes\.io\/whitelist-source-ranges: not supported \(not an ingress-nginx annotation \(a typo\?\)\)/);
     // a snippet is parsed, never executed: a directive other than the header ones refuses it, named
     assert.match(d, /Ingress default\/snippet: UnsupportedAnnotation: nginx\.ingress\.kubernetes\.io\/configuration-snippet: directive "deny" at line 1: not supported/);
@@ -133,13 +129,13 @@ describe('--unsupported-annotations=warn', () => {
   test('serves the Ingress without what it asked for, and says so', async () => {
     const pod = await startPod('127.0.131.1', 'pod');
     const p = await startPortico(
-      { 'a.yaml': join(ingressYaml('allowlist', [{ host: 'allowlist.test', paths: [{ path: '/', service: 'pod' }] }], {}, { [`${N}whitelist-source-range`]: '10.0.0.0/8' }), serviceYaml('pod', [pod])) },
+      { 'a.yaml': join(ingressYaml('waf', [{ host: 'waf.test', paths: [{ path: '/', service: 'pod' }] }], {}, { [`${N}enable-modsecurity`]: 'true' }), serviceYaml('pod', [pod])) },
       ['--unsupported-annotations', 'warn'],
     );
     try {
-      assert.equal((await get(p.httpPort, '/', { host: 'allowlist.test' })).status, 200);
+      assert.equal((await get(p.httpPort, '/', { host: 'waf.test' })).status, 200);
       const debug = JSON.parse((await get(p.adminPort, '/debug/routes')).body) as { diagnostics: string[] };
-      assert.ok(debug.diagnostics.some((d) => /served WITHOUT nginx\.ingress\.kubernetes\.io\/whitelist-source-range \(--unsupported-annotations=warn\)/.test(d)), debug.diagnostics.join('\n'));
+      assert.ok(debug.diagnostics.some((d) => /served WITHOUT nginx\.ingress\.kubernetes\.io\/enable-modsecurity \(--unsupported-annotations=warn\)/.test(d)), debug.diagnostics.join('\n'));
     } finally {
       await p.stop();
       await pod.close();

@@ -1,7 +1,8 @@
 /**
  * The chart's RBAC is sufficient and minimal: the rendered ClusterRole and Role are enforced by
  * the API-server double for Portico's token, and Portico runs with the rendered container args.
- * With every rule, everything works; without any single rule, something visible breaks.
+ * With every rule, everything works (the Gateway API included, with the chart's GatewayClass);
+ * without any single rule, something visible breaks.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { cert } from './lib/certs.js';
 import { container, find, render, runnableArgs, type Doc } from './lib/chart.js';
 import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
-import { ingress, service, slice } from './lib/objects.js';
+import { gateway, httpRoute, ingress, namespace, service, slice } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico } from './lib/portico.js';
 
@@ -31,6 +32,14 @@ interface Outcome {
   event: boolean;
   /** An Ingress's custom-headers ConfigMap is read (without it, the Ingress answers 503). */
   headers: boolean;
+  /** An HTTPRoute on a Gateway of the chart's GatewayClass is served. */
+  gateway: boolean;
+  /** ... through a listener that selects its namespace by label (Namespaces watched). */
+  selected: boolean;
+  /** Gateway and HTTPRoute status written. */
+  gatewayStatus: boolean;
+  /** The GatewayClass accepted in its status. */
+  classStatus: boolean;
 }
 
 const sni = (port: number, name: string): Promise<string> =>
@@ -57,6 +66,15 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   delete (classless.spec as { ingressClassName?: string }).ingressClassName;
   api.apply(classless);
   api.apply(ingress('broken', 'broken.test', 'missing'));
+  // the Gateway API: the chart's GatewayClass, a Gateway, a route in the same namespace and one selected by namespace label
+  api.apply(find(docs, 'GatewayClass')!);
+  api.apply(gateway('edge', 'default', [{ name: 'http', port: 80, protocol: 'HTTP' }, { name: 'team', port: 80, protocol: 'HTTP', hostname: 'team.test', allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'a' } } } } }]));
+  api.apply(httpRoute('gw', 'default', { parentRefs: [{ name: 'edge', sectionName: 'http' }], hostnames: ['gw.test'], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }));
+  api.apply(namespace('apps', { team: 'a' }));
+  api.apply(service('team', 'apps'));
+  api.apply(slice('team-1', 'team', [pod], 'apps'));
+  api.apply(httpRoute('team', 'apps', { parentRefs: [{ name: 'edge', namespace: 'default', sectionName: 'team' }], rules: [{ backendRefs: [{ name: 'team', port: 80 }] }] }));
+
   api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'custom-headers', namespace: 'default' }, data: { 'X-Custom': 'from-configmap' } });
   const custom = ingress('custom', 'custom.test', 'web');
   (custom.metadata as Record<string, unknown>).annotations = { 'nginx.ingress.kubernetes.io/custom-headers': 'custom-headers' };
@@ -64,7 +82,8 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
 
   const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
   const p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
-  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, headers: false };
+  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false, headers: false };
+  const statusOf = (kind: string, ns: string, name: string): any => (api.get(kind, ns, name) as { status?: unknown } | undefined)?.status;
   try {
     const deadline = Date.now() + 4000;
     while (Date.now() < deadline && !Object.values(o).every(Boolean)) {
@@ -74,6 +93,10 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
       o.status ||= JSON.stringify((api.get('Ingress', 'default', 'app') as { status?: { loadBalancer?: { ingress?: unknown } } }).status?.loadBalancer?.ingress) === '[{"ip":"203.0.113.7"}]';
       o.leader ||= (api.get('Lease', NS, 'portico-leader') as { spec?: { holderIdentity?: string } } | undefined)?.spec?.holderIdentity === `portico-${id}`;
       o.event ||= api.list('Event').some((e) => (e as { regarding?: { name?: string } }).regarding?.name === 'broken');
+      o.gateway ||= (await get(p.httpPort, '/', { host: 'gw.test' })).status === 200;
+      o.selected ||= (await get(p.httpPort, '/', { host: 'team.test' })).status === 200;
+      o.gatewayStatus ||= statusOf('HTTPRoute', 'default', 'gw')?.parents?.length === 1 && statusOf('Gateway', 'default', 'edge')?.listeners?.length === 2;
+      o.classStatus ||= statusOf('GatewayClass', '', 'portico')?.conditions?.some((c: { type: string; status: string }) => c.type === 'Accepted' && c.status === 'True') === true;
       o.headers ||= (await get(p.httpPort, '/', { host: 'custom.test' })).headers['x-custom'] === 'from-configmap';
       await sleep(100);
     }
@@ -90,7 +113,7 @@ describe("the chart's RBAC against the API-server double", () => {
   let all: Rule[];
   before(async () => {
     pod = await startPod('127.0.95.1', 'web');
-    docs = render({ controller: { ingressClassResource: { default: true } } });
+    docs = render({ controller: { ingressClassResource: { default: true } } }, { apiVersions: ['gateway.networking.k8s.io/v1/GatewayClass'] });
     const cluster = (find(docs, 'ClusterRole')!.rules as Rule[]).map((r) => ({ ...r }));
     const role = (find(docs, 'Role', 'portico')!.rules as Rule[]).map((r) => ({ ...r, namespace: NS }));
     all = [...cluster, ...role];
@@ -99,7 +122,7 @@ describe("the chart's RBAC against the API-server double", () => {
 
   test('with every rule, routing, classes, TLS, status, leadership, Events and ConfigMaps all work', async () => {
     const o = await runWith(docs, all, pod, 'full');
-    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, headers: true });
+    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, gateway: true, selected: true, gatewayStatus: true, classStatus: true, headers: true });
   });
 
   test('without any single rule, something visible breaks', async (t) => {

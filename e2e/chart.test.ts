@@ -111,6 +111,8 @@ describe('Helm chart', () => {
       '--controller-class=portico.dev/ingress-controller',
       '--election-id=portico-leader',
       '--publish-service=ingress-system/portico-controller',
+      '--enable-gateway-api=true',
+      '--gateway-controller-name=portico.dev/gateway-controller',
       '--enable-metrics=true',
       '--shutdown-grace-period=5s',
       '--shutdown-timeout=30s',
@@ -138,8 +140,12 @@ describe('Helm chart', () => {
 
   test('defaults: RBAC is exactly what Portico uses', () => {
     const docs = render();
+    const gw = 'gateway.networking.k8s.io';
     assert.deepEqual(find(docs, 'ClusterRole')!.rules, [
       { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['list', 'watch'] },
+      { apiGroups: [gw], resources: ['gatewayclasses'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [gw], resources: ['gatewayclasses/status'], verbs: ['update'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list', 'watch'] },
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
       { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
@@ -147,6 +153,8 @@ describe('Helm chart', () => {
       { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+      { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'referencegrants'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [gw], resources: ['gateways/status', 'httproutes/status', 'grpcroutes/status'], verbs: ['update'] },
     ]);
     const role = find(docs, 'Role', 'portico')!;
     assert.equal(role.metadata.namespace, 'ingress-system');
@@ -242,14 +250,37 @@ describe('Helm chart', () => {
     assert.deepEqual(svc.spec.ports.map((p: any) => p.nodePort), [30080, 30443]);
   });
 
-  test('namespace-scoped: a Role in the watched namespace; the ClusterRole keeps only IngressClasses', () => {
+  test('namespace-scoped: a Role in the watched namespace; the ClusterRole keeps only the cluster-scoped kinds', () => {
     const docs = render(VARIANTS['namespace-scoped']!);
-    assert.deepEqual(find(docs, 'ClusterRole')!.rules, [{ apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['list', 'watch'] }]);
+    assert.deepEqual(
+      find(docs, 'ClusterRole')!.rules.map((r: { resources: string[] }) => r.resources.join(',')),
+      ['ingressclasses', 'gatewayclasses', 'gatewayclasses/status', 'namespaces'],
+    );
     const watch = find(docs, 'Role', 'portico-watch')!;
     assert.equal(watch.metadata.namespace, 'apps');
-    assert.equal(watch.rules.length, 7);
+    assert.equal(watch.rules.length, 9);
+    assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('httproutes')));
+    assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('configmaps')));
     assert.equal(find(docs, 'RoleBinding', 'portico-watch')!.metadata.namespace, 'apps');
     assert.ok(container(docs).args.includes('--watch-namespace=apps'));
+  });
+
+  test('gatewayAPI: the GatewayClass only where the cluster serves the Gateway API; off drops the flag, the rules and the class', () => {
+    assert.equal(find(render(), 'GatewayClass'), undefined, 'no Gateway API in the cluster: no GatewayClass (helm install would fail)');
+    const withApi = render({ gatewayAPI: { controllerName: 'example.com/edge', gatewayClass: { name: 'edge' } } }, { apiVersions: ['gateway.networking.k8s.io/v1/GatewayClass'] });
+    const cls = find(withApi, 'GatewayClass')!;
+    assert.equal(cls.metadata.name, 'edge');
+    assert.equal(cls.spec.controllerName, 'example.com/edge');
+    assert.ok(container(withApi).args.includes('--gateway-controller-name=example.com/edge'));
+    assert.equal(find(render({ gatewayAPI: { gatewayClass: { create: false } } }, { apiVersions: ['gateway.networking.k8s.io/v1/GatewayClass'] }), 'GatewayClass'), undefined);
+    const off = render({ gatewayAPI: { enabled: false } }, { apiVersions: ['gateway.networking.k8s.io/v1/GatewayClass'] });
+    assert.equal(find(off, 'GatewayClass'), undefined);
+    assert.ok(container(off).args.includes('--enable-gateway-api=false'));
+    assert.ok(!container(off).args.some((a: string) => a.startsWith('--gateway-controller-name')));
+    assert.ok(!JSON.stringify(find(off, 'ClusterRole')!.rules).includes('gateway.networking.k8s.io'));
+    assert.ok(!JSON.stringify(find(off, 'ClusterRole')!.rules).includes('namespaces'));
+    cliAccepts(container(off).args);
+    assert.match(schemaErrors({ gatewayAPI: { controllerName: 'no-slash' } }).join('\n'), /\/gatewayAPI\/controllerName must match pattern/);
   });
 
   test('autoscaling, PDB, ServiceMonitor, Prometheus annotations and the dashboard ConfigMap', () => {

@@ -23,7 +23,7 @@ if (cmd.kind === 'help') {
   process.stdout.write(helpText(cmd.topic) + '\n');
 } else if (cmd.kind === 'version') {
   process.stdout.write(`portico ${version()}\n`);
-} else if (cmd.kind === 'routes' || cmd.kind === 'backends') {
+} else if (cmd.kind === 'routes' || cmd.kind === 'backends' || cmd.kind === 'status') {
   try {
     process.stdout.write(await printView(cmd.kind, cmd.adminUrl));
   } catch (err) {

@@ -17,13 +17,13 @@ const FIELDS: Record<keyof Config, true> = {
   manifests: true, kubeconfig: true, kubeContext: true, watchNamespaces: true, publishService: true, publishStatusAddress: true, updateStatus: true,
   electionId: true, env: true, bindAddress: true, adminBindAddress: true, debugEndpoints: true, httpPort: true, httpsPort: true, adminPort: true,
   ingressClass: true, controllerClass: true, watchWithoutClass: true, defaultBackendService: true, allowExternalNameServices: true,
-  externalNameDeniedCidrs: true, defaultSslCertificate: true, sslRedirect: true, unsupportedAnnotations: true, httpsRedirectPort: true, hsts: true, tls: true,
+  externalNameDeniedCidrs: true, defaultSslCertificate: true, sslRedirect: true, enableGatewayApi: true, gatewayControllerName: true, crdRecheckInterval: true, unsupportedAnnotations: true, httpsRedirectPort: true, hsts: true, tls: true,
   proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxyNextUpstream: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true,
   proxyBodySize: true, upstreamMaxFails: true, upstreamFailTimeout: true, clientHeaderTimeout: true, clientBodyTimeout: true,
   keepAliveTimeout: true, maxConnections: true, maxHeaders: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,
   shutdownTimeout: true, accessLog: true, accessLogFormat: true, logLevel: true, workers: true, enableMetrics: true, metricsCompat: true,
-  podNamespace: true, podName: true, addHeaders: true, proxySetHeaders: true,
+  podNamespace: true, podName: true, sourceRanges: true, limitReqStatusCode: true, limitConnStatusCode: true, addHeaders: true, proxySetHeaders: true,
 };
 
 test('the fields parseArgs builds are exactly the Config type: fieldOf at run time names what the type derives', () => {

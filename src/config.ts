@@ -57,6 +57,8 @@ interface Kinds {
   period: number;
   secret: NamespacedName | undefined;
   service: ServiceRef | undefined;
+  /** An HTTP status for an error answer, 400 to 599. */
+  status: number;
   protocols: Pick<TlsSettings, 'minVersion' | 'maxVersion'>;
   workers: number;
   /** proxy-next-upstream conditions, space-separated. */
@@ -103,9 +105,16 @@ export const FLAGS = {
   'default-backend-service': { kind: 'service', default: '', arg: 'NS/NAME:PORT', unset: 'a built-in 404', help: 'Service that answers requests no rule matched' },
   'default-ssl-certificate': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'a self-signed certificate generated at start', help: 'TLS Secret served for unknown SNI names' },
   'ssl-redirect': { kind: 'bool', default: 'true', help: 'Redirect plain HTTP to HTTPS (308) on hosts listed in an Ingress spec.tls' },
+  'enable-gateway-api': { kind: 'bool', default: 'true', help: 'Serve the Gateway API: GatewayClasses of --gateway-controller-name, their Gateways, HTTPRoutes and GRPCRoutes (in Kubernetes mode when their CRDs are installed)' },
+  'gateway-controller-name': { kind: 'string', default: 'portico.dev/gateway-controller', arg: 'NAME', help: 'GatewayClass spec.controllerName that selects Portico' },
+  'crd-recheck-interval': { kind: 'duration', default: '60s', help: 'How often Portico looks again for a CRD that is not installed (the Gateway API kinds); installing one is noticed within this' },
   'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, canary*, snippets with other than header directives...): refuse = not served (503), warn = served without it' },
-  'add-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of response headers for every route (ingress-nginx's add-headers key): name = header, value = its value (nginx variables expanded)" },
-  'proxy-set-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of request headers sent to every pod (ingress-nginx's proxy-set-headers key), over Portico's own (nginx variables expanded)" },
+  'add-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of response headers for every Ingress route and the default backend (ingress-nginx's add-headers key): name = header, value = its value (nginx variables expanded)" },
+  'proxy-set-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of request headers sent to the pods of every Ingress route (ingress-nginx's proxy-set-headers key), over Portico's own (nginx variables expanded)" },
+  'whitelist-source-range': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', field: null, help: "Only these client addresses may reach Ingress routes (403 otherwise), unless an Ingress's allowlist-source-range / whitelist-source-range annotation replaces the list" },
+  'denylist-source-range': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', field: null, help: "Client addresses that get 403 on Ingress routes (before any allow list), unless an Ingress's denylist-source-range annotation replaces the list" },
+  'limit-req-status-code': { kind: 'status', default: '503', help: 'Status answered to a request over limit-rps / limit-rpm (400-599)' },
+  'limit-conn-status-code': { kind: 'status', default: '503', help: 'Status answered to a request over limit-connections (400-599)' },
   'https-redirect-port': { kind: 'port', default: '443', help: 'Port in redirect Locations (the public HTTPS port; 443 is left out)' },
   hsts: { kind: 'bool', default: 'true', field: null, help: 'Send Strict-Transport-Security on HTTPS responses' },
   'hsts-max-age': { kind: 'int', default: '31536000', field: null, help: 'HSTS max-age in seconds' },
@@ -164,6 +173,8 @@ interface Derived {
   readonly adminBindAddress: string;
   /** $KUBECONFIG and $HOME, read here so nothing else touches process.env. */
   readonly env: { readonly KUBECONFIG: string; readonly HOME: string; readonly KUBERNETES_SERVICE_HOST: string; readonly KUBERNETES_SERVICE_PORT: string; readonly HOSTNAME: string };
+  /** --whitelist-source-range and --denylist-source-range: what Ingress annotations replace (ingress-nginx's ConfigMap keys). */
+  readonly sourceRanges: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   /** From the downward API (POD_NAMESPACE, POD_NAME); used in metric labels and leader election. */
   readonly podNamespace: string;
   readonly podName: string;
@@ -174,6 +185,7 @@ function derive(v: FlagValues, env: Readonly<Record<string, string | undefined>>
     hsts: v.hsts ? `max-age=${v['hsts-max-age']}${v['hsts-include-subdomains'] ? '; includeSubDomains' : ''}${v['hsts-preload'] ? '; preload' : ''}` : null,
     tls: { ...v['ssl-protocols'], ciphers: v['ssl-ciphers'] },
     adminBindAddress: v['admin-bind-address'] || v['bind-address'],
+    sourceRanges: { allow: v['whitelist-source-range'], deny: v['denylist-source-range'] },
     env: { KUBECONFIG: env.KUBECONFIG ?? '', HOME: env.HOME ?? '', KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST ?? '', KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT ?? '', HOSTNAME: env.HOSTNAME ?? '' },
     podNamespace: env.POD_NAMESPACE ?? '',
     podName: env.POD_NAME ?? '',
@@ -218,6 +230,7 @@ const PARSERS: { readonly [K in keyof Kinds]: (raw: string, bad: Bad, given: boo
     const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
     return Number.isSafeInteger(n) ? n : bad('expected a whole number');
   },
+  status: (raw, bad) => (/^[45]\d\d$/.test(raw) ? Number(raw) : bad('expected an HTTP status from 400 to 599')),
   size: (raw, bad) => parseSize(raw) ?? bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)'),
   cidrs: (raw, bad) => {
     const r = parseCidrList(raw);

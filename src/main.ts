@@ -98,7 +98,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const { httpPort, httpsPort } = await s.listen();
 
   const admin = createAdminServer(
-    { ready: () => ready && !draining, table: control.pipeline.live, diagnostics: control.pipeline.diagnostics, endpointViews: s.endpointViews, metrics: s.metrics },
+    { ready: () => ready && !draining, table: control.pipeline.live, diagnostics: control.pipeline.diagnostics, gateways: control.pipeline.gateway, endpointViews: s.endpointViews, metrics: s.metrics },
     { debugEndpoints: config.debugEndpoints },
   );
   const adminPort = await listenAdmin(admin, config, log);

@@ -122,4 +122,28 @@ describe('API-server double', () => {
     await new Promise((r) => setTimeout(r, 250));
     assert.equal((await call('GET', '/api/v1/services')).status, 200);
   });
+
+  test('a CRD kind answers 404 until the CRDs are installed, then lists; another version of a kind is 404', async () => {
+    const bare = await startApiDouble({ crds: false });
+    try {
+      const path = '/apis/gateway.networking.k8s.io/v1/httproutes';
+      const get = async (p: string): Promise<number> => {
+        const saved = api;
+        api = bare;
+        try {
+          return (await call('GET', p)).status;
+        } finally {
+          api = saved;
+        }
+      };
+      assert.equal(await get(path), 404);
+      bare.installCrds();
+      assert.equal(await get(path), 200);
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1beta1/referencegrants'), 200);
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1/referencegrants'), 404);
+      assert.equal(await get('/apis/networking.k8s.io/v1beta1/ingresses'), 404);
+    } finally {
+      await bare.close();
+    }
+  });
 });

@@ -2,7 +2,8 @@
  * A Kubernetes API-server double that speaks the real wire protocol to the real client library:
  * LIST with limit/continue, WATCH (chunked newline-delimited events, headers flushed at once,
  * bookmarks, 410 Gone for an expired resourceVersion), the Ingress status subresource, create and
- * update with optimistic concurrency (409), field and label selectors, bearer tokens (401) and
+ * update with optimistic concurrency (409), metadata.generation bumped by spec changes, CRD kinds
+ * that answer 404 until installed, field and label selectors, bearer tokens (401) and
  * RBAC-style rules (403), over HTTPS with a self-signed CA and a generated kubeconfig. Faults:
  * drop every watch, answer 500s for a while, stall, expire resourceVersions.
  */
@@ -21,6 +22,8 @@ interface ResourceInfo {
   readonly group: string; // '' = core
   readonly version: string;
   readonly namespaced: boolean;
+  /** Defined by a CRD: 404 until the double's CRDs are installed. */
+  readonly crd?: boolean;
 }
 
 /** The resources the double serves, by plural. */
@@ -34,6 +37,11 @@ export const RESOURCES: Record<string, ResourceInfo> = {
   events: { kind: 'Event', group: 'events.k8s.io', version: 'v1', namespaced: true },
   configmaps: { kind: 'ConfigMap', group: '', version: 'v1', namespaced: true },
   namespaces: { kind: 'Namespace', group: '', version: 'v1', namespaced: false },
+  gatewayclasses: { kind: 'GatewayClass', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: false, crd: true },
+  gateways: { kind: 'Gateway', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
+  httproutes: { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
+  grpcroutes: { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
+  referencegrants: { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', namespaced: true, crd: true },
 };
 const PLURAL_OF: Record<string, string> = Object.fromEntries(Object.entries(RESOURCES).map(([p, r]) => [r.kind, p]));
 
@@ -105,10 +113,12 @@ export interface ApiDouble {
   stallFor(ms: number): void;
   expire(): void;
   watchCount(): number;
+  /** Installs the Gateway API CRDs (when started with `crds: false`): their paths stop answering 404. */
+  installCrds(): void;
   close(): Promise<void>;
 }
 
-export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } = {}): Promise<ApiDouble> {
+export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; crds?: boolean } = {}): Promise<ApiDouble> {
   const ip = opts.ip ?? '127.0.0.1';
   const tls = createSelfSigned({ commonName: 'api-double', dnsNames: ['kubernetes.default.svc'], ipAddresses: [ip], isCA: true, keyType: 'ec' });
   const store = new Map<string, Map<string, Obj>>(Object.keys(RESOURCES).map((p) => [p, new Map()]));
@@ -121,6 +131,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } 
   const requests: RequestRecord[] = [];
   let failUntil = 0;
   let stallUntil = 0;
+  let crds = opts.crds ?? true;
 
   const keyOf = (o: Obj): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
   const plural = (kind: string): string => {
@@ -159,6 +170,10 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } 
     meta.resourceVersion = String(rv);
     meta.uid = (prev?.metadata?.uid as string | undefined) ?? randomUUID();
     meta.creationTimestamp = (prev?.metadata?.creationTimestamp as string | undefined) ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    // metadata.generation counts spec changes (what observedGeneration in status refers to)
+    const specOf = (o: Obj | undefined): string => JSON.stringify(o === undefined ? null : Object.fromEntries(Object.entries(o).filter(([k]) => !['metadata', 'status', 'kind', 'apiVersion'].includes(k))));
+    const prevGen = typeof prev?.metadata?.generation === 'number' ? prev.metadata.generation : 0;
+    meta.generation = prev === undefined ? 1 : specOf(prev) === specOf(obj) ? prevGen : prevGen + 1;
     const stored = withType(p, { ...obj, metadata: meta });
     m.set(key, stored);
     emit(p, prev ? 'MODIFIED' : 'ADDED', stored);
@@ -208,7 +223,9 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } 
     const m = /^\/(?:api\/v1|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(url.pathname);
     const p = m?.[4] ?? '';
     const info = RESOURCES[p];
-    if (!m || !info) {
+    const apiVersion = m?.[1] ? `${m[1]}/${m[2]}` : 'v1';
+    if (!m || !info || apiVersion !== (info.group ? `${info.group}/${info.version}` : info.version) || (info.crd === true && !crds)) {
+      // as the real API server: a resource whose CRD is not installed (or another version) is not found
       record(404);
       return json(res, 404, status(404, 'NotFound', `no route for ${url.pathname}`));
     }
@@ -384,6 +401,9 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number } 
       watchers.clear();
     },
     watchCount: () => watchers.size,
+    installCrds() {
+      crds = true;
+    },
     close: () =>
       new Promise((r) => {
         for (const w of watchers) w.res.destroy();

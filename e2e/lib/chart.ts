@@ -45,14 +45,14 @@ export function schemaErrors(values: object): string[] {
 }
 
 /** Renders the chart with `values`; throws on schema errors or template errors. */
-export function render(values: object = {}, opts: { namespace?: string; name?: string; notes?: boolean } = {}): Doc[] & { text: string } {
+export function render(values: object = {}, opts: { namespace?: string; name?: string; notes?: boolean; apiVersions?: readonly string[] } = {}): Doc[] & { text: string } {
   const errs = schemaErrors(values);
   if (errs.length > 0) throw new Error(`values do not match values.schema.json:\n${errs.join('\n')}`);
   const dir = mkdtempSync(join(tmpdir(), 'chart-'));
   try {
     const f = join(dir, 'values.yaml');
     writeFileSync(f, stringify(values));
-    const r = spawnSync(buildRenderer(), ['-f', f, '--namespace', opts.namespace ?? 'ingress-system', '--name', opts.name ?? 'portico', ...(opts.notes ? ['--notes'] : []), CHART], { encoding: 'utf8' });
+    const r = spawnSync(buildRenderer(), ['-f', f, '--namespace', opts.namespace ?? 'ingress-system', '--name', opts.name ?? 'portico', ...(opts.apiVersions ?? []).flatMap((v) => ['--api-versions', v]), ...(opts.notes ? ['--notes'] : []), CHART], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
     const docs = opts.notes ? [] : parseAllDocuments(r.stdout).map((d) => d.toJS() as Doc).filter((d) => d !== null);
     return Object.assign(docs, { text: r.stdout });

@@ -76,3 +76,40 @@ export function slice(name: string, serviceName: string, endpoints: readonly End
 export function serviceWithSlices(name: string, endpoints: readonly Endpointish[], namespace = 'default'): Obj[] {
   return [service(name, namespace), ...endpoints.map((e, i) => slice(`${name}-${i}`, name, [e], namespace))];
 }
+
+/** A Namespace with labels (Gateway listeners select routes' namespaces by them). */
+export function namespace(name: string, labels: Record<string, string> = {}): Obj {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
+}
+
+const GATEWAY_API = 'gateway.networking.k8s.io/v1';
+
+/** A GatewayClass of Portico's default controller name. */
+export function gatewayClass(name = 'portico', controllerName = 'portico.dev/gateway-controller'): Obj {
+  return { apiVersion: GATEWAY_API, kind: 'GatewayClass', metadata: { name }, spec: { controllerName } };
+}
+
+/** A Gateway of class portico with these listeners (`{name, port, protocol, hostname?, allowedRoutes?, tls?}`). */
+export function gateway(name: string, namespace: string, listeners: readonly Record<string, unknown>[], className = 'portico'): Obj {
+  return { apiVersion: GATEWAY_API, kind: 'Gateway', metadata: { name, namespace }, spec: { gatewayClassName: className, listeners } };
+}
+
+/** An HTTPRoute (or GRPCRoute) with this spec. */
+export function httpRoute(name: string, namespace: string, spec: Record<string, unknown>, kind: 'HTTPRoute' | 'GRPCRoute' = 'HTTPRoute'): Obj {
+  return { apiVersion: GATEWAY_API, kind, metadata: { name, namespace }, spec };
+}
+
+/** A ReferenceGrant in `namespace` letting `from` (kind + namespace) refer to `to` (kind, optional name). */
+export function referenceGrant(name: string, namespace: string, from: { kind: string; namespace: string; group?: string }, to: { kind: string; name?: string; group?: string }): Obj {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    kind: 'ReferenceGrant',
+    metadata: { name, namespace },
+    spec: { from: [{ group: from.group ?? 'gateway.networking.k8s.io', kind: from.kind, namespace: from.namespace }], to: [{ group: to.group ?? '', kind: to.kind, ...(to.name === undefined ? {} : { name: to.name }) }] },
+  };
+}
+
+/** A kubernetes.io/tls Secret. */
+export function tlsSecret(name: string, namespace: string, pem: { certPem: string; keyPem: string }): Obj {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(pem.certPem).toString('base64'), 'tls.key': Buffer.from(pem.keyPem).toString('base64') } };
+}

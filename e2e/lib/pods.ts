@@ -97,9 +97,21 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
           res.end('ok');
           return;
         default: {
+          // as the Gateway API conformance echo: ?delay=<ms> delays the answer, X-Echo-Set-Header: "name:value,..." sets response headers
           const out = JSON.stringify({ pod: name, method: req.method, url: req.url, headers: req.headers, bodyLength: body.length });
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-pod': name });
-          res.end(out);
+          const extra: [string, string][] = [];
+          for (const pair of String(req.headers['x-echo-set-header'] ?? '').split(',')) {
+            const i = pair.indexOf(':');
+            if (i > 0) extra.push([pair.slice(0, i).trim(), pair.slice(i + 1).trim()]);
+          }
+          const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0);
+          const answer = (): void => {
+            if (res.destroyed) return;
+            res.writeHead(200, [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(out))], ['x-pod', name], ...extra].flat());
+            res.end(out);
+          };
+          if (delay > 0) setTimeout(answer, delay);
+          else answer();
         }
       }
     });

@@ -66,9 +66,10 @@ export async function startPortico(files: Record<string, string> | null, args: s
     });
   };
 
-  const http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http');
-  const https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https');
-  const admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin');
+  // start-up is bounded generously: on a loaded machine several processes start at once
+  const http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http', 30_000);
+  const https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https', 30_000);
+  const admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin', 30_000);
   if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 30_000);
   return {
     proc,

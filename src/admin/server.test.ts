@@ -11,6 +11,7 @@ const view: AdminView = {
   ready: () => true,
   table: () => EMPTY_TABLE,
   diagnostics: () => [],
+  gateways: () => undefined,
   endpointViews: async () => () => ({ requests: 0, errors: 0, recentErrors: 0, consecutiveErrors: 0, lastError: null, lastErrorAt: null, ejected: false, ejectedUntil: null }),
   metrics: { contentType: 'text/plain', text: async () => 'portico_up 1\n' },
 };

@@ -2,6 +2,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createCidrMatcher } from '../model/cidr.js';
 import { printDiagnostics, printTable, routeRows } from '../model/print.js';
+import type { GatewayApiStatus } from '../model/gateway/status.js';
 import type { Diagnostic, RouteTable } from '../model/types.js';
 import { endpointKey } from '../proxy/pools.js';
 import type { EndpointView } from '../proxy/stats.js';
@@ -11,6 +12,8 @@ export interface AdminView {
   ready(): boolean;
   table(): RouteTable;
   diagnostics(): readonly Diagnostic[];
+  /** Gateway API status as Portico computes it (undefined when the Gateway API is off). */
+  gateways(): GatewayApiStatus | undefined;
   /** Per-endpoint counts by `ip:port` (in --workers mode, asked of every worker and merged). */
   endpointViews(): Promise<(endpoint: string) => EndpointView>;
   /** The Prometheus exposition, or null when metrics are disabled. */
@@ -58,7 +61,7 @@ export function debugRefusal(mode: DebugEndpoints, peer: string | undefined): { 
 }
 
 export function createAdminServer(view: AdminView, options: AdminOptions): Server {
-  const paths = options.debugEndpoints === 'off' ? '/healthz, /readyz, /metrics' : '/healthz, /readyz, /metrics, /debug/routes, /debug/backends';
+  const paths = options.debugEndpoints === 'off' ? '/healthz, /readyz, /metrics' : '/healthz, /readyz, /metrics, /debug/routes, /debug/backends, /debug/gateways';
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
@@ -82,6 +85,8 @@ export function createAdminServer(view: AdminView, options: AdminOptions): Serve
       }
       case '/debug/routes':
         return json(res, { ...printTable(view.table()), rows: routeRows(view.table()), diagnostics: printDiagnostics(view.diagnostics()) });
+      case '/debug/gateways':
+        return json(res, view.gateways() ?? { controllerName: '', gatewayClasses: [], gateways: [], routes: [], disabled: 'the Gateway API is off (--enable-gateway-api=false)' });
       case '/debug/backends':
         view.endpointViews().then(
           (endpoints) => json(res, backendsView(view.table(), endpoints)),

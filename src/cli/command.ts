@@ -1,8 +1,8 @@
-/** The command line: `portico routes|backends [--admin-url URL]`, else `portico [flags]` (src/config.ts). */
+/** The command line: `portico routes|backends|status [--admin-url URL]`, else `portico [flags]` (src/config.ts). */
 import { ConfigError, parseArgs, type Command as RunCommand } from '../config.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:10254';
-const SUBCOMMANDS = ['routes', 'backends'] as const;
+const SUBCOMMANDS = ['routes', 'backends', 'status'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 export type HelpTopic = 'portico' | Subcommand;
 

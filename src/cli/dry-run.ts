@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { ConfigError, type Config } from '../config.js';
 import { snapshotOf } from '../control/store.js';
 import { parseManifests } from '../manifests/parse.js';
-import type { KubeObject } from '../model/k8s.js';
+import { withDefaultNamespace, type KubeObject } from '../model/k8s.js';
 import { printDiagnostics } from '../model/print.js';
 import { translate } from '../model/translate.js';
 import { translateOptionsFor } from '../control/controlplane.js';
@@ -39,10 +39,6 @@ async function manifestFiles(root: string): Promise<string[]> {
   return found.sort();
 }
 
-/** Namespaced objects without a namespace are in `default`, as with `kubectl apply`. */
-const defaulted = (o: KubeObject): KubeObject =>
-  o.kind === 'IngressClass' || (typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '') ? o : { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
-
 /** Reads and translates `config.manifests`. Throws ConfigError when the path cannot be read at all. */
 export async function dryRun(config: Config, now: number = Date.now()): Promise<DryRun> {
   const path = config.manifests;
@@ -58,7 +54,7 @@ export async function dryRun(config: Config, now: number = Date.now()): Promise<
     });
     const parsed = parseManifests(text);
     for (const e of parsed.errors) problems.push(`${file}: ${e}`);
-    if (parsed.errors.length === 0) objects.push(...parsed.objects.map(defaulted));
+    if (parsed.errors.length === 0) objects.push(...parsed.objects.map(withDefaultNamespace));
   }
   // the control plane's options; ExternalName names are left unresolved (no DNS here)
   const t = translate(snapshotOf(objects), { ...translateOptionsFor(config, createInspector(), config.allowExternalNameServices ? { allow: true, lookup: () => undefined } : null), now });

@@ -39,7 +39,8 @@ function row(left: string, text: string): string[] {
   return [...head, ...rest.map((l) => ' '.repeat(FLAG_COLUMN) + l)];
 }
 
-const SUBCOMMAND_HELP: Record<'routes' | 'backends', string> = {
+const SUBCOMMAND_HELP: Record<'routes' | 'backends' | 'status', string> = {
+  status: 'Prints the Gateway API status a running Portico computes (its /debug/gateways): each GatewayClass, Gateway and listener, and each route\'s parents, with their conditions. In Kubernetes mode the leader also writes it to the objects.',
   routes: 'Prints the routing table of a running Portico (its /debug/routes), one row per routing decision, and its diagnostics.',
   backends: 'Prints the backends of a running Portico (its /debug/backends): every endpoint with its state and request and error counts.',
 };
@@ -60,7 +61,7 @@ export function helpText(topic: HelpTopic = 'portico'): string {
   }
   const lines = [
     'Usage: portico [flags]',
-    '       portico routes|backends [--admin-url URL]   print the views of a running instance',
+    '       portico routes|backends|status [--admin-url URL]   print the views of a running instance',
     '',
     'Kubernetes Ingress controller and reverse proxy. Standalone mode: portico --manifests DIR',
     '',

@@ -1,4 +1,5 @@
 /** `portico routes` / `portico backends`: the admin JSON views of a running instance as text tables. */
+import { printGatewayStatus, type GatewayApiStatus } from '../model/gateway/status.js';
 import type { RouteRow } from '../model/print.js';
 
 interface BackendsJson {
@@ -42,9 +43,16 @@ function causeOf(err: unknown): string {
   return cause?.message ?? e.message;
 }
 
+/** /debug/gateways as text: each object, then its conditions, indented. */
+export function statusText(s: GatewayApiStatus & { disabled?: string }): string {
+  if (s.disabled !== undefined) return `${s.disabled}\n`;
+  const lines = printGatewayStatus(s);
+  return lines.length === 0 ? 'No GatewayClass of Portico\'s controller name.\n' : `${lines.join('\n')}\n`;
+}
+
 /** Fetches a view and renders it; throws an Error whose message is one line for the user. */
-export async function printView(kind: 'routes' | 'backends', adminUrl: string): Promise<string> {
-  const url = `${adminUrl}/debug/${kind}`;
+export async function printView(kind: 'routes' | 'backends' | 'status', adminUrl: string): Promise<string> {
+  const url = `${adminUrl}/debug/${kind === 'status' ? 'gateways' : kind}`;
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -57,5 +65,6 @@ export async function printView(kind: 'routes' | 'backends', adminUrl: string): 
     throw new Error(`cannot read ${url}: HTTP ${res.status}${why ? `: ${why}` : ''}`);
   }
   const body = (await res.json()) as unknown;
+  if (kind === 'status') return statusText(body as GatewayApiStatus);
   return kind === 'routes' ? routesText(body as { rows: RouteRow[]; diagnostics?: string[] }) : backendsText(body as BackendsJson);
 }

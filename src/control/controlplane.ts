@@ -57,6 +57,10 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     proxySetHeaders: config.proxySetHeaders,
     sslRedirect: config.sslRedirect,
     unsupportedAnnotations: config.unsupportedAnnotations,
+    ...(config.enableGatewayApi
+      ? { gateway: { controllerName: config.gatewayControllerName, reservedPorts: [config.httpPort, config.httpsPort, config.adminPort].filter((p) => p !== 0 && p !== 80 && p !== 443) } }
+      : {}),
+    sourceRanges: config.sourceRanges,
     inspect,
     inspectUpstream: inspectUpstreamSecret,
     ...(names !== null ? { externalNames: names } : {}),

@@ -10,6 +10,7 @@ import type { Matcher } from '../router/compile.js';
 import { match } from '../router/match.js';
 import { createPipeline, SETTLE_MS, type EndpointPatch } from './pipeline.js';
 import { createStore } from './store.js';
+import { createLimiters } from '../proxy/limiters.js';
 
 const svc = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { ports: [{ port: 80 }] } }) as KubeObject;
 const slice = (name: string, service: string, ips: string[]): KubeObject =>
@@ -24,8 +25,8 @@ function setup() {
   for (const o of [svc('a'), svc('b'), slice('a-1', 'a', ['10.0.0.1']), slice('b-1', 'b', ['10.0.1.1']), ing('a', 'a.test', 'a'), ing('b', 'b.test', 'b')]) store.upsert(o);
   // the data plane's side: live endpoint slots and compiled targets
   const live = createEndpointState();
-  const ctx = { pools: createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 }), endpoints: live, env: { httpsRedirectPort: 443, bodySize: 0 } };
-  let matcher: Matcher<Target> = compileTable(EMPTY_TABLE, ctx).matcher;
+  const ctx = { pools: createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 }), endpoints: live, env: { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 } };
+  let matcher: Matcher<Target> = compileTable(EMPTY_TABLE, ctx).matchers.get(80) as Matcher<Target>;
   const swaps: Matcher<Target>[] = [];
   const patches: EndpointPatch[] = [];
   const pipeline = createPipeline({
@@ -34,7 +35,7 @@ function setup() {
     metrics: null,
     translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }),
     swap: (t) => {
-      matcher = compileTable(t, ctx).matcher;
+      matcher = compileTable(t, ctx).matchers.get(80) as Matcher<Target>;
       live.apply(t);
       swaps.push(matcher);
     },

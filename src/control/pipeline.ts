@@ -24,6 +24,7 @@ import type { Store } from './store.js';
 export const SETTLE_MS = 1000;
 
 import type { EndpointPatch } from '../model/endpoints.js';
+import type { GatewayApiStatus } from '../model/gateway/status.js';
 
 export type { EndpointPatch };
 
@@ -39,6 +40,8 @@ export interface Pipeline {
   readonly diagnostics: () => readonly Diagnostic[];
   /** The table last swapped in, with its live endpoint lists (patched since): what is serving. */
   readonly live: () => RouteTable;
+  /** The Gateway API status of the last translation (undefined when the Gateway API is off). */
+  readonly gateway: () => GatewayApiStatus | undefined;
   /** Services and Secrets the last translation referred to (for the relevance filter). */
   readonly references: () => Translation['references'];
 }
@@ -72,6 +75,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let references: Translation['references'] = { services: new Set(), secrets: new Set(), configMaps: new Set(), externalNames: new Set() };
   let reported = new Set<string>();
   let rebuilds = 0;
+  let gatewayStatus: GatewayApiStatus | undefined;
   const translator = createTranslator();
   /** The table last swapped in, and the live endpoint lists patched since (by backend id). */
   let current: RouteTable = EMPTY_TABLE;
@@ -155,6 +159,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
     diagnostics = result.diagnostics;
     references = result.references;
+    gatewayStatus = result.gateway;
     // each distinct diagnostic is logged once while it lasts: problems as warnings, notes at info
     const now = new Set<string>();
     for (const d of result.diagnostics) {
@@ -211,6 +216,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       rebuild();
     },
     diagnostics: () => diagnostics,
+    gateway: () => gatewayStatus,
     live() {
       if (liveView !== null) return liveView;
       if (patched.size === 0) return (liveView = current);

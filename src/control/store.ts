@@ -86,6 +86,12 @@ export function createStore(): Store {
         endpointSlices: list('EndpointSlice'),
         secrets: list('Secret'),
         configMaps: list('ConfigMap'),
+        namespaces: list('Namespace'),
+        gatewayClasses: list('GatewayClass'),
+        gateways: list('Gateway'),
+        httpRoutes: list('HTTPRoute'),
+        grpcRoutes: list('GRPCRoute'),
+        referenceGrants: list('ReferenceGrant'),
       };
     },
   };

@@ -13,6 +13,7 @@ import { connect } from './config.js';
 import { createEventRecorder } from './events.js';
 import { createElector } from './leader.js';
 import { createKubeSource } from './source.js';
+import { createGatewayStatusWriter } from './gateway-status.js';
 import { createStatusWriter } from './status.js';
 
 /** How often the leader re-checks status even without changes (the published Service may move). */
@@ -41,6 +42,8 @@ export async function createKubeController(o: { config: Config; store: Store; pi
     references: pipeline.references,
     onRestart: (kind) => metrics?.watchRestart(kind),
     log: log.child({ component: 'watch' }),
+    gatewayApi: config.enableGatewayApi,
+    crdRecheckMs: config.crdRecheckInterval,
   });
   const status = createStatusWriter({
     client,
@@ -49,6 +52,7 @@ export async function createKubeController(o: { config: Config; store: Store; pi
     publishStatusAddress: config.publishStatusAddress,
     publishService: config.publishService,
   });
+  const gatewayStatus = createGatewayStatusWriter({ client, log: log.child({ component: 'gateway-status' }) });
   const events = createEventRecorder({ client, log: log.child({ component: 'events' }), controller: config.controllerClass, instance: identity });
 
   let syncing = false;
@@ -65,7 +69,10 @@ export async function createKubeController(o: { config: Config; store: Store; pi
       const snap = store.snapshot();
       const uids = new Map(snap.ingresses.map((i) => [`${i.metadata?.namespace}/${i.metadata?.name}`, i.metadata?.uid]));
       await events.record(pipeline.diagnostics(), (ns, name) => uids.get(`${ns}/${name}`));
-      if (config.updateStatus) await status.sync(snap);
+      if (config.updateStatus) {
+        await status.sync(snap);
+        if (config.enableGatewayApi) await gatewayStatus.sync(pipeline.gateway(), snap, await status.addresses());
+      }
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'leader sync failed; will retry');
     } finally {

@@ -21,6 +21,10 @@ export interface KubeSourceOptions {
   readonly onRestart: (kind: string) => void;
   readonly log: Logger;
   readonly backoff?: { readonly base: number; readonly cap: number };
+  /** Watch the Gateway API kinds (false: --enable-gateway-api=false). */
+  readonly gatewayApi: boolean;
+  /** How often an absent CRD is looked for again. */
+  readonly crdRecheckMs: number;
 }
 
 export interface KubeSource {
@@ -31,9 +35,19 @@ export interface KubeSource {
 
 /** Whether a change can alter the table, given what the last translation referred to. */
 export function relevant(c: Change, refs: Translation['references']): boolean {
-  if (c.type === 'RELIST' || c.kind === 'Ingress' || c.kind === 'IngressClass') return true;
+  if (c.type === 'RELIST') return true;
   const ns = c.object.metadata?.namespace ?? '';
   switch (c.kind) {
+    // routing objects, and Namespaces (their labels select routes for Gateway listeners)
+    case 'Ingress':
+    case 'IngressClass':
+    case 'Namespace':
+    case 'GatewayClass':
+    case 'Gateway':
+    case 'HTTPRoute':
+    case 'GRPCRoute':
+    case 'ReferenceGrant':
+      return true;
     case 'Service':
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);
     case 'Secret':
@@ -52,7 +66,7 @@ export function createKubeSource(o: KubeSourceOptions): KubeSource {
       return new Promise((resolve) => {
         const namespaces = o.namespaces.length > 0 ? o.namespaces : [''];
         let pending = 0;
-        for (const resource of RESOURCES) {
+        for (const resource of RESOURCES.filter((r) => o.gatewayApi || r.gatewayApi !== true)) {
           for (const namespace of resource.namespaced ? namespaces : ['']) {
             pending++;
             const refl = createReflector({
@@ -62,6 +76,7 @@ export function createKubeSource(o: KubeSourceOptions): KubeSource {
               store: o.store,
               log: o.log,
               ...(o.backoff ? { backoff: o.backoff } : {}),
+              crdRecheckMs: o.crdRecheckMs,
               onChange: (c) => {
                 if (!relevant(c, o.references())) return;
                 o.onChange(c.type !== 'RELIST' && c.kind === 'EndpointSlice' ? sliceService(c.object) : undefined);

@@ -50,6 +50,8 @@ type IngressWithStatus = Ingress & { status?: { loadBalancer?: { ingress?: LbIng
 export interface StatusWriter {
   /** Brings every Ingress's status in line with the snapshot; returns how many were written. */
   sync(snapshot: Snapshot): Promise<number>;
+  /** The addresses Portico publishes (--publish-status-address, else the --publish-service Service's); [] when unknown. */
+  addresses(): Promise<LbIngress[]>;
 }
 
 /** How long a read of the --publish-service addresses is reused: sync runs after every rebuild. */
@@ -92,6 +94,7 @@ export function createStatusWriter(o: StatusOptions): StatusWriter {
   }
 
   return {
+    addresses: () => desiredAddresses().catch(() => []),
     async sync(snapshot) {
       let desired: LbIngress[];
       try {

@@ -18,6 +18,10 @@ export interface Resource {
   readonly fieldSelector?: string;
   /** Keeps only what Portico reads of each object (the store holds every one listed). */
   readonly trim?: (obj: KubeObject) => KubeObject;
+  /** A CRD that may not be installed: a 404 means "not installed", looked for again every --crd-recheck-interval, never an error loop. */
+  readonly optional?: boolean;
+  /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
+  readonly gatewayApi?: boolean;
 }
 
 /**
@@ -38,7 +42,16 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
   { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
   { kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, trim: trimConfigMap },
+  // Namespace labels select routes for Gateway listeners (allowedRoutes.namespaces.from: Selector)
+  { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false, gatewayApi: true },
+  { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true, gatewayApi: true },
+  { kind: 'Gateway', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gateways', namespaced: true, optional: true, gatewayApi: true },
+  { kind: 'HTTPRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true, optional: true, gatewayApi: true },
+  { kind: 'GRPCRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true, optional: true, gatewayApi: true },
+  // v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant
+  { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true, gatewayApi: true },
 ];
+
 
 export const resourcePath = (r: Resource, namespace: string): string => (namespace ? `${r.base}/namespaces/${namespace}/${r.plural}` : `${r.base}/${r.plural}`);
 
@@ -58,6 +71,8 @@ export interface ReflectorOptions {
   readonly log: Logger;
   /** Backoff bounds, ms (tests shorten them). */
   readonly backoff?: { readonly base: number; readonly cap: number };
+  /** How often an absent CRD is looked for again (tests shorten it). */
+  readonly crdRecheckMs: number;
 }
 
 interface ListBody {
@@ -128,6 +143,14 @@ export function createReflector(o: ReflectorOptions): Reflector {
       failures = 0;
       void watch();
     } catch (err) {
+      if (r.optional === true && err instanceof ApiError && err.status === 404) {
+        // the CRD is not installed: nothing to serve, nothing wrong; look again later
+        if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
+        store.replace(r.kind, [], r.namespaced ? namespace : undefined);
+        markSynced();
+        timer = setTimeout(() => void list(), o.crdRecheckMs);
+        return;
+      }
       if (err instanceof ApiError && (err.status === 403 || err.status === 401)) {
         log.error({ kind: r.kind, namespace: namespace || undefined, status: err.status, err: err.message }, `cannot list ${r.plural}: ${err.status === 403 ? 'forbidden by RBAC' : 'unauthorized'}; serving without them and retrying`);
         markSynced(); // a missing permission must not keep the controller unready forever

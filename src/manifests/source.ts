@@ -11,7 +11,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { Logger } from '../log.js';
-import { KINDS, keyOf, type KubeObject } from '../model/k8s.js';
+import { KINDS, keyOf, withDefaultNamespace, type KubeObject } from '../model/k8s.js';
 import { isKind, type Store } from '../control/store.js';
 import { parseManifests } from './parse.js';
 
@@ -40,12 +40,6 @@ const removesAny = (before: readonly KubeObject[], after: readonly KubeObject[])
   for (const id of idsOf(before)) if (!now.has(id)) return true;
   return false;
 };
-
-/** Namespaced objects without a namespace land in `default`, as with `kubectl apply`. */
-function withNamespace(o: KubeObject): KubeObject {
-  if (o.kind === 'IngressClass' || (typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '')) return o;
-  return { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
-}
 
 async function listFiles(root: string): Promise<string[]> {
   const st = await stat(root);
@@ -134,7 +128,7 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
         files.set(f, { sig, objects: prev?.objects ?? [] });
         continue;
       }
-      const objects = parsed.objects.map(withNamespace);
+      const objects = parsed.objects.map(withDefaultNamespace);
       if (removesAny(prev?.objects ?? [], objects) && !settled(f, sig)) {
         log.debug({ file: f }, 'manifest file would remove objects; waiting for it to settle');
         continue;
@@ -148,19 +142,36 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
     return changed;
   }
 
+  /**
+   * When each object was first seen: its creationTimestamp when the file gives none, as the API
+   * server would set it (conflicts between routes go to the older object). Millisecond precision,
+   * so objects written one after another keep their order.
+   */
+  const firstSeen = new Map<string, string>();
+  /** The stamped copy of each parsed object, so an unchanged file yields the same objects (translation memos key on them). */
+  const stamped = new WeakMap<KubeObject, KubeObject>();
+
   function publish(): void {
     const byKind = new Map<string, Map<string, KubeObject>>();
+    const present = new Set<string>();
     for (const [file, fs] of files) {
-      for (const o of fs.objects) {
-        const kind = o.kind as string;
+      for (const obj of fs.objects) {
+        const kind = obj.kind as string;
         if (!isKind(kind)) continue;
         let m = byKind.get(kind);
         if (!m) byKind.set(kind, (m = new Map()));
-        const key = keyOf(o);
+        const key = keyOf(obj);
+        const id = `${kind}/${key}`;
+        present.add(id);
+        let since = firstSeen.get(id);
+        if (since === undefined) firstSeen.set(id, (since = new Date().toISOString()));
+        let o = typeof obj.metadata?.creationTimestamp === 'string' ? obj : stamped.get(obj);
+        if (o === undefined) stamped.set(obj, (o = { ...obj, metadata: { ...obj.metadata, creationTimestamp: since } }));
         if (m.has(key)) log.warn({ file, kind, object: key }, 'object defined twice; the later file wins');
         m.set(key, o);
       }
     }
+    for (const id of firstSeen.keys()) if (!present.has(id)) firstSeen.delete(id);
     for (const kind of KINDS) store.replace(kind, [...(byKind.get(kind)?.values() ?? [])]);
   }
 

@@ -8,7 +8,7 @@ import { certProblem, type InspectSecret, type InspectUpstreamTls } from './cert
 import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
 import type { ConfigMap, Secret } from './k8s.js';
 import { keyOf } from './k8s.js';
-import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
+import type { Backend, BackendProtocol, Cert, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
 
 /** What building needs besides the objects: Secret inspectors, the time, ExternalName resolutions. */
 export interface BuildOptions {
@@ -108,6 +108,11 @@ export class TableBuilder {
     return typeof p?.name === 'string' && p.name !== '' ? p.name : undefined;
   }
 
+  /** Whether a Service the table refers to is absent (the reference is invalid, not merely without endpoints). */
+  serviceMissing(namespace: string, name: string): boolean {
+    return !this.index.services.has(`${namespace}/${name}`);
+  }
+
   /** The resolved backend for an id used in this translation. */
   resolved(id: string): Backend | undefined {
     return this.backends.get(id)?.backend;
@@ -115,24 +120,42 @@ export class TableBuilder {
 
   /**
    * Adds a route unless one with the same host, match and path exists (and, for routes with
-   * conditions, the same conditions): returns the one that holds the place, or null when added.
-   * Processors add routes oldest object first, so the older one keeps its place.
+   * conditions, the same conditions): the older object's route keeps the place (`created`: its
+   * creationTimestamp; on a tie, the one added first). Returns the route that lost, or null.
    */
-  addRoute(r: Route): Route | null {
+  addRoute(r: Route, created = ''): Route | null {
     let host = this.routes.get(r.host);
     if (host === undefined) this.routes.set(r.host, (host = { Exact: new Map(), Prefix: new Map(), Regex: new Map() }));
     const byPath = host[r.match];
     const same = byPath.get(r.path);
+    this.created.set(r, created);
     if (same === undefined) {
       byPath.set(r.path, [r]);
       return null;
     }
     const key = conditionsKey(r);
-    const existing = same.find((x) => conditionsKey(x) === key);
-    if (existing !== undefined) return existing;
-    same.push(r);
-    return null;
+    const i = same.findIndex((x) => conditionsKey(x) === key && sharePort(x, r));
+    if (i === -1) {
+      same.push(r);
+      return null;
+    }
+    const existing = same[i] as Route;
+    const theirs = this.created.get(existing) ?? '';
+    if (created !== '' && theirs !== '' && created < theirs) {
+      same[i] = r;
+      return existing;
+    }
+    return r;
   }
+
+  /** The route holding the place `r` asked for (same host, match, path and conditions). */
+  routeAt(r: Route): Route | undefined {
+    const key = conditionsKey(r);
+    return this.routes.get(r.host)?.[r.match].get(r.path)?.find((x) => conditionsKey(x) === key && sharePort(x, r));
+  }
+
+  /** When each added route's object was created (for conflicts between sources). */
+  private readonly created = new Map<Route, string>();
 
   /** Sets a host's fallback route unless it has one; returns the one that holds the place, or null. */
   addFallback(host: string, r: Route): Route | null {
@@ -184,6 +207,28 @@ export class TableBuilder {
     this.certs.set(host, { host, secret: secretKey, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source });
   }
 
+  /**
+   * A certificate for `host` ('' = any host: the fallback certificate unless --default-ssl-certificate
+   * set one) from a TLS Secret, for a Gateway listener: stored unless the host has one; returns the
+   * problem (for the listener's conditions) or null.
+   */
+  certFor(host: string, secretKey: string, origin: Origin, source: RouteSource, where: string): string | null {
+    const inspect = this.opts.inspect;
+    const secret = this.secret(secretKey);
+    if (inspect === undefined) return null;
+    if (secret === undefined) return `Secret ${secretKey} not found`;
+    const check = inspect(secret);
+    const problem = certProblem(check, host.startsWith('*.') ? host.slice(2) : host, this.opts.now ?? 0, secretKey);
+    if (problem !== null || !check.ok) return problem?.message ?? 'unusable certificate';
+    const existing = this.certs.get(host);
+    if (existing !== undefined) {
+      if (existing.secret !== secretKey) this.report(origin, 'DuplicateTLSHost', `${where}: host ${host || '(any)'} already has Secret ${existing.secret} from ${sourceName(existing.source)}; ignored`);
+      return null;
+    }
+    this.certs.set(host, { host, secret: secretKey, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source });
+    return null;
+  }
+
   /** `--default-ssl-certificate`: stored under host '' when valid, else a diagnostic on the Secret. */
   defaultCert(ref: { namespace: string; name: string }): void {
     const key = `${ref.namespace}/${ref.name}`;
@@ -203,7 +248,7 @@ export class TableBuilder {
     this.certs.set('', { host: '', secret: key, id: check.id, certPem: check.certPem, keyPem: check.keyPem, notAfter: check.notAfter, source: { kind: 'DefaultBackend', namespace: ref.namespace, name: '' } });
   }
 
-  finish(): Translation {
+  finish(listeners: readonly ListenerPort[] = []): Translation {
     // sorted by host, then path; Exact, then Prefix, then Regex on the same path; routes of one path in the order added
     const routes: Route[] = [];
     for (const host of [...this.routes.keys()].sort()) {
@@ -214,7 +259,7 @@ export class TableBuilder {
     const backends = new Map<string, Backend>();
     for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
     return {
-      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}) },
+      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}), ...(listeners.length > 0 ? { listeners } : {}) },
       diagnostics: this.diagnostics,
       references: { services: this.serviceRefs, secrets: this.secretRefs, configMaps: this.configMapRefs, externalNames: this.externalNames },
     };
@@ -222,6 +267,13 @@ export class TableBuilder {
 }
 
 /** Routes with equal keys cannot both be matched: one shadows the other. */
+/** Whether two routes are served on a common port (an Ingress's on both of Portico's; a Gateway route's on its listeners'). */
+function sharePort(a: Route, b: Route): boolean {
+  const pa = a.ports ?? [80, 443];
+  const pb = b.ports ?? [80, 443];
+  return pa.some((p) => pb.includes(p));
+}
+
 function conditionsKey(r: Route): string {
   const c = r.conditions;
   if (c === undefined) return '';

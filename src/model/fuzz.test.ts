@@ -12,6 +12,7 @@ import { translate } from './translate.js';
 import { compile } from '../router/compile.js';
 import { match } from '../router/match.js';
 import { inspectSecret } from '../tls/inspect.js';
+import { createLimiters } from '../proxy/limiters.js';
 import { compilePolicies } from '../proxy/policies/index.js';
 import { compileRetry, DEFAULT_RETRY } from '../proxy/policies/retry.js';
 
@@ -21,10 +22,12 @@ const opts = {
   watchWithoutClass: true,
   inspect: inspectSecret,
   now: Date.now(),
+  sourceRanges: { allow: ['10.0.0.0/8'], deny: ['10.9.9.9'] },
   defaultBackendService: { namespace: 'default', name: 'errors', port: 80 },
   addHeaders: { namespace: 'default', name: 'h' },
   proxySetHeaders: { namespace: 'default', name: 'h' },
 };
+const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
 
 /** The annotations of the error-pages, retries and header families, with values that parse. */
 const FAMILY = {
@@ -44,7 +47,19 @@ const FAMILY = {
 const valid = {
   ingress: {
     kind: 'Ingress',
-    metadata: { name: 'i', namespace: 'default', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '1m', 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC', ...FAMILY } },
+    metadata: { name: 'i', namespace: 'default', annotations: {
+        'nginx.ingress.kubernetes.io/proxy-body-size': '1m',
+        'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',
+        'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8, ::1',
+        'nginx.ingress.kubernetes.io/denylist-source-range': '10.1.0.0/16',
+        'nginx.ingress.kubernetes.io/limit-rps': '5',
+        'nginx.ingress.kubernetes.io/limit-rpm': '100',
+        'nginx.ingress.kubernetes.io/limit-connections': '3',
+        'nginx.ingress.kubernetes.io/limit-burst-multiplier': '2',
+        'nginx.ingress.kubernetes.io/limit-allowlist': '192.168.0.0/16',
+        ...FAMILY,
+      },
+    },
     spec: {
       ingressClassName: 'portico',
       defaultBackend: { service: { name: 's', port: { number: 80 } } },
@@ -101,11 +116,12 @@ function run(s: Partial<Snapshot>): void {
   const snap = { ingresses: [], ingressClasses: [], services: [], endpointSlices: [], secrets: [], configMaps: [], ...s } as Snapshot;
   const t = translate(snap, opts);
   assert.ok(Array.isArray(t.diagnostics));
-  const m = compile(t.table, (route) => route);
+  // every policy of the table compiles for the data plane
+  const m = compile(t.table, (route) => compilePolicies(route, env));
   match(m, 'a.test', '/');
-  // what the data plane compiles from each route never throws either
+  // and the response edits and retry rules never throw either
   for (const r of t.table.routes) {
-    const c = compilePolicies(r.policies, r.settings.bodySize, { httpsRedirectPort: 443, bodySize: 0 });
+    const c = compilePolicies(r, env);
     const head = ['content-type', 'text/html', 'x-a', '1'];
     c.response?.edit(404, head, fakeExchange, true);
     c.outer?.edit(200, head, fakeExchange, false);

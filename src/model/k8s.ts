@@ -115,11 +115,20 @@ export interface ConfigMap extends KubeObject {
 }
 
 /** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap';
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant';
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap'];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
 
-/** Everything the translator sees: one immutable view of the store. */
+/** The kinds that live outside namespaces. */
+export const CLUSTER_SCOPED: ReadonlySet<string> = new Set<Kind>(['IngressClass', 'Namespace', 'GatewayClass']);
+
+/** A namespaced object read from a file without a namespace is in `default`, as with `kubectl apply`. */
+export function withDefaultNamespace(o: KubeObject): KubeObject {
+  if (CLUSTER_SCOPED.has(String(o.kind)) || (typeof o.metadata?.namespace === 'string' && o.metadata.namespace !== '')) return o;
+  return { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
+}
+
+/** Everything the translator sees: one immutable view of the store. The Gateway API kinds and Namespaces may be absent. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
@@ -128,6 +137,12 @@ export interface Snapshot {
   readonly secrets: readonly Secret[];
   /** Absent in snapshots made before ConfigMaps were read (tests): none. */
   readonly configMaps?: readonly ConfigMap[];
+  readonly namespaces?: readonly KubeObject[];
+  readonly gatewayClasses?: readonly KubeObject[];
+  readonly gateways?: readonly KubeObject[];
+  readonly httpRoutes?: readonly KubeObject[];
+  readonly grpcRoutes?: readonly KubeObject[];
+  readonly referenceGrants?: readonly KubeObject[];
 }
 
 /** A plain object (not null, not an array): what every Kubernetes object and most of its fields must be. */

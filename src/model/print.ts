@@ -3,7 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
-import type { Backend, Cert, Diagnostic, Endpoint, HeaderEdit, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
+import type { Backend, Cert, Diagnostic, Endpoint, HeaderEdit, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 
@@ -32,6 +32,8 @@ export interface RouteRow {
   /** The route's policies, one short line each (`https redirect` for the redirect). */
   readonly policies: readonly string[];
   readonly limits: RouteSettings;
+  /** Gateway API routes: the listener ports they are served on (80 = --http-port, 443 = --https-port). */
+  readonly ports?: readonly number[];
 }
 
 /** `ns/name` for an Ingress (as ingress-nginx users read it), `Kind ns/name` for other objects. */
@@ -40,8 +42,10 @@ const origin = (s: RouteSource): string => (s.kind === 'Ingress' ? `${s.namespac
 /** `ns/svc:80`, or `ns/a:80 (90), ns/b:80 (10)` when traffic is split. */
 export function printBackends(backends: readonly WeightedBackend[]): string {
   if (backends.length === 0) return '(none)';
-  if (backends.length === 1 && (backends[0] as WeightedBackend).weight === 1) return (backends[0] as WeightedBackend).backend;
-  return backends.map((b) => `${b.backend} (${b.weight})`).join(', ');
+  // '' is a backend reference that could not be resolved: its share of requests is answered 500
+  const name = (b: WeightedBackend): string => b.backend || '(invalid: 500)';
+  if (backends.length === 1 && (backends[0] as WeightedBackend).weight === 1) return name(backends[0] as WeightedBackend);
+  return backends.map((b) => `${name(b)} (${b.weight})`).join(', ');
 }
 
 /** A policy as one short line. */
@@ -51,6 +55,23 @@ export function printPolicy(p: Policy): string {
       return `refused: ${[...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
     case 'httpsRedirect':
       return 'https redirect';
+    case 'headers':
+      return `${p.phase} headers${p.set.map(([n, v]) => ` set ${n}=${v}`).join('')}${p.add.map(([n, v]) => ` add ${n}=${v}`).join('')}${p.remove.map((n) => ` remove ${n}`).join('')}`;
+    case 'redirect':
+      return `redirect ${p.status}${p.scheme !== undefined ? ` scheme=${p.scheme}` : ''}${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.port !== undefined ? ` port=${p.port}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+    case 'rewrite':
+      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+    case 'sourceRange':
+      return `source range:${p.deny.length > 0 ? ` deny ${p.deny.join(',')}` : ''}${p.deny.length > 0 && p.allow.length > 0 ? ';' : ''}${p.allow.length > 0 ? ` allow ${p.allow.join(',')}` : ''}`;
+    case 'rateLimit': {
+      const parts = [
+        ...(p.rps > 0 ? [`${p.rps} r/s burst ${p.rps * p.burstMultiplier}`] : []),
+        ...(p.rpm > 0 ? [`${p.rpm} r/m burst ${p.rpm * p.burstMultiplier}`] : []),
+        ...(p.connections > 0 ? [`${p.connections} connections`] : []),
+        ...(p.exempt.length > 0 ? [`exempt ${p.exempt.join(',')}`] : []),
+      ];
+      return `limit per client (${p.id}): ${parts.join(', ')}`;
+    }
     case 'headerDirectives': {
       const lists = (['input', 'upstream', 'response'] as const).filter((k) => p[k].length > 0).map((k) => `${k} ${p[k].map(printEdit).join(', ')}`);
       return `headers (${p.scope} ${p.from}): ${lists.join('; ')}`;
@@ -69,6 +90,7 @@ function printEdit(e: HeaderEdit): string {
   const value = e.value === undefined ? '' : `: ${JSON.stringify(e.value)}${e.literal === true ? ' (literal)' : ''}`;
   return `${e.op} ${e.name}${value}${e.statuses ? ` -s ${e.statuses.join(',')}` : ''}${e.types ? ` -t ${e.types.join(',')}` : ''}${e.existing === true ? ' -r' : ''}${e.always === true ? ' always' : ''}`;
 }
+const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : `prefix ${p.prefix}=>${p.value}`);
 
 const conditionsText = (r: Route): string => {
   const c = r.conditions;
@@ -79,7 +101,7 @@ const conditionsText = (r: Route): string => {
 
 const row = (host: string, match: RouteRow['match'], path: string, r: Route): RouteRow => {
   const policies = r.policies.map(printPolicy);
-  return { host, match, path, backend: printBackends(r.backends), ingress: origin(r.source), redirect: r.policies.some((p) => p.kind === 'httpsRedirect'), policies, limits: r.settings };
+  return { host, match, path, backend: printBackends(r.backends), ingress: origin(r.source), redirect: r.policies.some((p) => p.kind === 'httpsRedirect'), policies, limits: r.settings, ...(r.ports !== undefined ? { ports: r.ports } : {}) };
 };
 
 /** The table as rows: hosts sorted, each host's routes in match order then its fallback, the default backend last. */
@@ -108,7 +130,8 @@ export function printTable(table: RouteTable): PrintedTable {
   for (const r of table.routes) {
     const lim = Object.entries(r.settings).map(([k, v]) => `${k}=${String(v)}`);
     const flags = r.match === 'Regex' && r.ignoreCase === true ? ' (ignore case)' : '';
-    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
+    const on = r.ports === undefined ? '' : ` on ${r.ports.map((p) => `:${p}`).join(',')}`;
+    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)}${on} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
   }
   for (const [host, f] of [...table.hostFallbacks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     entry(host).fallback = fallbackText(f);

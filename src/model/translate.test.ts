@@ -12,15 +12,20 @@ import { parseManifests } from '../manifests/parse.js';
 import { repoRoot } from '../paths.js';
 import { snapshotOf } from '../control/store.js';
 import { inspectSecret, inspectUpstreamSecret } from '../tls/inspect.js';
+import { printGatewayStatus } from './gateway/status.js';
 import { printDiagnostics, printTable } from './print.js';
 import type { EndpointSlice, Ingress, KubeObject, Service } from './k8s.js';
-import { translate, type TranslateOptions } from './translate.js';
+import { createTranslator, type TranslateOptions } from './translate.js';
 import type { Translation } from './types.js';
 
 const dir = join(repoRoot, 'src/model/testdata');
 /** Certificates in testdata are judged at this instant, so expiry cases stay stable. */
 const NOW = Date.parse('2026-06-01T00:00:00Z');
-const defaults: TranslateOptions = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false, sslRedirect: true, inspect: inspectSecret, inspectUpstream: inspectUpstreamSecret, now: NOW };
+const defaults: TranslateOptions = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false, sslRedirect: true, inspect: inspectSecret, inspectUpstream: inspectUpstreamSecret, now: NOW, gateway: { controllerName: 'portico.dev/gateway-controller', reservedPorts: [8080, 8443, 10254] } };
+
+/** What a golden case prints: the table, the diagnostics, and the Gateway API status when there is any. */
+const printed = (t: Translation): string =>
+  stringify({ table: printTable(t.table), diagnostics: printDiagnostics(t.diagnostics), ...(t.gateway !== undefined && t.gateway.gatewayClasses.length > 0 ? { gateway: printGatewayStatus(t.gateway) } : {}) }, { lineWidth: 0 });
 
 const cases = readdirSync(dir).sort();
 test('there are golden cases', () => assert.ok(cases.length >= 10, `only ${cases.length} cases`));
@@ -31,15 +36,15 @@ for (const name of cases) {
     assert.deepEqual(parsed.errors, [], 'in.yaml must parse');
     const optsFile = join(dir, name, 'options.yaml');
     const opts = { ...defaults, ...(existsSync(optsFile) ? (parse(readFileSync(optsFile, 'utf8')) as Partial<TranslateOptions>) : {}) };
-    const { table, diagnostics } = translate(snapshotOf(parsed.objects), opts);
-    const actual = stringify({ table: printTable(table), diagnostics: printDiagnostics(diagnostics) }, { lineWidth: 0 });
+    const translator = createTranslator();
+    const actual = printed(translator.translate(snapshotOf(parsed.objects), opts));
     const outFile = join(dir, name, 'out.yaml');
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(outFile, actual);
     assert.ok(existsSync(outFile), `${outFile} missing: run UPDATE_GOLDEN=1 npm test and review it`);
     assert.equal(actual, readFileSync(outFile, 'utf8'));
     // a second translation of the same objects comes from the per-object memos: the same output
-    const again = translate(snapshotOf(parsed.objects), opts);
-    assert.equal(stringify({ table: printTable(again.table), diagnostics: printDiagnostics(again.diagnostics) }, { lineWidth: 0 }), actual);
+    const again = translator.translate(snapshotOf(parsed.objects), opts);
+    assert.equal(printed(again), actual);
   });
 }
 
@@ -65,7 +70,9 @@ ports: [{ name: http, port: 8080 }]
 endpoints: [{ addresses: [10.0.0.1] }]
 `).objects;
   const [ingress, service, slice] = objects as [Ingress, Service, EndpointSlice];
-  const run = (...objs: KubeObject[]): Translation => translate(snapshotOf(objs), defaults);
+  // one translator for the whole describe: its memos carry from one rebuild to the next, as in the pipeline
+  const translator = createTranslator();
+  const run = (...objs: KubeObject[]): Translation => translator.translate(snapshotOf(objs), defaults);
   const endpointsOf = (t: Translation): string[] => [...t.table.backends.values()].flatMap((b) => b.endpoints.map((e) => `${e.ip}:${e.port}`));
 
   test('diagnostics of an unchanged object are reported on every rebuild', () => {

@@ -10,6 +10,7 @@
  */
 import { TableBuilder, type BuildOptions } from './build.js';
 import { createResolutionMemo, indexServices } from './endpoints.js';
+import { translateGateways, type GatewayOptions } from './gateway/translate.js';
 import { createClassFilter, sortByAge, type ClassOptions } from './ingress/class.js';
 import { globalHeaders, translateIngresses, type IngressMemo, type IngressOptions } from './ingress/translate.js';
 import { isObject, type Snapshot } from './k8s.js';
@@ -17,6 +18,8 @@ import { Memo } from './memo.js';
 import type { Translation } from './types.js';
 
 export interface TranslateOptions extends ClassOptions, IngressOptions, BuildOptions {
+  /** The Gateway API: GatewayClasses with this controllerName are served. Without it, Gateway API objects are ignored. */
+  readonly gateway?: GatewayOptions;
   /** `--default-ssl-certificate`: served for SNI names no Ingress has a certificate for. */
   readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string } | undefined;
 }
@@ -43,10 +46,11 @@ export function createTranslator(): Translator {
         b.defaultBackend = { host: '', path: '', match: 'Prefix', source: { kind: 'DefaultBackend', namespace: d.namespace, name: d.name }, policies: global, backends: [{ backend: id, weight: 1 }], settings: {} };
       }
       if (opts.defaultSslCertificate) b.defaultCert(opts.defaultSslCertificate);
-      const result = b.finish();
+      const gw = opts.gateway === undefined ? null : translateGateways(b, snapshot, opts.gateway);
+      const result = b.finish(gw?.listeners ?? []);
       ingresses.advance();
       resolutions.advance();
-      return result;
+      return gw === null ? result : { ...result, gateway: gw.status };
     },
   };
 }

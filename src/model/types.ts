@@ -2,6 +2,7 @@
  * The routing model: what the translator produces and the router compiles.
  * It knows nothing of Kubernetes objects beyond the names it reports back.
  */
+import type { GatewayApiStatus } from './gateway/status.js';
 
 /**
  * How a route's path is compared with the request path: `Exact`; `Prefix`, element by element
@@ -13,7 +14,7 @@ export type PathMatch = 'Exact' | 'Prefix' | 'Regex';
 /** Which object a route came from, for diagnostics, metrics labels, logs and status. */
 export interface RouteSource {
   /** `DefaultBackend` is `--default-backend-service` (name = the Service). */
-  readonly kind: 'Ingress' | 'HTTPRoute' | 'GRPCRoute' | 'DefaultBackend';
+  readonly kind: 'Ingress' | 'HTTPRoute' | 'GRPCRoute' | 'Gateway' | 'DefaultBackend';
   readonly namespace: string;
   readonly name: string;
 }
@@ -51,6 +52,43 @@ export type Policy =
     }
   /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
   | { readonly kind: 'httpsRedirect' }
+  /**
+   * Header edits, in the request sent upstream or the response sent back (Gateway API
+   * RequestHeaderModifier / ResponseHeaderModifier): set replaces, add appends to an existing
+   * value with ",", remove drops. Names are lower-case.
+   */
+  | { readonly kind: 'headers'; readonly phase: 'request' | 'response'; readonly set: readonly (readonly [string, string])[]; readonly add: readonly (readonly [string, string])[]; readonly remove: readonly string[] }
+  /**
+   * Answers with a redirect built from the request (Gateway API RequestRedirect): each part given
+   * replaces the request's; the port follows the scheme (80/443 left out) or the listener's.
+   */
+  | { readonly kind: 'redirect'; readonly status: number; readonly scheme?: 'http' | 'https'; readonly hostname?: string; readonly port?: number; readonly path?: PathRewrite }
+  /** Rewrites the Host and/or path sent upstream (Gateway API URLRewrite); the query is kept. */
+  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite }
+  /**
+   * Client address ranges (`denylist-source-range`, `allowlist-source-range` alias
+   * `whitelist-source-range`, or the `--denylist-source-range` / `--whitelist-source-range`
+   * defaults): a client in `deny` gets 403, then, when `allow` is not empty, one outside it does.
+   * Entries are addresses or CIDRs, IPv4 or IPv6, as written (validated by model/cidr.ts).
+   */
+  | { readonly kind: 'sourceRange'; readonly allow: readonly string[]; readonly deny: readonly string[] }
+  /**
+   * Rate and connection limits per client address (`limit-rps`, `limit-rpm`,
+   * `limit-burst-multiplier`, `limit-connections`, `limit-allowlist`), with nginx's limit_req
+   * (burst = limit x multiplier, nodelay) and limit_conn semantics. `id` names the counters:
+   * every route of one Ingress shares them (ingress-nginx's zones are per Ingress). 0 = that limit
+   * is off; clients in `exempt` are never limited.
+   */
+  | {
+      readonly kind: 'rateLimit';
+      /** `namespace/name` of the Ingress. */
+      readonly id: string;
+      readonly rps: number;
+      readonly rpm: number;
+      readonly burstMultiplier: number;
+      readonly connections: number;
+      readonly exempt: readonly string[];
+    }
   /**
    * Header edits of nginx header directives, applied as data (snippets are parsed, never executed;
    * custom-headers; --add-headers, --proxy-set-headers). `scope` is where nginx would have them,
@@ -119,6 +157,9 @@ export interface ErrorPagesPolicy {
   readonly intercept: boolean;
 }
 
+/** A path replacement: the whole path, or the matched prefix (element-wise, Gateway API ReplacePrefixMatch). */
+export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string };
+
 /** One of the backends a route forwards to, with its share of the traffic. */
 export interface WeightedBackend {
   /** Id of the backend in {@link RouteTable.backends}. */
@@ -143,6 +184,12 @@ export interface Route {
   readonly backends: readonly WeightedBackend[];
   /** Per-route settings from annotations; an absent field means the global flag. */
   readonly settings: RouteSettings;
+  /**
+   * Gateway API routes: the ports of the listeners they are attached to (80 is served on
+   * --http-port, 443 on --https-port, any other on itself). Absent: an Ingress route, served on
+   * both --http-port and --https-port.
+   */
+  readonly ports?: readonly number[];
 }
 
 /** proxy-body-size, proxy-*-timeout and proxy-ssl-* annotations: bytes and milliseconds. */
@@ -151,6 +198,8 @@ export interface RouteSettings {
   readonly connectTimeout?: number;
   readonly readTimeout?: number;
   readonly sendTimeout?: number;
+  /** The whole request, from its start to the last byte of the response (Gateway API timeouts.request): 504 after. */
+  readonly requestTimeout?: number;
   /** `upstream-vhost`: the Host header sent to the backend instead of the request's. */
   readonly upstreamVhost?: string;
   /** `proxy-ssl-server-name: on`: send SNI to HTTPS/GRPCS backends. */
@@ -242,6 +291,14 @@ export interface RouteTable {
   readonly certs: ReadonlyMap<string, Cert>;
   /** Usable `proxy-ssl-secret` material by Secret (`namespace/name`). */
   readonly upstreamTls?: ReadonlyMap<string, UpstreamTls>;
+  /** Gateway API listeners on ports other than 80 and 443, which the data plane opens on the port itself. */
+  readonly listeners?: readonly ListenerPort[];
+}
+
+/** A port a Gateway listener asks for, and how it is spoken. */
+export interface ListenerPort {
+  readonly port: number;
+  readonly protocol: 'HTTP' | 'HTTPS';
 }
 
 /** A problem in user input, reported instead of thrown. */
@@ -276,12 +333,18 @@ export type DiagnosticReason =
   | 'CertificateExpired'
   | 'CertificateNotYetValid'
   | 'CertificateHostMismatch'
-  | 'DuplicateTLSHost';
+  | 'DuplicateTLSHost'
+  | 'RefNotPermitted'
+  | 'InvalidRoute'
+  | 'InvalidListener'
+  | 'RouteConflict';
 
 /** The translator's whole output. */
 export interface Translation {
   readonly table: RouteTable;
   readonly diagnostics: readonly Diagnostic[];
+  /** Gateway API status (GatewayClasses, Gateways and listeners, route parents), when the Gateway API is on. */
+  readonly gateway?: GatewayApiStatus;
   /** `namespace/name` of every Service, Secret and ConfigMap the served Ingresses (and flags) refer to, found or not: a change to anything else cannot change the table. */
   readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly configMaps: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
 }

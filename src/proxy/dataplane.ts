@@ -18,6 +18,7 @@ import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
 import { compileTable, type Target } from './route.js';
+import { createLimiters } from './limiters.js';
 import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
@@ -45,7 +46,8 @@ export interface Serving {
 
 /** The data plane of one process. */
 export interface DataPlane extends Serving {
-  readonly state: ProxyState;
+  /** The live table. */
+  table(): RouteTable;
   readonly stats: EndpointStats;
   /** The live endpoint list of a backend id. */
   endpoints(id: string): readonly Endpoint[] | undefined;
@@ -74,16 +76,25 @@ function countConnections(server: Server | Http2SecureServer, metrics: Metrics |
 export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
+  const limiters = createLimiters();
   const env = {
     httpsRedirectPort: config.httpsRedirectPort,
     bodySize: config.proxyBodySize,
+    limiters,
+    limitReqStatus: config.limitReqStatusCode,
+    limitConnStatus: config.limitConnStatusCode,
     retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
   };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
   const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
   const first = prepare(EMPTY_TABLE);
-  const state: ProxyState = { matcher: first.matcher, draining: false };
+  /** What each listener serves: a matcher per listener port (80: --http-port, 443: --https-port, Gateway listeners' own ports). */
+  let matchers = first.matchers;
+  let table = EMPTY_TABLE;
+  const stateOf = (port: number): ProxyState => ({ matcher: matchers.get(port) ?? (first.matchers.get(80) as ProxyState['matcher']), draining: false });
+  const state = stateOf(80);
+  const httpsState = stateOf(443);
   const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   let contexts;
   try {
@@ -97,8 +108,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const balancer = createBalancer(stats.ejected);
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
-  const common: Omit<HandlerOptions, 'scheme' | 'hsts' | 'forward'> = {
-    state,
+  const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
     pools,
     balancer,
     readTimeout: config.proxyReadTimeout,
@@ -116,22 +126,54 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   };
   const listenerOptions = { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxConnections: config.maxConnections, proxyProtocol: config.useProxyProtocol };
   const forward = (scheme: 'http' | 'https') => ({ scheme, trust, underscores: config.allowUnderscoresInHeaders });
-  const http = createProxyServer(createHandler({ ...common, scheme: 'http', hsts: null, forward: forward('http') }), listenerOptions);
-  const def = tls.listenerCert(state.matcher.table);
+  const def = tls.listenerCert(table);
   let listenerCertId = def.id;
-  const https: HttpsServer = createHttpsServer(createHandler({ ...common, scheme: 'https', hsts: config.hsts, forward: forward('https') }), {
-    settings: config.tls,
-    handshakeTimeout: config.sslHandshakeTimeout,
-    maxConcurrentStreams: config.http2MaxConcurrentStreams,
-    defaultCert: def,
-    sni: (servername) => tls.select(state.matcher.table, servername),
-    metrics,
-    ...listenerOptions,
-  });
+  const makeHttp = (s: ProxyState, port: number): Server => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', listenerPort: port, hsts: null, forward: forward('http') }), listenerOptions);
+  const makeHttps = (s: ProxyState, port: number): HttpsServer =>
+    createHttpsServer(createHandler({ ...common, state: s, scheme: 'https', listenerPort: port, hsts: config.hsts, forward: forward('https') }), {
+      settings: config.tls,
+      handshakeTimeout: config.sslHandshakeTimeout,
+      maxConcurrentStreams: config.http2MaxConcurrentStreams,
+      defaultCert: def,
+      sni: (servername) => tls.select(table, servername),
+      metrics,
+      ...listenerOptions,
+    });
+  const http = makeHttp(state, 80);
+  const https = makeHttps(httpsState, 443);
   countConnections(http, metrics, 'http');
   countConnections(https, metrics, 'https');
   const httpFront = frontOf(http, listenerOptions);
   const httpsFront = frontOf(https, listenerOptions);
+
+  /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
+  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: Server | HttpsServer; front: Server | Http2SecureServer | NetServer }>();
+  const reconcileListeners = (): void => {
+    const want = new Map((table.listeners ?? []).map((l) => [l.port, l.protocol]));
+    for (const [port, x] of extras) {
+      if (want.get(port) === x.protocol) {
+        x.state.matcher = matchers.get(port) ?? x.state.matcher;
+        continue;
+      }
+      extras.delete(port);
+      x.front.close();
+      if ('drain' in x.server) x.server.drain();
+      else x.server.closeIdleConnections();
+      log.info({ listener: `gateway:${port}`, port }, 'listener closed');
+    }
+    for (const [port, protocol] of want) {
+      if (extras.has(port)) continue;
+      const s: ProxyState = { matcher: matchers.get(port) ?? state.matcher, draining: state.draining };
+      const server = protocol === 'HTTPS' ? makeHttps(s, port) : makeHttp(s, port);
+      countConnections(server, metrics, protocol === 'HTTPS' ? 'https' : 'http');
+      const front = frontOf(server, listenerOptions);
+      extras.set(port, { protocol, state: s, server, front });
+      listen(front, port, config.bindAddress).then(
+        () => log.info({ listener: `gateway:${port}`, protocol, address: config.bindAddress, port }, 'listening'),
+        (err: Error) => log.error({ listener: `gateway:${port}`, port, err: err.message }, 'cannot listen on a Gateway listener port'),
+      );
+    }
+  };
 
   /** Closes the pools and forgets the stats of endpoints no live route reaches any more. */
   const retainLive = (): void => {
@@ -160,7 +202,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   let retainPending = false;
 
   return {
-    state,
+    table: () => table,
     stats,
     endpoints: (id) => live.endpoints(id),
     endpointViews: async () => (endpoint) => stats.view(endpoint),
@@ -175,16 +217,25 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
         retainLive();
       });
     },
-    apply(table) {
-      const next = prepare(table);
-      live.apply(table);
-      state.matcher = next.matcher;
-      targets = next.targets;
+    apply(next) {
+      const compiled = prepare(next);
+      live.apply(next);
+      table = next;
+      matchers = compiled.matchers;
+      // one assignment per listener
+      state.matcher = matchers.get(80) ?? state.matcher;
+      httpsState.matcher = matchers.get(443) ?? httpsState.matcher;
+      reconcileListeners();
+      targets = compiled.targets;
       retainLive();
+      // limiters the new table's routes did not ask for are forgotten (kept ones keep their counts)
+      limiters.retain();
       tls.retain(table);
       const cert = tls.listenerCert(table);
       if (cert.id !== listenerCertId) {
-        https.setSecureContext({ ...baseOptions(config.tls), cert: cert.certPem, key: cert.keyPem });
+        const ctx = { ...baseOptions(config.tls), cert: cert.certPem, key: cert.keyPem };
+        https.setSecureContext(ctx);
+        for (const x of extras.values()) if ('setSecureContext' in x.server) x.server.setSecureContext(ctx);
         listenerCertId = cert.id;
       }
       metrics?.certificates([...table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
@@ -198,18 +249,25 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     },
     startDraining() {
       state.draining = true;
+      httpsState.draining = true;
+      for (const x of extras.values()) x.state.draining = true;
     },
     async close() {
       state.draining = true;
-      if (httpFront !== http) httpFront.close();
-      if (httpsFront !== https) httpsFront.close();
-      const closed = Promise.all([new Promise<void>((r) => http.close(() => r())), new Promise<void>((r) => https.close(() => r()))]);
-      http.closeIdleConnections();
-      https.drain();
+      httpsState.draining = true;
+      const all = [{ server: http, front: httpFront }, { server: https, front: httpsFront }, ...extras.values()];
+      for (const x of all) if (x.front !== x.server) x.front.close();
+      const closed = Promise.all(all.map((x) => new Promise<void>((r) => x.server.close(() => r()))));
+      for (const x of all) {
+        if ('drain' in x.server) x.server.drain();
+        else x.server.closeIdleConnections();
+      }
       const deadline = Date.now() + config.shutdownTimeout;
       const cut = setTimeout(() => {
-        http.closeAllConnections();
-        https.cut();
+        for (const x of all) {
+          if ('cut' in x.server) x.server.cut();
+          else x.server.closeAllConnections();
+        }
         for (const s of tunnels) s.destroy();
       }, config.shutdownTimeout);
       await closed;

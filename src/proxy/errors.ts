@@ -2,8 +2,9 @@
  * The one catalogue of upstream failures: error code -> client status, a stable cause label
  * (for logs and metrics) and whether the request can have reached the pod.
  */
+import { STATUS_CODES } from 'node:http';
 
-export type Cause = 'connect_refused' | 'connect_timeout' | 'connect_error' | 'tls_verify' | 'reset' | 'timeout' | 'send_timeout' | 'no_endpoints' | 'protocol' | 'client_abort' | 'other';
+export type Cause = 'connect_refused' | 'connect_timeout' | 'connect_error' | 'tls_verify' | 'reset' | 'timeout' | 'send_timeout' | 'no_endpoints' | 'invalid_backend' | 'protocol' | 'client_abort' | 'other';
 
 export interface Failure {
   readonly status: number;
@@ -42,6 +43,7 @@ const BY_CODE: Record<string, Failure> = {
   PORTICO_UPSTREAM_INVALID: F(502, 'protocol', false, 'the upstream sent an invalid response'),
   PORTICO_UPSTREAM_ABORTED: F(499, 'client_abort', false, 'the client went away'),
   PORTICO_SEND_TIMEOUT: F(504, 'send_timeout', false, 'timed out sending the request body to the upstream'),
+  PORTICO_REQUEST_TIMEOUT: F(504, 'timeout', false, 'the route\'s request timeout passed before the response was complete'),
 };
 
 const OTHER = F(502, 'other', false, 'the upstream request failed');
@@ -57,9 +59,9 @@ export function classify(err: unknown): Failure {
 
 export const NO_ENDPOINTS: Failure = F(503, 'no_endpoints', true, 'the backend Service has no ready endpoints');
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Content Too Large', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 413: 'Content Too Large', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** A small text body naming the cause: `502 Bad Gateway: the upstream refused the connection`. */
 export function errorBody(status: number, text: string): string {
-  return `${status} ${REASONS[status] ?? ''}: ${text}\n`;
+  return `${status} ${REASONS[status] ?? STATUS_CODES[status] ?? ''}: ${text}\n`;
 }

@@ -21,9 +21,11 @@ import { clientIpOf, connectionListed, forwardHeaders, requestLength, type Forwa
 import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/index.js';
+import type { ResponseEdit } from './policies/types.js';
 import { keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { endpointKey } from './pools.js';
+import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { nextRequestId } from './request-id.js';
 import type { BackendTarget, ErrorPlan, Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
@@ -40,6 +42,8 @@ export interface HandlerOptions {
   readonly pools: Pools;
   readonly balancer: Balancer;
   readonly scheme: 'http' | 'https';
+  /** The listener's port as Gateways name it: 80 for the HTTP port, 443 for the HTTPS port, else the port itself. */
+  readonly listenerPort: number;
   /** Upstream headers and between-reads timeout, ms. */
   readonly readTimeout: number;
   readonly accessLog: AccessLog | null;
@@ -113,6 +117,19 @@ export function requestHasBody(req: IncomingMessage): boolean {
   if (cl !== undefined) return cl !== '0';
   if (req.httpVersionMajor >= 2) return (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
   return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Applies a response header edit to a flat name/value list: remove, set (replacing), add (appending with ","). */
+function applyEdit(list: string[], e: ResponseEdit): void {
+  const drop = new Set<string>([...e.remove, ...e.set.map(([n]) => n)]);
+  if (drop.size > 0) for (let i = list.length - 2; i >= 0; i -= 2) if (drop.has((list[i] as string).toLowerCase())) list.splice(i, 2);
+  for (const [n, v] of e.set) list.push(n, v);
+  for (const [n, v] of e.add) {
+    let found = -1;
+    for (let i = 0; i < list.length; i += 2) if ((list[i] as string).toLowerCase() === n) found = i;
+    if (found === -1) list.push(n, v);
+    else list[found + 1] = `${list[found + 1] as string},${v}`;
+  }
 }
 
 /** Picks one of a route's backends by weight (one backend: no arithmetic). */
@@ -197,6 +214,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /** Headers policies set (value) or remove (null) on the upstream request, in order; headers they add to the response. */
   private upstreamEdits: (string | null)[] | null = null;
   private responseExtra: string[] | null = null;
+  /** Gateway API response header edits (PolicyExchange.editResponse). */
+  private responseEdits: ResponseEdit[] | null = null;
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
@@ -214,6 +233,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /** The route's backend when the default-backend annotation's serves the request instead. */
   private primary: BackendTarget | undefined = undefined;
   private watching = false;
+  /** A gRPC head held back over HTTP/2 until the body shows whether it is trailers-only (grpc-head.ts). */
+  private heldHead: { status: number; head: string[] } | null = null;
+  /** What policies asked to run once the exchange is over (PolicyExchange.onDone). */
+  private doneFns: (() => void)[] | null = null;
 
   constructor(
     readonly req: IncomingMessage,
@@ -225,6 +248,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   // --- what policies and the router see -------------------------------------------------
 
+  get listenerPort(): number {
+    return this.opts.listenerPort;
+  }
   get scheme(): 'http' | 'https' {
     return this.opts.scheme;
   }
@@ -301,6 +327,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     drop((this.input ??= [...this.req.rawHeaders]), name.toLowerCase(), prefix);
   }
 
+  editResponse(edit: ResponseEdit): void {
+    (this.responseEdits ??= []).push(edit);
+  }
+
   setUpstreamHeader(name: string, value: string): void {
     (this.upstreamEdits ??= []).push(name, value);
   }
@@ -335,6 +365,35 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (!this.done) this.runPolicies();
   }
 
+  onDone(fn: () => void): void {
+    if (this.doneFns === null) {
+      this.doneFns = [];
+      // a tunnel lives on the client socket past its 101; everything else ends with its response:
+      // its last byte handed to the connection ('finish', before the client can read it and send
+      // another request), or the exchange cut short ('close')
+      const up = this.upgrade;
+      const gone = up !== null ? up.socket.destroyed : this.res.closed || this.res.destroyed || this.res.writableFinished;
+      const run = (): void => this.runDone();
+      if (gone) queueMicrotask(run);
+      else if (up !== null) up.socket.once('close', run);
+      else this.res.once('finish', run).once('close', run);
+    }
+    this.doneFns.push(fn);
+  }
+
+  private runDone(): void {
+    const fns = this.doneFns;
+    if (fns === null || fns.length === 0) return;
+    this.doneFns = [];
+    for (const fn of fns) {
+      try {
+        fn();
+      } catch {
+        // a policy's clean-up must never break the exchange
+      }
+    }
+  }
+
   // --- forwarding --------------------------------------------------------------------------
 
   /** The client's going away aborts the upstream request: listened for once per exchange. */
@@ -352,6 +411,12 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   send(avoid: Endpoint | undefined): void {
     const target = this.target as Target;
     let bt = (this.choice ??= choose(target));
+    if (bt !== undefined && bt.backend.id === '') {
+      // a Gateway API backendRef that is invalid: its share of the traffic answers 500, as the spec requires
+      this.local(500, errorBody(500, 'the route\'s backend reference is invalid (see the route\'s ResolvedRefs condition)'), TEXT, 'invalid_backend');
+      return;
+    }
+    if (this.requestTimer === null && target.settings.requestTimeout !== undefined) this.armRequestTimeout(target.settings.requestTimeout);
     let ep = bt === undefined ? undefined : this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid);
     const empty = target.errors?.whenEmpty;
     if (ep === undefined && empty != null && this.attempt === 0 && this.upgrade === null) {
@@ -557,6 +622,18 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return counted;
   }
 
+  private requestTimer: NodeJS.Timeout | null = null;
+
+  /** The whole request's deadline (Gateway API timeouts.request): 504 when it passes before the response is complete. */
+  private armRequestTimeout(ms: number): void {
+    this.requestTimer = setTimeout(() => {
+      if (this.done) return;
+      this.abandon();
+      this.fail(classify({ code: 'PORTICO_REQUEST_TIMEOUT' }));
+    }, ms - (performance.now() - this.start));
+    this.requestTimer.unref();
+  }
+
   /** Aborts the upstream request without answering its error: the caller answers. */
   private abandon(): void {
     this.abandoned = true;
@@ -635,23 +712,40 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     }
     out.push('server', 'portico');
     if (this.responseExtra !== null) out.push(...this.responseExtra);
+    if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
     try {
-      this.editResponse(status, out, true);
+      this.applyDirectives(status, out, true);
+    } catch {
+      return this.cannotForward();
+    }
+    if (this.req.httpVersionMajor === 2 && mayBeTrailersOnly(out)) {
+      this.heldHead = { status, head: out };
+      return true;
+    }
+    return this.writeHead(status, out);
+  }
+
+  private writeHead(status: number, out: string[]): boolean {
+    try {
       this.res.writeHead(status, out);
     } catch {
-      // a head the client side cannot carry: Portico answers 502 itself (the abort must not read as the client's)
-      this.abandon();
-      const f = classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' });
-      this.recordFailure(f);
-      this.fail(f);
-      return false;
+      return this.cannotForward();
     }
     return true;
   }
 
-  /** The route's response edits (an error page's answer gets only the server's and global ones). */
-  private editResponse(status: number, headers: string[], proxied: boolean): void {
+  /** A head the client side cannot carry: Portico answers 502 itself (the abort must not read as the client's). */
+  private cannotForward(): false {
+    this.abandon();
+    const f = classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' });
+    this.recordFailure(f);
+    this.fail(f);
+    return false;
+  }
+
+  /** The route's header-directive response edits (an error page's answer gets only the server's and global ones). */
+  private applyDirectives(status: number, headers: string[], proxied: boolean): void {
     const t = this.target;
     if (t === null) return;
     const r: ResponsePolicy | null = this.errorCode === 0 ? t.response : t.outer;
@@ -665,6 +759,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       return true;
     }
     this.bytes += chunk.length;
+    if (this.heldHead !== null) {
+      const h = this.heldHead;
+      this.heldHead = null;
+      if (!this.writeHead(h.status, h.head)) return false;
+    }
     if (last === true) {
       // head and body in one write
       this.ended = true;
@@ -685,22 +784,31 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       this.proceed();
       return;
     }
-    if (rawTrailers) {
-      // An object, because HTTP/2's compat response only takes that form.
-      const trailers: Record<string, string> = {};
-      let any = false;
-      if (Array.isArray(rawTrailers)) {
-        for (let i = 0; i < rawTrailers.length; i += 2) {
-          trailers[String(rawTrailers[i]).toLowerCase()] = String(rawTrailers[i + 1]);
-          any = true;
-        }
-      } else {
-        for (const [k, v] of Object.entries(rawTrailers)) {
-          if (k.charCodeAt(0) === 58) continue;
-          trailers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-          any = true;
-        }
+    // An object, because HTTP/2's compat response only takes that form.
+    const trailers: Record<string, string> = {};
+    let any = false;
+    if (Array.isArray(rawTrailers)) {
+      for (let i = 0; i < rawTrailers.length; i += 2) {
+        trailers[String(rawTrailers[i]).toLowerCase()] = String(rawTrailers[i + 1]);
+        any = true;
       }
+    } else if (rawTrailers) {
+      for (const [k, v] of Object.entries(rawTrailers)) {
+        if (k.charCodeAt(0) === 58) continue;
+        trailers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+        any = true;
+      }
+    }
+    const held = this.heldHead;
+    const h2 = held === null ? null : http2Response(this.res);
+    if (held !== null && h2 !== null) {
+      this.heldHead = null;
+      try {
+        respondTrailersOnly(h2, held.status, held.head, trailers);
+      } catch {
+        h2.stream.close();
+      }
+    } else {
       if (any) {
         try {
           this.res.addTrailers(trailers);
@@ -708,8 +816,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
           // a trailer the client side cannot carry is dropped, not fatal
         }
       }
+      if (!this.ended) this.res.end();
     }
-    if (!this.ended) this.res.end();
     const ep = this.endpoint as Endpoint;
     this.opts.stats.success(endpointKey(ep.ip, ep.port));
     this.finish(this.upstreamStatus);
@@ -792,12 +900,13 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.cause = cause;
     if (this.requestId_ === '') this.requestId_ = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);
-    const more = this.responseExtra === null ? extra : [...extra, ...this.responseExtra];
+    const more = this.responseExtra === null ? [...extra] : [...extra, ...this.responseExtra];
+    if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(more, e);
     const headers = this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts];
     if (this.target !== null && (this.errorCode === 0 ? this.target.response : this.target.outer) !== null) {
       const h = ['content-type', type, 'server', 'portico', ...headers];
       try {
-        this.editResponse(status, h, false);
+        this.applyDirectives(status, h, false);
         replyEdited(this.res, status, body, h);
       } catch {
         // never reached by the edits Portico compiles; Portico's own answer goes without them
@@ -811,6 +920,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (this.done) return;
     this.done = true;
     this.stopDrain();
+    if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     const req = this.req;
     const t = this.target;
     const durationMs = performance.now() - this.start;

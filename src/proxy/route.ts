@@ -58,6 +58,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   const s = route.settings;
   const material = s.sslSecret === undefined ? undefined : ctx.table.upstreamTls?.get(s.sslSecret);
   const target = (id: string, weight: number): BackendTarget => {
+    // '' is an invalid Gateway API backendRef: its share answers 500 (exchange.ts)
     const backend = ctx.table.backends.get(id) ?? { id, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
     const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
@@ -70,7 +71,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     };
   };
   const backends = route.backends.map((wb) => target(wb.backend, wb.weight));
-  const compiled = compilePolicies(route.policies, s.bodySize, ctx.env);
+  const compiled = compilePolicies(route, ctx.env);
   const errors = route.policies.find((p): p is ErrorPagesPolicy => p.kind === 'errorPages');
   return {
     ...routeLabels(route, ctx.table),
@@ -87,14 +88,31 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   };
 }
 
-/** Compiles a whole table for serving: the matcher, and every target it holds (for releasing what it stops using). */
-export function compileTable(table: RouteTable, ctx: Omit<PrepareContext, 'table'>): { matcher: Matcher<Target>; targets: Target[] } {
+/**
+ * Compiles a whole table for serving: a matcher per listener port (80: the plain HTTP listener,
+ * 443: HTTPS, and each Gateway listener port of its own; one matcher for both 80 and 443 while no
+ * Gateway API route needs them apart), and every target they hold (for releasing what they stop
+ * using). A route served on several ports is compiled once.
+ */
+export function compileTable(table: RouteTable, ctx: Omit<PrepareContext, 'table'>): { matchers: ReadonlyMap<number, Matcher<Target>>; targets: Target[] } {
   const targets: Target[] = [];
   const c: PrepareContext = { ...ctx, table };
-  const matcher = compile(table, (route) => {
-    const t = prepareRoute(route, c);
-    targets.push(t);
+  const prepared = new Map<Route, Target>();
+  const prepare = (route: Route): Target => {
+    let t = prepared.get(route);
+    if (t === undefined) {
+      prepared.set(route, (t = prepareRoute(route, c)));
+      targets.push(t);
+    }
     return t;
-  });
-  return { matcher, targets };
+  };
+  const matchers = new Map<number, Matcher<Target>>();
+  if (!table.routes.some((r) => r.ports !== undefined)) {
+    const m = compile(table, prepare);
+    matchers.set(80, m);
+    matchers.set(443, m);
+  } else {
+    for (const port of new Set([80, 443, ...(table.listeners ?? []).map((l) => l.port)])) matchers.set(port, compile(table, prepare, port));
+  }
+  return { matchers, targets };
 }

@@ -57,8 +57,10 @@ export interface HostRoutes<A> {
 
 export interface Matcher<A> {
   readonly exactHosts: ReadonlyMap<string, HostRoutes<A>>;
-  /** Keyed by the wildcard's suffix: `*.example.com` is stored under `example.com`. */
+  /** Keyed by the wildcard's suffix: `*.example.com` is stored under `example.com`. One label, as the Ingress spec says. */
   readonly wildcardHosts: ReadonlyMap<string, HostRoutes<A>>;
+  /** Gateway API wildcards again, for hosts two or more labels below the suffix (they match one or more labels). */
+  readonly deepWildcardHosts: ReadonlyMap<string, HostRoutes<A>>;
   readonly anyHost: HostRoutes<A> | null;
   readonly defaultTarget: Candidate<A> | null;
   readonly table: RouteTable;
@@ -89,19 +91,28 @@ function candidate<A>(route: Route, action: A): Candidate<A> {
 
 const emptyHost = <A>(): HostRoutes<A> => ({ exact: new Map(), prefix: { children: null, routes: null }, regex: null, general: false, fallback: null });
 
-/** Builds the lookup structures for a table. Pure apart from `prepare`; the table is kept for debug views. */
-export function compile<A>(table: RouteTable, prepare: (route: Route) => A): Matcher<A> {
+/** Whether a route is served on a listener port: Gateway API routes on their listeners' ports, Ingress routes on 80 and 443. */
+export const servedOn = (r: Route, port: number): boolean => (r.ports === undefined ? port === 80 || port === 443 : r.ports.includes(port));
+
+/**
+ * Builds the lookup structures for a table, for the routes served on `port` (80: the plain HTTP
+ * listener, 443: HTTPS; omitted: every route). Pure apart from `prepare`; the table is kept for
+ * debug views.
+ */
+export function compile<A>(table: RouteTable, prepare: (route: Route) => A, port?: number): Matcher<A> {
   const exactHosts = new Map<string, HostRoutes<A>>();
   const wildcardHosts = new Map<string, HostRoutes<A>>();
+  const deepWildcardHosts = new Map<string, HostRoutes<A>>();
   let anyHost: HostRoutes<A> | null = null;
+  const ingressPort = port === undefined || port === 80 || port === 443;
 
-  const hostRoutes = (host: string): HostRoutes<A> => {
+  const hostRoutes = (host: string, map?: Map<string, HostRoutes<A>>): HostRoutes<A> => {
     if (host === '') return (anyHost ??= emptyHost());
     const wild = host.charCodeAt(0) === 42; /* * */
-    const map = wild ? wildcardHosts : exactHosts;
+    const m = map ?? (wild ? wildcardHosts : exactHosts);
     const key = wild ? host.slice(2) : host;
-    let h = map.get(key);
-    if (!h) map.set(key, (h = emptyHost()));
+    let h = m.get(key);
+    if (!h) m.set(key, (h = emptyHost()));
     return h;
   };
 
@@ -109,14 +120,19 @@ export function compile<A>(table: RouteTable, prepare: (route: Route) => A): Mat
   let lastHost: string | null = null;
   let h: HostRoutes<A> | null = null;
   for (const r of table.routes) {
+    if (port !== undefined && !servedOn(r, port)) continue;
     if (r.host !== lastHost) {
       h = hostRoutes(r.host);
       lastHost = r.host;
     }
-    addRoute(h as HostRoutes<A>, candidate(r, prepare(r)));
+    const c = candidate(r, prepare(r));
+    addRoute(h as HostRoutes<A>, c);
+    // a Gateway API wildcard also covers hosts several labels down
+    if (r.ports !== undefined && r.host.startsWith('*.')) addRoute(hostRoutes(r.host, deepWildcardHosts), c);
   }
-  for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = candidate(f, prepare(f));
-  return { exactHosts, wildcardHosts, anyHost, defaultTarget: table.defaultBackend ? candidate(table.defaultBackend, prepare(table.defaultBackend)) : null, table };
+  if (ingressPort) for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = candidate(f, prepare(f));
+  const defaultTarget = ingressPort && table.defaultBackend ? candidate(table.defaultBackend, prepare(table.defaultBackend)) : null;
+  return { exactHosts, wildcardHosts, deepWildcardHosts, anyHost, defaultTarget, table };
 }
 
 /** Inserts keeping the list longest-first; equal lengths keep table order (the translator's precedence). */

@@ -40,14 +40,23 @@ export function hostOf(header: string | undefined): string {
   return host.toLowerCase();
 }
 
-/** The host rules that apply to a request host: exact, then a wildcard one label up, then any-host. */
+/**
+ * The host rules that apply to a request host: exact, then a wildcard one label up, then (Gateway
+ * API wildcards only) the most specific wildcard further up, then any-host.
+ */
 export function hostRoutes<A>(m: Matcher<A>, host: string): HostRoutes<A> | null {
   const exact = m.exactHosts.get(host);
   if (exact) return exact;
-  const dot = host.indexOf('.');
+  let dot = host.indexOf('.');
   if (dot > 0) {
     const wild = m.wildcardHosts.get(host.slice(dot + 1));
     if (wild) return wild;
+    if (m.deepWildcardHosts.size > 0) {
+      for (dot = host.indexOf('.', dot + 1); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+        const deep = m.deepWildcardHosts.get(host.slice(dot + 1));
+        if (deep) return deep;
+      }
+    }
   }
   return m.anyHost;
 }

@@ -46,7 +46,7 @@ export function runWorker(config: Config): void {
         break;
       case 'portico:endpoint-views': {
         const views: Views = {};
-        for (const b of dp.state.matcher.table.backends.values()) {
+        for (const b of dp.table().backends.values()) {
           for (const e of dp.endpoints(b.id) ?? []) {
             const key = endpointKey(e.ip, e.port);
             views[key] = dp.stats.view(key);

@@ -3,7 +3,7 @@
 // required, lookup), .Values merged from the chart's values.yaml and -f files, .Release, .Chart,
 // .Capabilities and .Files. It keeps to what real Helm does identically.
 //
-// Usage: chart-render [-f values.yaml]... [--namespace ns] [--name release] [--notes] CHART_DIR
+// Usage: chart-render [-f values.yaml]... [--namespace ns] [--name release] [--api-versions group/version[/Kind]]... [--notes] CHART_DIR
 package main
 
 import (
@@ -80,6 +80,7 @@ func fromYAML(s string) map[string]interface{} {
 
 func main() {
 	var valueFiles []string
+	var extraAPIs apiVersions
 	name, namespace, chartDir, notes := "portico", "ingress-system", "", false
 	args := os.Args[1:]
 	for i := 0; i < len(args); i++ {
@@ -93,6 +94,10 @@ func main() {
 		case "--name":
 			i++
 			name = args[i]
+		case "--api-versions", "-a":
+			// as helm template: API versions (and group/version/Kind) the cluster is said to serve
+			i++
+			extraAPIs = append(extraAPIs, args[i])
 		case "--notes":
 			notes = true
 		default:
@@ -100,16 +105,16 @@ func main() {
 		}
 	}
 	if chartDir == "" {
-		fmt.Fprintln(os.Stderr, "usage: chart-render [-f values.yaml]... [--namespace ns] [--name release] [--notes] CHART_DIR")
+		fmt.Fprintln(os.Stderr, "usage: chart-render [-f values.yaml]... [--namespace ns] [--name release] [--api-versions v]... [--notes] CHART_DIR")
 		os.Exit(2)
 	}
-	if err := run(chartDir, name, namespace, valueFiles, notes); err != nil {
+	if err := run(chartDir, name, namespace, valueFiles, extraAPIs, notes); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)
 	}
 }
 
-func run(chartDir, name, namespace string, valueFiles []string, notes bool) error {
+func run(chartDir, name, namespace string, valueFiles []string, extraAPIs apiVersions, notes bool) error {
 	chart, err := readYAML(filepath.Join(chartDir, "Chart.yaml"))
 	if err != nil {
 		return err
@@ -157,7 +162,7 @@ func run(chartDir, name, namespace string, valueFiles []string, notes bool) erro
 		"Chart":   chartMeta,
 		"Capabilities": map[string]interface{}{
 			"KubeVersion": map[string]interface{}{"Version": "v1.30.0", "Major": "1", "Minor": "30", "GitVersion": "v1.30.0"},
-			"APIVersions": apiVersions{"v1", "apps/v1", "networking.k8s.io/v1", "policy/v1", "autoscaling/v2", "rbac.authorization.k8s.io/v1", "monitoring.coreos.com/v1"},
+			"APIVersions": append(apiVersions{"v1", "apps/v1", "networking.k8s.io/v1", "policy/v1", "autoscaling/v2", "rbac.authorization.k8s.io/v1", "monitoring.coreos.com/v1"}, extraAPIs...),
 		},
 		"Files": fs,
 	}

@@ -5,6 +5,7 @@
  * key under either prefix is accounted for by the catalog (catalog.ts): nothing is silent.
  */
 import { isDnsSubdomain, show } from '../k8s.js';
+import { parseAccess, type AccessOptions } from './access.js';
 import { lookup } from './catalog.js';
 import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
 import { parseTraffic, type TrafficOptions } from './traffic.js';
@@ -26,6 +27,8 @@ export interface AnnotationOptions {
   readonly traffic: TrafficOptions;
   /** Snippets and custom-headers (header-edits.ts). */
   readonly headers: HeaderOptions;
+  /** Source ranges and limits (access.ts); its `invalid` keys refuse the Ingress whatever --unsupported-annotations says. */
+  readonly access: AccessOptions;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -143,12 +146,13 @@ function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, 
 }
 
 /** Reads every supported annotation of one Ingress. */
-export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = ''): AnnotationOptions {
-  const get = (name: string): { key: string; value: unknown } | undefined => read(annotations, name);
+export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = '', name = ''): AnnotationOptions {
+  const get = (key: string): { key: string; value: unknown } | undefined => read(annotations, key);
   const traffic = parseTraffic(get, report);
   const headers = parseHeaderAnnotations(get, ns, report);
   const refused = account(annotations, report);
   return {
+    access: parseAccess((n) => read(annotations, n), report, `${ns}/${name}`),
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),

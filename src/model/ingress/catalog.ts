@@ -65,9 +65,9 @@ const PLANNED = 'not implemented yet';
 /** Keys after the prefix (`nginx.ingress.kubernetes.io/` or `portico.dev/`). */
 export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   // access control
-  'allowlist-source-range': refuse('access control', PLANNED),
-  'whitelist-source-range': { ...refuse('access control', PLANNED), aliasOf: 'allowlist-source-range' },
-  'denylist-source-range': refuse('access control', PLANNED),
+  'allowlist-source-range': impl('access control', 'clients outside these addresses/CIDRs get 403; replaces --whitelist-source-range; a bad entry refuses the Ingress'),
+  'whitelist-source-range': { ...impl('access control', 'read only when allowlist-source-range is absent or empty'), aliasOf: 'allowlist-source-range' },
+  'denylist-source-range': impl('access control', 'clients in these addresses/CIDRs get 403, before the allow list; replaces --denylist-source-range; a bad entry refuses the Ingress'),
   satisfy: refuse('access control', 'satisfy: any is not implemented (all is what Portico does)', ['all']),
   'enable-global-auth': ignored('authentication', 'Portico has no global external authentication (ingress-nginx global-auth-url) to opt out of'),
   // authentication
@@ -98,12 +98,12 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'auth-tls-pass-certificate-to-upstream': refuse('client certificates', PLANNED, OFF),
   'auth-tls-match-cn': refuse('client certificates', PLANNED),
   // rate limits
-  'limit-rps': refuse('rate limits', PLANNED),
-  'limit-rpm': refuse('rate limits', PLANNED),
-  'limit-burst-multiplier': refuse('rate limits', PLANNED),
-  'limit-connections': refuse('rate limits', PLANNED),
-  'limit-allowlist': refuse('rate limits', PLANNED),
-  'limit-whitelist': { ...refuse('rate limits', PLANNED), aliasOf: 'limit-allowlist' },
+  'limit-rps': impl('rate limits', 'requests per second per client address, nginx limit_req with burst and nodelay (--limit-req-status-code); per replica'),
+  'limit-rpm': impl('rate limits', 'requests per minute per client address, as limit-rps; both apply when both are set'),
+  'limit-burst-multiplier': impl('rate limits', 'burst = limit x multiplier (default 5)'),
+  'limit-connections': impl('rate limits', 'requests in flight per client address (--limit-conn-status-code); per replica'),
+  'limit-allowlist': impl('rate limits', 'client addresses/CIDRs never limited'),
+  'limit-whitelist': { ...impl('rate limits', 'read only when limit-allowlist is absent or empty'), aliasOf: 'limit-allowlist' },
   'limit-rate': refuse('rate limits', 'response bandwidth limits are not implemented', ['0']),
   'limit-rate-after': refuse('rate limits', 'response bandwidth limits are not implemented', ['0']),
   // CORS

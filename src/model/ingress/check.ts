@@ -7,6 +7,7 @@
 import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
 import type { BackendProtocol, DiagnosticReason, HeaderDirectivesPolicy, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
+import { sourceRangePolicy, type SourceRanges } from './access.js';
 import { parseAnnotations } from './annotations.js';
 import type { ErrorPagesOptions } from './traffic.js';
 
@@ -95,6 +96,8 @@ export interface CheckedTls {
 /** Everything about one Ingress that depends on that object alone, in the order it is reported. */
 export interface CheckedIngress {
   readonly origin: Origin;
+  /** metadata.creationTimestamp: the older object wins a conflict with another source's route. */
+  readonly created: string;
   readonly source: RouteSource;
   /** metadata without name or namespace: nothing else was checked. */
   readonly invalid: boolean;
@@ -107,6 +110,10 @@ export interface CheckedIngress {
   readonly policies: readonly [plain: readonly Policy[], redirect: readonly Policy[]];
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
   readonly refused: readonly string[];
+  /** Access-control annotations with a bad value: the Ingress is refused whatever --unsupported-annotations says. */
+  readonly badValues: readonly string[];
+  /** The global source ranges it was checked with (the memo is valid only for these). */
+  readonly defaults: SourceRanges | undefined;
   readonly refusal: readonly Policy[];
   /** custom-http-errors, default-backend, disable-proxy-intercept-errors (the error backend is resolved when translating). */
   readonly errorPages: ErrorPagesOptions | undefined;
@@ -136,12 +143,12 @@ function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendPr
 
 const HTTPS_REDIRECT: Policy = { kind: 'httpsRedirect' };
 
-/** Checks one Ingress. */
-export function checkIngress(ing: Ingress): CheckedIngress {
+/** Checks one Ingress; `defaults`: the global source ranges, which its annotations replace. */
+export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngress {
   const ns = str(ing.metadata?.namespace);
   const name = str(ing.metadata?.name);
   const problems: Problem[] = [];
-  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message, severity) => problems.push(severity === undefined ? [reason, message] : [reason, message, severity]), ns);
+  const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message, severity) => problems.push(severity === undefined ? [reason, message] : [reason, message, severity]), ns, name);
   const protocol = annotations?.backendProtocol ?? 'HTTP';
   const clusterIp = annotations?.traffic.serviceUpstream ?? false;
   const spec = isObject(ing.spec) ? ing.spec : undefined;
@@ -160,10 +167,15 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     };
   });
   const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
+  const access = annotations?.access;
+  const range = access === undefined ? undefined : sourceRangePolicy(access, defaults);
   const headers = annotations?.headers.location;
-  const plain: readonly Policy[] = headers === undefined ? [] : [headers];
+  const plain: readonly Policy[] = [...(range !== undefined ? [range] : []), ...(access?.rateLimit !== undefined ? [access.rateLimit] : []), ...(headers !== undefined ? [headers] : [])];
+  const refused = annotations?.refused ?? [];
+  const badValues = access?.invalid ?? [];
   return {
     origin: { kind: 'Ingress', namespace: ns, name },
+    created: str(ing.metadata?.creationTimestamp),
     source: { kind: 'Ingress', namespace: ns, name },
     invalid: annotations === undefined,
     problems,
@@ -171,8 +183,10 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
     settings: annotations?.settings ?? {},
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
-    refused: annotations?.refused ?? [],
-    refusal: [{ kind: 'refuse', because: annotations?.refused ?? [] }],
+    refused,
+    badValues,
+    defaults,
+    refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
     errorPages: annotations?.traffic.errorPages,
     customHeaders: annotations?.headers.customHeaders,
     serverHeaders: annotations?.headers.server,

@@ -9,6 +9,7 @@ import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
 import type { BackendProtocol, HeaderDirectivesPolicy, Policy, Route } from '../types.js';
+import type { SourceRanges } from './access.js';
 import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { configMapHeaders, type ConfigMapUse } from './header-edits.js';
 
@@ -20,6 +21,11 @@ export interface IngressOptions {
    * or moves traffic is refused (its routes answer 503), or with `warn` served without it.
    */
   readonly unsupportedAnnotations?: 'refuse' | 'warn';
+  /**
+   * `--whitelist-source-range` / `--denylist-source-range`: the source ranges of every Ingress
+   * route whose Ingress has no annotation of its own for that list (an annotation replaces them).
+   */
+  readonly sourceRanges?: SourceRanges;
   /** `--default-backend-service`: serves what nothing else matched, unless an Ingress names one; and the error backend of custom-http-errors without a default-backend annotation. */
   readonly defaultBackendService?: { readonly namespace: string; readonly name: string; readonly port: string | number } | undefined;
   /** `--add-headers`: a ConfigMap of response headers for every route (ingress-nginx's ConfigMap key of that name). */
@@ -35,7 +41,7 @@ export type IngressMemo = Memo<Ingress, CheckedIngress>;
 export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], memo: IngressMemo, opts: IngressOptions, global: readonly Policy[] = globalHeaders(b, opts)): void {
   const checked = ours.map((ing) => {
     let c = memo.get(ing);
-    if (c === undefined) memo.set(ing, (c = checkIngress(ing)));
+    if (c === undefined || c.defaults !== opts.sourceRanges) memo.set(ing, (c = checkIngress(ing, opts.sourceRanges)));
     return c;
   });
   // first pass: the hosts of every spec.tls, which decide the redirects of every route, and the
@@ -62,8 +68,8 @@ interface Shared {
   readonly customHeaders: Map<string, { readonly policy: HeaderDirectivesPolicy | undefined | null; readonly problems: readonly string[] }>;
 }
 
-/** The Ingress is not served: an unsupported annotation (unless warn mode). */
-const refuses = (c: CheckedIngress, opts: IngressOptions): boolean => c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn';
+/** The Ingress is not served: an access control with a bad value, or an unsupported annotation (unless warn mode). */
+const refuses = (c: CheckedIngress, opts: IngressOptions): boolean => c.badValues.length > 0 || (c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn');
 
 /** The policies of a ConfigMap named by a flag (--add-headers, --proxy-set-headers); problems are reported on the ConfigMap. */
 function flagHeaders(b: TableBuilder, ref: { readonly namespace: string; readonly name: string } | undefined, use: ConfigMapUse): Policy[] {
@@ -96,15 +102,22 @@ function ingress(b: TableBuilder, c: CheckedIngress, shared: Shared, opts: Ingre
     return;
   }
   for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
+  const warn = opts.unsupportedAnnotations === 'warn';
   let refusing = refuses(c, opts);
+  if (c.badValues.length > 0) {
+    b.report(origin, 'InvalidAnnotation', `not served: ${c.badValues.join(', ')} ${c.badValues.length > 1 ? 'have invalid values' : 'has an invalid value'}, and an access control is never left out; its routes answer 503`);
+  }
   if (c.refused.length > 0) {
     const keys = c.refused.join(', ');
+    const many = c.refused.length > 1;
     b.report(
       origin,
       'UnsupportedAnnotation',
-      refusing
-        ? `not served: ${keys} cannot be honoured, and serving without ${c.refused.length > 1 ? 'them' : 'it'} could open what ${c.refused.length > 1 ? 'they close' : 'it closes'}; its routes answer 503 (--unsupported-annotations=warn serves it anyway)`
-        : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${c.refused.length > 1 ? 'they restrict' : 'it restricts'} is not enforced`,
+      !warn
+        ? `not served: ${keys} cannot be honoured, and serving without ${many ? 'them' : 'it'} could open what ${many ? 'they close' : 'it closes'}; its routes answer 503 (--unsupported-annotations=warn serves it anyway)`
+        : refusing
+          ? `not served: ${keys} cannot be honoured (--unsupported-annotations=warn would serve without ${many ? 'them' : 'it'}, but an invalid value refuses the Ingress)`
+          : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${many ? 'they restrict' : 'it restricts'} is not enforced`,
     );
   }
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
@@ -171,9 +184,11 @@ function ingress(b: TableBuilder, c: CheckedIngress, shared: Shared, opts: Ingre
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const existing = b.addRoute({ host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings });
-      if (existing !== null) {
-        const by = existing.source.namespace === source.namespace && existing.source.name === source.name ? 'an earlier path of this Ingress' : `${sourceName(existing.source)}, which is older`;
+      const route: Route = { host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings };
+      const lost = b.addRoute(route, c.created);
+      if (lost === route) {
+        const winner = b.routeAt(route);
+        const by = winner === undefined ? 'another route' : winner.source.kind === 'Ingress' && winner.source.namespace === source.namespace && winner.source.name === source.name ? 'an earlier path of this Ingress' : `${sourceName(winner.source)}, which is older`;
         b.report(origin, 'DuplicateRoute', `${pathAt(p.rule, p.index)}: ${p.match} ${p.path} on host ${host || '*'} is already routed by ${by}; ignored`);
       }
     }

@@ -47,6 +47,9 @@ function fakeExchange(o: { headers?: string[]; uri?: string; host?: string; meth
     closeAfter() {},
     answer() {},
     resume() {},
+    listenerPort: 443,
+    editResponse() {},
+    onDone() {},
   } satisfies PolicyExchange;
   return { ex, raw, upstream };
 }

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RetryDefaults } from './retry.js';
+import type { Limiters } from '../limiters.js';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -40,6 +41,8 @@ export interface PolicyExchange {
   /** Removes the client's header `name` before forwarding, or every header whose name starts with it (`prefix`). */
   removeRequestHeader(name: string, prefix?: boolean): void;
   readonly scheme: 'http' | 'https';
+  /** The listener's port as Gateways name it: 80 for the HTTP port, 443 for the HTTPS port, else the port itself. */
+  readonly listenerPort: number;
   /** The decoded, normalised path the request was matched with. */
   readonly path: string;
   /** The origin-form target as it will be forwarded (`/path?query`). */
@@ -58,8 +61,10 @@ export interface PolicyExchange {
   readonly tlsSocket: TLSSocket | null;
   /** Sets a header on the request sent upstream, replacing any the client sent (or Portico set) under that name. */
   setUpstreamHeader(name: string, value: string): void;
-  /** The request sent upstream has no header `name` (neither the client's nor Portico's). */
+  /** Drops a header (any case) from the request sent upstream. */
   removeUpstreamHeader(name: string): void;
+  /** Edits the response's headers (proxied or answered locally): remove, then set (replacing), then add (appending with ","). */
+  editResponse(edit: ResponseEdit): void;
   /** Adds a header to the response, proxied or answered locally. */
   addResponseHeader(name: string, value: string): void;
   /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
@@ -68,6 +73,18 @@ export interface PolicyExchange {
   answer(status: number, body: string, type: string, cause: string, headers?: readonly string[]): void;
   /** After {@link Verdict.Pending}: carry on with the next policy. */
   resume(): void;
+  /**
+   * Calls `fn` once when the exchange is over: its response sent or cut, the client gone, or for
+   * an upgrade, its tunnel closed (what nginx's limit_conn counts as a request being processed).
+   */
+  onDone(fn: () => void): void;
+}
+
+/** Header edits of a response; names lower-case. */
+export interface ResponseEdit {
+  readonly set: readonly (readonly [string, string])[];
+  readonly add: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
 }
 
 /** One compiled policy of one route. */
@@ -91,4 +108,9 @@ export interface PolicyEnv {
   readonly bodySize: number;
   /** `--proxy-next-upstream`, `--proxy-next-upstream-tries`, `--proxy-next-upstream-timeout` (ms); default: their defaults. */
   readonly retry?: RetryDefaults;
+  /** Per-client limiter state of the data plane (outlives table swaps). */
+  readonly limiters: Limiters;
+  /** `--limit-req-status-code`, `--limit-conn-status-code`. */
+  readonly limitReqStatus: number;
+  readonly limitConnStatus: number;
 }
