@@ -74,6 +74,8 @@ describe('fail closed (--unsupported-annotations=refuse, the default)', () => {
     const d = debug.diagnostics.join('\n');
     assert.match(d, /Ingress default\/waf: UnsupportedAnnotation: not served: nginx\.ingress\.kubernetes\.io\/enable-modsecurity cannot be honoured/);
     assert.match(d, /Ingress default\/typo: UnsupportedAnnotation: nginx\.ingress\.kubernetes\.io\/whitelist-source-ranges: not supported \(not an ingress-nginx annotation \(a typo\?\)\)/);
+    // a snippet is parsed, never executed: a directive other than the header ones refuses it, named
+    assert.match(d, /Ingress default\/snippet: UnsupportedAnnotation: nginx\.ingress\.kubernetes\.io\/configuration-snippet: directive "deny" at line 1: not supported/);
     assert.match(d, /Ingress default\/tuned: IgnoredAnnotation: nginx\.ingress\.kubernetes\.io\/proxy-buffer-size: accepted and ignored/);
     assert.match(d, /Ingress default\/tuned: IgnoredAnnotation: nginx\.ingress\.kubernetes\.io\/enable-modsecurity: "false" asks for nothing/);
     const metrics = (await get(p.adminPort, '/metrics')).body;

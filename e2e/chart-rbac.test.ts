@@ -30,6 +30,8 @@ interface Outcome {
   status: boolean;
   leader: boolean;
   event: boolean;
+  /** An Ingress's custom-headers ConfigMap is read (without it, the Ingress answers 503). */
+  headers: boolean;
   /** An HTTPRoute on a Gateway of the chart's GatewayClass is served. */
   gateway: boolean;
   /** ... through a listener that selects its namespace by label (Namespaces watched). */
@@ -75,6 +77,11 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.apply(slice('team-1', 'team', [pod], 'apps'));
   api.apply(httpRoute('team', 'apps', { parentRefs: [{ name: 'edge', namespace: 'default', sectionName: 'team' }], rules: [{ backendRefs: [{ name: 'team', port: 80 }] }] }));
 
+  api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'custom-headers', namespace: 'default' }, data: { 'X-Custom': 'from-configmap' } });
+  const custom = ingress('custom', 'custom.test', 'web');
+  (custom.metadata as Record<string, unknown>).annotations = { 'nginx.ingress.kubernetes.io/custom-headers': 'custom-headers' };
+  api.apply(custom);
+
   const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
   let p: Portico;
   try {
@@ -83,7 +90,7 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
     await api.close();
     throw err;
   }
-  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false };
+  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false, headers: false };
   const statusOf = (kind: string, ns: string, name: string): any => (api.get(kind, ns, name) as { status?: unknown } | undefined)?.status;
   try {
     const deadline = Date.now() + 4000;
@@ -98,6 +105,7 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
       o.selected ||= (await get(p.httpPort, '/', { host: 'team.test' })).status === 200;
       o.gatewayStatus ||= statusOf('HTTPRoute', 'default', 'gw')?.parents?.length === 1 && statusOf('Gateway', 'default', 'edge')?.listeners?.length === 2;
       o.classStatus ||= statusOf('GatewayClass', '', 'portico')?.conditions?.some((c: { type: string; status: string }) => c.type === 'Accepted' && c.status === 'True') === true;
+      o.headers ||= (await get(p.httpPort, '/', { host: 'custom.test' })).headers['x-custom'] === 'from-configmap';
       await sleep(100);
     }
     return o;
@@ -120,9 +128,9 @@ describe("the chart's RBAC against the API-server double", () => {
   });
   after(() => pod.close());
 
-  test('with every rule, routing, classes, TLS, status, leadership and Events all work', async () => {
+  test('with every rule, routing, classes, TLS, status, leadership, Events and ConfigMaps all work', async () => {
     const o = await runWith(docs, all, pod, 'full');
-    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, gateway: true, selected: true, gatewayStatus: true, classStatus: true });
+    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, gateway: true, selected: true, gatewayStatus: true, classStatus: true, headers: true });
   });
 
   test('without any single rule, something visible breaks', async (t) => {

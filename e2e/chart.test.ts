@@ -154,6 +154,7 @@ describe('Helm chart', () => {
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
       { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
       { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'referencegrants'], verbs: ['get', 'list', 'watch'] },
@@ -289,8 +290,9 @@ describe('Helm chart', () => {
     );
     const watch = find(docs, 'Role', 'portico-watch')!;
     assert.equal(watch.metadata.namespace, 'apps');
-    assert.equal(watch.rules.length, 8);
+    assert.equal(watch.rules.length, 9);
     assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('httproutes')));
+    assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('configmaps')));
     assert.equal(find(docs, 'RoleBinding', 'portico-watch')!.metadata.namespace, 'apps');
     assert.ok(container(docs).args.includes('--watch-namespace=apps'));
   });

@@ -90,7 +90,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** When the oldest change not yet live was seen (for the propagation histogram). */
   let dirtySince = -1;
   let diagnostics: readonly Diagnostic[] = [];
-  let references: Translation['references'] = { services: new Set(), secrets: new Set(), externalNames: new Set() };
+  let references: Translation['references'] = { services: new Set(), secrets: new Set(), configMaps: new Set(), externalNames: new Set() };
   let reported = new Set<string>();
   let rebuilds = 0;
   let gatewayStatus: GatewayApiStatus | undefined;
@@ -117,8 +117,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     dirtyServices.clear();
     const changed = new Map<string, readonly Endpoint[]>();
     for (const b of table.backends.values()) {
-      // ExternalName backends follow DNS, not EndpointSlices (a full rebuild brings their changes)
-      if (b.externalName !== undefined || !index.slices.has(`${b.namespace}/${b.service}`)) continue;
+      // ExternalName backends follow DNS, service-upstream ones the Service's ClusterIP, not EndpointSlices (a full rebuild brings their changes)
+      if (b.externalName !== undefined || b.serviceUpstream === true || !index.slices.has(`${b.namespace}/${b.service}`)) continue;
       // a port the Ingress named by number is all digits; Service port names must contain a letter
       const port = /^\d+$/.test(b.port) ? Number(b.port) : b.port;
       const r = resolveBackend(index, b.namespace, b.service, port, b.id, b.protocol);

@@ -88,6 +88,7 @@ export function createStore(): Store {
         services: list('Service'),
         endpointSlices: list('EndpointSlice'),
         secrets: list('Secret'),
+        configMaps: list('ConfigMap'),
         namespaces: list('Namespace'),
         gatewayClasses: list('GatewayClass'),
         gateways: list('Gateway'),

@@ -6,7 +6,7 @@
  */
 import { certProblem, type ClientCaCheck, type InspectClientCa, type InspectSecret, type InspectUpstreamTls } from './certs.js';
 import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
-import type { Secret } from './k8s.js';
+import type { ConfigMap, Secret } from './k8s.js';
 import { keyOf } from './k8s.js';
 import type { Backend, BackendProtocol, Cert, ClientAuth, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
 
@@ -46,8 +46,10 @@ export class TableBuilder {
   /** Client-certificate verification by route host (the Ingress processor decides which host gets what). */
   readonly clientAuth = new Map<string, ClientAuth>();
   private readonly secrets = new Map<string, Secret>();
+  private readonly configMaps = new Map<string, ConfigMap>();
   private readonly backends = new Map<string, Resolved>();
   private readonly secretRefs = new Set<string>();
+  private readonly configMapRefs = new Set<string>();
   private readonly serviceRefs = new Set<string>();
   /** ExternalName DNS names the table's backends need resolved. */
   private readonly externalNames = new Set<string>();
@@ -58,8 +60,10 @@ export class TableBuilder {
     private readonly index: ServiceIndex,
     secrets: readonly Secret[],
     readonly opts: BuildOptions,
+    configMaps: readonly ConfigMap[] = [],
   ) {
     for (const s of secrets) this.secrets.set(keyOf(s), s);
+    for (const c of configMaps) this.configMaps.set(keyOf(c), c);
   }
 
   /** Records a problem once per object, reason and message. */
@@ -76,17 +80,38 @@ export class TableBuilder {
     return this.secrets.get(key);
   }
 
-  /** Resolves a backend once per translation, and reports its problem once per referring object. */
-  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: BackendProtocol): void {
+  /** A ConfigMap by `namespace/name`, recorded as referenced (its changes rebuild). */
+  configMap(key: string): ConfigMap | undefined {
+    this.configMapRefs.add(key);
+    return this.configMaps.get(key);
+  }
+
+  /**
+   * Resolves a backend once per translation, and reports its problem once per referring object.
+   * `serviceUpstream`: the Service's ClusterIP; a Service without one keeps its endpoints (noted).
+   */
+  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: BackendProtocol, serviceUpstream = false): void {
     let r = this.backends.get(id);
     if (!r) {
       // one id is one namespace/service: its reference is recorded with its first use
       this.serviceRefs.add(`${ns}/${service}`);
-      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames);
+      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames, serviceUpstream);
       this.backends.set(id, r);
       if (r.backend.externalName !== undefined && this.opts.externalNames?.allow === true) this.externalNames.add(r.backend.externalName);
     }
     if (r.problem) this.report(origin, r.problem.reason, r.problem.message);
+    else if (serviceUpstream && r.backend.serviceUpstream !== true) {
+      this.report(origin, 'InvalidAnnotation', `service-upstream: Service ${ns}/${service} has no ClusterIP (${r.backend.externalName !== undefined ? 'ExternalName' : 'headless'}); its ${r.backend.externalName !== undefined ? "name's addresses" : 'endpoints'} are used`);
+    }
+  }
+
+  /** The number (else the name) of a Service's first port, for the default-backend annotation; undefined when the Service or its ports are missing. */
+  firstPort(ns: string, service: string): string | number | undefined {
+    this.serviceRefs.add(`${ns}/${service}`);
+    const ports = this.index.services.get(`${ns}/${service}`)?.spec?.ports;
+    const p = Array.isArray(ports) ? ports[0] : undefined;
+    if (typeof p?.port === 'number' && Number.isInteger(p.port) && p.port > 0 && p.port < 65536) return p.port;
+    return typeof p?.name === 'string' && p.name !== '' ? p.name : undefined;
   }
 
   /** Whether a Service the table refers to is absent (the reference is invalid, not merely without endpoints). */
@@ -304,7 +329,7 @@ export class TableBuilder {
     return {
       table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}), ...(this.clientAuth.size > 0 ? { clientAuth: this.clientAuth } : {}), ...(listeners.length > 0 ? { listeners } : {}) },
       diagnostics: this.diagnostics,
-      references: { services: this.serviceRefs, secrets: this.secretRefs, externalNames: this.externalNames },
+      references: { services: this.serviceRefs, secrets: this.secretRefs, configMaps: this.configMapRefs, externalNames: this.externalNames },
     };
   }
 }

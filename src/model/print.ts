@@ -3,7 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
-import type { Backend, Balancing, Canary, Cert, ClientAuth, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
+import type { Backend, Balancing, Canary, Cert, ClientAuth, Diagnostic, Endpoint, HeaderEdit, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 const NO_CLIENT_AUTH: ReadonlyMap<string, ClientAuth> = new Map();
@@ -109,7 +109,23 @@ export function printPolicy(p: Policy): string {
       return `cors origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods}; headers ${p.headers}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
     case 'notFound':
       return 'not found (404)';
+    case 'headerDirectives': {
+      const lists = (['input', 'upstream', 'response'] as const).filter((k) => p[k].length > 0).map((k) => `${k} ${p[k].map(printEdit).join(', ')}`);
+      return `headers (${p.scope} ${p.from}): ${lists.join('; ')}`;
+    }
+    case 'errorPages': {
+      const to = p.backends.length === 0 ? 'the built-in 404 page' : p.backends.join(' then ');
+      const codes = p.codes.length === 0 ? '' : `error pages ${p.codes.join(',')} -> ${to}${p.intercept ? '' : ' (pod answers not intercepted)'}`;
+      const empty = p.whenEmpty === undefined ? '' : `no endpoints -> ${p.whenEmpty}`;
+      return [codes, empty].filter(Boolean).join('; ');
+    }
   }
+}
+
+/** `set X-Frame-Options: DENY -s 200,404`: one header edit. */
+function printEdit(e: HeaderEdit): string {
+  const value = e.value === undefined ? '' : `: ${JSON.stringify(e.value)}${e.literal === true ? ' (literal)' : ''}`;
+  return `${e.op} ${e.name}${value}${e.statuses ? ` -s ${e.statuses.join(',')}` : ''}${e.types ? ` -t ${e.types.join(',')}` : ''}${e.existing === true ? ' -r' : ''}${e.always === true ? ' always' : ''}`;
 }
 
 const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : p.type === 'template' ? `template ${p.value}` : `prefix ${p.prefix}=>${p.value}`);
@@ -258,7 +274,7 @@ export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): b
 
 /** A backend the same but for its endpoints, which `endpoints` gives (the live lists, patched since the last swap). */
 function sameBackend(a: Backend, b: Backend, endpoints: (b: Backend) => readonly Endpoint[]): boolean {
-  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && sameEndpoints(a.endpoints, endpoints(b));
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && a.serviceUpstream === b.serviceUpstream && sameEndpoints(a.endpoints, endpoints(b));
 }
 
 /**

@@ -161,7 +161,74 @@ export type Policy =
    * Ingress has CORS, so that the 404 carries its CORS headers (ingress-nginx's catch-all location
    * of a host carries the annotations of the Ingress that first named the host).
    */
-  | { readonly kind: 'notFound' };
+  | { readonly kind: 'notFound' }
+  /**
+   * Header edits of nginx header directives, applied as data (snippets are parsed, never executed;
+   * custom-headers; --add-headers, --proxy-set-headers). `scope` is where nginx would have them,
+   * which decides how they combine (docs/annotations.md#header-edits): `global` (http level),
+   * `server` (server-snippet, one per host), `location` (configuration-snippet, custom-headers).
+   */
+  | HeaderDirectivesPolicy
+  /**
+   * custom-http-errors / default-backend: an upstream answer (or Portico's own 502/503/504) with a
+   * listed status is replaced by the error backend's answer to `GET /`, with ingress-nginx's
+   * X-Code, X-Format, X-Original-URI... headers; the `default-backend` Service also serves the
+   * request itself when the route's backends have no endpoints.
+   */
+  | ErrorPagesPolicy;
+
+/** One header edit of an nginx header directive. Names are tokens; values are checked when parsed. */
+export interface HeaderEdit {
+  /**
+   * `set` replaces (or adds) the header, and an empty value removes it (more_set_headers,
+   * more_set_input_headers, proxy_set_header); `clear` removes it, a trailing `*` matching a prefix
+   * (more_clear_headers, more_clear_input_headers); `add` adds a response header for 2xx/3xx
+   * statuses unless `always` (add_header); `hide` drops an upstream response header (proxy_hide_header).
+   */
+  readonly op: 'set' | 'clear' | 'add' | 'hide';
+  readonly name: string;
+  /** nginx syntax: `$var` and `${var}` are expanded (model/headers.ts lists them), unless `literal`. */
+  readonly value?: string;
+  readonly literal?: boolean;
+  /** `-s`: only for responses with one of these statuses. */
+  readonly statuses?: readonly number[];
+  /** `-t`: only when the response's (for input edits, the request's) Content-Type is one of these (lower-case, no parameters). */
+  readonly types?: readonly string[];
+  /** `add_header ... always`: for every status. */
+  readonly always?: boolean;
+  /** `more_set_input_headers -r`: only replace a header the request has. */
+  readonly existing?: boolean;
+}
+
+/** Header edits from one place (a snippet, a ConfigMap, a flag), in the order written. */
+export interface HeaderDirectivesPolicy {
+  readonly kind: 'headerDirectives';
+  readonly scope: 'global' | 'server' | 'location';
+  /** What they came from, for printing: `configuration-snippet`, `custom-headers default/h`, `--add-headers ns/n`. */
+  readonly from: string;
+  /** Edits of the client's request headers before forwarding (more_set_input_headers, more_clear_input_headers). */
+  readonly input: readonly HeaderEdit[];
+  /** Headers of the request to the pod, over Portico's own (proxy_set_header, --proxy-set-headers). */
+  readonly upstream: readonly HeaderEdit[];
+  /** Response edits (more_set_headers, more_clear_headers, add_header, proxy_hide_header, custom-headers, --add-headers). */
+  readonly response: readonly HeaderEdit[];
+}
+
+/** custom-http-errors, default-backend, disable-proxy-intercept-errors. */
+export interface ErrorPagesPolicy {
+  readonly kind: 'errorPages';
+  /** Statuses (400-599) served by the error backend; empty with only a default-backend annotation. */
+  readonly codes: readonly number[];
+  /**
+   * Error backends by id, in order: the `default-backend` annotation's, then `--default-backend-service`;
+   * the first with endpoints answers. None left: Portico's 404 page (ingress-nginx's built-in default backend answers 404).
+   */
+  readonly backends: readonly string[];
+  /** The `default-backend` annotation's backend: it serves the request itself when the route's backends have no endpoints. */
+  readonly whenEmpty?: string;
+  /** False with `disable-proxy-intercept-errors: "true"`: pods' answers pass; Portico's own 502/503/504 are still replaced. */
+  readonly intercept: boolean;
+}
 
 /**
  * CORS, as ingress-nginx's enable-cors: for a request whose `Origin` is allowed, the CORS headers
@@ -385,7 +452,21 @@ export interface RouteSettings {
   readonly sslVerify?: boolean;
   /** `proxy-ssl-secret`: `namespace/name` of a Secret in the Ingress's namespace (its material is in {@link RouteTable.upstreamTls}). */
   readonly sslSecret?: string;
+  /**
+   * `proxy-next-upstream`: when a request goes to another endpoint (nginx's conditions: `error`,
+   * `timeout`, `invalid_header`, `http_500`...`http_429`, `non_idempotent`, or only `off`).
+   */
+  readonly nextUpstream?: readonly NextUpstream[];
+  /** `proxy-next-upstream-tries`: attempts in all, the first included (0 = no limit but Portico's cap). */
+  readonly nextUpstreamTries?: number;
+  /** `proxy-next-upstream-timeout`: no new attempt after this long, ms (0 = no limit). */
+  readonly nextUpstreamTimeout?: number;
+  /** `enable-access-log: "false"`: no access log line for the route's requests (metrics still count them). */
+  readonly accessLog?: false;
 }
+
+/** A `proxy-next-upstream` condition. */
+export type NextUpstream = 'error' | 'timeout' | 'invalid_header' | 'http_500' | 'http_502' | 'http_503' | 'http_504' | 'http_403' | 'http_404' | 'http_429' | 'non_idempotent' | 'off';
 
 /**
  * TLS material for connections to backends, from a `proxy-ssl-secret`: trusted CAs (`ca.crt`,
@@ -421,6 +502,8 @@ export interface Backend {
   readonly endpoints: readonly Endpoint[];
   /** An ExternalName Service's DNS name: its endpoints are that name's addresses, resolved outside the translator. */
   readonly externalName?: string;
+  /** `service-upstream`: the one endpoint is the Service's ClusterIP and port (EndpointSlices do not change it). */
+  readonly serviceUpstream?: true;
 }
 
 /** A usable certificate for one host (exact or `*.` wildcard), from a kubernetes.io/tls Secret. */
@@ -491,6 +574,7 @@ export type DiagnosticReason =
   | 'IgnoredAnnotation'
   | 'SecretNotFound'
   | 'InvalidSecret'
+  | 'ConfigMapNotFound'
   | 'InvalidCertificate'
   | 'CertificateKeyMismatch'
   | 'CertificateExpired'
@@ -513,8 +597,8 @@ export interface Translation {
   readonly diagnostics: readonly Diagnostic[];
   /** Gateway API status (GatewayClasses, Gateways and listeners, route parents), when the Gateway API is on. */
   readonly gateway?: GatewayApiStatus;
-  /** `namespace/name` of every Service and Secret the served Ingresses refer to, found or not: a change to anything else cannot change the table. */
-  readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
+  /** `namespace/name` of every Service, Secret and ConfigMap the served Ingresses (and flags) refer to, found or not: a change to anything else cannot change the table. */
+  readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly configMaps: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
 }
 
 /** The table before the first rebuild: nothing routes, everything answers 404. */

@@ -92,6 +92,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     connectTimeout: config.proxyConnectTimeout,
     readTimeout: config.proxyReadTimeout,
     auth,
+    retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
   };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
@@ -121,7 +122,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     pools,
     balancer,
     readTimeout: config.proxyReadTimeout,
-    tries: config.proxyNextUpstreamTries,
     accessLog,
     metrics,
     stats,
@@ -130,7 +130,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clientBodyTimeout: config.clientBodyTimeout,
       sendTimeout: config.proxySendTimeout,
       maxHeaders: config.maxHeaders,
-      nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
       upgradeIdleTimeout: config.upgradeIdleTimeout,
     },
     tunnels,
@@ -196,7 +195,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       if (key !== '') set.add(key);
     };
     for (const t of targets) {
-      for (const bt of t.backends) {
+      for (const bt of t.errors === null ? t.backends : [...t.backends, ...t.errors.all]) {
         add(bt.dispatch, '');
         add(bt.upgrade, '');
         for (const e of bt.slot.endpoints) {

@@ -4,14 +4,16 @@
  * interned dispatchers (SNI, TLS verification, client certificate, timeouts: one place), and the
  * labels its requests are recorded under.
  */
-import type { Backend, Route, RouteSettings, RouteTable } from '../model/types.js';
+import type { Backend, ErrorPagesPolicy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createBalancer, createPicker, type Balancer, type Picker } from './balance.js';
 import { compileCanary, type CanaryRule } from './canary.js';
 import { compile, type Matcher } from '../router/compile.js';
 import { sniOf } from '../model/upstream.js';
 import { routeLabels, type RouteLabels } from '../metrics/metrics.js';
 import type { EndpointSlot, EndpointState } from './endpoints.js';
-import { compilePolicies, type PolicyEnv, type RequestPolicy } from './policies/index.js';
+import { compilePolicies, type PolicyEnv, type RequestPolicy, type ResponsePolicy } from './policies/index.js';
+import { compileRetry, DEFAULT_RETRY, type RetryRule } from './policies/retry.js';
+import { compileErrorPages, type ErrorPlan as ErrorPlanOf } from './policies/error-pages.js';
 import type { Dispatch, Pools } from './pools.js';
 
 /** One backend of a route, ready to pick an endpoint from and dispatch to. */
@@ -34,16 +36,27 @@ export interface CanaryTarget {
   readonly labels: RouteLabels;
 }
 
+/** custom-http-errors / default-backend, compiled: the error backends ready to dispatch to. */
+export type ErrorPlan = ErrorPlanOf<BackendTarget>;
+
 /** A route, compiled for the data plane. */
 export interface Target extends RouteLabels {
   readonly route: Route;
+  /** Request-phase policies, in the fixed order. */
   readonly policies: readonly RequestPolicy[];
+  /** Response header edits (null: none), and those an error page's answer gets. */
+  readonly response: ResponsePolicy | null;
+  readonly outer: ResponsePolicy | null;
+  readonly errors: ErrorPlan | null;
+  readonly retry: RetryRule;
   readonly backends: readonly BackendTarget[];
   /** Sum of the backends' weights (0: no backend can take the request). */
   readonly totalWeight: number;
   readonly settings: RouteSettings;
   /** null for the routes without a canary: the backend choice pays nothing for the feature. */
   readonly canary: CanaryTarget | null;
+  /** The first backend's Service port as the route names it ($service_port, X-Service-Port). */
+  readonly servicePort: string;
 }
 
 export interface PrepareContext {
@@ -83,14 +96,22 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     const t = target(route.canary.backend, 1, route.canary.balancing);
     canary = { target: t, rule: compileCanary(route.canary), labels: { ...labels, service: t.backend.service, canaryOf: labels.service } };
   }
+  const compiled = compilePolicies(route, ctx.env, ctx.table);
+  const errors = route.policies.find((p): p is ErrorPagesPolicy => p.kind === 'errorPages');
   return {
     ...labels,
     route,
-    policies: compilePolicies(route, ctx.env, ctx.table),
+    policies: compiled.request,
+    response: compiled.response,
+    outer: compiled.outer,
+    // an error backend is picked round-robin, as ingress-nginx's default backend is
+    errors: errors === undefined ? null : compileErrorPages(errors, (id) => target(id, 1, undefined)),
+    retry: compileRetry(s, ctx.env.retry ?? DEFAULT_RETRY),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
     settings: s,
     canary,
+    servicePort: backends[0]?.backend.port ?? '',
   };
 }
 

@@ -12,6 +12,8 @@ import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseCors } from './cors.js';
 import { parseRouting, type RoutingOptions } from './routing.js';
+import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
+import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
 import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, RouteSettings } from '../types.js';
 
@@ -24,8 +26,12 @@ export interface AnnotationOptions {
   readonly forceSslRedirect: boolean;
   readonly backendProtocol: BackendProtocol;
   readonly settings: RouteSettings;
-  /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
+  /** Full keys of unsupported annotations that restrict access or move traffic (or snippets that cannot be honoured): the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** Error pages, retries, service-upstream, enable-access-log (traffic.ts; its settings are in `settings`). */
+  readonly traffic: TrafficOptions;
+  /** Snippets and custom-headers (header-edits.ts). */
+  readonly headers: HeaderOptions;
   /** Source ranges and limits (access.ts); its `invalid` keys refuse the Ingress whatever --unsupported-annotations says. */
   readonly access: AccessOptions;
   /** auth-tls-*: client certificates (settings, or the keys whose values refuse the Ingress). */
@@ -177,7 +183,9 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
   const canary = parseCanary((n) => read(all, n), report);
   const annotations = canary === null || all === undefined || all === null || typeof all !== 'object' ? all : canaryView(all, report);
   const get = (n: string): { key: string; value: unknown } | undefined => read(annotations, n);
-  const s = settings(annotations, ns, report);
+  const traffic = parseTraffic(get, report);
+  const headers = parseHeaderAnnotations(get, ns, report);
+  const s = { ...settings(annotations, ns, report), ...traffic.settings };
   const auth = parseAuth(get, ns, s, report);
   return {
     canary,
@@ -190,8 +198,10 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     clientCert: parseClientCert(get, ns, report),
     cors: parseCors(get, report),
     routing: parseRouting(get, report),
-    refused: [...account(annotations, report), ...auth.unsupported].sort(),
+    refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
     auth,
+    traffic,
+    headers,
   };
 }
 

@@ -7,13 +7,14 @@
 import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
 import { patternProblem } from '../regex.js';
-import type { BackendProtocol, Balancing, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
+import type { BackendProtocol, Balancing, DiagnosticReason, HeaderDirectivesPolicy, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { sourceRangePolicy, type SourceRanges } from './access.js';
 import { parseAnnotations } from './annotations.js';
 import type { BasicAuthRequest } from './auth.js';
 import type { CanaryAnnotations } from './balance.js';
 import type { ClientCertAnnotations } from './client-cert.js';
 import type { RoutingOptions } from './routing.js';
+import type { ErrorPagesOptions } from './traffic.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const HOST_RE = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
@@ -85,8 +86,11 @@ export function checkRegexPath(rawPath: unknown, rawType: unknown): { path: stri
 const writtenPath = (p: { path?: unknown; pathType?: unknown } | undefined): unknown => ((p?.path === undefined || p.path === '') && p?.pathType === 'ImplementationSpecific' ? '/' : p?.path);
 
 
-/** Reads `backend.service` into a stable id; a problem when the reference is unusable. */
-export function backendRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol = 'HTTP'): { id: string; service: string; port: string | number } | { error: string; reason: DiagnosticReason } {
+/**
+ * Reads `backend.service` into a stable id; a problem when the reference is unusable. With
+ * `serviceUpstream`, the backend is the Service's ClusterIP (`+clusterip` in the id).
+ */
+export function backendRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol = 'HTTP', serviceUpstream = false): { id: string; service: string; port: string | number; serviceUpstream?: true } | { error: string; reason: DiagnosticReason } {
   if (b?.resource !== undefined && b.resource !== null && b.service === undefined) {
     return { reason: 'UnsupportedBackend', error: `resource backends (${str(b.resource?.kind) || '?'}/${str(b.resource?.name) || '?'}) are not supported; use a Service backend` };
   }
@@ -100,10 +104,11 @@ export function backendRef(ns: string, b: IngressBackend | undefined, protocol: 
   else if (typeof p?.name === 'string' && p.name !== '') port = p.name;
   else return { reason: 'InvalidBackend', error: `backend Service ${svc.name} must give port.number (1-65535) or port.name` };
   // The protocol is part of the id: two Ingresses may reach one Service port in different ways.
-  return { id: `${ns}/${svc.name}:${port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`, service: svc.name, port };
+  const id = `${ns}/${svc.name}:${port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
+  return serviceUpstream ? { id: `${id}+clusterip`, service: svc.name, port, serviceUpstream: true } : { id, service: svc.name, port };
 }
 
-export type Ref = { readonly id: string; readonly service: string; readonly port: string | number };
+export type Ref = { readonly id: string; readonly service: string; readonly port: string | number; readonly serviceUpstream?: true };
 /** A backend reference, checked: usable, or the problem with it. */
 export type CheckedRef = Ref | { readonly problem: Problem };
 export type CheckedPath =
@@ -163,6 +168,12 @@ export interface CheckedIngress {
   readonly refusal: readonly Policy[];
   /** auth-tls-*: settings, or the keys whose values refuse the Ingress whatever --unsupported-annotations says. */
   readonly clientCert: ClientCertAnnotations;
+  /** custom-http-errors, default-backend, disable-proxy-intercept-errors (the error backend is resolved when translating). */
+  readonly errorPages: ErrorPagesOptions | undefined;
+  /** custom-headers: the annotation's key and `namespace/name` of its ConfigMap (read when translating). */
+  readonly customHeaders: { readonly key: string; readonly ref: string } | undefined;
+  /** server-snippet's edits, for the Ingress's hosts if it is the oldest there with one. */
+  readonly serverHeaders: HeaderDirectivesPolicy | undefined;
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
   readonly ruleCount: number;
@@ -178,8 +189,8 @@ function asArray<T>(v: readonly T[] | undefined): readonly T[] {
 export const pathAt = (rule: number, index: number): string => (rule < 0 ? 'spec.defaultBackend' : `rules[${rule}].http.paths[${index}]`);
 
 /** Checks a backend reference at rules[rule].http.paths[index], or spec.defaultBackend for rule -1. */
-function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol, rule: number, index: number): CheckedRef {
-  const ref = backendRef(ns, isObject(b) ? b : undefined, protocol);
+function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendProtocol, rule: number, index: number, serviceUpstream: boolean): CheckedRef {
+  const ref = backendRef(ns, isObject(b) ? b : undefined, protocol, serviceUpstream);
   return 'error' in ref ? { problem: [ref.reason, `${pathAt(rule, index)}: ${ref.error}`] } : ref;
 }
 
@@ -219,6 +230,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const protocol = annotations?.backendProtocol ?? 'HTTP';
   const routing = annotations?.routing;
   const target = routing?.rewriteTarget;
+  const clusterIp = annotations?.traffic.serviceUpstream ?? false;
   const spec = isObject(ing.spec) ? ing.spec : undefined;
   const rules = annotations === undefined ? [] : asArray(spec?.rules);
   const regex = regexHosts(rules, routing);
@@ -232,7 +244,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
       paths: asArray(rule.http?.paths).map((p, j): CheckedPath => {
         const c = isRegex ? checkRegexPath(p?.path, p?.pathType) : checkPath(p?.path, p?.pathType);
         if ('error' in c) return { problem: [c.reason, `${pathAt(i, j)}: ${c.error}`] };
-        return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j), rule: i, index: j, rewrite: target !== undefined && c.path !== target };
+        return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j, clusterIp), rule: i, index: j, rewrite: target !== undefined && c.path !== target };
       }),
     };
   });
@@ -240,14 +252,16 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const access = annotations?.access;
   const range = access === undefined ? undefined : sourceRangePolicy(access, defaults);
   const ext = annotations?.auth.ext;
+  const headers = annotations?.headers.location;
   // what every route of the Ingress runs (the proxy orders them): access control, then the
-  // redirects; then the rewrite, only on the paths it applies to
+  // redirects, header edits; then the rewrite, only on the paths it applies to
   const unrewritten: readonly Policy[] = [
     ...(annotations?.cors !== undefined ? [annotations.cors] : []),
     ...(range !== undefined ? [range] : []),
     ...(access?.rateLimit !== undefined ? [access.rateLimit] : []),
     ...(ext !== undefined ? [ext] : []),
     ...(routing?.redirect !== undefined ? [routing.redirect] : []),
+    ...(headers !== undefined ? [headers] : []),
   ];
   const rewrite: Policy | undefined = target === undefined ? undefined : { kind: 'rewrite', path: { type: 'template', value: target }, ...(routing?.xForwardedPrefix !== undefined ? { forwardedPrefix: routing.xForwardedPrefix } : {}) };
   const plain: readonly Policy[] = rewrite === undefined ? unrewritten : [...unrewritten, rewrite];
@@ -276,7 +290,10 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     basicAuth: annotations?.auth.basic,
     refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
     clientCert: annotations?.clientCert ?? NO_CLIENT_CERT,
-    defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
+    errorPages: annotations?.traffic.errorPages,
+    customHeaders: annotations?.headers.customHeaders,
+    serverHeaders: annotations?.headers.server,
+    defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1, clusterIp) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,
     tls: annotations === undefined ? [] : asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {

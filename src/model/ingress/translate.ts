@@ -8,12 +8,13 @@ import type { TableBuilder } from '../build.js';
 import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
-import type { BackendProtocol, Canary, CorsPolicy, Policy, Route, RouteSource } from '../types.js';
+import type { BackendProtocol, Canary, CorsPolicy, HeaderDirectivesPolicy, Policy, Route, RouteSource } from '../types.js';
 import type { SourceRanges } from './access.js';
 import { basicAuthPolicy } from './auth.js';
 import type { CanaryAnnotations } from './balance.js';
 import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
+import { configMapHeaders, type ConfigMapUse } from './header-edits.js';
 import { wwwCounterpart } from './routing.js';
 
 export interface IngressOptions {
@@ -29,6 +30,12 @@ export interface IngressOptions {
    * route whose Ingress has no annotation of its own for that list (an annotation replaces them).
    */
   readonly sourceRanges?: SourceRanges;
+  /** `--default-backend-service`: serves what nothing else matched, unless an Ingress names one; and the error backend of custom-http-errors without a default-backend annotation. */
+  readonly defaultBackendService?: { readonly namespace: string; readonly name: string; readonly port: string | number } | undefined;
+  /** `--add-headers`: a ConfigMap of response headers for every route (ingress-nginx's ConfigMap key of that name). */
+  readonly addHeaders?: { readonly namespace: string; readonly name: string } | undefined;
+  /** `--proxy-set-headers`: a ConfigMap of headers for every request to the pods. */
+  readonly proxySetHeaders?: { readonly namespace: string; readonly name: string } | undefined;
 }
 
 /** Checked Ingresses by object, owned by the translator (objects from the store are never modified). */
@@ -42,10 +49,11 @@ export interface CorsHost {
 }
 
 /**
- * Translates the served Ingresses (already filtered to ours and sorted oldest first). Returns the
- * hosts for {@link addCorsFallbacks}, which runs once the default backend is known.
+ * Translates the served Ingresses (already filtered to ours and sorted oldest first); `global`:
+ * the policies of every route ({@link globalHeaders}). Returns the hosts for
+ * {@link addCorsFallbacks}, which runs once the default backend is known.
  */
-export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], memo: IngressMemo, opts: IngressOptions): CorsHost[] {
+export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], memo: IngressMemo, opts: IngressOptions, global: readonly Policy[] = globalHeaders(b, opts)): CorsHost[] {
   const checked = ours.map((ing) => {
     let c = memo.get(ing);
     if (c === undefined || c.defaults !== opts.sourceRanges) memo.set(ing, (c = checkIngress(ing, opts.sourceRanges)));
@@ -55,8 +63,14 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   const tlsHosts = new Set<string>();
   for (const c of checked) if (c.canary === null) for (const t of c.tls) for (const h of t.hosts) tlsHosts.add(h);
   const mains = checked.filter((c) => c.canary === null);
+  // the server-snippet of each host: the oldest served Ingress with one wins it, as in ingress-nginx
+  const servers = new Map<string, CheckedIngress>();
+  for (const c of mains) {
+    if (c.serverHeaders === undefined || isRefusing(c, opts)) continue;
+    for (const r of c.rules) if ('host' in r && !servers.has(r.host)) servers.set(r.host, c);
+  }
   // what each host does about client certificates (per host, whichever Ingress a route is from)
-  const hosts: HostPasses = { tlsHosts, opts, clientAuth: resolveClientAuth(b, checked), b, memo: new Map() };
+  const hosts: HostPasses = { tlsHosts, opts, clientAuth: resolveClientAuth(b, checked), b, memo: new Map(), servers, global, customHeaders: new Map(), extras: new Map() };
   // app-root answers / before any path of its host (ingress-nginx renders it at server level)
   appRoots(b, mains, hosts);
   for (const c of mains) ingress(b, c, hosts);
@@ -109,6 +123,45 @@ interface HostPasses {
   readonly b: TableBuilder;
   /** Policy lists already made, per Ingress and key: routes of one Ingress share them. */
   readonly memo: Map<CheckedIngress, Map<string, readonly Policy[]>>;
+  /** Host -> the Ingress whose server-snippet it gets. */
+  readonly servers: ReadonlyMap<string, CheckedIngress>;
+  /** --add-headers and --proxy-set-headers, for every route. */
+  readonly global: readonly Policy[];
+  /** custom-headers ConfigMaps read so far: their policy (undefined: no usable entry; null: not found) and problems. */
+  readonly customHeaders: Map<string, { readonly policy: HeaderDirectivesPolicy | undefined | null; readonly problems: readonly string[] }>;
+  /** Per Ingress, what depends on other objects (read once: reading reports). */
+  readonly extras: Map<CheckedIngress, Extras>;
+}
+
+/** An Ingress's policies that depend on other objects: the error backend, the custom-headers ConfigMap. */
+interface Extras {
+  readonly policies: readonly Policy[];
+  /** Set when they refuse the Ingress (a missing custom-headers ConfigMap, as ingress-nginx denies it). */
+  readonly refusal: readonly Policy[] | null;
+}
+
+function extrasOf(c: CheckedIngress, h: HostPasses): Extras {
+  let x = h.extras.get(c);
+  if (x !== undefined) return x;
+  const policies: Policy[] = [];
+  let refusal: readonly Policy[] | null = null;
+  const errors = errorPages(h.b, c, h.opts);
+  if (errors !== undefined) policies.push(errors);
+  if (c.customHeaders !== undefined) {
+    const headers = customHeaders(h.b, c, h);
+    // ingress-nginx denies the location (503) when its custom-headers ConfigMap is missing
+    if (headers === null) refusal = [{ kind: 'refuse', because: [], invalid: [c.customHeaders.key] }];
+    else if (headers !== undefined) policies.push(headers);
+  }
+  h.extras.set(c, (x = { policies, refusal }));
+  return x;
+}
+
+/** The Ingress's own policies, then those of the host (server-snippet) and of every route (flags); no copy when there are none. */
+function compose(own: readonly Policy[], extras: Extras, host: string, h: HostPasses): readonly Policy[] {
+  const server = h.servers.get(host)?.serverHeaders;
+  if (extras.policies.length === 0 && server === undefined && h.global.length === 0) return own;
+  return [...own, ...extras.policies, ...(server !== undefined ? [server] : []), ...h.global];
 }
 
 /** Whether an Ingress is refused (its routes answer 503): a bad access-control value, or an unsupported annotation unless `warn`. */
@@ -143,9 +196,31 @@ function withAuth(c: CheckedIngress, host: string, key: string, base: readonly P
  */
 function policiesFor(c: CheckedIngress, host: string, rewrite: boolean, h: HostPasses, https = true): readonly Policy[] {
   if (isRefusing(c, h.opts)) return c.refusal;
+  const x = extrasOf(c, h);
+  if (x.refusal !== null) return x.refusal;
   const p = c.redirectPolicy;
   const redirect = https && (p === 'force' || (h.tlsHosts.has(host) && (p ?? h.opts.sslRedirect ?? true)));
-  return withAuth(c, host, `${rewrite ? 'r' : ''}${redirect ? 's' : ''}`, (rewrite ? c.policies : c.unrewritten)[redirect ? 1 : 0], h);
+  return withAuth(c, host, `${rewrite ? 'r' : ''}${redirect ? 's' : ''}`, compose((rewrite ? c.policies : c.unrewritten)[redirect ? 1 : 0], x, host, h), h);
+}
+
+/** The policies of a ConfigMap named by a flag (--add-headers, --proxy-set-headers); problems are reported on the ConfigMap. */
+function flagHeaders(b: TableBuilder, ref: { readonly namespace: string; readonly name: string } | undefined, use: ConfigMapUse): Policy[] {
+  if (ref === undefined) return [];
+  const key = `${ref.namespace}/${ref.name}`;
+  const origin = { kind: 'ConfigMap', namespace: ref.namespace, name: ref.name };
+  const cm = b.configMap(key);
+  if (cm === undefined) {
+    b.report(origin, 'ConfigMapNotFound', `${use}: ConfigMap ${key} not found; no headers are ${use === '--add-headers' ? 'added to responses' : 'set on requests'}`);
+    return [];
+  }
+  const { policy, problems } = configMapHeaders(cm, use, `${use} ${key}`);
+  for (const p of problems) b.report(origin, 'InvalidObject', `${use}: ${p}`);
+  return policy === undefined ? [] : [policy];
+}
+
+/** --add-headers and --proxy-set-headers: the header policies of every route. */
+export function globalHeaders(b: TableBuilder, opts: IngressOptions): readonly Policy[] {
+  return [...flagHeaders(b, opts.addHeaders, '--add-headers'), ...flagHeaders(b, opts.proxySetHeaders, '--proxy-set-headers')];
 }
 
 /** A single-backend route list: one shared array per backend id would not pay; this one is small. */
@@ -183,6 +258,17 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
+  // policies that depend on other objects: the error backend, the custom-headers ConfigMap
+  const extras = refusing ? null : extrasOf(c, hosts);
+  const refusal = extras?.refusal ?? c.refusal;
+  const refused = refusing || extras?.refusal != null;
+  if (c.serverHeaders !== undefined && !refused) {
+    for (const r of c.rules) {
+      if (!('host' in r)) continue;
+      const winner = hosts.servers.get(r.host);
+      if (winner !== undefined && winner !== c) b.report(origin, 'IgnoredAnnotation', `server-snippet for host ${r.host || '*'} ignored: ${sourceName(winner.source)} is older and its server-snippet applies to the host`, 'info');
+    }
+  }
   // the fallback never redirected to HTTPS (kept as it was); it carries the Ingress's other
   // policies, the rewrite as for a path "/" (ingress-nginx's default location of the host)
   const fallback = (host: string): readonly Policy[] => policiesFor(c, host, c.routing?.rewriteTarget !== '/', hosts, false);
@@ -192,7 +278,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
       // ingress-nginx applies neither redirects nor rewrites to the catch-all server
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: refusing ? c.refusal : withAuth(c, '', 'catch-all', c.catchAll, hosts), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: refused || extras === null ? refusal : withAuth(c, '', 'catch-all', compose(c.catchAll, extras, '', hosts), hosts), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
       const r = c.routing;
       if (c.catchAll.length !== c.policies[0].length || r?.appRoot !== undefined || r?.fromToWww === true || (r?.aliases.length ?? 0) > 0) {
         b.report(origin, 'IgnoredAnnotation', 'redirect, rewrite, app-root, from-to-www-redirect and server-alias annotations do not apply to an Ingress without rules, which serves every host (ingress-nginx skips them there too)', 'info');
@@ -241,8 +327,53 @@ function use(b: TableBuilder, ref: CheckedRef, c: CheckedIngress, protocol: Back
     b.report(c.origin, ...ref.problem);
     return undefined;
   }
-  b.backend(ref.id, c.origin.namespace, ref.service, ref.port, c.origin, protocol);
+  b.backend(ref.id, c.origin.namespace, ref.service, ref.port, c.origin, protocol, ref.serviceUpstream === true);
   return ref.id;
+}
+
+/**
+ * custom-http-errors / default-backend: the error backends (the annotation's Service on its first
+ * port, then --default-backend-service), resolved in this translation.
+ */
+function errorPages(b: TableBuilder, c: CheckedIngress, opts: IngressOptions): Policy | undefined {
+  const e = c.errorPages;
+  if (e === undefined) return undefined;
+  const { origin } = c;
+  let own: string | undefined;
+  if (e.service !== undefined) {
+    const port = b.firstPort(origin.namespace, e.service);
+    if (port === undefined) b.report(origin, 'ServiceNotFound', `default-backend: Service ${origin.namespace}/${e.service} not found, or it has no ports; ignored`);
+    else {
+      own = `${origin.namespace}/${e.service}:${port}`;
+      b.backend(own, origin.namespace, e.service, port, origin, 'HTTP');
+    }
+  }
+  const d = opts.defaultBackendService;
+  let global: string | undefined;
+  if (d !== undefined && e.codes.length > 0) {
+    global = `${d.namespace}/${d.name}:${d.port}`;
+    b.backend(global, d.namespace, d.name, d.port, { kind: 'Service', namespace: d.namespace, name: d.name }, 'HTTP');
+  }
+  if (e.codes.length === 0 && own === undefined) return undefined;
+  const backends = [...(own !== undefined ? [own] : []), ...(global !== undefined ? [global] : [])];
+  if (e.codes.length > 0 && backends.length === 0) {
+    b.report(origin, 'IgnoredAnnotation', `custom-http-errors: no default-backend annotation and no --default-backend-service: answers with ${e.codes.join(', ')} are replaced by the built-in 404 page, as ingress-nginx's built-in default backend does`, 'info');
+  }
+  return { kind: 'errorPages', codes: e.codes, backends, ...(own !== undefined ? { whenEmpty: own } : {}), intercept: e.intercept };
+}
+
+/** custom-headers: its ConfigMap's headers (undefined: nothing usable), or null when the ConfigMap is missing. */
+function customHeaders(b: TableBuilder, c: CheckedIngress, shared: HostPasses): HeaderDirectivesPolicy | undefined | null {
+  const { key, ref } = c.customHeaders as { key: string; ref: string };
+  let r = shared.customHeaders.get(ref);
+  if (r === undefined) {
+    const cm = b.configMap(ref);
+    r = cm === undefined ? { policy: null, problems: [] } : configMapHeaders(cm, 'custom-headers', `custom-headers ${ref}`);
+    shared.customHeaders.set(ref, r);
+  }
+  if (r.policy === null) b.report(c.origin, 'InvalidAnnotation', `${key}: ConfigMap ${ref} not found; the Ingress's routes answer 503, as ingress-nginx's do`);
+  for (const p of r.problems) b.report(c.origin, 'InvalidAnnotation', `${key}: ConfigMap ${ref}: ${p}`);
+  return r.policy;
 }
 
 /**

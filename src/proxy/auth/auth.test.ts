@@ -42,6 +42,12 @@ function fake(o: { headers?: Record<string, string>; target?: string; host?: str
     editResponse() {},
     addResponseHeader() {},
     closeAfter() {},
+    requestUri: '/',
+    requestId: 'r',
+    names: null,
+    header: () => undefined,
+    setRequestHeader() {},
+    removeRequestHeader() {},
     onDone() {},
     answer(status, _body, _type, _cause, h = []) {
       ex.answers.push({ status, headers: h });

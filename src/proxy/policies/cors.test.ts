@@ -102,6 +102,12 @@ function exchange(method: string, headers: IncomingHttpHeaders): PolicyExchange 
       for (const [n, v] of e.set) ex.set.push(n, v);
     },
     closeAfter() {},
+    requestUri: '/',
+    requestId: 'r',
+    names: null,
+    header: () => undefined,
+    setRequestHeader() {},
+    removeRequestHeader() {},
     onDone() {},
     answer(status: number, body: string, type: string, cause: string) {
       ex.answered = { status, body, type, cause };
@@ -196,7 +202,7 @@ describe('the compiled policy', () => {
   });
 
   test('in the fixed order: the headers half first, the preflight after the redirect and the body limit', () => {
-    const compiled = compilePolicies(route([DEFAULTS, { kind: 'httpsRedirect' }], 1024), ENV);
+    const compiled = compilePolicies(route([DEFAULTS, { kind: 'httpsRedirect' }], 1024), ENV).request;
     assert.equal(compiled.length, 4);
     const ex = exchange('OPTIONS', { origin: 'https://a.example', 'access-control-request-method': 'GET' });
     // plain HTTP: the redirect answers, and it carries the CORS headers set before it
@@ -209,7 +215,7 @@ describe('the compiled policy', () => {
 
   test('a preflight is answered before authentication and after the source ranges', () => {
     const basic = { kind: 'basicAuth' as const, realm: 'r', secret: 'default/users', users: [{ user: 'alice', hash: '{PLAIN}x' }] };
-    const compiled = compilePolicies(route([basic, DEFAULTS, { kind: 'sourceRange', allow: ['10.0.0.0/8'], deny: [] }]), ENV);
+    const compiled = compilePolicies(route([basic, DEFAULTS, { kind: 'sourceRange', allow: ['10.0.0.0/8'], deny: [] }]), ENV).request;
     // the preflight from a client outside the range: the source range answers 403 (with the CORS headers)
     const outside = exchange('OPTIONS', { origin: 'https://a.example', 'access-control-request-method': 'GET' });
     let i = 0;
@@ -224,7 +230,7 @@ describe('the compiled policy', () => {
   });
 
   test('a refused route stays refused: no CORS', () => {
-    const compiled = compilePolicies(route([DEFAULTS, { kind: 'refuse', because: ['x'] }]), ENV);
+    const compiled = compilePolicies(route([DEFAULTS, { kind: 'refuse', because: ['x'] }]), ENV).request;
     assert.equal(compiled.length, 1);
     const ex = exchange('GET', { origin: 'https://a.example' });
     assert.equal(compiled[0]!.run(ex), Verdict.Answered);

@@ -1,7 +1,7 @@
 /**
- * Request-phase policies: each policy kind of the model is one small module here, compiled once
- * per table into an object the front door runs for every request of its route. They run in one
- * fixed order, whatever order a route lists them in (docs/architecture.md):
+ * Route policies: each policy kind of the model is one small module here, compiled once per
+ * table into objects the exchange runs for every request of its route. Request-phase policies
+ * run in one fixed order, whatever order a route lists them in (docs/architecture.md):
  *
  *   0.   refuse          a route that cannot be served as written -> 503 naming why
  *   0.5  cors (headers)  an allowed Origin: the CORS headers go on whatever answers below, and
@@ -22,6 +22,8 @@
  *  12.   redirect        a redirect built from the request (Gateway API RequestRedirect)
  *  13.   rewrite         the Host and path sent upstream (Gateway API URLRewrite, rewrite-target)
  *  14.   headers (request)   request header edits, last: they see the request as it will be sent
+ *  14.5  headerDirectives  the request edits of nginx header directives (snippets'
+ *                        more_set_input_headers and proxy_set_header, --proxy-set-headers)
  *  15.   notFound        Portico's 404 page (a host's unmatched paths, so it carries CORS headers)
  *
  * The client certificate first, as nginx answers a failed verification before any phase runs;
@@ -40,10 +42,13 @@
  * answers it before all of them) and before authentication: a browser never sends credentials
  * with a preflight, so authentication would turn every preflight down.
  *
- * A route with no policies runs only the body limit it always had.
+ * The response phase: the `headerDirectives` policies' response edits (header-directives.ts),
+ * applied to the pod's answer and to Portico's own. `errorPages` is the exchange's (route.ts
+ * compiles its backends). A route with no policies runs only the body limit it always had, and
+ * no response phase.
  */
 import type { X509Certificate } from 'node:crypto';
-import type { ClientAuth, Policy, Route, RouteTable } from '../../model/types.js';
+import type { ClientAuth, HeaderDirectivesPolicy, Policy, Route, RouteTable } from '../../model/types.js';
 import { parseBundle } from '../../tls/client-cert.js';
 import { defaultAuthState } from '../auth/state.js';
 import { basicAuth } from './basic-auth.js';
@@ -51,6 +56,7 @@ import { bodyLimit } from './body-limit.js';
 import { clientCert, type ClientCertPolicy } from './client-cert.js';
 import { cors } from './cors.js';
 import { extAuth } from './ext-auth.js';
+import { compileHeaders } from './header-directives.js';
 import { headers } from './headers.js';
 import { httpsRedirect } from './https-redirect.js';
 import { notFound } from './not-found.js';
@@ -60,12 +66,12 @@ import { rewrite } from './rewrite.js';
 import { refuse } from './refuse.js';
 import { sourceRange } from './source-range.js';
 import { appRoot, fixedRedirect, hostRedirect } from './fixed-redirects.js';
-import type { PolicyEnv, RequestPolicy } from './types.js';
+import type { PolicyEnv, RequestPolicy, ResponsePolicy } from './types.js';
 
-export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
+export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy, type ResponsePolicy, type RouteNames } from './types.js';
 
-/** Each kind's place in the fixed order (for cors, its preflight half). */
-const ORDER: Record<Exclude<Policy['kind'], 'headers'>, number> = {
+/** Each kind's place in the fixed order (for cors, its preflight half; headers has two; errorPages is no request-phase policy). */
+const ORDER: Record<Exclude<Policy['kind'], 'headers' | 'errorPages'>, number> = {
   refuse: 0,
   httpsRedirect: 1,
   clientCert: 2,
@@ -79,6 +85,7 @@ const ORDER: Record<Exclude<Policy['kind'], 'headers'>, number> = {
   fixedRedirect: 11,
   redirect: 12,
   rewrite: 13,
+  headerDirectives: 14.5,
   notFound: 15,
 };
 const CORS_HEADERS_ORDER = 0.5;
@@ -105,15 +112,26 @@ function compileClientCert(p: ClientCertPolicy, table: RouteTable | undefined): 
   return c;
 }
 
-/** Compiles a route's policies and its body limit, in the fixed order; `table` holds the material policies refer to. */
-export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable): readonly RequestPolicy[] {
+/** A route's policies, compiled. */
+export interface CompiledPolicies {
+  /** Request-phase policies in the fixed order. */
+  readonly request: readonly RequestPolicy[];
+  /** Response edits of header directives, or null (most routes). */
+  readonly response: ResponsePolicy | null;
+  /** The response edits an error page's answer gets (server and global scopes), or null. */
+  readonly outer: ResponsePolicy | null;
+}
+
+/** Compiles a route's policies and its body limit; `table` holds the material policies refer to. */
+export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable): CompiledPolicies {
   const out: { order: number; p: RequestPolicy }[] = [];
   const bodySize = route.settings.bodySize;
+  let directives: HeaderDirectivesPolicy[] | null = null;
   for (const p of route.policies) {
     switch (p.kind) {
       case 'refuse':
         // nothing else matters for a refused route
-        return [refuse(p.because, p.invalid ?? [], p.message)];
+        return { request: [refuse(p.because, p.invalid ?? [], p.message)], response: null, outer: null };
       case 'httpsRedirect':
         out.push({ order: ORDER[p.kind], p: httpsRedirect(p, env) });
         break;
@@ -159,9 +177,16 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
       case 'notFound':
         out.push({ order: ORDER[p.kind], p: notFound });
         break;
+      case 'headerDirectives':
+        (directives ??= []).push(p);
+        break;
+      case 'errorPages':
+        break;
     }
   }
   const limit = bodySize ?? env.bodySize;
   if (limit > 0) out.push({ order: BODY_LIMIT_ORDER, p: bodyLimit(limit) });
-  return out.sort((a, b) => a.order - b.order).map((x) => x.p);
+  const plan = directives === null ? null : compileHeaders(directives);
+  if (plan?.request != null) out.push({ order: ORDER.headerDirectives, p: plan.request });
+  return { request: out.sort((a, b) => a.order - b.order).map((x) => x.p), response: plan?.response ?? null, outer: plan?.outer ?? null };
 }

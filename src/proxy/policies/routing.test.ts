@@ -45,6 +45,12 @@ function exchange(o: { scheme?: 'http' | 'https'; host?: string | undefined; pat
     editResponse() {},
     addResponseHeader() {},
     closeAfter() {},
+    requestUri: '/',
+    requestId: 'r',
+    names: null,
+    header: () => undefined,
+    setRequestHeader() {},
+    removeRequestHeader() {},
     onDone() {},
     answer(status, _body, _type, _cause, headers = []) {
       ex.answered = { status, headers };
@@ -58,7 +64,7 @@ const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), l
 /** Runs a route's policies on an exchange; returns it. */
 function run(policies: Policy[], ex: Fake, e = env): Fake {
   const route: Route = { host: 'a.test', path: '/', match: 'Prefix', source: { kind: 'Ingress', namespace: 'ns', name: 'i' }, policies, backends: [], settings: {} };
-  for (const p of compilePolicies(route, e)) if (p.run(ex) !== Verdict.Continue) break;
+  for (const p of compilePolicies(route, e).request) if (p.run(ex) !== Verdict.Continue) break;
   return ex;
 }
 const location = (ex: Fake): string | undefined => {
