@@ -175,7 +175,23 @@ export type Policy =
    * X-Code, X-Format, X-Original-URI... headers; the `default-backend` Service also serves the
    * request itself when the route's backends have no endpoints.
    */
-  | ErrorPagesPolicy;
+  | ErrorPagesPolicy
+  /** proxy-redirect-from/-to, proxy-cookie-domain, proxy-cookie-path: see {@link ResponseRewritePolicy}. */
+  | ResponseRewritePolicy;
+
+/**
+ * nginx's proxy_redirect, proxy_cookie_domain and proxy_cookie_path, on the pod's answers (never
+ * on Portico's own). Values are plain text with nginx variables (`$host`, `$scheme`...).
+ */
+export interface ResponseRewritePolicy {
+  readonly kind: 'responseRewrite';
+  /** A `Location` value, or the URL of a `Refresh` value, that starts with `from` (case-sensitive) gets `to` in its place. */
+  readonly redirect?: { readonly from: string; readonly to: string };
+  /** A Set-Cookie `Domain` equal to `from` (case-blind; a leading dot is ignored on both sides) becomes `to`. */
+  readonly cookieDomain?: { readonly from: string; readonly to: string };
+  /** A Set-Cookie `Path` that starts with `from` (case-sensitive) gets `to` in its place. */
+  readonly cookiePath?: { readonly from: string; readonly to: string };
+}
 
 /** One header edit of an nginx header directive. Names are tokens; values are checked when parsed. */
 export interface HeaderEdit {
