@@ -468,6 +468,12 @@ export interface RouteSettings {
   readonly sslVerify?: boolean;
   /** `proxy-ssl-secret`: `namespace/name` of a Secret in the Ingress's namespace (its material is in {@link RouteTable.upstreamTls}). */
   readonly sslSecret?: string;
+  /** `proxy-ssl-verify-depth`: with verification on, at most this many intermediate CAs between the backend's certificate and a trusted one. */
+  readonly sslVerifyDepth?: number;
+  /** `proxy-ssl-ciphers`: the OpenSSL cipher list offered to HTTPS/GRPCS backends (TLS 1.2 and below). */
+  readonly sslCiphers?: string;
+  /** `proxy-ssl-protocols`: the TLS versions offered to HTTPS/GRPCS backends (sorted). */
+  readonly sslProtocols?: readonly ('TLSv1.2' | 'TLSv1.3')[];
   /**
    * `proxy-next-upstream`: when a request goes to another endpoint (nginx's conditions: `error`,
    * `timeout`, `invalid_header`, `http_500`...`http_429`, `non_idempotent`, or only `off`).

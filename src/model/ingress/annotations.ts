@@ -7,6 +7,7 @@
 import { isDnsSubdomain, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
 import { parseAuth, type AuthAnnotations } from './auth.js';
+import { parseBackendTls } from './backend-tls.js';
 import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } from './balance.js';
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
@@ -188,7 +189,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
   const get = (n: string): { key: string; value: unknown } | undefined => read(annotations, n);
   const traffic = parseTraffic(get, report);
   const headers = parseHeaderAnnotations(get, ns, report);
-  const s = { ...settings(annotations, ns, report), ...traffic.settings };
+  const s = { ...settings(annotations, ns, report), ...parseBackendTls(get, report), ...traffic.settings };
   const auth = parseAuth(get, ns, s, report);
   return {
     canary,

@@ -198,9 +198,9 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'proxy-ssl-verify': impl('backend TLS'),
   'proxy-ssl-server-name': impl('backend TLS'),
   'proxy-ssl-name': impl('backend TLS'),
-  'proxy-ssl-verify-depth': warn('backend TLS', 'the whole chain is verified up to a trusted CA'),
-  'proxy-ssl-ciphers': warn('backend TLS', 'Node.js defaults are used for connections to pods'),
-  'proxy-ssl-protocols': warn('backend TLS', 'TLS 1.2 and 1.3 are offered to pods'),
+  'proxy-ssl-verify-depth': impl('backend TLS'),
+  'proxy-ssl-ciphers': impl('backend TLS'),
+  'proxy-ssl-protocols': impl('backend TLS'),
   // TLS
   'ssl-ciphers': warn('TLS', 'ciphers are set for every host by --ssl-ciphers'),
   'ssl-prefer-server-ciphers': ignored('TLS', 'Portico always prefers the server\'s cipher order'),
