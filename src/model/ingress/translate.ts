@@ -78,23 +78,26 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   hostNames(b, mains, hosts);
   // canaries last, whatever their age: each splits traffic off a main route, and never becomes one
   for (const c of checked) if (c.canary !== null) canary(b, c, c.canary, opts);
-  return corsHosts(checked, opts);
+  return corsHosts(mains, hosts);
 }
 
 /**
  * ingress-nginx gives each host a catch-all location with the annotations of the oldest Ingress
  * naming it (controller.go createServers), so the 404 of an unmatched path, and its preflight,
- * carry that Ingress's CORS headers. Hosts of such Ingresses, when it has CORS and is served.
+ * carry that Ingress's CORS headers. Hosts of such Ingresses, when it has CORS and is served: not
+ * when its routes on the host are refused, whichever family refuses them (a bad value, an
+ * unsupported annotation, its basic-auth Secret, its client-certificate settings or the host's CA,
+ * its custom-headers ConfigMap).
  */
-function corsHosts(checked: readonly CheckedIngress[], opts: IngressOptions): CorsHost[] {
+function corsHosts(mains: readonly CheckedIngress[], h: HostPasses): CorsHost[] {
   const owner = new Map<string, CheckedIngress>();
-  for (const c of checked) {
-    if (c.invalid || c.canary !== null) continue;
+  for (const c of mains) {
+    if (c.invalid) continue;
     for (const r of c.rules) if ('host' in r && r.host !== '' && !owner.has(r.host)) owner.set(r.host, c);
   }
   const out: CorsHost[] = [];
   for (const [host, c] of owner) {
-    if (c.badValues.length > 0 || (c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn')) continue;
+    if (policiesFor(c, host, true, h, false).some((p) => p.kind === 'refuse')) continue;
     const cors = c.policies[0].find((p): p is CorsPolicy => p.kind === 'cors');
     if (cors !== undefined) out.push({ host, source: c.source, cors });
   }
