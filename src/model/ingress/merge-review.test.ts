@@ -74,5 +74,10 @@ describe('a refused Ingress is not served in part', () => {
       assert.ok(f === undefined || !f.policies.some((p) => p.kind === 'cors'), `fallback of a refused Ingress carries its CORS policy: ${JSON.stringify(f?.policies.map((p) => p.kind))}`);
     });
 
+    test(`refused by ${why}: its from-to-www redirect is refused too`, () => {
+      const t = table(ingress('app', 'app.test', { ...annotations, 'from-to-www-redirect': 'true' }));
+      assert.deepEqual(kinds(t, 'app.test'), ['refuse']);
+      assert.deepEqual(kinds(t, 'www.app.test'), ['refuse'], 'the other name still redirects for a refused Ingress');
+    });
   }
 });

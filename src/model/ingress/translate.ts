@@ -604,7 +604,9 @@ function hostNames(b: TableBuilder, checked: readonly CheckedIngress[], h: HostP
         b.report(c.origin, 'InvalidAnnotation', `from-to-www-redirect: no redirect to ${host || '*'}: ${why ?? ''}`);
         continue;
       }
-      const policies: readonly Policy[] = isRefusing(c, h.opts) ? c.refusal : [{ kind: 'hostRedirect', host }];
+      // refused as the Ingress's routes on the host are, whichever family refuses them
+      const refusal = policiesFor(c, host, false, h, false).filter((p) => p.kind === 'refuse');
+      const policies: readonly Policy[] = refusal.length > 0 ? refusal : [{ kind: 'hostRedirect', host }];
       b.addRoute({ host: from, path: '/', match: 'Prefix', source: c.source, policies, backends: [], settings: {} });
       b.shareCert(host, from, c.origin, 'from-to-www-redirect');
     }
