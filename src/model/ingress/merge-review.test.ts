@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseManifests } from '../../manifests/parse.js';
 import { snapshotOf } from '../../control/store.js';
+import { createTlsContexts, generateDefaultCert } from '../../tls/contexts.js';
 import { inspectClientCaSecret, inspectSecret, inspectUpstreamSecret } from '../../tls/inspect.js';
 import { createSelfSigned } from '../../tls/selfsigned.js';
 import { translate, type TranslateOptions } from '../translate.js';
@@ -80,4 +81,13 @@ describe('a refused Ingress is not served in part', () => {
       assert.deepEqual(kinds(t, 'www.app.test'), ['refuse'], 'the other name still redirects for a refused Ingress');
     });
   }
+});
+
+test('server-alias of a host that verifies client certificates: the alias asks for them too (else every request there is 421)', () => {
+  const t = table(ingress('app', 'app.test', { 'auth-tls-secret': 'default/client-ca', 'server-alias': 'alias.test' }));
+  assert.ok(kinds(t, 'alias.test').includes('clientCert'), 'the alias serves the host routes, with their client-certificate check');
+  const tls = createTlsContexts({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256' }, generateDefaultCert());
+  const host = tls.select(t, 'app.test').clientCa;
+  assert.notEqual(host, null);
+  assert.equal(tls.select(t, 'alias.test').clientCa, host, 'a handshake for the alias must ask for the CA its routes check');
 });

@@ -613,6 +613,9 @@ function hostNames(b: TableBuilder, checked: readonly CheckedIngress[], h: HostP
   }
   for (const [alias, host] of aliases) {
     b.copyHost(host, alias);
+    // the copied routes check the host's client certificates: a handshake for the alias asks for them (one server, as in nginx)
+    const auth = b.clientAuth.get(host);
+    if (auth !== undefined && !b.clientAuth.has(alias)) b.clientAuth.set(alias, { ...auth, host: alias });
     b.shareCert(host, alias, (owners.get(host) as CheckedIngress).origin, 'server-alias');
   }
 }
