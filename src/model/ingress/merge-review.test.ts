@@ -91,3 +91,16 @@ test('server-alias of a host that verifies client certificates: the alias asks f
   assert.notEqual(host, null);
   assert.equal(tls.select(t, 'alias.test').clientCa, host, 'a handshake for the alias must ask for the CA its routes check');
 });
+
+test('--add-headers reaches the 404 fallback a CORS host gets, as every Ingress route and host fallback', () => {
+  const cm = `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: h, namespace: default }
+data: { X-Global: "1" }
+`;
+  const parsed = parseManifests([common, cm, ingress('app', 'app.test', { 'enable-cors': 'true' })].join('\n---\n'));
+  const t = translate(snapshotOf(parsed.objects), { ...opts, addHeaders: { namespace: 'default', name: 'h' } }).table;
+  assert.ok(kinds(t, 'app.test').includes('headerDirectives'), 'the routes get --add-headers');
+  assert.deepEqual(t.hostFallbacks.get('app.test')?.policies.map((p) => p.kind), ['cors', 'headerDirectives', 'notFound']);
+});

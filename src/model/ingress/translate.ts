@@ -108,13 +108,14 @@ const NOT_FOUND: Policy = { kind: 'notFound' };
 
 /**
  * Gives each CORS host without a fallback (spec.defaultBackend) one that carries its CORS policy:
- * to the default backend when there is one (its policies after CORS), else Portico's 404 page.
+ * to the default backend when there is one (its policies after CORS, --add-headers among them),
+ * else Portico's 404 page with `global` (--add-headers, --proxy-set-headers), as every host fallback.
  */
-export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[]): void {
+export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[], global: readonly Policy[] = []): void {
   const d = b.defaultBackend;
   for (const { host, source, cors } of hosts) {
     if (b.hostFallbacks.has(host) || b.coversAll(host)) continue;
-    b.addFallback(host, d === null ? { host, path: '', match: 'Prefix', source, policies: [cors, NOT_FOUND], backends: [], settings: {} } : { ...d, host, policies: [cors, ...d.policies] });
+    b.addFallback(host, d === null ? { host, path: '', match: 'Prefix', source, policies: [cors, ...global, NOT_FOUND], backends: [], settings: {} } : { ...d, host, policies: [cors, ...d.policies] });
   }
 }
 
