@@ -78,23 +78,26 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   hostNames(b, mains, hosts);
   // canaries last, whatever their age: each splits traffic off a main route, and never becomes one
   for (const c of checked) if (c.canary !== null) canary(b, c, c.canary, opts);
-  return corsHosts(checked, opts);
+  return corsHosts(mains, hosts);
 }
 
 /**
  * ingress-nginx gives each host a catch-all location with the annotations of the oldest Ingress
  * naming it (controller.go createServers), so the 404 of an unmatched path, and its preflight,
- * carry that Ingress's CORS headers. Hosts of such Ingresses, when it has CORS and is served.
+ * carry that Ingress's CORS headers. Hosts of such Ingresses, when it has CORS and is served: not
+ * when its routes on the host are refused, whichever family refuses them (a bad value, an
+ * unsupported annotation, its basic-auth Secret, its client-certificate settings or the host's CA,
+ * its custom-headers ConfigMap).
  */
-function corsHosts(checked: readonly CheckedIngress[], opts: IngressOptions): CorsHost[] {
+function corsHosts(mains: readonly CheckedIngress[], h: HostPasses): CorsHost[] {
   const owner = new Map<string, CheckedIngress>();
-  for (const c of checked) {
-    if (c.invalid || c.canary !== null) continue;
+  for (const c of mains) {
+    if (c.invalid) continue;
     for (const r of c.rules) if ('host' in r && r.host !== '' && !owner.has(r.host)) owner.set(r.host, c);
   }
   const out: CorsHost[] = [];
   for (const [host, c] of owner) {
-    if (c.badValues.length > 0 || (c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn')) continue;
+    if (policiesFor(c, host, true, h, false).some((p) => p.kind === 'refuse')) continue;
     const cors = c.policies[0].find((p): p is CorsPolicy => p.kind === 'cors');
     if (cors !== undefined) out.push({ host, source: c.source, cors });
   }
@@ -105,13 +108,14 @@ const NOT_FOUND: Policy = { kind: 'notFound' };
 
 /**
  * Gives each CORS host without a fallback (spec.defaultBackend) one that carries its CORS policy:
- * to the default backend when there is one (its policies after CORS), else Portico's 404 page.
+ * to the default backend when there is one (its policies after CORS, --add-headers among them),
+ * else Portico's 404 page with `global` (--add-headers, --proxy-set-headers), as every host fallback.
  */
-export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[]): void {
+export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[], global: readonly Policy[] = []): void {
   const d = b.defaultBackend;
   for (const { host, source, cors } of hosts) {
     if (b.hostFallbacks.has(host) || b.coversAll(host)) continue;
-    b.addFallback(host, d === null ? { host, path: '', match: 'Prefix', source, policies: [cors, NOT_FOUND], backends: [], settings: {} } : { ...d, host, policies: [cors, ...d.policies] });
+    b.addFallback(host, d === null ? { host, path: '', match: 'Prefix', source, policies: [cors, ...global, NOT_FOUND], backends: [], settings: {} } : { ...d, host, policies: [cors, ...d.policies] });
   }
 }
 
@@ -601,13 +605,18 @@ function hostNames(b: TableBuilder, checked: readonly CheckedIngress[], h: HostP
         b.report(c.origin, 'InvalidAnnotation', `from-to-www-redirect: no redirect to ${host || '*'}: ${why ?? ''}`);
         continue;
       }
-      const policies: readonly Policy[] = isRefusing(c, h.opts) ? c.refusal : [{ kind: 'hostRedirect', host }];
+      // refused as the Ingress's routes on the host are, whichever family refuses them
+      const refusal = policiesFor(c, host, false, h, false).filter((p) => p.kind === 'refuse');
+      const policies: readonly Policy[] = refusal.length > 0 ? refusal : [{ kind: 'hostRedirect', host }];
       b.addRoute({ host: from, path: '/', match: 'Prefix', source: c.source, policies, backends: [], settings: {} });
       b.shareCert(host, from, c.origin, 'from-to-www-redirect');
     }
   }
   for (const [alias, host] of aliases) {
     b.copyHost(host, alias);
+    // the copied routes check the host's client certificates: a handshake for the alias asks for them (one server, as in nginx)
+    const auth = b.clientAuth.get(host);
+    if (auth !== undefined && !b.clientAuth.has(alias)) b.clientAuth.set(alias, { ...auth, host: alias });
     b.shareCert(host, alias, (owners.get(host) as CheckedIngress).origin, 'server-alias');
   }
 }
