@@ -63,14 +63,15 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   const tlsHosts = new Set<string>();
   for (const c of checked) if (c.canary === null) for (const t of c.tls) for (const h of t.hosts) tlsHosts.add(h);
   const mains = checked.filter((c) => c.canary === null);
-  // the server-snippet of each host: the oldest served Ingress with one wins it, as in ingress-nginx
   const servers = new Map<string, CheckedIngress>();
-  for (const c of mains) {
-    if (c.serverHeaders === undefined || isRefusing(c, opts)) continue;
-    for (const r of c.rules) if ('host' in r && !servers.has(r.host)) servers.set(r.host, c);
-  }
   // what each host does about client certificates (per host, whichever Ingress a route is from)
   const hosts: HostPasses = { tlsHosts, opts, clientAuth: resolveClientAuth(b, checked), b, memo: new Map(), servers, global, customHeaders: new Map(), extras: new Map() };
+  // the server-snippet of each host: the oldest served Ingress with one wins it, as in ingress-nginx
+  // (one whose routes on the host are refused, whichever family refuses them, gives it nothing)
+  for (const c of mains) {
+    if (c.serverHeaders === undefined) continue;
+    for (const r of c.rules) if ('host' in r && !servers.has(r.host) && !refusedOn(c, r.host, hosts)) servers.set(r.host, c);
+  }
   // app-root answers / before any path of its host (ingress-nginx renders it at server level)
   appRoots(b, mains, hosts);
   for (const c of mains) ingress(b, c, hosts);
@@ -176,17 +177,35 @@ const isRefusing = (c: CheckedIngress, opts: IngressOptions): boolean => c.badVa
  * Secret as it is now; a missing or unusable one refuses) and the host's client-certificate
  * check (or the refusal that replaces it). Memoised per Ingress and key.
  */
+/** The Ingress's basic authentication: its Secret read once per translation (reading reports), or undefined without one. */
+function basicOf(c: CheckedIngress, h: HostPasses): Policy | undefined {
+  if (c.basicAuth === undefined) return undefined;
+  let byKey = h.memo.get(c);
+  if (byKey === undefined) h.memo.set(c, (byKey = new Map()));
+  let basic = byKey.get('basic');
+  if (basic === undefined) byKey.set('basic', (basic = [basicAuthPolicy(h.b, c.origin, c.basicAuth)]));
+  return basic[0];
+}
+
+/**
+ * Whether the Ingress's routes on `host` are refused, whichever family refuses them: a bad value
+ * or an unsupported annotation, its custom-headers ConfigMap, its basic-auth Secret, or its
+ * client-certificate settings or the host's CA. Needs nothing a host pass decides, so the host
+ * passes can ask it before they make their choices.
+ */
+function refusedOn(c: CheckedIngress, host: string, h: HostPasses): boolean {
+  if (isRefusing(c, h.opts) || extrasOf(c, h).refusal !== null || basicOf(c, h)?.kind === 'refuse') return true;
+  const v = h.clientAuth.verdict(c, host);
+  return v !== null && 'refuse' in v;
+}
+
 function withAuth(c: CheckedIngress, host: string, key: string, base: readonly Policy[], h: HostPasses): readonly Policy[] {
   let byKey = h.memo.get(c);
   if (byKey === undefined) h.memo.set(c, (byKey = new Map()));
   const k = `${key}\n${host}`;
   let out = byKey.get(k);
   if (out !== undefined) return out;
-  let basic = byKey.get('basic')?.[0];
-  if (basic === undefined && c.basicAuth !== undefined && !byKey.has('basic')) {
-    basic = basicAuthPolicy(h.b, c.origin, c.basicAuth);
-    byKey.set('basic', [basic]);
-  }
+  const basic = basicOf(c, h);
   out = basic === undefined ? base : basic.kind === 'refuse' ? [basic] : [...base, basic];
   const v = h.clientAuth.verdict(c, host);
   if (v !== null) out = 'refuse' in v ? v.refuse : [...out, v.add];
@@ -578,7 +597,8 @@ function hostNames(b: TableBuilder, checked: readonly CheckedIngress[], h: HostP
       const owner = owners.get(host);
       if (host === '') b.report(c.origin, 'InvalidAnnotation', 'server-alias: a rule without a host already matches every host; ignored for it');
       else if (owner !== undefined) b.report(c.origin, 'InvalidAnnotation', `server-alias ignored on host ${host}: ${sourceName(owner.source)} is older and sets its aliases (ingress-nginx uses the first)`);
-      else owners.set(host, c);
+      // a refused Ingress names no aliases for the host (its own routes answer 503 there)
+      else if (!refusedOn(c, host, h)) owners.set(host, c);
     }
   }
   const aliases = new Map<string, string>();

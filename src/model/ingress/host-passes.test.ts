@@ -75,6 +75,16 @@ describe('a refused Ingress is not served in part', () => {
       assert.ok(f === undefined || !f.policies.some((p) => p.kind === 'cors'), `fallback of a refused Ingress carries its CORS policy: ${JSON.stringify(f?.policies.map((p) => p.kind))}`);
     });
 
+    test(`refused by ${why}: its server-snippet edits no other Ingress's routes, and it names no aliases`, () => {
+      const t = table(
+        ingress('app', 'app.test', { ...annotations, 'server-snippet': 'more_set_input_headers "X-User: admin";', 'server-alias': 'alias.test' }),
+        ingress('other', 'app.test', {}, '2024-02-01T00:00:00Z').replace('path: /api', 'path: /other'),
+      );
+      const other = t.routes.find((r) => r.host === 'app.test' && r.path === '/other');
+      assert.deepEqual(other?.policies.map((p) => p.kind), [], 'the refused Ingress\'s server-snippet reached another Ingress\'s route');
+      assert.deepEqual(kinds(t, 'alias.test'), [], 'a refused Ingress created an alias');
+    });
+
     test(`refused by ${why}: its from-to-www redirect is refused too`, () => {
       const t = table(ingress('app', 'app.test', { ...annotations, 'from-to-www-redirect': 'true' }));
       assert.deepEqual(kinds(t, 'app.test'), ['refuse']);
