@@ -1,63 +1,16 @@
 /** Template expansion, the caches, the hash workers and the basic-auth policy, on fake exchanges. */
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { after, describe, test } from 'node:test';
 import type { BasicAuthPolicy } from '../../model/types.js';
 import { basicAuth } from '../policies/basic-auth.js';
-import { Verdict, type PolicyExchange } from '../policies/types.js';
+import { Verdict } from '../policies/types.js';
+import { fakeExchange, type FakeExchange, type FakeRequest } from '../../testing/exchange.js';
 import { createTtlCache } from './cache.js';
 import { createHashPool } from './pool.js';
 import { createAuthState } from './state.js';
 import { compileTemplate, escapeUri, hostOf } from './template.js';
 
-interface Fake extends PolicyExchange {
-  answers: { status: number; headers: readonly string[] }[];
-  upstream: string[];
-  resumed: number;
-}
-
-function fake(o: { headers?: Record<string, string>; target?: string; host?: string; method?: string } = {}): Fake {
-  const headers = Object.fromEntries(Object.entries(o.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const ex: Fake = {
-    req: { headers, method: o.method ?? 'GET', rawHeaders: Object.entries(o.headers ?? {}).flat(), socket: { localPort: 80 } } as unknown as IncomingMessage,
-    scheme: 'http',
-    listenerPort: 80,
-    path: (o.target ?? '/').split('?')[0] as string,
-    forwardPath: o.target ?? '/',
-    host: o.host ?? 'app.test',
-    clientIp: '10.1.2.3',
-    servername: undefined,
-    tlsSocket: null,
-    answers: [],
-    upstream: [],
-    resumed: 0,
-    captures: null,
-    setForwardPath() {},
-    setUpstreamHeader(name, value) {
-      ex.upstream.push(name, value);
-    },
-    removeUpstreamHeader(name) {
-      ex.upstream.push(name, '(removed)');
-    },
-    editResponse() {},
-    addResponseHeader() {},
-    closeAfter() {},
-    requestUri: '/',
-    requestId: 'r',
-    names: null,
-    header: () => undefined,
-    setRequestHeader() {},
-    removeRequestHeader() {},
-    onDone() {},
-    answer(status, _body, _type, _cause, h = []) {
-      ex.answers.push({ status, headers: h });
-    },
-    resume() {
-      ex.resumed++;
-    },
-  };
-  return ex;
-}
+const fake = (o: FakeRequest = {}): FakeExchange => fakeExchange({ clientIp: '10.1.2.3', host: 'app.test', ...o });
 
 describe('templates', () => {
   test('each variable expands from the request', () => {
@@ -130,14 +83,14 @@ describe('basic-auth policy', () => {
     for (const h of [{}, { authorization: 'Bearer x' }, basic('carol:no'), basic('nobody'), basic(':hunter2')]) {
       const ex = fake({ headers: h });
       assert.equal(p.run(ex), Verdict.Answered);
-      assert.deepEqual(ex.answers, [{ status: 401, headers: ['www-authenticate', 'Basic realm="r"'] }]);
+      assert.deepEqual(ex.answers.map((a) => [a.status, a.headers]), [[401, ['www-authenticate', 'Basic realm="r"']]]);
     }
   });
 
   test('a fast scheme is checked inline; the Authorization header is removed upstream', () => {
     const ex = fake({ headers: basic('carol:hunter2') });
     assert.equal(p.run(ex), Verdict.Continue);
-    assert.deepEqual(ex.upstream, ['authorization', '(removed)']);
+    assert.deepEqual(ex.upstream, ['authorization', null]);
   });
 
   test('a slow scheme goes to a worker, then resumes; the next identical header is a cache hit', async () => {
@@ -149,7 +102,7 @@ describe('basic-auth policy', () => {
       }, 5);
     });
     assert.deepEqual(ex.answers, []);
-    assert.deepEqual(ex.upstream, ['authorization', '(removed)']);
+    assert.deepEqual(ex.upstream, ['authorization', null]);
     const again = fake({ headers: basic('bob:hunter2') });
     assert.equal(p.run(again), Verdict.Continue);
     // another user list (a changed Secret) does not share the cache
