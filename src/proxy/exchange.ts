@@ -275,9 +275,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       const v = this.req.headers[name];
       return Array.isArray(v) ? v.join(', ') : v;
     }
+    // several Cookie fields are one list joined by "; " (RFC 9113 8.2.3; nginx's $http_cookie)
+    const sep = name === 'cookie' ? '; ' : ', ';
     let out: string | undefined;
     for (let i = 0; i < input.length; i += 2) {
-      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}, ${input[i + 1] as string}`;
+      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}${sep}${input[i + 1] as string}`;
     }
     return out;
   }

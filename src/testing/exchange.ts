@@ -53,7 +53,7 @@ export function fakeExchange(o: FakeRequest = {}): FakeExchange {
   const record: Record<string, string> = {};
   for (let i = 0; i < headers.length; i += 2) {
     const n = (headers[i] as string).toLowerCase();
-    record[n] = record[n] === undefined ? (headers[i + 1] as string) : `${record[n]}, ${headers[i + 1] as string}`;
+    record[n] = record[n] === undefined ? (headers[i + 1] as string) : `${record[n]}${n === 'cookie' ? '; ' : ', '}${headers[i + 1] as string}`;
   }
   const listenerPort = o.listenerPort ?? (scheme === 'https' ? 443 : 80);
   const req = { method: method ?? 'GET', url: forwardPath, headers: record, rawHeaders: [...headers], socket: { localPort: listenerPort } } as unknown as IncomingMessage;
@@ -97,7 +97,7 @@ export function fakeExchange(o: FakeRequest = {}): FakeExchange {
     header(name) {
       const vs: string[] = [];
       for (let i = 0; i < headers.length; i += 2) if ((headers[i] as string).toLowerCase() === name) vs.push(headers[i + 1] as string);
-      return vs.length === 0 ? undefined : vs.join(', ');
+      return vs.length === 0 ? undefined : vs.join(name === 'cookie' ? '; ' : ', ');
     },
     setRequestHeader(name, value, onlyExisting = false) {
       if (drop(name, false) || !onlyExisting) headers.push(name, value);

@@ -9,7 +9,7 @@
 import type { Origin, TableBuilder } from '../build.js';
 import { isDnsSubdomain, show, type Secret } from '../k8s.js';
 import type { AuthCacheDuration, BasicUser, DiagnosticReason, ExtAuthPolicy, Policy, RouteSettings } from '../types.js';
-import { parseTemplate } from '../vars.js';
+import { AUTH_VARIABLES, parseVars } from '../nginx-vars.js';
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
 /** An annotation by its name after the prefix: its full key and value, or undefined. */
@@ -122,7 +122,7 @@ function urlTemplate(v: { key: string; value: unknown }, bad: Bad): string | und
   if (m === null || m[2] === '') return bad(v.key, `expected an http:// or https:// URL with a host, got ${show(v.value)}`);
   const authority = m[2] as string;
   if (!authority.includes('$') && (!HOST_PORT.test(authority) || authority.includes('..'))) return bad(v.key, `${show(authority)} is not a host name or address with an optional port`);
-  const t = parseTemplate(s);
+  const t = parseVars(s, AUTH_VARIABLES);
   if ('error' in t) return bad(v.key, t.error);
   return s;
 }
@@ -192,7 +192,7 @@ function parseExt(read: Read, settings: RouteSettings, bad: Bad, report: Report)
   }
   if (key !== undefined) {
     const k = typeof key.value === 'string' ? key.value.trim() : '';
-    const t = CACHE_KEY.test(k) ? parseTemplate(k) : { error: 'expected letters, digits, - _ and nginx variables' };
+    const t = CACHE_KEY.test(k) ? parseVars(k, AUTH_VARIABLES) : { error: 'expected letters, digits, - _ and nginx variables' };
     if ('error' in t || k === '') fail(key.key, `${'error' in t ? t.error : 'empty'}, got ${show(key.value)}`);
     else out.cache = { key: k, durations };
   }

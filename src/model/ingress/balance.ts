@@ -5,7 +5,7 @@
  * whole Ingress for a bad `load-balance` or `upstream-hash-by`; Portico keeps the rest of it).
  */
 import { show } from '../k8s.js';
-import { parseHashBy } from '../hash-by.js';
+import { parseHashBy } from '../nginx-vars.js';
 import { patternProblem } from '../regex.js';
 import type { Affinity, Balancing, DiagnosticReason } from '../types.js';
 

@@ -1,4 +1,4 @@
-/** Template expansion, the caches, the hash workers and the basic-auth policy, on fake exchanges. */
+/** The caches, the hash workers and the basic-auth policy, on fake exchanges (nginx variables: proxy/nginx-vars.test.ts). */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { BasicAuthPolicy } from '../../model/types.js';
@@ -8,30 +8,8 @@ import { fakeExchange, type FakeExchange, type FakeRequest } from '../../testing
 import { createTtlCache } from './cache.js';
 import { createHashPool } from './pool.js';
 import { createAuthState } from './state.js';
-import { compileTemplate, escapeUri, hostOf } from './template.js';
 
 const fake = (o: FakeRequest = {}): FakeExchange => fakeExchange({ clientIp: '10.1.2.3', host: 'app.test', ...o });
-
-describe('templates', () => {
-  test('each variable expands from the request', () => {
-    const ex = fake({ host: 'App.Test:8080', target: '/a b/?Team=red&x=1', method: 'PUT', headers: { 'X-Team': 'blue', Cookie: 'a=1; _oauth2_proxy=tok', Authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}`, Host: 'App.Test:8080' } });
-    const t = compileTemplate('$scheme://$host|$http_host|$request_uri|$escaped_request_uri|$request_method|$remote_addr|$remote_user|$http_x_team|$arg_team|$cookie__oauth2_proxy|$arg_none|$http_none');
-    assert.equal(t(ex), 'http://app.test|App.Test:8080|/a b/?Team=red&x=1|%2Fa%20b%2F%3FTeam%3Dred%26x%3D1|PUT|10.1.2.3|ann|blue|red|tok||');
-    assert.equal(compileTemplate('no variables')(ex), 'no variables');
-    assert.equal(compileTemplate('$unknown')(ex), '');
-  });
-
-  test('set_escape_uri: everything but unreserved characters, upper-case hex, UTF-8', () => {
-    assert.equal(escapeUri('/?a=b&c=d'), '%2F%3Fa%3Db%26c%3Dd');
-    assert.equal(escapeUri('A-z0_9.~'), 'A-z0_9.~');
-    assert.equal(escapeUri('é%'), '%C3%A9%25');
-  });
-
-  test('$host drops the port, also after an IPv6 address', () => {
-    assert.equal(hostOf(fake({ host: '[::1]:8443' })), '[::1]');
-    assert.equal(hostOf(fake({ host: 'a.test' })), 'a.test');
-  });
-});
 
 describe('TTL cache', () => {
   test('entries expire, and past the bound the oldest go', () => {
