@@ -5,6 +5,7 @@
  * leaves it out.
  */
 import type { IncomingMessage } from 'node:http';
+import { dropHeader } from '../proxy/headers.js';
 import type { PolicyExchange, ResponseEdit } from '../proxy/policies/types.js';
 
 /** One answer a policy gave. */
@@ -57,18 +58,6 @@ export function fakeExchange(o: FakeRequest = {}): FakeExchange {
   }
   const listenerPort = o.listenerPort ?? (scheme === 'https' ? 443 : 80);
   const req = { method: method ?? 'GET', url: forwardPath, headers: record, rawHeaders: [...headers], socket: { localPort: listenerPort } } as unknown as IncomingMessage;
-  const drop = (name: string, prefix: boolean): boolean => {
-    const lower = name.toLowerCase();
-    let found = false;
-    for (let i = headers.length - 2; i >= 0; i -= 2) {
-      const n = (headers[i] as string).toLowerCase();
-      if (prefix ? n.startsWith(lower) : n === lower) {
-        headers.splice(i, 2);
-        found = true;
-      }
-    }
-    return found;
-  };
   const ex: FakeExchange = {
     req,
     scheme,
@@ -100,10 +89,10 @@ export function fakeExchange(o: FakeRequest = {}): FakeExchange {
       return vs.length === 0 ? undefined : vs.join(name === 'cookie' ? '; ' : ', ');
     },
     setRequestHeader(name, value, onlyExisting = false) {
-      if (drop(name, false) || !onlyExisting) headers.push(name, value);
+      if (dropHeader(headers, name.toLowerCase()) || !onlyExisting) headers.push(name, value);
     },
     removeRequestHeader(name, prefix = false) {
-      drop(name, prefix);
+      dropHeader(headers, name.toLowerCase(), prefix);
     },
     setForwardPath(t) {
       (ex as { forwardPath: string }).forwardPath = t;
