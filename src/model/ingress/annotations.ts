@@ -11,11 +11,12 @@ import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } 
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseCors } from './cors.js';
+import { parseMirror } from './mirror.js';
 import { parseRouting, type RoutingOptions } from './routing.js';
 import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
 import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, RouteSettings } from '../types.js';
+import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, MirrorPolicy, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -46,6 +47,8 @@ export interface AnnotationOptions {
   readonly cors: CorsPolicy | undefined;
   /** Regex paths, rewrites and redirects (routing.ts). */
   readonly routing: RoutingOptions;
+  /** mirror-target, mirror-request-body, mirror-host (mirror.ts); undefined when nothing is mirrored. */
+  readonly mirror: MirrorPolicy | undefined;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -198,6 +201,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     clientCert: parseClientCert(get, ns, report),
     cors: parseCors(get, report),
     routing: parseRouting(get, report),
+    mirror: parseMirror(get, report),
     refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
     auth,
     traffic,
