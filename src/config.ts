@@ -145,7 +145,7 @@ export const FLAGS = {
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts in all (the first included) for a request --proxy-next-upstream retries; per Ingress: proxy-next-upstream-tries annotation' },
   'mirror-max-in-flight': { kind: 'int', default: '100', help: 'Request copies (RequestMirror, mirror-target) in flight per mirror destination and process; more are dropped and counted, never queued (0 = no copy is sent)' },
   'mirror-timeout': { kind: 'duration', default: '10s', help: 'Time a request copy may take, to the end of its answer; then it is aborted and counted' },
-  'mirror-body-buffer': { kind: 'size', default: '64k', arg: 'SIZE', help: 'Request body bytes a copy may hold back (read from the client, not yet taken by its connection) beyond the chunk being passed; past it the copy is dropped and counted (0: any)' },
+  'mirror-body-buffer': { kind: 'size', default: '256k', arg: 'SIZE', help: 'Request body bytes a copy may hold back (read from the client, not yet taken by its connection) beyond the chunk being passed; past it the copy is dropped and counted (0: any)' },
   'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },
   'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request (per Ingress: enable-access-log: "false" turns it off)' },

@@ -16,7 +16,7 @@ export interface MirrorLimits {
   readonly connectTimeout: number;
 }
 
-export const DEFAULT_MIRROR_LIMITS: MirrorLimits = { maxInFlight: 100, timeout: 10_000, bodyBuffer: 64 * 1024, connectTimeout: 5000 };
+export const DEFAULT_MIRROR_LIMITS: MirrorLimits = { maxInFlight: 100, timeout: 10_000, bodyBuffer: 256 * 1024, connectTimeout: 5000 };
 
 /** How a copy that was sent ended: its answer came (any status), it failed, or it timed out. */
 export type MirrorResult = 'answered' | 'failed' | 'timeout';
