@@ -263,6 +263,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     ...(routing?.redirect !== undefined ? [routing.redirect] : []),
     ...(headers !== undefined ? [headers] : []),
     ...(annotations?.mirror !== undefined ? [annotations.mirror] : []),
+    ...(annotations?.responseRewrite !== undefined ? [annotations.responseRewrite] : []),
   ];
   const rewrite: Policy | undefined = target === undefined ? undefined : { kind: 'rewrite', path: { type: 'template', value: target }, ...(routing?.xForwardedPrefix !== undefined ? { forwardedPrefix: routing.xForwardedPrefix } : {}) };
   const plain: readonly Policy[] = rewrite === undefined ? unrewritten : [...unrewritten, rewrite];
