@@ -243,6 +243,8 @@ function tee(source: Readable, calls: readonly MirrorCall[], limit: number): Rea
     },
   });
   source.pipe(t);
+  // the request's upstream reads the tee: a failure of the body reaches it as it would without one
+  source.once('error', (err) => t.destroy(err));
   return t;
 }
 
