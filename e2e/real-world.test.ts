@@ -18,6 +18,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -52,7 +53,10 @@ interface BackendRef {
 const corpusFiles = (): string[] => readdirSync(CORPUS).filter((f) => f.endsWith('.yaml')).sort();
 const docsOf = (text: string): Doc[] => parseAllDocuments(text).map((d) => d.toJS() as Doc).filter((d) => d !== null);
 
-/** Every Service port an Ingress of the corpus points at: rules, spec.defaultBackend, the default-backend annotation. */
+/** `<service>.<namespace>.svc.cluster.local[:port]`. */
+const CLUSTER_DNS = /\b([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::(\d+))?/g;
+
+/** Every Service port the corpus points at: rules, spec.defaultBackend, the default-backend annotation, cluster DNS names in annotations. */
 function backendRefs(docs: readonly Doc[]): BackendRef[] {
   const refs: BackendRef[] = [];
   for (const d of docs) {
@@ -63,6 +67,10 @@ function backendRefs(docs: readonly Doc[]): BackendRef[] {
     if (spec.defaultBackend) refs.push({ namespace, service: spec.defaultBackend.service.name, port: spec.defaultBackend.service.port });
     const db = d.metadata?.annotations?.[`${N}default-backend`];
     if (db !== undefined) refs.push({ namespace, service: db, port: { number: 80 } });
+    // Services named by their cluster DNS name in annotations (auth-url)
+    for (const v of Object.values(d.metadata?.annotations ?? {})) {
+      for (const m of v.matchAll(CLUSTER_DNS)) refs.push({ namespace: m[2]!, service: m[1]!, port: { number: Number(m[3] ?? 80) } });
+    }
   }
   return refs;
 }
@@ -72,6 +80,7 @@ const SPECIAL: Record<string, { kind?: AppKind; replicas?: number; serviceUpstre
   'argocd/argocd-server': { kind: 'argocd' },
   'kubernetes-dashboard/kubernetes-dashboard': { kind: 'https' },
   'monitoring/oauth2-proxy': { kind: 'oauth2-proxy' },
+  'shop/shop-auth': { kind: 'oauth2-proxy' },
   'gitlab/gitlab-webservice-default': { serviceUpstream: true },
   'shop/custom-error-pages': { kind: 'x-code' },
   'shop/product-feed': { replicas: 0 },
@@ -159,7 +168,7 @@ async function buildCluster(docs: readonly Doc[]): Promise<Cluster> {
 
 /** Cluster DNS: `<service>.<namespace>.svc.cluster.local[:port]` in annotations becomes the pod's address. */
 function resolveClusterDns(text: string, c: Cluster): string {
-  return text.replace(/\b([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local(?::\d+)?/g, (all, svc: string, ns: string) => {
+  return text.replace(CLUSTER_DNS, (all, svc: string, ns: string) => {
     const pod = c.pods.get(`${ns}/${svc}`)?.[0];
     return pod ? `${pod.ip}:${pod.port}` : all;
   });
@@ -251,6 +260,23 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
       req.on('error', reject);
       req.end(o.body);
     });
+  /** HTTP/2 over TLS, as browsers send requests (a session per call: SNI = `host`). */
+  const h2 = (host: string, path: string, o: Req = {}): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const session = h2connect(`https://127.0.0.1:${p.httpsPort}`, { servername: host, rejectUnauthorized: false, ...(o.cert === undefined ? {} : { cert: o.cert.certPem, key: o.cert.keyPem }) });
+      session.on('error', reject);
+      const req = session.request({ ':method': o.method ?? 'GET', ':path': path, ':authority': host, ...o.headers });
+      const chunks: Buffer[] = [];
+      let headers: Record<string, string | string[] | undefined> = {};
+      req.on('response', (h) => (headers = h as never));
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        session.close();
+        resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks).toString() });
+      });
+      req.on('error', reject);
+      req.end(o.body);
+    });
   /** curl, as a user would run it (basic auth). */
   const curl = async (host: string, path: string, args: string[] = []): Promise<{ status: number; headers: Record<string, string>; body: string }> => {
     const { stdout } = await run('curl', ['-sS', '--max-time', '10', '-D', '-', '-H', `Host: ${host}`, ...args, `http://127.0.0.1:${p.httpPort}${path}`], { encoding: 'utf8' });
@@ -290,6 +316,7 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
       assert.ok(keys.has(family), `no manifest uses ${family}`);
     }
     for (const [key, apps] of c.pods) assert.ok(apps.length > 0 || SPECIAL[key]?.replicas === 0, key);
+    for (const key of Object.keys(SPECIAL)) assert.ok(c.pods.has(key), `${key} is named by no manifest`);
     const debug = JSON.parse((await get(p.adminPort, '/debug/routes')).body) as { diagnostics: string[] };
     // each diagnostic by its object, reason and subject (the annotation, or the Service)
     const got = debug.diagnostics.map((d) => /^Ingress \S+: \w+: (?:not served: )?[^\s:]+/.exec(d)?.[0] ?? d).sort();
@@ -457,27 +484,34 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
     assert.equal((await http('logs.example.com', '/kibanana')).status, 404, '(/|$) after the prefix');
   });
 
-  test('shop-api.yaml: CORS for the storefront and its preview subdomains (preflights answered), limit-rps 2 per client', async () => {
+  test('shop-api.yaml: CORS for the storefront and its preview subdomains (preflights answered before the token check), bearer tokens, limit-rps 2 per client', async () => {
     const api = pod('shop/shop-api');
-    const before = api.seen.length;
+    const auth = pod('shop/shop-auth');
+    const before = [api.seen.length, auth.seen.length];
+    const bearer = { authorization: 'Bearer alice-token' };
+    // a browser's preflight carries no credentials: answered at the edge, before authentication
     const pre = await http('api.shop.example.com', '/v1/cart/items', { method: 'OPTIONS', from: '127.0.229.41', headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
     assert.equal(pre.status, 204);
     assert.deepEqual(
       ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age'].map((h) => header(pre, h)),
       ['https://shop.example.com', 'true', 'GET, POST, PUT, DELETE, OPTIONS', 'Authorization, Content-Type, X-Request-ID', '600'],
     );
-    assert.equal(api.seen.length, before, 'the preflight is answered at the edge');
-    const preview = await http('api.shop.example.com', '/v1/products?q=shoes', { from: '127.0.229.41', headers: { origin: 'https://pr-42.preview.shop.example.com' } });
-    assert.equal(seen(preview).url, '/v1/products?q=shoes');
+    assert.deepEqual([api.seen.length, auth.seen.length], before, 'the preflight reached neither the API nor the auth service');
+    // without a token: the auth service's 401, with the CORS headers so that the page can read it
+    const anon = await http('api.shop.example.com', '/v1/cart', { from: '127.0.229.41', headers: { origin: 'https://shop.example.com' } });
+    assert.deepEqual([anon.status, header(anon, 'access-control-allow-origin'), header(anon, 'access-control-allow-credentials')], [401, 'https://shop.example.com', 'true']);
+    const preview = await http('api.shop.example.com', '/v1/products?q=shoes', { from: '127.0.229.41', headers: { ...bearer, origin: 'https://pr-42.preview.shop.example.com', 'x-auth-request-user': 'admin' } });
+    const s = seen(preview);
+    assert.deepEqual([s.url, s.headers['x-auth-request-user'], s.headers.authorization], ['/v1/products?q=shoes', 'alice', 'Bearer alice-token']);
     assert.equal(header(preview, 'access-control-allow-origin'), 'https://pr-42.preview.shop.example.com');
     assert.equal(header(preview, 'access-control-expose-headers'), 'X-Request-ID, X-RateLimit-Remaining');
     // documented difference (annotations.md, CORS): with a list of origins Portico adds Vary: Origin
     assert.equal(header(preview, 'vary'), 'Origin');
-    const evil = await http('api.shop.example.com', '/v1/products', { from: '127.0.229.41', headers: { origin: 'https://shop.example.com.evil.test' } });
+    const evil = await http('api.shop.example.com', '/v1/products', { from: '127.0.229.41', headers: { ...bearer, origin: 'https://shop.example.com.evil.test' } });
     assert.deepEqual([evil.status, header(evil, 'access-control-allow-origin')], [200, undefined]);
     // limit-rps 2: burst 2 x 5 = 10, so 11 requests at once pass (nginx's limit_req burst nodelay), the rest get 503
     const t0 = Date.now();
-    const burst = await Promise.all(Array.from({ length: 24 }, () => http('api.shop.example.com', '/v1/products', { from: '127.0.229.42' })));
+    const burst = await Promise.all(Array.from({ length: 24 }, () => http('api.shop.example.com', '/v1/products', { from: '127.0.229.42', headers: bearer })));
     const ok = burst.filter((x) => x.status === 200).length;
     // one more may pass for each half second the burst took to arrive
     assert.ok(ok >= 11 && ok <= 12 + Math.ceil(((Date.now() - t0) / 1000) * 2), `${ok} of 24 passed in ${Date.now() - t0} ms`);
@@ -489,6 +523,8 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
       const r = await http('portal.corp.example.com', path);
       assert.deepEqual([r.status, header(r, 'location')], [302, 'http://portal.corp.example.com/portal'], path);
     }
+    // approot.go: $scheme://$http_host$app_root, the Host header as sent
+    assert.equal(header(await http('portal.corp.example.com:8080', '/'), 'location'), 'http://portal.corp.example.com:8080/portal');
     assert.equal(seen(await http('portal.corp.example.com', '/portal/index.jsp?id=4')).url, '/portal/index.jsp?id=4');
     for (const path of ['/', '/news/2019/party.html?x=1']) {
       const r = await http('intranet.example.com', path);
@@ -573,6 +609,24 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
     const fresh = new Set<string>();
     for (let i = 0; i < 12; i++) fresh.add(seen(await http('erp.corp.example.com', '/erp/login.xhtml')).pod);
     assert.ok(fresh.size > 1, 'new browsers are spread over the replicas');
+  });
+
+  test('the same over HTTP/2, as browsers send it: sign-in redirect and session, client certificates, rewrites, snippet headers, a sticky cookie marked Secure', async () => {
+    const signin = await h2('grafana.example.com', '/explore?left=%7B%7D');
+    assert.deepEqual([signin.status, header(signin, 'location')], [302, 'https://grafana.example.com/oauth2/start?rd=%2Fexplore%3Fleft%3D%257B%257D']);
+    const dash = await h2('grafana.example.com', '/api/search', { headers: { cookie: '_oauth2_proxy=alice-session' } });
+    assert.deepEqual([seen(dash).pod, seen(dash).headers['x-auth-request-user']], ['kube-prometheus-stack-grafana', 'alice']);
+    assert.equal((await h2('pay.example.com', '/v1/payments')).status, 400);
+    assert.equal(seen(await h2('pay.example.com', '/v1/payments', { cert: partner })).headers['ssl-client-verify'], 'SUCCESS');
+    assert.equal(seen(await h2('logs.example.com', '/kibana/api/status')).url, '/api/status');
+    const wp = await h2('blog.example.com', '/wp-login.php');
+    assert.deepEqual([header(wp, 'x-frame-options'), header(wp, 'referrer-policy'), header(wp, 'x-powered-by')], ['SAMEORIGIN', 'strict-origin-when-cross-origin', undefined]);
+    // affinity.go: the cookie is Secure on a TLS server
+    const erp = await h2('erp.corp.example.com', '/erp/login.xhtml');
+    const cookie = [erp.headers['set-cookie'] ?? []].flat().find((x) => x.startsWith('ERPROUTE='));
+    assert.ok(cookie?.split(/;\s*/).includes('Secure'), cookie);
+    const pre = await h2('api.shop.example.com', '/v1/cart', { method: 'OPTIONS', headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'PUT' } });
+    assert.deepEqual([pre.status, header(pre, 'access-control-allow-origin')], [204, 'https://shop.example.com']);
   });
 
   test('image-cache.yaml: upstream-hash-by $request_uri: a URL always reaches the same replica, URLs spread over the 4', async () => {

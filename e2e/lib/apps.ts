@@ -10,7 +10,8 @@
  * - `argocd`: argocd-server --insecure: HTTP/1.1 and gRPC over h2c on one port (it multiplexes
  *   them as argocd-server does with cmux); the gRPC method echoes its request message.
  * - `oauth2-proxy`: `/oauth2/auth` answers 202 with the user's headers for the session cookie
- *   `_oauth2_proxy=alice-session`, else 401; anything else is echoed.
+ *   `_oauth2_proxy=alice-session` or `Authorization: Bearer alice-token`, else 401; anything else
+ *   is echoed.
  * - `ws`: a WebSocket echo (lib/ws.ts).
  */
 import { createServer as createHttp, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
@@ -64,7 +65,7 @@ function handler(name: string, kind: AppKind, seen: AppSeen[]): (req: IncomingMe
       if (m) status = Number(m[1]);
       if (kind === 'x-code') status = Number(req.headers['x-code'] ?? 200) || 200;
       if (kind === 'oauth2-proxy' && url.pathname === '/oauth2/auth') {
-        const ok = /(?:^|;\s*)_oauth2_proxy=alice-session(?:;|$)/.test(String(req.headers.cookie ?? ''));
+        const ok = /(?:^|;\s*)_oauth2_proxy=alice-session(?:;|$)/.test(String(req.headers.cookie ?? '')) || req.headers.authorization === 'Bearer alice-token';
         status = ok ? 202 : 401;
         extra = ok ? { 'x-auth-request-user': 'alice', 'x-auth-request-email': 'alice@example.com' } : {};
       }
