@@ -4,7 +4,8 @@
  *
  * - `echo`: answers 200 with JSON naming the pod and echoing the request (method, target,
  *   headers, body length), with `X-Pod` and, as PHP apps do, `X-Powered-By`; `/status/NNN`
- *   answers NNN (as httpbun), `?delay=ms` answers late. Request bodies are counted, not kept.
+ *   answers NNN (as httpbun), `?delay=ms` answers late, `?cookies=N` sets N cookies of 1 KB.
+ *   Request bodies are counted, not kept.
  * - `x-code`: ingress-nginx's custom-error-pages backend: answers with the status in `X-Code`.
  * - `https`: the echo over TLS (a self-signed certificate, as the Kubernetes Dashboard serves).
  * - `argocd`: argocd-server --insecure: HTTP/1.1 and gRPC over h2c on one port (it multiplexes
@@ -70,9 +71,11 @@ function handler(name: string, kind: AppKind, seen: AppSeen[]): (req: IncomingMe
         extra = ok ? { 'x-auth-request-user': 'alice', 'x-auth-request-email': 'alice@example.com' } : {};
       }
       const out = JSON.stringify(s);
+      // ?cookies=N: N session cookies of about 1 KB each, as Keycloak's login answers carry
+      const cookies = Array.from({ length: Number(url.searchParams.get('cookies') ?? 0) }, (_, i) => `KC_STATE_${i}=${'x'.repeat(1000)}; Path=/realms/; HttpOnly`);
       const answer = (): void => {
         if (res.destroyed) return;
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-pod': name, 'x-powered-by': 'PHP/8.2.12', ...extra });
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-pod': name, 'x-powered-by': 'PHP/8.2.12', ...extra, ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}) });
         res.end(req.method === 'HEAD' ? undefined : out);
       };
       const delay = Number(url.searchParams.get('delay') ?? 0);
