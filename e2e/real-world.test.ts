@@ -330,6 +330,8 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
       'Ingress identity/keycloak-admin: IgnoredAnnotation: nginx.ingress.kubernetes.io/proxy-buffer-size',
       'Ingress identity/keycloak: IgnoredAnnotation: nginx.ingress.kubernetes.io/proxy-buffer-size',
       'Ingress jenkins/jenkins: IgnoredAnnotation: nginx.ingress.kubernetes.io/proxy-request-buffering',
+      'Ingress logging/kibana-8-canary: IgnoredAnnotation: nginx.ingress.kubernetes.io/rewrite-target',
+      'Ingress logging/kibana-8-canary: IgnoredAnnotation: nginx.ingress.kubernetes.io/use-regex',
       'Ingress media/uploads: UnsupportedAnnotation: nginx.ingress.kubernetes.io/proxy-body-sise',
       'Ingress nextcloud/nextcloud: InvalidAnnotation: nginx.ingress.kubernetes.io/server-snippet',
       'Ingress nextcloud/nextcloud: UnsupportedAnnotation: not served: nginx.ingress.kubernetes.io/server-snippet',
@@ -499,7 +501,7 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
     assert.equal((await curl('alertmanager.example.com', '/')).headers['www-authenticate'], 'Basic realm="Alertmanager"');
   });
 
-  test('kibana.yaml: /kibana(/|$)(.*) with rewrite-target /$2: the prefix is cut, the query kept, case-insensitive', async () => {
+  test('kibana.yaml: /kibana(/|$)(.*) with rewrite-target /$2: the prefix is cut, the query kept, case-insensitive; the Kibana 8 canary by header, rewritten too', async () => {
     for (const [path, pod_, want] of [
       ['/kibana', 'kibana-kibana', '/'],
       ['/kibana/', 'kibana-kibana', '/'],
@@ -511,6 +513,10 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
       assert.deepEqual([s.pod, s.url], [pod_, want], path);
     }
     assert.equal((await http('logs.example.com', '/kibanana')).status, 404, '(/|$) after the prefix');
+    // the Kibana 8 canary: by header only, with the main route's rewrite
+    const canary = seen(await http('logs.example.com', '/kibana/app/dashboards?x=1', { headers: { 'x-kibana-canary': 'always' } }));
+    assert.deepEqual([canary.pod, canary.url], ['kibana-8-kibana', '/app/dashboards?x=1']);
+    for (let i = 0; i < 10; i++) assert.equal(seen(await http('logs.example.com', '/kibana/app/dashboards')).pod, 'kibana-kibana');
   });
 
   test('shop-api.yaml: CORS for the storefront and its preview subdomains (preflights answered before the token check), bearer tokens, limit-rps 2 per client', async () => {
