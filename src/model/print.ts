@@ -113,6 +113,14 @@ export function printPolicy(p: Policy): string {
       const lists = (['input', 'upstream', 'response'] as const).filter((k) => p[k].length > 0).map((k) => `${k} ${p[k].map(printEdit).join(', ')}`);
       return `headers (${p.scope} ${p.from}): ${lists.join('; ')}`;
     }
+    case 'responseRewrite': {
+      const parts = [
+        ...(p.redirect !== undefined ? [`redirect ${p.redirect.from} => ${p.redirect.to}`] : []),
+        ...(p.cookieDomain !== undefined ? [`cookie domain ${p.cookieDomain.from} => ${p.cookieDomain.to}`] : []),
+        ...(p.cookiePath !== undefined ? [`cookie path ${p.cookiePath.from} => ${p.cookiePath.to}`] : []),
+      ];
+      return `rewrite answers: ${parts.join('; ')}`;
+    }
     case 'errorPages': {
       const to = p.backends.length === 0 ? 'the built-in 404 page' : p.backends.join(' then ');
       const codes = p.codes.length === 0 ? '' : `error pages ${p.codes.join(',')} -> ${to}${p.intercept ? '' : ' (pod answers not intercepted)'}`;

@@ -45,7 +45,7 @@ export function createTranslator(): Translator {
         b.backend(id, d.namespace, d.name, d.port, { kind: 'Service', namespace: d.namespace, name: d.name }, 'HTTP');
         b.defaultBackend = { host: '', path: '', match: 'Prefix', source: { kind: 'DefaultBackend', namespace: d.namespace, name: d.name }, policies: global, backends: [{ backend: id, weight: 1 }], settings: {} };
       }
-      addCorsFallbacks(b, corsHosts);
+      addCorsFallbacks(b, corsHosts, global);
       if (opts.defaultSslCertificate) b.defaultCert(opts.defaultSslCertificate);
       const gw = opts.gateway === undefined ? null : translateGateways(b, snapshot, opts.gateway);
       const result = b.finish(gw?.listeners ?? []);

@@ -175,7 +175,23 @@ export type Policy =
    * X-Code, X-Format, X-Original-URI... headers; the `default-backend` Service also serves the
    * request itself when the route's backends have no endpoints.
    */
-  | ErrorPagesPolicy;
+  | ErrorPagesPolicy
+  /** proxy-redirect-from/-to, proxy-cookie-domain, proxy-cookie-path: see {@link ResponseRewritePolicy}. */
+  | ResponseRewritePolicy;
+
+/**
+ * nginx's proxy_redirect, proxy_cookie_domain and proxy_cookie_path, on the pod's answers (never
+ * on Portico's own). Values are plain text with nginx variables (`$host`, `$scheme`...).
+ */
+export interface ResponseRewritePolicy {
+  readonly kind: 'responseRewrite';
+  /** A `Location` value, or the URL of a `Refresh` value, that starts with `from` (case-sensitive) gets `to` in its place. */
+  readonly redirect?: { readonly from: string; readonly to: string };
+  /** A Set-Cookie `Domain` equal to `from` (case-blind; a leading dot is ignored on both sides) becomes `to`. */
+  readonly cookieDomain?: { readonly from: string; readonly to: string };
+  /** A Set-Cookie `Path` that starts with `from` (case-sensitive) gets `to` in its place. */
+  readonly cookiePath?: { readonly from: string; readonly to: string };
+}
 
 /** One header edit of an nginx header directive. Names are tokens; values are checked when parsed. */
 export interface HeaderEdit {
@@ -452,6 +468,12 @@ export interface RouteSettings {
   readonly sslVerify?: boolean;
   /** `proxy-ssl-secret`: `namespace/name` of a Secret in the Ingress's namespace (its material is in {@link RouteTable.upstreamTls}). */
   readonly sslSecret?: string;
+  /** `proxy-ssl-verify-depth`: with verification on, at most this many intermediate CAs between the backend's certificate and a trusted one. */
+  readonly sslVerifyDepth?: number;
+  /** `proxy-ssl-ciphers`: the OpenSSL cipher list offered to HTTPS/GRPCS backends (TLS 1.2 and below). */
+  readonly sslCiphers?: string;
+  /** `proxy-ssl-protocols`: the TLS versions offered to HTTPS/GRPCS backends (sorted). */
+  readonly sslProtocols?: readonly ('TLSv1.2' | 'TLSv1.3')[];
   /**
    * `proxy-next-upstream`: when a request goes to another endpoint (nginx's conditions: `error`,
    * `timeout`, `invalid_header`, `http_500`...`http_429`, `non_idempotent`, or only `off`).

@@ -874,7 +874,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (this.done || this.cause === 'client_abort') return;
     const t = this.target as Target;
     if (next === Next.Retry) {
-      this.opts.metrics?.retry(t);
+      this.opts.metrics?.retry(this.recorded as RouteLabels);
       this.send(this.endpoint);
     } else if (t.errors !== null) {
       this.errorPage(t.errors, this.upstreamStatus);

@@ -77,7 +77,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   const target = (id: string, weight: number, balancing: Route['balancing']): BackendTarget => {
     // '' is an invalid Gateway API backendRef: its share answers 500 (exchange.ts)
     const backend = ctx.table.backends.get(id) ?? { id, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
-    const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material };
+    const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material, verifyDepth: s.sslVerifyDepth, ciphers: s.sslCiphers, protocols: s.sslProtocols };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
     const slot = ctx.endpoints.slot(backend);
     return {

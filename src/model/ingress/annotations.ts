@@ -7,15 +7,17 @@
 import { isDnsSubdomain, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
 import { parseAuth, type AuthAnnotations } from './auth.js';
+import { parseBackendTls } from './backend-tls.js';
 import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } from './balance.js';
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseCors } from './cors.js';
+import { parseResponseRewrite } from './proxy-rewrite.js';
 import { parseRouting, type RoutingOptions } from './routing.js';
 import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
 import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, RouteSettings } from '../types.js';
+import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, ResponseRewritePolicy, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -46,6 +48,8 @@ export interface AnnotationOptions {
   readonly cors: CorsPolicy | undefined;
   /** Regex paths, rewrites and redirects (routing.ts). */
   readonly routing: RoutingOptions;
+  /** proxy-redirect-*, proxy-cookie-domain, proxy-cookie-path (proxy-rewrite.ts); undefined when they ask for nothing. */
+  readonly responseRewrite: ResponseRewritePolicy | undefined;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -185,7 +189,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
   const get = (n: string): { key: string; value: unknown } | undefined => read(annotations, n);
   const traffic = parseTraffic(get, report);
   const headers = parseHeaderAnnotations(get, ns, report);
-  const s = { ...settings(annotations, ns, report), ...traffic.settings };
+  const s = { ...settings(annotations, ns, report), ...parseBackendTls(get, report), ...traffic.settings };
   const auth = parseAuth(get, ns, s, report);
   return {
     canary,
@@ -198,6 +202,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     clientCert: parseClientCert(get, ns, report),
     cors: parseCors(get, report),
     routing: parseRouting(get, report),
+    responseRewrite: parseResponseRewrite(get, report),
     refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
     auth,
     traffic,

@@ -63,14 +63,15 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   const tlsHosts = new Set<string>();
   for (const c of checked) if (c.canary === null) for (const t of c.tls) for (const h of t.hosts) tlsHosts.add(h);
   const mains = checked.filter((c) => c.canary === null);
-  // the server-snippet of each host: the oldest served Ingress with one wins it, as in ingress-nginx
   const servers = new Map<string, CheckedIngress>();
-  for (const c of mains) {
-    if (c.serverHeaders === undefined || isRefusing(c, opts)) continue;
-    for (const r of c.rules) if ('host' in r && !servers.has(r.host)) servers.set(r.host, c);
-  }
   // what each host does about client certificates (per host, whichever Ingress a route is from)
   const hosts: HostPasses = { tlsHosts, opts, clientAuth: resolveClientAuth(b, checked), b, memo: new Map(), servers, global, customHeaders: new Map(), extras: new Map() };
+  // the server-snippet of each host: the oldest served Ingress with one wins it, as in ingress-nginx
+  // (one whose routes on the host are refused, whichever family refuses them, gives it nothing)
+  for (const c of mains) {
+    if (c.serverHeaders === undefined) continue;
+    for (const r of c.rules) if ('host' in r && !servers.has(r.host) && !refusedOn(c, r.host, hosts)) servers.set(r.host, c);
+  }
   // app-root answers / before any path of its host (ingress-nginx renders it at server level)
   appRoots(b, mains, hosts);
   for (const c of mains) ingress(b, c, hosts);
@@ -78,23 +79,26 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   hostNames(b, mains, hosts);
   // canaries last, whatever their age: each splits traffic off a main route, and never becomes one
   for (const c of checked) if (c.canary !== null) canary(b, c, c.canary, opts);
-  return corsHosts(checked, opts);
+  return corsHosts(mains, hosts);
 }
 
 /**
  * ingress-nginx gives each host a catch-all location with the annotations of the oldest Ingress
  * naming it (controller.go createServers), so the 404 of an unmatched path, and its preflight,
- * carry that Ingress's CORS headers. Hosts of such Ingresses, when it has CORS and is served.
+ * carry that Ingress's CORS headers. Hosts of such Ingresses, when it has CORS and is served: not
+ * when its routes on the host are refused, whichever family refuses them (a bad value, an
+ * unsupported annotation, its basic-auth Secret, its client-certificate settings or the host's CA,
+ * its custom-headers ConfigMap).
  */
-function corsHosts(checked: readonly CheckedIngress[], opts: IngressOptions): CorsHost[] {
+function corsHosts(mains: readonly CheckedIngress[], h: HostPasses): CorsHost[] {
   const owner = new Map<string, CheckedIngress>();
-  for (const c of checked) {
-    if (c.invalid || c.canary !== null) continue;
+  for (const c of mains) {
+    if (c.invalid) continue;
     for (const r of c.rules) if ('host' in r && r.host !== '' && !owner.has(r.host)) owner.set(r.host, c);
   }
   const out: CorsHost[] = [];
   for (const [host, c] of owner) {
-    if (c.badValues.length > 0 || (c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn')) continue;
+    if (policiesFor(c, host, true, h, false).some((p) => p.kind === 'refuse')) continue;
     const cors = c.policies[0].find((p): p is CorsPolicy => p.kind === 'cors');
     if (cors !== undefined) out.push({ host, source: c.source, cors });
   }
@@ -105,13 +109,14 @@ const NOT_FOUND: Policy = { kind: 'notFound' };
 
 /**
  * Gives each CORS host without a fallback (spec.defaultBackend) one that carries its CORS policy:
- * to the default backend when there is one (its policies after CORS), else Portico's 404 page.
+ * to the default backend when there is one (its policies after CORS, --add-headers among them),
+ * else Portico's 404 page with `global` (--add-headers, --proxy-set-headers), as every host fallback.
  */
-export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[]): void {
+export function addCorsFallbacks(b: TableBuilder, hosts: readonly CorsHost[], global: readonly Policy[] = []): void {
   const d = b.defaultBackend;
   for (const { host, source, cors } of hosts) {
     if (b.hostFallbacks.has(host) || b.coversAll(host)) continue;
-    b.addFallback(host, d === null ? { host, path: '', match: 'Prefix', source, policies: [cors, NOT_FOUND], backends: [], settings: {} } : { ...d, host, policies: [cors, ...d.policies] });
+    b.addFallback(host, d === null ? { host, path: '', match: 'Prefix', source, policies: [cors, ...global, NOT_FOUND], backends: [], settings: {} } : { ...d, host, policies: [cors, ...d.policies] });
   }
 }
 
@@ -172,17 +177,35 @@ const isRefusing = (c: CheckedIngress, opts: IngressOptions): boolean => c.badVa
  * Secret as it is now; a missing or unusable one refuses) and the host's client-certificate
  * check (or the refusal that replaces it). Memoised per Ingress and key.
  */
+/** The Ingress's basic authentication: its Secret read once per translation (reading reports), or undefined without one. */
+function basicOf(c: CheckedIngress, h: HostPasses): Policy | undefined {
+  if (c.basicAuth === undefined) return undefined;
+  let byKey = h.memo.get(c);
+  if (byKey === undefined) h.memo.set(c, (byKey = new Map()));
+  let basic = byKey.get('basic');
+  if (basic === undefined) byKey.set('basic', (basic = [basicAuthPolicy(h.b, c.origin, c.basicAuth)]));
+  return basic[0];
+}
+
+/**
+ * Whether the Ingress's routes on `host` are refused, whichever family refuses them: a bad value
+ * or an unsupported annotation, its custom-headers ConfigMap, its basic-auth Secret, or its
+ * client-certificate settings or the host's CA. Needs nothing a host pass decides, so the host
+ * passes can ask it before they make their choices.
+ */
+function refusedOn(c: CheckedIngress, host: string, h: HostPasses): boolean {
+  if (isRefusing(c, h.opts) || extrasOf(c, h).refusal !== null || basicOf(c, h)?.kind === 'refuse') return true;
+  const v = h.clientAuth.verdict(c, host);
+  return v !== null && 'refuse' in v;
+}
+
 function withAuth(c: CheckedIngress, host: string, key: string, base: readonly Policy[], h: HostPasses): readonly Policy[] {
   let byKey = h.memo.get(c);
   if (byKey === undefined) h.memo.set(c, (byKey = new Map()));
   const k = `${key}\n${host}`;
   let out = byKey.get(k);
   if (out !== undefined) return out;
-  let basic = byKey.get('basic')?.[0];
-  if (basic === undefined && c.basicAuth !== undefined && !byKey.has('basic')) {
-    basic = basicAuthPolicy(h.b, c.origin, c.basicAuth);
-    byKey.set('basic', [basic]);
-  }
+  const basic = basicOf(c, h);
   out = basic === undefined ? base : basic.kind === 'refuse' ? [basic] : [...base, basic];
   const v = h.clientAuth.verdict(c, host);
   if (v !== null) out = 'refuse' in v ? v.refuse : [...out, v.add];
@@ -574,7 +597,8 @@ function hostNames(b: TableBuilder, checked: readonly CheckedIngress[], h: HostP
       const owner = owners.get(host);
       if (host === '') b.report(c.origin, 'InvalidAnnotation', 'server-alias: a rule without a host already matches every host; ignored for it');
       else if (owner !== undefined) b.report(c.origin, 'InvalidAnnotation', `server-alias ignored on host ${host}: ${sourceName(owner.source)} is older and sets its aliases (ingress-nginx uses the first)`);
-      else owners.set(host, c);
+      // a refused Ingress names no aliases for the host (its own routes answer 503 there)
+      else if (!refusedOn(c, host, h)) owners.set(host, c);
     }
   }
   const aliases = new Map<string, string>();
@@ -601,13 +625,18 @@ function hostNames(b: TableBuilder, checked: readonly CheckedIngress[], h: HostP
         b.report(c.origin, 'InvalidAnnotation', `from-to-www-redirect: no redirect to ${host || '*'}: ${why ?? ''}`);
         continue;
       }
-      const policies: readonly Policy[] = isRefusing(c, h.opts) ? c.refusal : [{ kind: 'hostRedirect', host }];
+      // refused as the Ingress's routes on the host are, whichever family refuses them
+      const refusal = policiesFor(c, host, false, h, false).filter((p) => p.kind === 'refuse');
+      const policies: readonly Policy[] = refusal.length > 0 ? refusal : [{ kind: 'hostRedirect', host }];
       b.addRoute({ host: from, path: '/', match: 'Prefix', source: c.source, policies, backends: [], settings: {} });
       b.shareCert(host, from, c.origin, 'from-to-www-redirect');
     }
   }
   for (const [alias, host] of aliases) {
     b.copyHost(host, alias);
+    // the copied routes check the host's client certificates: a handshake for the alias asks for them (one server, as in nginx)
+    const auth = b.clientAuth.get(host);
+    if (auth !== undefined && !b.clientAuth.has(alias)) b.clientAuth.set(alias, { ...auth, host: alias });
     b.shareCert(host, alias, (owners.get(host) as CheckedIngress).origin, 'server-alias');
   }
 }

@@ -42,8 +42,9 @@
  * answers it before all of them) and before authentication: a browser never sends credentials
  * with a preflight, so authentication would turn every preflight down.
  *
- * The response phase: the `headerDirectives` policies' response edits (header-directives.ts),
- * applied to the pod's answer and to Portico's own. `errorPages` is the exchange's (route.ts
+ * The response phase: `responseRewrite` (proxy_redirect, proxy_cookie_*: the pod's answers only),
+ * then the `headerDirectives` policies' response edits (header-directives.ts), applied to the
+ * pod's answer and to Portico's own. `errorPages` is the exchange's (route.ts
  * compiles its backends). A route with no policies runs only the body limit it always had, and
  * no response phase.
  */
@@ -63,6 +64,7 @@ import { notFound } from './not-found.js';
 import { rateLimit } from './rate-limit.js';
 import { redirect } from './redirect.js';
 import { rewrite } from './rewrite.js';
+import { chainResponse, responseRewrite } from './response-rewrite.js';
 import { refuse } from './refuse.js';
 import { sourceRange } from './source-range.js';
 import { appRoot, fixedRedirect, hostRedirect } from './fixed-redirects.js';
@@ -71,7 +73,7 @@ import type { PolicyEnv, RequestPolicy, ResponsePolicy } from './types.js';
 export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy, type ResponsePolicy, type RouteNames } from './types.js';
 
 /** Each kind's place in the fixed order (for cors, its preflight half; headers has two; errorPages is no request-phase policy). */
-const ORDER: Record<Exclude<Policy['kind'], 'headers' | 'errorPages'>, number> = {
+const ORDER: Record<Exclude<Policy['kind'], 'headers' | 'errorPages' | 'responseRewrite'>, number> = {
   refuse: 0,
   httpsRedirect: 1,
   clientCert: 2,
@@ -127,6 +129,7 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
   const out: { order: number; p: RequestPolicy }[] = [];
   const bodySize = route.settings.bodySize;
   let directives: HeaderDirectivesPolicy[] | null = null;
+  let rewrites: ResponsePolicy | null = null;
   for (const p of route.policies) {
     switch (p.kind) {
       case 'refuse':
@@ -180,6 +183,9 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
       case 'headerDirectives':
         (directives ??= []).push(p);
         break;
+      case 'responseRewrite':
+        rewrites = responseRewrite(p);
+        break;
       case 'errorPages':
         break;
     }
@@ -188,5 +194,6 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
   if (limit > 0) out.push({ order: BODY_LIMIT_ORDER, p: bodyLimit(limit) });
   const plan = directives === null ? null : compileHeaders(directives);
   if (plan?.request != null) out.push({ order: ORDER.headerDirectives, p: plan.request });
-  return { request: out.sort((a, b) => a.order - b.order).map((x) => x.p), response: plan?.response ?? null, outer: plan?.outer ?? null };
+  // nginx's proxy module rewrites Location and Set-Cookie before headers-more edits the head
+  return { request: out.sort((a, b) => a.order - b.order).map((x) => x.p), response: chainResponse(rewrites, plan?.response ?? null), outer: plan?.outer ?? null };
 }
