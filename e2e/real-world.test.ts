@@ -313,7 +313,7 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
     const files = corpusFiles();
     assert.ok(files.length >= 30 && files.length <= 40, `${files.length} files`);
     const keys = new Set(docs.flatMap((d) => Object.keys(d.metadata?.annotations ?? {})).filter((k) => k.startsWith(N)).map((k) => k.slice(N.length)));
-    for (const family of ['use-regex', 'rewrite-target', 'x-forwarded-prefix', 'app-root', 'permanent-redirect', 'temporal-redirect', 'from-to-www-redirect', 'server-alias', 'canary-weight', 'canary-by-header', 'canary-by-cookie', 'affinity', 'upstream-hash-by', 'custom-http-errors', 'default-backend', 'service-upstream', 'configuration-snippet', 'server-snippet', 'enable-access-log', 'auth-url', 'auth-signin', 'auth-type', 'whitelist-source-range', 'denylist-source-range', 'limit-rps', 'limit-connections', 'enable-cors', 'auth-tls-secret', 'backend-protocol', 'proxy-body-size', 'proxy-read-timeout', 'ssl-redirect', 'force-ssl-redirect', 'proxy-next-upstream']) {
+    for (const family of ['use-regex', 'rewrite-target', 'x-forwarded-prefix', 'app-root', 'permanent-redirect', 'temporal-redirect', 'from-to-www-redirect', 'server-alias', 'canary-weight', 'canary-by-header', 'canary-by-cookie', 'affinity', 'upstream-hash-by', 'custom-http-errors', 'default-backend', 'service-upstream', 'configuration-snippet', 'server-snippet', 'enable-access-log', 'auth-url', 'auth-signin', 'auth-type', 'whitelist-source-range', 'denylist-source-range', 'limit-rps', 'limit-connections', 'enable-cors', 'auth-tls-secret', 'backend-protocol', 'proxy-body-size', 'proxy-read-timeout', 'ssl-redirect', 'force-ssl-redirect', 'proxy-next-upstream', 'proxy-redirect-from', 'proxy-cookie-domain', 'proxy-cookie-path']) {
       assert.ok(keys.has(family), `no manifest uses ${family}`);
     }
     for (const [key, apps] of c.pods) assert.ok(apps.length > 0 || SPECIAL[key]?.replicas === 0, key);
@@ -553,7 +553,7 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
     assert.equal(burst.filter((x) => x.status === 503).length, 24 - ok);
   });
 
-  test('legacy-portal.yaml: app-root sends / to /portal (302); the old host name redirects permanently to the new address, as written', async () => {
+  test('legacy-portal.yaml: app-root sends / to /portal (302); the app\'s internal redirects and cookie domain are fixed; the old host name redirects permanently to the new address, as written', async () => {
     for (const path of ['/', '/?lang=de']) {
       const r = await http('portal.corp.example.com', path);
       assert.deepEqual([r.status, header(r, 'location')], [302, 'http://portal.corp.example.com/portal'], path);
@@ -561,6 +561,11 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
     // approot.go: $scheme://$http_host$app_root, the Host header as sent
     assert.equal(header(await http('portal.corp.example.com:8080', '/'), 'location'), 'http://portal.corp.example.com:8080/portal');
     assert.equal(seen(await http('portal.corp.example.com', '/portal/index.jsp?id=4')).url, '/portal/index.jsp?id=4');
+    // the portal's own redirect and cookie name its internal address: proxy_redirect and proxy_cookie_domain fix them
+    const login = await http('portal.corp.example.com', `/portal/login.jsp?redirect=${encodeURIComponent('http://portal-web.legacy.svc:8080/portal/home.jsp?tab=news')}&set-cookie=${encodeURIComponent('JSESSIONID=4F2A; Domain=portal-web.legacy.svc; Path=/portal; HttpOnly')}`);
+    assert.deepEqual([login.status, header(login, 'location'), header(login, 'set-cookie')], [302, 'http://portal.corp.example.com/portal/home.jsp?tab=news', 'JSESSIONID=4F2A; Domain=portal.corp.example.com; Path=/portal; HttpOnly']);
+    const elsewhere = await http('portal.corp.example.com', `/portal/sso?redirect=${encodeURIComponent('https://sso.example.com/realms/corp')}`);
+    assert.equal(header(elsewhere, 'location'), 'https://sso.example.com/realms/corp', 'other Locations are left alone');
     for (const path of ['/', '/news/2019/party.html?x=1']) {
       const r = await http('intranet.example.com', path);
       assert.deepEqual([r.status, header(r, 'location')], [301, 'https://portal.corp.example.com/portal/'], path);
@@ -796,6 +801,8 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
     assert.equal(seen(await http('tools.example.com', '/boot-admin')).url, '/');
     const pga = seen(await http('tools.example.com', '/pgadmin/browser/'));
     assert.deepEqual([pga.pod, pga.url, pga.headers['x-script-name'], pga.headers['x-forwarded-prefix']], ['pgadmin', '/browser/', '/pgadmin', undefined]);
+    const session = await http('tools.example.com', `/pgadmin/login?set-cookie=${encodeURIComponent('pga4_session=8c1e; Path=/; HttpOnly; SameSite=Lax')}`);
+    assert.equal(header(session, 'set-cookie'), 'pga4_session=8c1e; Path=/pgadmin/; HttpOnly; SameSite=Lax', 'proxy-cookie-path "/ /pgadmin/"');
     assert.equal(seen(await http('tools.example.com', '/pgadmin')).url, '/');
     assert.equal((await http('tools.example.com', '/')).status, 404);
   });

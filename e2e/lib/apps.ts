@@ -4,7 +4,8 @@
  *
  * - `echo`: answers 200 with JSON naming the pod and echoing the request (method, target,
  *   headers, body length), with `X-Pod` and, as PHP apps do, `X-Powered-By`; `/status/NNN`
- *   answers NNN (as httpbun), `?delay=ms` answers late, `?cookies=N` sets N cookies of 1 KB.
+ *   answers NNN (as httpbun), `?delay=ms` answers late, `?cookies=N` sets N cookies of 1 KB,
+ *   `?set-cookie=<cookie>` sets that one, `?redirect=<url>` answers 302 with that Location.
  *   Request bodies are counted, not kept.
  * - `x-code`: ingress-nginx's custom-error-pages backend: answers with the status in `X-Code`.
  * - `https`: the echo over TLS (a self-signed certificate, as the Kubernetes Dashboard serves).
@@ -73,6 +74,14 @@ function handler(name: string, kind: AppKind, seen: AppSeen[]): (req: IncomingMe
       const out = JSON.stringify(s);
       // ?cookies=N: N session cookies of about 1 KB each, as Keycloak's login answers carry
       const cookies = Array.from({ length: Number(url.searchParams.get('cookies') ?? 0) }, (_, i) => `KC_STATE_${i}=${'x'.repeat(1000)}; Path=/realms/; HttpOnly`);
+      // ?set-cookie=<cookie>: that cookie; ?redirect=<url>: a 302 there (an app that believes it lives elsewhere)
+      const setCookie = url.searchParams.get('set-cookie');
+      if (setCookie !== null) cookies.push(setCookie);
+      const redirect = url.searchParams.get('redirect');
+      if (redirect !== null) {
+        status = 302;
+        extra = { ...extra, location: redirect };
+      }
       const answer = (): void => {
         if (res.destroyed) return;
         res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out), 'x-pod': name, 'x-powered-by': 'PHP/8.2.12', ...extra, ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}) });
