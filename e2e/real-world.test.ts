@@ -16,18 +16,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
 import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { parseAllDocuments, stringify } from 'yaml';
-import { createHash } from 'node:crypto';
 import { repoRoot } from '../src/paths.js';
 import { echoOf, startApp, type App, type AppKind } from './lib/apps.js';
 import { ca, caSecretYaml, cert, client, secretYaml, type Issued } from './lib/certs.js';
@@ -906,8 +906,8 @@ describe('the real-world corpus (e2e/testdata/real-world), served by one Portico
       assert.deepEqual([s.pod, s.headers.host], ['review-router', host]);
     }
     assert.equal((await http('preview.example.com', '/')).status, 404, 'the bare domain is not a review app');
-    // the Ingress spec (routing.md): "*.preview.example.com" matches exactly one more label (nginx's
-    // server_name wildcard would also take deeper names)
+    // documented difference (routing.md, migrating.md): as the Ingress spec says, "*.preview.example.com"
+    // matches exactly one more label (nginx's server_name wildcard would also take deeper names)
     assert.equal((await http('a.pr-1.preview.example.com', '/')).status, 404);
   });
 
