@@ -20,6 +20,7 @@ import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
 import { compileTable, type Target } from './route.js';
 import { createLimiters } from './limiters.js';
+import { createMirrorState } from './mirror-state.js';
 import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
@@ -83,6 +84,10 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const live = createEndpointState();
   const limiters = createLimiters();
   const auth = createAuthState();
+  const mirrors = createMirrorState(
+    { maxInFlight: config.mirrorMaxInFlight, timeout: config.mirrorTimeout, bodyBuffer: config.mirrorBodyBuffer, connectTimeout: config.proxyConnectTimeout },
+    metrics === null ? null : { mirrored: (ns, d, r) => metrics.mirrored(ns, d, r), dropped: (ns, d, r) => metrics.mirrorDropped(ns, d, r) },
+  );
   const env = {
     httpsRedirectPort: config.httpsRedirectPort,
     bodySize: config.proxyBodySize,
@@ -92,6 +97,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     connectTimeout: config.proxyConnectTimeout,
     readTimeout: config.proxyReadTimeout,
     auth,
+    mirrors,
     retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
   };
   /** Every target of the live table, for releasing what it no longer uses. */
@@ -206,6 +212,13 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
         }
       }
     }
+    // the Service backends of request mirrors (mirror.ts) keep their pools too
+    for (const t of targets) {
+      for (const mb of t.mirror?.backends ?? []) {
+        add(mb.dispatch, '');
+        for (const e of mb.slot.endpoints) add(mb.dispatch, endpointKey(e.ip, e.port));
+      }
+    }
     pools.retain(byDispatch);
     stats.retain(liveEndpoints);
   };
@@ -284,6 +297,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       for (const s of tunnels) s.destroy();
       await pools.close();
       await auth.close();
+      await mirrors.close();
     },
   };
 }

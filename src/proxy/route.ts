@@ -4,7 +4,7 @@
  * interned dispatchers (SNI, TLS verification, client certificate, timeouts: one place), and the
  * labels its requests are recorded under.
  */
-import type { Backend, ErrorPagesPolicy, Route, RouteSettings, RouteTable } from '../model/types.js';
+import type { Backend, ErrorPagesPolicy, MirrorPolicy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createBalancer, createPicker, type Balancer, type Picker } from './balance.js';
 import { compileCanary, type CanaryRule } from './canary.js';
 import { compile, type Matcher } from '../router/compile.js';
@@ -14,7 +14,9 @@ import type { EndpointSlot, EndpointState } from './endpoints.js';
 import { compilePolicies, type PolicyEnv, type RequestPolicy, type ResponsePolicy } from './policies/index.js';
 import { compileRetry, DEFAULT_RETRY, type RetryRule } from './policies/retry.js';
 import { compileErrorPages, type ErrorPlan as ErrorPlanOf } from './policies/error-pages.js';
+import { compileMirrors, defaultMirrorState, type MirrorPlan } from './mirror.js';
 import type { Dispatch, Pools } from './pools.js';
+import type { StickyRequest } from './balance.js';
 
 /** One backend of a route, ready to pick an endpoint from and dispatch to. */
 export interface BackendTarget {
@@ -57,6 +59,19 @@ export interface Target extends RouteLabels {
   readonly canary: CanaryTarget | null;
   /** The first backend's Service port as the route names it ($service_port, X-Service-Port). */
   readonly servicePort: string;
+  /** Request mirrors (Gateway API RequestMirror, mirror-target), or null: the exchange starts them when it sends the request on. */
+  readonly mirror: MirrorPlan | null;
+  /** Sessions pick their backend too (several backends with session affinity: Gateway API sessionPersistence). */
+  readonly sticky: boolean;
+}
+
+/**
+ * The backend a request's affinity cookie names, among a sticky route's weighted backends (a
+ * session stays with its backend as with its endpoint); undefined: none, choose by weight.
+ */
+export function stickyBackend(t: Target, ex: StickyRequest): BackendTarget | undefined {
+  for (const b of t.backends) if (b.weight > 0 && b.pick?.affinitized?.(ex) === true) return b;
+  return undefined;
 }
 
 export interface PrepareContext {
@@ -98,6 +113,8 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   }
   const compiled = compilePolicies(route, ctx.env, ctx.table);
   const errors = route.policies.find((p): p is ErrorPagesPolicy => p.kind === 'errorPages');
+  const mirrors = route.policies.filter((p): p is MirrorPolicy => p.kind === 'mirror');
+  const balance = ctx.balance ?? DEFAULT_BALANCE;
   return {
     ...labels,
     route,
@@ -112,6 +129,8 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     settings: s,
     canary,
     servicePort: backends[0]?.backend.port ?? '',
+    mirror: mirrors.length === 0 ? null : compileMirrors(mirrors, { state: ctx.env.mirrors ?? defaultMirrorState(), pools: ctx.pools, balancer: balance.balancer, target: (id) => target(id, 1, undefined), namespace: route.source.namespace }),
+    sticky: route.balancing?.affinity !== undefined && backends.length > 1,
   };
 }
 

@@ -262,6 +262,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     ...(ext !== undefined ? [ext] : []),
     ...(routing?.redirect !== undefined ? [routing.redirect] : []),
     ...(headers !== undefined ? [headers] : []),
+    ...(annotations?.mirror !== undefined ? [annotations.mirror] : []),
     ...(annotations?.responseRewrite !== undefined ? [annotations.responseRewrite] : []),
   ];
   const rewrite: Policy | undefined = target === undefined ? undefined : { kind: 'rewrite', path: { type: 'template', value: target }, ...(routing?.xForwardedPrefix !== undefined ? { forwardedPrefix: routing.xForwardedPrefix } : {}) };

@@ -42,7 +42,7 @@ function fake(o: { headers?: Record<string, string>; target?: string; host?: str
     editResponse() {},
     addResponseHeader() {},
     closeAfter() {},
-    requestUri: '/',
+    requestUri: o.target ?? '/',
     requestId: 'r',
     names: null,
     header: () => undefined,

@@ -79,9 +79,10 @@ function part(p: TemplatePart): Expand {
     case 'scheme':
       return (ex) => ex.scheme;
     case 'request_uri':
-      return (ex) => ex.forwardPath;
+      // the client's target, before any rewrite (nginx's $request_uri)
+      return (ex) => ex.requestUri;
     case 'escaped_request_uri':
-      return (ex) => escapeUri(ex.forwardPath);
+      return (ex) => escapeUri(ex.requestUri);
     case 'request_method':
       return (ex) => ex.req.method ?? 'GET';
     case 'remote_addr':
