@@ -218,6 +218,10 @@ export function createMetrics(opts: MetricsOptions) {
       diagnostics.reset();
       for (const [reason, n] of counts.diagnostics) diagnostics.labels(reason).set(n);
     },
+    /** The endpoints gauge alone, after an EndpointSlice patch (no table was built). */
+    liveEndpoints(n: number): void {
+      endpoints.set(n);
+    },
     propagation(seconds: number): void {
       propagation.observe(seconds);
     },

@@ -49,7 +49,9 @@ export interface Pools {
   /** The pool of one endpoint of a dispatcher. */
   get(d: Dispatch, ip: string, port: number): Upstream;
   /** Closes the pools not in `live` (by dispatcher, the `ip:port`s it still reaches); forgets unused dispatchers. */
-  retain(live: ReadonlyMap<Dispatch, ReadonlySet<string>>): void;
+  retain(live: ReadonlyMap<Dispatch, { has(endpoint: string): boolean }>): void;
+  /** Closes one endpoint's pool of a dispatcher, if it has one (gracefully, after its in-flight requests). */
+  release(d: Dispatch, endpoint: string): void;
   /** Open pools, over every dispatcher. */
   size(): number;
   close(): Promise<void>;
@@ -123,6 +125,12 @@ export function createPools(opts: PoolOptions): Pools {
         // a dispatcher no route uses is forgotten; a route that comes back interns a new one
         if (keep === undefined && d.pools.size === 0) dispatchers.delete(key);
       }
+    },
+    release(d, k) {
+      const pool = d.pools.get(k);
+      if (pool === undefined) return;
+      d.pools.delete(k);
+      pool.close().catch(() => {});
     },
     size() {
       let n = 0;
