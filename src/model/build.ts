@@ -137,6 +137,24 @@ export class TableBuilder {
 
   /** When each added route's object was created (for conflicts between sources). */
   private readonly created = new Map<Route, string>();
+  /**
+   * The route a canary path splits traffic off: the Ingress route without conditions at that host, path
+   * and match (a Prefix path also finds a Regex route of the same path: the same location in
+   * ingress-nginx, where use-regex keeps the path type).
+   */
+  findRoute(host: string, match: PathMatch, path: string): Route | undefined {
+    const h = this.routes.get(host);
+    if (h === undefined) return undefined;
+    const plain = (m: PathMatch): Route | undefined => h[m].get(path)?.find((r) => r.conditions === undefined && r.source.kind === 'Ingress');
+    return plain(match) ?? (match === 'Prefix' ? plain('Regex') : undefined);
+  }
+
+  /** Replaces a route found with {@link findRoute} (routes are immutable: a canary makes a new one). */
+  replaceRoute(old: Route, next: Route): void {
+    const list = this.routes.get(old.host)?.[old.match].get(old.path);
+    const i = list === undefined ? -1 : list.indexOf(old);
+    if (list !== undefined && i >= 0) list[i] = next;
+  }
 
   /** Sets a host's fallback route unless it has one; returns the one that holds the place, or null. */
   addFallback(host: string, r: Route): Route | null {

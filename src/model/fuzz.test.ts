@@ -22,7 +22,10 @@ const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), l
 const valid = {
   ingress: {
     kind: 'Ingress',
-    metadata: { name: 'i', namespace: 'default', annotations: {
+    metadata: {
+      name: 'i',
+      namespace: 'default',
+      annotations: {
         'nginx.ingress.kubernetes.io/proxy-body-size': '1m',
         'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',
         'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8, ::1',
@@ -32,6 +35,15 @@ const valid = {
         'nginx.ingress.kubernetes.io/limit-connections': '3',
         'nginx.ingress.kubernetes.io/limit-burst-multiplier': '2',
         'nginx.ingress.kubernetes.io/limit-allowlist': '192.168.0.0/16',
+        'nginx.ingress.kubernetes.io/affinity': 'cookie',
+        'nginx.ingress.kubernetes.io/affinity-mode': 'persistent',
+        'nginx.ingress.kubernetes.io/session-cookie-name': 'S',
+        'nginx.ingress.kubernetes.io/session-cookie-path': '/',
+        'nginx.ingress.kubernetes.io/session-cookie-max-age': '60',
+        'nginx.ingress.kubernetes.io/session-cookie-samesite': 'None',
+        'nginx.ingress.kubernetes.io/upstream-hash-by': '$request_uri$arg_a',
+        'nginx.ingress.kubernetes.io/upstream-hash-by-subset': 'true',
+        'nginx.ingress.kubernetes.io/load-balance': 'ewma',
       },
     },
     spec: {
@@ -44,6 +56,28 @@ const valid = {
   service: { kind: 'Service', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } },
   slice: { kind: 'EndpointSlice', metadata: { name: 's-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 's' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }] },
   secret: { kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bm90IGEgY2VydA==', 'tls.key': 'bm8=' } },
+  canary: {
+    kind: 'Ingress',
+    metadata: {
+      name: 'c',
+      namespace: 'default',
+      annotations: {
+        'nginx.ingress.kubernetes.io/canary': 'true',
+        'nginx.ingress.kubernetes.io/canary-weight': '30',
+        'nginx.ingress.kubernetes.io/canary-weight-total': '200',
+        'nginx.ingress.kubernetes.io/canary-by-header': 'X-Canary',
+        'nginx.ingress.kubernetes.io/canary-by-header-pattern': '^v[0-9]+$',
+        'nginx.ingress.kubernetes.io/canary-by-cookie': 'c',
+        'nginx.ingress.kubernetes.io/affinity-canary-behavior': 'legacy',
+        'nginx.ingress.kubernetes.io/upstream-hash-by': '$remote_addr',
+      },
+    },
+    spec: {
+      ingressClassName: 'portico',
+      defaultBackend: { service: { name: 's2', port: { number: 80 } } },
+      rules: [{ host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 's2', port: { name: 'http' } } } }] } }],
+    },
+  },
   klass: { kind: 'IngressClass', metadata: { name: 'portico', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } }, spec: { controller: 'portico.dev/ingress-controller' } },
 };
 
@@ -90,7 +124,7 @@ test('valid objects with one field mutated to anything never throw', () => {
   fc.assert(
     fc.property(fc.constantFrom(...(Object.keys(valid) as (keyof typeof valid)[])), fc.array(fc.nat(50), { minLength: 1, maxLength: 8 }), weird, (which, path, value) => {
       const objs = { ...valid, [which]: mutate(valid[which], path, value) };
-      run({ ingresses: [objs.ingress] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
+      run({ ingresses: [objs.ingress, objs.canary] as never, services: [objs.service] as never, endpointSlices: [objs.slice] as never, secrets: [objs.secret] as never, ingressClasses: [objs.klass] as never });
     }),
     { numRuns: 3000 * runs, seed },
   );
@@ -148,7 +182,7 @@ test('rebuilds that reuse objects (the memos hit) give what translating fresh co
           const n = pick[k]! % (pool.length + 1);
           return (n === pool.length ? [] : [pool[n]]) as never;
         };
-        return { ingresses: of(0), services: of(1), endpointSlices: of(2), secrets: of(3), ingressClasses: of(4) };
+        return { ingresses: [...of(0), ...of(4)] as never, services: of(1), endpointSlices: of(2), secrets: of(3), ingressClasses: of(5) };
       });
       // fresh copies first (every object new: the memos miss), then the sequence itself in a row
       // (a translation keeps what the one before it used, so shared objects hit)

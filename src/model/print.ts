@@ -3,7 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
-import type { Backend, Cert, ClientAuth, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
+import type { Backend, Balancing, Canary, Cert, ClientAuth, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 const NO_CLIENT_AUTH: ReadonlyMap<string, ClientAuth> = new Map();
@@ -88,6 +88,26 @@ export function printPolicy(p: Policy): string {
 }
 
 const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : `prefix ${p.prefix}=>${p.value}`);
+/** How endpoints are picked, as one short line (`ewma`, `hash $request_uri`, `affinity cookie NAME persistent ...`). */
+export function printBalancing(b: Balancing): string {
+  const a = b.affinity;
+  if (a !== undefined) {
+    const attrs = [a.path !== undefined ? `path=${a.path}` : '', a.domain !== undefined ? `domain=${a.domain}` : '', a.maxAge !== undefined ? `max-age=${a.maxAge}` : '', a.expires !== undefined ? `expires=${a.expires}` : '', a.sameSite !== undefined ? `samesite=${a.sameSite}${a.conditionalSameSiteNone === true ? ' (conditional)' : ''}` : '', a.secure === true ? 'secure' : '', a.changeOnFailure === true ? 'change-on-failure' : ''];
+    return ['affinity cookie', a.name, a.mode, ...attrs].filter(Boolean).join(' ');
+  }
+  if (b.hashBy !== undefined) return `hash ${b.hashBy}${b.hashSubsetSize !== undefined ? ` subset ${b.hashSubsetSize}` : ''}`;
+  return b.algorithm ?? '';
+}
+
+/** A canary, as one short line. */
+export function printCanary(c: Canary): string {
+  const header = c.header === undefined ? '' : `header ${c.header}${c.headerValue !== undefined ? `=${c.headerValue}` : c.headerPattern !== undefined ? `~${c.headerPattern}` : c.headerPatternInvalid === true ? ' (invalid pattern: main)' : ''}`;
+  const parts = [`canary ${c.backend} (${origin(c.source)})`, `weight ${c.weight}/${c.total}`, header, c.cookie !== undefined ? `cookie ${c.cookie}` : '', c.balancing !== undefined ? printBalancing(c.balancing) : ''];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** The route's balancing and canary, one line each (what routes and /debug/routes list after the policies). */
+const choiceLines = (r: Route): string[] => [...(r.balancing !== undefined ? [printBalancing(r.balancing)] : []), ...(r.canary !== undefined ? [printCanary(r.canary)] : [])];
 
 const conditionsText = (r: Route): string => {
   const c = r.conditions;
@@ -97,7 +117,7 @@ const conditionsText = (r: Route): string => {
 };
 
 const row = (host: string, match: RouteRow['match'], path: string, r: Route): RouteRow => {
-  const policies = r.policies.map(printPolicy);
+  const policies = [...r.policies.map(printPolicy), ...choiceLines(r)];
   return { host, match, path, backend: printBackends(r.backends), ingress: origin(r.source), redirect: r.policies.some((p) => p.kind === 'httpsRedirect'), policies, limits: r.settings, ...(r.ports !== undefined ? { ports: r.ports } : {}) };
 };
 
@@ -117,8 +137,9 @@ export function routeRows(table: RouteTable): RouteRow[] {
   return out;
 }
 
-const fallbackText = (f: Route): string => `${printBackends(f.backends)} (from ${f.source.kind === 'DefaultBackend' ? '--default-backend-service' : f.source.kind === 'Ingress' ? `${f.source.namespace}/${f.source.name}` : sourceName(f.source)})${policiesText(f.policies)}`;
+const fallbackText = (f: Route): string => `${printBackends(f.backends)} (from ${f.source.kind === 'DefaultBackend' ? '--default-backend-service' : f.source.kind === 'Ingress' ? `${f.source.namespace}/${f.source.name}` : sourceName(f.source)})${policiesText(f.policies)}${choiceText(f)}`;
 const policiesText = (ps: readonly Policy[]): string => ps.map((p) => ` [${printPolicy(p)}]`).join('');
+const choiceText = (r: Route): string => choiceLines(r).map((l) => ` <${l}>`).join('');
 
 /** One line per route: `Prefix /path -> ns/svc:port (ns/ingress) [policy] {setting=value}`, grouped by host ('*' = any host). */
 export function printTable(table: RouteTable): PrintedTable {
@@ -128,7 +149,7 @@ export function printTable(table: RouteTable): PrintedTable {
     const lim = Object.entries(r.settings).map(([k, v]) => `${k}=${String(v)}`);
     const flags = r.match === 'Regex' && r.ignoreCase === true ? ' (ignore case)' : '';
     const on = r.ports === undefined ? '' : ` on ${r.ports.map((p) => `:${p}`).join(',')}`;
-    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)}${on} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
+    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)}${on} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}${choiceText(r)}`);
   }
   for (const [host, f] of [...table.hostFallbacks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     entry(host).fallback = fallbackText(f);
@@ -164,9 +185,9 @@ export function printTable(table: RouteTable): PrintedTable {
   };
 }
 
-/** `Kind ns/name: Reason: message`, sorted, one per line. */
+/** `Kind ns/name: Reason: message` (`Kind name` without a namespace, as for a file), sorted, one per line. */
 export function printDiagnostics(diags: readonly Diagnostic[]): string[] {
-  return diags.map((d) => `${d.source.kind} ${d.source.namespace}/${d.source.name}: ${d.reason}: ${d.message}`).sort();
+  return diags.map((d) => `${d.source.kind} ${d.source.namespace === '' ? '' : `${d.source.namespace}/`}${d.source.name}: ${d.reason}: ${d.message}`).sort();
 }
 
 /**

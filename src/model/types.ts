@@ -172,6 +172,74 @@ export interface Route {
    * both --http-port and --https-port.
    */
   readonly ports?: readonly number[];
+  /** How an endpoint of the backend is picked; absent = `--load-balance`. */
+  readonly balancing?: Balancing;
+  /** A canary backend that takes part of this route's traffic (from a canary Ingress of the same host and path). */
+  readonly canary?: Canary;
+}
+
+/**
+ * How an endpoint of a backend is picked (`load-balance`, `upstream-hash-by`, `affinity`): cookie
+ * affinity beats hashing, which beats the algorithm, as in ingress-nginx. Passive-health
+ * ejection applies to every one of them.
+ */
+export interface Balancing {
+  /** `load-balance`: absent = `--load-balance`. */
+  readonly algorithm?: 'round_robin' | 'ewma';
+  /** `upstream-hash-by`: an nginx variable expression (`$request_uri`, `$arg_id$host`...) hashed onto a consistent-hash ring. */
+  readonly hashBy?: string;
+  /** `upstream-hash-by-subset`: the key picks a subset of this many endpoints, and one of them is picked at random. */
+  readonly hashSubsetSize?: number;
+  /** `affinity: cookie`: sticky sessions. */
+  readonly affinity?: Affinity;
+}
+
+/** Cookie affinity (`affinity: cookie` and the `session-cookie-*` annotations). */
+export interface Affinity {
+  /** `balanced`: a new session lands on the consistent-hash ring (scaling up moves some sessions); `persistent`: it stays while its endpoint lives. */
+  readonly mode: 'balanced' | 'persistent';
+  /** The cookie's name (`session-cookie-name`, default INGRESSCOOKIE). */
+  readonly name: string;
+  /** Cookie Path; absent = the route's path as written. */
+  readonly path?: string;
+  readonly domain?: string;
+  /** Max-Age, seconds. */
+  readonly maxAge?: number;
+  /** Expires, seconds from the time the cookie is set. */
+  readonly expires?: number;
+  readonly sameSite?: 'Strict' | 'Lax' | 'None';
+  /** Leave `SameSite=None` out for the user agents known to reject it. */
+  readonly conditionalSameSiteNone?: boolean;
+  /** Always `Secure` (it is also set on every HTTPS response). */
+  readonly secure?: boolean;
+  /** A retry after a failure picks a new endpoint and re-sets the cookie (default: the same endpoint again). */
+  readonly changeOnFailure?: boolean;
+}
+
+/**
+ * A canary: another backend that takes part of a route's traffic, decided per request in
+ * ingress-nginx's order: session affinity, then the header, then the cookie, then the weight.
+ */
+export interface Canary {
+  /** Id of the canary backend in {@link RouteTable.backends}. */
+  readonly backend: string;
+  /** The canary Ingress. */
+  readonly source: RouteSource;
+  /** The canary takes `weight` requests in `total` (of those no header or cookie decided). */
+  readonly weight: number;
+  readonly total: number;
+  /** `canary-by-header`, lower-case: `always` sends to the canary, `never` to the main backend. */
+  readonly header?: string;
+  /** `canary-by-header-value`: this exact value sends to the canary (instead of always/never). */
+  readonly headerValue?: string;
+  /** `canary-by-header-pattern`: an RE2 pattern found in the value sends to the canary. */
+  readonly headerPattern?: string;
+  /** The pattern could not be used: a request carrying the header goes to the main backend. */
+  readonly headerPatternInvalid?: true;
+  /** `canary-by-cookie`: `always` / `never`. */
+  readonly cookie?: string;
+  /** How the canary's endpoints are picked (its own load-balance and upstream-hash-by; the main route's affinity unless `affinity-canary-behavior: legacy`). */
+  readonly balancing?: Balancing;
 }
 
 /** proxy-body-size, proxy-*-timeout and proxy-ssl-* annotations: bytes and milliseconds. */
@@ -290,6 +358,8 @@ export type DiagnosticReason =
   | 'ServicePortNotFound'
   | 'NoEndpoints'
   | 'DuplicateRoute'
+  | 'CanaryWithoutMain'
+  | 'CanaryConflict'
   | 'DefaultBackendConflict'
   | 'InvalidAnnotation'
   | 'UnsupportedAnnotation'
@@ -305,7 +375,11 @@ export type DiagnosticReason =
   | 'InvalidRoute'
   | 'InvalidListener'
   | 'RouteConflict'
-  | 'ClientAuthConflict';
+  | 'ClientAuthConflict'
+  // problems of the input itself, reported by a source (standalone: `source.kind` is `File`)
+  | 'InvalidManifest'
+  | 'UnknownKind'
+  | 'UnsupportedAPIVersion';
 
 /** The translator's whole output. */
 export interface Translation {

@@ -83,7 +83,10 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const live = createEndpointState();
   const limiters = createLimiters();
   const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize, limiters, limitReqStatus: config.limitReqStatusCode, limitConnStatus: config.limitConnStatusCode };
-  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
+  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
+  const balancer = createBalancer(stats.ejected);
+  const balance = { balancer, algorithm: config.loadBalance };
+  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env, balance });
   const first = prepare(EMPTY_TABLE);
   /** What each listener serves: a matcher per listener port (80: --http-port, 443: --https-port, Gateway listeners' own ports). */
   let matchers = first.matchers;
@@ -91,7 +94,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const stateOf = (port: number): ProxyState => ({ matcher: matchers.get(port) ?? (first.matchers.get(80) as ProxyState['matcher']), draining: false });
   const state = stateOf(80);
   const httpsState = stateOf(443);
-  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   let contexts;
   try {
     contexts = createTlsContexts(config.tls, defaultCert);
@@ -101,7 +103,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   }
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
-  const balancer = createBalancer(stats.ejected);
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
@@ -194,6 +195,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       state.matcher = matchers.get(80) ?? state.matcher;
       httpsState.matcher = matchers.get(443) ?? httpsState.matcher;
       reconcileListeners();
+      balancer.retain(new Set(next.backends.keys()));
       retention.reset(compiled.targets);
       // limiters the new table's routes did not ask for are forgotten (kept ones keep their counts)
       limiters.retain();

@@ -12,10 +12,11 @@ import { Transform, type Readable } from 'node:stream';
 import type { Endpoint } from '../model/types.js';
 import type { MatchInput } from '../router/match.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics, RouteLabels } from '../metrics/metrics.js';
 import type { Matcher } from '../router/compile.js';
 import type { AccessLog } from './access-log.js';
-import type { Balancer } from './balance.js';
+import type { Balancer, StickyRequest } from './balance.js';
+import { cookieValue } from './sticky.js';
 import type { TLSSocket } from 'node:tls';
 import { clientIpOf, connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
 import type { Pools } from './pools.js';
@@ -135,7 +136,7 @@ function onResponseClose(this: ExchangeResponse): void {
  * One client request and its upstream attempts. Implements the upstream handler
  * (onConnect/onHeaders/onData/onComplete/onError) so the response is streamed without promises.
  */
-export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
+export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, StickyRequest {
   target: Target | null = null;
   /** The decoded, normalised path the request was matched with. */
   path = '/';
@@ -146,6 +147,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /** Capture groups of a Regex route that matched (set by the router). */
   captures: string[] | null = null;
   private choice: BackendTarget | undefined = undefined;
+  /** The canary's labels when the canary was chosen: what the request is recorded under. */
+  private canaryLabels: RouteLabels | null = null;
+  /** Set-Cookie of a new sticky session (replaced when a retry picks again). */
+  private affinityCookie: string | null = null;
   private step = 0;
   private query_: URLSearchParams | null = null;
   private endpoint: Endpoint | undefined;
@@ -226,6 +231,19 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return typeof name === 'string' ? name : undefined;
   }
 
+  cookie(name: string): string | undefined {
+    return cookieValue(this.header('cookie'), name);
+  }
+
+  setAffinityCookie(setCookie: string): void {
+    this.affinityCookie = setCookie;
+  }
+
+  /** What the request is recorded under: the route, or its canary. */
+  private get recorded(): RouteLabels | null {
+    return this.canaryLabels ?? this.target;
+  }
+
   setForwardPath(target: string): void {
     this.forwardPath = target;
     this.query_ = null;
@@ -303,14 +321,23 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /** Picks a backend, then an endpoint (avoiding the one that just failed), and dispatches to it. */
   send(avoid: Endpoint | undefined): void {
     const target = this.target as Target;
-    const bt = (this.choice ??= choose(target));
+    let bt = this.choice;
+    if (bt === undefined) {
+      bt = choose(target);
+      const c = target.canary;
+      if (c !== null && bt !== undefined && c.rule(this, bt, c.target)) {
+        bt = c.target;
+        this.canaryLabels = c.labels;
+      }
+      this.choice = bt;
+    }
     if (bt !== undefined && bt.backend.id === '') {
       // a Gateway API backendRef that is invalid: its share of the traffic answers 500, as the spec requires
       this.local(500, errorBody(500, 'the route\'s backend reference is invalid (see the route\'s ResolvedRefs condition)'), TEXT, 'invalid_backend');
       return;
     }
     if (this.requestTimer === null && target.settings.requestTimeout !== undefined) this.armRequestTimeout(target.settings.requestTimeout);
-    const ep = bt === undefined ? undefined : this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid);
+    const ep = bt === undefined ? undefined : bt.pick === null ? this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid) : bt.pick.pick(this, avoid);
     if (bt === undefined || ep === undefined) {
       this.recordFailure(NO_ENDPOINTS);
       this.fail(NO_ENDPOINTS);
@@ -473,6 +500,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.upstreamStatus = status;
     this.upstreamMs = performance.now() - this.upstreamStart;
     this.resumeUpstream = resume;
+    const pick = (this.choice as BackendTarget).pick;
+    if (pick !== null && pick.observe !== undefined) pick.observe(this.endpoint as Endpoint, this.upstreamMs);
     const out: string[] = [];
     let listed: Set<string> | null = null;
     for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -490,6 +519,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
     }
     out.push('server', 'portico');
+    if (this.affinityCookie !== null) out.push('set-cookie', this.affinityCookie);
     if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
@@ -592,7 +622,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       (lim.nextUpstreamTimeout === 0 || performance.now() - this.start < lim.nextUpstreamTimeout);
     this.recordFailure(f);
     if (retry) {
-      this.opts.metrics?.retry(this.target as Target);
+      this.opts.metrics?.retry(this.recorded as RouteLabels);
       this.abortUpstream = null;
       this.send(this.endpoint);
       return;
@@ -604,10 +634,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   /** Answers an upstream failure: an error status if nothing was sent yet, else a cut connection. */
   private recordFailure(f: Failure): void {
-    this.opts.metrics?.upstreamError(this.target, f.cause);
+    this.opts.metrics?.upstreamError(this.recorded, f.cause);
     const ep = this.endpoint;
     if (ep !== undefined && UNHEALTHY.has(f.cause) && this.opts.stats.failure(endpointKey(ep.ip, ep.port), f.cause)) {
-      this.opts.metrics?.ejection(this.target);
+      this.opts.metrics?.ejection(this.recorded);
     }
   }
 
@@ -628,6 +658,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);
     const more = this.responseExtra === null ? [...extra] : [...extra, ...this.responseExtra];
+    if (this.affinityCookie !== null) more.push('set-cookie', this.affinityCookie);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(more, e);
     reply(this.res, status, body, type, this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts]);
     this.finish(status);
@@ -638,7 +669,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.done = true;
     if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     const req = this.req;
-    const t = this.target;
+    const t = this.recorded;
     const durationMs = performance.now() - this.start;
     // a walk over the request's headers: only when something records it
     const length = this.opts.metrics || this.opts.accessLog ? requestLength(req) : 0;

@@ -7,6 +7,8 @@ import { createEndpointState } from './endpoints.js';
 import { createPools, endpointKey, type Dispatch } from './pools.js';
 import { createRetention } from './retention.js';
 import type { BackendTarget } from './route.js';
+
+type Reached = Pick<BackendTarget, 'slot' | 'dispatch' | 'upgrade'>;
 import { createEndpointStats } from './stats.js';
 
 const ep = (n: number, port = 8080): Endpoint => ({ ip: `10.0.0.${n}`, port, terminating: false });
@@ -16,13 +18,19 @@ function setup(backends: readonly { id: string; protocol?: BackendProtocol; endp
   const stats = createEndpointStats();
   const live = createEndpointState();
   const retention = createRetention(pools, stats);
-  const bts = backends.map((b): BackendTarget => {
+  const bts = backends.map((b): Reached => {
     const backend: Backend = { id: b.id, namespace: 'ns', service: b.id, port: '80', protocol: b.protocol ?? 'HTTP', endpoints: b.endpoints };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
-    return { backend, slot: live.slot(backend), dispatch: pools.dispatch(backend.protocol), upgrade: pools.dispatch(tls ? 'HTTPS' : 'HTTP'), weight: 1 };
+    return { slot: live.slot(backend), dispatch: pools.dispatch(backend.protocol), upgrade: pools.dispatch(tls ? 'HTTPS' : 'HTTP') };
   });
-  // two routes on the first backend: a slot read by several targets counts once
-  retention.reset([{ backends: bts }, { backends: bts.slice(0, 1) }]);
+  // two routes on the first backend (a slot read by several targets counts once); the last backend
+  // is only ever a canary
+  const canary = bts.length > 1 ? (bts[bts.length - 1] as Reached) : null;
+  const plain = canary === null ? bts : bts.slice(0, -1);
+  const targets = [{ backends: plain, canary: canary === null ? null : { target: canary } }, { backends: plain.slice(0, 1), canary: null }];
+  retention.reset(targets);
+  /** A swap to a table with the same routes. */
+  const swap = (): void => retention.reset(targets);
   const patch = (id: string, endpoints: readonly Endpoint[]): void => live.patch(new Map([[id, endpoints]]), retention.changed);
   /** Traffic to every endpoint of every backend, both ways (requests, upgrades): pools and stats exist. */
   const use = (): void => {
@@ -42,7 +50,7 @@ function setup(backends: readonly { id: string; protocol?: BackendProtocol; endp
   };
   const dispatchers = (): Dispatch[] => [...new Set(bts.flatMap((bt) => [bt.dispatch, bt.upgrade]))];
   const poolPairs = (): Set<string> => new Set(dispatchers().flatMap((d) => [...d.pools.keys()].map((k) => `${d.key}|${k}`)));
-  return { pools, stats, patch, use, livePairs, poolPairs, dispatchers };
+  return { pools, stats, patch, swap, use, livePairs, poolPairs, dispatchers };
 }
 
 test('a rollout closes the old pods\' pools and forgets their stats; the pods that stay keep theirs', () => {
@@ -70,6 +78,20 @@ test('an endpoint two backends list keeps its pool and stats until neither does'
   t.patch('b', [ep(2)]);
   assert.equal(http.pools.has('10.0.0.1:8080'), false);
   assert.equal(t.stats.view('10.0.0.1:8080').requests, 0);
+});
+
+test('a canary\'s pods keep their pools and stats across a swap and a patch of another backend', () => {
+  const t = setup([{ id: 'a', endpoints: [ep(1)] }, { id: 'canary', endpoints: [ep(7)] }]);
+  t.use();
+  const [http] = t.dispatchers() as [Dispatch];
+  const canaryPool = http.pools.get('10.0.0.7:8080');
+  assert.ok(canaryPool);
+  t.swap();
+  t.patch('a', [ep(2)]);
+  assert.equal(http.pools.get('10.0.0.7:8080'), canaryPool);
+  assert.equal(t.stats.view('10.0.0.7:8080').requests, 1);
+  t.patch('canary', [ep(8)]);
+  assert.equal(http.pools.has('10.0.0.7:8080'), false);
 });
 
 test('a gRPC backend\'s endpoint is released from both of its dispatchers (requests over h2c, upgrades over HTTP/1.1)', () => {

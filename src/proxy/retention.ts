@@ -15,9 +15,12 @@ import { endpointKey, type Dispatch, type Pools } from './pools.js';
 import type { BackendTarget } from './route.js';
 import type { EndpointStats } from './stats.js';
 
+/** What retention reads of a compiled backend. */
+type Reached = Pick<BackendTarget, 'slot' | 'dispatch' | 'upgrade'>;
+
 export interface Retention {
-  /** After a table swap: counts from the new table's targets; releases whatever none reaches. */
-  reset(targets: readonly { readonly backends: readonly BackendTarget[] }[]): void;
+  /** After a table swap: counts from the new table's targets (their backends and canaries); releases whatever none reaches. */
+  reset(targets: readonly { readonly backends: readonly Reached[]; readonly canary?: { readonly target: Reached } | null }[]): void;
   /** One slot's list went from `before` to its current one (the fast path): releases what no route reaches any more. */
   changed(slot: EndpointSlot, before: readonly Endpoint[]): void;
 }
@@ -41,13 +44,15 @@ export function createRetention(pools: Pools, stats: EndpointStats): Retention {
   return {
     reset(targets) {
       uses = new Map();
+      const use = (bt: Reached): void => {
+        let ds = uses.get(bt.slot);
+        if (ds === undefined) uses.set(bt.slot, (ds = []));
+        if (!ds.includes(bt.dispatch)) ds.push(bt.dispatch);
+        if (!ds.includes(bt.upgrade)) ds.push(bt.upgrade);
+      };
       for (const t of targets) {
-        for (const bt of t.backends) {
-          let ds = uses.get(bt.slot);
-          if (ds === undefined) uses.set(bt.slot, (ds = []));
-          if (!ds.includes(bt.dispatch)) ds.push(bt.dispatch);
-          if (!ds.includes(bt.upgrade)) ds.push(bt.upgrade);
-        }
+        for (const bt of t.backends) use(bt);
+        if (t.canary) use(t.canary.target);
       }
       counts = new Map();
       for (const [slot, ds] of uses) {

@@ -5,6 +5,8 @@
  * labels its requests are recorded under.
  */
 import type { Backend, Route, RouteSettings, RouteTable } from '../model/types.js';
+import { createBalancer, createPicker, type Balancer, type Picker } from './balance.js';
+import { compileCanary, type CanaryRule } from './canary.js';
 import { compile, type Matcher } from '../router/compile.js';
 import { sniOf } from '../model/upstream.js';
 import { routeLabels, type RouteLabels } from '../metrics/metrics.js';
@@ -21,6 +23,15 @@ export interface BackendTarget {
   /** Upgrades always go over HTTP/1.1 (plain, or TLS for TLS backends). */
   readonly upgrade: Dispatch;
   readonly weight: number;
+  /** How an endpoint is picked (ewma, hash, sticky); null = round-robin by the Balancer. */
+  readonly pick: Picker | null;
+}
+
+/** A route's canary: its backend, its rule, and the labels its requests are recorded under. */
+export interface CanaryTarget {
+  readonly target: BackendTarget;
+  readonly rule: CanaryRule;
+  readonly labels: RouteLabels;
 }
 
 /** A route, compiled for the data plane. */
@@ -31,6 +42,8 @@ export interface Target extends RouteLabels {
   /** Sum of the backends' weights (0: no backend can take the request). */
   readonly totalWeight: number;
   readonly settings: RouteSettings;
+  /** null for the routes without a canary: the backend choice pays nothing for the feature. */
+  readonly canary: CanaryTarget | null;
 }
 
 export interface PrepareContext {
@@ -38,32 +51,46 @@ export interface PrepareContext {
   readonly pools: Pools;
   readonly endpoints: EndpointState;
   readonly env: PolicyEnv;
+  /** Endpoint-choice state that outlives swaps, and `--load-balance` (default: a balancer of its own, round-robin). */
+  readonly balance?: { readonly balancer: Balancer; readonly algorithm: 'round_robin' | 'ewma' };
 }
+
+const DEFAULT_BALANCE = { balancer: createBalancer(), algorithm: 'round_robin' } as const;
 
 /** Compiles one route of `ctx.table`. */
 export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   const s = route.settings;
   const material = s.sslSecret === undefined ? undefined : ctx.table.upstreamTls?.get(s.sslSecret);
-  const backends = route.backends.map((wb): BackendTarget => {
+  const target = (id: string, weight: number, balancing: Route['balancing']): BackendTarget => {
     // '' is an invalid Gateway API backendRef: its share answers 500 (exchange.ts)
-    const backend = ctx.table.backends.get(wb.backend) ?? { id: wb.backend, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
+    const backend = ctx.table.backends.get(id) ?? { id, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
     const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
+    const slot = ctx.endpoints.slot(backend);
     return {
       backend,
-      slot: ctx.endpoints.slot(backend),
+      slot,
       dispatch: ctx.pools.dispatch(backend.protocol, o),
       upgrade: ctx.pools.dispatch(tls ? 'HTTPS' : 'HTTP', o),
-      weight: wb.weight,
+      weight,
+      pick: createPicker(balancing, { ...(ctx.balance ?? DEFAULT_BALANCE), backend, slot, routePath: route.path }),
     };
-  });
+  };
+  const backends = route.backends.map((wb) => target(wb.backend, wb.weight, route.balancing));
+  const labels = routeLabels(route, ctx.table);
+  let canary: CanaryTarget | null = null;
+  if (route.canary !== undefined) {
+    const t = target(route.canary.backend, 1, route.canary.balancing);
+    canary = { target: t, rule: compileCanary(route.canary), labels: { ...labels, service: t.backend.service, canaryOf: labels.service } };
+  }
   return {
-    ...routeLabels(route, ctx.table),
+    ...labels,
     route,
     policies: compilePolicies(route.policies, s.bodySize, ctx.env, ctx.table),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
     settings: s,
+    canary,
   };
 }
 

@@ -6,9 +6,10 @@
  */
 import type { Origin, Problem } from '../build.js';
 import { isObject, show, str, type Ingress, type IngressBackend } from '../k8s.js';
-import type { BackendProtocol, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
+import type { BackendProtocol, Balancing, DiagnosticReason, PathMatch, Policy, RouteSettings, RouteSource } from '../types.js';
 import { sourceRangePolicy, type SourceRanges } from './access.js';
 import { parseAnnotations } from './annotations.js';
+import type { CanaryAnnotations } from './balance.js';
 import type { ClientCertAnnotations } from './client-cert.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
@@ -36,7 +37,9 @@ export function checkPath(rawPath: unknown, rawType: unknown): { path: string; m
   let match: 'Exact' | 'Prefix';
   if (rawType === 'Exact') match = 'Exact';
   else if (rawType === 'Prefix' || rawType === 'ImplementationSpecific') match = 'Prefix';
-  else return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${show(rawType ?? null)}` };
+  // networking.k8s.io/v1 requires it; only the removed v1beta1 let it be left out
+  else if (rawType === undefined || rawType === null) return { reason: 'InvalidPathType', error: 'pathType is missing: networking.k8s.io/v1 requires Exact, Prefix or ImplementationSpecific' };
+  else return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${show(rawType)}` };
 
   let path = rawPath;
   if ((path === undefined || path === '') && rawType === 'ImplementationSpecific') path = '/';
@@ -102,6 +105,10 @@ export interface CheckedIngress {
   readonly protocol: BackendProtocol;
   readonly redirectPolicy: boolean | 'force' | undefined;
   readonly settings: RouteSettings;
+  /** load-balance, upstream-hash-by, affinity: how its routes pick endpoints (undefined: the defaults). */
+  readonly balancing: Balancing | undefined;
+  /** Set for a canary Ingress: its paths split traffic off main Ingresses' routes instead of being routes. */
+  readonly canary: CanaryAnnotations | null;
   /** The Ingress's policies without and with the HTTPS redirect (which depends on the table's TLS hosts). */
   readonly policies: readonly [plain: readonly Policy[], redirect: readonly Policy[]];
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
@@ -173,6 +180,8 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     protocol,
     redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
     settings: annotations?.settings ?? {},
+    balancing: annotations?.balancing,
+    canary: annotations?.canary ?? null,
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
     refused,
     badValues,

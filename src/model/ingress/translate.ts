@@ -8,9 +8,10 @@ import type { TableBuilder } from '../build.js';
 import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
-import type { BackendProtocol, Policy, Route } from '../types.js';
+import type { BackendProtocol, Canary, Policy, Route } from '../types.js';
 import type { SourceRanges } from './access.js';
-import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
+import type { CanaryAnnotations } from './balance.js';
+import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
 
 export interface IngressOptions {
@@ -38,16 +39,21 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
     if (c === undefined || c.defaults !== opts.sourceRanges) memo.set(ing, (c = checkIngress(ing, opts.sourceRanges)));
     return c;
   });
-  // first pass: the hosts of every spec.tls, which decide the redirects of every route
+  // first pass: the hosts of every spec.tls, which decide the redirects of every route (a canary's TLS is ignored, as its routes)
   const tlsHosts = new Set<string>();
-  for (const c of checked) for (const t of c.tls) for (const h of t.hosts) tlsHosts.add(h);
+  for (const c of checked) if (c.canary === null) for (const t of c.tls) for (const h of t.hosts) tlsHosts.add(h);
   // and what each host does about client certificates (per host, whichever Ingress a route is from)
   const clientAuth = resolveClientAuth(b, checked);
-  for (const c of checked) ingress(b, c, tlsHosts, clientAuth, opts);
+  for (const c of checked) if (c.canary === null) ingress(b, c, tlsHosts, clientAuth, opts);
+  // canaries last, whatever their age: each splits traffic off a main route, and never becomes one
+  for (const c of checked) if (c.canary !== null) canary(b, c, c.canary, opts);
 }
 
 /** A single-backend route list: one shared array per backend id would not pay; this one is small. */
 const one = (backend: string): Route['backends'] => [{ backend, weight: 1 }];
+
+/** The Ingress's balancing, as a route field (absent when it sets none). */
+const balancingOf = (c: CheckedIngress): Pick<Route, 'balancing'> => (c.balancing === undefined ? {} : { balancing: c.balancing });
 
 function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<string>, clientAuth: HostsClientAuth, opts: IngressOptions): void {
   const { origin, source, protocol } = c;
@@ -101,7 +107,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     if (defaultId === undefined) {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain(''), backends: one(defaultId), settings: c.settings };
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain(''), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
     } else {
       b.report(origin, 'DefaultBackendConflict', `default backend ignored: ${sourceName(b.defaultBackend.source)} is older and already sets it`);
     }
@@ -115,7 +121,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     }
     const host = rule.host;
     // the fallback never redirected to HTTPS (kept as it was); it carries the Ingress's other policies
-    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain(host), backends: one(defaultId), settings: c.settings });
+    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain(host), backends: one(defaultId), settings: c.settings, ...balancingOf(c) });
     for (const p of rule.paths) {
       if ('problem' in p) {
         b.report(origin, ...p.problem);
@@ -123,7 +129,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const route: Route = { host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings };
+      const route: Route = { host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings, ...balancingOf(c) };
       const lost = b.addRoute(route, c.created);
       if (lost === route) {
         const winner = b.routeAt(route);
@@ -159,5 +165,116 @@ function tls(b: TableBuilder, c: CheckedIngress): void {
       continue;
     }
     for (const host of hosts) b.cert(host, secretKey, origin, source, where);
+  }
+}
+
+/** What a canary's traffic is decided by, in words (for conflicts). */
+const modeOf = (c: Canary | CanaryAnnotations): string =>
+  [c.header !== undefined ? `header ${c.header}` : '', c.cookie !== undefined ? `cookie ${c.cookie}` : '', `weight ${c.weight}/${c.total}`].filter(Boolean).join(', ');
+
+/**
+ * A canary Ingress: each of its paths (and its spec.defaultBackend, for the catch-all route)
+ * splits traffic off the main route of the same host, path and path type, which some other,
+ * non-canary Ingress owns. It never becomes a route itself: without a main route it takes no
+ * traffic (a diagnostic). One canary per route, the oldest (ingress-nginx uses only the first).
+ * Its backend is reached as the main route's is (protocol, timeouts, TLS): its requests run
+ * under the main route's policies and settings, as in ingress-nginx's main location.
+ */
+function canary(b: TableBuilder, c: CheckedIngress, can: CanaryAnnotations, opts: IngressOptions): void {
+  const { origin, source } = c;
+  if (c.invalid) {
+    b.report(origin, 'InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
+    return;
+  }
+  for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
+  if (c.refused.length > 0) {
+    const keys = c.refused.join(', ');
+    if (opts.unsupportedAnnotations !== 'warn') {
+      b.report(origin, 'UnsupportedAnnotation', `canary not used: ${keys} cannot be honoured; the main routes take all the traffic (--unsupported-annotations=warn uses it anyway)`);
+      return;
+    }
+    b.report(origin, 'UnsupportedAnnotation', `canary used WITHOUT ${keys} (--unsupported-annotations=warn)`);
+  }
+  /** Attaches the canary to `main`; false (after reporting why) when it cannot be. */
+  const attach = (main: Route, ref: CheckedRef, where: string): Route | null => {
+    if ('problem' in ref) {
+      b.report(origin, ...ref.problem);
+      return null;
+    }
+    const first = main.backends[0];
+    const protocol = (first === undefined ? undefined : b.resolved(first.backend)?.protocol) ?? 'HTTP';
+    const r = backendRef(origin.namespace, { service: { name: ref.service, port: typeof ref.port === 'number' ? { number: ref.port } : { name: ref.port } } }, protocol);
+    if ('error' in r) return null; // checked already
+    const on = `${main.path === '' ? 'the default backend' : `${main.match} ${main.path} on host ${main.host || '*'}`}`;
+    if (main.backends.some((x) => x.backend === r.id)) {
+      b.report(origin, 'CanaryConflict', `${where}: the canary's backend ${r.id} is the main route's own (${on}); ignored`);
+      return null;
+    }
+    if (main.canary !== undefined) {
+      const mode = modeOf(main.canary) === modeOf(can) ? '' : ` (it splits by ${modeOf(main.canary)}; this one by ${modeOf(can)})`;
+      b.report(origin, 'CanaryConflict', `${where}: ${on} already has the canary of ${sourceName(main.canary.source)}, which is older${mode}; ignored (one canary per route, as ingress-nginx)`);
+      return null;
+    }
+    b.backend(r.id, origin.namespace, r.service, r.port, origin, protocol);
+    const affinity = can.legacy ? undefined : main.balancing?.affinity;
+    const balancing = { ...c.balancing, ...(affinity !== undefined ? { affinity } : {}) };
+    const next: Canary = {
+      backend: r.id,
+      source,
+      weight: can.weight,
+      total: can.total,
+      ...(can.header !== undefined ? { header: can.header } : {}),
+      ...(can.headerValue !== undefined ? { headerValue: can.headerValue } : {}),
+      ...(can.headerPattern !== undefined ? { headerPattern: can.headerPattern } : {}),
+      ...(can.headerPatternInvalid === true ? { headerPatternInvalid: true as const } : {}),
+      ...(can.cookie !== undefined ? { cookie: can.cookie } : {}),
+      ...(Object.keys(balancing).length > 0 ? { balancing } : {}),
+    };
+    return { ...main, canary: next };
+  };
+
+  // spec.defaultBackend splits what a default backend serves where the canary's would: the
+  // catch-all for an Ingress without rules, else its hosts' fallbacks
+  const defaultRef = c.defaultRef;
+  if (defaultRef !== undefined) {
+    const where = 'spec.defaultBackend';
+    if (c.ruleCount === 0) {
+      const main = b.defaultBackend;
+      if (main === null || main.source.kind !== 'Ingress') b.report(origin, 'CanaryWithoutMain', `${where}: no Ingress sets the default backend for this canary to split traffic off; it takes no traffic`);
+      else {
+        const next = attach(main, defaultRef, where);
+        if (next !== null) b.defaultBackend = next;
+      }
+    } else {
+      for (const rule of c.rules) {
+        if (!('host' in rule)) continue;
+        const main = b.hostFallbacks.get(rule.host);
+        if (main === undefined) b.report(origin, 'CanaryWithoutMain', `${where}: no other Ingress sets a default backend for host ${rule.host || '*'}, so this canary has nothing to split traffic off there; it takes no traffic`);
+        else {
+          const next = attach(main, defaultRef, where);
+          if (next !== null) b.hostFallbacks.set(rule.host, next);
+        }
+      }
+    }
+  }
+  for (const rule of c.rules) {
+    if ('problem' in rule) {
+      b.report(origin, ...rule.problem);
+      continue;
+    }
+    for (const p of rule.paths) {
+      if ('problem' in p) {
+        b.report(origin, ...p.problem);
+        continue;
+      }
+      const where = pathAt(p.rule, p.index);
+      const main = b.findRoute(rule.host, p.match, p.path);
+      if (main === undefined) {
+        b.report(origin, 'CanaryWithoutMain', `${where}: no other Ingress routes ${p.match} ${p.path} on host ${rule.host || '*'}, so this canary has nothing to split traffic off; it takes no traffic`);
+        continue;
+      }
+      const next = attach(main, p.ref, where);
+      if (next !== null) b.replaceRoute(main, next);
+    }
   }
 }

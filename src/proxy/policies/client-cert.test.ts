@@ -56,6 +56,12 @@ function run(p: ClientCertPolicy, socket: TLSSocket | null, scheme: 'http' | 'ht
   const ex: PolicyExchange = {
     req: {} as IncomingMessage,
     scheme,
+    listenerPort: scheme === 'https' ? 443 : 80,
+    captures: null,
+    setForwardPath: () => {},
+    removeUpstreamHeader: () => {},
+    editResponse: () => {},
+    onDone: () => {},
     path: '/',
     forwardPath: '/',
     host: 'h.test',
