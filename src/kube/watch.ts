@@ -89,7 +89,14 @@ export function createReflector(o: ReflectorOptions): Reflector {
   let timer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
 
-  const withKind = (obj: KubeObject): KubeObject => (obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
+  /**
+   * Items of a LIST carry no `kind`. The object is fresh from JSON.parse and not stored yet, so it
+   * is set in place: a copy by spread gave every stored object a hidden class of its own.
+   */
+  const withKind = (obj: KubeObject): KubeObject => {
+    if (obj.kind !== r.kind) (obj as { kind: string }).kind = r.kind;
+    return obj;
+  };
   const markSynced = (): void => {
     if (synced) return;
     synced = true;

@@ -103,6 +103,20 @@ test('a gRPC backend\'s endpoint is released from both of its dispatchers (reque
   assert.equal(t.pools.size(), 0);
 });
 
+test('IPv6 endpoints: kept across a swap, released by a patch', () => {
+  const v6 = (n: number): Endpoint => ({ ip: `2001:db8::${n}`, port: 8443, terminating: false });
+  const t = setup([{ id: 'a', endpoints: [v6(1), v6(2)] }]);
+  t.use();
+  const [http] = t.dispatchers() as [Dispatch];
+  const pool = http.pools.get('2001:db8::1:8443');
+  t.swap();
+  assert.equal(http.pools.get('2001:db8::1:8443'), pool);
+  assert.equal(t.stats.view('2001:db8::1:8443').requests, 1);
+  t.patch('a', [v6(2)]);
+  assert.deepEqual([...http.pools.keys()], ['2001:db8::2:8443']);
+  assert.equal(t.stats.view('2001:db8::1:8443').requests, 0);
+});
+
 test('an address listed twice (two slices) counts once', () => {
   const t = setup([{ id: 'a', endpoints: [ep(1), ep(1)] }]);
   t.use();

@@ -153,7 +153,8 @@ function addRoute<A>(h: HostRoutes<A>, c: Candidate<A>): void {
   }
   if (r.match === 'Regex') {
     h.general = true;
-    insert((h.regex ??= []), c);
+    if (h.regex === null) h.regex = [c];
+    else insert(h.regex, c);
     return;
   }
   let node = h.prefix;
@@ -164,5 +165,7 @@ function addRoute<A>(h: HostRoutes<A>, c: Candidate<A>): void {
     node = next;
   }
   // `/foo` and `/foo/` end at the same element; the spec gives the longer written path priority.
-  insert((node.routes ??= []), c);
+  // A new list is made with its one element: an empty one grown by insertion reserves 17 slots.
+  if (node.routes === null) node.routes = [c];
+  else insert(node.routes, c);
 }

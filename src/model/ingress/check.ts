@@ -142,6 +142,15 @@ function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendPr
 
 const HTTPS_REDIRECT: Policy = { kind: 'httpsRedirect' };
 const NO_CLIENT_CERT: ClientCertAnnotations = { settings: null, invalid: [] };
+/**
+ * What most Ingresses have, shared: the translator keeps one CheckedIngress per Ingress, and at
+ * 10,000 Ingresses a fresh empty list per field was 60,000 arrays (memory: docs/performance.md).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+const NO_POLICIES: CheckedIngress['policies'] = [NONE, [HTTPS_REDIRECT]];
+const REFUSE_NOTHING: readonly Policy[] = [{ kind: 'refuse', because: NONE }];
+const NO_SETTINGS: RouteSettings = Object.freeze({});
+const orNone = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
 
 /** Checks one Ingress; `defaults`: the global source ranges, which its annotations replace. */
 export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngress {
@@ -152,6 +161,15 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const protocol = annotations?.backendProtocol ?? 'HTTP';
   const spec = isObject(ing.spec) ? ing.spec : undefined;
   const rules = annotations === undefined ? [] : asArray(spec?.rules);
+  /** Paths naming the same Service port share one checked reference (and its id string). */
+  const refs = new Map<string, Ref>();
+  const sharedRef = (r: CheckedRef): CheckedRef => {
+    if ('problem' in r) return r;
+    const known = refs.get(r.id);
+    if (known !== undefined) return known;
+    refs.set(r.id, r);
+    return r;
+  };
   const checkedRules = rules.map((rule, i): CheckedRule => {
     if (!isObject(rule)) return { problem: ['InvalidObject', `rules[${i}] must be an object`] };
     const h = checkHost(rule.host);
@@ -161,7 +179,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
       paths: asArray(rule.http?.paths).map((p, j): CheckedPath => {
         const c = checkPath(p?.path, p?.pathType);
         if ('error' in c) return { problem: [c.reason, `${pathAt(i, j)}: ${c.error}`] };
-        return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j), rule: i, index: j };
+        return { path: c.path, match: c.match, ref: sharedRef(checkRef(ns, p.backend, protocol, i, j)), rule: i, index: j };
       }),
     };
   });
@@ -169,39 +187,41 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const access = annotations?.access;
   const range = access === undefined ? undefined : sourceRangePolicy(access, defaults);
   const plain: readonly Policy[] = [...(range !== undefined ? [range] : []), ...(access?.rateLimit !== undefined ? [access.rateLimit] : [])];
-  const refused = annotations?.refused ?? [];
-  const badValues = access?.invalid ?? [];
+  const refused = orNone(annotations?.refused ?? NONE);
+  const badValues = orNone(access?.invalid ?? NONE);
+  const source: RouteSource = { kind: 'Ingress', namespace: ns, name };
+  const tls = annotations === undefined ? NONE : asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {
+    if (!isObject(entry)) return [];
+    const where = `spec.tls[${i}]`;
+    const hosts: string[] = [];
+    const tlsProblems: Problem[] = [];
+    for (const raw of asArray(entry.hosts).length > 0 ? asArray(entry.hosts) : ruleHosts) {
+      const h = checkHost(raw);
+      if ('error' in h) tlsProblems.push(['InvalidHost', `${where}: ${h.error}`]);
+      else if (h.host !== '') hosts.push(h.host);
+    }
+    return [{ hosts, problems: orNone(tlsProblems), secretName: entry.secretName, where }];
+  });
   return {
-    origin: { kind: 'Ingress', namespace: ns, name },
+    origin: source,
     created: str(ing.metadata?.creationTimestamp),
-    source: { kind: 'Ingress', namespace: ns, name },
+    source,
     invalid: annotations === undefined,
-    problems,
+    problems: orNone(problems),
     protocol,
     redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
-    settings: annotations?.settings ?? {},
+    settings: annotations === undefined || Object.keys(annotations.settings).length === 0 ? NO_SETTINGS : annotations.settings,
     balancing: annotations?.balancing,
     canary: annotations?.canary ?? null,
-    policies: [plain, [HTTPS_REDIRECT, ...plain]],
+    policies: plain.length === 0 ? NO_POLICIES : [plain, [HTTPS_REDIRECT, ...plain]],
     refused,
     badValues,
     defaults,
-    refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
-    clientCert: annotations?.clientCert ?? NO_CLIENT_CERT,
+    refusal: refused.length === 0 && badValues.length === 0 ? REFUSE_NOTHING : [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
+    clientCert: annotations === undefined || (annotations.clientCert.settings === null && annotations.clientCert.invalid.length === 0) ? NO_CLIENT_CERT : annotations.clientCert,
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,
-    tls: annotations === undefined ? [] : asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {
-      if (!isObject(entry)) return [];
-      const where = `spec.tls[${i}]`;
-      const hosts: string[] = [];
-      const tlsProblems: Problem[] = [];
-      for (const raw of asArray(entry.hosts).length > 0 ? asArray(entry.hosts) : ruleHosts) {
-        const h = checkHost(raw);
-        if ('error' in h) tlsProblems.push(['InvalidHost', `${where}: ${h.error}`]);
-        else if (h.host !== '') hosts.push(h.host);
-      }
-      return [{ hosts, problems: tlsProblems, secretName: entry.secretName, where }];
-    }),
+    tls: orNone(tls),
   };
 }

@@ -49,9 +49,6 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
   for (const c of checked) if (c.canary !== null) canary(b, c, c.canary, opts);
 }
 
-/** A single-backend route list: one shared array per backend id would not pay; this one is small. */
-const one = (backend: string): Route['backends'] => [{ backend, weight: 1 }];
-
 /** The Ingress's balancing, as a route field (absent when it sets none). */
 const balancingOf = (c: CheckedIngress): Pick<Route, 'balancing'> => (c.balancing === undefined ? {} : { balancing: c.balancing });
 
@@ -107,7 +104,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     if (defaultId === undefined) {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain(''), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: plain(''), backends: b.single(defaultId), settings: c.settings, ...balancingOf(c) };
     } else {
       b.report(origin, 'DefaultBackendConflict', `default backend ignored: ${sourceName(b.defaultBackend.source)} is older and already sets it`);
     }
@@ -121,7 +118,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
     }
     const host = rule.host;
     // the fallback never redirected to HTTPS (kept as it was); it carries the Ingress's other policies
-    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain(host), backends: one(defaultId), settings: c.settings, ...balancingOf(c) });
+    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: plain(host), backends: b.single(defaultId), settings: c.settings, ...balancingOf(c) });
     for (const p of rule.paths) {
       if ('problem' in p) {
         b.report(origin, ...p.problem);
@@ -129,7 +126,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const route: Route = { host, path: p.path, match: p.match, source, policies: policies(host), backends: one(id), settings: c.settings, ...balancingOf(c) };
+      const route: Route = { host, path: p.path, match: p.match, source, policies: policies(host), backends: b.single(id), settings: c.settings, ...balancingOf(c) };
       const lost = b.addRoute(route, c.created);
       if (lost === route) {
         const winner = b.routeAt(route);
