@@ -5,6 +5,7 @@
  * else, and an idle watchdog for streams that stall silently. The store keeps the last good
  * objects while the API server is away.
  */
+import { createSlimmer } from './slim.js';
 import type { Logger } from '../log.js';
 import type { Kind, KubeObject } from '../model/k8s.js';
 import type { Store } from '../control/store.js';
@@ -91,11 +92,13 @@ export function createReflector(o: ReflectorOptions): Reflector {
 
   /**
    * Items of a LIST carry no `kind`. The object is fresh from JSON.parse and not stored yet, so it
-   * is set in place: a copy by spread gave every stored object a hidden class of its own.
+   * is set in place (a copy by spread gave every stored object a hidden class of its own), and
+   * trimmed of what Portico never reads (slim.ts).
    */
+  const slim = createSlimmer();
   const withKind = (obj: KubeObject): KubeObject => {
     if (obj.kind !== r.kind) (obj as { kind: string }).kind = r.kind;
-    return obj;
+    return slim(obj);
   };
   const markSynced = (): void => {
     if (synced) return;

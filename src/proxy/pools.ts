@@ -10,7 +10,8 @@
  * off`): pods present cluster-internal certs. `proxy-ssl-verify: on` verifies them (system CAs
  * plus NODE_EXTRA_CA_CERTS) and their name (the SNI name, else the address).
  */
-import { H2CClient, Pool, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher } from 'undici';
 import type { BackendProtocol, UpstreamTls } from '../model/types.js';
 import { Http1Pool } from './http1-pool.js';
 import type { Upstream } from './upstream.js';
@@ -68,6 +69,13 @@ export function dispatcherSuffix(protocol: BackendProtocol, o: DispatcherOptions
   return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${o.material === undefined ? '' : ` tls=${o.material.id}`}`;
 }
 
+/**
+ * undici, loaded on the first gRPC dispatcher: only gRPC backends use it, and loading it costs
+ * every process about 3 MiB of heap (its fetch, WebSocket and llhttp modules, source text kept).
+ */
+let undici: typeof import('undici') | null = null;
+const loadUndici = (): typeof import('undici') => (undici ??= createRequire(import.meta.url)('undici') as typeof import('undici'));
+
 /** Node TLS options for a dispatcher's settings. */
 export function tlsOptions(o: DispatcherOptions): { rejectUnauthorized: boolean; servername?: string; ca?: string; cert?: string; key?: string } {
   const m = o.material;
@@ -89,9 +97,9 @@ export function createPools(opts: PoolOptions): Pools {
       const host = ip.includes(':') ? `[${ip}]` : ip;
       switch (protocol) {
         case 'GRPC':
-          return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
+          return undiciUpstream(new (loadUndici().H2CClient)(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
         case 'GRPCS':
-          return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tls } }));
+          return undiciUpstream(new (loadUndici().Pool)(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tls } }));
         default:
           // No connection cap: the idle pool must be able to grow to client concurrency, or the
           // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
