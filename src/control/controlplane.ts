@@ -53,6 +53,8 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     watchWithoutClass: config.watchWithoutClass,
     defaultBackendService: config.defaultBackendService,
     defaultSslCertificate: config.defaultSslCertificate,
+    addHeaders: config.addHeaders,
+    proxySetHeaders: config.proxySetHeaders,
     sslRedirect: config.sslRedirect,
     unsupportedAnnotations: config.unsupportedAnnotations,
     ...(config.enableGatewayApi

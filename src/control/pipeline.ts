@@ -90,7 +90,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** When the oldest change not yet live was seen (for the propagation histogram). */
   let dirtySince = -1;
   let diagnostics: readonly Diagnostic[] = [];
-  let references: Translation['references'] = { services: new Set(), secrets: new Set(), externalNames: new Set() };
+  let references: Translation['references'] = { services: new Set(), secrets: new Set(), configMaps: new Set(), externalNames: new Set() };
   let reported = new Set<string>();
   let rebuilds = 0;
   let gatewayStatus: GatewayApiStatus | undefined;
@@ -139,6 +139,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     let emptiness = false;
     for (const svc of index.slices.keys()) {
       for (const b of backendsOf(table, svc)) {
+        // service-upstream backends follow the Service's ClusterIP, not EndpointSlices (a full rebuild brings their changes)
+        if (b.serviceUpstream === true) continue;
         // a port the Ingress named by number is all digits; Service port names must contain a letter
         const port = /^\d+$/.test(b.port) ? Number(b.port) : b.port;
         const r = resolveBackend(index, b.namespace, b.service, port, b.id, b.protocol);

@@ -24,6 +24,7 @@ const VERSIONS: Readonly<Record<Kind, { readonly current: string; readonly also?
   Service: { current: 'v1', removed: {} },
   EndpointSlice: { current: 'discovery.k8s.io/v1', removed: { 'discovery.k8s.io/v1beta1': '1.25' } },
   Secret: { current: 'v1', removed: {} },
+  ConfigMap: { current: 'v1', removed: {} },
   Namespace: { current: 'v1', removed: {} },
   GatewayClass: { current: GATEWAY_V1, also: GATEWAY_V1BETA1, removed: {} },
   Gateway: { current: GATEWAY_V1, also: GATEWAY_V1BETA1, removed: {} },

@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createCidrMatcher } from '../model/cidr.js';
 import { EMPTY_TABLE, type Endpoint, type RouteTable } from '../model/types.js';
 import { createAccessLog } from './access-log.js';
+import { createAuthState } from './auth/state.js';
 import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
@@ -82,7 +83,18 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
   const limiters = createLimiters();
-  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize, limiters, limitReqStatus: config.limitReqStatusCode, limitConnStatus: config.limitConnStatusCode };
+  const auth = createAuthState();
+  const env = {
+    httpsRedirectPort: config.httpsRedirectPort,
+    bodySize: config.proxyBodySize,
+    limiters,
+    limitReqStatus: config.limitReqStatusCode,
+    limitConnStatus: config.limitConnStatusCode,
+    connectTimeout: config.proxyConnectTimeout,
+    readTimeout: config.proxyReadTimeout,
+    auth,
+    retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
+  };
   const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   const balancer = createBalancer(stats.ejected);
   const balance = { balancer, algorithm: config.loadBalance };
@@ -109,7 +121,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     pools,
     balancer,
     readTimeout: config.proxyReadTimeout,
-    tries: config.proxyNextUpstreamTries,
     accessLog,
     metrics,
     stats,
@@ -118,7 +129,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clientBodyTimeout: config.clientBodyTimeout,
       sendTimeout: config.proxySendTimeout,
       maxHeaders: config.maxHeaders,
-      nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
       upgradeIdleTimeout: config.upgradeIdleTimeout,
     },
     tunnels,
@@ -241,6 +251,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clearTimeout(cut);
       for (const s of tunnels) s.destroy();
       await pools.close();
+      await auth.close();
     },
   };
 }

@@ -154,3 +154,21 @@ test('after any sequence of patches, exactly the pairs live routes reach have po
     { numRuns: 300 },
   );
 });
+
+test('error backends (custom-http-errors) keep their pools across a swap', () => {
+  const pools = createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 });
+  const stats = createEndpointStats();
+  const live = createEndpointState();
+  const retention = createRetention(pools, stats);
+  const slotOf = (id: string, eps: Endpoint[]): Reached => ({ slot: live.slot({ id, namespace: 'ns', service: id, port: '80', protocol: 'HTTP', endpoints: eps }), dispatch: pools.dispatch('HTTP'), upgrade: pools.dispatch('HTTP') });
+  const main = slotOf('main', [ep(1)]);
+  const errors = slotOf('errors', [ep(5)]);
+  const targets = [{ backends: [main], canary: null, errors: { all: [errors] } }];
+  retention.reset(targets);
+  const pool = pools.get(errors.dispatch, '10.0.0.5', 8080);
+  retention.reset(targets);
+  assert.equal(pools.get(errors.dispatch, '10.0.0.5', 8080), pool);
+  live.patch(new Map([['errors', [ep(6)]]]), retention.changed);
+  assert.equal(errors.dispatch.pools.has('10.0.0.5:8080'), false);
+  void pools.close();
+});

@@ -22,8 +22,8 @@ import type { EndpointStats } from './stats.js';
 type Reached = Pick<BackendTarget, 'slot' | 'dispatch' | 'upgrade'>;
 
 export interface Retention {
-  /** After a table swap: counts from the new table's targets (their backends and canaries); releases whatever none reaches. */
-  reset(targets: readonly { readonly backends: readonly Reached[]; readonly canary?: { readonly target: Reached } | null }[]): void;
+  /** After a table swap: counts from the new table's targets (their backends, canaries and error backends); releases whatever none reaches. */
+  reset(targets: readonly { readonly backends: readonly Reached[]; readonly canary?: { readonly target: Reached } | null; readonly errors?: { readonly all: readonly Reached[] } | null }[]): void;
   /** One slot's list went from `before` to its current one (the fast path): releases what no route reaches any more. */
   changed(slot: EndpointSlot, before: readonly Endpoint[]): void;
 }
@@ -85,6 +85,7 @@ export function createRetention(pools: Pools, stats: EndpointStats): Retention {
       for (const t of targets) {
         for (const bt of t.backends) use(bt);
         if (t.canary) use(t.canary.target);
+        if (t.errors) for (const bt of t.errors.all) use(bt);
       }
       // nearly every slot is reached the same way: one list per distinct set
       const lists = new Map<string, readonly Dispatch[]>();

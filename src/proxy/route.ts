@@ -4,14 +4,16 @@
  * interned dispatchers (SNI, TLS verification, client certificate, timeouts: one place), and the
  * labels its requests are recorded under.
  */
-import type { Backend, Policy, Route, RouteSettings, RouteTable } from '../model/types.js';
+import type { Backend, ErrorPagesPolicy, Policy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createBalancer, createPicker, type Balancer, type Picker } from './balance.js';
 import { compileCanary, type CanaryRule } from './canary.js';
 import { compile, type Matcher } from '../router/compile.js';
 import { sniOf } from '../model/upstream.js';
 import { routeLabels, type RouteLabels } from '../metrics/metrics.js';
 import type { EndpointSlot, EndpointState } from './endpoints.js';
-import { compilePolicies, type PolicyEnv, type RequestPolicy } from './policies/index.js';
+import { compilePolicies, type CompiledPolicies, type PolicyEnv, type RequestPolicy, type ResponsePolicy } from './policies/index.js';
+import { compileRetry, DEFAULT_RETRY, type RetryRule } from './policies/retry.js';
+import { compileErrorPages, type ErrorPlan as ErrorPlanOf } from './policies/error-pages.js';
 import type { Dispatch, Pools } from './pools.js';
 
 /** One backend of a route, ready to pick an endpoint from and dispatch to. */
@@ -34,16 +36,27 @@ export interface CanaryTarget {
   readonly labels: RouteLabels;
 }
 
+/** custom-http-errors / default-backend, compiled: the error backends ready to dispatch to. */
+export type ErrorPlan = ErrorPlanOf<BackendTarget>;
+
 /** A route, compiled for the data plane. */
 export interface Target extends RouteLabels {
   readonly route: Route;
+  /** Request-phase policies, in the fixed order. */
   readonly policies: readonly RequestPolicy[];
+  /** Response header edits (null: none), and those an error page's answer gets. */
+  readonly response: ResponsePolicy | null;
+  readonly outer: ResponsePolicy | null;
+  readonly errors: ErrorPlan | null;
+  readonly retry: RetryRule;
   readonly backends: readonly BackendTarget[];
   /** Sum of the backends' weights (0: no backend can take the request). */
   readonly totalWeight: number;
   readonly settings: RouteSettings;
   /** null for the routes without a canary: the backend choice pays nothing for the feature. */
   readonly canary: CanaryTarget | null;
+  /** The first backend's Service port as the route names it ($service_port, X-Service-Port). */
+  readonly servicePort: string;
 }
 
 export interface PrepareContext {
@@ -53,10 +66,15 @@ export interface PrepareContext {
   readonly env: PolicyEnv;
   /** Endpoint-choice state that outlives swaps, and `--load-balance` (default: a balancer of its own, round-robin). */
   readonly balance?: { readonly balancer: Balancer; readonly algorithm: 'round_robin' | 'ewma' };
-  /** Compiles a route's policies (compileTable shares one result between routes with the same ones). */
-  readonly policies?: (policies: readonly Policy[], bodySize: number | undefined) => readonly RequestPolicy[];
-  /** Backend targets (and one-backend lists) that routes of one table share (compileTable's). */
-  readonly shared?: { readonly targets: Map<Backend, BackendTarget[]>; readonly lists: Map<BackendTarget, readonly BackendTarget[]> };
+  /** What routes of one table share (compileTable's): compiled policies, retry rules, backend targets and one-backend lists. */
+  readonly shared?: Shared;
+}
+
+interface Shared {
+  readonly policies: (route: Route) => CompiledPolicies;
+  readonly retry: (s: RouteSettings) => RetryRule;
+  readonly targets: Map<Backend, BackendTarget[]>;
+  readonly lists: Map<BackendTarget, readonly BackendTarget[]>;
 }
 
 const DEFAULT_BALANCE = { balancer: createBalancer(), algorithm: 'round_robin' } as const;
@@ -68,7 +86,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   const target = (id: string, weight: number, balancing: Route['balancing']): BackendTarget => {
     // '' is an invalid Gateway API backendRef: its share answers 500 (exchange.ts)
     const backend = ctx.table.backends.get(id) ?? { id, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
-    const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material };
+    const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material, verifyDepth: s.sslVerifyDepth, ciphers: s.sslCiphers, protocols: s.sslProtocols };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
     const slot = ctx.endpoints.slot(backend);
     const dispatch = ctx.pools.dispatch(backend.protocol, o);
@@ -99,6 +117,8 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     const t = target(route.canary.backend, 1, route.canary.balancing);
     canary = { target: t, rule: compileCanary(route.canary), labels: { namespace: labels.namespace, ingress: labels.ingress, service: t.backend.service, host: labels.host, path: labels.path, canaryOf: labels.service } };
   }
+  const compiled = ctx.shared?.policies(route) ?? compilePolicies(route, ctx.env, ctx.table);
+  const errors = route.policies.find((p): p is ErrorPagesPolicy => p.kind === 'errorPages');
   // Written out, not spread from `labels`: a spread into a literal with more properties gave each
   // of 50,000 targets a hidden class of its own (17 MiB of maps and descriptor arrays at 10,000
   // Ingresses, in a heap snapshot); a plain literal shares one.
@@ -109,31 +129,51 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     host: labels.host,
     path: labels.path,
     route,
-    policies: ctx.policies?.(route.policies, s.bodySize) ?? compilePolicies(route.policies, s.bodySize, ctx.env, ctx.table),
+    policies: compiled.request,
+    response: compiled.response,
+    outer: compiled.outer,
+    // an error backend is picked round-robin, as ingress-nginx's default backend is
+    errors: errors === undefined ? null : compileErrorPages(errors, (id) => target(id, 1, undefined)),
+    retry: ctx.shared?.retry(s) ?? compileRetry(s, ctx.env.retry ?? DEFAULT_RETRY),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
     settings: s,
     canary,
+    servicePort: backends[0]?.backend.port ?? '',
   };
 }
 
 const NO_POLICIES: readonly Policy[] = [];
 
 /**
- * Compiled policies are a function of the policy list (immutable data) and the body size limit, so
- * routes with the same list share one compiled result: an Ingress's paths share their list, and
- * every route without policies shares the empty one. Each route compiling its own gave every
- * route a closure of its own (50,000 body-size checks at 10,000 Ingresses).
+ * What routes of one table share. Compiled policies are a function of the policy list (immutable
+ * data) and the body size limit, so routes with the same list share one result (an Ingress's
+ * paths share their list; every route without policies shares the empty one), unless a policy
+ * keeps state per route (extAuth's cache). A retry rule is a function of three settings. At
+ * 10,000 Ingresses a compile of each per route was 50,000 body-size closures and retry rules.
  */
-function sharedPolicies(table: RouteTable, env: PolicyEnv): NonNullable<PrepareContext['policies']> {
-  const memo = new Map<readonly Policy[], Map<number | undefined, readonly RequestPolicy[]>>();
-  return (policies, bodySize) => {
-    const list = policies.length === 0 ? NO_POLICIES : policies;
-    let byLimit = memo.get(list);
-    if (byLimit === undefined) memo.set(list, (byLimit = new Map()));
-    let compiled = byLimit.get(bodySize);
-    if (compiled === undefined) byLimit.set(bodySize, (compiled = compilePolicies(list, bodySize, env, table)));
-    return compiled;
+function sharing(table: RouteTable, env: PolicyEnv): Shared {
+  const policies = new Map<readonly Policy[], Map<number | undefined, CompiledPolicies>>();
+  const retries = new Map<string, RetryRule>();
+  return {
+    policies(route) {
+      const list = route.policies.length === 0 ? NO_POLICIES : route.policies;
+      if (list.some((p) => p.kind === 'extAuth')) return compilePolicies(route, env, table);
+      let byLimit = policies.get(list);
+      if (byLimit === undefined) policies.set(list, (byLimit = new Map()));
+      const limit = route.settings.bodySize;
+      let compiled = byLimit.get(limit);
+      if (compiled === undefined) byLimit.set(limit, (compiled = compilePolicies(route, env, table)));
+      return compiled;
+    },
+    retry(s) {
+      const key = `${s.nextUpstream?.join(' ') ?? '-'}\n${s.nextUpstreamTries ?? '-'}\n${s.nextUpstreamTimeout ?? '-'}`;
+      let rule = retries.get(key);
+      if (rule === undefined) retries.set(key, (rule = compileRetry(s, env.retry ?? DEFAULT_RETRY)));
+      return rule;
+    },
+    targets: new Map(),
+    lists: new Map(),
   };
 }
 
@@ -145,7 +185,7 @@ function sharedPolicies(table: RouteTable, env: PolicyEnv): NonNullable<PrepareC
  */
 export function compileTable(table: RouteTable, ctx: Omit<PrepareContext, 'table'>): { matchers: ReadonlyMap<number, Matcher<Target>>; targets: Target[] } {
   const targets: Target[] = [];
-  const c: PrepareContext = { ...ctx, table, policies: sharedPolicies(table, ctx.env), shared: { targets: new Map(), lists: new Map() } };
+  const c: PrepareContext = { ...ctx, table, shared: sharing(table, ctx.env) };
   const prepared = new Map<Route, Target>();
   const prepare = (route: Route): Target => {
     let t = prepared.get(route);

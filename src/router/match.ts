@@ -15,7 +15,7 @@ export interface MatchInput {
   header(name: string): string | undefined;
   /** A query parameter's first value (decoded), or undefined. */
   query(name: string): string | undefined;
-  /** Set by match when a Regex route wins: its capture groups, $0 first. */
+  /** Set by match when a Regex route whose policies read them wins: its capture groups, $0 first. */
   captures: string[] | null;
 }
 
@@ -74,6 +74,7 @@ function accepts<A>(c: Candidate<A>, path: string, input: MatchInput): boolean {
   if (k.headers !== null) for (const h of k.headers) if (!valueOk(h, input.header(h.name))) return false;
   if (k.query !== null) for (const q of k.query) if (!valueOk(q, input.query(q.name))) return false;
   if (k.pattern !== null) {
+    if (!k.captures) return k.pattern.test(path);
     const groups = k.pattern.exec(path);
     if (groups === null) return false;
     input.captures = groups;

@@ -6,11 +6,18 @@
  */
 import { isDnsSubdomain, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
+import { parseAuth, type AuthAnnotations } from './auth.js';
+import { parseBackendTls } from './backend-tls.js';
 import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } from './balance.js';
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
+import { parseCors } from './cors.js';
+import { parseResponseRewrite } from './proxy-rewrite.js';
+import { parseRouting, type RoutingOptions } from './routing.js';
+import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
+import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { Balancing, BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
+import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, ResponseRewritePolicy, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -21,8 +28,12 @@ export interface AnnotationOptions {
   readonly forceSslRedirect: boolean;
   readonly backendProtocol: BackendProtocol;
   readonly settings: RouteSettings;
-  /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
+  /** Full keys of unsupported annotations that restrict access or move traffic (or snippets that cannot be honoured): the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** Error pages, retries, service-upstream, enable-access-log (traffic.ts; its settings are in `settings`). */
+  readonly traffic: TrafficOptions;
+  /** Snippets and custom-headers (header-edits.ts). */
+  readonly headers: HeaderOptions;
   /** Source ranges and limits (access.ts); its `invalid` keys refuse the Ingress whatever --unsupported-annotations says. */
   readonly access: AccessOptions;
   /** auth-tls-*: client certificates (settings, or the keys whose values refuse the Ingress). */
@@ -31,6 +42,14 @@ export interface AnnotationOptions {
   readonly balancing: Balancing | undefined;
   /** A canary Ingress's canary-* annotations (balance.ts), or null for a normal Ingress. */
   readonly canary: CanaryAnnotations | null;
+  /** Authentication (auth.ts): basic auth to resolve against its Secret, external auth, and what refuses the Ingress. */
+  readonly auth: AuthAnnotations;
+  /** enable-cors and the cors-* annotations (cors.ts); undefined when no CORS headers are sent. */
+  readonly cors: CorsPolicy | undefined;
+  /** Regex paths, rewrites and redirects (routing.ts). */
+  readonly routing: RoutingOptions;
+  /** proxy-redirect-*, proxy-cookie-domain, proxy-cookie-path (proxy-rewrite.ts); undefined when they ask for nothing. */
+  readonly responseRewrite: ResponseRewritePolicy | undefined;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -168,6 +187,10 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
   const canary = parseCanary((n) => read(all, n), report);
   const annotations = canary === null || all === undefined || all === null || typeof all !== 'object' ? all : canaryView(all, report);
   const get = (n: string): { key: string; value: unknown } | undefined => read(annotations, n);
+  const traffic = parseTraffic(get, report);
+  const headers = parseHeaderAnnotations(get, ns, report);
+  const s = { ...settings(annotations, ns, report), ...parseBackendTls(get, report), ...traffic.settings };
+  const auth = parseAuth(get, ns, s, report);
   return {
     canary,
     balancing: parseBalancing(get, report, canary !== null),
@@ -175,9 +198,15 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
-    settings: settings(annotations, ns, report),
+    settings: s,
     clientCert: parseClientCert(get, ns, report),
-    refused: account(annotations, report),
+    cors: parseCors(get, report),
+    routing: parseRouting(get, report),
+    responseRewrite: parseResponseRewrite(get, report),
+    refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
+    auth,
+    traffic,
+    headers,
   };
 }
 
