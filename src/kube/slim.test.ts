@@ -15,6 +15,15 @@ test('managedFields go; the rest of metadata stays, in order, annotations includ
   assert.deepEqual(Object.keys(o.metadata ?? {}), Object.keys(meta));
 });
 
+test('EndpointSlices and Services keep name, namespace, labels and resourceVersion of their metadata; Ingresses all of it', () => {
+  const slim = createSlimmer();
+  const meta = { name: 's', namespace: 'ns', uid: 'u', resourceVersion: '9', generation: 2, creationTimestamp: '2020-01-01T00:00:00Z', labels: { 'kubernetes.io/service-name': 'web' }, annotations: { a: 'b' }, ownerReferences: [{ kind: 'Service', name: 'web', uid: 'x' }], generateName: 'web-', managedFields: [{}] };
+  for (const kind of ['EndpointSlice', 'Service']) assert.deepEqual(slim(parse({ kind, metadata: meta })).metadata, { name: 's', namespace: 'ns', labels: { 'kubernetes.io/service-name': 'web' }, resourceVersion: '9' });
+  assert.deepEqual(slim(parse({ kind: 'Service', metadata: { name: 's', namespace: 'ns' } })).metadata, { name: 's', namespace: 'ns' });
+  const { managedFields: _, ...kept } = meta;
+  assert.deepEqual(slim(parse({ kind: 'Ingress', metadata: meta })).metadata, kept);
+});
+
 test('EndpointSlice endpoints keep addresses and conditions; equal conditions are one object', () => {
   const slim = createSlimmer();
   const ep = (ip: string, conditions: unknown): unknown => ({ addresses: [ip], conditions, nodeName: 'n1', zone: 'z', targetRef: { kind: 'Pod', name: `p-${ip}`, namespace: 'ns', uid: 'x' }, hints: { forZones: [] } });
@@ -39,6 +48,20 @@ test('Ingress backend ports by number are shared; named ports and everything els
   assert.deepEqual(ports, [{ number: 80 }, { number: 8080 }, { name: 'http' }]);
   assert.equal(ports[0], ing.spec.defaultBackend.service.port);
   assert.notEqual(ports[0], ports[1]);
+});
+
+test('paths of a rule naming the same Service port share one backend object; others keep theirs', () => {
+  const slim = createSlimmer();
+  const path = (p: string, backend: unknown): unknown => ({ path: p, pathType: 'Prefix', backend });
+  const svc = (name: string, number: number): unknown => ({ service: { name, port: { number } } });
+  const ing = slim(parse({ kind: 'Ingress', metadata: { name: 'i', namespace: 'ns' }, spec: { rules: [{ host: 'a.test', http: { paths: [path('/a', svc('web', 80)), path('/b', svc('web', 80)), path('/c', svc('web', 81)), path('/d', svc('api', 80)), path('/e', { service: { name: 'web', port: { number: 80 } }, resource: { kind: 'X' } })] } }] } })) as KubeObject & { spec: { rules: { http: { paths: { backend: unknown }[] } }[] } };
+  const b = ing.spec.rules[0]!.http.paths.map((p) => p.backend);
+  assert.equal(b[0], b[1]);
+  assert.notEqual(b[0], b[2]);
+  assert.notEqual(b[0], b[3]);
+  assert.notEqual(b[0], b[4], 'another shape: left alone');
+  assert.deepEqual(b[4], { service: { name: 'web', port: { number: 80 } }, resource: { kind: 'X' } });
+  assert.deepEqual(b[1], { service: { name: 'web', port: { number: 80 } } });
 });
 
 test('anything else, however malformed, passes unchanged and never throws', () => {

@@ -12,8 +12,8 @@
  * proxy-ssl-verify-depth bounds the intermediate CAs; proxy-ssl-ciphers and proxy-ssl-protocols
  * set what is offered. Settings OpenSSL refuses make the dispatcher answer 502, never throw.
  */
-import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
+import { loadUndici } from './undici.js';
 import type { BackendProtocol, UpstreamTls } from '../model/types.js';
 import { checkServerIdentity, createSecureContext, type DetailedPeerCertificate, type PeerCertificate, type SecureVersion } from 'node:tls';
 import { Http1Pool } from './http1-pool.js';
@@ -92,13 +92,6 @@ export function intermediates(cert: DetailedPeerCertificate): number {
   const anchored = c.issuerCertificate === c || c.issuerCertificate?.fingerprint256 === c.fingerprint256;
   return anchored ? Math.max(0, n - 1) : n;
 }
-
-/**
- * undici, loaded on the first gRPC dispatcher: only gRPC backends use it, and loading it costs
- * every process about 3 MiB of heap (its fetch, WebSocket and llhttp modules, source text kept).
- */
-let undici: typeof import('undici') | null = null;
-const loadUndici = (): typeof import('undici') => (undici ??= createRequire(import.meta.url)('undici') as typeof import('undici'));
 
 /** Node TLS options for a dispatcher's settings. */
 /** Node TLS options of a dispatcher (what Portico's HTTP/1.1 pool and undici take). */

@@ -303,7 +303,8 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     policies,
     unrewritten: rewrite === undefined ? policies : [unrewritten, [https, ...unrewritten]],
     catchAll: orNone(plain.filter((p) => p.kind !== 'fixedRedirect' && p.kind !== 'rewrite')),
-    routing,
+    // undefined reads as the defaults everywhere: no object per Ingress that asks for nothing
+    routing: routing !== undefined && Object.values(routing).every((v) => v === undefined || v === false || (Array.isArray(v) && v.length === 0)) ? undefined : routing,
     refused,
     badValues,
     defaults,
