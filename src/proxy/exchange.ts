@@ -27,6 +27,7 @@ import { keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { endpointKey } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
+import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
 import type { BackendTarget, ErrorPlan, Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
@@ -372,7 +373,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
   }
 
   closeAfter(): void {
-    if (this.req.httpVersionMajor < 2) this.res.shouldKeepAlive = false;
+    if (this.req.httpVersionMajor < 2) {
+      this.res.shouldKeepAlive = false;
+      lingerOnClose(this.req);
+    }
   }
 
   /** Runs the route's policies from where they stopped; then sends the request on. */
@@ -636,6 +640,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
         if (limit > 0 && seen > limit) {
           this.abandon();
           this.res.shouldKeepAlive = false;
+          lingerOnClose(this.req);
           this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
           cb(new Error('request body too large'));
           return;
