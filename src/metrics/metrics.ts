@@ -238,6 +238,10 @@ export function createMetrics(opts: MetricsOptions) {
       diagnostics.reset();
       for (const [reason, n] of counts.diagnostics) diagnostics.labels(reason).set(n);
     },
+    /** The endpoints gauge alone, after an EndpointSlice patch (no table was built). */
+    liveEndpoints(n: number): void {
+      endpoints.set(n);
+    },
     /** What the source says of its input: problems make the configuration invalid; files by state (standalone). */
     config(status: { readonly diagnostics: readonly unknown[]; readonly files?: { readonly valid: number; readonly invalid: number } }): void {
       configValid.set(status.diagnostics.length === 0 ? 1 : 0);

@@ -24,11 +24,12 @@
  */
 import { Readable, Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Backend, Endpoint, MirrorPolicy } from '../model/types.js';
+import type { Backend, MirrorPolicy } from '../model/types.js';
 import { compileTemplate } from './auth/template.js';
 import type { Balancer } from './balance.js';
 import { DROPS, type MirrorDrop, type MirrorResult, type MirrorState } from './mirror-state.js';
 import type { PolicyExchange } from './policies/types.js';
+import type { EndpointSlot } from './endpoints.js';
 import type { Dispatch, Pools } from './pools.js';
 import { unsafeTarget } from './request-target.js';
 import type { UpstreamHandler } from './upstream.js';
@@ -38,7 +39,7 @@ export { createMirrorState, defaultMirrorState, DEFAULT_MIRROR_LIMITS, type Mirr
 /** A mirror backend as route.ts compiles it. */
 export interface MirrorBackend {
   readonly backend: Backend;
-  readonly slot: { readonly endpoints: readonly Endpoint[] };
+  readonly slot: EndpointSlot;
   readonly dispatch: Dispatch;
 }
 
