@@ -18,7 +18,7 @@ const FIELDS: Record<keyof Config, true> = {
   electionId: true, env: true, bindAddress: true, adminBindAddress: true, debugEndpoints: true, httpPort: true, httpsPort: true, adminPort: true,
   ingressClass: true, controllerClass: true, watchWithoutClass: true, defaultBackendService: true, allowExternalNameServices: true,
   externalNameDeniedCidrs: true, defaultSslCertificate: true, sslRedirect: true, enableGatewayApi: true, gatewayControllerName: true, crdRecheckInterval: true, unsupportedAnnotations: true, httpsRedirectPort: true, hsts: true, tls: true,
-  proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxyNextUpstream: true, loadBalance: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true,
+  proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxyNextUpstream: true, loadBalance: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true, mirrorMaxInFlight: true, mirrorTimeout: true, mirrorBodyBuffer: true,
   proxyBodySize: true, upstreamMaxFails: true, upstreamFailTimeout: true, clientHeaderTimeout: true, clientBodyTimeout: true,
   keepAliveTimeout: true, maxConnections: true, maxHeaders: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,

@@ -155,7 +155,8 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
     if (w.plural !== e.plural) return;
     if (w.namespace && e.obj.metadata?.namespace !== w.namespace) return;
     if (!w.filter(e.obj)) return;
-    w.res.write(JSON.stringify({ type: e.type, object: e.obj }) + '\n');
+    // a watch the double ended (timeoutSeconds) stays listed until its 'close'
+    if (!w.res.writableEnded) w.res.write(JSON.stringify({ type: e.type, object: e.obj }) + '\n');
   }
 
   function write(p: string, obj: Obj, expectRv?: string): Obj {
@@ -323,7 +324,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
     watchers.add(w);
     const bookmarks = q.get('allowWatchBookmarks') === 'true';
     const tick = setInterval(() => {
-      if (bookmarks) res.write(JSON.stringify({ type: 'BOOKMARK', object: withType(p, { metadata: { resourceVersion: String(rv) } }) }) + '\n');
+      if (bookmarks && !res.writableEnded) res.write(JSON.stringify({ type: 'BOOKMARK', object: withType(p, { metadata: { resourceVersion: String(rv) } }) }) + '\n');
     }, opts.bookmarkMs ?? 1000);
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
     w.timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : null;

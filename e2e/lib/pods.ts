@@ -34,6 +34,8 @@ export interface Pod {
 /** Starts a pod on `ip` (a loopback address), any free port. */
 export async function startPod(ip: string, name = ip): Promise<Pod> {
   const seen: Seen[] = [];
+  /** Requests seen per retry-simulation uuid. */
+  const attempts = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -70,6 +72,29 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
           res.end('ok');
           return;
         default: {
+          // as the Gateway API conformance echo's retry simulation: ?succeedAfter=N&uuid=U fails the
+          // first N requests of U (with ?responseCode=C, else by resetting the connection), each
+          // after ?delayRetry=D (300ms, 1s)
+          const q = new URL(req.url ?? '/', 'http://x').searchParams;
+          if (q.has('succeedAfter')) {
+            const key = q.get('uuid') ?? '';
+            const n = (attempts.get(key) ?? 0) + 1;
+            attempts.set(key, n);
+            if (n <= Number(q.get('succeedAfter'))) {
+              const code = Number(q.get('responseCode') ?? 0);
+              const d = /^(\d+)(ms|s)$/.exec(q.get('delayRetry') ?? '');
+              const fail = (): void => {
+                if (res.destroyed) return;
+                if (code > 0) {
+                  res.writeHead(code, { 'content-type': 'text/plain', 'content-length': 6, 'x-pod': name });
+                  res.end('failed');
+                } else req.socket.resetAndDestroy();
+              };
+              if (d !== null) setTimeout(fail, Number(d[1]) * (d[2] === 's' ? 1000 : 1));
+              else fail();
+              return;
+            }
+          }
           // as the Gateway API conformance echo: ?delay=<ms> delays the answer, X-Echo-Set-Header: "name:value,..." sets response headers
           const out = JSON.stringify({ pod: name, method: req.method, url: req.url, headers: req.headers, bodyLength: body.length });
           const extra: [string, string][] = [];

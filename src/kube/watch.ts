@@ -5,6 +5,7 @@
  * else, and an idle watchdog for streams that stall silently. The store keeps the last good
  * objects while the API server is away.
  */
+import { createSlimmer } from './slim.js';
 import type { Logger } from '../log.js';
 import type { Kind, KubeObject } from '../model/k8s.js';
 import type { Store } from '../control/store.js';
@@ -106,7 +107,17 @@ export function createReflector(o: ReflectorOptions): Reflector {
   let timer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
 
-  const withKind = (obj: KubeObject): KubeObject => (r.trim !== undefined ? r.trim(obj) : obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
+  /**
+   * Items of a LIST carry no `kind`. The object is fresh from JSON.parse and not stored yet, so it
+   * is set in place (a copy by spread gave every stored object a hidden class of its own), and
+   * trimmed of what Portico never reads (slim.ts).
+   */
+  const slim = createSlimmer();
+  const withKind = (obj: KubeObject): KubeObject => {
+    if (r.trim !== undefined) return r.trim(obj);
+    if (obj.kind !== r.kind) (obj as { kind: string }).kind = r.kind;
+    return slim(obj);
+  };
   const markSynced = (): void => {
     if (synced) return;
     synced = true;

@@ -107,6 +107,8 @@ export function createMetrics(opts: MetricsOptions) {
   const resSize = fastHistogram(registry, 'portico_response_size_bytes', 'Response body size', ROUTE_LABELS, SIZE_BUCKETS);
   const upstreamErrors = new Counter({ name: 'portico_upstream_errors_total', help: 'Upstream failures by cause (connect_refused, connect_timeout, reset, timeout, no_endpoints, ...)', labelNames: ['namespace', 'service', 'cause'], registers: reg });
   const retries = new Counter({ name: 'portico_upstream_retries_total', help: 'Requests sent again to another endpoint', labelNames: ['namespace', 'service'], registers: reg });
+  const mirrors = new Counter({ name: 'portico_mirror_requests_total', help: 'Request copies sent to a mirror (Gateway API RequestMirror, mirror-target), by how they ended: answered (any status), failed, timeout', labelNames: ['namespace', 'destination', 'result'], registers: reg });
+  const mirrorDrops = new Counter({ name: 'portico_mirror_dropped_total', help: 'Request copies not sent or abandoned: in_flight (--mirror-max-in-flight reached), body_buffer (--mirror-body-buffer passed), body_incomplete, no_endpoints', labelNames: ['namespace', 'destination', 'reason'], registers: reg });
   const ejections = new Counter({ name: 'portico_upstream_ejections_total', help: 'Endpoints taken out of rotation after consecutive failures (passive health)', labelNames: ['namespace', 'service'], registers: reg });
   const openConnections = new Gauge({ name: 'portico_open_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers: reg });
 
@@ -212,6 +214,14 @@ export function createMetrics(opts: MetricsOptions) {
     retry(t: RouteLabels): void {
       retries.labels(t.namespace, t.service).inc();
     },
+    /** A request copy ended (`destination`: a Service port `ns/name:port`, or a mirror-target origin; bounded by the table). */
+    mirrored(namespace: string, destination: string, result: string): void {
+      mirrors.labels(namespace, destination, result).inc();
+    },
+    /** A request copy was dropped. */
+    mirrorDropped(namespace: string, destination: string, reason: string): void {
+      mirrorDrops.labels(namespace, destination, reason).inc();
+    },
     connectDuration(sec: number): void {
       connect.observe(sec);
     },
@@ -227,6 +237,10 @@ export function createMetrics(opts: MetricsOptions) {
       endpoints.set(counts.endpoints);
       diagnostics.reset();
       for (const [reason, n] of counts.diagnostics) diagnostics.labels(reason).set(n);
+    },
+    /** The endpoints gauge alone, after an EndpointSlice patch (no table was built). */
+    liveEndpoints(n: number): void {
+      endpoints.set(n);
     },
     /** What the source says of its input: problems make the configuration invalid; files by state (standalone). */
     config(status: { readonly diagnostics: readonly unknown[]; readonly files?: { readonly valid: number; readonly invalid: number } }): void {

@@ -21,7 +21,7 @@ import { fakeExchange } from '../testing/exchange.js';
 const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, inspectClientCa: inspectClientCaSecret, now: Date.now(), sourceRanges: { allow: ['10.0.0.0/8'], deny: ['10.9.9.9'] }, defaultBackendService: { namespace: 'default', name: 'errors', port: 80 }, addHeaders: { namespace: 'default', name: 'h' }, proxySetHeaders: { namespace: 'default', name: 'h' } };
 const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
 
-/** The annotations of the error-pages, retries and header families, with values that parse. */
+/** The annotations of the error-pages, retries, header and mirroring families, with values that parse. */
 const FAMILY = {
   'nginx.ingress.kubernetes.io/custom-http-errors': '404,503',
   'nginx.ingress.kubernetes.io/default-backend': 's',
@@ -34,6 +34,9 @@ const FAMILY = {
   'nginx.ingress.kubernetes.io/custom-headers': 'default/h',
   'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers -s 404 "X-A: $host"; add_header X-B b always; proxy_set_header X-C $request_id;',
   'nginx.ingress.kubernetes.io/server-snippet': 'more_clear_headers Server; more_set_input_headers -r "X-D: $arg_d";',
+  'nginx.ingress.kubernetes.io/mirror-target': 'https://mirror.test:8443/copy$request_uri',
+  'nginx.ingress.kubernetes.io/mirror-request-body': 'off',
+  'nginx.ingress.kubernetes.io/mirror-host': 'shadow.test',
 };
 
 const valid = {

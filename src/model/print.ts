@@ -106,7 +106,11 @@ export function printPolicy(p: Policy): string {
         ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),
       ].join(' ')}`;
     case 'cors':
-      return `cors origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods}; headers ${p.headers}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
+      return `cors${p.gatewayApi === true ? ' (Gateway API)' : ''} origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods || '(none)'}; headers ${p.headers || '(none)'}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
+    case 'mirror': {
+      const to = p.backend !== undefined ? p.backend : `${p.origin ?? ''}${p.path || '$request_uri'}${p.host !== undefined ? ` host=${p.host}` : ''}`;
+      return `mirror to ${to}${p.numerator < p.denominator ? ` (${p.numerator}/${p.denominator})` : ''}${p.body ? '' : ', without body'}`;
+    }
     case 'notFound':
       return 'not found (404)';
     case 'headerDirectives': {

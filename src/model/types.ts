@@ -154,8 +154,15 @@ export type Policy =
   | BasicAuthPolicy
   /** External authentication (`auth-url`): a sub-request decides (2xx allows; 401/403 answer; anything else is 500). */
   | ExtAuthPolicy
-  /** Cross-Origin Resource Sharing (enable-cors and the cors-* annotations): see {@link CorsPolicy}. */
+  /** Cross-Origin Resource Sharing (enable-cors and the cors-* annotations, Gateway API CORS): see {@link CorsPolicy}. */
   | CorsPolicy
+  /**
+   * A copy of each request (or of a share of them) sent to a second destination, its answer
+   * discarded (Gateway API RequestMirror, ingress-nginx mirror-target): see {@link MirrorPolicy}.
+   * A route may have several. No request-phase policy: the exchange starts the copies when it
+   * sends the request on (proxy/mirror.ts).
+   */
+  | MirrorPolicy
   /**
    * The route answers Portico's 404 page instead of forwarding: the unmatched paths of a host whose
    * Ingress has CORS, so that the 404 carries its CORS headers (ingress-nginx's catch-all location
@@ -269,6 +276,47 @@ export interface CorsPolicy {
   readonly credentials: boolean;
   /** `Access-Control-Max-Age`, seconds. */
   readonly maxAge: number;
+  /**
+   * The Gateway API's HTTPCORSFilter semantics where they differ from ingress-nginx's (proxy/policies/cors.ts):
+   * - origins: `*` in a host spans one or more DNS labels (`https://*.bar.com` allows
+   *   `https://a.b.bar.com`), a host of `*` alone allows every host of that scheme and port, and a
+   *   missing port is the scheme's (80, 443) on both sides;
+   * - `*` (origins, `methods`, `headers`) with `credentials`: the request's Origin,
+   *   Access-Control-Request-Method and -Headers are echoed instead (a browser refuses `*` with
+   *   credentials), and `exposeHeaders` `*` is not sent; '' methods or headers send none;
+   * - `Access-Control-Allow-Methods`, `-Allow-Headers` and `-Max-Age` only on preflight answers;
+   * - a preflight from an origin that is not allowed is answered 204 without CORS headers (it never
+   *   reaches the pod); a request without an Origin gets no CORS headers.
+   */
+  readonly gatewayApi?: true;
+}
+
+/**
+ * Request mirroring. The copy is the request as it is sent to the route's backend (method, path
+ * and query, headers after every request edit of the route; ingress-nginx targets choose their own
+ * path and Host), sent when the request is; its answer is discarded, and it never delays or fails
+ * the request itself: the proxy bounds copies in flight per destination, their time and the body
+ * bytes they may hold back, and drops (and counts) what goes past (docs/annotations.md#mirroring).
+ */
+export interface MirrorPolicy {
+  readonly kind: 'mirror';
+  /** Gateway API RequestMirror: the backend (id in {@link RouteTable.backends}); each copy goes to one of its endpoints. */
+  readonly backend?: string;
+  /** ingress-nginx `mirror-target`: `http(s)://host[:port]` as written (no variables). */
+  readonly origin?: string;
+  /**
+   * With `origin`: the target's path and query, a template of nginx variables (model/vars.ts; `$request_uri`
+   * is the client's request URI). Without variables the request's query is appended, as nginx's
+   * proxy_pass does; '' (a target without a path) sends the client's request URI.
+   */
+  readonly path?: string;
+  /** With `origin`: the Host header of the copies (`mirror-host`, default the target's host without its port). */
+  readonly host?: string;
+  /** The copy carries the request body (ingress-nginx `mirror-request-body`, default on; always on for the Gateway API). */
+  readonly body: boolean;
+  /** The share of requests mirrored, numerator / denominator (Gateway API percent or fraction; 1/1: every request). */
+  readonly numerator: number;
+  readonly denominator: number;
 }
 
 /** One user of a basic-auth Secret and the stored hash of their password (an htpasswd scheme). */
@@ -485,6 +533,16 @@ export interface RouteSettings {
   readonly nextUpstreamTimeout?: number;
   /** `enable-access-log: "false"`: no access log line for the route's requests (metrics still count them). */
   readonly accessLog?: false;
+  /**
+   * Gateway API `retry` (HTTPRouteRetry): when set, these three replace the proxy-next-upstream
+   * settings and flags for the route: connection failures and timeouts, and answers with a status
+   * of `retryCodes`, are tried again up to `retryAttempts` times (on the same endpoint when it is the
+   * only one, whatever the method, a body replayed only when kept whole), at least `retryBackoff`
+   * ms apart.
+   */
+  readonly retryAttempts?: number;
+  readonly retryCodes?: readonly number[];
+  readonly retryBackoff?: number;
 }
 
 /** A `proxy-next-upstream` condition. */

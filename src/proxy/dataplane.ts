@@ -18,9 +18,11 @@ import { createAuthState } from './auth/state.js';
 import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
-import { compileTable, type Target } from './route.js';
+import { compileTable } from './route.js';
+import { createRetention } from './retention.js';
 import { createLimiters } from './limiters.js';
-import { createPools, endpointKey, type Dispatch } from './pools.js';
+import { createMirrorState } from './mirror-state.js';
+import { createPools } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
@@ -83,6 +85,10 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const live = createEndpointState();
   const limiters = createLimiters();
   const auth = createAuthState();
+  const mirrors = createMirrorState(
+    { maxInFlight: config.mirrorMaxInFlight, timeout: config.mirrorTimeout, bodyBuffer: config.mirrorBodyBuffer, connectTimeout: config.proxyConnectTimeout },
+    metrics === null ? null : { mirrored: (ns, d, r) => metrics.mirrored(ns, d, r), dropped: (ns, d, r) => metrics.mirrorDropped(ns, d, r) },
+  );
   const env = {
     httpsRedirectPort: config.httpsRedirectPort,
     bodySize: config.proxyBodySize,
@@ -92,10 +98,9 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     connectTimeout: config.proxyConnectTimeout,
     readTimeout: config.proxyReadTimeout,
     auth,
+    mirrors,
     retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
   };
-  /** Every target of the live table, for releasing what it no longer uses. */
-  let targets: Target[] = [];
   const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   const balancer = createBalancer(stats.ejected);
   const balance = { balancer, algorithm: config.loadBalance };
@@ -185,31 +190,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     }
   };
 
-  /** Closes the pools and forgets the stats of endpoints no live route reaches any more. */
-  const retainLive = (): void => {
-    const byDispatch = new Map<Dispatch, Set<string>>();
-    const liveEndpoints = new Set<string>();
-    const add = (d: Dispatch, key: string): void => {
-      let set = byDispatch.get(d);
-      if (set === undefined) byDispatch.set(d, (set = new Set()));
-      if (key !== '') set.add(key);
-    };
-    for (const t of targets) {
-      for (const bt of t.errors === null ? t.backends : [...t.backends, ...t.errors.all]) {
-        add(bt.dispatch, '');
-        add(bt.upgrade, '');
-        for (const e of bt.slot.endpoints) {
-          const key = endpointKey(e.ip, e.port);
-          add(bt.dispatch, key);
-          add(bt.upgrade, key);
-          liveEndpoints.add(key);
-        }
-      }
-    }
-    pools.retain(byDispatch);
-    stats.retain(liveEndpoints);
-  };
-  let retainPending = false;
+  /** Which pools and stats the live routes reach: recounted per table, moved per patch. */
+  const retention = createRetention(pools, stats);
 
   return {
     table: () => table,
@@ -218,14 +200,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     endpointViews: async () => (endpoint) => stats.view(endpoint),
     metrics: metrics === null ? null : { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
     patch(p) {
-      live.patch(p);
-      // the patch is live; releasing old endpoints' pools can wait a turn (and coalesce)
-      if (retainPending) return;
-      retainPending = true;
-      setImmediate(() => {
-        retainPending = false;
-        retainLive();
-      });
+      live.patch(p, retention.changed);
     },
     apply(next) {
       const compiled = prepare(next);
@@ -237,8 +212,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       httpsState.matcher = matchers.get(443) ?? httpsState.matcher;
       reconcileListeners();
       balancer.retain(new Set(next.backends.keys()));
-      targets = compiled.targets;
-      retainLive();
+      retention.reset(compiled.targets);
       // limiters the new table's routes did not ask for are forgotten (kept ones keep their counts)
       limiters.retain();
       tls.retain(table);
@@ -284,6 +258,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       for (const s of tunnels) s.destroy();
       await pools.close();
       await auth.close();
+      await mirrors.close();
     },
   };
 }

@@ -23,12 +23,13 @@ import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/index.js';
 import type { ResponseEdit } from './policies/types.js';
-import { keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
+import { afterRetries, keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { endpointKey } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
+import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
-import type { BackendTarget, ErrorPlan, Target } from './route.js';
+import { stickyBackend, type BackendTarget, type ErrorPlan, type Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -361,7 +362,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
   }
 
   closeAfter(): void {
-    if (this.req.httpVersionMajor < 2) this.res.shouldKeepAlive = false;
+    if (this.req.httpVersionMajor < 2) {
+      this.res.shouldKeepAlive = false;
+      lingerOnClose(this.req);
+    }
   }
 
   /** Runs the route's policies from where they stopped; then sends the request on. */
@@ -425,7 +429,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     const target = this.target as Target;
     let bt = this.choice;
     if (bt === undefined) {
-      bt = choose(target);
+      bt = (target.sticky ? stickyBackend(target, this) : undefined) ?? choose(target);
       const c = target.canary;
       if (c !== null && bt !== undefined && c.rule(this, bt, c.target)) {
         bt = c.target;
@@ -481,6 +485,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
         // 100 Continue only now, once nothing refuses the request (checkContinue listeners)
         if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && /^100-continue$/i.test(req.headers.expect ?? '')) this.res.writeContinue();
       }
+      // mirrors: copies of the request as it is sent, the body teed as it streams (mirror.ts)
+      if (target.mirror !== null && up === null) this.body = target.mirror.start(this, this.forwardPath, this.headers, this.body);
     } else if (this.body !== null && this.body.readableDidRead) {
       // a retry after the body was read: only with the whole body kept (shouldRetry checked it)
       this.body = Readable.from([Buffer.concat(this.replay ?? [])], { objectMode: false });
@@ -625,6 +631,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
         if (limit > 0 && seen > limit) {
           this.abandon();
           this.res.shouldKeepAlive = false;
+          lingerOnClose(this.req);
           this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
           cb(new Error('request body too large'));
           return;
@@ -859,7 +866,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     const t = this.target as Target;
     if (next === Next.Retry) {
       this.opts.metrics?.retry(this.recorded as RouteLabels);
-      this.send(this.endpoint);
+      this.retry();
     } else if (t.errors !== null) {
       this.errorPage(t.errors, this.upstreamStatus);
     }
@@ -887,10 +894,24 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (retry) {
       this.opts.metrics?.retry(this.recorded as RouteLabels);
       this.abortUpstream = null;
+      this.retry();
+      return;
+    }
+    this.fail(t === null ? f : afterRetries(t.retry, f));
+  }
+
+  /** Sends the request again, after the route's backoff (Gateway API retry.backoff) if it has one. */
+  private retry(): void {
+    const wait = (this.target as Target).retry.backoff;
+    if (wait <= 0) {
       this.send(this.endpoint);
       return;
     }
-    this.fail(f);
+    setTimeout(() => {
+      if (this.done) return;
+      if (this.cause === 'client_abort') this.finish(499);
+      else this.send(this.endpoint);
+    }, wait);
   }
 
   // --- answers --------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  * $request_uri the original one; $http_ reads the client's headers as policies have edited them so
  * far (as more_set_input_headers edits them for nginx).
  */
-import type { NamedVariable, VarPart } from '../model/nginx-vars.js';
+import { parseVars, type NamedVariable, type VarContext, type VarPart } from '../model/nginx-vars.js';
 import { hostOf as routingHost } from '../router/match.js';
 import type { PolicyExchange } from './policies/types.js';
 
@@ -180,6 +180,12 @@ export function compileVars(parts: readonly VarPart[]): string | Expand {
     for (const f of fs) s += typeof f === 'string' ? f : f(r);
     return s;
   };
+}
+
+/** Compiles a value the translator checked against `ctx`: its text, or a function of the request ('' for one that does not parse: never thrown). */
+export function compileTemplate(value: string, ctx: VarContext): string | Expand {
+  const t = parseVars(value, ctx);
+  return 'error' in t ? '' : compileVars(t.parts);
 }
 
 /** A compiled value as a function, constant or not. */

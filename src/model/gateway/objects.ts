@@ -108,6 +108,10 @@ export interface HTTPRouteRule {
   readonly filters?: readonly HTTPRouteFilter[];
   readonly backendRefs?: readonly HTTPBackendRef[];
   readonly timeouts?: { readonly request?: string; readonly backendRequest?: string };
+  /** Experimental channel (HTTPRouteRetry). */
+  readonly retry?: { readonly codes?: readonly number[]; readonly attempts?: number; readonly backoff?: string };
+  /** Experimental channel: v1.6 and later shapes (validated where used). */
+  readonly sessionPersistence?: unknown;
 }
 
 export interface HTTPRoute extends KubeObject {
@@ -124,6 +128,8 @@ export interface GRPCRouteRule {
   readonly matches?: readonly GRPCRouteMatch[];
   readonly filters?: readonly HTTPRouteFilter[];
   readonly backendRefs?: readonly HTTPBackendRef[];
+  /** Experimental channel. */
+  readonly sessionPersistence?: unknown;
 }
 
 export interface GRPCRoute extends KubeObject {

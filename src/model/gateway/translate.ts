@@ -19,12 +19,23 @@ import { condition, type GatewayApiStatus, type RouteStatus } from './status.js'
 
 export type { GatewayOptions } from './listeners.js';
 
-/** What Portico reports in GatewayClass status.supportedFeatures (sorted): what it passes. */
+/**
+ * What Portico reports in GatewayClass status.supportedFeatures (sorted): what it passes. The
+ * HTTPRouteRetry features name an experimental-channel field: it reaches Portico only with the
+ * experimental CRDs installed (the standard ones prune it), or from standalone files.
+ */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway',
   'GRPCRoute',
   'HTTPRoute',
   'HTTPRouteBackendTimeout',
+  'HTTPRouteCORS',
+  'HTTPRouteRequestMirror',
+  'HTTPRouteRequestMultipleMirrors',
+  'HTTPRouteRequestPercentageMirror',
+  'HTTPRouteRetry',
+  'HTTPRouteRetryBackendTimeout',
+  'HTTPRouteRetryConnectionError',
   'HTTPRouteHostRewrite',
   'HTTPRouteMethodMatching',
   'HTTPRouteParentRefPort',

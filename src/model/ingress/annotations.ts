@@ -12,12 +12,13 @@ import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } 
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseCors } from './cors.js';
+import { parseMirror } from './mirror.js';
 import { parseResponseRewrite } from './proxy-rewrite.js';
 import { parseRouting, type RoutingOptions } from './routing.js';
 import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
 import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, ResponseRewritePolicy, RouteSettings } from '../types.js';
+import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, MirrorPolicy, ResponseRewritePolicy, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -48,6 +49,8 @@ export interface AnnotationOptions {
   readonly cors: CorsPolicy | undefined;
   /** Regex paths, rewrites and redirects (routing.ts). */
   readonly routing: RoutingOptions;
+  /** mirror-target, mirror-request-body, mirror-host (mirror.ts); undefined when nothing is mirrored. */
+  readonly mirror: MirrorPolicy | undefined;
   /** proxy-redirect-*, proxy-cookie-domain, proxy-cookie-path (proxy-rewrite.ts); undefined when they ask for nothing. */
   readonly responseRewrite: ResponseRewritePolicy | undefined;
 }
@@ -197,6 +200,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     clientCert: parseClientCert(get, ns, report),
     cors: parseCors(get, report),
     routing: parseRouting(get, report),
+    mirror: parseMirror(get, report),
     responseRewrite: parseResponseRewrite(get, report),
     refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
     auth,

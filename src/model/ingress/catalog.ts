@@ -206,9 +206,9 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'ssl-prefer-server-ciphers': ignored('TLS', 'Portico always prefers the server\'s cipher order'),
   'ssl-passthrough': refuse('TLS', PLANNED, OFF),
   // mirroring
-  'mirror-target': refuse('mirroring', PLANNED),
-  'mirror-host': refuse('mirroring', PLANNED),
-  'mirror-request-body': refuse('mirroring', PLANNED),
+  'mirror-target': impl('mirroring', 'an http(s) URL, variables in its path only (https://test.env.com$request_uri); the copy never holds the request back, and is dropped (counted) past --mirror-max-in-flight, --mirror-timeout or --mirror-body-buffer'),
+  'mirror-host': impl('mirroring', 'the Host header of the copies (default: the mirror-target\'s host)'),
+  'mirror-request-body': impl('mirroring', '"on" (default) or "off"; the body is copied as it streams, never buffered whole'),
   // WAF
   'enable-modsecurity': refuse('WAF', 'ModSecurity is not available in Portico', OFF),
   'enable-owasp-core-rules': refuse('WAF', 'ModSecurity is not available in Portico', OFF),

@@ -246,8 +246,6 @@ export function globalHeaders(b: TableBuilder, opts: IngressOptions): readonly P
   return [...flagHeaders(b, opts.addHeaders, '--add-headers'), ...flagHeaders(b, opts.proxySetHeaders, '--proxy-set-headers')];
 }
 
-/** A single-backend route list: one shared array per backend id would not pay; this one is small. */
-const one = (backend: string): Route['backends'] => [{ backend, weight: 1 }];
 
 /** The Ingress's balancing, as a route field (absent when it sets none). */
 const balancingOf = (c: CheckedIngress): Pick<Route, 'balancing'> => (c.balancing === undefined ? {} : { balancing: c.balancing });
@@ -301,7 +299,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
       // ingress-nginx applies neither redirects nor rewrites to the catch-all server
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: refused || extras === null ? refusal : withAuth(c, '', 'catch-all', compose(c.catchAll, extras, '', hosts), hosts), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: refused || extras === null ? refusal : withAuth(c, '', 'catch-all', compose(c.catchAll, extras, '', hosts), hosts), backends: b.single(defaultId), settings: c.settings, ...balancingOf(c) };
       const r = c.routing;
       if (c.catchAll.length !== c.policies[0].length || r?.appRoot !== undefined || r?.fromToWww === true || (r?.aliases.length ?? 0) > 0) {
         b.report(origin, 'IgnoredAnnotation', 'redirect, rewrite, app-root, from-to-www-redirect and server-alias annotations do not apply to an Ingress without rules, which serves every host (ingress-nginx skips them there too)', 'info');
@@ -318,7 +316,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
       continue;
     }
     const host = rule.host;
-    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: fallback(host), backends: one(defaultId), settings: c.settings, ...balancingOf(c) });
+    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: fallback(host), backends: b.single(defaultId), settings: c.settings, ...balancingOf(c) });
     for (const p of rule.paths) {
       if ('problem' in p) {
         b.report(origin, ...p.problem);
@@ -326,7 +324,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const route: Route = { host, path: p.path, match: p.match, ...(p.match === 'Regex' ? { ignoreCase: true } : {}), source, policies: policiesFor(c, host, p.rewrite, hosts), backends: one(id), settings: c.settings, ...balancingOf(c) };
+      const route: Route = { host, path: p.path, match: p.match, ...(p.match === 'Regex' ? { ignoreCase: true } : {}), source, policies: policiesFor(c, host, p.rewrite, hosts), backends: b.single(id), settings: c.settings, ...balancingOf(c) };
       const lost = b.addRoute(route, c.created);
       if (lost === route) {
         const winner = b.routeAt(route);

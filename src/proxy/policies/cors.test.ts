@@ -9,7 +9,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { CorsPolicy, Route } from '../../model/types.js';
-import { compileOrigins, cors } from './cors.js';
+import { compileGatewayOrigins, compileOrigins, cors } from './cors.js';
 import { createLimiters } from '../limiters.js';
 import { compilePolicies } from './index.js';
 import { fakeExchange, type FakeExchange } from '../../testing/exchange.js';
@@ -212,6 +212,162 @@ describe('the compiled policy', () => {
       fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('https://a.com', 'http://x.b.com:8080', 'null', 'HTTPS://A.COM')), (origin) => {
         const ex = run(allow, 'OPTIONS', { origin, 'access-control-request-method': 'GET' });
         const h = set(ex);
+        for (let i = 0; i < h.length; i += 2) {
+          validateHeaderName(h[i]!);
+          validateHeaderValue(h[i]!, h[i + 1]!);
+        }
+      }),
+      { numRuns: 2000, seed: 20261206 },
+    );
+  });
+});
+
+/** [Gateway API allowOrigins, Origin, allowed?]: HTTPCORSFilter's doc comments and the conformance suite's cases. */
+const GATEWAY_MATCHING: readonly (readonly [string, string, boolean])[] = [
+  ['https://www.foo.com,https://*.bar.com', 'https://www.foo.com', true],
+  ['https://www.foo.com,https://*.bar.com', 'https://www.bar.com', true],
+  // "* is a greedy match to the left, including any number of DNS labels"
+  ['https://www.foo.com,https://*.bar.com', 'https://xpto.www.bar.com', true],
+  ['https://www.foo.com,https://*.bar.com', 'https://foobar.com', false],
+  ['https://www.foo.com,https://*.bar.com', 'https://bar.com', false],
+  ['https://www.foo.com,https://*.bar.com', 'https://xbar.com', false],
+  ['https://www.foo.com,https://*.bar.com', 'http://www.foo.com', false],
+  // default ports are implied on both sides
+  ['https://www.foo.com', 'https://www.foo.com:443', true],
+  ['https://www.foo.com:443', 'https://www.foo.com', true],
+  ['http://www.foo.com', 'http://www.foo.com:80', true],
+  ['http://www.foo.com', 'http://www.foo.com:8080', false],
+  ['https://www.foo.com:8443', 'https://www.foo.com:8443', true],
+  ['https://www.foo.com:8443', 'https://www.foo.com', false],
+  // a host of "*" alone: every host of that scheme and port
+  ['http://*', 'http://anything.example', true],
+  ['http://*', 'https://anything.example', false],
+  ['http://*:8080', 'http://a.example:8080', true],
+  ['http://*:8080', 'http://a.example', false],
+  // case-insensitive; not an origin
+  ['https://www.foo.com', 'HTTPS://WWW.FOO.COM', true],
+  ['https://www.foo.com', 'https://www.foo.com/', false],
+  ['https://www.foo.com', 'null', false],
+  ['https://www.foo.com', '', false],
+];
+
+describe('Gateway API origin matching', () => {
+  for (const [list, origin, want] of GATEWAY_MATCHING) {
+    test(`${list} ${want ? 'allows' : 'refuses'} ${JSON.stringify(origin)}`, () => {
+      assert.equal(compileGatewayOrigins(list.split(','))(origin), want);
+    });
+  }
+  test('any string is answered, never thrown on', () => {
+    const allow = compileGatewayOrigins(['https://a.com', 'http://*.b.com:8080', 'http://*']);
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => typeof allow(s) === 'boolean'), { numRuns: 2000, seed: 20261206 });
+  });
+});
+
+/** The conformance suite's routes (conformance/tests/httproute-cors.yaml), as filters.ts makes them. */
+const CORS_1: CorsPolicy = { kind: 'cors', origins: ['https://www.foo.com', 'https://*.bar.com'], methods: 'GET, OPTIONS', headers: 'x-header-1, x-header-2', exposeHeaders: 'x-header-3, x-header-4', credentials: true, maxAge: 3600, gatewayApi: true };
+const CORS_2: CorsPolicy = { kind: 'cors', origins: ['https://www.foo.com'], methods: '*', headers: '', exposeHeaders: '', credentials: false, maxAge: 5, gatewayApi: true };
+const WILDCARD_ORIGIN: CorsPolicy = { kind: 'cors', origins: '*', methods: 'PUT', headers: '', exposeHeaders: '', credentials: false, maxAge: 5, gatewayApi: true };
+const WILDCARDS_CREDENTIALS: CorsPolicy = { kind: 'cors', origins: '*', methods: '*', headers: '*', exposeHeaders: '', credentials: true, maxAge: 5, gatewayApi: true };
+const WILDCARDS: CorsPolicy = { ...WILDCARDS_CREDENTIALS, credentials: false };
+
+/** What was set, as an object (the last value of a name). */
+const setOf = (ex: FakeExchange): Record<string, string> => {
+  const h = set(ex);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < h.length; i += 2) out[h[i] as string] = h[i + 1] as string;
+  return out;
+};
+const preflight = (origin: string, method: string, headers?: string): Record<string, string> => ({ origin, 'access-control-request-method': method, ...(headers !== undefined ? { 'access-control-request-headers': headers } : {}) });
+
+describe('the Gateway API CORS filter (the conformance suite\'s rows)', () => {
+  test('preflights from allowed origins (exact, wildcard, wildcard over several labels): 204 with every header the row expects', () => {
+    for (const origin of ['https://www.foo.com', 'https://www.bar.com', 'https://xpto.www.bar.com']) {
+      const ex = run(CORS_1, 'OPTIONS', preflight(origin, 'GET', 'x-header-1, x-header-2'));
+      assert.equal(ex.verdict, Verdict.Answered);
+      assert.equal(ex.answered?.status, 204);
+      assert.deepEqual(setOf(ex), {
+        'access-control-allow-origin': origin,
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': 'x-header-3, x-header-4',
+        'access-control-allow-methods': 'GET, OPTIONS',
+        'access-control-allow-headers': 'x-header-1, x-header-2',
+        'access-control-max-age': '3600',
+      });
+      assert.deepEqual(ex.added, ['vary', 'Origin']);
+    }
+  });
+
+  test('a preflight from an origin not allowed is answered 204 by the gateway, without CORS headers (it never reaches the pod)', () => {
+    const ex = run(CORS_1, 'OPTIONS', preflight('https://foobar.com', 'GET'));
+    assert.equal(ex.verdict, Verdict.Answered);
+    assert.equal(ex.answered?.status, 204);
+    assert.deepEqual(set(ex), []);
+  });
+
+  test('actual requests: Allow-Origin (echoed), credentials and expose headers; never the preflight-only headers', () => {
+    const ok = run(CORS_1, 'GET', { origin: 'https://www.bar.com', 'access-control-request-method': 'GET' });
+    assert.equal(ok.verdict, Verdict.Continue);
+    assert.deepEqual(setOf(ok), { 'access-control-allow-origin': 'https://www.bar.com', 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'x-header-3, x-header-4' });
+    const no = run(CORS_1, 'GET', { origin: 'https://foobar.com' });
+    assert.equal(no.verdict, Verdict.Continue);
+    assert.deepEqual(set(no), []);
+  });
+
+  test('allowMethods "*" without credentials: "*"; no Allow-Credentials; no Allow-Headers when none are configured', () => {
+    const ex = run(CORS_2, 'OPTIONS', preflight('https://www.foo.com', 'POST'));
+    assert.deepEqual(setOf(ex), { 'access-control-allow-origin': 'https://www.foo.com', 'access-control-allow-methods': '*', 'access-control-max-age': '5' });
+  });
+
+  test('allowOrigins "*" without credentials: "*" (with or without a port in the Origin), no Vary', () => {
+    for (const origin of ['https://foobar.com', 'https://foobar.com:12345']) {
+      const ex = run(WILDCARD_ORIGIN, 'OPTIONS', preflight(origin, 'PUT'));
+      assert.deepEqual(setOf(ex), { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'PUT', 'access-control-max-age': '5' });
+      assert.deepEqual(ex.added, []);
+      const put = run(WILDCARD_ORIGIN, 'PUT', { origin });
+      assert.deepEqual(setOf(put), { 'access-control-allow-origin': '*' });
+    }
+  });
+
+  test('"*" everywhere with credentials: the Origin, the requested method and headers are echoed, never "*"', () => {
+    const ex = run(WILDCARDS_CREDENTIALS, 'OPTIONS', preflight('https://other.foo.com', 'PUT', 'x-header-1, x-header-2'));
+    assert.deepEqual(setOf(ex), {
+      'access-control-allow-origin': 'https://other.foo.com',
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'PUT',
+      'access-control-allow-headers': 'x-header-1, x-header-2',
+      'access-control-max-age': '5',
+    });
+    assert.deepEqual(ex.added, ['vary', 'Origin']);
+    // no Access-Control-Request-Headers: no Allow-Headers; a value that is not a list of names is not echoed
+    assert.equal(setOf(run(WILDCARDS_CREDENTIALS, 'OPTIONS', preflight('https://a.com', 'PUT')))['access-control-allow-headers'], undefined);
+    assert.equal(setOf(run(WILDCARDS_CREDENTIALS, 'OPTIONS', preflight('https://a.com', 'PUT', 'x-a, <script>')))['access-control-allow-headers'], undefined);
+    const get = run(WILDCARDS_CREDENTIALS, 'GET', { origin: 'https://other.foo.com' });
+    assert.deepEqual(setOf(get), { 'access-control-allow-origin': 'https://other.foo.com', 'access-control-allow-credentials': 'true' });
+  });
+
+  test('"*" everywhere without credentials: "*" for origin, methods and headers', () => {
+    const ex = run(WILDCARDS, 'OPTIONS', preflight('https://other.foo.com', 'PUT', 'x-header-1'));
+    assert.deepEqual(setOf(ex), { 'access-control-allow-origin': '*', 'access-control-allow-methods': '*', 'access-control-allow-headers': '*', 'access-control-max-age': '5' });
+  });
+
+  test('exposeHeaders "*" is not sent with credentials; a request without an Origin gets nothing', () => {
+    const ex = run({ ...CORS_1, exposeHeaders: '*' }, 'GET', { origin: 'https://www.foo.com' });
+    assert.equal(setOf(ex)['access-control-expose-headers'], undefined);
+    assert.deepEqual(set(run(WILDCARD_ORIGIN, 'GET', {})), []);
+  });
+
+  test('OPTIONS that is not a preflight goes on to the pod', () => {
+    for (const headers of [{ origin: 'https://www.foo.com' }, { 'access-control-request-method': 'GET' }]) {
+      const ex = run(CORS_1, 'OPTIONS', headers);
+      assert.equal(ex.verdict, Verdict.Continue);
+      assert.equal(ex.answered, null);
+    }
+  });
+
+  test('whatever the request, what is set is a valid header', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(CORS_1, CORS_2, WILDCARDS, WILDCARDS_CREDENTIALS), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (p, origin, method, headers) => {
+        const h = set(run(p, 'OPTIONS', preflight(origin, method, headers)));
         for (let i = 0; i < h.length; i += 2) {
           validateHeaderName(h[i]!);
           validateHeaderValue(h[i]!, h[i + 1]!);

@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { ExtAuthPolicy } from '../../model/types.js';
-import { AUTH_VARIABLES, parseVars } from '../../model/nginx-vars.js';
+import { AUTH_VARIABLES } from '../../model/nginx-vars.js';
 import type { AuthState, Decision } from '../auth/state.js';
 import { connectionListed } from '../headers.js';
-import { compileVars, escapeUri, expander, hostOf, httpOf, type Expand } from '../nginx-vars.js';
+import { compileTemplate, escapeUri, expander, hostOf, httpOf, type Expand } from '../nginx-vars.js';
 import { nextRequestId } from '../request-id.js';
 import { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
 
@@ -37,11 +37,8 @@ interface Rule {
   readonly ms: number;
 }
 
-/** A template the translator validated, compiled: its text, or a function of the request ('' for one that does not parse: never thrown). */
-function template(s: string): string | Expand {
-  const t = parseVars(s, AUTH_VARIABLES);
-  return 'error' in t ? '' : compileVars(t.parts);
-}
+/** An auth template, compiled: its text, or a function of the request. */
+const template = (s: string): string | Expand => compileTemplate(s, AUTH_VARIABLES);
 
 /**
  * The sign-in URL as ingress-nginx builds it (buildAuthSignURL): `<param>=` the original URL

@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { RetryDefaults } from './retry.js';
 import type { Limiters } from '../limiters.js';
 import type { AuthState } from '../auth/state.js';
+import type { MirrorState } from '../mirror-state.js';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -122,4 +123,6 @@ export interface PolicyEnv {
   readonly readTimeout?: number;
   /** State authentication keeps across tables (hash workers, caches, connections to auth services); one per data plane. */
   readonly auth?: AuthState;
+  /** What mirroring keeps across tables (in-flight counts per destination, limits, the agent for mirror-target URLs); one per data plane. */
+  readonly mirrors?: MirrorState;
 }
