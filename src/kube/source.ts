@@ -38,7 +38,8 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
   if (c.type === 'RELIST') return true;
   const ns = c.object.metadata?.namespace ?? '';
   switch (c.kind) {
-    // routing objects, and Namespaces (their labels select routes for Gateway listeners)
+    // routing objects, Namespaces (their labels select routes for Gateway listeners), and the
+    // TCP/UDP services ConfigMaps (only the configured ones are watched)
     case 'Ingress':
     case 'IngressClass':
     case 'Namespace':
@@ -46,7 +47,10 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'Gateway':
     case 'HTTPRoute':
     case 'GRPCRoute':
+    case 'TLSRoute':
+    case 'TCPRoute':
     case 'ReferenceGrant':
+    case 'ConfigMap':
       return true;
     case 'Service':
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);

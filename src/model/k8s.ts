@@ -109,10 +109,15 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant';
+/** Only the ConfigMaps named by --tcp-services-configmap and --udp-services-configmap are read. */
+export interface ConfigMap extends KubeObject {
+  readonly data?: Readonly<Record<string, string>>;
+}
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
+/** The kinds Portico watches, and the key every store uses for them. */
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'ReferenceGrant';
+
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'ReferenceGrant'];
 
 /** The kinds that live outside namespaces. */
 export const CLUSTER_SCOPED: ReadonlySet<string> = new Set<Kind>(['IngressClass', 'Namespace', 'GatewayClass']);
@@ -123,7 +128,7 @@ export function withDefaultNamespace(o: KubeObject): KubeObject {
   return { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
 }
 
-/** Everything the translator sees: one immutable view of the store. The Gateway API kinds and Namespaces may be absent. */
+/** Everything the translator sees: one immutable view of the store. The Gateway API kinds, Namespaces and ConfigMaps may be absent. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
@@ -135,7 +140,11 @@ export interface Snapshot {
   readonly gateways?: readonly KubeObject[];
   readonly httpRoutes?: readonly KubeObject[];
   readonly grpcRoutes?: readonly KubeObject[];
+  readonly tlsRoutes?: readonly KubeObject[];
+  readonly tcpRoutes?: readonly KubeObject[];
   readonly referenceGrants?: readonly KubeObject[];
+  /** The TCP and UDP services ConfigMaps (in Kubernetes mode only those are watched). */
+  readonly configMaps?: readonly ConfigMap[];
 }
 
 /** A plain object (not null, not an array): what every Kubernetes object and most of its fields must be. */

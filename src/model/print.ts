@@ -3,6 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
+import { printL4 } from './l4/print.js';
 import type { Backend, Cert, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
@@ -14,6 +15,8 @@ export interface PrintedTable {
   readonly certs: Record<string, string>;
   /** proxy-ssl-secret material, by Secret: what it holds and its id, never the PEM itself. */
   readonly upstreamTls?: Record<string, string>;
+  /** Layer 4 listeners and TLS passthrough names (model/l4/print.ts). */
+  readonly l4?: { listeners: string[]; passthrough: string[] };
 }
 
 /** One routing decision of /debug/routes, structured: what `portico routes` prints as a row. */
@@ -126,7 +129,7 @@ export function printTable(table: RouteTable): PrintedTable {
     const u = table.upstreamTls?.get(key) as UpstreamTls;
     upstreamTls[key] = `${[u.caPem !== undefined ? 'trusted CAs' : '', u.certPem !== undefined ? 'client certificate' : ''].filter(Boolean).join(' + ')} (id ${u.id.slice(0, 12)})`;
   }
-  return { hosts: sortedHosts, certs, defaultBackend: table.defaultBackend ? fallbackText(table.defaultBackend) : null, backends, ...(Object.keys(upstreamTls).length > 0 ? { upstreamTls } : {}) };
+  return { hosts: sortedHosts, certs, defaultBackend: table.defaultBackend ? fallbackText(table.defaultBackend) : null, backends, ...(Object.keys(upstreamTls).length > 0 ? { upstreamTls } : {}), ...(table.l4 !== undefined ? { l4: printL4(table.l4) } : {}) };
 }
 
 /** `Kind ns/name: Reason: message`, sorted, one per line. */
@@ -192,6 +195,9 @@ export function sameTable(a: RouteTable, b: RouteTable, endpoints: (b: Backend) 
     sameMap(a.hostFallbacks, b.hostFallbacks, samePlain) &&
     sameMap(a.backends, b.backends, (x, y) => sameBackend(x, y, endpoints)) &&
     sameMap(a.certs, b.certs, (x, y) => x.id === y.id && x.secret === y.secret && x.notAfter === y.notAfter && samePlain(x.source, y.source)) &&
-    sameMap(a.upstreamTls ?? NONE, b.upstreamTls ?? NONE, (x, y) => x.id === y.id)
+    sameMap(a.upstreamTls ?? NONE, b.upstreamTls ?? NONE, (x, y) => x.id === y.id) &&
+    // the ports to open: a listener (or an SNI name) can change while every route stays the same
+    samePlain(a.listeners, b.listeners) &&
+    samePlain(a.l4, b.l4)
   );
 }

@@ -49,10 +49,12 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     const backend = ctx.table.backends.get(wb.backend) ?? { id: wb.backend, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
     const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
+    // a route's backends are HTTP-speaking; TCP and UDP backends belong to Layer 4 listeners (proxy/l4)
+    const protocol = backend.protocol === 'TCP' || backend.protocol === 'UDP' ? 'HTTP' : backend.protocol;
     return {
       backend,
       slot: ctx.endpoints.slot(backend),
-      dispatch: ctx.pools.dispatch(backend.protocol, o),
+      dispatch: ctx.pools.dispatch(protocol, o),
       upgrade: ctx.pools.dispatch(tls ? 'HTTPS' : 'HTTP', o),
       weight: wb.weight,
     };

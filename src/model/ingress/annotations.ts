@@ -20,6 +20,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** The full key of `ssl-passthrough: "true"` (TLS passthrough, model/l4/passthrough.ts), else undefined. */
+  readonly sslPassthrough: string | undefined;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -144,6 +146,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, unknown>> 
     backendProtocol: protocol(annotations, report),
     settings: settings(annotations, ns, report),
     refused: account(annotations, report),
+    sslPassthrough: bool(annotations, 'ssl-passthrough', report) === true ? read(annotations, 'ssl-passthrough')?.key : undefined,
   };
 }
 

@@ -204,7 +204,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   // TLS
   'ssl-ciphers': warn('TLS', 'ciphers are set for every host by --ssl-ciphers'),
   'ssl-prefer-server-ciphers': ignored('TLS', 'Portico always prefers the server\'s cipher order'),
-  'ssl-passthrough': refuse('TLS', PLANNED, OFF),
+  'ssl-passthrough': impl('TLS', 'with --enable-ssl-passthrough (else refused): TLS to the host is spliced by SNI to the backend of its / path (docs/layer4.md)'),
   // mirroring
   'mirror-target': refuse('mirroring', PLANNED),
   'mirror-host': refuse('mirroring', PLANNED),

@@ -105,6 +105,8 @@ export interface CheckedIngress {
   /** Unsupported annotations that restrict access or move traffic, and the policies of a refused Ingress. */
   readonly refused: readonly string[];
   readonly refusal: readonly Policy[];
+  /** The full key of `ssl-passthrough: "true"`, else undefined (model/l4/passthrough.ts). */
+  readonly sslPassthrough: string | undefined;
   readonly defaultRef: CheckedRef | undefined;
   /** spec.rules as written (entries that are not objects included): their number decides "no rules". */
   readonly ruleCount: number;
@@ -163,6 +165,7 @@ export function checkIngress(ing: Ingress): CheckedIngress {
     policies: [plain, [HTTPS_REDIRECT, ...plain]],
     refused: annotations?.refused ?? [],
     refusal: [{ kind: 'refuse', because: annotations?.refused ?? [] }],
+    sslPassthrough: annotations?.sslPassthrough,
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1) : undefined,
     ruleCount: rules.length,
     rules: checkedRules,

@@ -9,6 +9,7 @@ import { sourceName } from '../build.js';
 import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
 import type { BackendProtocol, Policy, Route } from '../types.js';
+import { passthroughIngress, withPassthrough } from '../l4/passthrough.js';
 import { checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 
 export interface IngressOptions {
@@ -19,6 +20,8 @@ export interface IngressOptions {
    * or moves traffic is refused (its routes answer 503), or with `warn` served without it.
    */
   readonly unsupportedAnnotations?: 'refuse' | 'warn';
+  /** `--enable-ssl-passthrough`: the ssl-passthrough annotation is served; without it an Ingress carrying it is refused. */
+  readonly sslPassthrough?: boolean;
 }
 
 /** Checked Ingresses by object, owned by the translator (objects from the store are never modified). */
@@ -40,12 +43,13 @@ export function translateIngresses(b: TableBuilder, ours: readonly Ingress[], me
 /** A single-backend route list: one shared array per backend id would not pay; this one is small. */
 const one = (backend: string): Route['backends'] => [{ backend, weight: 1 }];
 
-function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<string>, opts: IngressOptions): void {
-  const { origin, source, protocol } = c;
-  if (c.invalid) {
+function ingress(b: TableBuilder, checked: CheckedIngress, tlsHosts: ReadonlySet<string>, opts: IngressOptions): void {
+  const { origin, source, protocol } = checked;
+  if (checked.invalid) {
     b.report(origin, 'InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
     return;
   }
+  const c = withPassthrough(b, checked, opts.sslPassthrough === true);
   for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
   const refusing = c.refused.length > 0 && opts.unsupportedAnnotations !== 'warn';
   if (c.refused.length > 0) {
@@ -58,6 +62,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, tlsHosts: ReadonlySet<strin
         : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${c.refused.length > 1 ? 'they restrict' : 'it restricts'} is not enforced`,
     );
   }
+  if (c.sslPassthrough !== undefined && opts.sslPassthrough === true && !refusing) passthroughIngress(b, c);
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
