@@ -20,6 +20,13 @@ export interface Resource {
   readonly optional?: boolean;
   /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
   readonly gatewayApi?: boolean;
+  /**
+   * Other API versions to try, in order, when `base` answers 404 (a CRD that serves only an older
+   * version): the objects then carry the version found as apiVersion, for status writes.
+   */
+  readonly fallbacks?: readonly string[];
+  /** One object by name (its namespace is the reflector's): listed and watched with a metadata.name field selector. */
+  readonly name?: string;
 }
 
 export const RESOURCES: readonly Resource[] = [
@@ -34,12 +41,18 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'Gateway', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gateways', namespaced: true, optional: true, gatewayApi: true },
   { kind: 'HTTPRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true, optional: true, gatewayApi: true },
   { kind: 'GRPCRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true, optional: true, gatewayApi: true },
+  // v1 from Gateway API v1.5 (TLSRoute) and v1.6 (TCPRoute); v1alpha2 in the experimental channel before (and still served there)
+  { kind: 'TLSRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'tlsroutes', namespaced: true, optional: true, gatewayApi: true },
+  { kind: 'TCPRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'tcproutes', namespaced: true, optional: true, gatewayApi: true },
   // v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant
   { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true, gatewayApi: true },
 ];
 
 
-export const resourcePath = (r: Resource, namespace: string): string => (namespace ? `${r.base}/namespaces/${namespace}/${r.plural}` : `${r.base}/${r.plural}`);
+export const resourcePath = (r: Resource, namespace: string, base = r.base): string => (namespace ? `${base}/namespaces/${namespace}/${r.plural}` : `${base}/${r.plural}`);
+
+/** A ConfigMap Portico reads (--tcp-services-configmap, --udp-services-configmap): that one object, not the namespace's others (RBAC can then name it). */
+export const configMapResource = (name: string): Resource => ({ kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, name, fieldSelector: `metadata.name=${name}` });
 
 /** What changed, for the source's relevance filter. */
 export type Change = { readonly kind: Kind; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: KubeObject } | { readonly kind: Kind; readonly type: 'RELIST' };
@@ -78,7 +91,10 @@ export function createReflector(o: ReflectorOptions): Reflector {
   const { client, resource: r, namespace, store, log } = o;
   const base = o.backoff?.base ?? 250;
   const cap = o.backoff?.cap ?? 30_000;
-  const path = resourcePath(r, namespace);
+  const bases = [r.base, ...(r.fallbacks ?? [])];
+  /** The version in use: the first that did not answer 404. */
+  let version = 0;
+  let path = resourcePath(r, namespace);
   let rv = '';
   let stopped = false;
   let synced = false;
@@ -87,7 +103,18 @@ export function createReflector(o: ReflectorOptions): Reflector {
   let timer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
 
-  const withKind = (obj: KubeObject): KubeObject => (obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
+  const apiVersion = (): string => (bases[version] as string).replace(/^\/apis?\//, '');
+  const withKind = (obj: KubeObject): KubeObject => {
+    if (r.fallbacks === undefined) return obj.kind === r.kind ? obj : { ...obj, kind: r.kind };
+    const v = apiVersion();
+    return obj.kind === r.kind && obj.apiVersion === v ? obj : { ...obj, kind: r.kind, apiVersion: v };
+  };
+  /** Stores a list: the whole kind (or namespace of it), or the one named object. */
+  const replace = (items: KubeObject[]): void => {
+    if (r.name === undefined) return store.replace(r.kind, items, r.namespaced ? namespace : undefined);
+    store.remove(r.kind, `${namespace}/${r.name}`);
+    for (const it of items) store.upsert(it);
+  };
   const markSynced = (): void => {
     if (synced) return;
     synced = true;
@@ -121,18 +148,27 @@ export function createReflector(o: ReflectorOptions): Reflector {
         listRv = body?.metadata?.resourceVersion ?? listRv;
       } while (cont !== '' && !stopped);
       if (stopped) return;
-      store.replace(r.kind, items, r.namespaced ? namespace : undefined);
+      replace(items);
       rv = listRv;
-      log.info({ kind: r.kind, namespace: namespace || undefined, objects: items.length, resourceVersion: rv }, 'listed');
+      log.info({ kind: r.kind, namespace: namespace || undefined, ...(r.fallbacks !== undefined ? { apiVersion: apiVersion() } : {}), ...(r.name !== undefined ? { name: r.name } : {}), objects: items.length, resourceVersion: rv }, 'listed');
       o.onChange({ kind: r.kind, type: 'RELIST' });
       markSynced();
       failures = 0;
       void watch();
     } catch (err) {
       if (r.optional === true && err instanceof ApiError && err.status === 404) {
+        if (version + 1 < bases.length) {
+          // an older version may be the one served
+          version++;
+          path = resourcePath(r, namespace, bases[version]);
+          void list();
+          return;
+        }
+        version = 0;
+        path = resourcePath(r, namespace);
         // the CRD is not installed: nothing to serve, nothing wrong; look again later
         if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
-        store.replace(r.kind, [], r.namespaced ? namespace : undefined);
+        replace([]);
         markSynced();
         timer = setTimeout(() => void list(), o.crdRecheckMs);
         return;

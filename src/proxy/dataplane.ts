@@ -22,6 +22,7 @@ import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
+import { createL4Plane } from './l4/plane.js';
 import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
 
 
@@ -71,8 +72,11 @@ function countConnections(server: Server | Http2SecureServer, metrics: Metrics |
   });
 }
 
-/** `defaultCert`: the generated fallback certificate, if made ahead (else generated now). */
-export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
+/**
+ * `defaultCert`: the generated fallback certificate, if made ahead (else generated now). `udp`:
+ * serve the UDP services here (with --workers, one process does: a flow must stay in one).
+ */
+export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert, opts: { readonly udp?: boolean } = {}): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
   const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize };
@@ -97,6 +101,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
   const balancer = createBalancer(stats.ejected);
+  /** Layer 4: TCP/UDP services, TCPRoute and TLS-only listeners, TLS passthrough by SNI on the HTTPS listeners. */
+  const l4 = createL4Plane({ config, log: log.child({ component: 'l4' }), metrics, stats, balancer, live, udp: opts.udp ?? true });
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
@@ -137,7 +143,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   countConnections(http, metrics, 'http');
   countConnections(https, metrics, 'https');
   const httpFront = frontOf(http, listenerOptions);
-  const httpsFront = frontOf(https, listenerOptions);
+  const httpsFront = frontOf(https, listenerOptions, l4.front(443, https));
 
   /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
   const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: Server | HttpsServer; front: Server | Http2SecureServer | NetServer }>();
@@ -159,7 +165,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const s: ProxyState = { matcher: matchers.get(port) ?? state.matcher, draining: state.draining };
       const server = protocol === 'HTTPS' ? makeHttps(s, port) : makeHttp(s, port);
       countConnections(server, metrics, protocol === 'HTTPS' ? 'https' : 'http');
-      const front = frontOf(server, listenerOptions);
+      const front = frontOf(server, listenerOptions, protocol === 'HTTPS' ? l4.front(port, server) : undefined);
       extras.set(port, { protocol, state: s, server, front });
       listen(front, port, config.bindAddress).then(
         () => log.info({ listener: `gateway:${port}`, protocol, address: config.bindAddress, port }, 'listening'),
@@ -189,6 +195,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
         }
       }
     }
+    for (const key of l4.endpoints()) liveEndpoints.add(key);
     pools.retain(byDispatch);
     stats.retain(liveEndpoints);
   };
@@ -202,6 +209,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     metrics: metrics === null ? null : { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
     patch(p) {
       live.patch(p);
+      l4.endpointsChanged();
       // the patch is live; releasing old endpoints' pools can wait a turn (and coalesce)
       if (retainPending) return;
       retainPending = true;
@@ -212,7 +220,9 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     },
     apply(next) {
       const compiled = prepare(next);
+      l4.apply(next);
       live.apply(next);
+      l4.endpointsChanged();
       table = next;
       matchers = compiled.matchers;
       // one assignment per listener
@@ -242,6 +252,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       state.draining = true;
       httpsState.draining = true;
       for (const x of extras.values()) x.state.draining = true;
+      l4.startDraining();
     },
     async close() {
       state.draining = true;
@@ -254,6 +265,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
         else x.server.closeIdleConnections();
       }
       const deadline = Date.now() + config.shutdownTimeout;
+      const stream = l4.close(deadline);
       const cut = setTimeout(() => {
         for (const x of all) {
           if ('cut' in x.server) x.server.cut();
@@ -265,6 +277,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       while (tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       clearTimeout(cut);
       for (const s of tunnels) s.destroy();
+      await stream;
       await pools.close();
     },
   };

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
-import type { Server as NetServer, Socket } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { proxyProtocolFront } from './proxy-protocol.js';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
@@ -22,9 +22,12 @@ export interface ListenerOptions {
   readonly proxyProtocol: boolean;
 }
 
-/** What to call listen() on: the server itself, or a PROXY protocol front that feeds it. */
-export function frontOf(server: Server | Http2SecureServer, o: ListenerOptions): Server | Http2SecureServer | NetServer {
-  const front = o.proxyProtocol ? proxyProtocolFront(server) : server;
+/**
+ * What to call listen() on: the server itself, or a PROXY protocol front that feeds it; `via`
+ * (TLS passthrough by SNI, proxy/l4) takes each connection first and hands the rest to the server.
+ */
+export function frontOf(server: Server | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): Server | Http2SecureServer | NetServer {
+  const front = o.proxyProtocol ? proxyProtocolFront(via ?? server) : via !== undefined ? createNetServer((s) => via.emit('connection', s)) : server;
   if (o.maxConnections > 0) front.maxConnections = o.maxConnections;
   return front;
 }
