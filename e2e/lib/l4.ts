@@ -233,3 +233,118 @@ export async function startTlsPod(ip: string, name: string, cert: { certPem: str
       }),
   };
 }
+
+/** The first flight a TLS client sends (its ClientHello record(s)) for `servername`, captured by a throwaway server on `ip`. */
+export async function captureClientHello(ip: string, servername: string | null, extra: Record<string, unknown> = {}): Promise<Buffer> {
+  const { connect: tlsConnect } = await import('node:tls');
+  return new Promise((resolve, reject) => {
+    const server = createServer((s) => {
+      s.once('data', (d: Buffer) => {
+        // wait a moment for the rest of the flight (a large hello spans segments)
+        const chunks = [d];
+        s.on('data', (c: Buffer) => chunks.push(c));
+        setTimeout(() => {
+          s.destroy();
+          server.close();
+          resolve(Buffer.concat(chunks));
+        }, 50);
+      });
+    });
+    server.listen(0, ip, () => {
+      const c = tlsConnect({ host: ip, port: (server.address() as AddressInfo).port, rejectUnauthorized: false, ...(servername !== null ? { servername } : {}), ...extra });
+      c.on('error', () => {});
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Splits the first TLS record of `flight` into two records (a handshake message may span records, RFC 8446 section 5.1). */
+export function reframe(flight: Buffer, at: number): Buffer {
+  const len = flight.readUInt16BE(3);
+  const body = flight.subarray(5, 5 + len);
+  const head = (n: number): Buffer => Buffer.from([flight[0] as number, flight[1] as number, flight[2] as number, n >> 8, n & 0xff]);
+  return Buffer.concat([head(at), body.subarray(0, at), head(len - at), body.subarray(at), flight.subarray(5 + len)]);
+}
+
+/**
+ * A TCP relay on `ip` to `target`: the client's first TLS record is re-framed into two records
+ * (`reframeAt`), and those first bytes go out in `chunk`-byte segments `delayMs` apart (a ClientHello
+ * split across TCP segments and records); everything after is piped as it comes.
+ */
+export async function startSplitRelay(ip: string, target: { host: string; port: number }, o: { chunk: number; delayMs: number; reframeAt?: number }): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  // half-open both ways: a client's FIN must not cut the answer
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    const up = connect({ ...target, allowHalfOpen: true });
+    up.setNoDelay(true); // each chunk its own segment
+    sockets.add(up);
+    up.on('close', () => sockets.delete(up));
+    client.on('error', () => up.destroy());
+    up.on('error', () => client.destroy());
+    let first = Buffer.alloc(0);
+    let writing = true;
+    const later: Buffer[] = [];
+    const onData = (d: Buffer): void => {
+      if (!writing) return void up.write(d);
+      if (first.length >= 5 && first.length >= 5 + first.readUInt16BE(3)) return void later.push(d);
+      first = Buffer.concat([first, d]);
+      if (first.length < 5 || first.length < 5 + first.readUInt16BE(3)) return;
+      const len = first.readUInt16BE(3);
+      const out = o.reframeAt !== undefined ? reframe(first, Math.min(o.reframeAt, len - 1)) : first;
+      void (async () => {
+        for (let i = 0; i < out.length; i += o.chunk) {
+          up.write(out.subarray(i, i + o.chunk));
+          await new Promise((r) => setTimeout(r, o.delayMs));
+        }
+        writing = false;
+        for (const b of later) up.write(b);
+      })();
+    };
+    client.on('data', onData);
+    up.on('data', (d: Buffer) => client.write(d));
+    // the end follows every byte, including those still held back
+    client.on('end', () => {
+      const end = (): void => {
+        if (writing) setTimeout(end, 5);
+        else up.end();
+      };
+      end();
+    });
+    up.on('end', () => client.end());
+  });
+  await new Promise<void>((r) => server.listen(0, ip, () => r()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Opens a connection, writes `bytes` (if any), and says when and how it ended: closed by the peer (with what it sent), or still open after `waitMs`. */
+export function probe(host: string, port: number, bytes: Buffer | string | null, waitMs: number): Promise<{ closedAfterMs: number | null; received: Buffer }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const chunks: Buffer[] = [];
+    const s = connect({ host, port });
+    let done = false;
+    const finish = (closedAfterMs: number | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ closedAfterMs, received: Buffer.concat(chunks) });
+    };
+    const timer = setTimeout(() => finish(null), waitMs);
+    s.on('connect', () => {
+      if (bytes !== null) s.write(bytes);
+    });
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('error', () => finish(Date.now() - t0));
+    s.on('close', () => finish(Date.now() - t0));
+  });
+}

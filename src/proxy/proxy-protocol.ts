@@ -66,7 +66,9 @@ export function proxyProtocolFront(target: { emit(event: 'connection', socket: S
       const rest = buf.subarray(h.length);
       if (rest.length > 0) socket.unshift(rest);
       target.emit('connection', socket);
-      socket.resume();
+      // an HTTP server (or the TLS passthrough front) reads with a 'data' listener; a TLS server reads
+      // the buffered bytes itself, and resuming would hand them to no one
+      if (socket.listenerCount('data') > 0) socket.resume();
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());

@@ -77,7 +77,6 @@ export function createL4Plane(o: L4PlaneOptions): L4Plane {
   /** The live SNI tables by port. */
   let sni = new Map<number, SniTable>();
   let targets: L4Target[] = [];
-  let draining = false;
   let closing = false;
 
   const recordError = (t: L4Target, b: L4BackendTarget | undefined, cause: string): void => {
@@ -269,11 +268,9 @@ export function createL4Plane(o: L4PlaneOptions): L4Plane {
     },
     sessions: () => sessions.size,
     startDraining() {
-      draining = true;
-      for (const rec of open.values()) if (rec.protocol === 'UDP') rec.service.startDraining();
+      // the grace period: listeners keep accepting (as the HTTP ones do) while load balancers notice
     },
     async close(deadline) {
-      draining = true;
       closing = true;
       for (const [key, rec] of [...open]) {
         if (rec.protocol === 'UDP') {
@@ -287,7 +284,6 @@ export function createL4Plane(o: L4PlaneOptions): L4Plane {
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const s of [...sessions]) s.close('shutdown');
       for (const [key, rec] of [...open]) closeListener(key, rec);
-      void draining;
     },
   };
 }

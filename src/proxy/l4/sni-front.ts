@@ -38,11 +38,13 @@ export function createSniFront(o: SniFrontOptions): ConnectionTarget {
       socket.destroy();
       return;
     }
-    // as the PROXY protocol front does: the TLS server reads the unshifted bytes first
-    socket.pause();
-    if (buf !== null && buf.length > 0) socket.unshift(buf);
+    if (buf !== null && buf.length > 0) {
+      // the TLS socket reads what is buffered before its handle (Node's TLSSocket initRead); resuming
+      // here would hand those bytes to no listener
+      socket.pause();
+      socket.unshift(buf);
+    }
     next.emit('connection', socket);
-    socket.resume();
   };
 
   const handle = (socket: Socket): void => {
@@ -96,6 +98,8 @@ export function createSniFront(o: SniFrontOptions): ConnectionTarget {
     };
     socket.on('data', onData);
     socket.on('end', onEnd);
+    // paused by a PROXY protocol front: read now
+    socket.resume();
   };
 
   return {
