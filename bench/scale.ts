@@ -21,6 +21,7 @@ import { createPools } from '../src/proxy/pools.js';
 import { compileTable } from '../src/proxy/route.js';
 import { match } from '../src/router/match.js';
 import { snapshotOf } from '../src/control/store.js';
+import { createLimiters } from '../src/proxy/limiters.js';
 
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf('--ingresses') + 1] ?? 10_000) || 10_000;
@@ -57,7 +58,7 @@ const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 
 
 /** One translator (with its memos, as the pipeline has) and the data plane's compile (targets, policies, dispatchers). */
 const translator = createTranslator();
-const dataPlane = { pools: createPools({ connectTimeout: 5000, keepAliveTimeout: 60_000 }), endpoints: createEndpointState(), env: { httpsRedirectPort: 443, bodySize: 1024 * 1024 } };
+const dataPlane = { pools: createPools({ connectTimeout: 5000, keepAliveTimeout: 60_000 }), endpoints: createEndpointState(), env: { httpsRedirectPort: 443, bodySize: 1024 * 1024, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 } };
 const rebuild = (snap: Snapshot): ReturnType<typeof compileTable>['matchers'] extends ReadonlyMap<number, infer M> ? M : never => compileTable(translator.translate(snap, opts).table, dataPlane).matchers.get(80) as ReturnType<typeof compileTable>['matchers'] extends ReadonlyMap<number, infer M> ? M : never;
 
 /**

@@ -19,7 +19,7 @@ import { sleep } from './lib/load.js';
 import { freePort, startTcpEcho, startUdpEcho, tcpExchange, udpClient, type TcpPod, type UdpPod } from './lib/l4.js';
 import { gateway, httpRoute, ingress, namespace, service, serviceWithPorts, slice, sliceWithPorts, tcpRoute } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
-import { startPortico } from './lib/portico.js';
+import { startPortico, type Portico } from './lib/portico.js';
 
 const NS = 'ingress-system';
 const dir = mkdtempSync(join(tmpdir(), 'chart-rbac-'));
@@ -32,6 +32,8 @@ interface Outcome {
   status: boolean;
   leader: boolean;
   event: boolean;
+  /** An Ingress's custom-headers ConfigMap is read (without it, the Ingress answers 503). */
+  headers: boolean;
   /** An HTTPRoute on a Gateway of the chart's GatewayClass is served. */
   gateway: boolean;
   /** ... through a listener that selects its namespace by label (Namespaces watched). */
@@ -69,7 +71,9 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, l4: L4Pods, id: str
   api.addToken('chart-sa', { name: `system:serviceaccount:${NS}:portico`, rules });
   const ic = find(docs, 'IngressClass')!;
   api.apply({ ...ic, metadata: { ...ic.metadata, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } });
-  api.apply({ ...service('portico-controller', NS), status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
+  // the chart's Service (type LoadBalancer), its load balancer ready
+  const ctl = service('portico-controller', NS);
+  api.apply({ ...ctl, spec: { ...(ctl.spec as object), type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
   api.apply(service('web'));
   api.apply(slice('web-1', 'web', [pod]));
   api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(appCert.certPem).toString('base64'), 'tls.key': Buffer.from(appCert.keyPem).toString('base64') } });
@@ -100,9 +104,21 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, l4: L4Pods, id: str
   api.apply(tcpRoute('echo', 'default', { parentRefs: [{ name: 'l4', sectionName: 'tcp' }], rules: [{ backendRefs: [{ name: 'echo', port: 7000 }] }] }));
   const udp = await udpClient('127.0.215.250');
 
+  api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'custom-headers', namespace: 'default' }, data: { 'X-Custom': 'from-configmap' } });
+  const custom = ingress('custom', 'custom.test', 'web');
+  (custom.metadata as Record<string, unknown>).annotations = { 'nginx.ingress.kubernetes.io/custom-headers': 'custom-headers' };
+  api.apply(custom);
+
   const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
-  const p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
-  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false, tcp: false, udp: false, tcpRoute: false, tcpRouteStatus: false };
+  let p: Portico;
+  try {
+    p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
+  } catch (err) {
+    udp.close();
+    await api.close();
+    throw err;
+  }
+  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false, headers: false, tcp: false, udp: false, tcpRoute: false, tcpRouteStatus: false };
   const echoes = (port: number): Promise<boolean> =>
     tcpExchange('127.0.0.1', port, 'l4', 500).then(
       (r) => r.data.toString() === 'l4',
@@ -122,6 +138,7 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, l4: L4Pods, id: str
       o.selected ||= (await get(p.httpPort, '/', { host: 'team.test' })).status === 200;
       o.gatewayStatus ||= statusOf('HTTPRoute', 'default', 'gw')?.parents?.length === 1 && statusOf('Gateway', 'default', 'edge')?.listeners?.length === 2;
       o.classStatus ||= statusOf('GatewayClass', '', 'portico')?.conditions?.some((c: { type: string; status: string }) => c.type === 'Accepted' && c.status === 'True') === true;
+      o.headers ||= (await get(p.httpPort, '/', { host: 'custom.test' })).headers['x-custom'] === 'from-configmap';
       o.tcp ||= await echoes(tcpPort);
       o.udp ||= (await udp.ask(udpPort, '127.0.0.1', 'q', 200)) === 'dns:q';
       o.tcpRoute ||= await echoes(routePort);
@@ -156,9 +173,9 @@ describe("the chart's RBAC against the API-server double", () => {
     l4.dns.close();
   });
 
-  test('with every rule, routing, classes, TLS, status, leadership and Events all work', async () => {
+  test('with every rule, routing, classes, TLS, status, leadership, Events, ConfigMaps and Layer 4 all work', async () => {
     const o = await runWith(docs, all, pod, l4, 'full');
-    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, gateway: true, selected: true, gatewayStatus: true, classStatus: true, tcp: true, udp: true, tcpRoute: true, tcpRouteStatus: true });
+    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, gateway: true, selected: true, gatewayStatus: true, classStatus: true, headers: true, tcp: true, udp: true, tcpRoute: true, tcpRouteStatus: true });
   });
 
   test('without any single rule, something visible breaks', async (t) => {

@@ -89,6 +89,10 @@ const VARIANTS: Record<string, object> = {
     udp: { '5353': 'kube-system/dns:53' },
     controller: { service: { type: 'NodePort', nodePorts: { tcp: { '5432': 30432 }, udp: { '5353': 30353 } } }, extraArgs: { 'enable-ssl-passthrough': 'true' } },
   },
+  // docs/migrating.md: ingress-nginx still runs and owns the nginx IngressClass (and the status)
+  'taking over the nginx class next to a running ingress-nginx': { controller: { ingressClass: 'nginx', ingressClassResource: { enabled: false, name: 'nginx', controllerValue: 'k8s.io/ingress-nginx' }, publishService: { enabled: false } } },
+  // docs/migrating.md: ingress-nginx is gone, Portico's chart owns the nginx IngressClass
+  'replacing ingress-nginx': { controller: { ingressClass: 'nginx', ingressClassResource: { name: 'nginx', controllerValue: 'k8s.io/ingress-nginx', default: true } } },
 };
 
 describe('Helm chart', () => {
@@ -155,6 +159,7 @@ describe('Helm chart', () => {
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
       { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
       { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'referencegrants'], verbs: ['get', 'list', 'watch'] },
@@ -234,6 +239,34 @@ describe('Helm chart', () => {
     assert.deepEqual(AHEAD_OF_CLI, ['--admin-bind-address', '--debug-endpoints']);
   });
 
+  test('taking over the nginx class next to ingress-nginx: its flags, no IngressClass (ingress-nginx owns it), no status writes', () => {
+    const docs = render(VARIANTS['taking over the nginx class next to a running ingress-nginx']!);
+    assert.equal(find(docs, 'IngressClass'), undefined);
+    const args: string[] = container(docs).args;
+    assert.ok(args.includes('--ingress-class=nginx') && args.includes('--controller-class=k8s.io/ingress-nginx'), args.join(' '));
+    assert.ok(!args.some((a) => a.startsWith('--publish-service')), 'ingress-nginx keeps writing status until the switch');
+    assert.ok(args.includes('--election-id=portico-leader'), "its own Lease, never ingress-nginx's");
+    const config = cliAccepts(args);
+    assert.equal(config.ingressClass, 'nginx');
+    assert.equal(config.controllerClass, 'k8s.io/ingress-nginx');
+    const notes = render(VARIANTS['taking over the nginx class next to a running ingress-nginx']!, { notes: true }).text;
+    assert.match(notes, /It serves the Ingresses of class nginx \(an IngressClass object or not\), and of every\nIngressClass whose controller is k8s\.io\/ingress-nginx\./);
+    assert.match(notes, /The chart creates no IngressClass/);
+    assert.match(notes, /ingressClassName: nginx$/m);
+  });
+
+  test('replacing ingress-nginx: the chart creates the nginx IngressClass of controller k8s.io/ingress-nginx', () => {
+    const docs = render(VARIANTS['replacing ingress-nginx']!);
+    const ic = find(docs, 'IngressClass')!;
+    assert.equal(ic.metadata.name, 'nginx');
+    assert.equal(ic.spec.controller, 'k8s.io/ingress-nginx');
+    assert.deepEqual(ic.metadata.annotations, { 'ingressclass.kubernetes.io/is-default-class': 'true' });
+    const args: string[] = container(docs).args;
+    assert.ok(args.includes('--ingress-class=nginx') && args.includes('--controller-class=k8s.io/ingress-nginx'));
+    assert.ok(args.includes('--publish-service=ingress-system/portico-controller'));
+    assert.doesNotMatch(render(VARIANTS['replacing ingress-nginx']!, { notes: true }).text, /creates no IngressClass/);
+  });
+
   test('controller.image points the workload at a self-built image', () => {
     const c = container(render(VARIANTS['a self-built image']!));
     assert.equal(c.image, 'registry.example.com/portico:0.1.0-dev');
@@ -262,8 +295,9 @@ describe('Helm chart', () => {
     );
     const watch = find(docs, 'Role', 'portico-watch')!;
     assert.equal(watch.metadata.namespace, 'apps');
-    assert.equal(watch.rules.length, 8);
+    assert.equal(watch.rules.length, 9);
     assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('httproutes')));
+    assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('configmaps')));
     assert.equal(find(docs, 'RoleBinding', 'portico-watch')!.metadata.namespace, 'apps');
     assert.ok(container(docs).args.includes('--watch-namespace=apps'));
   });
@@ -315,11 +349,16 @@ describe('Helm chart', () => {
     assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] }, 'ports >= 1024: no capability, non-root');
     const svc = find(docs, 'Service', 'portico-controller')!;
     assert.deepEqual(svc.spec.ports.slice(2).map((p: any) => [p.name, p.port, p.targetPort, p.protocol, p.nodePort]), [['1883-tcp', 1883, '1883-tcp', 'TCP', undefined], ['2525-tcp', 2525, '2525-tcp', 'TCP', undefined], ['5432-tcp', 5432, '5432-tcp', 'TCP', 30432], ['5353-udp', 5353, '5353-udp', 'UDP', 30353]]);
-    assert.deepEqual(find(docs, 'Role', 'portico')!.rules.at(-1), { apiGroups: [''], resources: ['configmaps'], resourceNames: ['portico-tcp', 'portico-udp'], verbs: ['list', 'watch'] });
-    // none by default: no ConfigMap, no flag, no rule
+    // every ConfigMap is watched already (custom-headers): no rule of their own
+    assert.ok(!JSON.stringify(find(docs, 'Role', 'portico')!.rules).includes('configmaps'));
+    // watching another namespace: the Role in the release namespace names the two ConfigMaps
+    const scoped = render({ ...VARIANTS['TCP and UDP services with TLS passthrough']!, controller: { scope: { enabled: true, namespace: 'apps' } } });
+    assert.deepEqual(find(scoped, 'Role', 'portico')!.rules.at(-1), { apiGroups: [''], resources: ['configmaps'], resourceNames: ['portico-tcp', 'portico-udp'], verbs: ['list', 'watch'] });
+    const sameNs = render({ ...VARIANTS['TCP and UDP services with TLS passthrough']!, controller: { scope: { enabled: true } } });
+    assert.ok(!JSON.stringify(find(sameNs, 'Role', 'portico')!.rules).includes('configmaps'), 'the watched namespace is the release namespace: covered');
+    // none by default: no ConfigMap, no flag
     const plain = render();
     assert.equal(find(plain, 'ConfigMap'), undefined);
-    assert.ok(!JSON.stringify(plain).includes('configmaps'));
     assert.ok(!container(plain).args.some((a: string) => /services-configmap/.test(a)));
   });
 

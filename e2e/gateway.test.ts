@@ -686,7 +686,7 @@ const grpcEcho = (method: string): grpc.MethodDefinition<Buffer, Buffer> => ({
 const grpcService = { Echo: grpcEcho('Echo'), EchoTwo: grpcEcho('EchoTwo'), EchoThree: grpcEcho('EchoThree') } satisfies grpc.ServiceDefinition;
 type GrpcClient = Record<'Echo' | 'EchoTwo' | 'EchoThree', (req: Buffer, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void> & { close(): void };
 
-describe('GRPCRoute (standalone mode, over an HTTPS listener)', () => {
+describe('GRPCRoute (standalone mode, over HTTPS and over h2c on the HTTP listener)', () => {
   let p: Portico;
   const servers: grpc.Server[] = [];
   let client: GrpcClient;
@@ -705,7 +705,10 @@ describe('GRPCRoute (standalone mode, over an HTTPS listener)', () => {
     const svc = 'gateway_api_conformance.echo_basic.grpcecho.GrpcEcho';
     const objs: Obj[] = [
       gatewayClass(),
-      gateway('grpc', 'infra', [{ name: 'https', port: 443, protocol: 'HTTPS', hostname: 'grpc.example.org', tls: { certificateRefs: [{ name: 'grpc-cert' }] } }]),
+      gateway('grpc', 'infra', [
+        { name: 'https', port: 443, protocol: 'HTTPS', hostname: 'grpc.example.org', tls: { certificateRefs: [{ name: 'grpc-cert' }] } },
+        { name: 'http', port: 80, protocol: 'HTTP', hostname: 'grpc.example.org' },
+      ]),
       tlsSecret('grpc-cert', 'infra', certificate),
       ...backends,
       httpRoute('exact-matching', 'infra', {
@@ -743,6 +746,15 @@ describe('GRPCRoute (standalone mode, over an HTTPS listener)', () => {
     assert.deepEqual(await call('Echo', { version: 'two' }), { pod: 'grpc-infra-backend-v2' });
     // a method the backend does not implement: the backend's own status comes back
     assert.deepEqual(await call('EchoThree'), { code: grpc.status.UNIMPLEMENTED });
+    // the same over the plain HTTP listener: HTTP/2 with prior knowledge (h2c), as the conformance suite's gRPC client speaks
+    const Client = grpc.makeGenericClientConstructor(grpcService, 'GrpcEcho');
+    const plain = new Client(`127.0.0.1:${p.httpPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'grpc.example.org' }) as unknown as GrpcClient;
+    try {
+      const r = await new Promise<string>((resolve, reject) => plain.EchoTwo(Buffer.from('hi'), new grpc.Metadata(), (e, x) => (e ? reject(e) : resolve((JSON.parse(x!.toString()) as { pod: string }).pod))));
+      assert.equal(r, 'grpc-infra-backend-v2');
+    } finally {
+      plain.close();
+    }
     const st = JSON.parse((await get(p.adminPort, '/debug/gateways')).body) as DebugGateways;
     const r = st.routes.find((x) => x.kind === 'GRPCRoute' && x.name === 'exact-matching');
     assert.equal(r?.parents[0]?.conditions.find((c) => c.type === 'Accepted')?.status, 'True');

@@ -10,24 +10,7 @@ import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { refusedPort, startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
-
-/** Sends raw bytes on a fresh connection; resolves with everything received until the server closes. */
-function raw(port: number, bytes: string | Buffer, waitMs = 2000): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    const s: Socket = connect(port, '127.0.0.1', () => s.write(bytes));
-    let text = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve({ text, closed: false });
-    }, waitMs);
-    s.on('data', (d) => (text += d.toString('latin1')));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve({ text, closed: true });
-    });
-    s.on('error', () => undefined);
-  });
-}
+import { raw } from './lib/raw.js';
 
 describe('hostile input', () => {
   let p: Portico;
@@ -195,10 +178,18 @@ describe('untrusted peers and PROXY protocol', () => {
     }
   });
 
-  test('--use-proxy-protocol takes the client address from PROXY v1 and v2 headers and closes connections without one', async () => {
+  test('--use-proxy-protocol takes the client address from PROXY v1 and v2 headers and closes connections without one; timeouts and h2c work behind it', async () => {
     const echo = await startPod('127.0.100.3', 'echo');
-    const p = await startPortico({ 'a.yaml': join(ingressYaml('a', [{ host: 'h.test', paths: [{ path: '/', service: 'echo' }] }]), serviceYaml('echo', [echo])) }, ['--use-proxy-protocol']);
+    const p = await startPortico({ 'a.yaml': join(ingressYaml('a', [{ host: 'h.test', paths: [{ path: '/', service: 'echo' }] }]), serviceYaml('echo', [echo])) }, ['--use-proxy-protocol', '--client-header-timeout', '1s']);
     try {
+      // behind the PROXY reader the HTTP server still enforces the headers timeout
+      const t0 = Date.now();
+      const slow = await raw(p.httpPort, 'PROXY TCP4 203.0.113.9 10.0.0.1 51234 80\r\nGET / HTTP/1.1\r\nHost: h.test\r\nX-Slow: ', 4000);
+      assert.match(slow.text, /^HTTP\/1\.1 408 /);
+      assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+      // and h2c with prior knowledge works behind it too
+      const h2 = await raw(p.httpPort, Buffer.concat([Buffer.from('PROXY TCP4 203.0.113.9 10.0.0.1 51234 80\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]), 1000);
+      assert.equal(h2.text.charCodeAt(3), 4, 'the server answers with its SETTINGS frame');
       const v1 = await raw(p.httpPort, 'PROXY TCP4 203.0.113.9 10.0.0.1 51234 80\r\nGET /v1 HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n');
       assert.match(v1.text, /^HTTP\/1\.1 200 /);
       assert.equal(echo.seen.at(-1)!.headers['x-real-ip'], '203.0.113.9');

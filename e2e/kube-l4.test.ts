@@ -1,7 +1,8 @@
 /**
  * Layer 4 in Kubernetes mode: the real binary against the API-server double. The TCP and UDP
- * services ConfigMaps are watched by name (a token that may read only those two, as the chart's
- * Role allows), so a change opens and closes listeners without a restart; TLSRoute and TCPRoute
+ * services ConfigMaps live outside the watched namespace (--watch-namespace), so each is watched by
+ * name (with a token that may read only those two there, as the chart's Role then allows), and a
+ * change opens and closes listeners without a restart; TLSRoute and TCPRoute
  * answer 404 until the experimental-channel CRDs are installed, are then served (TCPRoute read at
  * v1alpha2, the only version the double serves for it) and get their status at that version.
  * Addresses: 127.0.214.0/24.
@@ -32,7 +33,7 @@ interface Cond {
 }
 const cond = (list: Cond[] | undefined, type: string): Cond | undefined => list?.find((c) => c.type === type);
 
-/** Every resource the double serves, except ConfigMaps: those two only, by name (list and watch need a metadata.name field selector). */
+/** Every resource the double serves, ConfigMaps in the watched namespace only; in the release namespace those two only, by name (list and watch need a metadata.name field selector). */
 function rules(): Rule[] {
   const byGroup = new Map<string, string[]>();
   for (const [plural, r] of Object.entries(RESOURCES)) {
@@ -41,6 +42,7 @@ function rules(): Rule[] {
   }
   return [
     ...[...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['*'] })),
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'], namespace: 'default' },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'], resourceNames: ['tcp-services', 'udp-services'], namespace: NS },
   ];
 }
@@ -66,7 +68,7 @@ describe('Layer 4 in Kubernetes mode against the API-server double', () => {
     // a ConfigMap Portico must never read
     api.apply(configMap('other', NS, { '1': 'default/echo:7000' }));
     const kc = api.kubeconfig(join(dir, 'portico.kubeconfig'), 'l4', NS);
-    p = await startPortico(null, ['--kubeconfig', kc, '--bind-address', HOST, '--admin-bind-address', '127.0.0.1', '--tcp-services-configmap', `${NS}/tcp-services`, '--udp-services-configmap', `${NS}/udp-services`, '--crd-recheck-interval', '300ms', '--shutdown-timeout', '1s'], { env: { POD_NAME: 'portico-0', POD_NAMESPACE: NS } });
+    p = await startPortico(null, ['--kubeconfig', kc, '--watch-namespace', 'default', '--bind-address', HOST, '--admin-bind-address', '127.0.0.1', '--tcp-services-configmap', `${NS}/tcp-services`, '--udp-services-configmap', `${NS}/udp-services`, '--crd-recheck-interval', '300ms', '--shutdown-timeout', '1s'], { env: { POD_NAME: 'portico-0', POD_NAMESPACE: NS } });
   });
 
   after(async () => {
@@ -100,7 +102,7 @@ describe('Layer 4 in Kubernetes mode against the API-server double', () => {
     api.remove('ConfigMap', NS, 'tcp-services');
     await eventually(async () => (await rejected(HOST, t2)) === 'refused', { what: 'listeners of a deleted ConfigMap closed' });
     assert.match(await diagnostics(), /ConfigMapNotFound/);
-    const cm = api.requests.filter((r) => r.path.includes('/configmaps'));
+    const cm = api.requests.filter((r) => r.path.includes(`/namespaces/${NS}/configmaps`));
     assert.ok(cm.length >= 4, 'both ConfigMaps listed and watched');
     assert.deepEqual(cm.filter((r) => r.status !== 200), [], 'every ConfigMap request allowed by a resourceNames rule');
     assert.ok(cm.every((r) => /fieldSelector=metadata\.name(%3D|=)(tcp|udp)-services/.test(r.path)), 'always by name');

@@ -86,6 +86,8 @@ describe('TLS passthrough by SNI (--enable-ssl-passthrough)', () => {
       serviceWithPorts('pass', 'default', [{ name: 'https', port: 443 }]),
       sliceWithPorts('pass-1', 'pass', [pod.ip], [{ name: 'https', port: pod.port }]),
       ingressObject('wild', [{ host: '*.wild.l4.test', paths: [{ path: '/', service: 'pass', port: 443 }] }], {}, PASSTHROUGH),
+      // access control cannot be enforced on a connection Portico does not decrypt: not passed through
+      ingressObject('guarded', [{ host: 'guarded.l4.test', paths: [{ path: '/', service: 'web' }] }], {}, { ...PASSTHROUGH, 'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8' }),
       ingressObject('web', [{ host: 'web.l4.test', paths: [{ path: '/', service: 'web' }] }], { tls: [{ hosts: ['web.l4.test'], secretName: 'web-tls' }] }),
       tlsSecret('web-tls', 'default', webCert),
       ...serviceWithSlices('web', [web]),
@@ -155,6 +157,19 @@ describe('TLS passthrough by SNI (--enable-ssl-passthrough)', () => {
     assert.equal(h2.alpn, 'h2');
     assert.equal(h2.status, 200);
     assert.match(h2.body, /"pod":"web"/);
+  });
+
+  test('a passthrough host with access control is not passed through: Portico terminates TLS and enforces it (403)', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: HOST, port: p.httpsPort, servername: 'guarded.l4.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => s.write('GET / HTTP/1.1\r\nHost: guarded.l4.test\r\nConnection: close\r\n\r\n'));
+      let data = '';
+      s.on('data', (d: Buffer) => (data += d.toString()));
+      s.on('end', () => resolve(data));
+      s.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 403/);
+    const routes = JSON.parse((await get(p.adminPort, '/debug/routes')).body) as { diagnostics: string[] };
+    assert.ok(routes.diagnostics.some((d) => /host guarded\.l4\.test is not passed through: its access control \(source ranges\)/.test(d)), routes.diagnostics.join('\n'));
   });
 
   test('a ClientHello split across TCP segments and TLS records is read whole, then spliced with every byte', async () => {

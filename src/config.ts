@@ -11,6 +11,8 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseCidrList } from './model/cidr.js';
+import { CONDITIONS, parseNextUpstream } from './model/ingress/traffic.js';
+import type { NextUpstream } from './model/types.js';
 import { isDnsSubdomain } from './model/k8s.js';
 import { parseDuration, parseSize } from './model/units.js';
 import { DEFAULT_CIPHERS, type TlsSettings } from './tls/settings.js';
@@ -55,8 +57,12 @@ interface Kinds {
   period: number;
   secret: NamespacedName | undefined;
   service: ServiceRef | undefined;
+  /** An HTTP status for an error answer, 400 to 599. */
+  status: number;
   protocols: Pick<TlsSettings, 'minVersion' | 'maxVersion'>;
   workers: number;
+  /** proxy-next-upstream conditions, space-separated. */
+  conditions: readonly NextUpstream[];
 }
 
 export type FlagKind = keyof Kinds | 'choice';
@@ -102,7 +108,13 @@ export const FLAGS = {
   'enable-gateway-api': { kind: 'bool', default: 'true', help: 'Serve the Gateway API: GatewayClasses of --gateway-controller-name, their Gateways, HTTPRoutes and GRPCRoutes (in Kubernetes mode when their CRDs are installed)' },
   'gateway-controller-name': { kind: 'string', default: 'portico.dev/gateway-controller', arg: 'NAME', help: 'GatewayClass spec.controllerName that selects Portico' },
   'crd-recheck-interval': { kind: 'duration', default: '60s', help: 'How often Portico looks again for a CRD that is not installed (the Gateway API kinds); installing one is noticed within this' },
-  'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, canary*, snippets...): refuse = not served (503), warn = served without it' },
+  'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, snippets with other than header directives...): refuse = not served (503), warn = served without it' },
+  'add-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of response headers for every Ingress route and the default backend (ingress-nginx's add-headers key): name = header, value = its value (nginx variables expanded)" },
+  'proxy-set-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of request headers sent to the pods of every Ingress route (ingress-nginx's proxy-set-headers key), over Portico's own (nginx variables expanded)" },
+  'whitelist-source-range': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', field: null, help: "Only these client addresses may reach Ingress routes (403 otherwise), unless an Ingress's allowlist-source-range / whitelist-source-range annotation replaces the list" },
+  'denylist-source-range': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', field: null, help: "Client addresses that get 403 on Ingress routes (before any allow list), unless an Ingress's denylist-source-range annotation replaces the list" },
+  'limit-req-status-code': { kind: 'status', default: '503', help: 'Status answered to a request over limit-rps / limit-rpm (400-599)' },
+  'limit-conn-status-code': { kind: 'status', default: '503', help: 'Status answered to a request over limit-connections (400-599)' },
   'https-redirect-port': { kind: 'port', default: '443', help: 'Port in redirect Locations (the public HTTPS port; 443 is left out)' },
   hsts: { kind: 'bool', default: 'true', field: null, help: 'Send Strict-Transport-Security on HTTPS responses' },
   'hsts-max-age': { kind: 'int', default: '31536000', field: null, help: 'HSTS max-age in seconds' },
@@ -113,7 +125,8 @@ export const FLAGS = {
   'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
   'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
   'proxy-send-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout between two reads of the request body by the pod' },
-  'proxy-next-upstream-timeout': { kind: 'period', default: '0s', help: 'Stop retrying on other endpoints after this long (0 = no limit)' },
+  'proxy-next-upstream': { kind: 'conditions', default: 'error timeout', arg: 'LIST', help: "When a request goes to another endpoint, as nginx's proxy_next_upstream: error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, or off; per Ingress: proxy-next-upstream annotation" },
+  'proxy-next-upstream-timeout': { kind: 'period', default: '0s', help: 'Stop retrying on other endpoints after this long (0 = no limit); per Ingress: proxy-next-upstream-timeout annotation' },
   'proxy-body-size': { kind: 'size', default: '1m', arg: 'SIZE', help: 'Largest request body (413 above it); 0 = unlimited; per Ingress: proxy-body-size annotation' },
   'upstream-max-fails': { kind: 'count', default: '3', help: 'Consecutive connect failures or resets that take an endpoint out of rotation' },
   'upstream-fail-timeout': { kind: 'duration', default: '10s', help: 'How long an ejected endpoint stays out of rotation' },
@@ -132,10 +145,11 @@ export const FLAGS = {
   'udp-services-configmap': { kind: 'secret', default: '', arg: 'NS/NAME', help: 'ConfigMap of UDP services, same format (without PROXY): datagrams forwarded per client address' },
   'enable-ssl-passthrough': { kind: 'bool', default: 'false', help: 'Serve the ssl-passthrough annotation: TLS to those hosts is routed by SNI and spliced, unterminated, to the pods (TLSRoutes need no flag)' },
   'proxy-stream-timeout': { kind: 'duration', default: '600s', help: 'Close a TCP service or TLS passthrough connection, or a UDP flow, idle this long in both directions' },
-  'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
+  'load-balance': { kind: 'choice', choices: ['round_robin', 'ewma'], default: 'round_robin', help: 'How an endpoint is picked where no load-balance, upstream-hash-by or affinity annotation says (ingress-nginx ConfigMap key load-balance): round_robin, or ewma (the better of two random endpoints by response time)' },
+  'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts in all (the first included) for a request --proxy-next-upstream retries; per Ingress: proxy-next-upstream-tries annotation. Layer 4: endpoints a connection tries to connect to' },
   'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },
-  'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request' },
+  'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request (per Ingress: enable-access-log: "false" turns it off)' },
   'access-log-format': { kind: 'choice', choices: ['json', 'text'], default: 'json', help: 'Access log format: json, or text (combined log format)' },
   'enable-metrics': { kind: 'bool', default: 'true', help: 'Record Prometheus request metrics (served on the admin port at /metrics)' },
   'metrics-compat': { kind: 'choice', choices: ['none', 'ingress-nginx'], default: 'none', help: "Also expose ingress-nginx's request metric names and labels" },
@@ -164,6 +178,8 @@ interface Derived {
   readonly adminBindAddress: string;
   /** $KUBECONFIG and $HOME, read here so nothing else touches process.env. */
   readonly env: { readonly KUBECONFIG: string; readonly HOME: string; readonly KUBERNETES_SERVICE_HOST: string; readonly KUBERNETES_SERVICE_PORT: string; readonly HOSTNAME: string };
+  /** --whitelist-source-range and --denylist-source-range: what Ingress annotations replace (ingress-nginx's ConfigMap keys). */
+  readonly sourceRanges: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   /** From the downward API (POD_NAMESPACE, POD_NAME); used in metric labels and leader election. */
   readonly podNamespace: string;
   readonly podName: string;
@@ -174,6 +190,7 @@ function derive(v: FlagValues, env: Readonly<Record<string, string | undefined>>
     hsts: v.hsts ? `max-age=${v['hsts-max-age']}${v['hsts-include-subdomains'] ? '; includeSubDomains' : ''}${v['hsts-preload'] ? '; preload' : ''}` : null,
     tls: { ...v['ssl-protocols'], ciphers: v['ssl-ciphers'] },
     adminBindAddress: v['admin-bind-address'] || v['bind-address'],
+    sourceRanges: { allow: v['whitelist-source-range'], deny: v['denylist-source-range'] },
     env: { KUBECONFIG: env.KUBECONFIG ?? '', HOME: env.HOME ?? '', KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST ?? '', KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT ?? '', HOSTNAME: env.HOSTNAME ?? '' },
     podNamespace: env.POD_NAMESPACE ?? '',
     podName: env.POD_NAME ?? '',
@@ -218,6 +235,7 @@ const PARSERS: { readonly [K in keyof Kinds]: (raw: string, bad: Bad, given: boo
     const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
     return Number.isSafeInteger(n) ? n : bad('expected a whole number');
   },
+  status: (raw, bad) => (/^[45]\d\d$/.test(raw) ? Number(raw) : bad('expected an HTTP status from 400 to 599')),
   size: (raw, bad) => parseSize(raw) ?? bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)'),
   cidrs: (raw, bad) => {
     const r = parseCidrList(raw);
@@ -248,6 +266,7 @@ const PARSERS: { readonly [K in keyof Kinds]: (raw: string, bad: Bad, given: boo
     if (wrong !== undefined || versions.length === 0) return bad(`only TLSv1.2 and TLSv1.3 are supported${wrong ? ` (${wrong} is insecure or unknown)` : ''}`);
     return { minVersion: versions.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3', maxVersion: versions.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2' };
   },
+  conditions: (raw, bad) => parseNextUpstream(raw) ?? bad(`expected conditions among ${CONDITIONS.join(', ')} separated by spaces`),
   workers: (raw, bad) => {
     if (raw === 'auto') return availableParallelism();
     const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;

@@ -220,6 +220,12 @@ export async function startTlsPod(ip: string, name: string, cert: { certPem: str
     s.on('end', () => s.end());
   });
   server.on('tlsClientError', () => {});
+  // every connection, handshake done or not, is closed with the pod (close() would wait for one left mid-handshake)
+  const raw = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    raw.add(s);
+    s.on('close', () => raw.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, ip, () => r()));
   return {
     ip,
@@ -229,6 +235,7 @@ export async function startTlsPod(ip: string, name: string, cert: { certPem: str
     close: () =>
       new Promise((r) => {
         for (const s of sockets) s.destroy();
+        for (const s of raw) s.destroy();
         server.close(() => r());
       }),
   };

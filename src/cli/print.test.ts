@@ -66,6 +66,18 @@ test('/debug/routes never carries proxy-ssl-secret key material, only what it ho
   assert.match(view, /"sslSecret":"ns\/backend-tls"/);
 });
 
+test('/debug/routes never carries client-certificate CAs, only their Secret and id', () => {
+  const withCa: RouteTable = {
+    ...table,
+    routes: [{ ...table.routes[1]!, policies: [{ kind: 'clientCert', secret: 'ns/client-ca', ca: 'fedcba9876543210', verify: 'on', depth: 1, passCertificate: true, matchCn: 'CN=alice' }] }],
+    clientAuth: new Map([['a.test', { host: 'a.test', secret: 'ns/client-ca', id: 'fedcba9876543210', caPem: '-----BEGIN CERTIFICATE-----\nCA\n', crlPem: '-----BEGIN X509 CRL-----\nL\n', request: true, source: { kind: 'Ingress', namespace: 'ns', name: 'ing' } }]]),
+  };
+  const view = JSON.stringify({ ...printTable(withCa), rows: routeRows(withCa) });
+  assert.doesNotMatch(view, /BEGIN/);
+  assert.match(view, /"a\.test":"ns\/client-ca \(CAs and CRLs, id fedcba987654\)"/);
+  assert.match(view, /client certificate on, CA ns\/client-ca \(id fedcba987654\), depth 1, match CN=alice, pass certificate/);
+});
+
 test('portico routes with nothing on the admin port asks whether Portico is running there, and says why', async () => {
   const s = createServer().listen(0, '127.0.0.1');
   await once(s, 'listening');

@@ -8,7 +8,7 @@ import { ConfigError } from '../config.js';
 import type { KubeController } from '../kube/controller.js';
 import type { Logger } from '../log.js';
 import { createExternalNameResolver, type ExternalNameResolver } from './externalnames.js';
-import { createManifestSource } from '../manifests/source.js';
+import { createManifestSource, type ManifestSource } from '../manifests/source.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ExternalNameOptions } from '../model/endpoints.js';
 import type { InspectSecret } from '../model/certs.js';
@@ -16,7 +16,7 @@ import type { TranslateOptions } from '../model/translate.js';
 import type { RouteTable } from '../model/types.js';
 import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js';
 import { createStore } from './store.js';
-import { createInspector, inspectUpstreamSecret } from '../tls/inspect.js';
+import { createInspector, inspectClientCaSecret, inspectUpstreamSecret } from '../tls/inspect.js';
 
 /** Certificates expire without any object changing: re-judge them this often. */
 const RECHECK_MS = 60_000;
@@ -53,6 +53,8 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     watchWithoutClass: config.watchWithoutClass,
     defaultBackendService: config.defaultBackendService,
     defaultSslCertificate: config.defaultSslCertificate,
+    addHeaders: config.addHeaders,
+    proxySetHeaders: config.proxySetHeaders,
     sslRedirect: config.sslRedirect,
     unsupportedAnnotations: config.unsupportedAnnotations,
     sslPassthrough: config.enableSslPassthrough,
@@ -60,8 +62,10 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     ...(config.enableGatewayApi
       ? { gateway: { controllerName: config.gatewayControllerName, reservedPorts: [config.httpPort, config.httpsPort, config.adminPort].filter((p) => p !== 0 && p !== 80 && p !== 443) } }
       : {}),
+    sourceRanges: config.sourceRanges,
     inspect,
     inspectUpstream: inspectUpstreamSecret,
+    inspectClientCa: inspectClientCaSecret,
     ...(names !== null ? { externalNames: names } : {}),
   };
 }
@@ -76,6 +80,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     : null;
   const base = translateOptionsFor(config, inspect, names);
   let kube: KubeController | null = null;
+  let files: ManifestSource | null = null;
   const pipeline = createPipeline({
     store,
     log: log.child({ component: 'pipeline' }),
@@ -90,17 +95,18 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
       names?.want(pipeline.references().externalNames);
       kube?.rebuilt();
     },
+    sourceStatus: () => files?.status() ?? { diagnostics: [] },
   });
 
   let source: { start(): Promise<void>; close(): void | Promise<void> };
   if (config.manifests !== '') {
-    const files = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) });
+    const m = (files = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) }));
     source = {
       start: () =>
-        files.start().catch((err: NodeJS.ErrnoException) => {
+        m.start().catch((err: NodeJS.ErrnoException) => {
           throw new ConfigError(`--manifests ${config.manifests}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
         }),
-      close: files.close,
+      close: m.close,
     };
   } else {
     // Loaded only in Kubernetes mode (and @kubernetes/client-node only for credential plugins).

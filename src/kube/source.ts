@@ -1,6 +1,6 @@
 /**
  * Kubernetes source: list+watch of every kind Portico reads into the store. Changes to Services,
- * EndpointSlices and Secrets that no served Ingress refers to are stored without a rebuild, so
+ * EndpointSlices, Secrets and ConfigMaps that no served Ingress refers to are stored without a rebuild, so
  * translation cost does not grow with unrelated churn.
  */
 import type { Logger } from '../log.js';
@@ -8,7 +8,7 @@ import type { Translation } from '../model/types.js';
 import { sliceService } from '../model/endpoints.js';
 import type { Store } from '../control/store.js';
 import type { KubeClient } from './client.js';
-import { configMapResource, createReflector, RESOURCES, type Change, type Reflector, type Resource } from './watch.js';
+import { createReflector, namedConfigMap, RESOURCES, type Change, type Reflector, type Resource } from './watch.js';
 
 export interface KubeSourceOptions {
   readonly client: KubeClient;
@@ -25,7 +25,7 @@ export interface KubeSourceOptions {
   readonly gatewayApi: boolean;
   /** How often an absent CRD is looked for again. */
   readonly crdRecheckMs: number;
-  /** The TCP/UDP services ConfigMaps: each watched alone, by name (RBAC can name them). */
+  /** The TCP/UDP services ConfigMaps: one outside the watched namespaces is watched alone, by name (RBAC can name it). */
   readonly configMaps?: readonly { readonly namespace: string; readonly name: string }[];
 }
 
@@ -40,8 +40,7 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
   if (c.type === 'RELIST') return true;
   const ns = c.object.metadata?.namespace ?? '';
   switch (c.kind) {
-    // routing objects, Namespaces (their labels select routes for Gateway listeners), and the
-    // TCP/UDP services ConfigMaps (only the configured ones are watched)
+    // routing objects, and Namespaces (their labels select routes for Gateway listeners)
     case 'Ingress':
     case 'IngressClass':
     case 'Namespace':
@@ -52,12 +51,13 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'TLSRoute':
     case 'TCPRoute':
     case 'ReferenceGrant':
-    case 'ConfigMap':
       return true;
     case 'Service':
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);
     case 'Secret':
       return refs.secrets.has(`${ns}/${c.object.metadata?.name ?? ''}`);
+    case 'ConfigMap':
+      return refs.configMaps.has(`${ns}/${c.object.metadata?.name ?? ''}`);
     case 'EndpointSlice':
       return refs.services.has(sliceService(c.object));
   }
@@ -71,11 +71,12 @@ export function createKubeSource(o: KubeSourceOptions): KubeSource {
         const namespaces = o.namespaces.length > 0 ? o.namespaces : [''];
         let pending = 0;
         const watched: [Resource, readonly string[]][] = RESOURCES.filter((r) => o.gatewayApi || r.gatewayApi !== true).map((r) => [r, r.namespaced ? namespaces : ['']]);
+        // a services ConfigMap outside the watched namespaces (--watch-namespace): watched alone, by name
         const named = new Set<string>();
         for (const cm of o.configMaps ?? []) {
-          if (named.has(`${cm.namespace}/${cm.name}`)) continue;
+          if (o.namespaces.length === 0 || o.namespaces.includes(cm.namespace) || named.has(`${cm.namespace}/${cm.name}`)) continue;
           named.add(`${cm.namespace}/${cm.name}`);
-          watched.push([configMapResource(cm.name), [cm.namespace]]);
+          watched.push([namedConfigMap(cm.name), [cm.namespace]]);
         }
         for (const [resource, inNamespaces] of watched) {
           for (const namespace of inNamespaces) {

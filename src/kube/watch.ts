@@ -16,6 +16,8 @@ export interface Resource {
   readonly plural: string;
   readonly namespaced: boolean;
   readonly fieldSelector?: string;
+  /** Keeps only what Portico reads of each object (the store holds every one listed). */
+  readonly trim?: (obj: KubeObject) => KubeObject;
   /** A CRD that may not be installed: a 404 means "not installed", looked for again every --crd-recheck-interval, never an error loop. */
   readonly optional?: boolean;
   /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
@@ -25,16 +27,31 @@ export interface Resource {
    * version): the objects then carry the version found as apiVersion, for status writes.
    */
   readonly fallbacks?: readonly string[];
-  /** One object by name (its namespace is the reflector's): listed and watched with a metadata.name field selector. */
-  readonly name?: string;
+  /** With a field selector, which stored objects this watch owns: a re-list replaces only those. */
+  readonly owns?: (o: KubeObject) => boolean;
 }
+
+/**
+ * ConfigMaps are watched for custom-headers and --add-headers / --proxy-set-headers: every one
+ * is listed (no selector can name the referenced ones), but only its name and `data` are kept
+ * (not binaryData, annotations or managedFields, often the bulk of it).
+ */
+export const trimConfigMap = (obj: KubeObject): KubeObject => {
+  const m = obj.metadata;
+  const data = (obj as { data?: unknown }).data;
+  return { apiVersion: obj.apiVersion, kind: 'ConfigMap', metadata: { name: m?.name, namespace: m?.namespace, resourceVersion: m?.resourceVersion }, ...(data !== undefined ? { data } : {}) } as KubeObject;
+};
 
 export const RESOURCES: readonly Resource[] = [
   { kind: 'Ingress', base: '/apis/networking.k8s.io/v1', plural: 'ingresses', namespaced: true },
   { kind: 'IngressClass', base: '/apis/networking.k8s.io/v1', plural: 'ingressclasses', namespaced: false },
   { kind: 'Service', base: '/api/v1', plural: 'services', namespaced: true },
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
-  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
+  // every Secret but the two kinds that are many and large and never named by an Ingress: TLS
+  // certificates are kubernetes.io/tls, client-certificate CAs (auth-tls-secret) and basic-auth
+  // users usually Opaque
+  { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token' },
+  { kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, trim: trimConfigMap },
   // Namespace labels select routes for Gateway listeners (allowedRoutes.namespaces.from: Selector)
   { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false, gatewayApi: true },
   { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true, gatewayApi: true },
@@ -51,8 +68,11 @@ export const RESOURCES: readonly Resource[] = [
 
 export const resourcePath = (r: Resource, namespace: string, base = r.base): string => (namespace ? `${base}/namespaces/${namespace}/${r.plural}` : `${base}/${r.plural}`);
 
-/** A ConfigMap Portico reads (--tcp-services-configmap, --udp-services-configmap): that one object, not the namespace's others (RBAC can then name it). */
-export const configMapResource = (name: string): Resource => ({ kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, name, fieldSelector: `metadata.name=${name}` });
+/**
+ * One ConfigMap by name (a TCP/UDP services ConfigMap in a namespace the ConfigMap watch does not
+ * cover, with --watch-namespace): that object only, so RBAC can name it; a re-list replaces only it.
+ */
+export const namedConfigMap = (name: string): Resource => ({ kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, fieldSelector: `metadata.name=${name}`, trim: trimConfigMap, owns: (o) => o.metadata?.name === name });
 
 /** What changed, for the source's relevance filter. */
 export type Change = { readonly kind: Kind; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: KubeObject } | { readonly kind: Kind; readonly type: 'RELIST' };
@@ -105,15 +125,10 @@ export function createReflector(o: ReflectorOptions): Reflector {
 
   const apiVersion = (): string => (bases[version] as string).replace(/^\/apis?\//, '');
   const withKind = (obj: KubeObject): KubeObject => {
+    if (r.trim !== undefined) return r.trim(obj);
     if (r.fallbacks === undefined) return obj.kind === r.kind ? obj : { ...obj, kind: r.kind };
     const v = apiVersion();
     return obj.kind === r.kind && obj.apiVersion === v ? obj : { ...obj, kind: r.kind, apiVersion: v };
-  };
-  /** Stores a list: the whole kind (or namespace of it), or the one named object. */
-  const replace = (items: KubeObject[]): void => {
-    if (r.name === undefined) return store.replace(r.kind, items, r.namespaced ? namespace : undefined);
-    store.remove(r.kind, `${namespace}/${r.name}`);
-    for (const it of items) store.upsert(it);
   };
   const markSynced = (): void => {
     if (synced) return;
@@ -148,9 +163,9 @@ export function createReflector(o: ReflectorOptions): Reflector {
         listRv = body?.metadata?.resourceVersion ?? listRv;
       } while (cont !== '' && !stopped);
       if (stopped) return;
-      replace(items);
+      store.replace(r.kind, items, r.namespaced ? namespace : undefined, r.owns);
       rv = listRv;
-      log.info({ kind: r.kind, namespace: namespace || undefined, ...(r.fallbacks !== undefined ? { apiVersion: apiVersion() } : {}), ...(r.name !== undefined ? { name: r.name } : {}), objects: items.length, resourceVersion: rv }, 'listed');
+      log.info({ kind: r.kind, namespace: namespace || undefined, ...(r.fallbacks !== undefined ? { apiVersion: apiVersion() } : {}), ...(r.fieldSelector !== undefined ? { fieldSelector: r.fieldSelector } : {}), objects: items.length, resourceVersion: rv }, 'listed');
       o.onChange({ kind: r.kind, type: 'RELIST' });
       markSynced();
       failures = 0;
@@ -168,7 +183,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
         path = resourcePath(r, namespace);
         // the CRD is not installed: nothing to serve, nothing wrong; look again later
         if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
-        replace([]);
+        store.replace(r.kind, [], r.namespaced ? namespace : undefined, r.owns);
         markSynced();
         timer = setTimeout(() => void list(), o.crdRecheckMs);
         return;

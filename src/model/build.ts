@@ -4,12 +4,12 @@
  * certificates, diagnostics reported once, and the references that decide which object changes
  * can matter. Lives for one translation.
  */
-import { certProblem, type InspectSecret, type InspectUpstreamTls } from './certs.js';
+import { certProblem, type ClientCaCheck, type InspectClientCa, type InspectSecret, type InspectUpstreamTls } from './certs.js';
 import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
-import type { Secret, Service } from './k8s.js';
+import type { ConfigMap, Secret, Service } from './k8s.js';
 import { keyOf } from './k8s.js';
 import { L4Builder } from './l4/builder.js';
-import type { Backend, Cert, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
+import type { Backend, Cert, ClientAuth, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
 
 /** What building needs besides the objects: Secret inspectors, the time, ExternalName resolutions. */
 export interface BuildOptions {
@@ -17,6 +17,8 @@ export interface BuildOptions {
   readonly inspect?: InspectSecret;
   /** Parses and checks `proxy-ssl-secret` Secrets; without it, that annotation carries no material. */
   readonly inspectUpstream?: InspectUpstreamTls;
+  /** Parses and checks `auth-tls-secret` Secrets (ca.crt, ca.crl); without it, hosts asking for client certificates are refused. */
+  readonly inspectClientCa?: InspectClientCa;
   /** Unix ms, for certificate expiry; passed in so translation stays pure. */
   readonly now?: number;
   /** ExternalName Services: allowed or not, and the resolutions of their names. Without it, they are refused. */
@@ -40,9 +42,15 @@ export class TableBuilder {
   /** proxy-ssl-secret material by Secret; a Secret checked in this translation is in `upstreamChecked`. */
   private readonly upstreamTls = new Map<string, UpstreamTls>();
   private readonly upstreamChecked = new Map<string, Problem | null>();
+  /** auth-tls-secret checks of this translation, by Secret. */
+  private readonly clientCaChecked = new Map<string, ClientCaCheck>();
+  /** Client-certificate verification by route host (the Ingress processor decides which host gets what). */
+  readonly clientAuth = new Map<string, ClientAuth>();
   private readonly secrets = new Map<string, Secret>();
+  private readonly configMaps = new Map<string, ConfigMap>();
   private readonly backends = new Map<string, Resolved>();
   private readonly secretRefs = new Set<string>();
+  private readonly configMapRefs = new Set<string>();
   private readonly serviceRefs = new Set<string>();
   /** ExternalName DNS names the table's backends need resolved. */
   private readonly externalNames = new Set<string>();
@@ -55,8 +63,10 @@ export class TableBuilder {
     private readonly index: ServiceIndex,
     secrets: readonly Secret[],
     readonly opts: BuildOptions,
+    configMaps: readonly ConfigMap[] = [],
   ) {
     for (const s of secrets) this.secrets.set(keyOf(s), s);
+    for (const c of configMaps) this.configMaps.set(keyOf(c), c);
   }
 
   /** Records a problem once per object, reason and message. */
@@ -73,17 +83,38 @@ export class TableBuilder {
     return this.secrets.get(key);
   }
 
-  /** Resolves a backend once per translation, and reports its problem once per referring object. */
-  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: Backend['protocol']): void {
+  /** A ConfigMap by `namespace/name`, recorded as referenced (its changes rebuild). */
+  configMap(key: string): ConfigMap | undefined {
+    this.configMapRefs.add(key);
+    return this.configMaps.get(key);
+  }
+
+  /**
+   * Resolves a backend once per translation, and reports its problem once per referring object.
+   * `serviceUpstream`: the Service's ClusterIP; a Service without one keeps its endpoints (noted).
+   */
+  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: Backend['protocol'], serviceUpstream = false): void {
     let r = this.backends.get(id);
     if (!r) {
       // one id is one namespace/service: its reference is recorded with its first use
       this.serviceRefs.add(`${ns}/${service}`);
-      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames);
+      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames, serviceUpstream);
       this.backends.set(id, r);
       if (r.backend.externalName !== undefined && this.opts.externalNames?.allow === true) this.externalNames.add(r.backend.externalName);
     }
     if (r.problem) this.report(origin, r.problem.reason, r.problem.message);
+    else if (serviceUpstream && r.backend.serviceUpstream !== true) {
+      this.report(origin, 'InvalidAnnotation', `service-upstream: Service ${ns}/${service} has no ClusterIP (${r.backend.externalName !== undefined ? 'ExternalName' : 'headless'}); its ${r.backend.externalName !== undefined ? "name's addresses" : 'endpoints'} are used`);
+    }
+  }
+
+  /** The number (else the name) of a Service's first port, for the default-backend annotation; undefined when the Service or its ports are missing. */
+  firstPort(ns: string, service: string): string | number | undefined {
+    this.serviceRefs.add(`${ns}/${service}`);
+    const ports = this.index.services.get(`${ns}/${service}`)?.spec?.ports;
+    const p = Array.isArray(ports) ? ports[0] : undefined;
+    if (typeof p?.port === 'number' && Number.isInteger(p.port) && p.port > 0 && p.port < 65536) return p.port;
+    return typeof p?.name === 'string' && p.name !== '' ? p.name : undefined;
   }
 
   /** A Service by namespace and name, recorded as referenced (its changes rebuild). */
@@ -140,6 +171,29 @@ export class TableBuilder {
 
   /** When each added route's object was created (for conflicts between sources). */
   private readonly created = new Map<Route, string>();
+  /**
+   * The route a canary path splits traffic off: the Ingress route without conditions at that host, path
+   * and match (a Prefix path also finds a Regex route of the same path: the same location in
+   * ingress-nginx, where use-regex keeps the path type).
+   */
+  findRoute(host: string, match: PathMatch, path: string): Route | undefined {
+    const h = this.routes.get(host);
+    if (h === undefined) return undefined;
+    const plain = (m: PathMatch): Route | undefined => h[m].get(path)?.find((r) => r.conditions === undefined && r.source.kind === 'Ingress');
+    return plain(match) ?? (match === 'Prefix' ? plain('Regex') : undefined);
+  }
+
+  /** Replaces a route found with {@link findRoute} (routes are immutable: a canary makes a new one). */
+  replaceRoute(old: Route, next: Route): void {
+    const list = this.routes.get(old.host)?.[old.match].get(old.path);
+    const i = list === undefined ? -1 : list.indexOf(old);
+    if (list !== undefined && i >= 0) list[i] = next;
+  }
+
+  /** Whether a host has a Prefix `/` route for every port and without conditions: it matches every path, so a fallback would never serve. */
+  coversAll(host: string): boolean {
+    return (this.routes.get(host)?.Prefix.get('/') ?? []).some((r) => r.conditions === undefined && r.ports === undefined);
+  }
 
   /** Sets a host's fallback route unless it has one; returns the one that holds the place, or null. */
   addFallback(host: string, r: Route): Route | null {
@@ -147,6 +201,28 @@ export class TableBuilder {
     if (existing !== undefined) return existing;
     this.hostFallbacks.set(host, r);
     return null;
+  }
+
+  /** Serves host `to` with copies of host `from`'s routes and fallback, as they are now (server-alias). */
+  copyHost(from: string, to: string): void {
+    const h = this.routes.get(from);
+    if (h !== undefined) for (const m of ['Exact', 'Prefix', 'Regex'] as const) for (const list of h[m].values()) for (const r of list) this.addRoute({ ...r, host: to }, this.created.get(r) ?? '');
+    const f = this.hostFallbacks.get(from);
+    if (f !== undefined) this.addFallback(to, { ...f, host: to });
+  }
+
+  /**
+   * Gives host `to` the certificate of host `from` when it covers `to` and `to` has none of its
+   * own (another name of the same host: server-alias, from-to-www-redirect); otherwise `to` is
+   * served the default certificate, which is reported.
+   */
+  shareCert(from: string, to: string, origin: Origin, why: string): void {
+    const cert = this.certs.get(from);
+    if (cert === undefined || this.certs.has(to) || this.opts.inspect === undefined) return;
+    const secret = this.secret(cert.secret);
+    const check = secret === undefined ? undefined : this.opts.inspect(secret);
+    if (check?.ok === true && check.covers(to)) this.certs.set(to, { ...cert, host: to });
+    else this.report(origin, 'CertificateHostMismatch', `${why}: the certificate of host ${from} (Secret ${cert.secret}) does not cover ${to}; HTTPS requests for ${to} get the default certificate`);
   }
 
   /** Checks a proxy-ssl-secret once per translation; reports its problem for each object using it. */
@@ -157,7 +233,7 @@ export class TableBuilder {
     if (problem === undefined) {
       const secret = this.secret(key);
       const check = secret === undefined ? undefined : inspect(secret);
-      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found (in Kubernetes mode Portico reads only Secrets of type kubernetes.io/tls)`];
+      if (check === undefined) problem = ['SecretNotFound', `proxy-ssl-secret ${key} not found`];
       else if (!check.ok) problem = [check.reason, `proxy-ssl-secret ${key}: ${check.message}`];
       else {
         problem = null;
@@ -166,6 +242,23 @@ export class TableBuilder {
       this.upstreamChecked.set(key, problem);
     } else this.secretRefs.add(key);
     if (problem !== null) this.report(origin, ...problem);
+  }
+
+  /** Checks an auth-tls-secret once per translation: usable CAs, or why not (the caller reports it where it applies). */
+  clientCa(key: string): ClientCaCheck {
+    let check = this.clientCaChecked.get(key);
+    if (check === undefined) {
+      const secret = this.secret(key);
+      const inspect = this.opts.inspectClientCa;
+      if (secret === undefined) check = { ok: false, reason: 'SecretNotFound', message: `auth-tls-secret ${key} not found` };
+      else if (inspect === undefined) check = { ok: false, reason: 'InvalidCertificate', message: `auth-tls-secret ${key}: client certificates cannot be checked in this mode` };
+      else {
+        const c = inspect(secret);
+        check = c.ok ? c : { ok: false, reason: c.reason, message: `auth-tls-secret ${key}: ${c.message}` };
+      }
+      this.clientCaChecked.set(key, check);
+    }
+    return check;
   }
 
   /**
@@ -244,9 +337,9 @@ export class TableBuilder {
     for (const id of [...this.backends.keys()].sort()) backends.set(id, (this.backends.get(id) as Resolved).backend);
     const l4 = this.l4.finish();
     return {
-      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}), ...(listeners.length > 0 ? { listeners } : {}), ...(l4 !== undefined ? { l4 } : {}) },
+      table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}), ...(this.clientAuth.size > 0 ? { clientAuth: this.clientAuth } : {}), ...(listeners.length > 0 ? { listeners } : {}), ...(l4 !== undefined ? { l4 } : {}) },
       diagnostics: this.diagnostics,
-      references: { services: this.serviceRefs, secrets: this.secretRefs, externalNames: this.externalNames },
+      references: { services: this.serviceRefs, secrets: this.secretRefs, configMaps: this.configMapRefs, externalNames: this.externalNames },
     };
   }
 }

@@ -28,6 +28,13 @@ export type UpstreamTlsCheck =
 
 export type InspectUpstreamTls = (secret: Secret) => UpstreamTlsCheck;
 
+/** What the inspector learned from an `auth-tls-secret`: usable CAs (and CRLs), or why not. */
+export type ClientCaCheck =
+  | { readonly ok: true; readonly id: string; readonly caPem: string; readonly crlPem?: string }
+  | { readonly ok: false; readonly reason: DiagnosticReason; readonly message: string };
+
+export type InspectClientCa = (secret: Secret) => ClientCaCheck;
+
 /** Judges a checked certificate at time `now` for one host; returns a problem or null. */
 export function certProblem(check: CertCheck, host: string, now: number, secret: string): { reason: DiagnosticReason; message: string } | null {
   if (!check.ok) return { reason: check.reason, message: `Secret ${secret}: ${check.message}` };

@@ -109,7 +109,7 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** Only the ConfigMaps named by --tcp-services-configmap and --udp-services-configmap are read. */
+/** A ConfigMap: custom-headers, the --add-headers / --proxy-set-headers flags and the TCP/UDP services ConfigMaps read its `data`. */
 export interface ConfigMap extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
@@ -135,6 +135,8 @@ export interface Snapshot {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Absent in snapshots made before ConfigMaps were read (tests): none. */
+  readonly configMaps?: readonly ConfigMap[];
   readonly namespaces?: readonly KubeObject[];
   readonly gatewayClasses?: readonly KubeObject[];
   readonly gateways?: readonly KubeObject[];
@@ -143,8 +145,6 @@ export interface Snapshot {
   readonly tlsRoutes?: readonly KubeObject[];
   readonly tcpRoutes?: readonly KubeObject[];
   readonly referenceGrants?: readonly KubeObject[];
-  /** The TCP and UDP services ConfigMaps (in Kubernetes mode only those are watched). */
-  readonly configMaps?: readonly ConfigMap[];
 }
 
 /** A plain object (not null, not an array): what every Kubernetes object and most of its fields must be. */

@@ -11,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import { parseManifests } from '../manifests/parse.js';
 import { repoRoot } from '../paths.js';
 import { snapshotOf } from '../control/store.js';
-import { inspectSecret, inspectUpstreamSecret } from '../tls/inspect.js';
+import { inspectClientCaSecret, inspectSecret, inspectUpstreamSecret } from '../tls/inspect.js';
 import { printGatewayStatus } from './gateway/status.js';
 import { printDiagnostics, printTable } from './print.js';
 import type { EndpointSlice, Ingress, KubeObject, Service } from './k8s.js';
@@ -21,7 +21,7 @@ import type { Translation } from './types.js';
 const dir = join(repoRoot, 'src/model/testdata');
 /** Certificates in testdata are judged at this instant, so expiry cases stay stable. */
 const NOW = Date.parse('2026-06-01T00:00:00Z');
-const defaults: TranslateOptions = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false, sslRedirect: true, inspect: inspectSecret, inspectUpstream: inspectUpstreamSecret, now: NOW, gateway: { controllerName: 'portico.dev/gateway-controller', reservedPorts: [8080, 8443, 10254] } };
+const defaults: TranslateOptions = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false, sslRedirect: true, inspect: inspectSecret, inspectUpstream: inspectUpstreamSecret, inspectClientCa: inspectClientCaSecret, now: NOW, gateway: { controllerName: 'portico.dev/gateway-controller', reservedPorts: [8080, 8443, 10254] } };
 
 /** What a golden case prints: the table, the diagnostics, and the Gateway API status when there is any. */
 const printed = (t: Translation): string =>
@@ -33,7 +33,7 @@ test('there are golden cases', () => assert.ok(cases.length >= 10, `only ${cases
 for (const name of cases) {
   test(name.replaceAll('-', ' '), () => {
     const parsed = parseManifests(readFileSync(join(dir, name, 'in.yaml'), 'utf8'));
-    assert.deepEqual(parsed.errors, [], 'in.yaml must parse');
+    assert.deepEqual(parsed.problems, [], 'in.yaml must parse');
     const optsFile = join(dir, name, 'options.yaml');
     const opts = { ...defaults, ...(existsSync(optsFile) ? (parse(readFileSync(optsFile, 'utf8')) as Partial<TranslateOptions>) : {}) };
     const translator = createTranslator();

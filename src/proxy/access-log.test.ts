@@ -39,3 +39,14 @@ test('text lines follow ingress-nginx log-format-upstream with quotes escaped', 
   createAccessLog('text', { write: (l) => lines.push(l) })(req, target, outcome);
   assert.equal(lines[0], '10.1.2.3 - - [26/Nov/2026:05:42:07 +0000] "GET /a\\"b\\\\c?x=</script> HTTP/1.1" 200 42 "https://r.test/" "ua \\"quoted\\" \\\\ \u2028" 0 0.001 [ns-svc] [] 10.0.0.1:8080 42 0.001 200 rid\n');
 });
+
+test("a canary's request: the main route's upstream, the canary as the alternative (text); canary: true (JSON)", () => {
+  const lines: string[] = [];
+  const canary: RouteLabels = { ...target, service: 'svc-canary', canaryOf: 'svc' };
+  createAccessLog('text', { write: (l) => lines.push(l) })(req, canary, outcome);
+  assert.match(lines[0]!, / \[ns-svc\] \[ns-svc-canary\] 10\.0\.0\.1:8080 /);
+  createAccessLog('json', { write: (l) => lines.push(l) })(req, canary, outcome);
+  const o = JSON.parse(lines[1]!) as Record<string, unknown>;
+  assert.equal(o.service, 'svc-canary');
+  assert.equal(o.canary, true);
+});

@@ -14,16 +14,18 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createCidrMatcher } from '../model/cidr.js';
 import { EMPTY_TABLE, type Endpoint, type RouteTable } from '../model/types.js';
 import { createAccessLog } from './access-log.js';
+import { createAuthState } from './auth/state.js';
 import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
 import { compileTable, type Target } from './route.js';
+import { createLimiters } from './limiters.js';
 import { createPools, endpointKey, type Dispatch } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
-import { createHttpsServer, createProxyServer, frontOf, type HttpsServer } from './server.js';
+import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
 import { createL4Plane } from './l4/plane.js';
-import { baseOptions, createTlsContexts, expiryOf, type ServedCert } from '../tls/contexts.js';
+import { createTlsContexts, expiryOf, listenerContextOptions, verifiesClients, type ServedCert } from '../tls/contexts.js';
 
 
 /** What the composition root needs of whatever serves: this data plane in one process, or a pool of workers. */
@@ -63,13 +65,17 @@ function listen(server: Server | Http2SecureServer | NetServer, port: number, ho
   });
 }
 
-function countConnections(server: Server | Http2SecureServer, metrics: Metrics | null, listener: string): void {
+function countConnections(server: PlainServer | Http2SecureServer, metrics: Metrics | null, listener: string): void {
   if (!metrics) return;
   const open = metrics.openConnections.labels(listener);
-  server.on(listener === 'https' ? 'secureConnection' : 'connection', (socket: Socket) => {
+  const count = (socket: Socket): void => {
     open.inc();
     socket.once('close', () => open.dec());
-  });
+  };
+  if ('h2c' in server) {
+    server.on('connection', count);
+    server.h2c.on('connection', count);
+  } else server.on('secureConnection', count);
 }
 
 /**
@@ -79,10 +85,25 @@ function countConnections(server: Server | Http2SecureServer, metrics: Metrics |
 export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert, opts: { readonly udp?: boolean } = {}): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
-  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize };
+  const limiters = createLimiters();
+  const auth = createAuthState();
+  const env = {
+    httpsRedirectPort: config.httpsRedirectPort,
+    bodySize: config.proxyBodySize,
+    limiters,
+    limitReqStatus: config.limitReqStatusCode,
+    limitConnStatus: config.limitConnStatusCode,
+    connectTimeout: config.proxyConnectTimeout,
+    readTimeout: config.proxyReadTimeout,
+    auth,
+    retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
+  };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
-  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
+  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
+  const balancer = createBalancer(stats.ejected);
+  const balance = { balancer, algorithm: config.loadBalance };
+  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env, balance });
   const first = prepare(EMPTY_TABLE);
   /** What each listener serves: a matcher per listener port (80: --http-port, 443: --https-port, Gateway listeners' own ports). */
   let matchers = first.matchers;
@@ -90,7 +111,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const stateOf = (port: number): ProxyState => ({ matcher: matchers.get(port) ?? (first.matchers.get(80) as ProxyState['matcher']), draining: false });
   const state = stateOf(80);
   const httpsState = stateOf(443);
-  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   let contexts;
   try {
     contexts = createTlsContexts(config.tls, defaultCert);
@@ -100,7 +120,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   }
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
-  const balancer = createBalancer(stats.ejected);
   /** Layer 4: TCP/UDP services, TCPRoute and TLS-only listeners, TLS passthrough by SNI on the HTTPS listeners. */
   const l4 = createL4Plane({ config, log: log.child({ component: 'l4' }), metrics, stats, balancer, live, udp: opts.udp ?? true });
   const trust = createCidrMatcher(config.trustedProxies);
@@ -109,7 +128,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     pools,
     balancer,
     readTimeout: config.proxyReadTimeout,
-    tries: config.proxyNextUpstreamTries,
     accessLog,
     metrics,
     stats,
@@ -118,7 +136,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clientBodyTimeout: config.clientBodyTimeout,
       sendTimeout: config.proxySendTimeout,
       maxHeaders: config.maxHeaders,
-      nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
       upgradeIdleTimeout: config.upgradeIdleTimeout,
     },
     tunnels,
@@ -127,7 +144,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const forward = (scheme: 'http' | 'https') => ({ scheme, trust, underscores: config.allowUnderscoresInHeaders });
   const def = tls.listenerCert(table);
   let listenerCertId = def.id;
-  const makeHttp = (s: ProxyState, port: number): Server => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', listenerPort: port, hsts: null, forward: forward('http') }), listenerOptions);
+  let noTickets = false;
+  const makeHttp = (s: ProxyState, port: number): PlainServer => createProxyServer(createHandler({ ...common, state: s, scheme: 'http', listenerPort: port, hsts: null, forward: forward('http') }), { ...listenerOptions, maxConcurrentStreams: config.http2MaxConcurrentStreams });
   const makeHttps = (s: ProxyState, port: number): HttpsServer =>
     createHttpsServer(createHandler({ ...common, state: s, scheme: 'https', listenerPort: port, hsts: config.hsts, forward: forward('https') }), {
       settings: config.tls,
@@ -146,7 +164,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const httpsFront = frontOf(https, listenerOptions, l4.front(443, https));
 
   /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
-  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: Server | HttpsServer; front: Server | Http2SecureServer | NetServer }>();
+  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: PlainServer | Http2SecureServer | NetServer }>();
   const reconcileListeners = (): void => {
     const want = new Map((table.listeners ?? []).map((l) => [l.port, l.protocol]));
     for (const [port, x] of extras) {
@@ -156,8 +174,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       }
       extras.delete(port);
       x.front.close();
-      if ('drain' in x.server) x.server.drain();
-      else x.server.closeIdleConnections();
+      x.server.drain();
       log.info({ listener: `gateway:${port}`, port }, 'listener closed');
     }
     for (const [port, protocol] of want) {
@@ -184,7 +201,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       if (key !== '') set.add(key);
     };
     for (const t of targets) {
-      for (const bt of t.backends) {
+      for (const bt of t.errors === null ? t.backends : [...t.backends, ...t.errors.all]) {
         add(bt.dispatch, '');
         add(bt.upgrade, '');
         for (const e of bt.slot.endpoints) {
@@ -229,15 +246,21 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       state.matcher = matchers.get(80) ?? state.matcher;
       httpsState.matcher = matchers.get(443) ?? httpsState.matcher;
       reconcileListeners();
+      balancer.retain(new Set(next.backends.keys()));
       targets = compiled.targets;
       retainLive();
+      // limiters the new table's routes did not ask for are forgotten (kept ones keep their counts)
+      limiters.retain();
       tls.retain(table);
       const cert = tls.listenerCert(table);
-      if (cert.id !== listenerCertId) {
-        const ctx = { ...baseOptions(config.tls), cert: cert.certPem, key: cert.keyPem };
+      const mtls = verifiesClients(table);
+      if (cert.id !== listenerCertId || mtls !== noTickets) {
+        // a new context also has new ticket keys: no ticket issued before can resume a session
+        const ctx = listenerContextOptions(config.tls, cert, mtls);
         https.setSecureContext(ctx);
         for (const x of extras.values()) if ('setSecureContext' in x.server) x.server.setSecureContext(ctx);
         listenerCertId = cert.id;
+        noTickets = mtls;
       }
       metrics?.certificates([...table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
     },
@@ -260,17 +283,11 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const all = [{ server: http, front: httpFront }, { server: https, front: httpsFront }, ...extras.values()];
       for (const x of all) if (x.front !== x.server) x.front.close();
       const closed = Promise.all(all.map((x) => new Promise<void>((r) => x.server.close(() => r()))));
-      for (const x of all) {
-        if ('drain' in x.server) x.server.drain();
-        else x.server.closeIdleConnections();
-      }
+      for (const x of all) x.server.drain();
       const deadline = Date.now() + config.shutdownTimeout;
       const stream = l4.close(deadline);
       const cut = setTimeout(() => {
-        for (const x of all) {
-          if ('cut' in x.server) x.server.cut();
-          else x.server.closeAllConnections();
-        }
+        for (const x of all) x.server.cut();
         for (const s of tunnels) s.destroy();
       }, config.shutdownTimeout);
       await closed;
@@ -279,6 +296,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       for (const s of tunnels) s.destroy();
       await stream;
       await pools.close();
+      await auth.close();
     },
   };
 }

@@ -28,3 +28,14 @@ test('the client address access rules judge: the peer, or through trusted proxie
   assert.equal(clientIpOf(at('10.0.0.2', '6.6.6.6, 198.51.100.7, 10.0.0.3'), lb), '198.51.100.7', 'the rightmost untrusted hop, not a forged leftmost one');
   assert.equal(clientIpOf(at('10.0.0.2'), lb), '10.0.0.2', 'a trusted peer without the header is the client');
 });
+
+test('client-certificate headers a client sends never reach a pod, on any host, spelt with dashes or underscores', async () => {
+  const { forwardHeaders, TRUST_NONE } = await import('./headers.js');
+  const raw = ['Host', 'x.test', 'SSL-Client-Verify', 'SUCCESS', 'ssl-client-subject-dn', 'CN=admin', 'ssl-client-issuer-dn', 'CN=CA', 'ssl-client-cert', 'x', 'ssl_client_verify', 'SUCCESS', 'SSL_Client_Subject_DN', 'CN=admin', 'ssl-client_cert', 'y', 'X-Kept', '1', 'ssl-client-other', 'kept'];
+  const r = { ...req('GET', '/', raw), socket: { remoteAddress: '127.0.0.1', localPort: 443 } } as unknown as IncomingMessage;
+  for (const underscores of [false, true]) {
+    const names = forwardHeaders(r, 'x.test', { scheme: 'https', trust: TRUST_NONE, underscores }, false).headers.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    assert.ok(!names.some((n) => /^ssl[-_]client[-_](verify|subject[-_]dn|issuer[-_]dn|cert)$/.test(n)), `underscores ${underscores}: ${names.join(' ')}`);
+    assert.ok(names.includes('x-kept') && names.includes('ssl-client-other'));
+  }
+});

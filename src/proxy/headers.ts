@@ -9,9 +9,17 @@ import { nextRequestId } from './request-id.js';
 
 /**
  * Request headers never forwarded: hop-by-hop (RFC 9110 7.6.1), ones we set, `expect` (answered
- * here) and `proxy` (httpoxy: CGI-style backends read it as $HTTP_PROXY; ingress-nginx clears it).
+ * here), `proxy` (httpoxy: CGI-style backends read it as $HTTP_PROXY; ingress-nginx clears it) and
+ * the client-certificate headers, on every host: only the clientCert policy sets them, from the
+ * verified connection (ingress-nginx passes a client's own on hosts without auth-tls-secret).
  */
-const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'host', 'proxy', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip']);
+const DROP_REQUEST = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'host', 'proxy',
+  'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-real-ip',
+  'ssl-client-verify', 'ssl-client-subject-dn', 'ssl-client-issuer-dn', 'ssl-client-cert',
+]);
+/** The same four with underscores, which CGI, WSGI and PHP read as the same variable (with --allow-underscores-in-headers). */
+const DROP_UNDERSCORED = new Set(['ssl_client_verify', 'ssl_client_subject_dn', 'ssl_client_issuer_dn', 'ssl_client_cert']);
 
 /** Tokens of a Connection header other than keep-alive/close/upgrade: more headers to drop (RFC 9110 7.6.1). */
 export function connectionListed(value: string | undefined): Set<string> | null {
@@ -101,14 +109,14 @@ export interface ForwardOptions {
  * was routed by (an absolute-form target's, else :authority or Host). `upgrade` keeps the Upgrade
  * header and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers
  * require; `vhost` (the upstream-vhost annotation) replaces the Host header, X-Forwarded-Host
- * keeps the original.
+ * keeps the original. `raw`: the request's headers as edited by policies (default: as received);
+ * `givenId`: the request id already chosen for the request (default: the client's, else a new one).
  */
-export function forwardHeaders(req: IncomingMessage, host: string | undefined, o: ForwardOptions, upgrade: boolean, grpc = false, vhost?: string): Forwarded {
+export function forwardHeaders(req: IncomingMessage, host: string | undefined, o: ForwardOptions, upgrade: boolean, grpc = false, vhost?: string, raw: readonly string[] = req.rawHeaders, givenId = ''): Forwarded {
   const { scheme, trust } = o;
-  const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
   const out: string[] = [];
-  let requestId = '';
+  let requestId = givenId;
   const peer = clientAddress(req);
   const peerTrusted = trust(peer);
   let xff = '';
@@ -119,7 +127,7 @@ export function forwardHeaders(req: IncomingMessage, host: string | undefined, o
     const name = raw[i] as string;
     if (name.charCodeAt(0) === 58 /* : */) continue; // HTTP/2 pseudo-header
     const lower = name.toLowerCase();
-    if (!o.underscores && lower.includes('_')) continue;
+    if (lower.includes('_') && (!o.underscores || DROP_UNDERSCORED.has(lower.replaceAll('-', '_')))) continue;
     if (DROP_REQUEST.has(lower) || (listed !== null && listed.has(lower))) {
       if (lower === 'upgrade' && upgrade) out.push(name, raw[i + 1] as string);
       else if (peerTrusted && lower.startsWith('x-forwarded-')) {

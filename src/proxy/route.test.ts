@@ -5,9 +5,10 @@ import type { Backend, Route, RouteSettings, RouteTable } from '../model/types.j
 import { createEndpointState } from './endpoints.js';
 import { createPools } from './pools.js';
 import { compileTable } from './route.js';
+import { createLimiters } from './limiters.js';
 
 const pools = createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 });
-const env = { httpsRedirectPort: 443, bodySize: 0 };
+const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
 
 function tableWith(settings: RouteSettings, backend: Backend, extra: Partial<Route> = {}): RouteTable {
   return {

@@ -3,13 +3,14 @@
  * SNI from the live table, socket-level limits and safe handling of malformed requests.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { proxyProtocolFront } from './proxy-protocol.js';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Metrics } from '../metrics/metrics.js';
 import type { FrontDoor } from './front.js';
-import { baseOptions, type ServedCert, type TlsSettings } from '../tls/contexts.js';
+import { baseOptions, type Selected, type ServedCert, type TlsSettings } from '../tls/contexts.js';
+import { requestClientCertificate } from '../tls/client-cert.js';
 
 /** Socket-level limits shared by both listeners. */
 export interface ListenerOptions {
@@ -23,13 +24,57 @@ export interface ListenerOptions {
 }
 
 /**
- * What to call listen() on: the server itself, or a PROXY protocol front that feeds it; `via`
- * (TLS passthrough by SNI, proxy/l4) takes each connection first and hands the rest to the server.
+ * What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c
+ * sniffer of a plain listener); `via` (TLS passthrough by SNI, proxy/l4) takes each connection
+ * first and hands the rest to the server.
  */
-export function frontOf(server: Server | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): Server | Http2SecureServer | NetServer {
-  const front = o.proxyProtocol ? proxyProtocolFront(via ?? server) : via !== undefined ? createNetServer((s) => via.emit('connection', s)) : server;
+export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): PlainServer | Http2SecureServer | NetServer {
+  const target = via ?? ('accept' in server ? { emit: (_event: 'connection', socket: Socket): boolean => (server.accept(socket), true) } : server);
+  const front = o.proxyProtocol ? proxyProtocolFront(target) : via !== undefined || 'accept' in server ? createNetServer((socket) => target.emit('connection', socket)) : server;
   if (o.maxConnections > 0) front.maxConnections = o.maxConnections;
   return front;
+}
+
+/**
+ * HTTP/2 sessions of one listener: one idle for the keep-alive timeout (no open stream) is closed
+ * with a GOAWAY, as nginx does; drain() sends every session a GOAWAY, cut() destroys them.
+ */
+function trackSessions(server: Http2Server | Http2SecureServer, keepAliveTimeout: number): { drain(): void; cut(): void } {
+  const sessions = new Set<Http2Session>();
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    let open = 0;
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      open++;
+      stream.once('close', () => open--);
+    });
+    session.setTimeout(keepAliveTimeout, () => {
+      if (open === 0) session.close();
+    });
+  });
+  return {
+    drain: () => {
+      for (const s of sessions) s.close();
+    },
+    cut: () => {
+      for (const s of sessions) s.destroy();
+    },
+  };
+}
+
+/** The connection preface every HTTP/2 client sends first (RFC 9113 3.4). */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/**
+ * Which protocol a plain connection speaks, from its first bytes: HTTP/2 with prior knowledge
+ * (h2c, as gRPC clients and the Gateway API's h2c backends use it) starts with the preface;
+ * anything else is HTTP/1.x. 'more' while the bytes so far are a proper prefix of the preface.
+ */
+export function sniffPlain(first: Buffer): 'h2c' | 'http/1.1' | 'more' {
+  const n = Math.min(first.length, PREFACE.length);
+  if (first.compare(PREFACE, 0, n, 0, n) !== 0) return 'http/1.1';
+  return n === PREFACE.length ? 'h2c' : 'more';
 }
 
 
@@ -43,17 +88,77 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
-export function createProxyServer(front: FrontDoor, o: ListenerOptions): Server {
+/** The plain listener: HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on one port. */
+export interface PlainServer extends Server {
+  /** Hands an accepted connection to the HTTP/1.1 or the h2c side, by its first bytes. */
+  accept(socket: Socket): void;
+  /** The h2c side. */
+  readonly h2c: Http2Server;
+  /** For shutdown: GOAWAY to HTTP/2 sessions, close idle HTTP/1.1 connections. */
+  drain(): void;
+  /** For shutdown after the timeout: destroys every remaining connection. */
+  cut(): void;
+}
+
+export function createProxyServer(front: FrontDoor, o: ListenerOptions & { readonly maxConcurrentStreams: number }): PlainServer {
   // connectionsCheckingInterval: how often Node enforces headersTimeout (its default, 30 s, would
   // let a slow-headers client hold a connection up to 30 s past the timeout).
   const server = createServer(
     { keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1000, o.headersTimeout) },
     front.request,
-  );
+  ) as PlainServer;
   // Expect: 100-continue is answered by the front door once nothing refuses the request
   server.on('checkContinue', front.request);
   server.on('clientError', onClientError);
   server.on('upgrade', front.upgrade);
+  // The socket that listens is a front (the h2c sniffer, or the PROXY protocol reader), never this
+  // server: start the connection tracking Node starts on 'listening', which enforces headersTimeout
+  // and keepAliveTimeout and makes closeIdleConnections() work (close() stops it again).
+  server.emit('listening');
+
+  const h2c = createH2cServer({ settings: { maxConcurrentStreams: o.maxConcurrentStreams } });
+  h2c.on('request', front.request as never);
+  h2c.on('checkContinue', front.request as never);
+  const sessions = trackSessions(h2c, o.keepAliveTimeout);
+  Object.assign(server, {
+    h2c,
+    accept(socket: Socket): void {
+      let buf: Buffer | null = null;
+      // a client that sends nothing is closed after the headers timeout, as before the sniffer
+      const timer = setTimeout(() => socket.destroy(), o.headersTimeout);
+      const onError = (): void => {
+        clearTimeout(timer);
+        socket.destroy();
+      };
+      const onData = (chunk: Buffer): void => {
+        buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
+        const kind = sniffPlain(buf);
+        if (kind === 'more') return;
+        socket.off('data', onData);
+        socket.off('error', onError);
+        clearTimeout(timer);
+        socket.pause();
+        socket.unshift(buf);
+        if (kind === 'h2c') {
+          // the HTTP/2 session reads what is buffered, then consumes the socket natively: no resume()
+          h2c.emit('connection', socket);
+          return;
+        }
+        server.emit('connection', socket);
+        socket.resume();
+      };
+      socket.on('data', onData);
+      socket.on('error', onError);
+    },
+    drain(): void {
+      server.closeIdleConnections();
+      sessions.drain();
+    },
+    cut(): void {
+      server.closeAllConnections();
+      sessions.cut();
+    },
+  });
   return server;
 }
 
@@ -71,12 +176,12 @@ export interface HttpsOptions extends ListenerOptions {
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: more streams at once on a connection are refused. */
   readonly maxConcurrentStreams: number;
   readonly defaultCert: ServedCert;
-  readonly sni: (servername: string) => SecureContext;
+  /** The context for an SNI name, and the CAs to verify a client certificate against (null: ask for none). */
+  readonly sni: (servername: string) => Selected;
   readonly metrics: Metrics | null;
 }
 
 export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsServer {
-  const sessions = new Set<Http2Session>();
   const h1 = new Map<Socket, number>();
   let draining = false;
   const server = createSecureServer({
@@ -86,14 +191,20 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
     settings: { maxConcurrentStreams: opts.maxConcurrentStreams },
     cert: opts.defaultCert.certPem,
     key: opts.defaultCert.keyPem,
-    SNICallback: (servername, cb) => {
+    // a client certificate is asked for per connection, never by the listener (tls/client-cert.ts)
+    rejectUnauthorized: false,
+    // called as a method of the connection's TLSSocket: `this` is what asks for a client certificate
+    SNICallback(this: TLSSocket, servername: string, cb: (err: Error | null, ctx?: Selected['context']) => void) {
       try {
-        cb(null, opts.sni(servername));
+        const s = opts.sni(servername);
+        if (s.clientCa !== null && !requestClientCertificate(this, s.clientCa)) throw new Error('this Node.js cannot ask for a client certificate per connection');
+        cb(null, s.context);
       } catch (err) {
         cb(err as Error);
       }
     },
   }) as HttpsServer;
+  const sessions = trackSessions(server, opts.keepAliveTimeout);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.httpVersionMajor === 1) {
       const s = req.socket;
@@ -109,19 +220,6 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
   server.on('request', onRequest);
   server.on('checkContinue', onRequest);
   server.on('upgrade', front.upgrade);
-  server.on('session', (session: Http2Session) => {
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
-    // an idle session (no open stream for the keep-alive timeout) is closed with a GOAWAY, as nginx does
-    let open = 0;
-    session.on('stream', (stream: ServerHttp2Stream) => {
-      open++;
-      stream.once('close', () => open--);
-    });
-    session.setTimeout(opts.keepAliveTimeout, () => {
-      if (open === 0) session.close();
-    });
-  });
   server.on('secureConnection', (socket: TLSSocket) => {
     opts.metrics?.handshake('https', socket.getProtocol() ?? 'unknown');
     if (socket.alpnProtocol !== 'h2') {
@@ -137,11 +235,11 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
   });
   server.drain = () => {
     draining = true;
-    for (const s of sessions) s.close();
+    sessions.drain();
     for (const [socket, n] of h1) if (n === 0) socket.end();
   };
   server.cut = () => {
-    for (const s of sessions) s.destroy();
+    sessions.cut();
     for (const socket of h1.keys()) socket.destroy();
   };
   return server;

@@ -4,7 +4,8 @@
  * by content, so a rebuild re-checks only Secrets that changed.
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import type { CertCheck, InspectSecret, UpstreamTlsCheck } from '../model/certs.js';
+import { createSecureContext } from 'node:tls';
+import type { CertCheck, ClientCaCheck, InspectSecret, UpstreamTlsCheck } from '../model/certs.js';
 import { show, type Secret } from '../model/k8s.js';
 
 function field(secret: Secret, key: string): string | undefined {
@@ -58,6 +59,43 @@ export function inspectUpstreamSecret(secret: Secret): UpstreamTlsCheck {
   }
   const id = createHash('sha256').update(caPem ?? '').update('\0').update(certPem ?? '').update('\0').update(keyPem ?? '').digest('hex').slice(0, 32);
   return { ok: true, id, ...(caPem ? { caPem } : {}), ...(certPem && keyPem ? { certPem, keyPem } : {}) };
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+/** Checked CA bundles by content hash: a rebuild does not re-parse an unchanged Secret (bounded). */
+const clientCas = new Map<string, ClientCaCheck>();
+
+/**
+ * Checks an `auth-tls-secret`: `ca.crt` (one or more PEM certificates, each must parse) and the
+ * optional `ca.crl`, loaded into a TLS context as a handshake will (so what OpenSSL refuses is
+ * refused here, not at the first client). Any Secret type: the material is what matters.
+ */
+export function inspectClientCaSecret(secret: Secret): ClientCaCheck {
+  const caPem = field(secret, 'ca.crt');
+  const crlPem = field(secret, 'ca.crl');
+  if (caPem === undefined || caPem.trim() === '') return failed('InvalidCertificate', 'has no ca.crt (the CA certificates to verify clients against)');
+  const id = createHash('sha256').update(caPem).update('\0').update(crlPem ?? '').digest('hex').slice(0, 32);
+  const known = clientCas.get(id);
+  if (known !== undefined) return known;
+  let check: ClientCaCheck;
+  const blocks = caPem.match(PEM_CERT) ?? [];
+  try {
+    if (blocks.length === 0) throw new Error('no PEM certificate in it');
+    for (const b of blocks) new X509Certificate(b);
+    try {
+      createSecureContext({ ca: caPem, ...(crlPem !== undefined && crlPem.trim() !== '' ? { crl: crlPem } : {}) });
+    } catch (err) {
+      if (crlPem === undefined) throw err;
+      throw new Error(`ca.crl: ${(err as Error).message}`);
+    }
+    check = { ok: true, id, caPem, ...(crlPem !== undefined && crlPem.trim() !== '' ? { crlPem } : {}) };
+  } catch (err) {
+    const m = (err as Error).message;
+    check = failed('InvalidCertificate', m.startsWith('ca.crl') ? m : `ca.crt holds no usable PEM certificates (${m})`);
+  }
+  if (clientCas.size >= 256) clientCas.delete(clientCas.keys().next().value as string);
+  clientCas.set(id, check);
+  return check;
 }
 
 /** Checks one Secret without memoisation. */

@@ -1,9 +1,10 @@
 /**
  * Self-signed X.509 certificates with node:crypto alone (Node can sign but not build certificates):
  * a minimal DER encoder for one TBSCertificate with a DNS SAN. Used for the default certificate
- * when `--default-ssl-certificate` is not given, and by tests to make certificates of any shape.
+ * when `--default-ssl-certificate` is not given, and by tests to make certificates of any shape
+ * (also signed by another: a small CA and its client certificates).
  */
-import { createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 const der = (tag: number, ...parts: Buffer[]): Buffer => {
   const body = Buffer.concat(parts);
@@ -29,7 +30,14 @@ const time = (d: Date): Buffer => {
   const y = d.getUTCFullYear();
   return y >= 1950 && y < 2050 ? der(0x17, Buffer.from(iso.slice(2), 'ascii')) : der(0x18, Buffer.from(iso, 'ascii'));
 };
-const name = (cn: string): Buffer => seq(der(0x31, seq(oid('2.5.4.3'), utf8(cn))));
+/** Attribute types a test subject may use. */
+const ATTRIBUTES: Readonly<Record<string, string>> = { C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3', emailAddress: '1.2.840.113549.1.9.1' };
+/** A Name, one RDN per attribute, in the order given (most general first). */
+const name = (attrs: readonly (readonly [string, string])[]): Buffer =>
+  seq(...attrs.map(([type, value]) => der(0x31, seq(oid(ATTRIBUTES[type] ?? type), type === 'emailAddress' ? der(0x16, Buffer.from(value, 'ascii')) : utf8(value)))));
+
+/** A subject or issuer: its attributes, most general first (`[['O', 'Acme'], ['CN', 'alice']]`). */
+export type NameAttributes = readonly (readonly [string, string])[];
 
 export interface SelfSigned {
   readonly certPem: string;
@@ -52,13 +60,18 @@ export interface SelfSignedOptions {
   readonly serial?: Buffer;
   /** Sign with this key instead of a new one (tests: a certificate whose key is elsewhere). */
   readonly key?: KeyObject;
+  /** The subject (default: CN=commonName). */
+  readonly subject?: NameAttributes;
+  /** Signed by this CA (its subject and private key) instead of by its own key. */
+  readonly issuer?: { readonly subject: NameAttributes; readonly keyPem: string };
 }
 
 /** Creates a self-signed certificate and its private key (PKCS#8 PEM). */
 export function createSelfSigned(opts: SelfSignedOptions): SelfSigned {
   const keyType = opts.keyType ?? 'ec';
   const privateKey = opts.key ?? (keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 })).privateKey;
-  const isEc = privateKey.asymmetricKeyType === 'ec';
+  const signer = opts.issuer === undefined ? privateKey : createPrivateKey(opts.issuer.keyPem);
+  const isEc = signer.asymmetricKeyType === 'ec';
   const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   const sigAlg = isEc ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), der(0x05));
   const serial = Buffer.from(opts.serial ?? randomBytes(16));
@@ -66,23 +79,42 @@ export function createSelfSigned(opts: SelfSignedOptions): SelfSigned {
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = opts.notAfter ?? new Date(Date.now() + 365 * 86_400_000);
   const names = [...opts.dnsNames.map((d) => der(0x82, Buffer.from(d, 'ascii'))), ...(opts.ipAddresses ?? []).map((ip) => der(0x87, Buffer.from(ip.split('.').map(Number))))];
-  const san = seq(oid('2.5.29.17'), der(0x04, seq(...names)));
+  const san = names.length > 0 ? [seq(oid('2.5.29.17'), der(0x04, seq(...names)))] : [];
   const basic = seq(oid('2.5.29.19'), der(0x01, Buffer.from([0xff])), der(0x04, opts.isCA ? seq(der(0x01, Buffer.from([0xff]))) : seq()));
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.from([2]))), // v3
     der(0x02, serial),
     sigAlg,
-    name(opts.commonName),
+    name(opts.issuer?.subject ?? opts.subject ?? [['CN', opts.commonName]]),
     seq(time(notBefore), time(notAfter)),
-    name(opts.commonName),
+    name(opts.subject ?? [['CN', opts.commonName]]),
     publicKey,
-    der(0xa3, seq(basic, san)),
+    der(0xa3, seq(basic, ...san)),
   );
-  const signature = sign('sha256', tbs, privateKey);
+  const signature = sign('sha256', tbs, signer);
   const cert = seq(tbs, sigAlg, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
   const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
   return {
     certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
     keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
   };
+}
+
+/**
+ * A CRL (PEM) signed by `issuer`, revoking certificates by serial number (hex, as
+ * X509Certificate.serialNumber gives it). Valid from an hour ago for `days` (tests: ca.crl).
+ */
+export function createCrl(issuer: { readonly subject: NameAttributes; readonly keyPem: string }, revoked: readonly string[], days = 30): string {
+  const key = createPrivateKey(issuer.keyPem);
+  const sigAlg = key.asymmetricKeyType === 'ec' ? seq(oid('1.2.840.10045.4.3.2')) : seq(oid('1.2.840.113549.1.1.11'), der(0x05));
+  const now = Date.now();
+  const integer = (hex: string): Buffer => {
+    const b = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+    return der(0x02, (b[0] as number) & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  };
+  const entries = revoked.map((serial) => seq(integer(serial), time(new Date(now - 60_000))));
+  const tbs = seq(der(0x02, Buffer.from([1])), sigAlg, name(issuer.subject), time(new Date(now - 3_600_000)), time(new Date(now + days * 86_400_000)), ...(entries.length > 0 ? [seq(...entries)] : []));
+  const crl = seq(tbs, sigAlg, der(0x03, Buffer.concat([Buffer.from([0]), sign('sha256', tbs, key)])));
+  const b64 = crl.toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  return `-----BEGIN X509 CRL-----\n${b64}\n-----END X509 CRL-----\n`;
 }

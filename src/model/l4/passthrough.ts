@@ -31,8 +31,49 @@ export function withPassthrough(b: TableBuilder, c: CheckedIngress, enabled: boo
   return r;
 }
 
-/** Adds the passthrough routes of a served Ingress with `ssl-passthrough: "true"`: one per rule host, on the HTTPS port. */
-export function passthroughIngress(b: TableBuilder, c: CheckedIngress): void {
+/**
+ * What each policy kind means for a connection passed through unterminated, where no HTTP is seen:
+ * `http` shapes HTTP only (ingress-nginx ignores every other annotation of a passthrough Ingress;
+ * so does Portico on the HTTPS port), `access` restricts who gets in, and dropping it would open
+ * what it closes. A Record, so a new policy kind does not compile until it is classified here.
+ */
+const AT_LAYER_4: Readonly<Record<Policy['kind'], 'http' | 'access'>> = {
+  refuse: 'access',
+  sourceRange: 'access',
+  rateLimit: 'access',
+  clientCert: 'access',
+  basicAuth: 'access',
+  extAuth: 'access',
+  httpsRedirect: 'http',
+  headers: 'http',
+  appRoot: 'http',
+  hostRedirect: 'http',
+  fixedRedirect: 'http',
+  redirect: 'http',
+  rewrite: 'http',
+  notFound: 'http',
+  responseRewrite: 'http',
+  headerDirectives: 'http',
+  errorPages: 'http',
+  cors: 'http',
+};
+
+/** Words for the access-control kinds, in messages. */
+const WORDS: Readonly<Partial<Record<Policy['kind'], string>>> = { refuse: 'refusal (503)', sourceRange: 'source ranges', rateLimit: 'rate or connection limits', clientCert: 'client certificate check', basicAuth: 'basic authentication', extAuth: 'external authentication' };
+
+/** The access-control policy kinds among `policies` (sorted, once each): what passing through would leave unenforced. */
+export function accessKinds(policies: readonly Policy[]): string[] {
+  return [...new Set(policies.filter((p) => AT_LAYER_4[p.kind] !== 'http').map((p) => p.kind))].sort();
+}
+
+/**
+ * Adds the passthrough routes of a served Ingress with `ssl-passthrough: "true"`: one per rule
+ * host, on the HTTPS port. `policiesOf(host)`: the policies its routes on that host carry; a host
+ * with access control (source ranges, limits, authentication, client certificates, a refusal) is
+ * not passed through, since none of it could be enforced on an unterminated connection: its HTTPS
+ * stays Portico's, with every policy enforced (fail closed, never open).
+ */
+export function passthroughIngress(b: TableBuilder, c: CheckedIngress, policiesOf: (host: string) => readonly Policy[] = () => []): void {
   const { origin } = c;
   const key = c.sslPassthrough ?? 'ssl-passthrough';
   const ns = origin.namespace;
@@ -47,6 +88,12 @@ export function passthroughIngress(b: TableBuilder, c: CheckedIngress): void {
       if ('problem' in p) continue;
       if (p.path === '/') root ??= p.ref;
       else b.report(origin, 'IgnoredAnnotation', `${key}: path ${p.path} of host ${rule.host} is served on the HTTP port only; on the HTTPS port the whole host goes to the backend of /`, 'info');
+    }
+    const access = accessKinds(policiesOf(rule.host));
+    if (access.length > 0) {
+      const what = access.map((k) => WORDS[k as Policy['kind']] ?? k).join(', ');
+      b.report(origin, 'UnsupportedAnnotation', `${key}: host ${rule.host} is not passed through: its access control (${what}) cannot be enforced on a connection Portico does not decrypt; its HTTPS is served by Portico, which enforces it`);
+      continue;
     }
     const ref = root ?? c.defaultRef;
     if (ref === undefined || 'problem' in ref) {

@@ -7,7 +7,7 @@
  * serve. Pure.
  */
 import type { TableBuilder } from '../build.js';
-import { isObject, keyOf, show, str, type ConfigMap, type Service, type ServicePort } from '../k8s.js';
+import { isObject, keyOf, show, str, type Service, type ServicePort } from '../k8s.js';
 import type { L4Listener, L4Route, StreamProtocol } from '../types.js';
 
 export interface NamespacedName {
@@ -85,14 +85,14 @@ function servicePort(svc: Service, wanted: number | string, protocol: StreamProt
  * Translates the configured ConfigMaps into listeners. Returns the TCP ports they took, each with
  * what took it (for the Gateway listeners, which must not use them).
  */
-export function translateServices(b: TableBuilder, configMaps: readonly ConfigMap[], opts: L4Options): Map<number, string> {
+export function translateServices(b: TableBuilder, opts: L4Options): Map<number, string> {
   const taken = new Map<number, string>();
   const reserved = new Set((opts.reservedPorts ?? []).filter((p) => p !== 0));
   for (const [protocol, ref] of [['TCP', opts.tcpServices], ['UDP', opts.udpServices]] as const) {
     if (ref === undefined) continue;
     const flag = protocol === 'TCP' ? '--tcp-services-configmap' : '--udp-services-configmap';
     const origin = { kind: 'ConfigMap', namespace: ref.namespace, name: ref.name };
-    const cm = configMaps.find((c) => str(c.metadata?.namespace) === ref.namespace && str(c.metadata?.name) === ref.name);
+    const cm = b.configMap(`${ref.namespace}/${ref.name}`);
     if (cm === undefined) {
       b.report(origin, 'ConfigMapNotFound', `${flag} ${ref.namespace}/${ref.name} not found; no ${protocol} services until it exists`);
       continue;

@@ -5,8 +5,12 @@
 import { errorBody } from '../errors.js';
 import { Verdict, type PolicyExchange, type RequestPolicy } from './types.js';
 
-export function refuse(because: readonly string[]): RequestPolicy {
-  const body = errorBody(503, `this route is not served: its Ingress uses ${because.join(', ')}, which Portico cannot honour (see the UnsupportedAnnotation diagnostic)`);
+export function refuse(because: readonly string[], invalid: readonly string[] = [], message?: string): RequestPolicy {
+  const reasons = [
+    ...(because.length > 0 ? [`its Ingress uses ${because.join(', ')}, which Portico cannot honour (see the UnsupportedAnnotation diagnostic)`] : []),
+    ...(invalid.length > 0 ? [`its Ingress's ${invalid.join(', ')} ${invalid.length > 1 ? 'have invalid values' : 'has an invalid value'} (see the InvalidAnnotation diagnostic)`] : []),
+  ];
+  const body = errorBody(503, `this route is not served: ${message ?? reasons.join('; and ')}`);
   return {
     run(ex: PolicyExchange): Verdict {
       ex.answer(503, body, 'text/plain; charset=utf-8', 'refused');
