@@ -15,7 +15,8 @@ import { after, describe, test } from 'node:test';
 import { repoRoot } from '../src/paths.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; dependencies: Record<string, string>; scripts: Record<string, string> };
-const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+// no scripts: a "prepare" run by npm here would rebuild dist/src under the test files running beside this one
+const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_ignore_scripts: 'true' };
 
 function npm(args: string[], cwd = repoRoot): string {
   const r = spawnSync('npm', args, { cwd, env, encoding: 'utf8', timeout: 60_000 });

@@ -22,6 +22,7 @@ const FIELDS: Record<keyof Config, true> = {
   proxyBodySize: true, upstreamMaxFails: true, upstreamFailTimeout: true, clientHeaderTimeout: true, clientBodyTimeout: true,
   keepAliveTimeout: true, maxConnections: true, maxHeaders: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,
+  tcpServicesConfigmap: true, udpServicesConfigmap: true, enableSslPassthrough: true, proxyStreamTimeout: true,
   shutdownTimeout: true, accessLog: true, accessLogFormat: true, logLevel: true, workers: true, enableMetrics: true, metricsCompat: true,
   podNamespace: true, podName: true, sourceRanges: true, limitReqStatusCode: true, limitConnStatusCode: true, addHeaders: true, proxySetHeaders: true,
 };

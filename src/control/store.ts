@@ -95,6 +95,8 @@ export function createStore(): Store {
         gateways: list('Gateway'),
         httpRoutes: list('HTTPRoute'),
         grpcRoutes: list('GRPCRoute'),
+        tlsRoutes: list('TLSRoute'),
+        tcpRoutes: list('TCPRoute'),
         referenceGrants: list('ReferenceGrant'),
       };
     },

@@ -5,7 +5,9 @@
 import { isIP } from 'node:net';
 import { isDnsSubdomain, show, type EndpointSlice, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
-import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
+import type { Backend, DiagnosticReason, Endpoint } from './types.js';
+
+type BackendProtocol = Backend['protocol'];
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 

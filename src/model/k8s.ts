@@ -109,15 +109,15 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** A ConfigMap: custom-headers and the --add-headers / --proxy-set-headers flags read its `data`. */
+/** A ConfigMap: custom-headers, the --add-headers / --proxy-set-headers flags and the TCP/UDP services ConfigMaps read its `data`. */
 export interface ConfigMap extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
 /** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant';
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'ReferenceGrant';
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'ReferenceGrant'];
 
 /** The kinds that live outside namespaces. */
 export const CLUSTER_SCOPED: ReadonlySet<string> = new Set<Kind>(['IngressClass', 'Namespace', 'GatewayClass']);
@@ -128,7 +128,7 @@ export function withDefaultNamespace(o: KubeObject): KubeObject {
   return { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
 }
 
-/** Everything the translator sees: one immutable view of the store. The Gateway API kinds and Namespaces may be absent. */
+/** Everything the translator sees: one immutable view of the store. The Gateway API kinds, Namespaces and ConfigMaps may be absent. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
@@ -142,6 +142,8 @@ export interface Snapshot {
   readonly gateways?: readonly KubeObject[];
   readonly httpRoutes?: readonly KubeObject[];
   readonly grpcRoutes?: readonly KubeObject[];
+  readonly tlsRoutes?: readonly KubeObject[];
+  readonly tcpRoutes?: readonly KubeObject[];
   readonly referenceGrants?: readonly KubeObject[];
 }
 

@@ -563,6 +563,9 @@ export interface UpstreamTls {
 /** How Portico talks to the pods of a backend (`backend-protocol` annotation). */
 export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS';
 
+/** Layer 4 backends: bytes spliced over TCP (TCP services, TCPRoutes, TLS passthrough), or UDP datagrams. */
+export type StreamProtocol = 'TCP' | 'UDP';
+
 /** A pod address that can take traffic. */
 export interface Endpoint {
   readonly ip: string;
@@ -578,7 +581,7 @@ export interface Backend {
   readonly service: string;
   /** The Service port as the Ingress named it (number or name). */
   readonly port: string;
-  readonly protocol: BackendProtocol;
+  readonly protocol: BackendProtocol | StreamProtocol;
   readonly endpoints: readonly Endpoint[];
   /** An ExternalName Service's DNS name: its endpoints are that name's addresses, resolved outside the translator. */
   readonly externalName?: string;
@@ -617,6 +620,51 @@ export interface RouteTable {
   readonly clientAuth?: ReadonlyMap<string, ClientAuth>;
   /** Gateway API listeners on ports other than 80 and 443, which the data plane opens on the port itself. */
   readonly listeners?: readonly ListenerPort[];
+  /** Layer 4: TCP and UDP services, TLS passthrough by SNI, TLSRoutes and TCPRoutes (docs/layer4.md). Absent: none. */
+  readonly l4?: L4Table;
+}
+
+/** Where a Layer 4 route came from: a TCP/UDP services ConfigMap entry, an Ingress (ssl-passthrough), or a Gateway API route. */
+export interface L4Source {
+  readonly kind: 'ConfigMap' | 'Ingress' | 'TLSRoute' | 'TCPRoute';
+  readonly namespace: string;
+  readonly name: string;
+  /** A ConfigMap entry's key (its port). */
+  readonly entry?: string;
+}
+
+/** Where the connections (or UDP flows) of a Layer 4 listener or SNI name go: weighted backends, balanced per connection. */
+export interface L4Route {
+  readonly source: L4Source;
+  /** Ids in {@link RouteTable.backends}; '' is an invalid Gateway API backendRef, whose share of the connections is rejected. */
+  readonly backends: readonly WeightedBackend[];
+}
+
+/** A TLS passthrough route: connections whose ClientHello names `host` (SNI) on `port` are spliced, unterminated, to its backends. */
+export interface SniRoute extends L4Route {
+  /** 443 = --https-port; any other port is a Gateway TLS listener's own. */
+  readonly port: number;
+  /** Lower-case; `*.example.com` for a wildcard; '' for any name (and none). */
+  readonly host: string;
+  /** A wildcard covers one label (an Ingress host) or one or more (a Gateway API hostname). */
+  readonly wildcard?: 'one-label' | 'any-labels';
+}
+
+/** A port of its own for Layer 4 traffic. */
+export type L4Listener =
+  /** TCP: each connection to one endpoint. `decode`: read a PROXY protocol header from clients; `encode`: send one (v1) to the pods. */
+  | { readonly protocol: 'TCP'; readonly port: number; readonly route: L4Route; readonly proxyProtocol?: { readonly decode: boolean; readonly encode: boolean } }
+  /** UDP: datagrams forwarded per client address (a flow), replies returned. */
+  | { readonly protocol: 'UDP'; readonly port: number; readonly route: L4Route }
+  /** TLS passthrough only (a Gateway TLS listener on a port without an HTTPS listener): an SNI no route names is closed. */
+  | { readonly protocol: 'TLS'; readonly port: number };
+
+/** Layer 4 serving, as plain data. */
+export interface L4Table {
+  /** Sorted by port, then protocol. */
+  readonly listeners: readonly L4Listener[];
+  /** Sorted by port, then host. On a port with an HTTPS listener (443, or a Gateway HTTPS listener), other names get Portico's own TLS. */
+  readonly sni: readonly SniRoute[];
 }
 
 /** A port a Gateway listener asks for, and how it is spoken. */
@@ -665,6 +713,9 @@ export type DiagnosticReason =
   | 'InvalidRoute'
   | 'InvalidListener'
   | 'RouteConflict'
+  | 'ConfigMapNotFound'
+  | 'InvalidServiceEntry'
+  | 'PortConflict'
   | 'ClientAuthConflict'
   // problems of the input itself, reported by a source (standalone: `source.kind` is `File`)
   | 'InvalidManifest'

@@ -26,6 +26,7 @@ import { createPools } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
+import { createL4Plane } from './l4/plane.js';
 import { createTlsContexts, expiryOf, listenerContextOptions, verifiesClients, type ServedCert } from '../tls/contexts.js';
 
 
@@ -79,8 +80,11 @@ function countConnections(server: PlainServer | Http2SecureServer, metrics: Metr
   } else server.on('secureConnection', count);
 }
 
-/** `defaultCert`: the generated fallback certificate, if made ahead (else generated now). */
-export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
+/**
+ * `defaultCert`: the generated fallback certificate, if made ahead (else generated now). `udp`:
+ * serve the UDP services here (with --workers, one process does: a flow must stay in one).
+ */
+export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert, opts: { readonly udp?: boolean } = {}): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
   const limiters = createLimiters();
@@ -121,6 +125,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   }
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
+  /** Layer 4: TCP/UDP services, TCPRoute and TLS-only listeners, TLS passthrough by SNI on the HTTPS listeners. */
+  const l4 = createL4Plane({ config, log: log.child({ component: 'l4' }), metrics, stats, balancer, live, udp: opts.udp ?? true });
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
@@ -160,7 +166,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   countConnections(http, metrics, 'http');
   countConnections(https, metrics, 'https');
   const httpFront = frontOf(http, listenerOptions);
-  const httpsFront = frontOf(https, listenerOptions);
+  const httpsFront = frontOf(https, listenerOptions, l4.front(443, https));
 
   /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
   const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: PlainServer | Http2SecureServer | NetServer }>();
@@ -181,7 +187,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const s: ProxyState = { matcher: matchers.get(port) ?? state.matcher, draining: state.draining };
       const server = protocol === 'HTTPS' ? makeHttps(s, port) : makeHttp(s, port);
       countConnections(server, metrics, protocol === 'HTTPS' ? 'https' : 'http');
-      const front = frontOf(server, listenerOptions);
+      const front = frontOf(server, listenerOptions, protocol === 'HTTPS' ? l4.front(port, server) : undefined);
       extras.set(port, { protocol, state: s, server, front });
       listen(front, port, config.bindAddress).then(
         () => log.info({ listener: `gateway:${port}`, protocol, address: config.bindAddress, port }, 'listening'),
@@ -190,8 +196,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     }
   };
 
-  /** Which pools and stats the live routes reach: recounted per table, moved per patch. */
-  const retention = createRetention(pools, stats);
+  /** Which pools and stats the live routes reach: recounted per table, moved per patch (Layer 4 endpoints keep their stats too). */
+  const retention = createRetention(pools, stats, () => l4.endpoints());
 
   return {
     table: () => table,
@@ -201,10 +207,13 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     metrics: metrics === null ? null : { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
     patch(p) {
       live.patch(p, retention.changed);
+      l4.endpointsChanged();
     },
     apply(next) {
       const compiled = prepare(next);
+      l4.apply(next);
       live.apply(next);
+      l4.endpointsChanged();
       table = next;
       matchers = compiled.matchers;
       // one assignment per listener
@@ -239,6 +248,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       state.draining = true;
       httpsState.draining = true;
       for (const x of extras.values()) x.state.draining = true;
+      l4.startDraining();
     },
     async close() {
       state.draining = true;
@@ -248,6 +258,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const closed = Promise.all(all.map((x) => new Promise<void>((r) => x.server.close(() => r()))));
       for (const x of all) x.server.drain();
       const deadline = Date.now() + config.shutdownTimeout;
+      const stream = l4.close(deadline);
       const cut = setTimeout(() => {
         for (const x of all) x.server.cut();
         for (const s of tunnels) s.destroy();
@@ -256,6 +267,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       while (tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       clearTimeout(cut);
       for (const s of tunnels) s.destroy();
+      await stream;
       await pools.close();
       await auth.close();
       await mirrors.close();

@@ -21,7 +21,7 @@ function setup(backends: readonly { id: string; protocol?: BackendProtocol; endp
   const bts = backends.map((b): Reached => {
     const backend: Backend = { id: b.id, namespace: 'ns', service: b.id, port: '80', protocol: b.protocol ?? 'HTTP', endpoints: b.endpoints };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
-    return { slot: live.slot(backend), dispatch: pools.dispatch(backend.protocol), upgrade: pools.dispatch(tls ? 'HTTPS' : 'HTTP') };
+    return { slot: live.slot(backend), dispatch: pools.dispatch(b.protocol ?? 'HTTP'), upgrade: pools.dispatch(tls ? 'HTTPS' : 'HTTP') };
   });
   // two routes on the first backend (a slot read by several targets counts once); the last backend
   // is only ever a canary

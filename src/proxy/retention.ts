@@ -73,7 +73,11 @@ function distinct(eps: readonly Endpoint[]): readonly Endpoint[] {
   return out.length === eps.length ? eps : out;
 }
 
-export function createRetention(pools: Pools, stats: EndpointStats): Retention {
+/**
+ * `alsoLive`: endpoints something else reaches (Layer 4 services), whose passive-health stats
+ * must not be forgotten when no HTTP route lists them; asked only when something may be forgotten.
+ */
+export function createRetention(pools: Pools, stats: EndpointStats, alsoLive: () => ReadonlySet<string> = () => new Set()): Retention {
   /** The distinct dispatchers each slot is reached with (a backend's requests and its upgrades); lists are shared. */
   let uses = new Map<EndpointSlot, readonly Dispatch[]>();
   let counts = new Map<Dispatch, Counts>();
@@ -115,8 +119,10 @@ export function createRetention(pools: Pools, stats: EndpointStats): Retention {
       const reaches = new Map<Dispatch, { has(endpoint: string): boolean }>();
       for (const [d, c] of counts) reaches.set(d, { has: (k) => hasKey(c, k) });
       pools.retain(reaches);
+      const other = alsoLive();
       stats.retain({
         has(k) {
+          if (other.has(k)) return true;
           for (const c of counts.values()) if (hasKey(c, k)) return true;
           return false;
         },
@@ -136,7 +142,7 @@ export function createRetention(pools: Pools, stats: EndpointStats): Retention {
         const k = endpointKey(e.ip, e.port);
         if (!was.has(k)) continue;
         for (const d of ds) if (add(counts.get(d) as Counts, e, -1) <= 0) pools.release(d, k);
-        if (!anyReaches(e)) stats.forget(k);
+        if (!anyReaches(e) && !alsoLive().has(k)) stats.forget(k);
       }
     },
   };

@@ -104,7 +104,9 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material, verifyDepth: s.sslVerifyDepth, ciphers: s.sslCiphers, protocols: s.sslProtocols };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
     const slot = ctx.endpoints.slot(backend);
-    const dispatch = ctx.pools.dispatch(backend.protocol, o);
+    // a route's backends are HTTP-speaking; TCP and UDP backends belong to Layer 4 listeners (proxy/l4)
+    const protocol = backend.protocol === 'TCP' || backend.protocol === 'UDP' ? 'HTTP' : backend.protocol;
+    const dispatch = ctx.pools.dispatch(protocol, o);
     const upgrade = ctx.pools.dispatch(tls ? 'HTTPS' : 'HTTP', o);
     // without route-level balancing nothing in a backend target is the route's own: routes share it
     const shared = balancing === undefined ? ctx.shared?.targets : undefined;
@@ -168,7 +170,7 @@ const NO_POLICIES: readonly Policy[] = [];
  * What routes of one table share. Compiled policies are a function of the policy list (immutable
  * data) and the body size limit, so routes with the same list share one result (an Ingress's
  * paths share their list; every route without policies shares the empty one), unless a policy
- * keeps state per route (extAuth's cache). A retry rule is a function of three settings. At
+ * keeps state per route (extAuth's cache). A retry rule is a function of six settings. At
  * 10,000 Ingresses a compile of each per route was 50,000 body-size closures and retry rules.
  */
 function sharing(table: RouteTable, env: PolicyEnv): Shared {
@@ -186,7 +188,8 @@ function sharing(table: RouteTable, env: PolicyEnv): Shared {
       return compiled;
     },
     retry(s) {
-      const key = `${s.nextUpstream?.join(' ') ?? '-'}\n${s.nextUpstreamTries ?? '-'}\n${s.nextUpstreamTimeout ?? '-'}`;
+      // every setting compileRetry reads: the ingress-nginx three and the Gateway API's three
+      const key = `${s.nextUpstream?.join(' ') ?? '-'}\n${s.nextUpstreamTries ?? '-'}\n${s.nextUpstreamTimeout ?? '-'}\n${s.retryAttempts ?? '-'}\n${s.retryCodes?.join(' ') ?? '-'}\n${s.retryBackoff ?? '-'}`;
       let rule = retries.get(key);
       if (rule === undefined) retries.set(key, (rule = compileRetry(s, env.retry ?? DEFAULT_RETRY)));
       return rule;

@@ -23,10 +23,14 @@ export interface ListenerOptions {
   readonly proxyProtocol: boolean;
 }
 
-/** What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c sniffer of a plain listener). */
-export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions): PlainServer | Http2SecureServer | NetServer {
-  const target = 'accept' in server ? { emit: (_event: 'connection', socket: Socket): boolean => (server.accept(socket), true) } : server;
-  const front = o.proxyProtocol ? proxyProtocolFront(target) : 'accept' in server ? createNetServer((socket) => server.accept(socket)) : server;
+/**
+ * What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c
+ * sniffer of a plain listener); `via` (TLS passthrough by SNI, proxy/l4) takes each connection
+ * first and hands the rest to the server.
+ */
+export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): PlainServer | Http2SecureServer | NetServer {
+  const target = via ?? ('accept' in server ? { emit: (_event: 'connection', socket: Socket): boolean => (server.accept(socket), true) } : server);
+  const front = o.proxyProtocol ? proxyProtocolFront(target) : via !== undefined || 'accept' in server ? createNetServer((socket) => target.emit('connection', socket)) : server;
   if (o.maxConnections > 0) front.maxConnections = o.maxConnections;
   return front;
 }

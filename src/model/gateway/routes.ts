@@ -29,28 +29,32 @@ export interface Candidate {
 const gen = (o: KubeObject): number => (typeof o.metadata?.generation === 'number' ? o.metadata.generation : 0);
 
 /** Problems with one rule, turned into its route parent conditions. */
-interface RuleProblem {
+export interface RuleProblem {
   readonly reason: string;
   readonly message: string;
 }
 
+/** What a route's rules say about all its parents: every rule invalid, some dropped, a reference unresolved. */
+export interface RuleVerdict {
+  /** Every rule is invalid: the route is not accepted (its first problem). */
+  readonly invalid: RuleProblem | null;
+  /** Some rules were dropped: the PartiallyInvalid message. */
+  readonly partial: string | null;
+  /** A backend reference could not be resolved (ResolvedRefs=False). */
+  readonly refs: RuleProblem | null;
+}
+
 /**
- * Attaches one route to its parents and returns its status and the model routes of its valid
- * rules (one per listener port, hostname, rule and match).
+ * Attaches a route to its parentRefs (sectionName, port, the listener's kinds and namespaces,
+ * hostname intersection) with the conditions the spec names, counting it on every listener it is
+ * accepted on. `onAttached` is called for each valid listener with the route's hostnames there.
+ * Returns the parent statuses (none for parents that are not Portico's Gateways).
  */
-export function translateRoute(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: GrantIndex): { status: RouteStatus | null; candidates: Candidate[] } {
+export function attachParents(kind: RouteKind, obj: KubeObject & { spec?: { parentRefs?: readonly ParentReference[] } }, hostnames: readonly string[], listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, verdict: RuleVerdict, onAttached: (l: ListenerState, hosts: readonly string[]) => void): RouteParentStatus[] {
   const ns = str(obj.metadata?.namespace);
-  const name = str(obj.metadata?.name);
   const generation = gen(obj);
-  const origin = { kind, namespace: ns, name };
   const spec = isObject(obj.spec) ? obj.spec : undefined;
-  const hostnames = (Array.isArray(spec?.hostnames) ? (spec?.hostnames ?? []) : []).filter(validHostname);
   const parents: RouteParentStatus[] = [];
-  const candidates: Candidate[] = [];
-  // rules, checked once for every parent
-  const rules = readRules(b, kind, obj, grants);
-  const refsProblem = rules.find((r) => r.refProblem !== null)?.refProblem ?? null;
-  const invalidRules = rules.filter((r) => r.invalid !== null);
   for (const p of Array.isArray(spec?.parentRefs) ? (spec?.parentRefs ?? []) : []) {
     if (!isObject(p)) continue;
     const ref = p as ParentReference;
@@ -68,22 +72,53 @@ export function translateRoute(b: TableBuilder, kind: RouteKind, obj: HTTPRoute 
     if (selected.length === 0) conds.push(condition('Accepted', false, 'NoMatchingParent', `no listener of Gateway ${gwNs}/${parentRef.name} matches ${ref.sectionName !== undefined ? `sectionName ${ref.sectionName}` : ''}${ref.port !== undefined ? ` port ${ref.port}` : ''}`.trim(), generation));
     else if (allowed.length === 0) conds.push(condition('Accepted', false, 'NotAllowedByListeners', `no listener of Gateway ${gwNs}/${parentRef.name} allows ${kind}s from namespace ${ns}`, generation));
     else if (attached.length === 0) conds.push(condition('Accepted', false, 'NoMatchingListenerHostname', `no hostname of the route intersects a listener hostname of Gateway ${gwNs}/${parentRef.name}`, generation));
-    else if (invalidRules.length === rules.length && rules.length > 0) conds.push(condition('Accepted', false, 'UnsupportedValue', (invalidRules[0]?.invalid as RuleProblem).message, generation));
+    else if (verdict.invalid !== null) conds.push(condition('Accepted', false, 'UnsupportedValue', verdict.invalid.message, generation));
     else {
       conds.push(condition('Accepted', true, 'Accepted', 'the route is attached', generation));
       for (const a of attached) {
         a.l.attached++;
-        if (!a.l.valid) continue;
-        for (const host of a.hosts) for (const r of rules) if (r.invalid === null) for (const [i, route] of r.routes.entries()) candidates.push({ route: { ...route, host, ports: [a.l.port] }, created: str(obj.metadata?.creationTimestamp), key: `${ns}/${name}`, rule: r.index, match: i });
+        if (a.l.valid) onAttached(a.l, a.hosts);
       }
-      if (invalidRules.length > 0) conds.push(condition('PartiallyInvalid', true, 'UnsupportedValue', `Dropped Rule(s): ${invalidRules.map((r) => `rules[${r.index}]: ${(r.invalid as RuleProblem).message}`).join('; ')}`, generation));
+      if (verdict.partial !== null) conds.push(condition('PartiallyInvalid', true, 'UnsupportedValue', verdict.partial, generation));
     }
-    conds.push(refsProblem === null ? condition('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved', generation) : condition('ResolvedRefs', false, refsProblem.reason, refsProblem.message, generation));
+    conds.push(verdict.refs === null ? condition('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved', generation) : condition('ResolvedRefs', false, verdict.refs.reason, verdict.refs.message, generation));
     parents.push({ parentRef, conditions: conds });
   }
+  return parents;
+}
+
+/**
+ * Attaches one route to its parents and returns its status and the model routes of its valid
+ * rules (one per listener port, hostname, rule and match).
+ */
+export function translateRoute(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: GrantIndex): { status: RouteStatus | null; candidates: Candidate[] } {
+  const ns = str(obj.metadata?.namespace);
+  const name = str(obj.metadata?.name);
+  const generation = gen(obj);
+  const origin = { kind, namespace: ns, name };
+  const spec = isObject(obj.spec) ? obj.spec : undefined;
+  const hostnames = (Array.isArray(spec?.hostnames) ? (spec?.hostnames ?? []) : []).filter(validHostname);
+  const candidates: Candidate[] = [];
+  // rules, checked once for every parent
+  const rules = readRules(b, kind, obj, grants);
+  const refsProblem = rules.find((r) => r.refProblem !== null)?.refProblem ?? null;
+  const invalidRules = rules.filter((r) => r.invalid !== null);
+  const verdict: RuleVerdict = {
+    invalid: invalidRules.length === rules.length && rules.length > 0 ? (invalidRules[0]?.invalid as RuleProblem) : null,
+    partial: invalidRules.length > 0 ? `Dropped Rule(s): ${invalidRules.map((r) => `rules[${r.index}]: ${(r.invalid as RuleProblem).message}`).join('; ')}` : null,
+    refs: refsProblem,
+  };
+  const parents = attachParents(kind, obj, hostnames, listenersOf, verdict, (l, hosts) => {
+    for (const host of hosts) for (const r of rules) if (r.invalid === null) for (const [i, route] of r.routes.entries()) candidates.push({ route: { ...route, host, ports: [l.port] }, created: str(obj.metadata?.creationTimestamp), key: `${ns}/${name}`, rule: r.index, match: i });
+  });
   for (const r of invalidRules) b.report(origin, 'InvalidRoute', `rules[${r.index}]: ${(r.invalid as RuleProblem).message}; the rule is not served`);
-  if (refsProblem !== null) b.report(origin, refsProblem.reason === 'RefNotPermitted' ? 'RefNotPermitted' : refsProblem.reason === 'BackendNotFound' ? 'ServiceNotFound' : 'InvalidBackend', refsProblem.message);
+  if (refsProblem !== null) reportRefProblem(b, origin, refsProblem);
   return { status: parents.length === 0 ? null : { kind, namespace: ns, name, generation, parents }, candidates };
+}
+
+/** A backend reference problem as a diagnostic on the route. */
+export function reportRefProblem(b: TableBuilder, origin: { kind: string; namespace: string; name: string }, p: RuleProblem): void {
+  b.report(origin, p.reason === 'RefNotPermitted' ? 'RefNotPermitted' : p.reason === 'BackendNotFound' ? 'ServiceNotFound' : 'InvalidBackend', p.message);
 }
 
 interface ReadRule {
@@ -94,7 +129,7 @@ interface ReadRule {
   readonly refProblem: RuleProblem | null;
 }
 
-function readRules(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute, grants: GrantIndex): ReadRule[] {
+function readRules(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, grants: GrantIndex): ReadRule[] {
   const ns = str(obj.metadata?.namespace);
   const source = { kind, namespace: ns, name: str(obj.metadata?.name) };
   const raw = Array.isArray(obj.spec?.rules) ? (obj.spec?.rules ?? []) : [];
@@ -228,7 +263,7 @@ function bindPrefix(policies: readonly Policy[], prefix: string): Policy[] {
  * Resolves a backend reference (a backendRef, or a RequestMirror's) to a backend id, registering
  * the backend; or says why it cannot be used, with the reason ResolvedRefs names.
  */
-function resolveRef(b: TableBuilder, kind: RouteKind, source: Route['source'], ref: BackendObjectReference, grants: GrantIndex, what: string): { backend: string } | RuleProblem {
+function resolveRef(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, ref: BackendObjectReference, grants: GrantIndex, what: string): { backend: string } | RuleProblem {
   const origin = { kind, namespace: source.namespace, name: source.name };
   const group = str(ref.group);
   const bkind = ref.kind === undefined ? 'Service' : str(ref.kind);
@@ -239,15 +274,15 @@ function resolveRef(b: TableBuilder, kind: RouteKind, source: Route['source'], r
     return { reason: 'RefNotPermitted', message: `${what} Service ${ns}/${name} is in another namespace and no ReferenceGrant there allows it` };
   }
   if (typeof ref.port !== 'number' || !Number.isInteger(ref.port) || ref.port < 1 || ref.port > 65535) return { reason: 'UnsupportedValue', message: `${what} Service ${ns}/${name} needs a port` };
-  const protocol = kind === 'GRPCRoute' ? 'GRPC' : 'HTTP';
-  const id = `${ns}/${name}:${ref.port}${protocol === 'GRPC' ? '+grpc' : ''}`;
+  const protocol = kind === 'GRPCRoute' ? 'GRPC' : kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : 'HTTP';
+  const id = `${ns}/${name}:${ref.port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
   b.backend(id, ns, name, ref.port, origin, protocol);
   if (b.serviceMissing(ns, name)) return { reason: 'BackendNotFound', message: `${what} Service ${ns}/${name} not found` };
   return { backend: id };
 }
 
-/** backendRefs: Services by port; weight 0 takes nothing; an invalid one keeps its share as '' (500). */
-function readBackends(b: TableBuilder, kind: RouteKind, source: Route['source'], refs: readonly HTTPBackendRef[] | undefined, grants: GrantIndex): { list: WeightedBackend[]; problem: RuleProblem | null } {
+/** backendRefs: Services by port; weight 0 takes nothing; an invalid one keeps its share as '' (500, or a rejected connection). */
+export function readBackends(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, refs: readonly HTTPBackendRef[] | undefined, grants: GrantIndex): { list: WeightedBackend[]; problem: RuleProblem | null } {
   const list: WeightedBackend[] = [];
   let problem: RuleProblem | null = null;
   for (const ref of Array.isArray(refs) ? refs : []) {

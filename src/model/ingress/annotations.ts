@@ -31,6 +31,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic (or snippets that cannot be honoured): the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** The full key of `ssl-passthrough: "true"` (TLS passthrough, model/l4/passthrough.ts), else undefined. */
+  readonly sslPassthrough: string | undefined;
   /** Error pages, retries, service-upstream, enable-access-log (traffic.ts; its settings are in `settings`). */
   readonly traffic: TrafficOptions;
   /** Snippets and custom-headers (header-edits.ts). */
@@ -206,6 +208,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     auth,
     traffic,
     headers,
+    sslPassthrough: bool(annotations, 'ssl-passthrough', report) === true ? read(annotations, 'ssl-passthrough')?.key : undefined,
   };
 }
 

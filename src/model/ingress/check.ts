@@ -166,6 +166,8 @@ export interface CheckedIngress {
   /** Basic authentication, resolved against its Secret when the table is built (the Secret may change on its own). */
   readonly basicAuth: BasicAuthRequest | undefined;
   readonly refusal: readonly Policy[];
+  /** The full key of `ssl-passthrough: "true"`, else undefined (model/l4/passthrough.ts). */
+  readonly sslPassthrough: string | undefined;
   /** auth-tls-*: settings, or the keys whose values refuse the Ingress whatever --unsupported-annotations says. */
   readonly clientCert: ClientCertAnnotations;
   /** custom-http-errors, default-backend, disable-proxy-intercept-errors (the error backend is resolved when translating). */
@@ -316,6 +318,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     customHeaders: annotations?.headers.customHeaders,
     serverHeaders: annotations?.headers.server,
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1, clusterIp) : undefined,
+    sslPassthrough: annotations?.sslPassthrough,
     ruleCount: rules.length,
     rules: checkedRules,
     tls: annotations === undefined ? NONE : orNone(asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {

@@ -16,6 +16,7 @@ import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef 
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
 import { configMapHeaders, type ConfigMapUse } from './header-edits.js';
 import { wwwCounterpart } from './routing.js';
+import { passthroughIngress, withPassthrough } from '../l4/passthrough.js';
 
 export interface IngressOptions {
   /** `--ssl-redirect`: redirect plain HTTP to HTTPS on hosts that have TLS (default true). */
@@ -25,6 +26,8 @@ export interface IngressOptions {
    * or moves traffic is refused (its routes answer 503), or with `warn` served without it.
    */
   readonly unsupportedAnnotations?: 'refuse' | 'warn';
+  /** `--enable-ssl-passthrough`: the ssl-passthrough annotation is served; without it an Ingress carrying it is refused. */
+  readonly sslPassthrough?: boolean;
   /**
    * `--whitelist-source-range` / `--denylist-source-range`: the source ranges of every Ingress
    * route whose Ingress has no annotation of its own for that list (an annotation replaces them).
@@ -250,13 +253,14 @@ export function globalHeaders(b: TableBuilder, opts: IngressOptions): readonly P
 /** The Ingress's balancing, as a route field (absent when it sets none). */
 const balancingOf = (c: CheckedIngress): Pick<Route, 'balancing'> => (c.balancing === undefined ? {} : { balancing: c.balancing });
 
-function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
-  const { origin, source, protocol } = c;
+function ingress(b: TableBuilder, checked: CheckedIngress, hosts: HostPasses): void {
+  const { origin, source, protocol } = checked;
   const { opts } = hosts;
-  if (c.invalid) {
+  if (checked.invalid) {
     b.report(origin, 'InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
     return;
   }
+  const c = withPassthrough(b, checked, opts.sslPassthrough === true);
   for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
   const refusing = isRefusing(c, opts);
   const warn = opts.unsupportedAnnotations === 'warn';
@@ -276,6 +280,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
           : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${many ? 'they restrict' : 'it restricts'} is not enforced`,
     );
   }
+  if (c.sslPassthrough !== undefined && opts.sslPassthrough === true && !refusing) passthroughIngress(b, c, (host) => policiesFor(c, host, true, hosts));
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
@@ -449,7 +454,9 @@ function canary(b: TableBuilder, c: CheckedIngress, can: CanaryAnnotations, opts
       return null;
     }
     const first = main.backends[0];
-    const protocol = (first === undefined ? undefined : b.resolved(first.backend)?.protocol) ?? 'HTTP';
+    const resolved = first === undefined ? undefined : b.resolved(first.backend)?.protocol;
+    // a route's backend speaks HTTP; Layer 4 protocols (TCP, UDP) are never a route's
+    const protocol = resolved === undefined || resolved === 'TCP' || resolved === 'UDP' ? 'HTTP' : resolved;
     const r = backendRef(origin.namespace, { service: { name: ref.service, port: typeof ref.port === 'number' ? { number: ref.port } : { name: ref.port } } }, protocol);
     if ('error' in r) return null; // checked already
     const on = `${main.path === '' ? 'the default backend' : `${main.match} ${main.path} on host ${main.host || '*'}`}`;
