@@ -3,7 +3,8 @@
  * they receive and answer with it, or misbehave on request (see `Behaviour`).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { listen } from './listen.js';
 
 export interface Seen {
   readonly method: string;
@@ -33,36 +34,8 @@ export interface Pod {
 /** Starts a pod on `ip` (a loopback address), any free port. */
 export async function startPod(ip: string, name = ip): Promise<Pod> {
   const seen: Seen[] = [];
-  const sockets = new Set<Socket>();
   /** Requests seen per retry-simulation uuid. */
   const attempts = new Map<string, number>();
-  const pod: Pod = {
-    ip,
-    port: 0,
-    name,
-    seen,
-    behaviour: 'echo',
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-    drain: () =>
-      new Promise((r) => {
-        const force = setTimeout(() => {
-          for (const s of sockets) s.destroy();
-        }, 3000);
-        server.close(() => {
-          clearTimeout(force);
-          r();
-        });
-        server.closeIdleConnections();
-      }),
-    kill() {
-      for (const s of sockets) s.resetAndDestroy();
-      server.close();
-    },
-  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -141,15 +114,31 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
       }
     });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, ip, () => resolve());
-  });
-  (pod as { port: number }).port = (server.address() as AddressInfo).port;
+  const l = await listen(server, ip);
+  // the handler above reads pod.behaviour: requests come only after this (listen resolved, no I/O yet)
+  const pod: Pod = {
+    ip,
+    port: l.port,
+    name,
+    seen,
+    behaviour: 'echo',
+    close: l.close,
+    drain: () =>
+      new Promise((r) => {
+        const force = setTimeout(() => {
+          for (const s of l.sockets) s.destroy();
+        }, 3000);
+        server.close(() => {
+          clearTimeout(force);
+          r();
+        });
+        server.closeIdleConnections();
+      }),
+    kill() {
+      for (const s of l.sockets) s.resetAndDestroy();
+      server.close();
+    },
+  };
   return pod;
 }
 

@@ -159,6 +159,19 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 /** A lower-case RFC 1123 subdomain, as Kubernetes validates object names and DNS names. */
 export const isDnsSubdomain = (s: string): boolean => s.length > 0 && s.length <= 253 && DNS_SUBDOMAIN.test(s);
 
+/**
+ * An annotation's `namespace/name` or `name` of a `kind` (Secret, ConfigMap), which must be in the
+ * Ingress's own namespace `ns` (an Ingress must not borrow another namespace's objects; ingress-nginx
+ * allows it): `ns/name`, or what is wrong with it.
+ */
+export function localRef(value: unknown, ns: string, kind: string): { readonly ref: string } | { readonly error: string } {
+  const parts = typeof value === 'string' ? value.trim().split('/') : [];
+  const [refNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
+  if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name) || refNs === '') return { error: `expected "namespace/name" or "name" of a ${kind}, got ${show(value)}` };
+  if (refNs !== ns) return { error: `the ${kind} must be in the Ingress's namespace (${ns}), got ${show(value)}` };
+  return { ref: `${ns}/${name}` };
+}
+
 /** Any value for an error message; never throws (cycles, odd toString/toJSON). */
 export function show(v: unknown): string {
   try {

@@ -210,7 +210,7 @@ export interface HeaderEdit {
    */
   readonly op: 'set' | 'clear' | 'add' | 'hide';
   readonly name: string;
-  /** nginx syntax: `$var` and `${var}` are expanded (model/headers.ts lists them), unless `literal`. */
+  /** nginx syntax: `$var` and `${var}` are expanded (model/nginx-vars.ts HEADER_VARIABLES lists them), unless `literal`. */
   readonly value?: string;
   readonly literal?: boolean;
   /** `-s`: only for responses with one of these statuses. */
@@ -337,7 +337,7 @@ export interface BasicAuthPolicy {
 
 /**
  * `auth-url` and its companions, as ingress-nginx's auth_request location behaves. URL-like
- * fields are templates with nginx variables (model/vars.ts), expanded per request.
+ * fields are templates with nginx variables (model/nginx-vars.ts), expanded per request.
  */
 export interface ExtAuthPolicy {
   readonly kind: 'extAuth';

@@ -18,7 +18,7 @@ import type { AccessLog } from './access-log.js';
 import type { Balancer, StickyRequest } from './balance.js';
 import { cookieValue } from './sticky.js';
 import type { TLSSocket } from 'node:tls';
-import { clientIpOf, connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
+import { clientIpOf, connectionListed, dropHeader, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
 import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/index.js';
@@ -106,7 +106,7 @@ function replyEdited(res: ServerResponse, status: number, body: string, headers:
     res.destroy();
     return;
   }
-  drop(headers, 'content-length');
+  dropHeader(headers, 'content-length');
   headers.push('content-length', String(Buffer.byteLength(body)));
   try {
     res.writeHead(status, headers);
@@ -165,19 +165,6 @@ function declaredLength(raw: readonly (string | Buffer)[]): number {
     if (n.length === 14 && String(n).toLowerCase() === 'content-length') return Number(String(raw[i + 1]));
   }
   return -1;
-}
-
-/** Removes every header named `lower` from a flat list. */
-function drop(h: string[], lower: string, prefix = false): boolean {
-  let found = false;
-  for (let i = h.length - 2; i >= 0; i -= 2) {
-    const n = (h[i] as string).toLowerCase();
-    if (prefix ? n.startsWith(lower) : n === lower) {
-      h.splice(i, 2);
-      found = true;
-    }
-  }
-  return found;
 }
 
 /**
@@ -276,9 +263,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       const v = this.req.headers[name];
       return Array.isArray(v) ? v.join(', ') : v;
     }
+    // several Cookie fields are one list joined by "; " (RFC 9113 8.2.3; nginx's $http_cookie)
+    const sep = name === 'cookie' ? '; ' : ', ';
     let out: string | undefined;
     for (let i = 0; i < input.length; i += 2) {
-      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}, ${input[i + 1] as string}`;
+      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}${sep}${input[i + 1] as string}`;
     }
     return out;
   }
@@ -343,12 +332,12 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
 
   setRequestHeader(name: string, value: string, onlyExisting = false): void {
     const input = (this.input ??= [...this.req.rawHeaders]);
-    if (!drop(input, name.toLowerCase()) && onlyExisting) return;
+    if (!dropHeader(input, name.toLowerCase()) && onlyExisting) return;
     input.push(name, value);
   }
 
   removeRequestHeader(name: string, prefix = false): void {
-    drop((this.input ??= [...this.req.rawHeaders]), name.toLowerCase(), prefix);
+    dropHeader((this.input ??= [...this.req.rawHeaders]), name.toLowerCase(), prefix);
   }
 
   editResponse(edit: ResponseEdit): void {
@@ -486,7 +475,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       if (edits !== null) {
         for (let i = 0; i < edits.length; i += 2) {
           const name = edits[i] as string;
-          drop(this.headers, name.toLowerCase());
+          dropHeader(this.headers, name.toLowerCase());
           if (edits[i + 1] !== null) this.headers.push(name, edits[i + 1] as string);
         }
       }
@@ -551,7 +540,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     const headers = f.headers;
     const h = this.errorHeaders(code, true);
     for (let i = 0; i < h.length; i += 2) {
-      drop(headers, h[i] as string);
+      dropHeader(headers, h[i] as string);
       headers.push(h[i] as string, h[i + 1] as string);
     }
     this.endpoint = ep;

@@ -13,7 +13,7 @@ import { after, describe, test } from 'node:test';
 import type { Backend, MirrorPolicy } from '../model/types.js';
 import { createBalancer } from './balance.js';
 import { compileMirrors, createMirrorState, type MirrorLimits, type MirrorMetrics, type MirrorState } from './mirror.js';
-import type { PolicyExchange } from './policies/types.js';
+import { fakeExchange, type FakeExchange } from '../testing/exchange.js';
 import { createPools } from './pools.js';
 
 const IP = '127.0.235.1';
@@ -70,20 +70,10 @@ function recorder(): MirrorMetrics & { counts: Map<string, number>; total(): num
   };
 }
 
-/** A fake exchange: what the mirror reads of a request, and its onDone hook. */
-function exchange(o: { method?: string; uri?: string } = {}): PolicyExchange & { done(): void } {
-  const fns: (() => void)[] = [];
-  return {
-    req: { method: o.method ?? 'POST', headers: {} },
-    requestUri: o.uri ?? '/orig?q=1',
-    forwardPath: o.uri ?? '/orig?q=1',
-    host: 'app.test',
-    scheme: 'http',
-    clientIp: '192.0.2.1',
-    onDone: (fn: () => void) => void fns.push(fn),
-    done: () => fns.splice(0).forEach((f) => f()),
-  } as unknown as PolicyExchange & { done(): void };
-}
+/** A request as the mirror reads it. */
+const exchange = (o: { method?: string; uri?: string } = {}): FakeExchange => fakeExchange({ method: o.method ?? 'POST', target: o.uri ?? '/orig?q=1', host: 'app.test' });
+/** Ends a request: runs its onDone hooks. */
+const end = (ex: FakeExchange): void => ex.done.splice(0).forEach((f) => f());
 
 const backendOf = (port: number, id = `ns/mirror:${port}`): Backend => ({ id, namespace: 'ns', service: 'mirror', port: String(port), protocol: 'HTTP', endpoints: [{ ip: IP, port, terminating: false }] });
 
@@ -229,7 +219,7 @@ describe('copies to a Service backend', () => {
     body.resume();
     source.push(Buffer.from('partial'));
     await new Promise((r) => setTimeout(r, 20));
-    ex.done();
+    end(ex);
     await until(() => metrics.counts.get('dropped:body_incomplete') === 1);
     assert.equal(state.inFlight(), 0);
     assert.equal(m.seen.length, 0);

@@ -25,8 +25,9 @@
 import { Readable, Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Backend, MirrorPolicy } from '../model/types.js';
-import { compileTemplate } from './auth/template.js';
+import { AUTH_VARIABLES } from '../model/nginx-vars.js';
 import type { Balancer } from './balance.js';
+import { compileTemplate, expander } from './nginx-vars.js';
 import { DROPS, type MirrorDrop, type MirrorResult, type MirrorState } from './mirror-state.js';
 import type { PolicyExchange } from './policies/types.js';
 import type { EndpointSlot } from './endpoints.js';
@@ -196,7 +197,7 @@ function urlCopy(p: MirrorPolicy, ctx: MirrorContext): Copy {
   const origin = p.origin as string;
   const template = p.path ?? '';
   // '' is the client's request URI; a literal path keeps the request's query, as nginx's proxy_pass does
-  const expand = template === '' ? (ex: PolicyExchange) => ex.requestUri : template.includes('$') ? compileTemplate(template) : (ex: PolicyExchange) => `${template}${queryOf(ex.requestUri)}`;
+  const expand = template === '' ? (ex: PolicyExchange) => ex.requestUri : template.includes('$') ? expander(compileTemplate(template, AUTH_VARIABLES)) : (ex: PolicyExchange) => `${template}${queryOf(ex.requestUri)}`;
   const host = p.host;
   const { state } = ctx;
   return {

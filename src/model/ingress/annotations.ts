@@ -4,7 +4,7 @@
  * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read. Every other
  * key under either prefix is accounted for by the catalog (catalog.ts): nothing is silent.
  */
-import { isDnsSubdomain, show } from '../k8s.js';
+import { isDnsSubdomain, localRef, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
 import { parseAuth, type AuthAnnotations } from './auth.js';
 import { parseBackendTls } from './backend-tls.js';
@@ -137,17 +137,12 @@ function sslName(a: Readonly<Record<string, unknown>> | undefined, report: Repor
 function sslSecret(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): string | undefined {
   const v = read(a, 'proxy-ssl-secret');
   if (v === undefined) return undefined;
-  const parts = typeof v.value === 'string' ? v.value.split('/') : [];
-  const [secretNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
-  if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name)) {
-    report('InvalidAnnotation', `${v.key}: expected "namespace/name" or "name" of a Secret, got ${show(v.value)}; ignored`);
+  const r = localRef(v.value, ns, 'Secret');
+  if ('error' in r) {
+    report('InvalidAnnotation', `${v.key}: ${r.error}; ignored`);
     return undefined;
   }
-  if (secretNs !== ns) {
-    report('InvalidAnnotation', `${v.key}: the Secret must be in the Ingress's namespace (${ns}), got ${show(v.value)}; ignored`);
-    return undefined;
-  }
-  return `${ns}/${name}`;
+  return r.ref;
 }
 
 function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): RouteSettings {

@@ -14,7 +14,7 @@
  */
 import { show } from '../k8s.js';
 import type { MirrorPolicy } from '../types.js';
-import { parseTemplate } from '../vars.js';
+import { AUTH_VARIABLES, parseVars } from '../nginx-vars.js';
 import type { Read, Report } from './traffic.js';
 
 /** A host with an optional port: a DNS name, an IPv4 address or a bracketed IPv6 one. */
@@ -35,7 +35,7 @@ export function parseMirrorTarget(raw: string): { origin: string; host: string; 
   if (h[1] !== undefined && !(Number(h[1]) >= 1 && Number(h[1]) <= 65535)) return { error: `port ${h[1]} is not from 1 to 65535` };
   if (path !== '' && !path.startsWith('/') && !path.startsWith('$')) return { error: 'the path must start with "/" or a variable' };
   if (!TARGET_CHARS.test(path) || path.length > 4096) return { error: `path ${show(path)} holds characters a request target cannot` };
-  const t = parseTemplate(path);
+  const t = parseVars(path, AUTH_VARIABLES);
   if ('error' in t) return { error: t.error };
   const host = authority.replace(/:\d+$/, '').toLowerCase();
   return { origin: `${scheme}://${authority.toLowerCase()}`, host, path };

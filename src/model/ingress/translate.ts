@@ -472,18 +472,8 @@ function canary(b: TableBuilder, c: CheckedIngress, can: CanaryAnnotations, opts
     b.backend(r.id, origin.namespace, r.service, r.port, origin, protocol);
     const affinity = can.legacy ? undefined : main.balancing?.affinity;
     const balancing = { ...c.balancing, ...(affinity !== undefined ? { affinity } : {}) };
-    const next: Canary = {
-      backend: r.id,
-      source,
-      weight: can.weight,
-      total: can.total,
-      ...(can.header !== undefined ? { header: can.header } : {}),
-      ...(can.headerValue !== undefined ? { headerValue: can.headerValue } : {}),
-      ...(can.headerPattern !== undefined ? { headerPattern: can.headerPattern } : {}),
-      ...(can.headerPatternInvalid === true ? { headerPatternInvalid: true as const } : {}),
-      ...(can.cookie !== undefined ? { cookie: can.cookie } : {}),
-      ...(Object.keys(balancing).length > 0 ? { balancing } : {}),
-    };
+    const { legacy: _, ...rule } = can;
+    const next: Canary = { backend: r.id, source, ...rule, ...(Object.keys(balancing).length > 0 ? { balancing } : {}) };
     return { ...main, canary: next };
   };
 

@@ -36,7 +36,7 @@ export interface PolicyExchange {
   readonly requestId: string;
   /** The matched route's names (null before a route matched). */
   readonly names: RouteNames | null;
-  /** A request header as forwarded (after input edits), several values joined by ", ". */
+  /** A request header as forwarded (after input edits), several values joined by ", " (Cookie: "; "). */
   header(name: string): string | undefined;
   /** Replaces the client's header `name` (every value) by one, before forwarding; with `onlyExisting`, only if it has one. */
   setRequestHeader(name: string, value: string, onlyExisting?: boolean): void;
