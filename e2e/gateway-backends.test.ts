@@ -17,6 +17,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { eventually } from './lib/eventually.js';
+import type { DebugGateways } from './lib/gateway-status.js';
 import { get } from './lib/http.js';
 import { listen, type Listening } from './lib/listen.js';
 import { gateway, gatewayClass, httpRoute, namespace, serviceWithSlices, type Obj } from './lib/objects.js';
@@ -30,17 +31,6 @@ const header = (name: string, value: string): { name: string; value: string } =>
 const toSameNamespace = { parentRefs: [{ name: 'same-namespace' }] };
 const v1Ref = (filters: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name: 'infra-backend-v1', port: 80, filters, ...extra });
 const modifier = (m: Record<string, unknown>): Record<string, unknown> => ({ type: 'RequestHeaderModifier', requestHeaderModifier: m });
-
-interface Cond {
-  type: string;
-  status: string;
-  reason: string;
-}
-interface DebugGateways {
-  gatewayClasses: { name: string; supportedFeatures: string[] }[];
-  gateways: { namespace: string; name: string; listeners: { name: string; attachedRoutes: number }[] }[];
-  routes: { kind: string; namespace: string; name: string; parents: { conditions: Cond[] }[] }[];
-}
 
 /** An h2c pod: HTTP/2 with prior knowledge only (an HTTP/1.1 request fails), answering what it saw as the echo pods do. */
 async function startH2cPod(ip: string, name: string): Promise<{ port: number; seen: string[]; close: () => Promise<void> }> {
@@ -387,5 +377,4 @@ describe('Gateway API backend filters, named rules and backend protocols (standa
     assert.equal((await get(p.httpPort, '/port-81')).status, 404);
   });
 });
-
 
