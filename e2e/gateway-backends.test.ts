@@ -3,7 +3,7 @@
  * routes and request tables (kubernetes-sigs/gateway-api conformance/tests:
  * HTTPRouteRequestHeaderModifierBackendWeights, HTTPRouteBackendRequestHeaderModifier,
  * HTTPRouteBackendURLRewrite, HTTPRouteBackendRequestRedirect, HTTPRouteNamedRule,
- * HTTPRouteBackendProtocolH2C, HTTPRouteBackendProtocolWebSocket,
+ * GRPCRouteNamedRule, HTTPRouteBackendProtocolH2C, HTTPRouteBackendProtocolWebSocket,
  * HTTPRouteInvalidParentRefNotMatchingListenerPort), and what the suite does not check: a
  * backend's filters never touch the requests another backend of the rule gets. Pods on
  * 127.0.205.x.
@@ -14,6 +14,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { eventually } from './lib/eventually.js';
@@ -62,6 +63,27 @@ function multiPortService(name: string, ports: readonly { name: string; port: nu
   ];
 }
 
+const grpcEcho = (method: string): grpc.MethodDefinition<Buffer, Buffer> => ({
+  path: `/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/${method}`,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: (v: Buffer) => v,
+  requestDeserialize: (v: Buffer) => v,
+  responseSerialize: (v: Buffer) => v,
+  responseDeserialize: (v: Buffer) => v,
+});
+const grpcService = { Echo: grpcEcho('Echo'), EchoTwo: grpcEcho('EchoTwo') } satisfies grpc.ServiceDefinition;
+type GrpcClient = Record<'Echo' | 'EchoTwo', (req: Buffer, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void> & { close(): void };
+
+/** A gRPC echo pod: answers which pod and method it is, and the `x-backend` metadata it got. */
+async function startGrpcPod(ip: string, name: string): Promise<{ port: number; server: grpc.Server }> {
+  const server = new grpc.Server();
+  const answer = (method: string) => (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from(JSON.stringify({ pod: name, method, backend: call.metadata.get('x-backend')[0] ?? null })));
+  server.addService(grpcService, { Echo: answer('Echo'), EchoTwo: answer('EchoTwo') });
+  const port = await new Promise<number>((r, j) => server.bindAsync(`${ip}:0`, grpc.ServerCredentials.createInsecure(), (e, x) => (e ? j(e) : r(x))));
+  return { port, server };
+}
+
 /** A client WebSocket frame (masked, as RFC 6455 requires of clients). */
 function clientFrame(opcode: number, payload: Buffer): Buffer {
   const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
@@ -94,6 +116,7 @@ describe('Gateway API backend filters, named rules and backend protocols (standa
   let v1: Pod, v2: Pod;
   let h2c: Awaited<ReturnType<typeof startH2cPod>>;
   let ws: WsPod;
+  const grpcPods: grpc.Server[] = [];
   const files: string[] = [];
 
   const status = async (): Promise<DebugGateways> => JSON.parse((await get(p.adminPort, '/debug/gateways')).body) as DebugGateways;
@@ -109,12 +132,16 @@ describe('Gateway API backend filters, named rules and backend protocols (standa
     pods.push(v1, v2);
     h2c = await startH2cPod('127.0.205.3', 'infra-backend-v1');
     ws = await startWsPod('127.0.205.4');
+    const [g1, g2] = await Promise.all([startGrpcPod('127.0.205.5', 'grpc-infra-backend-v1'), startGrpcPod('127.0.205.6', 'grpc-infra-backend-v2')]);
+    grpcPods.push(g1.server, g2.server);
     const base: Obj[] = [
       gatewayClass(),
       namespace('infra', { 'gateway-conformance': 'infra' }),
       gateway('same-namespace', 'infra', [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Same' } } }]),
       ...serviceWithSlices('infra-backend-v1', [v1], 'infra'),
       ...serviceWithSlices('infra-backend-v2', [v2], 'infra'),
+      ...serviceWithSlices('grpc-infra-backend-v1', [{ ip: '127.0.205.5', port: g1.port }], 'infra'),
+      ...serviceWithSlices('grpc-infra-backend-v2', [{ ip: '127.0.205.6', port: g2.port }], 'infra'),
       // the conformance suite's second-port (h2c) and third-port (ws) of infra-backend-v1
       ...multiPortService('infra-backend-protocols', [
         { name: 'first-port', port: 8080, ip: '127.0.205.1', target: v1.port },
@@ -132,6 +159,7 @@ describe('Gateway API backend filters, named rules and backend protocols (standa
   after(async () => {
     await p?.stop();
     await Promise.all([...pods.map((x) => x.close()), h2c?.close(), ws?.close()]);
+    for (const g of grpcPods) g.forceShutdown();
   });
 
   test('the GatewayClass advertises the backend filter, named rule, backend protocol and destination port features', async () => {
@@ -293,6 +321,36 @@ describe('Gateway API backend filters, named rules and backend protocols (standa
       { path: '/unnamed', backend: 'infra-backend-v2' },
     ]);
     assert.deepEqual(await conditions('http-named-rules'), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+  });
+
+  test('GRPCRouteNamedRouteRule, with a gRPC client: a named and an unnamed rule are both served; a backendRef header modifier reaches its pod', async () => {
+    const svc = 'gateway_api_conformance.echo_basic.grpcecho.GrpcEcho';
+    apply('grpc-named.yaml', [
+      httpRoute(
+        'grpc-named-rules',
+        'infra',
+        {
+          ...toSameNamespace,
+          rules: [
+            { name: 'named-rule', matches: [{ method: { service: svc, method: 'Echo' } }], backendRefs: [{ name: 'grpc-infra-backend-v1', port: 80, filters: [modifier({ set: [header('X-Backend', 'v1-by-filter')] })] }] },
+            { matches: [{ method: { service: svc, method: 'EchoTwo' } }], backendRefs: [{ name: 'grpc-infra-backend-v2', port: 80 }] },
+          ],
+        },
+        'GRPCRoute',
+      ),
+    ]);
+    const Client = grpc.makeGenericClientConstructor(grpcService, 'GrpcEcho');
+    const client = new Client(`127.0.0.1:${p.httpPort}`, grpc.credentials.createInsecure()) as unknown as GrpcClient;
+    const call = (method: 'Echo' | 'EchoTwo'): Promise<{ pod?: string; backend?: string | null; code?: number }> =>
+      new Promise((resolve) => client[method](Buffer.from('hi'), new grpc.Metadata(), (e, r) => resolve(e ? { code: e.code } : (JSON.parse(r!.toString()) as { pod: string; backend: string | null }))));
+    try {
+      await eventually(async () => ((await call('EchoTwo')).pod === 'grpc-infra-backend-v2' ? true : undefined), { what: 'the GRPCRoute served' });
+      assert.deepEqual(await call('Echo'), { pod: 'grpc-infra-backend-v1', method: 'Echo', backend: 'v1-by-filter' });
+      assert.deepEqual(await call('EchoTwo'), { pod: 'grpc-infra-backend-v2', method: 'EchoTwo', backend: null });
+    } finally {
+      client.close();
+    }
+    assert.deepEqual(await conditions('grpc-named-rules'), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
   });
 
   test('HTTPRouteBackendProtocolH2C: appProtocol kubernetes.io/h2c is spoken to with HTTP/2 prior knowledge, whatever the client speaks', async () => {
