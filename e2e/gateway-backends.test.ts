@@ -19,6 +19,7 @@ import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { eventually } from './lib/eventually.js';
 import type { DebugGateways } from './lib/gateway-status.js';
+import { grpcEcho } from './lib/grpc-echo.js';
 import { get } from './lib/http.js';
 import { listen, type Listening } from './lib/listen.js';
 import { gateway, gatewayClass, httpRoute, namespace, serviceWithSlices, type Obj } from './lib/objects.js';
@@ -63,15 +64,6 @@ function multiPortService(name: string, ports: readonly { name: string; port: nu
   ];
 }
 
-const grpcEcho = (method: string): grpc.MethodDefinition<Buffer, Buffer> => ({
-  path: `/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/${method}`,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (v: Buffer) => v,
-  requestDeserialize: (v: Buffer) => v,
-  responseSerialize: (v: Buffer) => v,
-  responseDeserialize: (v: Buffer) => v,
-});
 const grpcService = { Echo: grpcEcho('Echo'), EchoTwo: grpcEcho('EchoTwo') } satisfies grpc.ServiceDefinition;
 type GrpcClient = Record<'Echo' | 'EchoTwo', (req: Buffer, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void> & { close(): void };
 

@@ -18,6 +18,7 @@ import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { eventually } from './lib/eventually.js';
 import type { DebugGateways } from './lib/gateway-status.js';
+import { grpcEcho } from './lib/grpc-echo.js';
 import { get } from './lib/http.js';
 import { gateway, gatewayClass, httpRoute, namespace, referenceGrant, serviceWithSlices, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
@@ -376,15 +377,7 @@ describe('Gateway API mirrors, CORS, retries and sessions (standalone mode, the 
   });
 });
 
-const echoMethod: grpc.MethodDefinition<Buffer, Buffer> = {
-  path: '/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo',
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (v: Buffer) => v,
-  requestDeserialize: (v: Buffer) => v,
-  responseSerialize: (v: Buffer) => v,
-  responseDeserialize: (v: Buffer) => v,
-};
+const echoMethod = grpcEcho('Echo');
 
 describe('GRPCRoute RequestMirror (h2c)', () => {
   test('the call is answered by the backend and mirrored to another gRPC backend', async () => {
