@@ -17,6 +17,8 @@ import * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { eventually } from './lib/eventually.js';
+import type { DebugGateways } from './lib/gateway-status.js';
+import { grpcEcho } from './lib/grpc-echo.js';
 import { get } from './lib/http.js';
 import { gateway, gatewayClass, httpRoute, namespace, referenceGrant, serviceWithSlices, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
@@ -30,16 +32,6 @@ const mirror = (name: string, extra: Record<string, unknown> = {}): Record<strin
 const MODS = { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [header('X-Header-Set', 'set-overwrites-values')], add: [header('X-Header-Add', 'header-val-1'), header('X-Header-Add-Append', 'header-val-2')], remove: ['X-Header-Remove'] } };
 const MODS_SENT = { 'X-Header-Remove': 'remove-val', 'X-Header-Add-Append': 'append-val-1', 'X-Header-Set': 'set-val' };
 const MODS_SEEN = { 'x-header-add': 'header-val-1', 'x-header-add-append': 'append-val-1,header-val-2', 'x-header-set': 'set-overwrites-values', 'x-header-remove': undefined };
-
-interface Cond {
-  type: string;
-  status: string;
-  reason: string;
-}
-interface DebugGateways {
-  gatewayClasses: { name: string; supportedFeatures: string[] }[];
-  routes: { kind: string; namespace: string; name: string; parents: { conditions: Cond[] }[] }[];
-}
 
 /** Counts a Prometheus series (summed over label sets matching `labels`). */
 function metric(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -385,15 +377,7 @@ describe('Gateway API mirrors, CORS, retries and sessions (standalone mode, the 
   });
 });
 
-const echoMethod: grpc.MethodDefinition<Buffer, Buffer> = {
-  path: '/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo',
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (v: Buffer) => v,
-  requestDeserialize: (v: Buffer) => v,
-  responseSerialize: (v: Buffer) => v,
-  responseDeserialize: (v: Buffer) => v,
-};
+const echoMethod = grpcEcho('Echo');
 
 describe('GRPCRoute RequestMirror (h2c)', () => {
   test('the call is answered by the backend and mirrored to another gRPC backend', async () => {

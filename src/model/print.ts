@@ -49,7 +49,8 @@ const origin = (s: RouteSource): string => (s.kind === 'Ingress' ? `${s.namespac
 export function printBackends(backends: readonly WeightedBackend[]): string {
   if (backends.length === 0) return '(none)';
   // '' is a backend reference that could not be resolved: its share of requests is answered 500
-  const name = (b: WeightedBackend): string => b.backend || '(invalid: 500)';
+  // a backendRef's own filters follow its name: `ns/svc:80 {headers ...; rewrite ...}`
+  const name = (b: WeightedBackend): string => `${b.backend || '(invalid: 500)'}${b.policies === undefined || b.policies.length === 0 ? '' : ` {${b.policies.map(printPolicy).join('; ')}}`}`;
   if (backends.length === 1 && (backends[0] as WeightedBackend).weight === 1) return name(backends[0] as WeightedBackend);
   return backends.map((b) => `${name(b)} (${b.weight})`).join(', ');
 }

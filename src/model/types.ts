@@ -404,6 +404,11 @@ export interface WeightedBackend {
   readonly backend: string;
   /** Relative weight; 0 takes no traffic. */
   readonly weight: number;
+  /**
+   * Gateway API backendRef filters: run only when this backend is chosen, after the route's own
+   * policies (request and response `headers`, `rewrite`, `redirect`; nothing else).
+   */
+  readonly policies?: readonly Policy[];
 }
 
 /** A route: a match (host, path, conditions), policies, and where it forwards. */
@@ -560,8 +565,12 @@ export interface UpstreamTls {
   readonly keyPem?: string;
 }
 
-/** How Portico talks to the pods of a backend (`backend-protocol` annotation). */
-export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS';
+/**
+ * How Portico talks to the pods of a backend (`backend-protocol` annotation). H2C: HTTP/2 over
+ * cleartext with prior knowledge, for a Gateway API backend whose Service port's appProtocol is
+ * `kubernetes.io/h2c` (GRPC is the same transport, with gRPC's headers).
+ */
+export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS' | 'H2C';
 
 /** Layer 4 backends: bytes spliced over TCP (TCP services, TCPRoutes, TLS passthrough), or UDP datagrams. */
 export type StreamProtocol = 'TCP' | 'UDP';

@@ -200,3 +200,20 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
   // nginx's proxy module rewrites Location and Set-Cookie before headers-more edits the head
   return { request: out.sort((a, b) => a.order - b.order).map((x) => x.p), response: chainResponse(rewrites, plan?.response ?? null), outer: plan?.outer ?? null };
 }
+
+/**
+ * A Gateway API backendRef's filters, compiled: run by the exchange once it has chosen that
+ * backend (after the route's own policies), in the same fixed order (response header edits,
+ * redirect, rewrite, request header edits). Only these kinds reach a backend (model/gateway);
+ * each answers or continues at once, never Pending. Empty: null (most backends).
+ */
+export function compileBackendPolicies(list: readonly Policy[] | undefined): readonly RequestPolicy[] | null {
+  if (list === undefined || list.length === 0) return null;
+  const out: { order: number; p: RequestPolicy }[] = [];
+  for (const p of list) {
+    if (p.kind === 'headers') out.push({ order: p.phase === 'response' ? 8 : 14, p: headers(p) });
+    else if (p.kind === 'redirect') out.push({ order: ORDER.redirect, p: redirect(p) });
+    else if (p.kind === 'rewrite') out.push({ order: ORDER.rewrite, p: rewrite(p) });
+  }
+  return out.length === 0 ? null : out.sort((a, b) => a.order - b.order).map((x) => x.p);
+}
