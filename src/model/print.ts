@@ -75,6 +75,8 @@ export function printPolicy(p: Policy): string {
       return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}${p.forwardedPrefix !== undefined ? `, X-Forwarded-Prefix ${p.forwardedPrefix}` : ''}`;
     case 'sourceRange':
       return `source range:${p.deny.length > 0 ? ` deny ${p.deny.join(',')}` : ''}${p.deny.length > 0 && p.allow.length > 0 ? ';' : ''}${p.allow.length > 0 ? ` allow ${p.allow.join(',')}` : ''}`;
+    case 'satisfyAny':
+      return `satisfy any of: ${p.checks.map(printPolicy).join(' | ')}`;
     case 'rateLimit': {
       const parts = [
         ...(p.rps > 0 ? [`${p.rps} r/s burst ${p.rps * p.burstMultiplier}`] : []),

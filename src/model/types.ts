@@ -104,7 +104,18 @@ export type Policy =
    * defaults): a client in `deny` gets 403, then, when `allow` is not empty, one outside it does.
    * Entries are addresses or CIDRs, IPv4 or IPv6, as written (validated by model/cidr.ts).
    */
-  | { readonly kind: 'sourceRange'; readonly allow: readonly string[]; readonly deny: readonly string[] }
+  | SourceRangePolicy
+  /**
+   * `satisfy: any`: nginx's `satisfy any` over the checks of its access phase. The request goes on
+   * as soon as one check lets it in (an allow-listed address needs no credentials; valid
+   * credentials let in an address outside the allow list, or in the deny list), checked in nginx's
+   * order: source ranges, basic auth, external auth. A source range with only a deny list lets no
+   * one in by itself (nginx's access module declines when no rule matches). When every check
+   * fails: the last 401 (or auth-signin 302) if any, else 403; any other answer of a check (an
+   * auth service that fails: 500) ends the request at once, never a pass. Rate limits, client
+   * certificates and CORS preflights are outside it, as in nginx.
+   */
+  | { readonly kind: 'satisfyAny'; readonly checks: readonly SatisfyCheck[] }
   /**
    * Rate and connection limits per client address (`limit-rps`, `limit-rpm`,
    * `limit-burst-multiplier`, `limit-connections`, `limit-allowlist`), with nginx's limit_req
@@ -324,6 +335,16 @@ export interface BasicUser {
   readonly user: string;
   readonly hash: string;
 }
+
+/** See {@link Policy}: client address ranges. */
+export interface SourceRangePolicy {
+  readonly kind: 'sourceRange';
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+/** The checks `satisfy: any` combines (nginx's access-phase handlers). */
+export type SatisfyCheck = SourceRangePolicy | BasicAuthPolicy | ExtAuthPolicy;
 
 /** See {@link Policy}. */
 export interface BasicAuthPolicy {

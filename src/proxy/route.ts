@@ -182,7 +182,7 @@ function sharing(table: RouteTable, env: PolicyEnv): Shared {
   return {
     policies(route) {
       const list = route.policies.length === 0 ? NO_POLICIES : route.policies;
-      if (list.some((p) => p.kind === 'extAuth')) return compilePolicies(route, env, table);
+      if (list.some((p) => p.kind === 'extAuth' || (p.kind === 'satisfyAny' && p.checks.some((c) => c.kind === 'extAuth')))) return compilePolicies(route, env, table);
       let byLimit = policies.get(list);
       if (byLimit === undefined) policies.set(list, (byLimit = new Map()));
       const limit = route.settings.bodySize;

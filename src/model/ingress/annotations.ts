@@ -15,6 +15,7 @@ import { parseCors } from './cors.js';
 import { parseMirror } from './mirror.js';
 import { parseResponseRewrite } from './proxy-rewrite.js';
 import { parseRouting, type RoutingOptions } from './routing.js';
+import { parseSatisfy, type SatisfyOptions } from './satisfy.js';
 import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
 import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
@@ -47,6 +48,8 @@ export interface AnnotationOptions {
   readonly canary: CanaryAnnotations | null;
   /** Authentication (auth.ts): basic auth to resolve against its Secret, external auth, and what refuses the Ingress. */
   readonly auth: AuthAnnotations;
+  /** `satisfy` (satisfy.ts): any, or all (the default); a bad value refuses the Ingress. */
+  readonly satisfy: SatisfyOptions;
   /** enable-cors and the cors-* annotations (cors.ts); undefined when no CORS headers are sent. */
   readonly cors: CorsPolicy | undefined;
   /** Regex paths, rewrites and redirects (routing.ts). */
@@ -206,6 +209,7 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     responseRewrite: parseResponseRewrite(get, report),
     refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
     auth,
+    satisfy: parseSatisfy(get, report),
     traffic,
     headers,
     sslPassthrough: bool(annotations, 'ssl-passthrough', report) === true ? read(annotations, 'ssl-passthrough')?.key : undefined,

@@ -67,7 +67,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'allowlist-source-range': impl('access control', 'clients outside these addresses/CIDRs get 403; replaces --whitelist-source-range; a bad entry refuses the Ingress'),
   'whitelist-source-range': { ...impl('access control', 'read only when allowlist-source-range is absent or empty'), aliasOf: 'allowlist-source-range' },
   'denylist-source-range': impl('access control', 'clients in these addresses/CIDRs get 403, before the allow list; replaces --denylist-source-range; a bad entry refuses the Ingress'),
-  satisfy: refuse('access control', 'satisfy: any is not implemented (all is what Portico does)', ['all']),
+  satisfy: impl('access control', 'any: one of source ranges, basic and external authentication is enough (nginx\'s access phase); all is the default; a bad value refuses the Ingress'),
   'enable-global-auth': ignored('authentication', 'Portico has no global external authentication (ingress-nginx global-auth-url) to opt out of'),
   // authentication
   'auth-type': impl('authentication', '"basic"; "digest" is not supported and refuses the Ingress'),

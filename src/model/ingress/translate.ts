@@ -11,6 +11,7 @@ import type { Memo } from '../memo.js';
 import type { BackendProtocol, Canary, CorsPolicy, HeaderDirectivesPolicy, Policy, Route, RouteSource } from '../types.js';
 import type { SourceRanges } from './access.js';
 import { basicAuthPolicy } from './auth.js';
+import { groupAny } from './satisfy.js';
 import type { CanaryAnnotations } from './balance.js';
 import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
@@ -210,6 +211,7 @@ function withAuth(c: CheckedIngress, host: string, key: string, base: readonly P
   if (out !== undefined) return out;
   const basic = basicOf(c, h);
   out = basic === undefined ? base : basic.kind === 'refuse' ? [basic] : [...base, basic];
+  if (c.satisfyAny && out.length > 1) out = groupAny(out);
   const v = h.clientAuth.verdict(c, host);
   if (v !== null) out = 'refuse' in v ? v.refuse : [...out, v.add];
   byKey.set(k, out);
