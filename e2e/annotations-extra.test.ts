@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
@@ -147,5 +148,101 @@ describe('satisfy: any (source ranges, basic and external authentication)', () =
     const bad = await from(INSIDE, p.httpPort, 'bad.test', { headers: basic('uname', 'pwd') });
     assert.equal(bad.status, 503);
     assert.match(bad.body, /satisfy/);
+  });
+});
+
+describe('limit-rate and limit-rate-after (KiB/s and KiB of each response body)', () => {
+  let p: Portico;
+  let pod: Server;
+  const BODY = Buffer.alloc(96 * 1024, 'x');
+  before(async () => {
+    // a pod that answers 96 KiB at once, with a length or chunked
+    pod = createServer((req, res) => {
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write(BODY.subarray(0, 50_000));
+        res.end(BODY.subarray(50_000));
+      } else res.writeHead(200, { 'content-length': String(BODY.length) }).end(BODY);
+    });
+    await new Promise<void>((r) => pod.listen(0, '127.0.241.1', () => r()));
+    const endpoint = { ip: '127.0.241.1', port: (pod.address() as AddressInfo).port };
+    const on = (name: string, annotations: Record<string, string>): string => ingressYaml(name, [{ host: `${name}.test`, paths: [{ path: '/', service: 'pod' }] }], {}, annotations);
+    p = await startPortico({
+      'ing.yaml': join(
+        on('paced', { [`${N}limit-rate`]: '32' }),
+        on('after', { [`${N}limit-rate`]: '32', [`${N}limit-rate-after`]: '64' }),
+        on('open', {}),
+        on('bad', { [`${N}limit-rate`]: '32k' }),
+        serviceYaml('pod', [endpoint]),
+      ),
+    });
+  });
+  after(async () => {
+    await p?.stop();
+    await new Promise((r) => pod?.close(r));
+  });
+
+  /** Downloads `path` on `host`: the bytes and the time taken. */
+  async function download(host: string, path = '/'): Promise<{ status: number; bytes: number; ms: number }> {
+    const t0 = performance.now();
+    const r = await from('127.0.241.10', p.httpPort, host, { path });
+    return { status: r.status, bytes: Buffer.byteLength(r.body), ms: performance.now() - t0 };
+  }
+
+  test('96 KiB at 32 KiB/s: the first second of allowance at once, the rest paced (about 2 s), whole, with a length or chunked', async () => {
+    for (const path of ['/', '/chunked']) {
+      const d = await download('paced.test', path);
+      assert.equal(d.status, 200);
+      assert.equal(d.bytes, BODY.length);
+      assert.ok(d.ms > 1700 && d.ms < 6000, `${path}: ${d.ms} ms`);
+    }
+  });
+
+  test('limit-rate-after 64 KiB: only the rest is paced; an unpaced route is fast', async () => {
+    const a = await download('after.test');
+    assert.equal(a.bytes, BODY.length);
+    assert.ok(a.ms < 1500, `after: ${a.ms} ms`);
+    const o = await download('open.test');
+    assert.ok(o.ms < 1000, `open: ${o.ms} ms`);
+  });
+
+  test('per request, as nginx: two HTTP/2 streams on one connection are paced each, not shared', async () => {
+    const session = h2connect(`http://127.0.0.1:${p.httpPort}`);
+    try {
+      const one = (): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const s = session.request({ ':path': '/', ':authority': 'paced.test' });
+          let n = 0;
+          s.on('data', (c: Buffer) => (n += c.length));
+          s.on('end', () => resolve(n));
+          s.on('error', reject);
+        });
+      const t0 = performance.now();
+      const sizes = await Promise.all([one(), one()]);
+      const ms = performance.now() - t0;
+      assert.deepEqual(sizes, [BODY.length, BODY.length]);
+      assert.ok(ms > 1700 && ms < 3900, `both in about 2 s (not 5 s as one shared budget would take): ${ms} ms`);
+    } finally {
+      session.close();
+    }
+  });
+
+  test('a client that goes away mid-download frees the route: the next download is served normally', async () => {
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: p.httpPort, path: '/', agent: false, headers: { host: 'paced.test' } }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+    });
+    const d = await download('after.test');
+    assert.equal(d.bytes, BODY.length);
+  });
+
+  test('a bad value refuses the Ingress (503)', async () => {
+    assert.equal((await from('127.0.241.10', p.httpPort, 'bad.test')).status, 503);
   });
 });

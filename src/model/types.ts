@@ -541,6 +541,10 @@ export interface RouteSettings {
   readonly sslVerifyDepth?: number;
   /** `proxy-ssl-ciphers`: the OpenSSL cipher list offered to HTTPS/GRPCS backends (TLS 1.2 and below). */
   readonly sslCiphers?: string;
+  /** `limit-rate`: the response body toward the client is paced to this many bytes per second (nginx's limit_rate: per request, so per HTTP/2 stream). */
+  readonly limitRate?: number;
+  /** `limit-rate-after`: the first this many bytes of the body go unpaced. */
+  readonly limitRateAfter?: number;
   /** `proxy-ssl-protocols`: the TLS versions offered to HTTPS/GRPCS backends (sorted). */
   readonly sslProtocols?: readonly ('TLSv1.2' | 'TLSv1.3')[];
   /**

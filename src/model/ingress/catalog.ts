@@ -103,8 +103,8 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'limit-connections': impl('rate limits', 'requests in flight per client address (--limit-conn-status-code); per replica'),
   'limit-allowlist': impl('rate limits', 'client addresses/CIDRs never limited'),
   'limit-whitelist': { ...impl('rate limits', 'read only when limit-allowlist is absent or empty'), aliasOf: 'limit-allowlist' },
-  'limit-rate': refuse('rate limits', 'response bandwidth limits are not implemented', ['0']),
-  'limit-rate-after': refuse('rate limits', 'response bandwidth limits are not implemented', ['0']),
+  'limit-rate': impl('rate limits', 'KiB/s of each response body toward the client (nginx limit_rate <n>k), per request (so per HTTP/2 stream); 0 is off; a bad value refuses the Ingress'),
+  'limit-rate-after': impl('rate limits', 'KiB of each response body sent before limit-rate applies'),
   // CORS
   'enable-cors': impl('CORS', 'preflights (OPTIONS with Origin and Access-Control-Request-Method) are answered 204; other OPTIONS requests reach the pod'),
   'cors-allow-origin': impl('CORS', 'adds Vary: Origin when the answer depends on it; a value ingress-nginx would replace by "*" sends no CORS headers'),

@@ -293,7 +293,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const policies: CheckedIngress['policies'] = plain.length === 0 && https === HTTPS_REDIRECT ? NO_POLICIES : [plain, [https, ...plain]];
   const refused = orNone(annotations?.refused ?? NONE);
   const satisfy = annotations?.satisfy;
-  const badValues = orNone([...(access?.invalid ?? []), ...(annotations?.auth.broken ?? []), ...(satisfy?.invalid !== undefined ? [satisfy.invalid] : [])].sort());
+  const badValues = orNone([...(access?.invalid ?? []), ...(annotations?.auth.broken ?? []), ...(annotations?.bandwidth.invalid ?? []), ...(satisfy?.invalid !== undefined ? [satisfy.invalid] : [])].sort());
   if (satisfy?.any === true && [range, ext, annotations?.auth.basic].filter((x) => x !== undefined).length < 2) {
     problems.push(['IgnoredAnnotation', `${satisfy.key ?? 'satisfy'}: "any" has no effect: it needs two of source ranges, basic authentication and external authentication (auth-url) to choose from`, 'info']);
   }
