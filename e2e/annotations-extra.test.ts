@@ -12,6 +12,7 @@ import { connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
+import { eventually } from './lib/eventually.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
@@ -244,5 +245,52 @@ describe('limit-rate and limit-rate-after (KiB/s and KiB of each response body)'
 
   test('a bad value refuses the Ingress (503)', async () => {
     assert.equal((await from('127.0.241.10', p.httpPort, 'bad.test')).status, 503);
+  });
+});
+
+describe('auth-proxy-set-headers (a ConfigMap of headers for the auth service)', () => {
+  let pod: Pod;
+  let p: Portico;
+  let auth: Awaited<ReturnType<typeof startAuth>>;
+  const configMap = (data: Record<string, string>): string => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'auth-headers', namespace: 'default' }, data });
+  before(async () => {
+    pod = await startPod('127.0.242.1', 'pod');
+    auth = await startAuth('127.0.242.2');
+    p = await startPortico({
+      'ing.yaml': join(
+        ingressYaml('headers', [{ host: 'headers.test', paths: [{ path: '/', service: 'pod' }] }], {}, { [`${N}auth-url`]: `http://127.0.242.2:${auth.port}/allow`, [`${N}auth-proxy-set-headers`]: 'default/auth-headers' }),
+        serviceYaml('pod', [pod]),
+      ),
+      // ingress-nginx's e2e ConfigMap, with a variable and an empty value
+      'cm.yaml': configMap({ 'My-Custom-Header': '42', 'X-Original-Host': 'seen-as-$host', 'X-Dropped': '' }),
+    });
+  });
+  after(async () => {
+    await p?.stop();
+    await pod?.close();
+    await new Promise((r) => auth?.server.close(r));
+  });
+
+  test("the auth service gets the ConfigMap's headers (variables expanded, replacing the client's; an empty one sent not at all); the pod does not", async () => {
+    const r = await from('127.0.242.10', p.httpPort, 'headers.test', { headers: { 'my-custom-header': 'from-client', 'x-dropped': 'from-client' } });
+    assert.equal(r.status, 200);
+    const call = auth.calls.at(-1);
+    assert.equal(call?.headers['my-custom-header'], '42');
+    assert.equal(call?.headers['x-original-host'], 'seen-as-headers.test');
+    assert.equal(call?.headers['x-dropped'], undefined);
+    assert.equal(pod.seen.at(-1)?.headers['my-custom-header'], 'from-client', 'the headers are the sub-request\'s only');
+  });
+
+  test('a changed ConfigMap applies at once; a removed one refuses the Ingress (503), never serves it without its auth input', async () => {
+    p.write('cm.yaml', configMap({ 'My-Custom-Header': '43' }));
+    await eventually(async () => {
+      await from('127.0.242.10', p.httpPort, 'headers.test');
+      return auth.calls.at(-1)?.headers['my-custom-header'] === '43';
+    }, { what: 'the new value at the auth service' });
+    p.write('cm.yaml', '');
+    await eventually(async () => (await from('127.0.242.10', p.httpPort, 'headers.test')).status === 503, { what: '503 once the ConfigMap is gone' });
+    const before = auth.calls.length;
+    assert.equal((await from('127.0.242.10', p.httpPort, 'headers.test')).status, 503);
+    assert.equal(auth.calls.length, before, 'the auth service is not asked');
   });
 });

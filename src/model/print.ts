@@ -106,6 +106,7 @@ export function printPolicy(p: Policy): string {
         ...(p.responseHeaders.length > 0 ? [`copy=${p.responseHeaders.join(',')}`] : []),
         ...(p.requestRedirect !== undefined ? [`redirect=${p.requestRedirect}`] : []),
         ...(p.alwaysSetCookie ? ['always-set-cookie'] : []),
+        ...(p.setHeaders !== undefined ? [`set=${p.setHeaders.map(([n]) => n).join(',') || '(none)'} from ${p.setHeadersFrom ?? '?'}`] : []),
         ...(p.cache !== undefined ? [`cache=${p.cache.key} ${p.cache.durations.map((d) => `${d.statuses.join(' ')} ${d.ms}ms`).join(', ')}`] : []),
         ...(p.connectTimeout !== undefined ? [`connect=${p.connectTimeout}ms`] : []),
         ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),

@@ -377,6 +377,13 @@ export interface ExtAuthPolicy {
   readonly alwaysSetCookie: boolean;
   /** `auth-cache-key` + `auth-cache-duration`: decisions kept per route and expanded key. */
   readonly cache?: { readonly key: string; readonly durations: readonly AuthCacheDuration[] };
+  /**
+   * `auth-proxy-set-headers`: headers set on the sub-request (name, value with nginx variables),
+   * from the ConfigMap `setHeadersFrom` (`namespace/name`), replacing the client's of that name; an
+   * empty value removes it (nginx's proxy_set_header).
+   */
+  readonly setHeaders?: readonly (readonly [string, string])[];
+  readonly setHeadersFrom?: string;
   /** The Ingress's proxy-connect-timeout and proxy-read-timeout, ms (absent: the global flags). */
   readonly connectTimeout?: number;
   readonly readTimeout?: number;

@@ -83,7 +83,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'auth-always-set-cookie': impl('authentication', 'a bad value refuses the Ingress (ingress-nginx drops external authentication)'),
   'auth-cache-key': impl('authentication'),
   'auth-cache-duration': impl('authentication', 'a bad value refuses the Ingress (ingress-nginx drops external authentication on some)'),
-  'auth-proxy-set-headers': refuse('authentication', 'Portico does not read ConfigMaps; set the headers in the auth service, or use auth-response-headers'),
+  'auth-proxy-set-headers': impl('authentication', 'a ConfigMap in the Ingress\'s namespace; values may use nginx variables; a missing ConfigMap or a bad entry refuses the Ingress'),
   'auth-keepalive': ignored('authentication', 'connections to the auth service are always pooled and kept alive'),
   'auth-keepalive-requests': ignored('authentication', 'connections to the auth service are always pooled and kept alive'),
   'auth-keepalive-share-vars': ignored('authentication', 'no nginx variables are shared with the auth request'),

@@ -167,6 +167,8 @@ export interface CheckedIngress {
   readonly basicAuth: BasicAuthRequest | undefined;
   /** `satisfy: any`: its source ranges, basic and external authentication are one any-of policy (grouped once basic auth is resolved). */
   readonly satisfyAny: boolean;
+  /** auth-proxy-set-headers: its key and ConfigMap (`namespace/name`), read when the table is built. */
+  readonly authHeaders: { readonly key: string; readonly ref: string } | undefined;
   readonly refusal: readonly Policy[];
   /** The full key of `ssl-passthrough: "true"`, else undefined (model/l4/passthrough.ts). */
   readonly sslPassthrough: string | undefined;
@@ -319,6 +321,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     defaults,
     basicAuth: annotations?.auth.basic,
     satisfyAny: satisfy?.any === true,
+    authHeaders: annotations?.auth.proxySetHeaders,
     refusal: refused.length === 0 && badValues.length === 0 ? REFUSE_NOTHING : [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
     clientCert: annotations === undefined || (annotations.clientCert.settings === null && annotations.clientCert.invalid.length === 0) ? NO_CLIENT_CERT : annotations.clientCert,
     errorPages: annotations?.traffic.errorPages,
