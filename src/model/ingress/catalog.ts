@@ -168,7 +168,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   // headers
   'upstream-vhost': impl('headers'),
   'custom-headers': impl('headers', 'a ConfigMap in the Ingress\'s namespace; no global-allowed-response-headers list is needed'),
-  'connection-proxy-header': warn('headers', 'the Connection header to the pods is managed by Portico (keep-alive, or upgrade)'),
+  'connection-proxy-header': warn('headers', 'the Connection header to the pods belongs to Portico\'s connection pool: it always sends keep-alive (or upgrade for an upgrade request), and "close" would cost a new connection per request; served without it'),
   'proxy-cookie-domain': impl('headers', 'Set-Cookie Domain rewritten on the pod\'s answers'),
   'proxy-cookie-path': impl('headers', 'Set-Cookie Path rewritten on the pod\'s answers'),
   'proxy-redirect-from': impl('headers', 'Location and Refresh rewritten on the pod\'s answers; "default" asks for nothing'),
@@ -201,7 +201,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'proxy-ssl-ciphers': impl('backend TLS'),
   'proxy-ssl-protocols': impl('backend TLS'),
   // TLS
-  'ssl-ciphers': warn('TLS', 'ciphers are set for every host by --ssl-ciphers'),
+  'ssl-ciphers': warn('TLS', 'not per host yet: the TLS 1.2 cipher list is --ssl-ciphers for every host; served with it'),
   'ssl-prefer-server-ciphers': ignored('TLS', 'Portico always prefers the server\'s cipher order'),
   'ssl-passthrough': impl('TLS', 'with --enable-ssl-passthrough (else refused): TLS to the host is spliced by SNI to the backend of its / path (docs/layer4.md)'),
   // mirroring
