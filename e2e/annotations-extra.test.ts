@@ -13,31 +13,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
+import { getFrom as from } from './lib/http.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const N = 'nginx.ingress.kubernetes.io/';
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-/** One request on a fresh connection from the loopback address `from`. */
-function from(from: string, port: number, host: string, o: { path?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, localAddress: from, path: o.path ?? '/', agent: false, headers: { host, ...o.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const basic = (user: string, password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 

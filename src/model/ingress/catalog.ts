@@ -201,7 +201,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'proxy-ssl-ciphers': impl('backend TLS'),
   'proxy-ssl-protocols': impl('backend TLS'),
   // TLS
-  'ssl-ciphers': warn('TLS', 'not per host yet: the TLS 1.2 cipher list is --ssl-ciphers for every host; served with it'),
+  'ssl-ciphers': warn('TLS', 'the TLS 1.2 cipher list is --ssl-ciphers for every host: Node\'s SNI callback switches the certificate but not the cipher list (measured on Node 20), so a per-host list would need the ClientHello read before the handshake; served with --ssl-ciphers'),
   'ssl-prefer-server-ciphers': ignored('TLS', 'Portico always prefers the server\'s cipher order'),
   'ssl-passthrough': impl('TLS', 'with --enable-ssl-passthrough (else refused): TLS to the host is spliced by SNI to the backend of its / path (docs/layer4.md)'),
   // mirroring
