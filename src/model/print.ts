@@ -76,6 +76,8 @@ export function printPolicy(p: Policy): string {
       return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}${p.forwardedPrefix !== undefined ? `, X-Forwarded-Prefix ${p.forwardedPrefix}` : ''}`;
     case 'sourceRange':
       return `source range:${p.deny.length > 0 ? ` deny ${p.deny.join(',')}` : ''}${p.deny.length > 0 && p.allow.length > 0 ? ';' : ''}${p.allow.length > 0 ? ` allow ${p.allow.join(',')}` : ''}`;
+    case 'satisfyAny':
+      return `satisfy any of: ${p.checks.map(printPolicy).join(' | ')}`;
     case 'rateLimit': {
       const parts = [
         ...(p.rps > 0 ? [`${p.rps} r/s burst ${p.rps * p.burstMultiplier}`] : []),
@@ -105,6 +107,7 @@ export function printPolicy(p: Policy): string {
         ...(p.responseHeaders.length > 0 ? [`copy=${p.responseHeaders.join(',')}`] : []),
         ...(p.requestRedirect !== undefined ? [`redirect=${p.requestRedirect}`] : []),
         ...(p.alwaysSetCookie ? ['always-set-cookie'] : []),
+        ...(p.setHeaders !== undefined ? [`set=${p.setHeaders.map(([n]) => n).join(',') || '(none)'} from ${p.setHeadersFrom ?? '?'}`] : []),
         ...(p.cache !== undefined ? [`cache=${p.cache.key} ${p.cache.durations.map((d) => `${d.statuses.join(' ')} ${d.ms}ms`).join(', ')}`] : []),
         ...(p.connectTimeout !== undefined ? [`connect=${p.connectTimeout}ms`] : []),
         ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),

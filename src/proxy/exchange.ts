@@ -771,6 +771,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
   }
 
   private writeHead(status: number, out: string[]): boolean {
+    if (this.target?.pace != null) this.target.pace(this.res); // limit-rate (pace.ts)
     try {
       this.res.writeHead(status, out);
     } catch {

@@ -4,6 +4,7 @@
  * interned dispatchers (SNI, TLS verification, client certificate, timeouts: one place), and the
  * labels its requests are recorded under.
  */
+import { createPacing, type Paceable } from './pace.js';
 import type { Backend, ErrorPagesPolicy, MirrorPolicy, Policy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createBalancer, createPicker, type Balancer, type Picker } from './balance.js';
 import { compileCanary, type CanaryRule } from './canary.js';
@@ -76,6 +77,8 @@ export interface Target extends RouteLabels {
   readonly mirror: MirrorPlan | null;
   /** Sessions pick their backend too (several backends with session affinity: Gateway API sessionPersistence). */
   readonly sticky: boolean;
+  /** limit-rate: paces the response body toward the client (pace.ts), or null. */
+  readonly pace: ((res: Paceable) => void) | null;
 }
 
 /**
@@ -178,6 +181,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     servicePort: backends[0]?.backend.port ?? '',
     mirror: mirrors.length === 0 ? null : compileMirrors(mirrors, { state: ctx.env.mirrors ?? defaultMirrorState(), pools: ctx.pools, balancer: balance.balancer, target: (id) => target(id, 1, undefined), namespace: route.source.namespace }),
     sticky: route.balancing?.affinity !== undefined && backends.length > 1,
+    pace: s.limitRate === undefined ? null : createPacing(s.limitRate, s.limitRateAfter ?? 0),
   };
 }
 
@@ -197,7 +201,7 @@ function sharing(table: RouteTable, env: PolicyEnv): Shared {
   return {
     policies(route) {
       const list = route.policies.length === 0 ? NO_POLICIES : route.policies;
-      if (list.some((p) => p.kind === 'extAuth')) return compilePolicies(route, env, table);
+      if (list.some((p) => p.kind === 'extAuth' || (p.kind === 'satisfyAny' && p.checks.some((c) => c.kind === 'extAuth')))) return compilePolicies(route, env, table);
       let byLimit = policies.get(list);
       if (byLimit === undefined) policies.set(list, (byLimit = new Map()));
       const limit = route.settings.bodySize;

@@ -14,6 +14,9 @@
  *   5.   bodyLimit       a declared body over the limit -> 413 before any byte is read
  *   5.5  cors (preflight) OPTIONS with an allowed Origin and Access-Control-Request-Method -> 204
  *   6.   basicAuth       no valid user and password -> 401 with WWW-Authenticate (hashes checked off the event loop)
+ *   6.   satisfyAny      satisfy: any: source ranges, basic auth, external auth as one check that one of them
+ *                        passes (in that order); after the CORS preflight, since credentials may now open
+ *                        the door an address closed (satisfy.ts)
  *   7.   extAuth         a sub-request to the auth service: 2xx on; 401 (or 302 to sign-in), 403; else 500
  *   8.   headers (response)  response header edits, registered first so Portico's own answers get them too
  *   9.   appRoot         app-root: a request for `/` -> 302 to the app-root
@@ -67,6 +70,7 @@ import { redirect } from './redirect.js';
 import { rewrite } from './rewrite.js';
 import { chainResponse, responseRewrite } from './response-rewrite.js';
 import { refuse } from './refuse.js';
+import { satisfyAny } from './satisfy.js';
 import { sourceRange } from './source-range.js';
 import { appRoot, fixedRedirect, hostRedirect } from './fixed-redirects.js';
 import type { PolicyEnv, RequestPolicy, ResponsePolicy } from './types.js';
@@ -82,6 +86,7 @@ const ORDER: Record<Exclude<Policy['kind'], 'headers' | 'errorPages' | 'response
   sourceRange: 4,
   cors: 5.5,
   basicAuth: 6,
+  satisfyAny: 6,
   extAuth: 7,
   appRoot: 9,
   hostRedirect: 10,
@@ -172,6 +177,12 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
       case 'extAuth':
         // the auth cache is per route, as ingress-nginx's is per location
         out.push({ order: ORDER[p.kind], p: extAuth(p, env.auth ?? defaultAuthState(), env, `${route.host}\n${route.match}\n${route.path}`) });
+        break;
+      case 'satisfyAny':
+        out.push({
+          order: ORDER[p.kind],
+          p: satisfyAny(p.checks, (c) => (c.kind === 'basicAuth' ? basicAuth(c, env.auth ?? defaultAuthState()) : extAuth(c, env.auth ?? defaultAuthState(), env, `${route.host}\n${route.match}\n${route.path}`))),
+        });
         break;
       case 'cors': {
         const c = cors(p);
