@@ -47,6 +47,7 @@ export const RESOURCES: Record<string, ResourceInfo> = {
   // one at v1 (as Gateway API v1.5 serves TLSRoute), one at the older v1alpha2 only (as experimental channels before v1.6 serve TCPRoute)
   tlsroutes: { kind: 'TLSRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true, experimental: true },
   tcproutes: { kind: 'TCPRoute', group: 'gateway.networking.k8s.io', version: 'v1alpha2', namespaced: true, crd: true, experimental: true },
+  udproutes: { kind: 'UDPRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
 };
 const PLURAL_OF: Record<string, string> = Object.fromEntries(Object.entries(RESOURCES).map(([p, r]) => [r.kind, p]));
 

@@ -97,6 +97,7 @@ export function createStore(): Store {
         grpcRoutes: list('GRPCRoute'),
         tlsRoutes: list('TLSRoute'),
         tcpRoutes: list('TCPRoute'),
+        udpRoutes: list('UDPRoute'),
         referenceGrants: list('ReferenceGrant'),
       };
     },

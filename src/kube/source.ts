@@ -50,6 +50,7 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'GRPCRoute':
     case 'TLSRoute':
     case 'TCPRoute':
+    case 'UDPRoute':
     case 'ReferenceGrant':
       return true;
     case 'Service':

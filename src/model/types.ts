@@ -667,7 +667,7 @@ export interface RouteTable {
 
 /** Where a Layer 4 route came from: a TCP/UDP services ConfigMap entry, an Ingress (ssl-passthrough), or a Gateway API route. */
 export interface L4Source {
-  readonly kind: 'ConfigMap' | 'Ingress' | 'TLSRoute' | 'TCPRoute';
+  readonly kind: 'ConfigMap' | 'Ingress' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
   readonly namespace: string;
   readonly name: string;
   /** A ConfigMap entry's key (its port). */

@@ -136,7 +136,7 @@ export interface GRPCRoute extends KubeObject {
   readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly hostnames?: readonly string[]; readonly rules?: readonly GRPCRouteRule[] };
 }
 
-/** A TLSRoute or TCPRoute rule (v1: exactly one; v1alpha2: up to 16, of which Portico serves the first). */
+/** A TLSRoute, TCPRoute or UDPRoute rule (v1: exactly one; v1alpha2: up to 16, of which Portico serves the first). */
 export interface L4RouteRule {
   readonly name?: string;
   readonly backendRefs?: readonly HTTPBackendRef[];
@@ -149,6 +149,11 @@ export interface TLSRoute extends KubeObject {
 
 /** TCPRoute (v1, v1alpha2). */
 export interface TCPRoute extends KubeObject {
+  readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly rules?: readonly L4RouteRule[] };
+}
+
+/** UDPRoute (v1, v1alpha2): a UDP listener's datagrams to its backends. */
+export interface UDPRoute extends KubeObject {
   readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly rules?: readonly L4RouteRule[] };
 }
 

@@ -286,8 +286,9 @@ function resolveRef(b: TableBuilder, kind: RouteKind, source: { readonly namespa
     return { reason: 'RefNotPermitted', message: `${what} Service ${ns}/${name} is in another namespace and no ReferenceGrant there allows it` };
   }
   if (typeof ref.port !== 'number' || !Number.isInteger(ref.port) || ref.port < 1 || ref.port > 65535) return { reason: 'UnsupportedValue', message: `${what} Service ${ns}/${name} needs a port` };
-  const app = kind === 'TLSRoute' || kind === 'TCPRoute' ? '' : appProtocolOf(b.service(ns, name), ref.port);
-  const protocol = kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : backendProtocol(kind, app);
+  const stream = kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : kind === 'UDPRoute' ? 'UDP' : null;
+  const app = stream !== null ? '' : appProtocolOf(b.service(ns, name), ref.port);
+  const protocol = stream ?? backendProtocol(kind, app);
   if (protocol === null) return { reason: 'UnsupportedProtocol', message: `${what} Service ${ns}/${name} port ${ref.port}: a ${kind} cannot use its appProtocol ${app}` };
   const id = `${ns}/${name}:${ref.port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
   b.backend(id, ns, name, ref.port, origin, protocol);

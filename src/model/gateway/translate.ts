@@ -15,7 +15,7 @@ import type { ListenerPort } from '../types.js';
 import { indexGrants } from './grants.js';
 import { ourClasses, readGateways, type GatewayOptions, type ListenerState } from './listeners.js';
 import { addL4Candidates, translateL4Route, type L4Candidate } from './l4routes.js';
-import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from './objects.js';
+import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute, UDPRoute } from './objects.js';
 import { translateRoute, type Candidate } from './routes.js';
 import { condition, type GatewayApiStatus, type RouteStatus } from './status.js';
 
@@ -64,6 +64,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'ReferenceGrant',
   'TCPRoute',
   'TLSRoute',
+  'UDPRoute',
 ].sort();
 
 const byAge = <T extends KubeObject>(list: readonly T[]): T[] =>
@@ -113,7 +114,7 @@ export function translateGateways(b: TableBuilder, snapshot: Snapshot, opts: Gat
     }
   }
   const l4: L4Candidate[] = [];
-  for (const [kind, list] of [['TLSRoute', byAge(objects<TLSRoute>(snapshot.tlsRoutes))], ['TCPRoute', byAge(objects<TCPRoute>(snapshot.tcpRoutes))]] as const) {
+  for (const [kind, list] of [['TLSRoute', byAge(objects<TLSRoute>(snapshot.tlsRoutes))], ['TCPRoute', byAge(objects<TCPRoute>(snapshot.tcpRoutes))], ['UDPRoute', byAge(objects<UDPRoute>(snapshot.udpRoutes))]] as const) {
     for (const obj of list) {
       if (str(obj.metadata?.namespace) === '' || str(obj.metadata?.name) === '') continue;
       const r = translateL4Route(b, kind, obj, listenersOf, grants);
