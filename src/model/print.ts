@@ -296,7 +296,7 @@ export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): b
 
 /** A backend the same but for its endpoints, which `endpoints` gives (the live lists, patched since the last swap). */
 function sameBackend(a: Backend, b: Backend, endpoints: (b: Backend) => readonly Endpoint[]): boolean {
-  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && a.serviceUpstream === b.serviceUpstream && sameEndpoints(a.endpoints, endpoints(b));
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && a.serviceUpstream === b.serviceUpstream && samePlain(a.tls, b.tls) && sameEndpoints(a.endpoints, endpoints(b));
 }
 
 /**

@@ -27,9 +27,12 @@ export type { GatewayOptions } from './listeners.js';
  * HTTPRouteRetry features name an experimental-channel field: it reaches Portico only with the
  * experimental CRDs installed (the standard ones prune it), or from standalone files.
  * HTTPRouteDestinationPortMatching (experimental) is the parentRef `port` reported as
- * NoMatchingParent when no listener has it.
+ * NoMatchingParent when no listener has it. BackendTLSPolicy covers HTTPRoute and GRPCRoute
+ * backends (and their RequestMirrors); a TLSRoute's are passed through, never re-encrypted.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'Gateway',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
