@@ -104,6 +104,16 @@ describe('BackendTLSPolicy (standalone mode)', () => {
 
   const route = (path: string, svc: string): Record<string, unknown> => ({ matches: [{ path: { type: 'PathPrefix', value: path } }], backendRefs: [{ name: svc, port: 443 }] });
   const ask = (path: string): Promise<{ status: number; body: string }> => get(p.httpPort, path, { host: 'abc.example.com' });
+  /** The policies every test keeps (the `removed` one goes, the `rotated` one comes later). */
+  const steady = (): Obj[] => [
+    policy('verified', 'verified', { ...caRef('good-ca'), hostname: 'abc.example.com' }),
+    policy('wrong-ca', 'wrong-ca', { ...caRef('other-ca'), hostname: 'abc.example.com' }),
+    policy('host-mismatch', 'host-mismatch', { ...caRef('good-ca'), hostname: 'mismatch.example.com' }),
+    // subjectAltNames replace the hostname as the name checked (the SNI stays the hostname)
+    policy('san', 'san', { ...caRef('good-ca'), hostname: 'not-in-the-cert.example.com', subjectAltNames: [{ type: 'Hostname', hostname: 'alias.example.com' }] }),
+    policy('san-mismatch', 'san-mismatch', { ...caRef('good-ca'), hostname: 'abc.example.com', subjectAltNames: [{ type: 'Hostname', hostname: 'other.example.com' }, { type: 'URI', uri: 'spiffe://cluster.local/ns/infra/sa/x' }] }),
+    policy('missing-ca', 'missing-ca', { ...caRef('nonexistent'), hostname: 'abc.example.com' }),
+  ];
   const policies = async (): Promise<PolicyView[]> => ((JSON.parse((await get(p.adminPort, '/debug/gateways')).body) as { policies?: PolicyView[] }).policies ?? []);
 
   before(async () => {
@@ -128,16 +138,7 @@ describe('BackendTLSPolicy (standalone mode)', () => {
     p = await startPortico({ 'base.yaml': yaml(base) });
     p.write(
       'policies.yaml',
-      yaml([
-        policy('verified', 'verified', { ...caRef('good-ca'), hostname: 'abc.example.com' }),
-        policy('wrong-ca', 'wrong-ca', { ...caRef('other-ca'), hostname: 'abc.example.com' }),
-        policy('host-mismatch', 'host-mismatch', { ...caRef('good-ca'), hostname: 'mismatch.example.com' }),
-        // subjectAltNames replace the hostname as the name checked (the SNI stays the hostname)
-        policy('san', 'san', { ...caRef('good-ca'), hostname: 'not-in-the-cert.example.com', subjectAltNames: [{ type: 'Hostname', hostname: 'alias.example.com' }] }),
-        policy('san-mismatch', 'san-mismatch', { ...caRef('good-ca'), hostname: 'abc.example.com', subjectAltNames: [{ type: 'Hostname', hostname: 'other.example.com' }, { type: 'URI', uri: 'spiffe://cluster.local/ns/infra/sa/x' }] }),
-        policy('missing-ca', 'missing-ca', { ...caRef('nonexistent'), hostname: 'abc.example.com' }),
-        policy('removed', 'removed', { ...caRef('good-ca'), hostname: 'abc.example.com' }),
-      ]),
+      yaml([...steady(), policy('removed', 'removed', { ...caRef('good-ca'), hostname: 'abc.example.com' })]),
     );
   });
 
@@ -190,15 +191,7 @@ describe('BackendTLSPolicy (standalone mode)', () => {
     assert.equal((JSON.parse((await ask('/removed')).body) as { tls: boolean }).tls, true);
     p.write(
       'policies.yaml',
-      yaml([
-        policy('verified', 'verified', { ...caRef('good-ca'), hostname: 'abc.example.com' }),
-        policy('wrong-ca', 'wrong-ca', { ...caRef('other-ca'), hostname: 'abc.example.com' }),
-        policy('host-mismatch', 'host-mismatch', { ...caRef('good-ca'), hostname: 'mismatch.example.com' }),
-        policy('san', 'san', { ...caRef('good-ca'), hostname: 'not-in-the-cert.example.com', subjectAltNames: [{ type: 'Hostname', hostname: 'alias.example.com' }] }),
-        policy('san-mismatch', 'san-mismatch', { ...caRef('good-ca'), hostname: 'abc.example.com', subjectAltNames: [{ type: 'Hostname', hostname: 'other.example.com' }] }),
-        policy('missing-ca', 'missing-ca', { ...caRef('nonexistent'), hostname: 'abc.example.com' }),
-        policy('rotated', 'rotated', { ...caRef('rotating-ca'), hostname: 'abc.example.com' }),
-      ]),
+      yaml([...steady(), policy('rotated', 'rotated', { ...caRef('rotating-ca'), hostname: 'abc.example.com' })]),
     );
     const r = await eventually(async () => {
       const x = await ask('/removed');
@@ -240,7 +233,9 @@ describe('BackendTLSPolicy in Kubernetes mode against the API-server double', ()
     api.apply(namespace('infra', { 'kubernetes.io/metadata.name': 'infra' }));
     for (const o of [gatewayClass(), gateway('same-namespace', 'infra', [{ name: 'http', port: 80, protocol: 'HTTP' }]), configMap('good-ca', 'infra', { 'ca.crt': goodCa.certPem }), ...service('tls', pod)]) api.apply(o);
     api.apply(httpRoute('r', 'infra', { parentRefs: [{ name: 'same-namespace' }], hostnames: ['abc.example.com'], rules: [{ backendRefs: [{ name: 'tls', port: 443 }] }] }));
-    api.apply(policy('p', 'tls', { ...caRef('good-ca'), hostname: 'abc.example.com' }));
+    // with another controller's ancestor entry, which Portico must keep
+    const other = { ancestorRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'infra', name: 'theirs' }, controllerName: 'example.com/other', conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+    api.apply({ ...policy('p', 'tls', { ...caRef('good-ca'), hostname: 'abc.example.com' }), status: { ancestors: [other] } });
     const kc = api.kubeconfig(join(dir, 'portico.kubeconfig'), undefined, 'ingress-system');
     p = await startPortico(null, ['--kubeconfig', kc], { env: { POD_NAME: 'portico-0', POD_NAMESPACE: 'ingress-system' } });
   });
@@ -258,14 +253,15 @@ describe('BackendTLSPolicy in Kubernetes mode against the API-server double', ()
     }, { what: 'served' });
     assert.equal((JSON.parse(r.body) as { sni: string }).sni, 'abc.example.com');
     const obj = (): WithStatus => api.get('BackendTLSPolicy', 'infra', 'p') as unknown as WithStatus;
-    await eventually(() => obj().status?.ancestors?.length === 1, { what: 'ancestors written' });
-    const a = obj().status?.ancestors?.[0];
+    await eventually(() => obj().status?.ancestors?.length === 2, { what: 'ancestors written' });
+    assert.equal(obj().status?.ancestors?.[0]?.controllerName, 'example.com/other', "another controller's entry is kept");
+    const a = obj().status?.ancestors?.[1];
     assert.deepEqual(a?.ancestorRef, { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'infra', name: 'same-namespace' });
     assert.equal(a?.controllerName, 'portico.dev/gateway-controller');
     assert.deepEqual(a?.conditions.map((c) => `${c.type}=${c.status}/${c.reason}@${c.observedGeneration}`), [`Accepted=True/Accepted@${obj().metadata.generation}`, `ResolvedRefs=True/ResolvedRefs@${obj().metadata.generation}`]);
     // the ConfigMap removed: ResolvedRefs=False InvalidCACertificateRef, and the backend answers 500
     api.remove('ConfigMap', 'infra', 'good-ca');
     await eventually(async () => (await get(p.httpPort, '/', { host: 'abc.example.com' })).status === 500, { what: '500 without the CA' });
-    await eventually(() => obj().status?.ancestors?.[0]?.conditions.find((c) => c.type === 'ResolvedRefs')?.reason === 'InvalidCACertificateRef', { what: 'InvalidCACertificateRef written' });
+    await eventually(() => obj().status?.ancestors?.[1]?.conditions.find((c) => c.type === 'ResolvedRefs')?.reason === 'InvalidCACertificateRef', { what: 'InvalidCACertificateRef written' });
   });
 });
