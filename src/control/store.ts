@@ -98,6 +98,7 @@ export function createStore(): Store {
         tlsRoutes: list('TLSRoute'),
         tcpRoutes: list('TCPRoute'),
         referenceGrants: list('ReferenceGrant'),
+        backendTlsPolicies: list('BackendTLSPolicy'),
       };
     },
   };

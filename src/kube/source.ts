@@ -51,6 +51,7 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'TLSRoute':
     case 'TCPRoute':
     case 'ReferenceGrant':
+    case 'BackendTLSPolicy':
       return true;
     case 'Service':
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);

@@ -115,9 +115,9 @@ export interface ConfigMap extends KubeObject {
 }
 
 /** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'ReferenceGrant';
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'ReferenceGrant' | 'BackendTLSPolicy';
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'ReferenceGrant'];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'ReferenceGrant', 'BackendTLSPolicy'];
 
 /** The kinds that live outside namespaces. */
 export const CLUSTER_SCOPED: ReadonlySet<string> = new Set<Kind>(['IngressClass', 'Namespace', 'GatewayClass']);
@@ -145,6 +145,7 @@ export interface Snapshot {
   readonly tlsRoutes?: readonly KubeObject[];
   readonly tcpRoutes?: readonly KubeObject[];
   readonly referenceGrants?: readonly KubeObject[];
+  readonly backendTlsPolicies?: readonly KubeObject[];
 }
 
 /** A plain object (not null, not an array): what every Kubernetes object and most of its fields must be. */
