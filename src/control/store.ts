@@ -99,6 +99,7 @@ export function createStore(): Store {
         tcpRoutes: list('TCPRoute'),
         udpRoutes: list('UDPRoute'),
         referenceGrants: list('ReferenceGrant'),
+        backendTlsPolicies: list('BackendTLSPolicy'),
       };
     },
   };

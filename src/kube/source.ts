@@ -52,6 +52,7 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'TCPRoute':
     case 'UDPRoute':
     case 'ReferenceGrant':
+    case 'BackendTLSPolicy':
       return true;
     case 'Service':
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);

@@ -65,6 +65,8 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'UDPRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'udproutes', namespaced: true, optional: true, gatewayApi: true },
   // v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant
   { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true, gatewayApi: true },
+  // v1 only: the standard channel's CRD serves v1 (v1alpha3 is deprecated and no longer served)
+  { kind: 'BackendTLSPolicy', base: '/apis/gateway.networking.k8s.io/v1', plural: 'backendtlspolicies', namespaced: true, optional: true, gatewayApi: true },
 ];
 
 

@@ -35,10 +35,12 @@ const VERSIONS: Readonly<Record<Kind, { readonly current: string; readonly also?
   TCPRoute: { current: GATEWAY_V1, also: ['gateway.networking.k8s.io/v1alpha2'], removed: {} },
   UDPRoute: { current: GATEWAY_V1, also: ['gateway.networking.k8s.io/v1alpha2'], removed: {} },
   ReferenceGrant: { current: 'gateway.networking.k8s.io/v1beta1', removed: {} },
+  // v1 from Gateway API v1.4 (the standard channel serves only v1; v1alpha3 is deprecated and not served)
+  BackendTLSPolicy: { current: GATEWAY_V1, removed: {} },
 };
 
 /** The Gateway API's other kinds (experimental channel), which Portico does not read. */
-const OTHER_GATEWAY_KINDS = new Set(['BackendTLSPolicy', 'BackendLBPolicy', 'ListenerSet', 'XListenerSet', 'BackendTrafficPolicy', 'XBackendTrafficPolicy', 'XMesh']);
+const OTHER_GATEWAY_KINDS = new Set(['BackendLBPolicy', 'ListenerSet', 'XListenerSet', 'BackendTrafficPolicy', 'XBackendTrafficPolicy', 'XMesh']);
 
 /** What converting a removed version means, where it is more than changing the apiVersion line. */
 const CONVERSION: Partial<Record<Kind, string>> = {

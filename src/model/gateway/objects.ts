@@ -165,3 +165,17 @@ export interface ReferenceGrant extends KubeObject {
 }
 
 export interface Namespace extends KubeObject {}
+
+/** BackendTLSPolicy (v1): how Portico speaks TLS to the pods of the Services it targets. */
+export interface BackendTLSPolicy extends KubeObject {
+  readonly spec?: {
+    readonly targetRefs?: readonly { readonly group?: string; readonly kind?: string; readonly name?: string; readonly sectionName?: string }[];
+    readonly validation?: {
+      readonly caCertificateRefs?: readonly { readonly group?: string; readonly kind?: string; readonly name?: string }[];
+      readonly wellKnownCACertificates?: string;
+      readonly hostname?: string;
+      readonly subjectAltNames?: readonly { readonly type?: string; readonly hostname?: string; readonly uri?: string }[];
+    };
+    readonly options?: Readonly<Record<string, string>>;
+  };
+}
