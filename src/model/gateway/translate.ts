@@ -34,6 +34,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'BackendTLSPolicy',
   'BackendTLSPolicySANValidation',
   'Gateway',
+  'GatewayHTTPListenerIsolation',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
   'HTTPRoute',
