@@ -4,6 +4,7 @@
  */
 import { sourceName } from './build.js';
 import { printL4 } from './l4/print.js';
+import { CLIENT_CERT_REQUIRED } from './types.js';
 import type { Backend, Balancing, Canary, Cert, ClientAuth, Diagnostic, Endpoint, HeaderEdit, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
@@ -90,7 +91,7 @@ export function printPolicy(p: Policy): string {
     case 'clientCert':
       return [
         `client certificate ${p.verify}`,
-        `CA ${p.secret} (id ${p.ca.slice(0, 12)})`,
+        `CA ${p.secret} (id ${p.ca.replace(CLIENT_CERT_REQUIRED, '').slice(0, 12)})`,
         `depth ${p.depth}`,
         ...(p.matchCn !== undefined ? [`match ${p.matchCn}`] : []),
         ...(p.passCertificate ? ['pass certificate'] : []),
@@ -236,7 +237,8 @@ export function printTable(table: RouteTable): PrintedTable {
   const clientAuth: Record<string, string> = {};
   for (const host of [...(table.clientAuth?.keys() ?? [])].sort()) {
     const a = table.clientAuth?.get(host) as ClientAuth;
-    clientAuth[host || '*'] = `${a.secret} (${a.crlPem !== undefined ? 'CAs and CRLs' : 'CAs'}, id ${a.id.slice(0, 12)}${a.request ? '' : ', no certificate asked for'})`;
+    const required = a.id.startsWith(CLIENT_CERT_REQUIRED);
+    clientAuth[host || '*'] = `${a.secret} (${a.crlPem !== undefined ? 'CAs and CRLs' : 'CAs'}, id ${a.id.slice(required ? CLIENT_CERT_REQUIRED.length : 0).slice(0, 12)}${a.request ? '' : ', no certificate asked for'}${required ? ', required at the handshake' : ''})`;
   }
   return {
     hosts: sortedHosts,

@@ -399,15 +399,22 @@ export interface AuthCacheDuration {
 export type ClientCertVerify = 'on' | 'off' | 'optional' | 'optional_no_ca';
 
 /**
- * What the TLS handshake for one host does about client certificates (auth-tls-secret): ask for
+ * The prefix of a {@link ClientAuth.id} whose handshake fails for a client without a certificate
+ * that verifies (Gateway API frontend validation, mode AllowValidOnly); without it the handshake
+ * asks for a certificate and the routes judge the outcome (auth-tls-*, AllowInsecureFallback).
+ */
+export const CLIENT_CERT_REQUIRED = 'required:';
+
+/**
+ * What the TLS handshake for one host does about client certificates (auth-tls-secret, a Gateway's tls.frontend): ask for
  * one and verify it against these CAs (and CRLs). Never printed beyond its Secret and id.
  */
 export interface ClientAuth {
   /** The route host it applies to (`*.example.com` for a wildcard, '' for rules without a host). */
   readonly host: string;
-  /** `namespace/name` of the Secret. */
+  /** `namespace/name` of the Secret (a Gateway's: `ConfigMap ns/name`, ...). */
   readonly secret: string;
-  /** Changes exactly when `ca.crt` or `ca.crl` does: the TLS context's cache key and what connections are checked against. */
+  /** Changes exactly when `ca.crt` or `ca.crl` does (starts with {@link CLIENT_CERT_REQUIRED} when the handshake refuses): the TLS context's cache key and what connections are checked against. */
   readonly id: string;
   /** `ca.crt`: one or more PEM certificates. */
   readonly caPem: string;

@@ -10,6 +10,12 @@
  * Node makes the SNI context's store the connection's verify store. These are Node internals:
  * tests pin them on Node 20 and 24, and a Node without them fails the handshake (never open).
  *
+ * A CA id starting with CLIENT_CERT_REQUIRED (a Gateway's frontend validation, AllowValidOnly)
+ * makes the handshake itself refuse: OpenSSL aborts it when no certificate comes
+ * (SSL_VERIFY_FAIL_IF_NO_PEER_CERT), and Node destroys the connection after a handshake whose
+ * certificate did not verify (`_rejectUnauthorized`, what `rejectUnauthorized` sets), before any
+ * request is read, over HTTP/1.1 and HTTP/2 alike.
+ *
  * Each verified connection records the CA (by id) it was verified against; a request on it may
  * only reach a host with the same CA (SNI and Host can differ). Session resumption would skip the
  * SNI callback and carry an old verification (Node 20's OpenSSL even resumes a session of another
@@ -17,6 +23,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
+import { CLIENT_CERT_REQUIRED } from '../model/types.js';
 import { certificateNames, pemOf } from './dn.js';
 
 const CLIENT_CA = Symbol('portico.clientCa');
@@ -54,9 +61,10 @@ export function requestClientCertificate(socket: unknown, ca: string): boolean {
   const s = socket as Internals & { [CLIENT_CA]?: Verification };
   const handle = s?._handle;
   if (handle === null || handle === undefined || typeof handle.setVerifyMode !== 'function' || !('_requestCert' in s)) return false;
-  handle.setVerifyMode(true, false);
+  const reject = ca.startsWith(CLIENT_CERT_REQUIRED);
+  handle.setVerifyMode(true, reject);
   s._requestCert = true;
-  s._rejectUnauthorized = false;
+  s._rejectUnauthorized = reject;
   s[CLIENT_CA] = { ca };
   return true;
 }

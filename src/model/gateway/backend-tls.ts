@@ -19,9 +19,10 @@
  * Status is per ancestor (GEP-713): the Gateways of the routes that send to a target. Pure.
  */
 import type { TableBuilder } from '../build.js';
-import { isObject, str, type KubeObject, type Secret } from '../k8s.js';
+import { isObject, str, type KubeObject } from '../k8s.js';
 import type { BackendTls } from '../types.js';
 import type { BackendTLSPolicy } from './objects.js';
+import { readCaRefs } from './ca-refs.js';
 import { condition, type Condition, type PolicyStatus } from './status.js';
 
 /** What a route's reference to a Service port gets from the policies. */
@@ -145,31 +146,7 @@ function readPolicy(b: TableBuilder, p: BackendTLSPolicy, ns: string, name: stri
     return { ns, name, generation, targets, conditions, tls: { ...settings, caId: 'System', caFrom: 'System' }, why: '', users: new Set() };
   }
   // caCertificateRefs: ConfigMaps with ca.crt, every one usable (else the targets answer 500)
-  const pems: string[] = [];
-  const ids: string[] = [];
-  const from: string[] = [];
-  const problems: { reason: 'InvalidKind' | 'InvalidCACertificateRef'; message: string }[] = [];
-  for (const ref of caRefs) {
-    const refName = isObject(ref) ? str(ref.name) : '';
-    if (!isObject(ref) || str(ref.group) !== '' || str(ref.kind) !== 'ConfigMap') {
-      problems.push({ reason: 'InvalidKind', message: `caCertificateRefs: ${str(ref?.group) || 'core'}/${str(ref?.kind)} ${refName}: only ConfigMaps are supported` });
-      continue;
-    }
-    const cm = b.configMap(`${ns}/${refName}`);
-    const pem = cm?.data?.['ca.crt'];
-    if (cm === undefined) problems.push({ reason: 'InvalidCACertificateRef', message: `caCertificateRefs: ConfigMap ${ns}/${refName} not found` });
-    else if (typeof pem !== 'string' || pem.trim() === '') problems.push({ reason: 'InvalidCACertificateRef', message: `caCertificateRefs: ConfigMap ${ns}/${refName} has no ca.crt` });
-    else {
-      const check = b.opts.inspectClientCa?.({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: ns, name: refName }, stringData: { 'ca.crt': pem } } as Secret);
-      if (check === undefined) problems.push({ reason: 'InvalidCACertificateRef', message: `caCertificateRefs: ConfigMap ${ns}/${refName}: CA certificates cannot be checked in this mode` });
-      else if (!check.ok) problems.push({ reason: 'InvalidCACertificateRef', message: `caCertificateRefs: ConfigMap ${ns}/${refName}: ${check.message.replace(/^auth-tls-secret [^:]*: /, '')}` });
-      else {
-        pems.push(check.caPem);
-        ids.push(check.id);
-        from.push(`ConfigMap ${ns}/${refName}`);
-      }
-    }
-  }
+  const { pems, ids, from, problems } = readCaRefs(b, ns, caRefs);
   const conditions: Condition[] = [];
   if (problems.length === 0) {
     conditions.push(condition('Accepted', true, 'Accepted', 'Accepted', generation), condition('ResolvedRefs', true, 'ResolvedRefs', 'Resolved all the Object references', generation));
@@ -177,7 +154,7 @@ function readPolicy(b: TableBuilder, p: BackendTLSPolicy, ns: string, name: stri
   }
   const first = problems.find((x) => x.reason === 'InvalidKind') ?? (problems[0] as (typeof problems)[number]);
   const message = problems.map((x) => x.message).join('; ');
-  for (const x of problems) b.report(origin, x.reason === 'InvalidKind' ? 'InvalidPolicy' : x.message.endsWith('not found') ? 'ConfigMapNotFound' : 'InvalidCertificate', `${x.message}; its targets' backends answer 500`);
+  for (const x of problems) b.report(origin, x.diagnostic, `${x.message}; its targets' backends answer 500`);
   conditions.push(
     pems.length === 0 ? condition('Accepted', false, 'NoValidCACertificate', 'no caCertificateRef is usable', generation) : condition('Accepted', true, 'Accepted', 'Accepted (but a caCertificateRef is invalid: its targets answer 500)', generation),
     condition('ResolvedRefs', false, first.reason, message, generation),

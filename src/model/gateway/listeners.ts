@@ -15,6 +15,7 @@ import { validHostname } from './hostnames.js';
 import type { GrantIndex } from './grants.js';
 import { GATEWAY_GROUP, type Gateway, type GatewayClass, type LabelSelector, type Listener } from './objects.js';
 import { condition, type Condition } from './status.js';
+import { readFrontend, type GatewayFrontend, type ListenerFrontend } from './frontend-tls.js';
 
 /** The route kinds a listener can take. */
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
@@ -48,6 +49,8 @@ export interface ListenerState {
   readonly allows: (namespace: string) => boolean;
   /** Accepted and not conflicted: its routes are served. */
   valid: boolean;
+  /** HTTPS with a Gateway's frontend validation: its routes verify client certificates, or are refused (then the listener is not valid, but its routes are added refused). */
+  readonly frontend?: ListenerFrontend;
   /** Routes attached (Accepted on this listener), for status. */
   attached: number;
   readonly conditions: Condition[];
@@ -124,8 +127,9 @@ export function readGateways(b: TableBuilder, gateways: readonly Gateway[], clas
     const name = str(gw.metadata?.name);
     if (ns === '' || name === '' || !classes.has(str(gw.spec?.gatewayClassName))) continue;
     const generation = gen(gw);
-    const listeners = (Array.isArray(gw.spec?.listeners) ? (gw.spec?.listeners ?? []) : []).filter(isObject).map((l) => readListener(b, gw, l, labelsOf, grants, opts));
-    states.push({ object: gw, namespace: ns, name, generation, listeners, conditions: [] });
+    const frontend = readFrontend(b, gw, grants);
+    const listeners = (Array.isArray(gw.spec?.listeners) ? (gw.spec?.listeners ?? []) : []).filter(isObject).map((l) => readListener(b, gw, l, labelsOf, grants, opts, frontend));
+    states.push({ object: gw, namespace: ns, name, generation, listeners, conditions: frontend.gatewayConditions(generation) });
   }
   markConflicts(states);
   for (const g of states) {
@@ -145,7 +149,7 @@ export function readGateways(b: TableBuilder, gateways: readonly Gateway[], clas
   return states;
 }
 
-function readListener(b: TableBuilder, gw: Gateway, l: Listener, labelsOf: ReadonlyMap<string, Readonly<Record<string, string>>>, grants: GrantIndex, opts: GatewayOptions): ListenerState {
+function readListener(b: TableBuilder, gw: Gateway, l: Listener, labelsOf: ReadonlyMap<string, Readonly<Record<string, string>>>, grants: GrantIndex, opts: GatewayOptions, gatewayFrontend: GatewayFrontend): ListenerState {
   const ns = str(gw.metadata?.namespace);
   const generation = gen(gw);
   const conditions: Condition[] = [];
@@ -191,14 +195,24 @@ function readListener(b: TableBuilder, gw: Gateway, l: Listener, labelsOf: Reado
     } else allows = (n) => sel({ ...labelsOf.get(n), 'kubernetes.io/metadata.name': n }); // the label every Namespace carries
   } else allows = (n) => n === ns;
 
+  let frontend: ListenerFrontend | undefined;
   if (protocol === 'HTTPS') {
     const tls = isObject(l.tls) ? l.tls : undefined;
     const mode = str(tls?.mode) || 'Terminate';
     if (mode !== 'Terminate') reject('UnsupportedValue', `tls.mode ${mode} is not supported on HTTPS listeners (TLS passthrough needs a TLS listener and a TLSRoute)`);
     else readCertificates(b, gw, hostname, Array.isArray(tls?.certificateRefs) ? (tls?.certificateRefs ?? []) : [], grants, conditions, generation);
     if (conditions.some((c) => c.type === 'ResolvedRefs' && c.status === 'False' && c.reason !== 'InvalidRouteKinds')) valid = false;
+    // client certificate validation: only for a listener served otherwise (a refusing one is not valid, its routes are added refused)
+    const fv = valid && port !== 0 ? gatewayFrontend.forPort(port) : undefined;
+    if (fv !== undefined) {
+      frontend = fv.frontend;
+      for (const c of fv.conditions(generation)) {
+        if (c.type === 'Accepted') reject(c.reason, c.message);
+        else if (!conditions.some((x) => x.type === c.type)) conditions.push(c);
+      }
+    }
   }
-  return { gateway: { namespace: ns, name: str(gw.metadata?.name), generation, created: str(gw.metadata?.creationTimestamp) }, name: str(l.name), port, protocol, hostname, kinds, allows, valid, attached: 0, conditions };
+  return { gateway: { namespace: ns, name: str(gw.metadata?.name), generation, created: str(gw.metadata?.creationTimestamp) }, name: str(l.name), port, protocol, hostname, kinds, allows, valid, ...(frontend !== undefined ? { frontend } : {}), attached: 0, conditions };
 }
 
 /** An HTTPS listener's certificateRefs: Secrets of type kubernetes.io/tls, cross-namespace only with a ReferenceGrant. */

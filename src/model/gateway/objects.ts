@@ -48,12 +48,24 @@ export interface Listener {
   };
 }
 
+/** A Gateway's client certificate validation (FrontendTLSValidation). */
+export interface FrontendValidation {
+  readonly caCertificateRefs?: readonly { readonly group?: string; readonly kind?: string; readonly name?: string; readonly namespace?: string }[];
+  readonly mode?: string;
+}
+
 export interface GatewayClass extends KubeObject {
   readonly spec?: { readonly controllerName?: string; readonly parametersRef?: unknown; readonly description?: string };
 }
 
 export interface Gateway extends KubeObject {
-  readonly spec?: { readonly gatewayClassName?: string; readonly listeners?: readonly Listener[]; readonly addresses?: readonly { readonly type?: string; readonly value?: string }[] };
+  readonly spec?: {
+    readonly gatewayClassName?: string;
+    readonly listeners?: readonly Listener[];
+    readonly addresses?: readonly { readonly type?: string; readonly value?: string }[];
+    /** Frontend TLS: client certificate validation for the HTTPS listeners (GatewayFrontendClientCertificateValidation). */
+    readonly tls?: { readonly frontend?: { readonly default?: { readonly validation?: FrontendValidation }; readonly perPort?: readonly { readonly port?: number; readonly tls?: { readonly validation?: FrontendValidation } }[] } };
+  };
 }
 
 export interface HTTPHeader {

@@ -20,6 +20,7 @@ export interface Refs extends GrantIndex {
 import type { ListenerState, RouteKind } from './listeners.js';
 import { GATEWAY_GROUP, type BackendObjectReference, type GRPCRoute, type GRPCRouteRule, type HTTPBackendRef, type HTTPRoute, type HTTPRouteFilter, type HTTPRouteMatch, type HTTPRouteRule, type ParentReference, type ValueMatchSpec } from './objects.js';
 import { backendFilterPolicies, filterPolicies } from './filters.js';
+import { withFrontend } from './frontend-tls.js';
 import { condition, type Condition, type RouteParentStatus, type RouteStatus } from './status.js';
 
 /** A route candidate with everything its precedence is decided by. */
@@ -83,7 +84,8 @@ export function attachParents(kind: RouteKind, obj: KubeObject & { spec?: { pare
       conds.push(condition('Accepted', true, 'Accepted', 'the route is attached', generation));
       for (const a of attached) {
         a.l.attached++;
-        if (a.l.valid) onAttached(a.l, a.hosts);
+        // a listener whose client certificates cannot be verified is not valid, but its routes are added refused (never served open)
+        if (a.l.valid || (a.l.frontend !== undefined && 'refuse' in a.l.frontend)) onAttached(a.l, a.hosts);
       }
       if (verdict.partial !== null) conds.push(condition('PartiallyInvalid', true, 'UnsupportedValue', verdict.partial, generation));
     }
@@ -115,7 +117,16 @@ export function translateRoute(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute',
     refs: refsProblem,
   };
   const parents = attachParents(kind, obj, hostnames, listenersOf, verdict, (l, hosts) => {
-    for (const host of hosts) for (const r of rules) if (r.invalid === null) for (const [i, route] of r.routes.entries()) candidates.push({ route: { ...route, host, ports: [l.port] }, created: str(obj.metadata?.creationTimestamp), key: `${ns}/${name}`, rule: r.index, match: i });
+    const fe = l.frontend;
+    for (const host of hosts) {
+      for (const r of rules) {
+        if (r.invalid !== null) continue;
+        for (const [i, route] of r.routes.entries()) {
+          const placed: Route = { ...route, host, ports: [l.port] };
+          candidates.push({ route: fe === undefined ? placed : withFrontend(b, fe, placed, l.gateway), created: str(obj.metadata?.creationTimestamp), key: `${ns}/${name}`, rule: r.index, match: i });
+        }
+      }
+    }
   });
   for (const r of invalidRules) b.report(origin, 'InvalidRoute', `rules[${r.index}]: ${(r.invalid as RuleProblem).message}; the rule is not served`);
   if (refsProblem !== null) reportRefProblem(b, origin, refsProblem);
