@@ -114,7 +114,7 @@ describe('Gateway frontend client certificate validation', () => {
     clientA = client([['CN', 'client a']], caA);
     clientB = client([['CN', 'client b']], caB);
     pod = await startPod('127.0.207.1');
-    server = cert(['strict.example.org', 'open.example.org', 'broken.example.org']);
+    server = cert(['strict.example.org', 'open.example.org', 'broken.example.org', 'perport.example.org']);
     p = await startPortico({ 'base.yaml': yaml(objects(caA.certPem)) });
   });
 
@@ -130,7 +130,9 @@ describe('Gateway frontend client certificate validation', () => {
       withTls(gateway('strict', 'infra', [listener('strict.example.org')]), validation('client-ca')),
       withTls(gateway('fallback', 'infra', [listener('open.example.org')]), validation('client-ca', 'AllowInsecureFallback')),
       withTls(gateway('broken', 'infra', [listener('broken.example.org')]), validation('missing-ca')),
-      ...['strict', 'fallback', 'broken'].map((g) => httpRoute(g, 'infra', { parentRefs: [{ name: g }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] })),
+      // perPort 443 (Portico's HTTPS port) beats default, whose CA ref is not even valid
+      withTls(gateway('perport', 'infra', [listener('perport.example.org')]), { frontend: { default: { validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'missing-ca' }] } }, perPort: [{ port: 443, tls: { validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'client-ca' }] } } }] } }),
+      ...['strict', 'fallback', 'broken', 'perport'].map((g) => httpRoute(g, 'infra', { parentRefs: [{ name: g }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] })),
     ];
 
   after(async () => {
@@ -170,6 +172,12 @@ describe('Gateway frontend client certificate validation', () => {
       const seen = pod.seen.length;
       assert.equal((await ask(p.httpsPort, { host: 'broken.example.org', cert: clientA })).status, 503);
       assert.equal(pod.seen.length, seen);
+    });
+
+    test(`perPort over ${version}: the entry for the listener's port beats default`, async () => {
+      await eventually(async () => (await ask(p.httpsPort, { host: 'perport.example.org', cert: clientA }).catch(() => undefined))?.status === 200, { what: 'served with the perPort CA' });
+      await refused(ask(p.httpsPort, { host: 'perport.example.org', cert: clientB }));
+      await refused(ask(p.httpsPort, { host: 'perport.example.org' }));
     });
 
     test(`over ${version}, a connection set up for another host cannot reach the verified host: 421`, async () => {
