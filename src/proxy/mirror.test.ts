@@ -271,11 +271,15 @@ describe('copies to a mirror-target URL', () => {
 describe('the share of requests a mirror copies (percent, fraction)', () => {
   const run = (take: () => boolean, n: number): boolean[] => Array.from({ length: n }, () => take());
   test('exact over every run of the denominator, evenly spaced', () => {
-    assert.deepEqual(run(sampler(20, 100), 10), [false, false, false, false, true, false, false, false, false, true]);
+    assert.deepEqual(run(sampler(20, 100, 0), 10), [false, false, false, false, true, false, false, false, false, true]);
     for (const [num, den] of [[35, 100], [25, 50], [1, 3], [2, 7], [99, 100]] as const) {
-      const take = sampler(num, den);
+      const take = sampler(num, den, Math.random());
       for (let window = 0; window < 5; window++) assert.equal(run(take, den).filter(Boolean).length, num, `${num}/${den}`);
     }
+  });
+  test('each sampler starts at a random phase (a table swap does not restart every sampler at its first slot)', () => {
+    const firsts = new Set(Array.from({ length: 200 }, () => run(sampler(1, 10), 10).indexOf(true)));
+    assert.ok(firsts.size >= 5, `first copy at ${[...firsts].join(', ')}`);
   });
   test('all, none', () => {
     assert.ok(run(sampler(100, 100), 50).every(Boolean));

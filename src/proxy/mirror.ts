@@ -81,10 +81,12 @@ interface Copy {
  * run of `denominator` requests (20% is every fifth), where a random draw per request strays (35%
  * of 500 requests came out as 141 copies in a test run, 3 standard deviations off).
  */
-export function sampler(numerator: number, denominator: number): () => boolean {
+export function sampler(numerator: number, denominator: number, phase = Math.random()): () => boolean {
   if (numerator >= denominator) return () => true;
   if (numerator <= 0) return () => false;
-  let n = 0;
+  // a random phase: a sampler is compiled anew with every table, and one always starting at 0
+  // would copy nothing of a 1% share if the table changed every 50 requests
+  let n = Math.floor(phase * denominator) % denominator;
   return () => {
     const before = Math.floor((n * numerator) / denominator);
     n = n + 1 === denominator ? 0 : n + 1;

@@ -71,7 +71,7 @@ describe('compiled targets', () => {
   });
 });
 
-describe('weighted backends (smooth weighted round-robin)', () => {
+describe('weighted backends (a golden-ratio sequence from a random phase)', () => {
   const weighted = (...weights: number[]) => {
     const ids = weights.map((_, i) => `ns/s${i}:80`);
     const backends = new Map(ids.map((id, i): [string, Backend] => [id, { id, namespace: 'ns', service: `s${i}`, port: '80', protocol: 'HTTP', endpoints: [] }]));
@@ -80,16 +80,27 @@ describe('weighted backends (smooth weighted round-robin)', () => {
     return target(table);
   };
   const picks = (t: ReturnType<typeof weighted>, n: number): string[] => Array.from({ length: n }, () => choose(t)?.backend.service ?? 'none');
-  test('every window of the total weight splits exactly by weight, interleaved; a weight of 0 gets nothing', () => {
-    const t = weighted(70, 30, 0);
-    for (let w = 0; w < 5; w++) {
-      const window = picks(t, 100);
-      assert.equal(window.filter((s) => s === 's0').length, 70);
-      assert.equal(window.filter((s) => s === 's1').length, 30);
-      assert.ok(!window.includes('s2'));
+  const count = (list: readonly string[], s: string): number => list.filter((x) => x === s).length;
+  test('any run of 500 requests splits to within two requests of the weights; a weight of 0 gets nothing', () => {
+    for (const weights of [[70, 30, 0], [5, 1, 1], [10, 10], [90, 10], [1, 2, 3, 4]]) {
+      const total = weights.reduce((a, b) => a + b, 0);
+      for (let run = 0; run < 20; run++) {
+        const got = picks(weighted(...weights), 500);
+        weights.forEach((w, i) => assert.ok(Math.abs(count(got, `s${i}`) - (500 * w) / total) <= 2, `${weights.join('/')}: s${i} got ${count(got, `s${i}`)} of 500`));
+      }
     }
-    // nginx's sequence for 5/1/1: a a b a c a a — never the heavy backend five times in a row
-    assert.deepEqual(picks(weighted(5, 1, 1), 7), ['s0', 's0', 's1', 's0', 's2', 's0', 's0']);
+  });
+  test('the backends interleave: 70/30 never sends more than four in a row to the heavier one', () => {
+    for (let run = 0; run < 20; run++) {
+      const got = picks(weighted(70, 30), 500).join(' ');
+      assert.ok(!got.includes('s0 s0 s0 s0 s0'), got.slice(0, 80));
+    }
+  });
+  test('each compiled target starts at a random phase: with a table swap every few requests the light backend still gets its share', () => {
+    let light = 0;
+    for (let swap = 0; swap < 1000; swap++) light += count(picks(weighted(90, 10), 3), 's1');
+    // 10% of 3,000 picks is 300; a sequence restarted at one point every swap would give 0 or 1,000
+    assert.ok(light > 200 && light < 400, `light backend got ${light} of 3000`);
   });
   test('all weights 0: no backend (the route answers 500, as the spec requires)', () => {
     assert.deepEqual(picks(weighted(0, 0), 3), ['none', 'none', 'none']);
