@@ -56,17 +56,23 @@ function run(p: ClientCertPolicy, socket: TLSSocket | null, scheme: 'http' | 'ht
   const ex: PolicyExchange = {
     req: {} as IncomingMessage,
     scheme,
+    listenerPort: 443,
     path: '/',
     forwardPath: '/',
+    captures: null,
+    setForwardPath: () => {},
     host: 'h.test',
     clientIp: '127.0.0.1',
     servername: socket?.servername === undefined ? undefined : String(socket.servername),
     tlsSocket: socket,
     setUpstreamHeader: (n, v) => void (upstream[n] = v),
+    removeUpstreamHeader: () => {},
+    editResponse: () => {},
     addResponseHeader: () => {},
     closeAfter: () => void (closed = true),
     answer: (status, body, _type, _cause, headers = []) => void (answer = { status, body, headers }),
     resume: () => {},
+    onDone: () => {},
   };
   const verdict = clientCert(p, trusted).run(ex);
   return { verdict, answer, upstream, closed };
