@@ -29,12 +29,18 @@ export interface Portico {
 
 export const CLI = join(repoRoot, 'dist/src/cli.js');
 
+/**
+ * PORTICO_HTTP1_SERVER=node|portico runs every test's Portico with that HTTP/1.1 server side
+ * (`--http1-server`); e2e/node-front.test.ts runs the key suites again on the one not the default.
+ */
+const FRONT = process.env.PORTICO_HTTP1_SERVER === undefined || process.env.PORTICO_HTTP1_SERVER === '' ? [] : ['--http1-server', process.env.PORTICO_HTTP1_SERVER];
+
 /** Starts portico on a fresh manifests directory holding `files`. */
 export async function startPortico(files: Record<string, string> | null, args: string[] = [], opts: { grace?: string; waitReady?: boolean; env?: Record<string, string> } = {}): Promise<Portico> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
   for (const [name, yaml] of Object.entries(files ?? {})) writeFileSync(join(dir, name), yaml);
   const source = files === null ? [] : ['--manifests', dir];
-  const proc = spawn(process.execPath, [...NODE_FLAGS, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const proc = spawn(process.execPath, [...NODE_FLAGS, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...FRONT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
