@@ -75,15 +75,25 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
 }
 
-/** nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive). */
-export async function startNginxProxy(backend: { ip: string; port: number }, workers: number, keepalive = 256): Promise<Proc & { port: number }> {
+/**
+ * ingress-nginx's default access log line (its `log-format-upstream`, "upstreaminfo"), with the
+ * Lua-set upstream names as fixed text: what a line costs nginx to format and write.
+ */
+const UPSTREAMINFO = `log_format upstreaminfo '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [default-be-80] [] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $request_id';`;
+
+/**
+ * nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive). `accessLog`:
+ * one upstreaminfo line per request to stdout (ingress-nginx logs to /dev/stdout, unbuffered), as
+ * Portico's access log goes to its stdout; off, as ingress-nginx with `disable-access-log`.
+ */
+export async function startNginxProxy(backend: { ip: string; port: number }, workers: number, keepalive = 256, accessLog = false): Promise<Proc & { port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   const port = await freePort();
   writeFileSync(
     join(dir, 'nginx.conf'),
     `worker_processes ${workers}; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
 events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
+http { ${accessLog ? `${UPSTREAMINFO} access_log /dev/stdout upstreaminfo;` : 'access_log off;'} keepalive_requests 1000000;
   upstream be { server ${backend.ip}:${backend.port}; keepalive ${keepalive}; }
   server { listen 127.0.0.1:${port}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
     proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Request-ID $request_id; } } }\n`,

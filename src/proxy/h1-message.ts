@@ -6,10 +6,10 @@
  * with Node's rules for repeated fields; the response head is one string, written with the first
  * body bytes (one socket write for a small response).
  */
-import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { isToken } from './upstream.js';
 
 /** Node's header-pair cap for the `headers` object (maxHeadersCount 1000 → parser.maxHeaderPairs 2000). */
 const MAX_HEADER_PAIRS = 2000;
@@ -230,10 +230,14 @@ export class H1BodyRequest extends Readable implements FrontRequest {
   }
 }
 
-/** RFC 9110 token characters (a header name); Node's _checkIsHttpToken. */
-const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
-/** A field value with a character HTTP cannot carry; Node's _checkInvalidHeaderChar. */
-const INVALID_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+/** A field value with a character HTTP cannot carry (Node's _checkInvalidHeaderChar: /[^\t\x20-\x7e\x80-\xff]/). */
+function invalidChar(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127 || c > 255) return true;
+  }
+  return false;
+}
 const CLOSE = /(?:^|\W)close(?:$|\W)/i;
 const CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 
@@ -266,12 +270,71 @@ const enum Seen {
 /** Larger bodies are written as a Buffer next to the head (writev) instead of joined into one string. */
 const JOIN_LIMIT = 16 * 1024;
 
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * The events a response emits ('close', 'finish', 'drain'), without EventEmitter's per-object
+ * set-up: one flat list of event, listener, once, made on the first subscription.
+ */
+class Events {
+  private ls: (string | Listener | boolean)[] | null = null;
+
+  on(event: string, fn: Listener): this {
+    (this.ls ??= []).push(event, fn, false);
+    return this;
+  }
+  addListener(event: string, fn: Listener): this {
+    return this.on(event, fn);
+  }
+  once(event: string, fn: Listener): this {
+    (this.ls ??= []).push(event, fn, true);
+    return this;
+  }
+  off(event: string, fn: Listener): this {
+    const ls = this.ls;
+    if (ls === null) return this;
+    for (let i = 0; i < ls.length; i += 3) {
+      if (ls[i] === event && ls[i + 1] === fn) {
+        ls.splice(i, 3);
+        break;
+      }
+    }
+    return this;
+  }
+  removeListener(event: string, fn: Listener): this {
+    return this.off(event, fn);
+  }
+  listenerCount(event: string): number {
+    let n = 0;
+    const ls = this.ls;
+    if (ls !== null) for (let i = 0; i < ls.length; i += 3) if (ls[i] === event) n++;
+    return n;
+  }
+  /** Calls the event's listeners (a once listener is removed first); true if there was one. */
+  emit(event: string, ...args: unknown[]): boolean {
+    const ls = this.ls;
+    if (ls === null) return false;
+    let fns: Listener[] | null = null;
+    for (let i = 0; i < ls.length; i += 3) {
+      if (ls[i] !== event) continue;
+      (fns ??= []).push(ls[i + 1] as Listener);
+      if (ls[i + 2] === true) {
+        ls.splice(i, 3);
+        i -= 3;
+      }
+    }
+    if (fns === null) return false;
+    for (const fn of fns) fn.apply(this, args);
+    return true;
+  }
+}
+
 /**
  * The response of one request. Writes the same bytes Node's ServerResponse writes (status line,
  * the given fields, Date, Connection and Keep-Alive, chunked framing when no length is known, no
  * body for HEAD, 204, 304 and 1xx), straight to the connection's socket.
  */
-export class H1Response extends EventEmitter {
+export class H1Response extends Events {
   shouldKeepAlive: boolean;
   statusCode = 200;
   headersSent = false;
@@ -322,7 +385,7 @@ export class H1Response extends EventEmitter {
       text = STATUS_CODES[code] ?? 'unknown';
       list = reason;
     }
-    if (INVALID_CHAR.test(text)) throw httpError('ERR_INVALID_CHAR', 'Invalid character in statusMessage');
+    if (invalidChar(text)) throw httpError('ERR_INVALID_CHAR', 'Invalid character in statusMessage');
     this.statusCode = code;
     if (code === 204 || code === 304 || (code >= 100 && code <= 199)) this.hasBody = false;
     if (this.expectContinue && !this.sent100) this.shouldKeepAlive = false;
@@ -371,10 +434,10 @@ export class H1Response extends EventEmitter {
 
   /** One `name: value` line, validated as Node validates it; notes the fields that change the framing. */
   private field(name: string, value: unknown): string {
-    if (!TOKEN.test(name)) throw httpError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+    if (!isToken(name)) throw httpError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
     if (value === undefined) throw httpError('ERR_HTTP_INVALID_HEADER_VALUE', `Invalid value "undefined" for header "${name}"`);
     const v = typeof value === 'string' ? value : String(value);
-    if (INVALID_CHAR.test(v)) throw httpError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+    if (invalidChar(v)) throw httpError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
     const n = name.length;
     if (n === 14 || n === 17 || n === 10 || n === 4) {
       const lower = name.toLowerCase();
@@ -401,8 +464,8 @@ export class H1Response extends EventEmitter {
   addTrailers(headers: Record<string, string>): void {
     let t = '';
     for (const [name, value] of Object.entries(headers)) {
-      if (!TOKEN.test(name)) throw httpError('ERR_INVALID_HTTP_TOKEN', `Trailer name must be a valid HTTP token ["${name}"]`);
-      if (INVALID_CHAR.test(String(value))) throw httpError('ERR_INVALID_CHAR', `Invalid character in trailer content ["${name}"]`);
+      if (!isToken(name)) throw httpError('ERR_INVALID_HTTP_TOKEN', `Trailer name must be a valid HTTP token ["${name}"]`);
+      if (invalidChar(String(value))) throw httpError('ERR_INVALID_CHAR', `Invalid character in trailer content ["${name}"]`);
       t += `${name}: ${value}\r\n`;
     }
     this.trailer += t;
