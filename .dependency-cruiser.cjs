@@ -41,6 +41,13 @@ module.exports = {
       to: { path: '^src/proxy/' },
     },
     {
+      name: 'one-yaml-library',
+      comment: 'js-yaml is the one YAML parser at run time; `yaml` is a devDependency (tests, chart tooling)',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '\\.test\\.ts$' },
+      to: { path: 'node_modules/yaml/' },
+    },
+    {
       name: 'no-cycles',
       severity: 'error',
       from: { path: '^src/' },

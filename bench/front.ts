@@ -150,32 +150,49 @@ net.connect = () => new FakeUpstream();
 syncBuiltinESMExports();
 
 const { snapshotOf } = await import('../src/control/store.js');
+const { parseArgs } = await import('../src/config.js');
 const { translate } = await import('../src/model/translate.js');
 const { compileTable } = await import('../src/proxy/route.js');
 const { createPools } = await import('../src/proxy/pools.js');
 const { createEndpointState } = await import('../src/proxy/endpoints.js');
 const { createLimiters } = await import('../src/proxy/limiters.js');
+const { createAuthState } = await import('../src/proxy/auth/state.js');
 const { createEndpointStats } = await import('../src/proxy/stats.js');
 const { createBalancer } = await import('../src/proxy/balance.js');
 const { createHandler } = await import('../src/proxy/front.js');
 const { createH1Front } = await import('../src/proxy/h1-server.js');
 const { createAccessLog } = await import('../src/proxy/access-log.js');
 const { createMetrics } = await import('../src/metrics/metrics.js');
-const { MATCH_NONE } = await import('../src/model/cidr.js');
+const { createCidrMatcher } = await import('../src/model/cidr.js');
 
+// the defaults of every flag, wired as src/proxy/dataplane.ts wires them
+const cmd = parseArgs(['--manifests', '/nonexistent']);
+if (cmd.kind !== 'run') throw new Error('no configuration');
+const config = cmd.config;
 const objects = [
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'bench', namespace: 'default' }, spec: { ingressClassName: 'portico', rules: [{ host: 'bench.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'be', port: { number: 80 } } } }] } }] } },
   { apiVersion: 'v1', kind: 'Service', metadata: { name: 'be', namespace: 'default' }, spec: { ports: [{ port: 80 }] } },
   { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'be-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'be' } }, addressType: 'IPv4', ports: [{ port: 9 }], endpoints: [{ addresses: ['127.0.0.1'] }] },
 ];
-const table = translate(snapshotOf(objects as never), { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }).table;
-const pools = createPools({ connectTimeout: 5000, keepAliveTimeout: 60_000 });
+const table = translate(snapshotOf(objects as never), { controllerClass: config.controllerClass, ingressClass: config.ingressClass, watchWithoutClass: false }).table;
+const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
 const live = createEndpointState();
-const env = { httpsRedirectPort: 443, bodySize: 1 << 20, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
-const compiled = compileTable(table, { pools, endpoints: live, env });
+const env = {
+  httpsRedirectPort: config.httpsRedirectPort,
+  bodySize: config.proxyBodySize,
+  limiters: createLimiters(),
+  limitReqStatus: config.limitReqStatusCode,
+  limitConnStatus: config.limitConnStatusCode,
+  connectTimeout: config.proxyConnectTimeout,
+  readTimeout: config.proxyReadTimeout,
+  auth: createAuthState(),
+  retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
+};
+const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
+const balancer = createBalancer(stats.ejected);
+const compiled = compileTable(table, { pools, endpoints: live, env, balance: { balancer, algorithm: config.loadBalance } });
 live.apply(table);
-const stats = createEndpointStats({ maxFails: 3, failTimeout: 10_000 });
-const metrics = createMetrics({ version: 'bench', nginxCompat: false, controllerClass: 'c', controllerNamespace: '', controllerPod: '' });
+const metrics = createMetrics({ version: 'bench', nginxCompat: false, controllerClass: config.controllerClass, controllerNamespace: '', controllerPod: '' });
 // the access log's real writer, to /dev/null (as the benchmark's Portico writes its stdout)
 const { LineSink } = await import('../src/log.js');
 const { openSync } = await import('node:fs');
@@ -183,21 +200,20 @@ const sink = new LineSink(openSync('/dev/null', 'w'));
 const front = createHandler({
   state: { matcher: compiled.matchers.get(80) as never, draining: false },
   pools,
-  balancer: createBalancer(stats.ejected),
+  balancer,
   scheme: 'http',
   listenerPort: 80,
-  readTimeout: 60_000,
-  tries: 3,
-  accessLog: ACCESS_LOG ? createAccessLog('json', sink) : null,
+  readTimeout: config.proxyReadTimeout,
+  accessLog: ACCESS_LOG ? createAccessLog(config.accessLogFormat, sink) : null,
   metrics,
   stats,
   hsts: null,
-  limits: { bodySize: 1 << 20, clientBodyTimeout: 60_000, sendTimeout: 60_000, maxHeaders: 100, nextUpstreamTimeout: 0, upgradeIdleTimeout: 0 },
-  forward: { scheme: 'http', trust: MATCH_NONE, underscores: false },
+  limits: { bodySize: config.proxyBodySize, clientBodyTimeout: config.clientBodyTimeout, sendTimeout: config.proxySendTimeout, maxHeaders: config.maxHeaders, upgradeIdleTimeout: config.upgradeIdleTimeout },
+  forward: { scheme: 'http', trust: createCidrMatcher(config.trustedProxies), underscores: config.allowUnderscoresInHeaders },
   tunnels: new Set(),
 });
 
-const h1 = createH1Front(front as never, { keepAliveTimeout: 75_000, headersTimeout: 60_000, maxHeaderSize: 16 * 1024, clientError: (_c, s) => s.destroy() });
+const h1 = createH1Front(front as never, { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxHeaderSize: 16 * 1024, clientError: (_c, s) => s.destroy() });
 const accept = (s: Socket): void => h1.accept(s);
 
 async function run(n: number): Promise<number> {

@@ -118,14 +118,8 @@ export async function startHaproxy(backend: { ip: string; port: number }): Promi
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
 }
 
-/** Portico on core 1, standalone, routing `bench.test` to the backend. */
-/** Portico on `cores`; `root` is a checkout with a built dist/ (default: this one), to compare two builds in one run. */
-export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE, root = repoRoot): Promise<Proc & { port: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-portico-'));
-  mkdirSync(join(dir, 'm'));
-  writeFileSync(
-    join(dir, 'm', 'bench.yaml'),
-    `apiVersion: networking.k8s.io/v1
+/** The Ingress `bench.test` is routed by, unless a benchmark gives its own (same name, host and Service). */
+export const BENCH_INGRESS = `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: bench, namespace: default}
 spec:
@@ -133,7 +127,16 @@ spec:
   rules:
   - host: bench.test
     http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: be, port: {number: 80}}}}]}
----
+`;
+
+/** Portico on core 1, standalone, routing `bench.test` to the backend. */
+/** Portico on `cores`; `root` is a checkout with a built dist/ (default: this one), to compare two builds in one run; `ingress` replaces {@link BENCH_INGRESS}. */
+export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE, root = repoRoot, ingress = BENCH_INGRESS): Promise<Proc & { port: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-portico-'));
+  mkdirSync(join(dir, 'm'));
+  writeFileSync(
+    join(dir, 'm', 'bench.yaml'),
+    `${ingress}---
 apiVersion: v1
 kind: Service
 metadata: {name: be, namespace: default}
@@ -178,10 +181,10 @@ function ms(v: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
 }
 
-/** wrk on core 0 with the Host header set; parses requests/s, p50/p99 and socket/HTTP errors. */
-export function wrk(port: number, opts: { connections: number; seconds: number; host?: string }): WrkResult {
+/** wrk on core 0 with the Host header set (and a path, default /); parses requests/s, p50/p99 and socket/HTTP errors. */
+export function wrk(port: number, opts: { connections: number; seconds: number; host?: string; path?: string }): WrkResult {
   need('wrk', 'wrk');
-  const r = spawnSync('taskset', ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-H', `Host: ${opts.host ?? 'bench.test'}`, `http://127.0.0.1:${port}/`], { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000 });
+  const r = spawnSync('taskset', ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-H', `Host: ${opts.host ?? 'bench.test'}`, `http://127.0.0.1:${port}${opts.path ?? '/'}`], { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000 });
   const out = r.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p50 = /50%\s+([\d.]+)(us|ms|s)/.exec(out);

@@ -17,7 +17,7 @@ import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { gateway, httpRoute, ingress, namespace, service, slice } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
-import { startPortico } from './lib/portico.js';
+import { startPortico, type Portico } from './lib/portico.js';
 
 const NS = 'ingress-system';
 const dir = mkdtempSync(join(tmpdir(), 'chart-rbac-'));
@@ -30,6 +30,8 @@ interface Outcome {
   status: boolean;
   leader: boolean;
   event: boolean;
+  /** An Ingress's custom-headers ConfigMap is read (without it, the Ingress answers 503). */
+  headers: boolean;
   /** An HTTPRoute on a Gateway of the chart's GatewayClass is served. */
   gateway: boolean;
   /** ... through a listener that selects its namespace by label (Namespaces watched). */
@@ -55,7 +57,9 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.addToken('chart-sa', { name: `system:serviceaccount:${NS}:portico`, rules });
   const ic = find(docs, 'IngressClass')!;
   api.apply({ ...ic, metadata: { ...ic.metadata, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } });
-  api.apply({ ...service('portico-controller', NS), status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
+  // the chart's Service (type LoadBalancer), its load balancer ready
+  const ctl = service('portico-controller', NS);
+  api.apply({ ...ctl, spec: { ...(ctl.spec as object), type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
   api.apply(service('web'));
   api.apply(slice('web-1', 'web', [pod]));
   api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(appCert.certPem).toString('base64'), 'tls.key': Buffer.from(appCert.keyPem).toString('base64') } });
@@ -73,9 +77,20 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
   api.apply(slice('team-1', 'team', [pod], 'apps'));
   api.apply(httpRoute('team', 'apps', { parentRefs: [{ name: 'edge', namespace: 'default', sectionName: 'team' }], rules: [{ backendRefs: [{ name: 'team', port: 80 }] }] }));
 
+  api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'custom-headers', namespace: 'default' }, data: { 'X-Custom': 'from-configmap' } });
+  const custom = ingress('custom', 'custom.test', 'web');
+  (custom.metadata as Record<string, unknown>).annotations = { 'nginx.ingress.kubernetes.io/custom-headers': 'custom-headers' };
+  api.apply(custom);
+
   const args = runnableArgs(container(docs).args as string[]).filter((a) => !/^--(http|https|admin)-port=/.test(a));
-  const p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
-  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false };
+  let p: Portico;
+  try {
+    p = await startPortico(null, [...args, '--kubeconfig', api.kubeconfig(join(dir, `${id}.kubeconfig`), 'chart-sa', NS), '--shutdown-grace-period=0s'], { env: { POD_NAME: `portico-${id}`, POD_NAMESPACE: NS } });
+  } catch (err) {
+    await api.close();
+    throw err;
+  }
+  const o: Outcome = { routed: false, classless: false, tls: false, status: false, leader: false, event: false, gateway: false, selected: false, gatewayStatus: false, classStatus: false, headers: false };
   const statusOf = (kind: string, ns: string, name: string): any => (api.get(kind, ns, name) as { status?: unknown } | undefined)?.status;
   try {
     const deadline = Date.now() + 4000;
@@ -90,6 +105,7 @@ async function runWith(docs: Doc[], rules: Rule[], pod: Pod, id: string): Promis
       o.selected ||= (await get(p.httpPort, '/', { host: 'team.test' })).status === 200;
       o.gatewayStatus ||= statusOf('HTTPRoute', 'default', 'gw')?.parents?.length === 1 && statusOf('Gateway', 'default', 'edge')?.listeners?.length === 2;
       o.classStatus ||= statusOf('GatewayClass', '', 'portico')?.conditions?.some((c: { type: string; status: string }) => c.type === 'Accepted' && c.status === 'True') === true;
+      o.headers ||= (await get(p.httpPort, '/', { host: 'custom.test' })).headers['x-custom'] === 'from-configmap';
       await sleep(100);
     }
     return o;
@@ -112,9 +128,9 @@ describe("the chart's RBAC against the API-server double", () => {
   });
   after(() => pod.close());
 
-  test('with every rule, routing, classes, TLS, status, leadership and Events all work', async () => {
+  test('with every rule, routing, classes, TLS, status, leadership, Events and ConfigMaps all work', async () => {
     const o = await runWith(docs, all, pod, 'full');
-    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, gateway: true, selected: true, gatewayStatus: true, classStatus: true });
+    assert.deepEqual(o, { routed: true, classless: true, tls: true, status: true, leader: true, event: true, gateway: true, selected: true, gatewayStatus: true, classStatus: true, headers: true });
   });
 
   test('without any single rule, something visible breaks', async (t) => {

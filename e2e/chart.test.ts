@@ -84,6 +84,10 @@ const VARIANTS: Record<string, object> = {
   'admin port on the pod address, debug endpoints for all': { controller: { kind: 'DaemonSet', hostNetwork: true, admin: { bindAddress: '$(POD_IP)' }, debugEndpoints: 'all' } },
   'admin port on loopback, debug endpoints off': { controller: { admin: { bindAddress: '127.0.0.1' }, debugEndpoints: 'off', metrics: { service: { enabled: false } } } },
   'a self-built image': { controller: { image: { repository: 'registry.example.com/portico', tag: '0.1.0-dev', pullPolicy: 'Always' } } },
+  // docs/migrating.md: ingress-nginx still runs and owns the nginx IngressClass (and the status)
+  'taking over the nginx class next to a running ingress-nginx': { controller: { ingressClass: 'nginx', ingressClassResource: { enabled: false, name: 'nginx', controllerValue: 'k8s.io/ingress-nginx' }, publishService: { enabled: false } } },
+  // docs/migrating.md: ingress-nginx is gone, Portico's chart owns the nginx IngressClass
+  'replacing ingress-nginx': { controller: { ingressClass: 'nginx', ingressClassResource: { name: 'nginx', controllerValue: 'k8s.io/ingress-nginx', default: true } } },
 };
 
 describe('Helm chart', () => {
@@ -150,6 +154,7 @@ describe('Helm chart', () => {
       { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
       { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
       { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'referencegrants'], verbs: ['get', 'list', 'watch'] },
@@ -229,6 +234,34 @@ describe('Helm chart', () => {
     assert.deepEqual(AHEAD_OF_CLI, ['--admin-bind-address', '--debug-endpoints']);
   });
 
+  test('taking over the nginx class next to ingress-nginx: its flags, no IngressClass (ingress-nginx owns it), no status writes', () => {
+    const docs = render(VARIANTS['taking over the nginx class next to a running ingress-nginx']!);
+    assert.equal(find(docs, 'IngressClass'), undefined);
+    const args: string[] = container(docs).args;
+    assert.ok(args.includes('--ingress-class=nginx') && args.includes('--controller-class=k8s.io/ingress-nginx'), args.join(' '));
+    assert.ok(!args.some((a) => a.startsWith('--publish-service')), 'ingress-nginx keeps writing status until the switch');
+    assert.ok(args.includes('--election-id=portico-leader'), "its own Lease, never ingress-nginx's");
+    const config = cliAccepts(args);
+    assert.equal(config.ingressClass, 'nginx');
+    assert.equal(config.controllerClass, 'k8s.io/ingress-nginx');
+    const notes = render(VARIANTS['taking over the nginx class next to a running ingress-nginx']!, { notes: true }).text;
+    assert.match(notes, /It serves the Ingresses of class nginx \(an IngressClass object or not\), and of every\nIngressClass whose controller is k8s\.io\/ingress-nginx\./);
+    assert.match(notes, /The chart creates no IngressClass/);
+    assert.match(notes, /ingressClassName: nginx$/m);
+  });
+
+  test('replacing ingress-nginx: the chart creates the nginx IngressClass of controller k8s.io/ingress-nginx', () => {
+    const docs = render(VARIANTS['replacing ingress-nginx']!);
+    const ic = find(docs, 'IngressClass')!;
+    assert.equal(ic.metadata.name, 'nginx');
+    assert.equal(ic.spec.controller, 'k8s.io/ingress-nginx');
+    assert.deepEqual(ic.metadata.annotations, { 'ingressclass.kubernetes.io/is-default-class': 'true' });
+    const args: string[] = container(docs).args;
+    assert.ok(args.includes('--ingress-class=nginx') && args.includes('--controller-class=k8s.io/ingress-nginx'));
+    assert.ok(args.includes('--publish-service=ingress-system/portico-controller'));
+    assert.doesNotMatch(render(VARIANTS['replacing ingress-nginx']!, { notes: true }).text, /creates no IngressClass/);
+  });
+
   test('controller.image points the workload at a self-built image', () => {
     const c = container(render(VARIANTS['a self-built image']!));
     assert.equal(c.image, 'registry.example.com/portico:0.1.0-dev');
@@ -257,8 +290,9 @@ describe('Helm chart', () => {
     );
     const watch = find(docs, 'Role', 'portico-watch')!;
     assert.equal(watch.metadata.namespace, 'apps');
-    assert.equal(watch.rules.length, 8);
+    assert.equal(watch.rules.length, 9);
     assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('httproutes')));
+    assert.ok(watch.rules.some((r: { resources: string[] }) => r.resources.includes('configmaps')));
     assert.equal(find(docs, 'RoleBinding', 'portico-watch')!.metadata.namespace, 'apps');
     assert.ok(container(docs).args.includes('--watch-namespace=apps'));
   });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
-import { cert } from './lib/certs.js';
+import { ca, cert, client } from './lib/certs.js';
 import { get } from './lib/http.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { startPortico } from './lib/portico.js';
@@ -148,5 +148,108 @@ data:
   } finally {
     await p.stop();
     await new Promise<void>((r) => pod.close(() => r()));
+  }
+});
+
+test('proxy-ssl-verify-depth, proxy-ssl-protocols and proxy-ssl-ciphers: what Portico offers and accepts from a pod', async () => {
+  // root -> intermediate -> pod: one intermediate CA between the pod's certificate and the trusted root
+  const root = ca('Backend Root');
+  const mid = ca('Backend Intermediate', root);
+  const leaf = client([['CN', 'api.internal']], mid, { commonName: 'api.internal', dnsNames: ['api.internal'] });
+  const dir = mkdtempSync(pathJoin(tmpdir(), 'portico-ca-'));
+  writeFileSync(pathJoin(dir, 'ca.pem'), root.certPem);
+  const versions: string[] = [];
+  const ciphers: string[] = [];
+  const pod: Server = createServer({ key: leaf.keyPem, cert: `${leaf.certPem}${mid.certPem}` }, (req, res) => {
+    const s = req.socket as TLSSocket;
+    versions.push(s.getProtocol() ?? '');
+    ciphers.push(s.getCipher().name);
+    res.end('ok');
+  });
+  await new Promise<void>((r) => pod.listen(0, '127.0.134.4', r));
+  const ep = { ip: '127.0.134.4', port: (pod.address() as AddressInfo).port };
+  const base = {
+    'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS',
+    'nginx.ingress.kubernetes.io/proxy-ssl-verify': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-server-name': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-name': 'api.internal',
+  };
+  const on = (name: string, extra: Record<string, string>): string => ingressYaml(name, [{ host: `${name}.test`, paths: [{ path: '/', service: 'api' }] }], {}, { ...base, ...extra });
+  const p = await startPortico(
+    {
+      'site.yaml': join(
+        on('depth1', { 'nginx.ingress.kubernetes.io/proxy-ssl-verify-depth': '1' }),
+        on('depth0', { 'nginx.ingress.kubernetes.io/proxy-ssl-verify-depth': '0' }),
+        on('tls12', { 'nginx.ingress.kubernetes.io/proxy-ssl-protocols': 'TLSv1.2', 'nginx.ingress.kubernetes.io/proxy-ssl-ciphers': 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
+        on('tls13', { 'nginx.ingress.kubernetes.io/proxy-ssl-protocols': 'TLSv1.3' }),
+        on('nociphers', { 'nginx.ingress.kubernetes.io/proxy-ssl-protocols': 'TLSv1.2', 'nginx.ingress.kubernetes.io/proxy-ssl-ciphers': 'NOSUCHCIPHER' }),
+        serviceYaml('api', [ep]),
+      ),
+    },
+    [],
+    { env: { NODE_EXTRA_CA_CERTS: pathJoin(dir, 'ca.pem') } },
+  );
+  try {
+    assert.equal((await get(p.httpPort, '/', { host: 'depth1.test' })).status, 200, 'one intermediate is within depth 1 (OpenSSL counts intermediates)');
+    // 0 is ingress-nginx's default, 1
+    assert.equal((await get(p.httpPort, '/', { host: 'depth0.test' })).status, 200);
+    assert.equal((await get(p.httpPort, '/', { host: 'tls12.test' })).status, 200);
+    assert.deepEqual([versions.at(-1), ciphers.at(-1)], ['TLSv1.2', 'ECDHE-ECDSA-AES128-GCM-SHA256']);
+    assert.equal((await get(p.httpPort, '/', { host: 'tls13.test' })).status, 200);
+    assert.equal(versions.at(-1), 'TLSv1.3');
+    // a cipher list OpenSSL matches nothing with: a 502 naming the settings, and Portico keeps serving
+    const none = await get(p.httpPort, '/', { host: 'nociphers.test' });
+    assert.equal(none.status, 502);
+    assert.match(none.body, /backend TLS settings cannot be used/);
+    assert.equal((await get(p.httpPort, '/', { host: 'depth1.test' })).status, 200);
+  } finally {
+    await p.stop();
+    await new Promise<void>((r) => pod.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('proxy-ssl-verify-depth 1 refuses a chain with two intermediate CAs (502, nothing sent)', async () => {
+  const root = ca('Deep Root');
+  const mid1 = ca('Deep Intermediate 1', root);
+  const mid2 = ca('Deep Intermediate 2', mid1);
+  const leaf = client([['CN', 'api.internal']], mid2, { commonName: 'api.internal', dnsNames: ['api.internal'] });
+  const dir = mkdtempSync(pathJoin(tmpdir(), 'portico-ca-'));
+  writeFileSync(pathJoin(dir, 'ca.pem'), root.certPem);
+  let requests = 0;
+  const pod: Server = createServer({ key: leaf.keyPem, cert: `${leaf.certPem}${mid2.certPem}${mid1.certPem}` }, (_req, res) => {
+    requests++;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => pod.listen(0, '127.0.134.5', r));
+  const ep = { ip: '127.0.134.5', port: (pod.address() as AddressInfo).port };
+  const verify = (depth: string | undefined): Record<string, string> => ({
+    'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS',
+    'nginx.ingress.kubernetes.io/proxy-ssl-verify': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-server-name': 'on',
+    'nginx.ingress.kubernetes.io/proxy-ssl-name': 'api.internal',
+    ...(depth !== undefined ? { 'nginx.ingress.kubernetes.io/proxy-ssl-verify-depth': depth } : {}),
+  });
+  const p = await startPortico(
+    {
+      'site.yaml': join(
+        ingressYaml('shallow', [{ host: 'shallow.test', paths: [{ path: '/', service: 'deep' }] }], {}, verify('1')),
+        ingressYaml('deep', [{ host: 'deep.test', paths: [{ path: '/', service: 'deep' }] }], {}, verify('2')),
+        serviceYaml('deep', [ep]),
+      ),
+    },
+    [],
+    { env: { NODE_EXTRA_CA_CERTS: pathJoin(dir, 'ca.pem') } },
+  );
+  try {
+    const r = await get(p.httpPort, '/', { host: 'shallow.test' });
+    assert.equal(r.status, 502);
+    assert.match(r.body, /longer than proxy-ssl-verify-depth/);
+    assert.equal(requests, 0);
+    assert.equal((await get(p.httpPort, '/', { host: 'deep.test' })).status, 200);
+  } finally {
+    await p.stop();
+    await new Promise<void>((r) => pod.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,19 +1,22 @@
 /**
  * `npm start`: demo "pods" on loopback addresses plus Portico in standalone mode on
  * examples/manifests. Extra arguments are passed to Portico (e.g. `npm start -- --http-port 9090`).
+ * Ctrl-C stops at once: the demo's grace period is 0 (no load balancer needs to notice).
+ * PORTICO_DEMO_PODS=127.0.x moves the pods to 127.0.x.1-5 (tests; the example manifests' endpoints stay on 127.0.10.x).
  */
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ConfigError, parseArgs } from '../src/config.js';
-import { run } from '../src/main.js';
+import { exitOnSignals, run } from '../src/main.js';
 import { repoRoot } from '../src/paths.js';
 
+const NET = process.env.PORTICO_DEMO_PODS ?? '127.0.10';
 const PODS = [
-  { ip: '127.0.10.1', name: 'web-7d9f8-a1' },
-  { ip: '127.0.10.2', name: 'web-7d9f8-b2' },
-  { ip: '127.0.10.3', name: 'api-5c6b4-c3' },
-  { ip: '127.0.10.4', name: 'blog-66f7d-d4' },
-  { ip: '127.0.10.5', name: 'fallback-0-e5' },
+  { ip: `${NET}.1`, name: 'web-7d9f8-a1' },
+  { ip: `${NET}.2`, name: 'web-7d9f8-b2' },
+  { ip: `${NET}.3`, name: 'api-5c6b4-c3' },
+  { ip: `${NET}.4`, name: 'blog-66f7d-d4' },
+  { ip: `${NET}.5`, name: 'fallback-0-e5' },
 ];
 const POD_PORT = 18080;
 
@@ -31,7 +34,7 @@ function startPod(ip: string, name: string): Promise<void> {
 }
 
 try {
-  const cmd = parseArgs(['--manifests', join(repoRoot, 'examples/manifests'), '--bind-address', '127.0.0.1', ...process.argv.slice(2)]);
+  const cmd = parseArgs(['--manifests', join(repoRoot, 'examples/manifests'), '--bind-address', '127.0.0.1', '--shutdown-grace-period', '0s', ...process.argv.slice(2)]);
   if (cmd.kind !== 'run') throw new ConfigError('npm start only runs the demo; use the portico command for --help');
   await Promise.all(PODS.map((p) => startPod(p.ip, p.name)));
   const p = await run(cmd.config);
@@ -53,9 +56,7 @@ try {
       '',
     ].join('\n') + '\n',
   );
-  const stop = (): void => void p.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignals(p);
 } catch (err) {
   process.stderr.write(`portico demo: ${(err as Error).message}\n`);
   process.exit(err instanceof ConfigError ? 2 : 1);

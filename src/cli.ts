@@ -4,8 +4,8 @@ import cluster from 'node:cluster';
 import { ConfigError } from './config.js';
 import { parseCommandLine, type Command } from './cli/command.js';
 import { helpText } from './cli/help.js';
-import { stdoutSink } from './log.js';
-import { run } from './main.js';
+import { createLogger } from './log.js';
+import { exit, exitOnSignals, run } from './main.js';
 import { printView } from './cli/print.js';
 import { version } from './version.js';
 
@@ -53,22 +53,11 @@ if (cmd.kind === 'help') {
   runWorker(cmd.config);
 } else if (cmd.kind === 'run') {
   const { config } = cmd;
+  const log = createLogger(config.logLevel);
   try {
-    const running = await run(config);
-    const stop = (signal: string): void => {
-      running.log.info({ signal }, 'shutting down');
-      running
-        .close()
-        .then(() => {
-          stdoutSink().flushSync?.();
-          process.exit(0);
-        })
-        .catch(() => process.exit(1));
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    exitOnSignals(await run(config, log));
   } catch (err) {
     process.stderr.write(err instanceof ConfigError ? `portico: ${err.message}\n` : `portico: cannot start: ${(err as Error).message}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
+    await exit(log, err instanceof ConfigError ? 2 : 1, { err: (err as Error).message });
   }
 }

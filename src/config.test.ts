@@ -18,12 +18,12 @@ const FIELDS: Record<keyof Config, true> = {
   electionId: true, env: true, bindAddress: true, adminBindAddress: true, debugEndpoints: true, httpPort: true, httpsPort: true, adminPort: true,
   ingressClass: true, controllerClass: true, watchWithoutClass: true, defaultBackendService: true, allowExternalNameServices: true,
   externalNameDeniedCidrs: true, defaultSslCertificate: true, sslRedirect: true, enableGatewayApi: true, gatewayControllerName: true, crdRecheckInterval: true, unsupportedAnnotations: true, httpsRedirectPort: true, hsts: true, tls: true,
-  proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true,
+  proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxyNextUpstream: true, loadBalance: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true,
   proxyBodySize: true, upstreamMaxFails: true, upstreamFailTimeout: true, clientHeaderTimeout: true, clientBodyTimeout: true,
   keepAliveTimeout: true, maxConnections: true, maxHeaders: true, http1Server: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,
   shutdownTimeout: true, accessLog: true, accessLogFormat: true, logLevel: true, workers: true, enableMetrics: true, metricsCompat: true,
-  podNamespace: true, podName: true, sourceRanges: true, limitReqStatusCode: true, limitConnStatusCode: true,
+  podNamespace: true, podName: true, sourceRanges: true, limitReqStatusCode: true, limitConnStatusCode: true, addHeaders: true, proxySetHeaders: true,
 };
 
 test('the fields parseArgs builds are exactly the Config type: fieldOf at run time names what the type derives', () => {
@@ -123,4 +123,19 @@ test('choice flags: their values only', () => {
   fails(['--log-level', 'verbose'], /expected trace, debug, info, warn, error or fatal/);
   fails(['--metrics-compat', 'nginx'], /expected none or ingress-nginx/);
   fails(['--access-log-format', 'xml'], /expected json or text/);
+});
+
+test('--proxy-next-upstream: nginx\'s conditions, deduplicated in a fixed order; off alone wins; anything else is a flag error', () => {
+  assert.deepEqual(configOf([]).proxyNextUpstream, ['error', 'timeout']);
+  assert.deepEqual(configOf(['--proxy-next-upstream', 'non_idempotent http_502  error http_502']).proxyNextUpstream, ['error', 'http_502', 'non_idempotent']);
+  assert.deepEqual(configOf(['--proxy-next-upstream=off http_503']).proxyNextUpstream, ['off']);
+  fails(['--proxy-next-upstream', 'error http_418'], /^invalid value "error http_418" for --proxy-next-upstream: expected conditions among error, timeout/);
+  fails(['--proxy-next-upstream', ''], /--proxy-next-upstream: expected conditions/);
+});
+
+test('--add-headers and --proxy-set-headers name ConfigMaps', () => {
+  const c = configOf(['--add-headers', 'ingress-system/add-headers', '--proxy-set-headers=ingress-system/proxy-headers']);
+  assert.deepEqual([c.addHeaders, c.proxySetHeaders], [{ namespace: 'ingress-system', name: 'add-headers' }, { namespace: 'ingress-system', name: 'proxy-headers' }]);
+  assert.deepEqual([configOf([]).addHeaders, configOf([]).proxySetHeaders], [undefined, undefined]);
+  fails(['--add-headers', 'no-namespace'], /expected namespace\/name/);
 });

@@ -11,6 +11,8 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseCidrList } from './model/cidr.js';
+import { CONDITIONS, parseNextUpstream } from './model/ingress/traffic.js';
+import type { NextUpstream } from './model/types.js';
 import { isDnsSubdomain } from './model/k8s.js';
 import { parseDuration, parseSize } from './model/units.js';
 import { DEFAULT_CIPHERS, type TlsSettings } from './tls/settings.js';
@@ -59,6 +61,8 @@ interface Kinds {
   status: number;
   protocols: Pick<TlsSettings, 'minVersion' | 'maxVersion'>;
   workers: number;
+  /** proxy-next-upstream conditions, space-separated. */
+  conditions: readonly NextUpstream[];
 }
 
 export type FlagKind = keyof Kinds | 'choice';
@@ -104,7 +108,9 @@ export const FLAGS = {
   'enable-gateway-api': { kind: 'bool', default: 'true', help: 'Serve the Gateway API: GatewayClasses of --gateway-controller-name, their Gateways, HTTPRoutes and GRPCRoutes (in Kubernetes mode when their CRDs are installed)' },
   'gateway-controller-name': { kind: 'string', default: 'portico.dev/gateway-controller', arg: 'NAME', help: 'GatewayClass spec.controllerName that selects Portico' },
   'crd-recheck-interval': { kind: 'duration', default: '60s', help: 'How often Portico looks again for a CRD that is not installed (the Gateway API kinds); installing one is noticed within this' },
-  'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, canary*, snippets...): refuse = not served (503), warn = served without it' },
+  'unsupported-annotations': { kind: 'choice', choices: ['refuse', 'warn'], default: 'refuse', help: 'An Ingress with an annotation Portico cannot honour that restricts access or moves traffic (auth-*, *-source-range, limit-*, snippets with other than header directives...): refuse = not served (503), warn = served without it' },
+  'add-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of response headers for every Ingress route and the default backend (ingress-nginx's add-headers key): name = header, value = its value (nginx variables expanded)" },
+  'proxy-set-headers': { kind: 'secret', default: '', arg: 'NS/NAME', unset: 'none', help: "ConfigMap of request headers sent to the pods of every Ingress route (ingress-nginx's proxy-set-headers key), over Portico's own (nginx variables expanded)" },
   'whitelist-source-range': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', field: null, help: "Only these client addresses may reach Ingress routes (403 otherwise), unless an Ingress's allowlist-source-range / whitelist-source-range annotation replaces the list" },
   'denylist-source-range': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', field: null, help: "Client addresses that get 403 on Ingress routes (before any allow list), unless an Ingress's denylist-source-range annotation replaces the list" },
   'limit-req-status-code': { kind: 'status', default: '503', help: 'Status answered to a request over limit-rps / limit-rpm (400-599)' },
@@ -119,7 +125,8 @@ export const FLAGS = {
   'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Upstream connect timeout (seconds, or with a unit: 500ms, 5s, 1m)' },
   'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout waiting for response headers and between body reads' },
   'proxy-send-timeout': { kind: 'duration', default: '60s', help: 'Upstream timeout between two reads of the request body by the pod' },
-  'proxy-next-upstream-timeout': { kind: 'period', default: '0s', help: 'Stop retrying on other endpoints after this long (0 = no limit)' },
+  'proxy-next-upstream': { kind: 'conditions', default: 'error timeout', arg: 'LIST', help: "When a request goes to another endpoint, as nginx's proxy_next_upstream: error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent, or off; per Ingress: proxy-next-upstream annotation" },
+  'proxy-next-upstream-timeout': { kind: 'period', default: '0s', help: 'Stop retrying on other endpoints after this long (0 = no limit); per Ingress: proxy-next-upstream-timeout annotation' },
   'proxy-body-size': { kind: 'size', default: '1m', arg: 'SIZE', help: 'Largest request body (413 above it); 0 = unlimited; per Ingress: proxy-body-size annotation' },
   'upstream-max-fails': { kind: 'count', default: '3', help: 'Consecutive connect failures or resets that take an endpoint out of rotation' },
   'upstream-fail-timeout': { kind: 'duration', default: '10s', help: 'How long an ejected endpoint stays out of rotation' },
@@ -135,10 +142,11 @@ export const FLAGS = {
   'ssl-handshake-timeout': { kind: 'duration', default: '10s', help: 'Time a client has to complete the TLS handshake on the HTTPS port' },
   'trusted-proxies': { kind: 'cidrs', default: '', arg: 'CIDR[,CIDR]', unset: 'none', help: 'Peers whose X-Forwarded-* headers are believed' },
   'use-proxy-protocol': { kind: 'bool', default: 'false', help: 'Expect a PROXY protocol v1/v2 header on every connection (both listeners)' },
-  'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts on different endpoints for a request that never reached a pod' },
+  'load-balance': { kind: 'choice', choices: ['round_robin', 'ewma'], default: 'round_robin', help: 'How an endpoint is picked where no load-balance, upstream-hash-by or affinity annotation says (ingress-nginx ConfigMap key load-balance): round_robin, or ewma (the better of two random endpoints by response time)' },
+  'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts in all (the first included) for a request --proxy-next-upstream retries; per Ingress: proxy-next-upstream-tries annotation' },
   'shutdown-grace-period': { kind: 'period', default: '5s', help: 'After SIGTERM: keep serving (with /readyz failing) this long, so load balancers notice' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'After the grace period: how long in-flight requests may take before connections are cut' },
-  'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request' },
+  'access-log': { kind: 'bool', default: 'true', help: 'Log one line per request (per Ingress: enable-access-log: "false" turns it off)' },
   'access-log-format': { kind: 'choice', choices: ['json', 'text'], default: 'json', help: 'Access log format: json, or text (combined log format)' },
   'enable-metrics': { kind: 'bool', default: 'true', help: 'Record Prometheus request metrics (served on the admin port at /metrics)' },
   'metrics-compat': { kind: 'choice', choices: ['none', 'ingress-nginx'], default: 'none', help: "Also expose ingress-nginx's request metric names and labels" },
@@ -255,6 +263,7 @@ const PARSERS: { readonly [K in keyof Kinds]: (raw: string, bad: Bad, given: boo
     if (wrong !== undefined || versions.length === 0) return bad(`only TLSv1.2 and TLSv1.3 are supported${wrong ? ` (${wrong} is insecure or unknown)` : ''}`);
     return { minVersion: versions.includes('TLSv1.2') ? 'TLSv1.2' : 'TLSv1.3', maxVersion: versions.includes('TLSv1.3') ? 'TLSv1.3' : 'TLSv1.2' };
   },
+  conditions: (raw, bad) => parseNextUpstream(raw) ?? bad(`expected conditions among ${CONDITIONS.join(', ')} separated by spaces`),
   workers: (raw, bad) => {
     if (raw === 'auto') return availableParallelism();
     const n = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;

@@ -2,14 +2,17 @@
  * The composition root, read top to bottom as the data flows: config -> metrics -> control plane
  * (source, pipeline) -> serving (the data plane in this process, or a pool of worker processes
  * with --workers N: the same interface) -> admin -> ready; close() drains in the reverse order.
- * The `portico` command (cli.ts) adds signals.
+ * The `portico` command (cli.ts) and `npm start` add signals ({@link exitOnSignals}).
+ *
+ * Lifecycle lines (`component: lifecycle`): `starting` (version, Node.js, mode, source, ports,
+ * workers), `ready`, `shutting down` and `exiting` (the signal or the error, the exit code).
  */
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createAdminServer } from './admin/server.js';
 import type { Config } from './config.js';
 import { createControlPlane } from './control/controlplane.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, flushLogs, type Logger } from './log.js';
 import { observeConnects } from './metrics/connect-timing.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { RouteTable } from './model/types.js';
@@ -56,7 +59,7 @@ function listenAdmin(admin: ReturnType<typeof createAdminServer>, config: Config
     admin.once('error', reject);
     admin.listen({ port: config.adminPort, host: config.adminBindAddress }, () => {
       const port = (admin.address() as AddressInfo).port;
-      log.info({ listener: 'admin', address: config.adminBindAddress, port, debugEndpoints: config.debugEndpoints }, 'listening');
+      log.info({ component: 'admin', listener: 'admin', address: config.adminBindAddress, port, debugEndpoints: config.debugEndpoints }, 'listening');
       resolve(port);
     });
   });
@@ -64,6 +67,18 @@ function listenAdmin(admin: ReturnType<typeof createAdminServer>, config: Config
 
 /** Starts Portico; resolves once every listener is bound (ready follows the first sync). */
 export async function run(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
+  const life = log.child({ component: 'lifecycle' });
+  life.info(
+    {
+      version: version(),
+      node: process.version,
+      mode: config.manifests !== '' ? 'standalone' : 'kubernetes',
+      source: config.manifests !== '' ? config.manifests : config.kubeconfig !== '' ? config.kubeconfig : 'in-cluster, else $KUBECONFIG, else ~/.kube/config',
+      ports: { http: config.httpPort, https: config.httpsPort, admin: config.adminPort },
+      workers: config.workers,
+    },
+    'starting',
+  );
   const metrics = metricsFor(config);
   // with workers, each worker times its own upstream connections
   const stopConnectTiming = metrics !== null && config.workers === 1 ? observeConnects(metrics.connectDuration) : () => {};
@@ -92,7 +107,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const s: Serving =
     config.workers > 1
       ? (await import('./workers/pool.js')).createWorkerPool({ config, log, metrics, cert, live: control.pipeline.live })
-      : createDataPlane(config, log, metrics, cert);
+      : createDataPlane(config, log.child({ component: 'dataplane' }), metrics, cert);
   serving = s;
   if (early !== null) s.apply(early);
   const { httpPort, httpsPort } = await s.listen();
@@ -105,12 +120,12 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
   const becomeReady = (): void => {
     const gc = collectStartupGarbage();
     ready = true;
-    log.info({ routes: control.pipeline.live().routes.length, workers: config.workers, ...gc }, 'ready');
+    life.info({ routes: control.pipeline.live().routes.length, workers: config.workers, ...gc }, 'ready');
   };
   if (control.syncBeforeListen) becomeReady();
   else
     control.start().then(becomeReady, (err: Error) => {
-      log.fatal({ err: err.message }, 'cannot start the source');
+      life.fatal({ err: err.message }, 'cannot start the source');
       process.exitCode = 1;
     });
 
@@ -122,7 +137,7 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
     async close() {
       draining = true;
       s.startDraining();
-      log.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
+      life.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
       await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
       await control.close();
       await s.close();
@@ -130,4 +145,27 @@ export async function run(config: Config, log: Logger = createLogger(config.logL
       stopConnectTiming();
     },
   };
+}
+
+/** Writes the exit line (why: the signal or the error; the exit code; uptime) after every earlier line, and exits. */
+export async function exit(log: Logger, code: number, why: { readonly signal?: string; readonly err?: string }): Promise<never> {
+  log.child({ component: 'lifecycle' }).info({ ...why, code, uptimeS: +process.uptime().toFixed(1) }, 'exiting');
+  await flushLogs();
+  process.exit(code);
+}
+
+/**
+ * SIGTERM or SIGINT: drain (the grace period, then in-flight requests), then exit 0 with the exit
+ * line naming the signal; 1 if closing failed. A second signal gets Node's default: an immediate exit.
+ */
+export function exitOnSignals(running: Running): void {
+  const stop = (signal: NodeJS.Signals): void => {
+    running.log.child({ component: 'lifecycle' }).info({ signal }, 'shutting down');
+    void running.close().then(
+      () => exit(running.log, 0, { signal }),
+      (err: Error) => exit(running.log, 1, { signal, err: err.message }),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
 }

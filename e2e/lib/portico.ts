@@ -72,11 +72,19 @@ export async function startPortico(files: Record<string, string> | null, args: s
     });
   };
 
-  // start-up is bounded generously: on a loaded machine several processes start at once
-  const http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http', 30_000);
-  const https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https', 30_000);
-  const admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin', 30_000);
-  if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 30_000);
+  let http: LogLine, https: LogLine, admin: LogLine;
+  try {
+    // start-up is bounded generously: on a loaded machine several processes start at once
+    http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http', 30_000);
+    https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https', 30_000);
+    admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin', 30_000);
+    if (opts.waitReady !== false) await waitForLog((l) => l.msg === 'ready', 30_000);
+  } catch (err) {
+    // a process that did not come up must not outlive the test (it would keep the test file running)
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     proc,
     httpPort: http.port as number,

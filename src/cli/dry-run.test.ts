@@ -58,17 +58,21 @@ test('good manifests: no problems, the counts of what was read', async () => {
   assert.equal(dryRunReport(config, r), `portico: --manifests ${dir}: 2 files, 3 objects, 1 route, no problems\n`);
 });
 
-test('a file that does not parse and the translation diagnostics are problems, one a line', async () => {
-  const dir = tree({ 'a.yaml': ingress('shop', 'web') + '---\n' + service, 'b.yaml': ingress('blog', 'missing'), 'c.yaml': 'kind: Service\nmetadata: {name: x\n' });
+test('what in a file cannot be read and the translation diagnostics are problems, one a line, as /debug/routes shows them', async () => {
+  const old = 'apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\nspec: {backend: {serviceName: web, servicePort: 80}}\n';
+  const dir = tree({ 'a.yaml': ingress('shop', 'web') + '---\n' + service, 'b.yaml': ingress('blog', 'missing'), 'c.yaml': 'kind: Service\nmetadata: {name: x\n', 'd.yaml': old });
   const config = configFor('--manifests', dir);
   const r = await dryRun(config);
   assert.equal(r.routes, 2, 'the rest of the table keeps working');
-  assert.equal(r.problems.length, 2, r.problems.join('\n'));
-  assert.match(r.problems[0]!, new RegExp(`^${join(dir, 'c.yaml')}: document 1: `));
-  assert.match(r.problems[1]!, /^Ingress default\/blog: \w+: .*missing/);
+  assert.deepEqual(r.problems, [
+    `File ${join(dir, 'c.yaml')}: InvalidManifest: line 3, column 1: unexpected end of the stream within a flow collection (at the end of the file; its last line, 2: "metadata: {name: x")`,
+    `File ${join(dir, 'd.yaml')}: UnsupportedAPIVersion: document 1 (line 1): Ingress old: apiVersion extensions/v1beta1 was removed in Kubernetes 1.22; convert it to networking.k8s.io/v1 (backend.serviceName and servicePort become backend.service.name and port.number or port.name, and every path needs a pathType: Prefix, Exact or ImplementationSpecific)`,
+    r.problems[2]!,
+  ]);
+  assert.match(r.problems[2]!, /^Ingress default\/blog: \w+: .*missing/);
   const report = dryRunReport(config, r).split('\n');
-  assert.match(report[0]!, /: 3 files, 4 objects, 2 routes, 2 problems:$/);
-  assert.deepEqual(report.slice(1, 3), r.problems.map((p) => `  ${p}`));
+  assert.match(report[0]!, /: 4 files, 4 objects, 2 routes, 3 problems:$/);
+  assert.deepEqual(report.slice(1, 4), r.problems.map((p) => `  ${p}`));
 });
 
 test('the flags that shape translation apply: the ingress class', async () => {

@@ -7,9 +7,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { ConfigError, type Config } from '../config.js';
 import { snapshotOf } from '../control/store.js';
-import { parseManifests } from '../manifests/parse.js';
+import { fileDiagnostics, parseManifests } from '../manifests/parse.js';
 import { withDefaultNamespace, type KubeObject } from '../model/k8s.js';
 import { printDiagnostics } from '../model/print.js';
+import type { Diagnostic } from '../model/types.js';
 import { translate } from '../model/translate.js';
 import { translateOptionsFor } from '../control/controlplane.js';
 import { createInspector } from '../tls/inspect.js';
@@ -18,7 +19,7 @@ export interface DryRun {
   readonly files: number;
   readonly objects: number;
   readonly routes: number;
-  /** One line each: `file: problem` for files that do not parse, then the translation's diagnostics. */
+  /** One line each, as `/debug/routes` shows them: what in the files could not be read (`File path: ...`), and the translation's diagnostics. */
   readonly problems: readonly string[];
 }
 
@@ -46,19 +47,17 @@ export async function dryRun(config: Config, now: number = Date.now()): Promise<
     throw new ConfigError(`--manifests ${path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
   });
   const objects: KubeObject[] = [];
-  const problems: string[] = [];
+  const unreadable: Diagnostic[] = [];
   for (const file of files) {
-    const text = await readFile(file, 'utf8').catch((err: Error) => {
-      problems.push(`${file}: unreadable: ${err.message}`);
-      return '';
-    });
-    const parsed = parseManifests(text);
-    for (const e of parsed.errors) problems.push(`${file}: ${e}`);
-    if (parsed.errors.length === 0) objects.push(...parsed.objects.map(withDefaultNamespace));
+    const text = await readFile(file, 'utf8').catch((err: Error) => err);
+    // as the manifests source reads them: what can be read is served, the rest is a problem
+    const parsed = typeof text === 'string' ? parseManifests(text) : { objects: [], problems: [{ reason: 'InvalidManifest' as const, message: `cannot be read: ${text.message}` }] };
+    unreadable.push(...fileDiagnostics(file, parsed.problems));
+    objects.push(...parsed.objects.map(withDefaultNamespace));
   }
   // the control plane's options; ExternalName names are left unresolved (no DNS here)
   const t = translate(snapshotOf(objects), { ...translateOptionsFor(config, createInspector(), config.allowExternalNameServices ? { allow: true, lookup: () => undefined } : null), now });
-  problems.push(...printDiagnostics(t.diagnostics));
+  const problems = printDiagnostics([...unreadable, ...t.diagnostics]);
   return { files: files.length, objects: objects.length, routes: t.table.routes.length, problems };
 }
 

@@ -8,7 +8,7 @@ import { ConfigError } from '../config.js';
 import type { KubeController } from '../kube/controller.js';
 import type { Logger } from '../log.js';
 import { createExternalNameResolver, type ExternalNameResolver } from './externalnames.js';
-import { createManifestSource } from '../manifests/source.js';
+import { createManifestSource, type ManifestSource } from '../manifests/source.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ExternalNameOptions } from '../model/endpoints.js';
 import type { InspectSecret } from '../model/certs.js';
@@ -53,6 +53,8 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     watchWithoutClass: config.watchWithoutClass,
     defaultBackendService: config.defaultBackendService,
     defaultSslCertificate: config.defaultSslCertificate,
+    addHeaders: config.addHeaders,
+    proxySetHeaders: config.proxySetHeaders,
     sslRedirect: config.sslRedirect,
     unsupportedAnnotations: config.unsupportedAnnotations,
     ...(config.enableGatewayApi
@@ -76,6 +78,7 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     : null;
   const base = translateOptionsFor(config, inspect, names);
   let kube: KubeController | null = null;
+  let files: ManifestSource | null = null;
   const pipeline = createPipeline({
     store,
     log: log.child({ component: 'pipeline' }),
@@ -90,17 +93,18 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
       names?.want(pipeline.references().externalNames);
       kube?.rebuilt();
     },
+    sourceStatus: () => files?.status() ?? { diagnostics: [] },
   });
 
   let source: { start(): Promise<void>; close(): void | Promise<void> };
   if (config.manifests !== '') {
-    const files = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) });
+    const m = (files = createManifestSource({ path: config.manifests, store, onChange: pipeline.schedule, log: log.child({ component: 'manifests' }) }));
     source = {
       start: () =>
-        files.start().catch((err: NodeJS.ErrnoException) => {
+        m.start().catch((err: NodeJS.ErrnoException) => {
           throw new ConfigError(`--manifests ${config.manifests}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`);
         }),
-      close: files.close,
+      close: m.close,
     };
   } else {
     // Loaded only in Kubernetes mode (and @kubernetes/client-node only for credential plugins).

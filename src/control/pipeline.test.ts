@@ -148,3 +148,39 @@ test('rebuildNow() covers a scheduled rebuild, and nothing rebuilds before the f
   early.rebuildNow();
   assert.equal(translations, 1);
 });
+
+test("a source's own diagnostics are shown and counted with the translator's, and set portico_config_valid and portico_config_files", async () => {
+  const { createMetrics } = await import('../metrics/metrics.js');
+  const metrics = createMetrics({ version: 'test', nginxCompat: false, controllerClass: 'c', controllerNamespace: '', controllerPod: '' });
+  const store = createStore();
+  store.upsert(ing('a', 'a.test', 'missing'));
+  const fileProblem = { source: { kind: 'File', namespace: '', name: 'site.yaml' }, reason: 'InvalidManifest' as const, message: 'line 2, column 1: bad' };
+  let status: { diagnostics: (typeof fileProblem)[]; files: { valid: number; invalid: number } } = { diagnostics: [fileProblem], files: { valid: 1, invalid: 1 } };
+  let swaps = 0;
+  const pipeline = createPipeline({
+    store,
+    log: createLogger('fatal'),
+    metrics,
+    translateOptions: () => ({ controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false }),
+    swap: () => void swaps++,
+    sourceStatus: () => status,
+  });
+  const series = async (): Promise<string[]> => (await metrics.registry.metrics()).split('\n').filter((l) => /^portico_(config_|diagnostics)/.test(l)).sort();
+  assert.deepEqual(await series(), ['portico_config_valid 1'], 'valid until a source says otherwise (always, in Kubernetes mode)');
+  pipeline.rebuildNow();
+  assert.deepEqual(
+    pipeline.diagnostics().map((d) => `${d.source.kind} ${d.source.name}: ${d.reason}`),
+    ['File site.yaml: InvalidManifest', 'Ingress a: ServiceNotFound'],
+  );
+  assert.deepEqual(await series(), ['portico_config_files{state="invalid"} 1', 'portico_config_files{state="valid"} 1', 'portico_config_valid 0', 'portico_diagnostics{reason="InvalidManifest"} 1', 'portico_diagnostics{reason="ServiceNotFound"} 1']);
+  // the source fixes its file and schedules a rebuild: the table is unchanged, the diagnostics follow
+  status = { diagnostics: [], files: { valid: 2, invalid: 0 } };
+  pipeline.schedule();
+  await tick(10);
+  assert.equal(swaps, 1);
+  assert.deepEqual(
+    pipeline.diagnostics().map((d) => d.reason),
+    ['ServiceNotFound'],
+  );
+  assert.deepEqual(await series(), ['portico_config_files{state="invalid"} 0', 'portico_config_files{state="valid"} 2', 'portico_config_valid 1', 'portico_diagnostics{reason="ServiceNotFound"} 1']);
+});

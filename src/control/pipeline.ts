@@ -28,6 +28,18 @@ import type { GatewayApiStatus } from '../model/gateway/status.js';
 
 export type { EndpointPatch };
 
+/**
+ * What a source says about its input besides the objects it stores: problems with the input
+ * itself (a file that does not parse, an object of an unknown kind), shown and counted with the
+ * translator's diagnostics, and for files how many are valid.
+ */
+export interface SourceStatus {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly files?: { readonly valid: number; readonly invalid: number };
+}
+
+const NO_PROBLEMS: SourceStatus = { diagnostics: [] };
+
 export interface Pipeline {
   /**
    * Marks the store dirty; a rebuild runs on the next turn of the event loop (once rebuildNow()
@@ -37,6 +49,7 @@ export interface Pipeline {
   schedule(endpointsOf?: string): void;
   /** Rebuilds now (start-up, tests). */
   rebuildNow(): void;
+  /** The source's diagnostics, then the translator's, as of the last rebuild. */
   readonly diagnostics: () => readonly Diagnostic[];
   /** The table last swapped in, with its live endpoint lists (patched since): what is serving. */
   readonly live: () => RouteTable;
@@ -58,6 +71,11 @@ export interface PipelineOptions {
   readonly metrics: Metrics | null;
   /** Called after every successful translation, swapped or not (status and Events follow it). */
   readonly onRebuilt?: () => void;
+  /**
+   * The source's own problems, read at every rebuild (the source schedules one when they change).
+   * The source logs them itself; the pipeline logs only the translator's.
+   */
+  readonly sourceStatus?: () => SourceStatus;
 }
 
 export function createPipeline(opts: PipelineOptions): Pipeline {
@@ -72,7 +90,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** When the oldest change not yet live was seen (for the propagation histogram). */
   let dirtySince = -1;
   let diagnostics: readonly Diagnostic[] = [];
-  let references: Translation['references'] = { services: new Set(), secrets: new Set(), externalNames: new Set() };
+  let references: Translation['references'] = { services: new Set(), secrets: new Set(), configMaps: new Set(), externalNames: new Set() };
   let reported = new Set<string>();
   let rebuilds = 0;
   let gatewayStatus: GatewayApiStatus | undefined;
@@ -99,8 +117,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     dirtyServices.clear();
     const changed = new Map<string, readonly Endpoint[]>();
     for (const b of table.backends.values()) {
-      // ExternalName backends follow DNS, not EndpointSlices (a full rebuild brings their changes)
-      if (b.externalName !== undefined || !index.slices.has(`${b.namespace}/${b.service}`)) continue;
+      // ExternalName backends follow DNS, service-upstream ones the Service's ClusterIP, not EndpointSlices (a full rebuild brings their changes)
+      if (b.externalName !== undefined || b.serviceUpstream === true || !index.slices.has(`${b.namespace}/${b.service}`)) continue;
       // a port the Ingress named by number is all digits; Service port names must contain a letter
       const port = /^\d+$/.test(b.port) ? Number(b.port) : b.port;
       const r = resolveBackend(index, b.namespace, b.service, port, b.id, b.protocol);
@@ -157,9 +175,11 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       log.error({ err: (err as Error).stack }, 'rebuild failed; keeping the last good table');
       return;
     }
-    diagnostics = result.diagnostics;
+    const source = opts.sourceStatus?.() ?? NO_PROBLEMS;
+    diagnostics = source.diagnostics.length === 0 ? result.diagnostics : [...source.diagnostics, ...result.diagnostics];
     references = result.references;
     gatewayStatus = result.gateway;
+    m?.config(source);
     // each distinct diagnostic is logged once while it lasts: problems as warnings, notes at info
     const now = new Set<string>();
     for (const d of result.diagnostics) {
@@ -171,12 +191,12 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
     reported = now;
     const byReason = new Map<string, number>();
-    for (const d of result.diagnostics) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
+    for (const d of diagnostics) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
     if (rebuilds > 0 && sameTable(result.table, current, liveEndpoints)) {
       opts.onRebuilt?.();
       m?.rebuild('unchanged', (performance.now() - t0) / 1000);
       m?.table({ routes: result.table.routes.length, backends: result.table.backends.size, endpoints: countEndpoints(result.table), diagnostics: byReason });
-      log.info({ durationMs: +(performance.now() - t0).toFixed(2), diagnostics: result.diagnostics.length }, 'rebuild: table unchanged');
+      log.info({ durationMs: +(performance.now() - t0).toFixed(2), diagnostics: diagnostics.length }, 'rebuild: table unchanged');
       return;
     }
     current = result.table;
@@ -192,7 +212,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     if (seen >= 0) m?.propagation((performance.now() - seen) / 1000);
     opts.onRebuilt?.();
     log.info(
-      { durationMs: +(seconds * 1000).toFixed(2), routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: result.diagnostics.length },
+      { durationMs: +(seconds * 1000).toFixed(2), routes: t.routes.length, backends: t.backends.size, endpoints, diagnostics: diagnostics.length },
       'routing table swapped',
     );
   }

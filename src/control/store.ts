@@ -12,8 +12,11 @@ export interface Store {
   /** Replaces or adds an object; returns false for a kind Portico does not watch. */
   upsert(obj: KubeObject): boolean;
   remove(kind: Kind, key: string): boolean;
-  /** Replaces everything of one kind (a re-list, or a re-read of all files), or of one namespace of it. */
-  replace(kind: Kind, objects: readonly KubeObject[], namespace?: string): void;
+  /**
+   * Replaces everything of one kind (a re-list, or a re-read of all files), or of one namespace of
+   * it; with `owns`, only the stored objects it owns (one of several watches of a kind).
+   */
+  replace(kind: Kind, objects: readonly KubeObject[], namespace?: string, owns?: (o: KubeObject) => boolean): void;
   snapshot(): Snapshot;
   get(kind: Kind, key: string): KubeObject | undefined;
   /** The EndpointSlices of one Service (`namespace/name`), from an index kept on every write. */
@@ -60,10 +63,10 @@ export function createStore(): Store {
       if (kind === 'EndpointSlice') unindex(key, m.get(key));
       return m.delete(key);
     },
-    replace(kind, objects, namespace) {
+    replace(kind, objects, namespace, owns) {
       const m = of(kind);
-      if (namespace === undefined || namespace === '') m.clear();
-      else for (const k of [...m.keys()]) if (k.startsWith(`${namespace}/`)) m.delete(k);
+      if ((namespace === undefined || namespace === '') && owns === undefined) m.clear();
+      else for (const [k, o] of [...m]) if ((namespace === undefined || namespace === '' || k.startsWith(`${namespace}/`)) && (owns === undefined || owns(o))) m.delete(k);
       for (const o of objects) m.set(keyOf(o), o);
       if (kind === 'EndpointSlice') {
         byService.clear();
@@ -85,6 +88,7 @@ export function createStore(): Store {
         services: list('Service'),
         endpointSlices: list('EndpointSlice'),
         secrets: list('Secret'),
+        configMaps: list('ConfigMap'),
         namespaces: list('Namespace'),
         gatewayClasses: list('GatewayClass'),
         gateways: list('Gateway'),

@@ -32,7 +32,9 @@ export async function createKubeController(o: { config: Config; store: Store; pi
   const conn = await connect(config);
   const client = createKubeClient(conn.creds);
   const identity = config.podName || config.env.HOSTNAME || hostname();
-  log.info({ server: client.server, from: conn.source, namespace: conn.namespace, identity, watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'kubernetes mode');
+  // children get their own component (pino would repeat the key, not replace it)
+  const own = log.child({ component: 'kube' });
+  own.info({ server: client.server, from: conn.source, namespace: conn.namespace, identity, watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'kubernetes mode');
 
   const source = createKubeSource({
     client,
@@ -74,7 +76,7 @@ export async function createKubeController(o: { config: Config; store: Store; pi
         if (config.enableGatewayApi) await gatewayStatus.sync(pipeline.gateway(), snap, await status.addresses());
       }
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'leader sync failed; will retry');
+      own.warn({ err: (err as Error).message }, 'leader sync failed; will retry');
     } finally {
       syncing = false;
       if (again) {

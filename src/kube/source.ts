@@ -1,6 +1,6 @@
 /**
  * Kubernetes source: list+watch of every kind Portico reads into the store. Changes to Services,
- * EndpointSlices and Secrets that no served Ingress refers to are stored without a rebuild, so
+ * EndpointSlices, Secrets and ConfigMaps that no served Ingress refers to are stored without a rebuild, so
  * translation cost does not grow with unrelated churn.
  */
 import type { Logger } from '../log.js';
@@ -52,6 +52,8 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);
     case 'Secret':
       return refs.secrets.has(`${ns}/${c.object.metadata?.name ?? ''}`);
+    case 'ConfigMap':
+      return refs.configMaps.has(`${ns}/${c.object.metadata?.name ?? ''}`);
     case 'EndpointSlice':
       return refs.services.has(sliceService(c.object));
   }

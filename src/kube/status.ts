@@ -2,7 +2,9 @@
  * Ingress status: the leader writes status.loadBalancer.ingress of every Ingress it serves, from
  * --publish-status-address or the --publish-service Service, and clears it from Ingresses that
  * stopped being ours (only when it holds exactly our addresses). Writes happen only on change;
- * a 409 conflict re-reads and retries.
+ * a 409 conflict re-reads and retries. The addresses, and their order, are the ones ingress-nginx
+ * writes (internal/ingress/status/status.go), so taking over its Ingresses changes nothing that
+ * DNS tools such as external-dns read.
  */
 import { isIP } from 'node:net';
 import type { Logger } from '../log.js';
@@ -28,20 +30,52 @@ export function addressesOf(list: readonly string[]): LbIngress[] {
   return list.map((a) => (isIP(a) ? { ip: a } : { hostname: a }));
 }
 
-/** A Service's published addresses: its load balancer's, else external IPs, else the ClusterIP. */
-export function serviceAddresses(svc: Service & { status?: { loadBalancer?: { ingress?: LbIngress[] } }; spec?: Service['spec'] & { externalIPs?: string[] } }): LbIngress[] {
-  const lb = svc.status?.loadBalancer?.ingress ?? [];
-  if (lb.length > 0) return lb.map((x) => (x.ip ? { ip: x.ip } : { hostname: x.hostname ?? '' }));
-  const ext = svc.spec?.externalIPs ?? [];
-  if (ext.length > 0) return ext.map((ip) => ({ ip }));
-  const cip = svc.spec?.clusterIP;
-  return cip && cip !== 'None' ? [{ ip: cip }] : [];
+type PublishedService = Service & { status?: { loadBalancer?: { ingress?: LbIngress[] } }; spec?: Service['spec'] & { externalIPs?: string[] } };
+
+/**
+ * A Service's published addresses by its type, as ingress-nginx's statusAddressFromService:
+ * LoadBalancer, its load balancer's entries (an IP and a hostname both kept) then its external IPs
+ * (a pending load balancer publishes none: never the ClusterIP, which DNS tools would publish);
+ * NodePort, its external IPs, else the ClusterIP; ClusterIP, the ClusterIP; ExternalName, the name.
+ */
+export function serviceAddresses(svc: PublishedService): LbIngress[] {
+  const spec = svc.spec;
+  const cip = spec?.clusterIP;
+  const clusterIP = cip && cip !== 'None' ? [{ ip: cip }] : [];
+  const ext = (spec?.externalIPs ?? []).filter((ip) => typeof ip === 'string' && ip !== '');
+  switch (spec?.type ?? 'ClusterIP') {
+    case 'ExternalName':
+      return spec?.externalName ? [{ hostname: spec.externalName }] : [];
+    case 'ClusterIP':
+      return clusterIP;
+    case 'NodePort':
+      return ext.length > 0 ? ext.map((ip) => ({ ip })) : clusterIP;
+    case 'LoadBalancer': {
+      const out: LbIngress[] = [];
+      for (const x of svc.status?.loadBalancer?.ingress ?? []) {
+        const e: { ip?: string; hostname?: string } = {};
+        if (x.hostname) e.hostname = x.hostname;
+        if (x.ip) e.ip = x.ip;
+        out.push(e);
+      }
+      for (const ip of ext) if (!out.some((x) => x.ip === ip || x.hostname === ip)) out.push({ ip });
+      return out;
+    }
+    default:
+      return [];
+  }
+}
+
+/** ingress-nginx's order: by hostname (entries with none first), then by IP, as plain strings. */
+export function sortAddresses(list: readonly LbIngress[]): LbIngress[] {
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return [...list].sort((a, b) => cmp(a.hostname ?? '', b.hostname ?? '') || cmp(a.ip ?? '', b.ip ?? ''));
 }
 
 const canon = (l: readonly LbIngress[] | undefined): string =>
   JSON.stringify(
     (l ?? [])
-      .map((x) => (x.ip ? `ip:${x.ip}` : `host:${x.hostname ?? ''}`))
+      .map((x) => `${x.ip ?? ''}|${x.hostname ?? ''}`)
       .sort(),
   );
 
@@ -61,12 +95,12 @@ export function createStatusWriter(o: StatusOptions): StatusWriter {
   let cached: { at: number; addresses: LbIngress[] } | null = null;
 
   async function desiredAddresses(): Promise<LbIngress[]> {
-    if (o.publishStatusAddress.length > 0) return addressesOf(o.publishStatusAddress);
+    if (o.publishStatusAddress.length > 0) return sortAddresses(addressesOf(o.publishStatusAddress));
     if (!o.publishService) return [];
     if (cached !== null && Date.now() - cached.at < PUBLISH_TTL_MS) return cached.addresses;
     const { namespace, name } = o.publishService;
     try {
-      const addresses = serviceAddresses(await o.client.request<Service>('GET', `/api/v1/namespaces/${namespace}/services/${name}`));
+      const addresses = sortAddresses(serviceAddresses(await o.client.request<Service>('GET', `/api/v1/namespaces/${namespace}/services/${name}`)));
       cached = { at: Date.now(), addresses };
       return addresses;
     } catch (err) {

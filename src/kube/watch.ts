@@ -16,11 +16,26 @@ export interface Resource {
   readonly plural: string;
   readonly namespaced: boolean;
   readonly fieldSelector?: string;
+  /** Keeps only what Portico reads of each object (the store holds every one listed). */
+  readonly trim?: (obj: KubeObject) => KubeObject;
   /** A CRD that may not be installed: a 404 means "not installed", looked for again every --crd-recheck-interval, never an error loop. */
   readonly optional?: boolean;
   /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
   readonly gatewayApi?: boolean;
+  /** With a field selector, which stored objects this watch owns: a re-list replaces only those. */
+  readonly owns?: (o: KubeObject) => boolean;
 }
+
+/**
+ * ConfigMaps are watched for custom-headers and --add-headers / --proxy-set-headers: every one
+ * is listed (no selector can name the referenced ones), but only its name and `data` are kept
+ * (not binaryData, annotations or managedFields, often the bulk of it).
+ */
+export const trimConfigMap = (obj: KubeObject): KubeObject => {
+  const m = obj.metadata;
+  const data = (obj as { data?: unknown }).data;
+  return { apiVersion: obj.apiVersion, kind: 'ConfigMap', metadata: { name: m?.name, namespace: m?.namespace, resourceVersion: m?.resourceVersion }, ...(data !== undefined ? { data } : {}) } as KubeObject;
+};
 
 export const RESOURCES: readonly Resource[] = [
   { kind: 'Ingress', base: '/apis/networking.k8s.io/v1', plural: 'ingresses', namespaced: true },
@@ -28,8 +43,10 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'Service', base: '/api/v1', plural: 'services', namespaced: true },
   { kind: 'EndpointSlice', base: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', namespaced: true },
   // every Secret but the two kinds that are many and large and never named by an Ingress: TLS
-  // certificates are kubernetes.io/tls, client-certificate CAs (auth-tls-secret) usually Opaque
+  // certificates are kubernetes.io/tls, client-certificate CAs (auth-tls-secret) and basic-auth
+  // users usually Opaque
   { kind: 'Secret', base: '/api/v1', plural: 'secrets', namespaced: true, fieldSelector: 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token' },
+  { kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, trim: trimConfigMap },
   // Namespace labels select routes for Gateway listeners (allowedRoutes.namespaces.from: Selector)
   { kind: 'Namespace', base: '/api/v1', plural: 'namespaces', namespaced: false, gatewayApi: true },
   { kind: 'GatewayClass', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gatewayclasses', namespaced: false, optional: true, gatewayApi: true },
@@ -89,7 +106,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
   let timer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
 
-  const withKind = (obj: KubeObject): KubeObject => (obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
+  const withKind = (obj: KubeObject): KubeObject => (r.trim !== undefined ? r.trim(obj) : obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
   const markSynced = (): void => {
     if (synced) return;
     synced = true;
@@ -123,7 +140,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
         listRv = body?.metadata?.resourceVersion ?? listRv;
       } while (cont !== '' && !stopped);
       if (stopped) return;
-      store.replace(r.kind, items, r.namespaced ? namespace : undefined);
+      store.replace(r.kind, items, r.namespaced ? namespace : undefined, r.owns);
       rv = listRv;
       log.info({ kind: r.kind, namespace: namespace || undefined, objects: items.length, resourceVersion: rv }, 'listed');
       o.onChange({ kind: r.kind, type: 'RELIST' });
@@ -134,7 +151,7 @@ export function createReflector(o: ReflectorOptions): Reflector {
       if (r.optional === true && err instanceof ApiError && err.status === 404) {
         // the CRD is not installed: nothing to serve, nothing wrong; look again later
         if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
-        store.replace(r.kind, [], r.namespaced ? namespace : undefined);
+        store.replace(r.kind, [], r.namespaced ? namespace : undefined, r.owns);
         markSynced();
         timer = setTimeout(() => void list(), o.crdRecheckMs);
         return;

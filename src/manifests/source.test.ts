@@ -1,7 +1,8 @@
 /**
  * The standalone source under a writer's intermediate states: an in-place write passes through an
  * empty file, and some editors move the file away before writing the new one. Neither may drop
- * routes for a moment; a removal that stays is applied once the file has settled.
+ * routes for a moment; a removal that stays is applied once the file has settled. What a file holds
+ * that cannot be read is reported (status, one log line per problem) and costs only itself.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 let dir: string;
 let store: Store;
 let source: ManifestSource | null = null;
+/** Everything the source logged, parsed. */
+let logged: { msg: string; [k: string]: unknown }[] = [];
+const captured = (): pino.Logger => pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line) as { msg: string }) });
 /** The Ingress names in the store at every onChange, in order. */
 let seen: string[][];
 
@@ -43,12 +47,13 @@ async function until(want: string[], ms = 5000): Promise<void> {
 async function open(removalSettleMs: number): Promise<void> {
   store = createStore();
   seen = [];
-  source = createManifestSource({ path: dir, store, onChange: () => seen.push(names()), log: pino({ level: 'silent' }), removalSettleMs });
+  source = createManifestSource({ path: dir, store, onChange: () => seen.push(names()), log: captured(), removalSettleMs });
   await source.start();
   assert.deepEqual(names(), ['a', 'b']);
 }
 
 beforeEach(() => {
+  logged = [];
   dir = mkdtempSync(join(tmpdir(), 'portico-source-'));
   writeFileSync(join(dir, 'a.yaml'), ingress('a'));
   writeFileSync(join(dir, 'b.yaml'), ingress('b'));
@@ -106,4 +111,53 @@ test('an object removed from a file that stays goes once the file has settled (2
   writeFileSync(join(dir, 'b.yaml'), ingress('c'));
   await until(['a', 'c']);
   assert.ok(Date.now() - t0 >= REMOVAL_SETTLE_MS, 'a removal applied before the file settled');
+});
+
+const problemLines = (): { msg: string; [k: string]: unknown }[] => logged.filter((l) => l.msg.startsWith('manifest file problem'));
+
+test('a file that turns bad keeps the objects it defined before, reads its good documents, and says so once per problem', async () => {
+  await open(REMOVAL_SETTLE_MS);
+  const file = join(dir, 'a.yaml');
+  // document 1 (a) breaks, document 2 (c) is new and good
+  writeFileSync(file, `${ingress('a').replace('spec:', 'spec:\n   bad: indent')}---\n${ingress('c')}`);
+  await until(['a', 'b', 'c']);
+  const st = source!.status();
+  assert.deepEqual(st.files, { valid: 1, invalid: 1 });
+  assert.deepEqual(
+    st.diagnostics.map((d) => [d.source, d.reason]),
+    [[{ kind: 'File', namespace: '', name: file }, 'InvalidManifest']],
+  );
+  // js-yaml reads `   bad: indent` as spec's first key: the line after it is the one out of place
+  assert.equal(st.diagnostics[0]!.message, 'line 6, column 3: bad indentation of a mapping entry: "  rules:"');
+  assert.deepEqual(
+    problemLines().map((l) => [l.msg, l.file, l.line, l.column, l.reason]),
+    [['manifest file problem; keeping its last good objects', file, 6, 3, 'InvalidManifest']],
+  );
+  // the same problem after another edit is not logged again
+  writeFileSync(file, `${ingress('a').replace('spec:', 'spec:\n   bad: indent')}---\n${ingress('c')}---\n${ingress('d')}`);
+  await until(['a', 'b', 'c', 'd']);
+  assert.equal(problemLines().length, 1);
+  // fixed: the file's objects are what it says now (the removal of c and d waits for the file to settle)
+  writeFileSync(file, ingress('a'));
+  await until(['a', 'b']);
+  assert.deepEqual(source!.status(), { diagnostics: [], files: { valid: 2, invalid: 0 } });
+  assert.ok(logged.some((l) => l.msg === 'manifest file fixed' && l.file === file));
+});
+
+test('a bad file at start-up says that nothing in it is served (it has no last good objects); an unknown kind is a problem too', async () => {
+  writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x\n');
+  writeFileSync(join(dir, 'typo.yaml'), `${ingress('t').replace('kind: Ingress', 'kind: Ingres')}---\n${ingress('u')}`);
+  await open(REMOVAL_SETTLE_MS).catch(() => undefined);
+  assert.deepEqual(names(), ['a', 'b', 'u']);
+  assert.deepEqual(
+    problemLines().map((l) => [l.msg, l.reason]),
+    [
+      ['manifest file problem; nothing in the file is served', 'InvalidManifest'],
+      ['manifest file problem; serving the rest of the file', 'UnknownKind'],
+    ],
+  );
+  assert.ok(!logged.some((l) => /last good/.test(l.msg)), 'no file had last good objects');
+  const st = source!.status();
+  assert.deepEqual(st.files, { valid: 2, invalid: 2 });
+  assert.match(st.diagnostics[1]!.message, /Ingres t: kind "Ingres" \(apiVersion networking\.k8s\.io\/v1\) is not a Kubernetes kind, so nothing reads it; did you mean "Ingress"\?$/);
 });

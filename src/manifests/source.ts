@@ -1,6 +1,9 @@
 /**
  * Standalone source: Kubernetes YAML in a file or directory -> the store, followed live.
- * A file that fails to parse is logged with its name and keeps its last good objects.
+ * What a file holds that cannot be read (a syntax error, an unknown kind, a removed API version) is
+ * a diagnostic naming the file and line, logged once; the rest of the file is read. A file that
+ * turns bad keeps the objects it defined before that are no longer found in it, until it is fixed:
+ * the broken part may be where they were.
  *
  * Additions and changes apply at once; removals wait until the file has stayed the same for
  * REMOVAL_SETTLE_MS. A writer's intermediate states look like removals: an in-place write
@@ -12,18 +15,25 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import { KINDS, keyOf, withDefaultNamespace, type KubeObject } from '../model/k8s.js';
+import type { Diagnostic } from '../model/types.js';
+import type { SourceStatus } from '../control/pipeline.js';
 import { isKind, type Store } from '../control/store.js';
-import { parseManifests } from './parse.js';
+import { fileDiagnostics, parseManifests, type ManifestProblem } from './parse.js';
 
 export interface ManifestSource {
   /** Reads everything once and starts following changes. Rejects if the path cannot be read at all. */
   start(): Promise<void>;
   close(): void;
+  /** The files' problems and how many files are valid; `onChange` follows every change of it. */
+  status(): SourceStatus;
 }
 
 interface FileState {
+  /** `ino:size:mtime` when read; '' for a file that could not be read (read again at every scan). */
   readonly sig: string;
   readonly objects: readonly KubeObject[];
+  /** What in the file could not be read; empty for a valid file. */
+  readonly problems: readonly Diagnostic[];
 }
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -33,13 +43,21 @@ const DEBOUNCE_MS = 10;
 /** How long a file that would remove objects (or a vanished file) must stay unchanged to count. */
 export const REMOVAL_SETTLE_MS = 250;
 
-const idsOf = (objects: readonly KubeObject[]): Set<string> => new Set(objects.map((o) => `${String(o.kind)}/${keyOf(o)}`));
+const idOf = (o: KubeObject): string => `${String(o.kind)}/${keyOf(o)}`;
+const idsOf = (objects: readonly KubeObject[]): Set<string> => new Set(objects.map(idOf));
 const removesAny = (before: readonly KubeObject[], after: readonly KubeObject[]): boolean => {
   if (before.length === 0) return false;
   const now = idsOf(after);
   for (const id of idsOf(before)) if (!now.has(id)) return true;
   return false;
 };
+
+/** The same objects (the very same, as kept from before) and the same problems. */
+const sameState = (a: FileState, b: FileState): boolean =>
+  a.objects.length === b.objects.length &&
+  a.objects.every((o, i) => o === b.objects[i]) &&
+  a.problems.length === b.problems.length &&
+  a.problems.every((d, i) => d.message === b.problems[i]?.message && d.reason === b.problems[i]?.reason);
 
 async function listFiles(root: string): Promise<string[]> {
   const st = await stat(root);
@@ -62,6 +80,7 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
   const { path, store, log } = opts;
   const settleMs = opts.removalSettleMs ?? REMOVAL_SETTLE_MS;
   const files = new Map<string, FileState>();
+  let status: SourceStatus | null = null;
   let watcher: FSWatcher | null = null;
   let poll: NodeJS.Timeout | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -98,7 +117,7 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
     settleTimer.unref();
   }
 
-  /** Re-reads changed files; returns true when the set of objects changed. */
+  /** Re-reads changed files; returns true when their objects or their problems changed. */
   async function scan(): Promise<boolean> {
     const paths = await listFiles(path);
     waiting.clear();
@@ -114,32 +133,48 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
     for (const f of paths) {
       const st = await stat(f).catch(() => null);
       if (!st) continue;
-      const sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
       const prev = files.get(f);
+      const sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
       if (prev?.sig === sig) continue;
-      const text = await readFile(f, 'utf8').catch((err: Error) => {
-        log.error({ file: f, err: err.message }, 'manifest file unreadable; keeping its last good objects');
-        return null;
-      });
-      if (text === null) continue;
-      const parsed = parseManifests(text);
-      if (parsed.errors.length > 0) {
-        for (const e of parsed.errors) log.error({ file: f, problem: e }, 'manifest file rejected; keeping its last good objects');
-        files.set(f, { sig, objects: prev?.objects ?? [] });
-        continue;
+      const text = await readFile(f, 'utf8').catch((err: Error) => err);
+      const parsed = typeof text === 'string' ? parseManifests(text) : { objects: [], problems: [{ reason: 'InvalidManifest' as const, message: `cannot be read: ${text.message}` }] };
+      let objects = parsed.objects.map(withDefaultNamespace);
+      if (parsed.problems.length > 0) {
+        // the broken part may be where some of its last good objects were: they stay until it is fixed
+        const now = idsOf(objects);
+        const stay = (prev?.objects ?? []).filter((o) => !now.has(idOf(o)));
+        report(f, prev, parsed.problems, stay.length, objects.length);
+        objects = [...objects, ...stay];
+      } else {
+        if (removesAny(prev?.objects ?? [], objects) && !settled(f, sig)) {
+          log.debug({ file: f }, 'manifest file would remove objects; waiting for it to settle');
+          continue;
+        }
+        if ((prev?.problems.length ?? 0) > 0) log.info({ file: f }, 'manifest file fixed');
       }
-      const objects = parsed.objects.map(withDefaultNamespace);
-      if (removesAny(prev?.objects ?? [], objects) && !settled(f, sig)) {
-        log.debug({ file: f }, 'manifest file would remove objects; waiting for it to settle');
-        continue;
-      }
-      files.set(f, { sig, objects });
-      changed = true;
+      const next: FileState = { sig: typeof text === 'string' ? sig : '', objects, problems: fileDiagnostics(f, parsed.problems) };
+      files.set(f, next);
+      // an unreadable file is read again at every scan: only a different outcome is a change
+      if (prev === undefined || !sameState(prev, next)) changed = true;
     }
+    if (changed) status = null;
     for (const f of unsettled.keys()) if (!waiting.has(f)) unsettled.delete(f);
     armSettleTimer();
     if (changed) publish();
     return changed;
+  }
+
+  /**
+   * Logs each problem once while it lasts, saying what happens to the file's objects: kept from
+   * before (`kept`), or the rest of the file served, or nothing served.
+   */
+  function report(file: string, prev: FileState | undefined, problems: readonly ManifestProblem[], kept: number, read: number): void {
+    const before = new Set(prev?.problems.map((d) => d.message));
+    const what = kept > 0 ? 'keeping its last good objects' : read > 0 ? 'serving the rest of the file' : 'nothing in the file is served';
+    for (const p of problems) {
+      if (before.has(p.message)) continue;
+      log.error({ file, line: p.line, column: p.column, reason: p.reason, problem: p.message }, `manifest file problem; ${what}`);
+    }
   }
 
   /**
@@ -218,6 +253,16 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
       }
       poll = setInterval(rescan, POLL_MS);
       poll.unref();
+    },
+    status() {
+      if (status !== null) return status;
+      const diagnostics: Diagnostic[] = [];
+      let invalid = 0;
+      for (const fs of files.values()) {
+        diagnostics.push(...fs.problems);
+        if (fs.problems.length > 0) invalid++;
+      }
+      return (status = { diagnostics, files: { valid: files.size - invalid, invalid } });
     },
     close() {
       closed = true;

@@ -96,6 +96,17 @@ describe('request metrics', () => {
     }
   });
 
+  test('canary traffic: canary="true" with the main route\'s service in the ingress-nginx series, the canary\'s own service in Portico\'s', async () => {
+    const m = createMetrics({ ...opts, nginxCompat: true });
+    const main = labelsFor('shop.example.com', '/api/x') as RouteLabels;
+    m.request(main, sample);
+    m.request({ ...main, service: 'api-canary', canaryOf: main.service }, sample);
+    const s = await series(m, 'nginx_ingress_controller_requests');
+    assert.deepEqual(s.map((x) => [x.labels.service, x.labels.canary]).sort(), [['api', 'false'], ['api', 'true']]);
+    const p = await series(m, 'portico_requests_total');
+    assert.deepEqual(p.map((x) => x.labels.service).sort(), ['api', 'api-canary']);
+  });
+
   test('without compat there are no nginx_ series', async () => {
     const m = createMetrics(opts);
     m.request(null, sample);

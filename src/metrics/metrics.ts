@@ -17,6 +17,11 @@ export interface RouteLabels {
   readonly host: string;
   /** The rule path ('' for a default backend), a bounded label. */
   readonly path: string;
+  /**
+   * Set on the labels of a route's canary traffic (then `service` is the canary's): the main
+   * route's Service, which ingress-nginx's series keep, with canary="true".
+   */
+  readonly canaryOf?: string;
 }
 
 /** A route's labels: its object, its (first) backend's Service, its host and written path. */
@@ -112,6 +117,9 @@ export function createMetrics(opts: MetricsOptions) {
   const backends = new Gauge({ name: 'portico_backends', help: 'Backends (Service ports) in the live table', registers: reg });
   const endpoints = new Gauge({ name: 'portico_endpoints', help: 'Endpoints in the live table', registers: reg });
   const diagnostics = new Gauge({ name: 'portico_diagnostics', help: 'Current configuration problems by reason', labelNames: ['reason'], registers: reg });
+  const configFiles = new Gauge({ name: 'portico_config_files', help: 'Manifest files (standalone mode) by state: valid, or invalid (a syntax error, an unknown kind, a removed API version)', labelNames: ['state'], registers: reg });
+  // min: with --workers, the workers' own copies (always 1) must not hide the primary's 0
+  const configValid = new Gauge({ name: 'portico_config_valid', help: '1 when every manifest file parsed and every object in it was readable (always 1 in Kubernetes mode), else 0', registers: reg, aggregator: 'min' });
   const watchRestarts = new Counter({ name: 'portico_watch_restarts_total', help: 'Restarts of a Kubernetes watch, by kind', labelNames: ['kind'], registers: reg });
   const propagation = new Histogram({ name: 'portico_propagation_duration_seconds', help: 'Time from a change being seen to the new table serving', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: reg });
   const leader = new Gauge({ name: 'portico_leader', help: '1 when this replica holds the leader lease', registers: reg, aggregator: 'max' });
@@ -121,6 +129,7 @@ export function createMetrics(opts: MetricsOptions) {
   const buildInfo = new Gauge({ name: 'portico_build_info', help: 'Version information; always 1', labelNames: ['version', 'node'], registers: reg, aggregator: 'max' });
   buildInfo.labels(opts.version, process.version).set(1);
   leader.set(0);
+  configValid.set(1);
 
   const nginx = opts.nginxCompat
     ? {
@@ -151,7 +160,8 @@ export function createMetrics(opts: MetricsOptions) {
     const code = String(status);
     const nl = nginx;
     const route = [ns, ing, svc, host];
-    const full = [...controller, ns, ing, svc, 'false', host, path, method, code];
+    const canaryOf = t?.canaryOf;
+    const full = [...controller, ns, ing, canaryOf ?? svc, canaryOf === undefined ? 'false' : 'true', host, path, method, code];
     const noStatus = full.slice(0, -1);
     c = {
       requests: requests.series([...route, method, code]),
@@ -217,6 +227,13 @@ export function createMetrics(opts: MetricsOptions) {
       endpoints.set(counts.endpoints);
       diagnostics.reset();
       for (const [reason, n] of counts.diagnostics) diagnostics.labels(reason).set(n);
+    },
+    /** What the source says of its input: problems make the configuration invalid; files by state (standalone). */
+    config(status: { readonly diagnostics: readonly unknown[]; readonly files?: { readonly valid: number; readonly invalid: number } }): void {
+      configValid.set(status.diagnostics.length === 0 ? 1 : 0);
+      if (status.files === undefined) return;
+      configFiles.labels('valid').set(status.files.valid);
+      configFiles.labels('invalid').set(status.files.invalid);
     },
     propagation(seconds: number): void {
       propagation.observe(seconds);

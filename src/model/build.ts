@@ -6,7 +6,7 @@
  */
 import { certProblem, type ClientCaCheck, type InspectClientCa, type InspectSecret, type InspectUpstreamTls } from './certs.js';
 import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
-import type { Secret } from './k8s.js';
+import type { ConfigMap, Secret } from './k8s.js';
 import { keyOf } from './k8s.js';
 import type { Backend, BackendProtocol, Cert, ClientAuth, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
 
@@ -46,8 +46,10 @@ export class TableBuilder {
   /** Client-certificate verification by route host (the Ingress processor decides which host gets what). */
   readonly clientAuth = new Map<string, ClientAuth>();
   private readonly secrets = new Map<string, Secret>();
+  private readonly configMaps = new Map<string, ConfigMap>();
   private readonly backends = new Map<string, Resolved>();
   private readonly secretRefs = new Set<string>();
+  private readonly configMapRefs = new Set<string>();
   private readonly serviceRefs = new Set<string>();
   /** ExternalName DNS names the table's backends need resolved. */
   private readonly externalNames = new Set<string>();
@@ -58,8 +60,10 @@ export class TableBuilder {
     private readonly index: ServiceIndex,
     secrets: readonly Secret[],
     readonly opts: BuildOptions,
+    configMaps: readonly ConfigMap[] = [],
   ) {
     for (const s of secrets) this.secrets.set(keyOf(s), s);
+    for (const c of configMaps) this.configMaps.set(keyOf(c), c);
   }
 
   /** Records a problem once per object, reason and message. */
@@ -76,17 +80,38 @@ export class TableBuilder {
     return this.secrets.get(key);
   }
 
-  /** Resolves a backend once per translation, and reports its problem once per referring object. */
-  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: BackendProtocol): void {
+  /** A ConfigMap by `namespace/name`, recorded as referenced (its changes rebuild). */
+  configMap(key: string): ConfigMap | undefined {
+    this.configMapRefs.add(key);
+    return this.configMaps.get(key);
+  }
+
+  /**
+   * Resolves a backend once per translation, and reports its problem once per referring object.
+   * `serviceUpstream`: the Service's ClusterIP; a Service without one keeps its endpoints (noted).
+   */
+  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: BackendProtocol, serviceUpstream = false): void {
     let r = this.backends.get(id);
     if (!r) {
       // one id is one namespace/service: its reference is recorded with its first use
       this.serviceRefs.add(`${ns}/${service}`);
-      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames);
+      r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames, serviceUpstream);
       this.backends.set(id, r);
       if (r.backend.externalName !== undefined && this.opts.externalNames?.allow === true) this.externalNames.add(r.backend.externalName);
     }
     if (r.problem) this.report(origin, r.problem.reason, r.problem.message);
+    else if (serviceUpstream && r.backend.serviceUpstream !== true) {
+      this.report(origin, 'InvalidAnnotation', `service-upstream: Service ${ns}/${service} has no ClusterIP (${r.backend.externalName !== undefined ? 'ExternalName' : 'headless'}); its ${r.backend.externalName !== undefined ? "name's addresses" : 'endpoints'} are used`);
+    }
+  }
+
+  /** The number (else the name) of a Service's first port, for the default-backend annotation; undefined when the Service or its ports are missing. */
+  firstPort(ns: string, service: string): string | number | undefined {
+    this.serviceRefs.add(`${ns}/${service}`);
+    const ports = this.index.services.get(`${ns}/${service}`)?.spec?.ports;
+    const p = Array.isArray(ports) ? ports[0] : undefined;
+    if (typeof p?.port === 'number' && Number.isInteger(p.port) && p.port > 0 && p.port < 65536) return p.port;
+    return typeof p?.name === 'string' && p.name !== '' ? p.name : undefined;
   }
 
   /** Whether a Service the table refers to is absent (the reference is invalid, not merely without endpoints). */
@@ -137,6 +162,29 @@ export class TableBuilder {
 
   /** When each added route's object was created (for conflicts between sources). */
   private readonly created = new Map<Route, string>();
+  /**
+   * The route a canary path splits traffic off: the Ingress route without conditions at that host, path
+   * and match (a Prefix path also finds a Regex route of the same path: the same location in
+   * ingress-nginx, where use-regex keeps the path type).
+   */
+  findRoute(host: string, match: PathMatch, path: string): Route | undefined {
+    const h = this.routes.get(host);
+    if (h === undefined) return undefined;
+    const plain = (m: PathMatch): Route | undefined => h[m].get(path)?.find((r) => r.conditions === undefined && r.source.kind === 'Ingress');
+    return plain(match) ?? (match === 'Prefix' ? plain('Regex') : undefined);
+  }
+
+  /** Replaces a route found with {@link findRoute} (routes are immutable: a canary makes a new one). */
+  replaceRoute(old: Route, next: Route): void {
+    const list = this.routes.get(old.host)?.[old.match].get(old.path);
+    const i = list === undefined ? -1 : list.indexOf(old);
+    if (list !== undefined && i >= 0) list[i] = next;
+  }
+
+  /** Whether a host has a Prefix `/` route for every port and without conditions: it matches every path, so a fallback would never serve. */
+  coversAll(host: string): boolean {
+    return (this.routes.get(host)?.Prefix.get('/') ?? []).some((r) => r.conditions === undefined && r.ports === undefined);
+  }
 
   /** Sets a host's fallback route unless it has one; returns the one that holds the place, or null. */
   addFallback(host: string, r: Route): Route | null {
@@ -144,6 +192,28 @@ export class TableBuilder {
     if (existing !== undefined) return existing;
     this.hostFallbacks.set(host, r);
     return null;
+  }
+
+  /** Serves host `to` with copies of host `from`'s routes and fallback, as they are now (server-alias). */
+  copyHost(from: string, to: string): void {
+    const h = this.routes.get(from);
+    if (h !== undefined) for (const m of ['Exact', 'Prefix', 'Regex'] as const) for (const list of h[m].values()) for (const r of list) this.addRoute({ ...r, host: to }, this.created.get(r) ?? '');
+    const f = this.hostFallbacks.get(from);
+    if (f !== undefined) this.addFallback(to, { ...f, host: to });
+  }
+
+  /**
+   * Gives host `to` the certificate of host `from` when it covers `to` and `to` has none of its
+   * own (another name of the same host: server-alias, from-to-www-redirect); otherwise `to` is
+   * served the default certificate, which is reported.
+   */
+  shareCert(from: string, to: string, origin: Origin, why: string): void {
+    const cert = this.certs.get(from);
+    if (cert === undefined || this.certs.has(to) || this.opts.inspect === undefined) return;
+    const secret = this.secret(cert.secret);
+    const check = secret === undefined ? undefined : this.opts.inspect(secret);
+    if (check?.ok === true && check.covers(to)) this.certs.set(to, { ...cert, host: to });
+    else this.report(origin, 'CertificateHostMismatch', `${why}: the certificate of host ${from} (Secret ${cert.secret}) does not cover ${to}; HTTPS requests for ${to} get the default certificate`);
   }
 
   /** Checks a proxy-ssl-secret once per translation; reports its problem for each object using it. */
@@ -259,7 +329,7 @@ export class TableBuilder {
     return {
       table: { routes, hostFallbacks: this.hostFallbacks, defaultBackend: this.defaultBackend, backends, certs: this.certs, ...(this.upstreamTls.size > 0 ? { upstreamTls: this.upstreamTls } : {}), ...(this.clientAuth.size > 0 ? { clientAuth: this.clientAuth } : {}), ...(listeners.length > 0 ? { listeners } : {}) },
       diagnostics: this.diagnostics,
-      references: { services: this.serviceRefs, secrets: this.secretRefs, externalNames: this.externalNames },
+      references: { services: this.serviceRefs, secrets: this.secretRefs, configMaps: this.configMapRefs, externalNames: this.externalNames },
     };
   }
 }

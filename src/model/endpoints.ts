@@ -117,8 +117,24 @@ function resolveExternal(svc: Service, ns: string, service: string, port: string
   return { backend: backend(state.addresses.map((ip): Endpoint => ({ ip, port: target, terminating: false })).sort(compareEndpoints)) };
 }
 
-/** Resolves one Service port to its endpoints (ready ones, else terminating-but-serving ones). */
-export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol = 'HTTP', external?: ExternalNameOptions): Resolved {
+/**
+ * `service-upstream`: the Service's ClusterIP and port as the one endpoint (kube-proxy picks the
+ * pod), or undefined when it has none (headless, or not an IP): then its endpoints are used, as
+ * ingress-nginx does.
+ */
+function clusterEndpoint(svc: Service, port: string | number): Endpoint | 'no-port' | undefined {
+  const ip = svc.spec?.clusterIP;
+  if (typeof ip !== 'string' || isIP(ip) === 0) return undefined;
+  const sp = findServicePort(svc, port);
+  if (sp === undefined || !validPort(sp.port)) return 'no-port';
+  return { ip, port: sp.port, terminating: false };
+}
+
+/**
+ * Resolves one Service port to its endpoints (ready ones, else terminating-but-serving ones);
+ * with `serviceUpstream`, to the Service's ClusterIP when it has one (the backend is marked).
+ */
+export function resolveBackend(index: ServiceIndex, ns: string, service: string, port: string | number, id: string, protocol: BackendProtocol = 'HTTP', external?: ExternalNameOptions, serviceUpstream = false): Resolved {
   const svc = index.services.get(`${ns}/${service}`);
   const resolved = (r: Pick<Resolution, 'endpoints' | 'problem'>): Resolved => {
     const backend: Backend = { id, namespace: ns, service, port: String(port), protocol, endpoints: r.endpoints };
@@ -126,6 +142,11 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
   };
   if (!svc) return resolved({ endpoints: [], problem: { reason: 'ServiceNotFound', message: `Service ${ns}/${service} not found` } });
   if (svc.spec?.type === 'ExternalName') return resolveExternal(svc, ns, service, port, id, protocol, external);
+  if (serviceUpstream) {
+    const ep = clusterEndpoint(svc, port);
+    if (ep === 'no-port') return resolved({ endpoints: [], problem: { reason: 'ServicePortNotFound', message: `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : show(port)}` } });
+    if (ep !== undefined) return { backend: { id, namespace: ns, service, port: String(port), protocol, endpoints: [ep], serviceUpstream: true } };
+  }
   const slices = index.slices.get(`${ns}/${service}`) ?? [];
   const memo = index.memo;
   let byId = memo?.get(svc);

@@ -109,10 +109,15 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant';
+/** A ConfigMap: custom-headers and the --add-headers / --proxy-set-headers flags read its `data`. */
+export interface ConfigMap extends KubeObject {
+  readonly data?: Readonly<Record<string, string>>;
+}
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
+/** The kinds Portico watches, and the key every store uses for them. */
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant';
+
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
 
 /** The kinds that live outside namespaces. */
 export const CLUSTER_SCOPED: ReadonlySet<string> = new Set<Kind>(['IngressClass', 'Namespace', 'GatewayClass']);
@@ -130,6 +135,8 @@ export interface Snapshot {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Absent in snapshots made before ConfigMaps were read (tests): none. */
+  readonly configMaps?: readonly ConfigMap[];
   readonly namespaces?: readonly KubeObject[];
   readonly gatewayClasses?: readonly KubeObject[];
   readonly gateways?: readonly KubeObject[];

@@ -3,7 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
-import type { Backend, Cert, ClientAuth, Diagnostic, Endpoint, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
+import type { Backend, Balancing, Canary, Cert, ClientAuth, Diagnostic, Endpoint, HeaderEdit, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
 const NO_CLIENT_AUTH: ReadonlyMap<string, ClientAuth> = new Map();
@@ -57,13 +57,19 @@ export function printPolicy(p: Policy): string {
     case 'refuse':
       return `refused: ${p.message ?? [...p.because, ...(p.invalid ?? []).map((k) => `${k} (invalid value)`)].join(', ')}`;
     case 'httpsRedirect':
-      return 'https redirect';
+      return `https redirect${p.preserveTrailingSlash === true ? ', trailing slash kept' : ''}${p.usePort === true ? ', with port' : ''}`;
     case 'headers':
       return `${p.phase} headers${p.set.map(([n, v]) => ` set ${n}=${v}`).join('')}${p.add.map(([n, v]) => ` add ${n}=${v}`).join('')}${p.remove.map((n) => ` remove ${n}`).join('')}`;
+    case 'appRoot':
+      return `app-root 302 ${p.path}`;
+    case 'hostRedirect':
+      return `www redirect 308 to ${p.host}`;
+    case 'fixedRedirect':
+      return `redirect ${p.status} ${p.url}${p.relative === true ? ', relative' : ''}${p.usePort === true ? ', with port' : ''}`;
     case 'redirect':
       return `redirect ${p.status}${p.scheme !== undefined ? ` scheme=${p.scheme}` : ''}${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.port !== undefined ? ` port=${p.port}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
     case 'rewrite':
-      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}`;
+      return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}${p.forwardedPrefix !== undefined ? `, X-Forwarded-Prefix ${p.forwardedPrefix}` : ''}`;
     case 'sourceRange':
       return `source range:${p.deny.length > 0 ? ` deny ${p.deny.join(',')}` : ''}${p.deny.length > 0 && p.allow.length > 0 ? ';' : ''}${p.allow.length > 0 ? ` allow ${p.allow.join(',')}` : ''}`;
     case 'rateLimit': {
@@ -84,10 +90,74 @@ export function printPolicy(p: Policy): string {
         ...(p.passCertificate ? ['pass certificate'] : []),
         ...(p.errorPage !== undefined ? [`error page ${p.errorPage}`] : []),
       ].join(', ');
+    case 'basicAuth':
+      // the hashes are secret material: only how many users, and from where
+      return `basic auth realm=${JSON.stringify(p.realm)} users from ${p.secret} (${p.users.length})`;
+    case 'extAuth':
+      return `external auth ${[
+        p.method ?? 'GET',
+        p.url,
+        ...(p.signin !== undefined ? [`signin=${p.signin}${p.signinParam !== 'rd' ? ` param=${p.signinParam}` : ''}`] : []),
+        ...(p.responseHeaders.length > 0 ? [`copy=${p.responseHeaders.join(',')}`] : []),
+        ...(p.requestRedirect !== undefined ? [`redirect=${p.requestRedirect}`] : []),
+        ...(p.alwaysSetCookie ? ['always-set-cookie'] : []),
+        ...(p.cache !== undefined ? [`cache=${p.cache.key} ${p.cache.durations.map((d) => `${d.statuses.join(' ')} ${d.ms}ms`).join(', ')}`] : []),
+        ...(p.connectTimeout !== undefined ? [`connect=${p.connectTimeout}ms`] : []),
+        ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),
+      ].join(' ')}`;
+    case 'cors':
+      return `cors origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods}; headers ${p.headers}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
+    case 'notFound':
+      return 'not found (404)';
+    case 'headerDirectives': {
+      const lists = (['input', 'upstream', 'response'] as const).filter((k) => p[k].length > 0).map((k) => `${k} ${p[k].map(printEdit).join(', ')}`);
+      return `headers (${p.scope} ${p.from}): ${lists.join('; ')}`;
+    }
+    case 'responseRewrite': {
+      const parts = [
+        ...(p.redirect !== undefined ? [`redirect ${p.redirect.from} => ${p.redirect.to}`] : []),
+        ...(p.cookieDomain !== undefined ? [`cookie domain ${p.cookieDomain.from} => ${p.cookieDomain.to}`] : []),
+        ...(p.cookiePath !== undefined ? [`cookie path ${p.cookiePath.from} => ${p.cookiePath.to}`] : []),
+      ];
+      return `rewrite answers: ${parts.join('; ')}`;
+    }
+    case 'errorPages': {
+      const to = p.backends.length === 0 ? 'the built-in 404 page' : p.backends.join(' then ');
+      const codes = p.codes.length === 0 ? '' : `error pages ${p.codes.join(',')} -> ${to}${p.intercept ? '' : ' (pod answers not intercepted)'}`;
+      const empty = p.whenEmpty === undefined ? '' : `no endpoints -> ${p.whenEmpty}`;
+      return [codes, empty].filter(Boolean).join('; ');
+    }
   }
 }
 
-const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : `prefix ${p.prefix}=>${p.value}`);
+/** `set X-Frame-Options: DENY -s 200,404`: one header edit. */
+function printEdit(e: HeaderEdit): string {
+  const value = e.value === undefined ? '' : `: ${JSON.stringify(e.value)}${e.literal === true ? ' (literal)' : ''}`;
+  return `${e.op} ${e.name}${value}${e.statuses ? ` -s ${e.statuses.join(',')}` : ''}${e.types ? ` -t ${e.types.join(',')}` : ''}${e.existing === true ? ' -r' : ''}${e.always === true ? ' always' : ''}`;
+}
+
+const pathText = (p: PathRewrite): string => (p.type === 'full' ? `path=${p.value}` : p.type === 'template' ? `template ${p.value}` : `prefix ${p.prefix}=>${p.value}`);
+
+/** How endpoints are picked, as one short line (`ewma`, `hash $request_uri`, `affinity cookie NAME persistent ...`). */
+export function printBalancing(b: Balancing): string {
+  const a = b.affinity;
+  if (a !== undefined) {
+    const attrs = [a.path !== undefined ? `path=${a.path}` : '', a.domain !== undefined ? `domain=${a.domain}` : '', a.maxAge !== undefined ? `max-age=${a.maxAge}` : '', a.expires !== undefined ? `expires=${a.expires}` : '', a.sameSite !== undefined ? `samesite=${a.sameSite}${a.conditionalSameSiteNone === true ? ' (conditional)' : ''}` : '', a.secure === true ? 'secure' : '', a.changeOnFailure === true ? 'change-on-failure' : ''];
+    return ['affinity cookie', a.name, a.mode, ...attrs].filter(Boolean).join(' ');
+  }
+  if (b.hashBy !== undefined) return `hash ${b.hashBy}${b.hashSubsetSize !== undefined ? ` subset ${b.hashSubsetSize}` : ''}`;
+  return b.algorithm ?? '';
+}
+
+/** A canary, as one short line. */
+export function printCanary(c: Canary): string {
+  const header = c.header === undefined ? '' : `header ${c.header}${c.headerValue !== undefined ? `=${c.headerValue}` : c.headerPattern !== undefined ? `~${c.headerPattern}` : c.headerPatternInvalid === true ? ' (invalid pattern: main)' : ''}`;
+  const parts = [`canary ${c.backend} (${origin(c.source)})`, `weight ${c.weight}/${c.total}`, header, c.cookie !== undefined ? `cookie ${c.cookie}` : '', c.balancing !== undefined ? printBalancing(c.balancing) : ''];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** The route's balancing and canary, one line each (what routes and /debug/routes list after the policies). */
+const choiceLines = (r: Route): string[] => [...(r.balancing !== undefined ? [printBalancing(r.balancing)] : []), ...(r.canary !== undefined ? [printCanary(r.canary)] : [])];
 
 const conditionsText = (r: Route): string => {
   const c = r.conditions;
@@ -97,7 +167,7 @@ const conditionsText = (r: Route): string => {
 };
 
 const row = (host: string, match: RouteRow['match'], path: string, r: Route): RouteRow => {
-  const policies = r.policies.map(printPolicy);
+  const policies = [...r.policies.map(printPolicy), ...choiceLines(r)];
   return { host, match, path, backend: printBackends(r.backends), ingress: origin(r.source), redirect: r.policies.some((p) => p.kind === 'httpsRedirect'), policies, limits: r.settings, ...(r.ports !== undefined ? { ports: r.ports } : {}) };
 };
 
@@ -117,8 +187,9 @@ export function routeRows(table: RouteTable): RouteRow[] {
   return out;
 }
 
-const fallbackText = (f: Route): string => `${printBackends(f.backends)} (from ${f.source.kind === 'DefaultBackend' ? '--default-backend-service' : f.source.kind === 'Ingress' ? `${f.source.namespace}/${f.source.name}` : sourceName(f.source)})${policiesText(f.policies)}`;
+const fallbackText = (f: Route): string => `${printBackends(f.backends)} (from ${f.source.kind === 'DefaultBackend' ? '--default-backend-service' : f.source.kind === 'Ingress' ? `${f.source.namespace}/${f.source.name}` : sourceName(f.source)})${policiesText(f.policies)}${choiceText(f)}`;
 const policiesText = (ps: readonly Policy[]): string => ps.map((p) => ` [${printPolicy(p)}]`).join('');
+const choiceText = (r: Route): string => choiceLines(r).map((l) => ` <${l}>`).join('');
 
 /** One line per route: `Prefix /path -> ns/svc:port (ns/ingress) [policy] {setting=value}`, grouped by host ('*' = any host). */
 export function printTable(table: RouteTable): PrintedTable {
@@ -128,7 +199,7 @@ export function printTable(table: RouteTable): PrintedTable {
     const lim = Object.entries(r.settings).map(([k, v]) => `${k}=${String(v)}`);
     const flags = r.match === 'Regex' && r.ignoreCase === true ? ' (ignore case)' : '';
     const on = r.ports === undefined ? '' : ` on ${r.ports.map((p) => `:${p}`).join(',')}`;
-    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)}${on} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}`);
+    entry(r.host).routes.push(`${r.match} ${r.path}${flags}${conditionsText(r)}${on} -> ${printBackends(r.backends)} (${origin(r.source)})${policiesText(r.policies)}${lim.length ? ` {${lim.join(' ')}}` : ''}${choiceText(r)}`);
   }
   for (const [host, f] of [...table.hostFallbacks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     entry(host).fallback = fallbackText(f);
@@ -164,9 +235,9 @@ export function printTable(table: RouteTable): PrintedTable {
   };
 }
 
-/** `Kind ns/name: Reason: message`, sorted, one per line. */
+/** `Kind ns/name: Reason: message` (`Kind name` without a namespace, as for a file), sorted, one per line. */
 export function printDiagnostics(diags: readonly Diagnostic[]): string[] {
-  return diags.map((d) => `${d.source.kind} ${d.source.namespace}/${d.source.name}: ${d.reason}: ${d.message}`).sort();
+  return diags.map((d) => `${d.source.kind} ${d.source.namespace === '' ? '' : `${d.source.namespace}/`}${d.source.name}: ${d.reason}: ${d.message}`).sort();
 }
 
 /**
@@ -211,7 +282,7 @@ export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): b
 
 /** A backend the same but for its endpoints, which `endpoints` gives (the live lists, patched since the last swap). */
 function sameBackend(a: Backend, b: Backend, endpoints: (b: Backend) => readonly Endpoint[]): boolean {
-  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && sameEndpoints(a.endpoints, endpoints(b));
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && a.serviceUpstream === b.serviceUpstream && sameEndpoints(a.endpoints, endpoints(b));
 }
 
 /**

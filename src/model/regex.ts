@@ -4,7 +4,7 @@
  * the event loop, whatever the request. A pattern RE2 cannot express (backreferences,
  * lookaround) is refused when the table is built, never run on a backtracking engine.
  */
-import { RE2JS } from 're2js';
+import { RE2JS, RE2Set } from 're2js';
 
 /** How much of the input a pattern must match: from the start (nginx `~`), all of it, or anywhere in it (nginx's `if ($var ~ ...)`). */
 export type Anchor = 'start' | 'full' | 'search';
@@ -27,23 +27,28 @@ export function patternProblem(source: string): string | null {
   }
 }
 
-/** Compiles a pattern already checked with {@link patternProblem}. */
+/**
+ * Compiles a pattern already checked with {@link patternProblem}. Matching goes to the RE2 program
+ * directly (`matchWithGroup` on the string, offsets in UTF-16 units): one engine run gives every
+ * capture, where a Matcher runs once to match and again for the groups, and allocates more.
+ */
 export function compilePattern(source: string, anchor: Anchor, ignoreCase = false): Pattern {
-  const re = RE2JS.compile(source, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
-  const groups = re.groupCount();
-  const run = (input: string): ReturnType<RE2JS['matcher']> | null => {
-    const m = re.matcher(input);
-    return (anchor === 'full' ? m.matches() : anchor === 'search' ? m.find() : m.lookingAt()) ? m : null;
-  };
+  const re = RE2JS.compile(source, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0).re2();
+  const groups = re.numberOfCapturingGroups() as number;
+  const flag = anchor === 'full' ? RE2Set.ANCHOR_BOTH : anchor === 'search' ? RE2Set.UNANCHORED : RE2Set.ANCHOR_START;
   return {
     source,
     exec(input) {
-      const m = run(input);
-      if (m === null) return null;
+      const r = re.matchWithGroup(input, 0, input.length, flag, groups + 1);
+      if (r[0] !== true) return null;
+      const at = r[1] as number[];
       const out: string[] = [];
-      for (let i = 0; i <= groups; i++) out.push(m.group(i) ?? '');
+      for (let i = 0; i <= groups; i++) {
+        const start = at[2 * i] ?? -1;
+        out.push(start < 0 ? '' : input.substring(start, at[2 * i + 1]));
+      }
       return out;
     },
-    test: (input) => run(input) !== null,
+    test: (input) => re.matchWithGroup(input, 0, input.length, flag, 0)[0] === true,
   };
 }

@@ -33,7 +33,7 @@ test('there are golden cases', () => assert.ok(cases.length >= 10, `only ${cases
 for (const name of cases) {
   test(name.replaceAll('-', ' '), () => {
     const parsed = parseManifests(readFileSync(join(dir, name, 'in.yaml'), 'utf8'));
-    assert.deepEqual(parsed.errors, [], 'in.yaml must parse');
+    assert.deepEqual(parsed.problems, [], 'in.yaml must parse');
     const optsFile = join(dir, name, 'options.yaml');
     const opts = { ...defaults, ...(existsSync(optsFile) ? (parse(readFileSync(optsFile, 'utf8')) as Partial<TranslateOptions>) : {}) };
     const translator = createTranslator();

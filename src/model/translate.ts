@@ -12,7 +12,7 @@ import { TableBuilder, type BuildOptions } from './build.js';
 import { createResolutionMemo, indexServices } from './endpoints.js';
 import { translateGateways, type GatewayOptions } from './gateway/translate.js';
 import { createClassFilter, sortByAge, type ClassOptions } from './ingress/class.js';
-import { translateIngresses, type IngressMemo, type IngressOptions } from './ingress/translate.js';
+import { addCorsFallbacks, globalHeaders, translateIngresses, type IngressMemo, type IngressOptions } from './ingress/translate.js';
 import { isObject, type Snapshot } from './k8s.js';
 import { Memo } from './memo.js';
 import type { Translation } from './types.js';
@@ -20,8 +20,6 @@ import type { Translation } from './types.js';
 export interface TranslateOptions extends ClassOptions, IngressOptions, BuildOptions {
   /** The Gateway API: GatewayClasses with this controllerName are served. Without it, Gateway API objects are ignored. */
   readonly gateway?: GatewayOptions;
-  /** `--default-backend-service`: serves what nothing else matched, unless an Ingress names one. */
-  readonly defaultBackendService?: { readonly namespace: string; readonly name: string; readonly port: string | number } | undefined;
   /** `--default-ssl-certificate`: served for SNI names no Ingress has a certificate for. */
   readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string } | undefined;
 }
@@ -37,15 +35,17 @@ export function createTranslator(): Translator {
   return {
     translate(snapshot, opts) {
       // Input is untrusted: anything that is not an object is dropped here, once, for every kind.
-      const b = new TableBuilder(indexServices(objects(snapshot.services), objects(snapshot.endpointSlices), resolutions), objects(snapshot.secrets), opts);
+      const b = new TableBuilder(indexServices(objects(snapshot.services), objects(snapshot.endpointSlices), resolutions), objects(snapshot.secrets), opts, objects(snapshot.configMaps));
       const isOurs = createClassFilter(objects(snapshot.ingressClasses), opts);
-      translateIngresses(b, sortByAge(objects(snapshot.ingresses).filter((ing) => isOurs(ing))), ingresses, opts);
+      const global = globalHeaders(b, opts);
+      const corsHosts = translateIngresses(b, sortByAge(objects(snapshot.ingresses).filter((ing) => isOurs(ing))), ingresses, opts, global);
       const d = opts.defaultBackendService;
       if (b.defaultBackend === null && d !== undefined) {
         const id = `${d.namespace}/${d.name}:${d.port}`;
         b.backend(id, d.namespace, d.name, d.port, { kind: 'Service', namespace: d.namespace, name: d.name }, 'HTTP');
-        b.defaultBackend = { host: '', path: '', match: 'Prefix', source: { kind: 'DefaultBackend', namespace: d.namespace, name: d.name }, policies: [], backends: [{ backend: id, weight: 1 }], settings: {} };
+        b.defaultBackend = { host: '', path: '', match: 'Prefix', source: { kind: 'DefaultBackend', namespace: d.namespace, name: d.name }, policies: global, backends: [{ backend: id, weight: 1 }], settings: {} };
       }
+      addCorsFallbacks(b, corsHosts, global);
       if (opts.defaultSslCertificate) b.defaultCert(opts.defaultSslCertificate);
       const gw = opts.gateway === undefined ? null : translateGateways(b, snapshot, opts.gateway);
       const result = b.finish(gw?.listeners ?? []);

@@ -52,8 +52,13 @@ export type Policy =
       /** Why, when it is not "its Ingress uses <because>, which Portico cannot honour" (the 503 says "this route is not served: <message>"). */
       readonly message?: string;
     }
-  /** Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01 challenges are exempt. */
-  | { readonly kind: 'httpsRedirect' }
+  /**
+   * Plain-HTTP requests get a 308 to HTTPS (ssl-redirect, force-ssl-redirect); ACME HTTP-01
+   * challenges are exempt. As ingress-nginx, one trailing `/` of a target without a query is
+   * dropped from the Location unless `preserveTrailingSlash` (`preserve-trailing-slash`), and the
+   * port is written even when it is 443 with `usePort` (`use-port-in-redirects`).
+   */
+  | { readonly kind: 'httpsRedirect'; readonly preserveTrailingSlash?: true; readonly usePort?: true }
   /**
    * Header edits, in the request sent upstream or the response sent back (Gateway API
    * RequestHeaderModifier / ResponseHeaderModifier): set replaces, add appends to an existing
@@ -61,12 +66,38 @@ export type Policy =
    */
   | { readonly kind: 'headers'; readonly phase: 'request' | 'response'; readonly set: readonly (readonly [string, string])[]; readonly add: readonly (readonly [string, string])[]; readonly remove: readonly string[] }
   /**
+   * `app-root`: a request for `/` gets a 302 to `<scheme>://<Host header><path>` (the query is not
+   * kept), before anything else of the route. The translator puts it on an Exact `/` route of the
+   * host, which answers for `/` whichever Ingress's path would have (ingress-nginx renders it at
+   * server level).
+   */
+  | { readonly kind: 'appRoot'; readonly path: string }
+  /**
+   * `from-to-www-redirect`: every request gets a 308 to `<scheme>://<host>:<port><target>` (one
+   * trailing `/` of a target without a query dropped), the port being the one the client wrote in
+   * Host, else the listener's (80 or 443), as ingress-nginx always writes one. On the routes of
+   * the other name (`www.` added or removed).
+   */
+  | { readonly kind: 'hostRedirect'; readonly host: string }
+  /**
+   * `permanent-redirect` / `temporal-redirect`: every request gets `status` with `Location: url`,
+   * the URL as written (no path or query appended: unlike {@link Policy} `redirect`, nothing of the
+   * request is kept). A URL starting with `/` is made absolute with the request's scheme and host
+   * (nginx's `return`), keeping the port of the Host header with `usePort`
+   * (`use-port-in-redirects`), unless `relative` (`relative-redirects`).
+   */
+  | { readonly kind: 'fixedRedirect'; readonly url: string; readonly status: number; readonly relative?: true; readonly usePort?: true }
+  /**
    * Answers with a redirect built from the request (Gateway API RequestRedirect): each part given
    * replaces the request's; the port follows the scheme (80/443 left out) or the listener's.
    */
   | { readonly kind: 'redirect'; readonly status: number; readonly scheme?: 'http' | 'https'; readonly hostname?: string; readonly port?: number; readonly path?: PathRewrite }
-  /** Rewrites the Host and/or path sent upstream (Gateway API URLRewrite); the query is kept. */
-  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite }
+  /**
+   * Rewrites the Host and/or path sent upstream (Gateway API URLRewrite, ingress-nginx
+   * rewrite-target); the query is kept. `forwardedPrefix` (x-forwarded-prefix, a `template`) is
+   * sent as X-Forwarded-Prefix.
+   */
+  | { readonly kind: 'rewrite'; readonly hostname?: string; readonly path?: PathRewrite; readonly forwardedPrefix?: string }
   /**
    * Client address ranges (`denylist-source-range`, `allowlist-source-range` alias
    * `whitelist-source-range`, or the `--denylist-source-range` / `--whitelist-source-range`
@@ -114,7 +145,179 @@ export type Policy =
       readonly passCertificate: boolean;
       /** An RE2 pattern searched (unanchored) in the RFC 2253 subject DN; no match is 403. */
       readonly matchCn?: string;
-    };
+    }
+  /**
+   * HTTP Basic authentication (`auth-type: basic`): a request without credentials matching one of
+   * `users` gets 401 with `WWW-Authenticate: Basic realm="<realm>"`; the pod never sees the
+   * client's Authorization header. The hashes are secret material: never printed.
+   */
+  | BasicAuthPolicy
+  /** External authentication (`auth-url`): a sub-request decides (2xx allows; 401/403 answer; anything else is 500). */
+  | ExtAuthPolicy
+  /** Cross-Origin Resource Sharing (enable-cors and the cors-* annotations): see {@link CorsPolicy}. */
+  | CorsPolicy
+  /**
+   * The route answers Portico's 404 page instead of forwarding: the unmatched paths of a host whose
+   * Ingress has CORS, so that the 404 carries its CORS headers (ingress-nginx's catch-all location
+   * of a host carries the annotations of the Ingress that first named the host).
+   */
+  | { readonly kind: 'notFound' }
+  /**
+   * Header edits of nginx header directives, applied as data (snippets are parsed, never executed;
+   * custom-headers; --add-headers, --proxy-set-headers). `scope` is where nginx would have them,
+   * which decides how they combine (docs/annotations.md#header-edits): `global` (http level),
+   * `server` (server-snippet, one per host), `location` (configuration-snippet, custom-headers).
+   */
+  | HeaderDirectivesPolicy
+  /**
+   * custom-http-errors / default-backend: an upstream answer (or Portico's own 502/503/504) with a
+   * listed status is replaced by the error backend's answer to `GET /`, with ingress-nginx's
+   * X-Code, X-Format, X-Original-URI... headers; the `default-backend` Service also serves the
+   * request itself when the route's backends have no endpoints.
+   */
+  | ErrorPagesPolicy
+  /** proxy-redirect-from/-to, proxy-cookie-domain, proxy-cookie-path: see {@link ResponseRewritePolicy}. */
+  | ResponseRewritePolicy;
+
+/**
+ * nginx's proxy_redirect, proxy_cookie_domain and proxy_cookie_path, on the pod's answers (never
+ * on Portico's own). Values are plain text with nginx variables (`$host`, `$scheme`...).
+ */
+export interface ResponseRewritePolicy {
+  readonly kind: 'responseRewrite';
+  /** A `Location` value, or the URL of a `Refresh` value, that starts with `from` (case-sensitive) gets `to` in its place. */
+  readonly redirect?: { readonly from: string; readonly to: string };
+  /** A Set-Cookie `Domain` equal to `from` (case-blind; a leading dot is ignored on both sides) becomes `to`. */
+  readonly cookieDomain?: { readonly from: string; readonly to: string };
+  /** A Set-Cookie `Path` that starts with `from` (case-sensitive) gets `to` in its place. */
+  readonly cookiePath?: { readonly from: string; readonly to: string };
+}
+
+/** One header edit of an nginx header directive. Names are tokens; values are checked when parsed. */
+export interface HeaderEdit {
+  /**
+   * `set` replaces (or adds) the header, and an empty value removes it (more_set_headers,
+   * more_set_input_headers, proxy_set_header); `clear` removes it, a trailing `*` matching a prefix
+   * (more_clear_headers, more_clear_input_headers); `add` adds a response header for 2xx/3xx
+   * statuses unless `always` (add_header); `hide` drops an upstream response header (proxy_hide_header).
+   */
+  readonly op: 'set' | 'clear' | 'add' | 'hide';
+  readonly name: string;
+  /** nginx syntax: `$var` and `${var}` are expanded (model/headers.ts lists them), unless `literal`. */
+  readonly value?: string;
+  readonly literal?: boolean;
+  /** `-s`: only for responses with one of these statuses. */
+  readonly statuses?: readonly number[];
+  /** `-t`: only when the response's (for input edits, the request's) Content-Type is one of these (lower-case, no parameters). */
+  readonly types?: readonly string[];
+  /** `add_header ... always`: for every status. */
+  readonly always?: boolean;
+  /** `more_set_input_headers -r`: only replace a header the request has. */
+  readonly existing?: boolean;
+}
+
+/** Header edits from one place (a snippet, a ConfigMap, a flag), in the order written. */
+export interface HeaderDirectivesPolicy {
+  readonly kind: 'headerDirectives';
+  readonly scope: 'global' | 'server' | 'location';
+  /** What they came from, for printing: `configuration-snippet`, `custom-headers default/h`, `--add-headers ns/n`. */
+  readonly from: string;
+  /** Edits of the client's request headers before forwarding (more_set_input_headers, more_clear_input_headers). */
+  readonly input: readonly HeaderEdit[];
+  /** Headers of the request to the pod, over Portico's own (proxy_set_header, --proxy-set-headers). */
+  readonly upstream: readonly HeaderEdit[];
+  /** Response edits (more_set_headers, more_clear_headers, add_header, proxy_hide_header, custom-headers, --add-headers). */
+  readonly response: readonly HeaderEdit[];
+}
+
+/** custom-http-errors, default-backend, disable-proxy-intercept-errors. */
+export interface ErrorPagesPolicy {
+  readonly kind: 'errorPages';
+  /** Statuses (400-599) served by the error backend; empty with only a default-backend annotation. */
+  readonly codes: readonly number[];
+  /**
+   * Error backends by id, in order: the `default-backend` annotation's, then `--default-backend-service`;
+   * the first with endpoints answers. None left: Portico's 404 page (ingress-nginx's built-in default backend answers 404).
+   */
+  readonly backends: readonly string[];
+  /** The `default-backend` annotation's backend: it serves the request itself when the route's backends have no endpoints. */
+  readonly whenEmpty?: string;
+  /** False with `disable-proxy-intercept-errors: "true"`: pods' answers pass; Portico's own 502/503/504 are still replaced. */
+  readonly intercept: boolean;
+}
+
+/**
+ * CORS, as ingress-nginx's enable-cors: for a request whose `Origin` is allowed, the CORS headers
+ * go on every response of the route (replacing the pod's), and a preflight (`OPTIONS` with
+ * `Origin` and `Access-Control-Request-Method`) is answered 204 without reaching the pod.
+ */
+export interface CorsPolicy {
+  readonly kind: 'cors';
+  /**
+   * `'*'`: every origin (`Access-Control-Allow-Origin: *`, even without an `Origin`). Otherwise the
+   * allowed origins, lower-case: `scheme://host[:port]`, `scheme://*.host[:port]` (`*` is exactly
+   * one DNS label) or `null`; the request's `Origin` is echoed back, and never empty.
+   */
+  readonly origins: '*' | readonly string[];
+  /** `Access-Control-Allow-Methods`, as written. */
+  readonly methods: string;
+  /** `Access-Control-Allow-Headers`, as written. */
+  readonly headers: string;
+  /** `Access-Control-Expose-Headers`; '' sends none. */
+  readonly exposeHeaders: string;
+  /** Sends `Access-Control-Allow-Credentials: true`. */
+  readonly credentials: boolean;
+  /** `Access-Control-Max-Age`, seconds. */
+  readonly maxAge: number;
+}
+
+/** One user of a basic-auth Secret and the stored hash of their password (an htpasswd scheme). */
+export interface BasicUser {
+  readonly user: string;
+  readonly hash: string;
+}
+
+/** See {@link Policy}. */
+export interface BasicAuthPolicy {
+  readonly kind: 'basicAuth';
+  readonly realm: string;
+  /** `namespace/name` of the Secret the users come from. */
+  readonly secret: string;
+  /** In Secret order; the first line of a user wins, as in nginx. */
+  readonly users: readonly BasicUser[];
+}
+
+/**
+ * `auth-url` and its companions, as ingress-nginx's auth_request location behaves. URL-like
+ * fields are templates with nginx variables (model/vars.ts), expanded per request.
+ */
+export interface ExtAuthPolicy {
+  readonly kind: 'extAuth';
+  /** `http(s)://...`, possibly with variables. */
+  readonly url: string;
+  /** `auth-method`: the sub-request's method (default GET); when set, X-Original-URI and X-Scheme are sent too. */
+  readonly method?: string;
+  /** `auth-signin`: a 401 becomes a 302 to this URL with `<signinParam>=` the original URL. */
+  readonly signin?: string;
+  readonly signinParam: string;
+  /** `auth-response-headers`: copied from the auth response onto the upstream request (removed when absent there). */
+  readonly responseHeaders: readonly string[];
+  /** `auth-request-redirect`: the X-Auth-Request-Redirect sent (default: the request URI). */
+  readonly requestRedirect?: string;
+  /** `auth-always-set-cookie`: the auth response's Set-Cookie on every answer, not only on 2xx/3xx ones. */
+  readonly alwaysSetCookie: boolean;
+  /** `auth-cache-key` + `auth-cache-duration`: decisions kept per route and expanded key. */
+  readonly cache?: { readonly key: string; readonly durations: readonly AuthCacheDuration[] };
+  /** The Ingress's proxy-connect-timeout and proxy-read-timeout, ms (absent: the global flags). */
+  readonly connectTimeout?: number;
+  readonly readTimeout?: number;
+}
+
+/** `[code ...] time`: how long answers with these statuses are kept ('any': every status). */
+export interface AuthCacheDuration {
+  readonly statuses: readonly (number | 'any')[];
+  readonly ms: number;
+}
 
 /** `auth-tls-verify-client`: nginx's `ssl_verify_client`. */
 export type ClientCertVerify = 'on' | 'off' | 'optional' | 'optional_no_ca';
@@ -139,8 +342,13 @@ export interface ClientAuth {
   readonly source: RouteSource;
 }
 
-/** A path replacement: the whole path, or the matched prefix (element-wise, Gateway API ReplacePrefixMatch). */
-export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string };
+/**
+ * A path replacement: the whole path, the matched prefix (element-wise, Gateway API
+ * ReplacePrefixMatch), or a template whose `$1`…`$9` stand for the captures of the route's Regex
+ * path (ingress-nginx rewrite-target, nginx's `rewrite ... break`: the whole path is replaced),
+ * escaped for the request line.
+ */
+export type PathRewrite = { readonly type: 'full'; readonly value: string } | { readonly type: 'prefix'; readonly prefix: string; readonly value: string } | { readonly type: 'template'; readonly value: string };
 
 /** One of the backends a route forwards to, with its share of the traffic. */
 export interface WeightedBackend {
@@ -172,6 +380,74 @@ export interface Route {
    * both --http-port and --https-port.
    */
   readonly ports?: readonly number[];
+  /** How an endpoint of the backend is picked; absent = `--load-balance`. */
+  readonly balancing?: Balancing;
+  /** A canary backend that takes part of this route's traffic (from a canary Ingress of the same host and path). */
+  readonly canary?: Canary;
+}
+
+/**
+ * How an endpoint of a backend is picked (`load-balance`, `upstream-hash-by`, `affinity`): cookie
+ * affinity beats hashing, which beats the algorithm, as in ingress-nginx. Passive-health
+ * ejection applies to every one of them.
+ */
+export interface Balancing {
+  /** `load-balance`: absent = `--load-balance`. */
+  readonly algorithm?: 'round_robin' | 'ewma';
+  /** `upstream-hash-by`: an nginx variable expression (`$request_uri`, `$arg_id$host`...) hashed onto a consistent-hash ring. */
+  readonly hashBy?: string;
+  /** `upstream-hash-by-subset`: the key picks a subset of this many endpoints, and one of them is picked at random. */
+  readonly hashSubsetSize?: number;
+  /** `affinity: cookie`: sticky sessions. */
+  readonly affinity?: Affinity;
+}
+
+/** Cookie affinity (`affinity: cookie` and the `session-cookie-*` annotations). */
+export interface Affinity {
+  /** `balanced`: a new session lands on the consistent-hash ring (scaling up moves some sessions); `persistent`: it stays while its endpoint lives. */
+  readonly mode: 'balanced' | 'persistent';
+  /** The cookie's name (`session-cookie-name`, default INGRESSCOOKIE). */
+  readonly name: string;
+  /** Cookie Path; absent = the route's path as written. */
+  readonly path?: string;
+  readonly domain?: string;
+  /** Max-Age, seconds. */
+  readonly maxAge?: number;
+  /** Expires, seconds from the time the cookie is set. */
+  readonly expires?: number;
+  readonly sameSite?: 'Strict' | 'Lax' | 'None';
+  /** Leave `SameSite=None` out for the user agents known to reject it. */
+  readonly conditionalSameSiteNone?: boolean;
+  /** Always `Secure` (it is also set on every HTTPS response). */
+  readonly secure?: boolean;
+  /** A retry after a failure picks a new endpoint and re-sets the cookie (default: the same endpoint again). */
+  readonly changeOnFailure?: boolean;
+}
+
+/**
+ * A canary: another backend that takes part of a route's traffic, decided per request in
+ * ingress-nginx's order: session affinity, then the header, then the cookie, then the weight.
+ */
+export interface Canary {
+  /** Id of the canary backend in {@link RouteTable.backends}. */
+  readonly backend: string;
+  /** The canary Ingress. */
+  readonly source: RouteSource;
+  /** The canary takes `weight` requests in `total` (of those no header or cookie decided). */
+  readonly weight: number;
+  readonly total: number;
+  /** `canary-by-header`, lower-case: `always` sends to the canary, `never` to the main backend. */
+  readonly header?: string;
+  /** `canary-by-header-value`: this exact value sends to the canary (instead of always/never). */
+  readonly headerValue?: string;
+  /** `canary-by-header-pattern`: an RE2 pattern found in the value sends to the canary. */
+  readonly headerPattern?: string;
+  /** The pattern could not be used: a request carrying the header goes to the main backend. */
+  readonly headerPatternInvalid?: true;
+  /** `canary-by-cookie`: `always` / `never`. */
+  readonly cookie?: string;
+  /** How the canary's endpoints are picked (its own load-balance and upstream-hash-by; the main route's affinity unless `affinity-canary-behavior: legacy`). */
+  readonly balancing?: Balancing;
 }
 
 /** proxy-body-size, proxy-*-timeout and proxy-ssl-* annotations: bytes and milliseconds. */
@@ -192,7 +468,27 @@ export interface RouteSettings {
   readonly sslVerify?: boolean;
   /** `proxy-ssl-secret`: `namespace/name` of a Secret in the Ingress's namespace (its material is in {@link RouteTable.upstreamTls}). */
   readonly sslSecret?: string;
+  /** `proxy-ssl-verify-depth`: with verification on, at most this many intermediate CAs between the backend's certificate and a trusted one. */
+  readonly sslVerifyDepth?: number;
+  /** `proxy-ssl-ciphers`: the OpenSSL cipher list offered to HTTPS/GRPCS backends (TLS 1.2 and below). */
+  readonly sslCiphers?: string;
+  /** `proxy-ssl-protocols`: the TLS versions offered to HTTPS/GRPCS backends (sorted). */
+  readonly sslProtocols?: readonly ('TLSv1.2' | 'TLSv1.3')[];
+  /**
+   * `proxy-next-upstream`: when a request goes to another endpoint (nginx's conditions: `error`,
+   * `timeout`, `invalid_header`, `http_500`...`http_429`, `non_idempotent`, or only `off`).
+   */
+  readonly nextUpstream?: readonly NextUpstream[];
+  /** `proxy-next-upstream-tries`: attempts in all, the first included (0 = no limit but Portico's cap). */
+  readonly nextUpstreamTries?: number;
+  /** `proxy-next-upstream-timeout`: no new attempt after this long, ms (0 = no limit). */
+  readonly nextUpstreamTimeout?: number;
+  /** `enable-access-log: "false"`: no access log line for the route's requests (metrics still count them). */
+  readonly accessLog?: false;
 }
+
+/** A `proxy-next-upstream` condition. */
+export type NextUpstream = 'error' | 'timeout' | 'invalid_header' | 'http_500' | 'http_502' | 'http_503' | 'http_504' | 'http_403' | 'http_404' | 'http_429' | 'non_idempotent' | 'off';
 
 /**
  * TLS material for connections to backends, from a `proxy-ssl-secret`: trusted CAs (`ca.crt`,
@@ -228,6 +524,8 @@ export interface Backend {
   readonly endpoints: readonly Endpoint[];
   /** An ExternalName Service's DNS name: its endpoints are that name's addresses, resolved outside the translator. */
   readonly externalName?: string;
+  /** `service-upstream`: the one endpoint is the Service's ClusterIP and port (EndpointSlices do not change it). */
+  readonly serviceUpstream?: true;
 }
 
 /** A usable certificate for one host (exact or `*.` wildcard), from a kubernetes.io/tls Secret. */
@@ -290,11 +588,15 @@ export type DiagnosticReason =
   | 'ServicePortNotFound'
   | 'NoEndpoints'
   | 'DuplicateRoute'
+  | 'CanaryWithoutMain'
+  | 'CanaryConflict'
   | 'DefaultBackendConflict'
   | 'InvalidAnnotation'
   | 'UnsupportedAnnotation'
   | 'IgnoredAnnotation'
   | 'SecretNotFound'
+  | 'InvalidSecret'
+  | 'ConfigMapNotFound'
   | 'InvalidCertificate'
   | 'CertificateKeyMismatch'
   | 'CertificateExpired'
@@ -305,7 +607,11 @@ export type DiagnosticReason =
   | 'InvalidRoute'
   | 'InvalidListener'
   | 'RouteConflict'
-  | 'ClientAuthConflict';
+  | 'ClientAuthConflict'
+  // problems of the input itself, reported by a source (standalone: `source.kind` is `File`)
+  | 'InvalidManifest'
+  | 'UnknownKind'
+  | 'UnsupportedAPIVersion';
 
 /** The translator's whole output. */
 export interface Translation {
@@ -313,8 +619,8 @@ export interface Translation {
   readonly diagnostics: readonly Diagnostic[];
   /** Gateway API status (GatewayClasses, Gateways and listeners, route parents), when the Gateway API is on. */
   readonly gateway?: GatewayApiStatus;
-  /** `namespace/name` of every Service and Secret the served Ingresses refer to, found or not: a change to anything else cannot change the table. */
-  readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
+  /** `namespace/name` of every Service, Secret and ConfigMap the served Ingresses (and flags) refer to, found or not: a change to anything else cannot change the table. */
+  readonly references: { readonly services: ReadonlySet<string>; readonly secrets: ReadonlySet<string>; readonly configMaps: ReadonlySet<string>; readonly externalNames: ReadonlySet<string> };
 }
 
 /** The table before the first rebuild: nothing routes, everything answers 404. */

@@ -54,3 +54,14 @@ test('JSON lines parse back to what the request carried, whatever characters it 
     { numRuns: 2000, seed: 20261206 },
   );
 });
+
+test("a canary's request: the main route's upstream, the canary as the alternative (text); canary: true (JSON)", () => {
+  const lines: string[] = [];
+  const canary: RouteLabels = { ...target, service: 'svc-canary', canaryOf: 'svc' };
+  createAccessLog('text', { write: (l) => lines.push(l) })(req, canary, outcome);
+  assert.match(lines[0]!, / \[ns-svc\] \[ns-svc-canary\] 10\.0\.0\.1:8080 /);
+  createAccessLog('json', { write: (l) => lines.push(l) })(req, canary, outcome);
+  const o = JSON.parse(lines[1]!) as Record<string, unknown>;
+  assert.equal(o.service, 'svc-canary');
+  assert.equal(o.canary, true);
+});

@@ -65,15 +65,18 @@ export function createAccessLog(format: 'json' | 'text', sink: Sink): AccessLog 
     // ingress-nginx log-format-upstream: remote - user [time] "request" status bytes "referer" "ua"
     // request_length request_time [upstream_name] [alternative] upstream_addr upstream_bytes upstream_time upstream_status req_id
     return (req, t, o) => {
-      const upstreamName = t === null || t.service === '' ? '' : `${t.namespace}-${t.service}`;
+      // a canary's traffic: the main route's upstream, then the canary as the alternative (as ingress-nginx logs it)
+      const canaryOf = t?.canaryOf;
+      const upstreamName = t === null || t.service === '' ? '' : `${t.namespace}-${canaryOf ?? t.service}`;
+      const alternative = t !== null && canaryOf !== undefined ? `${t.namespace}-${t.service}` : '';
       sink.write(
-        `${o.remote || clientAddress(req)} - - [${clfTime(o.time)}] "${q(req.method ?? '')} ${q(req.url ?? '')} HTTP/${req.httpVersion}" ${o.status} ${o.bytes} "${q(req.headers.referer ?? '')}" "${q(req.headers['user-agent'] ?? '')}" ${o.requestLength} ${(o.durationMs / 1000).toFixed(3)} [${upstreamName}] [] ${o.upstream || '-'} ${o.bytes} ${o.upstream ? (o.upstreamMs / 1000).toFixed(3) : '-'} ${o.upstreamStatus || '-'} ${o.requestId}\n`,
+        `${o.remote || clientAddress(req)} - - [${clfTime(o.time)}] "${q(req.method ?? '')} ${q(req.url ?? '')} HTTP/${req.httpVersion}" ${o.status} ${o.bytes} "${q(req.headers.referer ?? '')}" "${q(req.headers['user-agent'] ?? '')}" ${o.requestLength} ${(o.durationMs / 1000).toFixed(3)} [${upstreamName}] [${alternative}] ${o.upstream || '-'} ${o.bytes} ${o.upstream ? (o.upstreamMs / 1000).toFixed(3) : '-'} ${o.upstreamStatus || '-'} ${o.requestId}\n`,
       );
     };
   }
   return (req, t, o) => {
     sink.write(
-      `{"level":"info","time":"${iso(o.time)}","pid":${PID},"msg":"request","remote":${j(o.remote || clientAddress(req))},"host":${j(requestHost(req) ?? '')},"method":${j(req.method ?? '')},"path":${j(req.url ?? '')},"status":${o.status},"bytes":${o.bytes},"duration_ms":${Math.round(o.durationMs * 1000) / 1000},"upstream":${j(o.upstream)},"upstream_status":${o.upstreamStatus},"request_id":${j(o.requestId)},"namespace":${j(t?.namespace ?? '')},"ingress":${j(t?.ingress ?? '')},"service":${j(t?.service ?? '')},"user_agent":${j(req.headers['user-agent'] ?? '')}${o.cause === '' ? '' : `,"cause":${j(o.cause)}`}}\n`,
+      `{"level":"info","time":"${iso(o.time)}","pid":${PID},"msg":"request","remote":${j(o.remote || clientAddress(req))},"host":${j(requestHost(req) ?? '')},"method":${j(req.method ?? '')},"path":${j(req.url ?? '')},"status":${o.status},"bytes":${o.bytes},"duration_ms":${Math.round(o.durationMs * 1000) / 1000},"upstream":${j(o.upstream)},"upstream_status":${o.upstreamStatus},"request_id":${j(o.requestId)},"namespace":${j(t?.namespace ?? '')},"ingress":${j(t?.ingress ?? '')},"service":${j(t?.service ?? '')},${t?.canaryOf === undefined ? '' : '"canary":true,'}"user_agent":${j(req.headers['user-agent'] ?? '')}${o.cause === '' ? '' : `,"cause":${j(o.cause)}`}}\n`,
     );
   };
 }

@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createCidrMatcher } from '../model/cidr.js';
 import { EMPTY_TABLE, type Endpoint, type RouteTable } from '../model/types.js';
 import { createAccessLog } from './access-log.js';
+import { createAuthState } from './auth/state.js';
 import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
@@ -81,10 +82,24 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
   const limiters = createLimiters();
-  const env = { httpsRedirectPort: config.httpsRedirectPort, bodySize: config.proxyBodySize, limiters, limitReqStatus: config.limitReqStatusCode, limitConnStatus: config.limitConnStatusCode };
+  const auth = createAuthState();
+  const env = {
+    httpsRedirectPort: config.httpsRedirectPort,
+    bodySize: config.proxyBodySize,
+    limiters,
+    limitReqStatus: config.limitReqStatusCode,
+    limitConnStatus: config.limitConnStatusCode,
+    connectTimeout: config.proxyConnectTimeout,
+    readTimeout: config.proxyReadTimeout,
+    auth,
+    retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
+  };
   /** Every target of the live table, for releasing what it no longer uses. */
   let targets: Target[] = [];
-  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env });
+  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
+  const balancer = createBalancer(stats.ejected);
+  const balance = { balancer, algorithm: config.loadBalance };
+  const prepare = (table: RouteTable): ReturnType<typeof compileTable> => compileTable(table, { pools, endpoints: live, env, balance });
   const first = prepare(EMPTY_TABLE);
   /** What each listener serves: a matcher per listener port (80: --http-port, 443: --https-port, Gateway listeners' own ports). */
   let matchers = first.matchers;
@@ -92,7 +107,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const stateOf = (port: number): ProxyState => ({ matcher: matchers.get(port) ?? (first.matchers.get(80) as ProxyState['matcher']), draining: false });
   const state = stateOf(80);
   const httpsState = stateOf(443);
-  const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   let contexts;
   try {
     contexts = createTlsContexts(config.tls, defaultCert);
@@ -102,14 +116,12 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   }
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
-  const balancer = createBalancer(stats.ejected);
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
     pools,
     balancer,
     readTimeout: config.proxyReadTimeout,
-    tries: config.proxyNextUpstreamTries,
     accessLog,
     metrics,
     stats,
@@ -118,7 +130,6 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clientBodyTimeout: config.clientBodyTimeout,
       sendTimeout: config.proxySendTimeout,
       maxHeaders: config.maxHeaders,
-      nextUpstreamTimeout: config.proxyNextUpstreamTimeout,
       upgradeIdleTimeout: config.upgradeIdleTimeout,
     },
     tunnels,
@@ -184,7 +195,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       if (key !== '') set.add(key);
     };
     for (const t of targets) {
-      for (const bt of t.backends) {
+      for (const bt of t.errors === null ? t.backends : [...t.backends, ...t.errors.all]) {
         add(bt.dispatch, '');
         add(bt.upgrade, '');
         for (const e of bt.slot.endpoints) {
@@ -225,6 +236,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       state.matcher = matchers.get(80) ?? state.matcher;
       httpsState.matcher = matchers.get(443) ?? httpsState.matcher;
       reconcileListeners();
+      balancer.retain(new Set(next.backends.keys()));
       targets = compiled.targets;
       retainLive();
       // limiters the new table's routes did not ask for are forgotten (kept ones keep their counts)
@@ -271,6 +283,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       clearTimeout(cut);
       for (const s of tunnels) s.destroy();
       await pools.close();
+      await auth.close();
     },
   };
 }

@@ -37,6 +37,9 @@ const BY_CODE: Record<string, Failure> = {
   UND_ERR_ABORTED: F(499, 'client_abort', false, 'the client went away'),
   // Portico's HTTP/1.1 client (upstream.ts)
   PORTICO_CONNECT_TIMEOUT: F(504, 'connect_timeout', true, 'timed out connecting to the upstream'),
+  // a chain longer than proxy-ssl-verify-depth; settings OpenSSL refuses (proxy-ssl-ciphers): nothing was sent
+  CERT_CHAIN_TOO_LONG: F(502, 'tls_verify', true, "the upstream's certificate chain is longer than proxy-ssl-verify-depth allows"),
+  PORTICO_TLS_SETTINGS: F(502, 'tls_verify', true, "the route's backend TLS settings cannot be used (proxy-ssl-ciphers, proxy-ssl-protocols)"),
   PORTICO_UPSTREAM_CLOSED: F(502, 'reset', false, 'the upstream closed the connection'),
   PORTICO_HEADERS_TIMEOUT: F(504, 'timeout', false, 'timed out waiting for the upstream response'),
   PORTICO_BODY_TIMEOUT: F(504, 'timeout', false, 'timed out reading the upstream response'),
@@ -56,6 +59,9 @@ export function classify(err: unknown): Failure {
   // undici wraps socket errors; the errno underneath is the more precise cause.
   return (inner !== undefined ? BY_CODE[inner] : undefined) ?? (code !== undefined ? BY_CODE[code] : undefined) ?? (/^HPE_/.test(code ?? '') ? BY_CODE.HPE_INVALID_CONSTANT as Failure : OTHER);
 }
+
+/** Portico's 404 page: no rule matches the host and path. */
+export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
 
 export const NO_ENDPOINTS: Failure = F(503, 'no_endpoints', true, 'the backend Service has no ready endpoints');
 

@@ -8,24 +8,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { Endpoint } from '../model/types.js';
 import type { MatchInput } from '../router/match.js';
 import { classify, errorBody, NO_ENDPOINTS, type Failure } from './errors.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics, RouteLabels } from '../metrics/metrics.js';
 import type { Matcher } from '../router/compile.js';
 import type { AccessLog } from './access-log.js';
-import type { Balancer } from './balance.js';
+import type { Balancer, StickyRequest } from './balance.js';
+import { cookieValue } from './sticky.js';
 import type { TLSSocket } from 'node:tls';
 import { clientIpOf, connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
 import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
-import { Verdict, type PolicyExchange } from './policies/index.js';
+import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/index.js';
 import type { ResponseEdit } from './policies/types.js';
+import { keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
+import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { endpointKey } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
+import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
-import type { BackendTarget, Target } from './route.js';
+import type { BackendTarget, ErrorPlan, Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -44,8 +48,6 @@ export interface HandlerOptions {
   readonly listenerPort: number;
   /** Upstream headers and between-reads timeout, ms. */
   readonly readTimeout: number;
-  /** Attempts for a request that never reached a pod. */
-  readonly tries: number;
   readonly accessLog: AccessLog | null;
   readonly metrics: Metrics | null;
   readonly stats: EndpointStats;
@@ -58,8 +60,6 @@ export interface HandlerOptions {
     readonly clientBodyTimeout: number;
     readonly sendTimeout: number;
     readonly maxHeaders: number;
-    /** 0 = retry until the tries run out. */
-    readonly nextUpstreamTimeout: number;
     /** Idle time after which an upgraded tunnel is closed; 0 = the route's read timeout. */
     readonly upgradeIdleTimeout: number;
   };
@@ -68,8 +68,6 @@ export interface HandlerOptions {
   readonly tunnels: Set<Socket>;
 }
 
-/** Methods safe to send again after a reset before any response byte (RFC 9110 9.2.2). */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Failures that count against an endpoint's health (passive health checks). */
 const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error', 'reset', 'timeout', 'protocol']);
 
@@ -77,15 +75,44 @@ const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error'
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
 
 export const TEXT = 'text/plain; charset=utf-8';
-export const NOT_FOUND_PAGE = '<!doctype html><title>404 Not Found</title><h1>404 Not Found</h1><p>No Ingress rule matches this host and path.</p><hr><small>portico</small>\n';
+/** The statuses nginx's add_header (without `always`) adds headers to. */
+const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
+export { NOT_FOUND_PAGE } from './errors.js';
 
-/** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause). */
+/** A discarded answer (a retried status, an intercepted error) is drained for connection reuse up to this size and time, else its connection is closed. */
+const DRAIN_LIMIT = 64 * 1024;
+const DRAIN_MS = 1000;
+/** What a discarded answer leads to. */
+const enum Next {
+  None,
+  Retry,
+  ErrorPage,
+}
+
+/** Sends a short local answer (404 page, redirect, 4xx/5xx with its cause); type '' sends no Content-Type. */
 function reply(res: ServerResponse, status: number, body: string, type: string, extra: readonly string[] = []): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, ['content-type', type, 'content-length', String(Buffer.byteLength(body)), 'server', 'portico', ...extra]);
+  const length = ['content-length', String(Buffer.byteLength(body)), 'server', 'portico'];
+  res.writeHead(status, type === '' ? [...length, ...extra] : ['content-type', type, ...length, ...extra]);
+  res.end(body);
+}
+
+/** Sends a local answer whose head (content-type included) the route's response edits already saw. */
+function replyEdited(res: ServerResponse, status: number, body: string, headers: string[]): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  drop(headers, 'content-length');
+  headers.push('content-length', String(Buffer.byteLength(body)));
+  try {
+    res.writeHead(status, headers);
+  } catch {
+    res.writeHead(status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'server', 'portico']);
+  }
   res.end(body);
 }
 
@@ -131,11 +158,33 @@ function onResponseClose(this: ExchangeResponse): void {
   this[EXCHANGE]?.onClientClose();
 }
 
+/** The Content-Length of a raw header list, or -1 (chunked, or read to the connection's end). */
+function declaredLength(raw: readonly (string | Buffer)[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i] as string | Buffer;
+    if (n.length === 14 && String(n).toLowerCase() === 'content-length') return Number(String(raw[i + 1]));
+  }
+  return -1;
+}
+
+/** Removes every header named `lower` from a flat list. */
+function drop(h: string[], lower: string, prefix = false): boolean {
+  let found = false;
+  for (let i = h.length - 2; i >= 0; i -= 2) {
+    const n = (h[i] as string).toLowerCase();
+    if (prefix ? n.startsWith(lower) : n === lower) {
+      h.splice(i, 2);
+      found = true;
+    }
+  }
+  return found;
+}
+
 /**
  * One client request and its upstream attempts. Implements the upstream handler
  * (onConnect/onHeaders/onData/onComplete/onError) so the response is streamed without promises.
  */
-export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
+export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, StickyRequest {
   target: Target | null = null;
   /** The decoded, normalised path the request was matched with. */
   path = '/';
@@ -146,6 +195,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /** Capture groups of a Regex route that matched (set by the router). */
   captures: string[] | null = null;
   private choice: BackendTarget | undefined = undefined;
+  /** The canary's labels when the canary was chosen: what the request is recorded under. */
+  private canaryLabels: RouteLabels | null = null;
+  /** Set-Cookie of a new sticky session (replaced when a retry picks again). */
+  private affinityCookie: string | null = null;
   private step = 0;
   private query_: URLSearchParams | null = null;
   private endpoint: Endpoint | undefined;
@@ -158,21 +211,39 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   private readonly startTime = Date.now();
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
-  private requestId = '';
+  private requestId_ = '';
   private cause = '';
   private done = false;
   private headers: string[] | null = null;
   private clientIp_ = '';
-  /** Headers policies set on the upstream request, and add to the response (flat name/value lists). */
-  private upstreamExtra: string[] | null = null;
+  /** The target as received, once a rewrite replaced it. */
+  private original: string | null = null;
+  /** The client's headers as edited by policies (null: as received). */
+  private input: string[] | null = null;
+  /** Headers policies set (value) or remove (null) on the upstream request, in order; headers they add to the response. */
+  private upstreamEdits: (string | null)[] | null = null;
   private responseExtra: string[] | null = null;
-  private upstreamDrop: Set<string> | null = null;
+  /** Gateway API response header edits (PolicyExchange.editResponse). */
   private responseEdits: ResponseEdit[] | null = null;
+  /** Response headers only for nginx's add_header statuses (2xx and redirects). */
+  private responseIfOk: string[] | null = null;
   /** Set when Portico itself aborts the upstream request and answers on its own. */
   private abandoned = false;
   private body: Readable | null = null;
+  /** The request body kept for a replay (null: not kept, or over the limit), and whether it is whole. */
+  private replay: Buffer[] | null = null;
+  private replayDone = false;
   /** The response was ended with its last body chunk. */
   private ended = false;
+  /** What the answer being discarded leads to, its bytes so far and the drain timer. */
+  private next = Next.None;
+  private discarded = 0;
+  private drainTimer: NodeJS.Timeout | null = null;
+  /** The status an error page replaces (0: the request is not an error page's). */
+  private errorCode = 0;
+  /** The route's backend when the default-backend annotation's serves the request instead. */
+  private primary: BackendTarget | undefined = undefined;
+  private watching = false;
   /** A gRPC head held back over HTTP/2 until the body shows whether it is trailers-only (grpc-head.ts). */
   private heldHead: { status: number; head: string[] } | null = null;
   /** What policies asked to run once the exchange is over (PolicyExchange.onDone). */
@@ -200,8 +271,16 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   }
 
   header(name: string): string | undefined {
-    const v = this.req.headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
+    const input = this.input;
+    if (input === null) {
+      const v = this.req.headers[name];
+      return Array.isArray(v) ? v.join(', ') : v;
+    }
+    let out: string | undefined;
+    for (let i = 0; i < input.length; i += 2) {
+      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}, ${input[i + 1] as string}`;
+    }
+    return out;
   }
 
   query(name: string): string | undefined {
@@ -216,6 +295,23 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return (this.clientIp_ ||= clientIpOf(this.req, this.opts.forward.trust));
   }
 
+  get requestUri(): string {
+    return this.original ?? this.forwardPath;
+  }
+
+  get requestId(): string {
+    if (this.requestId_ === '') {
+      const v = this.header('x-request-id');
+      // the first value, as forwardHeaders takes it
+      this.requestId_ = v === undefined || v === '' ? nextRequestId() : (v.split(', ')[0] as string);
+    }
+    return this.requestId_;
+  }
+
+  get names(): Target | null {
+    return this.target;
+  }
+
   get tlsSocket(): TLSSocket | null {
     const s = ((this.req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? this.req.socket) as TLSSocket;
     return s.encrypted === true ? s : null;
@@ -226,13 +322,33 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     return typeof name === 'string' ? name : undefined;
   }
 
+  cookie(name: string): string | undefined {
+    return cookieValue(this.header('cookie'), name);
+  }
+
+  setAffinityCookie(setCookie: string): void {
+    this.affinityCookie = setCookie;
+  }
+
+  /** What the request is recorded under: the route, or its canary. */
+  private get recorded(): RouteLabels | null {
+    return this.canaryLabels ?? this.target;
+  }
+
   setForwardPath(target: string): void {
+    this.original ??= this.forwardPath;
     this.forwardPath = target;
     this.query_ = null;
   }
 
-  removeUpstreamHeader(name: string): void {
-    (this.upstreamDrop ??= new Set()).add(name.toLowerCase());
+  setRequestHeader(name: string, value: string, onlyExisting = false): void {
+    const input = (this.input ??= [...this.req.rawHeaders]);
+    if (!drop(input, name.toLowerCase()) && onlyExisting) return;
+    input.push(name, value);
+  }
+
+  removeRequestHeader(name: string, prefix = false): void {
+    drop((this.input ??= [...this.req.rawHeaders]), name.toLowerCase(), prefix);
   }
 
   editResponse(edit: ResponseEdit): void {
@@ -240,11 +356,16 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   }
 
   setUpstreamHeader(name: string, value: string): void {
-    (this.upstreamExtra ??= []).push(name, value);
+    (this.upstreamEdits ??= []).push(name, value);
   }
 
-  addResponseHeader(name: string, value: string): void {
-    (this.responseExtra ??= []).push(name, value);
+  removeUpstreamHeader(name: string): void {
+    (this.upstreamEdits ??= []).push(name, null);
+  }
+
+  addResponseHeader(name: string, value: string, always = true): void {
+    if (always) (this.responseExtra ??= []).push(name, value);
+    else (this.responseIfOk ??= []).push(name, value);
   }
 
   answer(status: number, body: string, type: string, cause: string, headers: readonly string[] = []): void {
@@ -252,7 +373,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   }
 
   closeAfter(): void {
-    if (this.req.httpVersionMajor < 2) this.res.shouldKeepAlive = false;
+    if (this.req.httpVersionMajor < 2) {
+      this.res.shouldKeepAlive = false;
+      lingerOnClose(this.req);
+    }
   }
 
   /** Runs the route's policies from where they stopped; then sends the request on. */
@@ -300,17 +424,49 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   // --- forwarding --------------------------------------------------------------------------
 
-  /** Picks a backend, then an endpoint (avoiding the one that just failed), and dispatches to it. */
+  /** The client's going away aborts the upstream request: listened for once per exchange. */
+  private watchClient(): void {
+    if (this.watching) return;
+    this.watching = true;
+    (this.res as ExchangeResponse)[EXCHANGE] = this;
+    this.res.on('close', onResponseClose);
+  }
+
+  /**
+   * Picks a backend, then an endpoint (avoiding the one that just failed), and dispatches to it.
+   * A route whose backends have no endpoint goes to its default-backend annotation's Service.
+   */
   send(avoid: Endpoint | undefined): void {
     const target = this.target as Target;
-    const bt = (this.choice ??= choose(target));
+    let bt = this.choice;
+    if (bt === undefined) {
+      bt = choose(target);
+      const c = target.canary;
+      if (c !== null && bt !== undefined && c.rule(this, bt, c.target)) {
+        bt = c.target;
+        this.canaryLabels = c.labels;
+      }
+      this.choice = bt;
+    }
     if (bt !== undefined && bt.backend.id === '') {
       // a Gateway API backendRef that is invalid: its share of the traffic answers 500, as the spec requires
       this.local(500, errorBody(500, 'the route\'s backend reference is invalid (see the route\'s ResolvedRefs condition)'), TEXT, 'invalid_backend');
       return;
     }
     if (this.requestTimer === null && target.settings.requestTimeout !== undefined) this.armRequestTimeout(target.settings.requestTimeout);
-    const ep = bt === undefined ? undefined : this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid);
+    let ep = bt === undefined ? undefined : bt.pick === null ? this.opts.balancer.pick(bt.backend.id, bt.slot.endpoints, avoid) : bt.pick.pick(this, avoid);
+    const empty = target.errors?.whenEmpty;
+    if (ep === undefined && empty != null && this.attempt === 0 && this.upgrade === null) {
+      const alt = this.opts.balancer.pick(empty.backend.id, empty.slot.endpoints);
+      if (alt !== undefined) {
+        // ingress-nginx sends the request itself there, with the error headers but no X-Original-URI
+        this.primary = bt;
+        this.choice = bt = empty;
+        ep = alt;
+        const h = this.errorHeaders(503, false);
+        for (let i = 0; i < h.length; i += 2) this.setUpstreamHeader(h[i] as string, h[i + 1] as string);
+      }
+    }
     if (bt === undefined || ep === undefined) {
       this.recordFailure(NO_ENDPOINTS);
       this.fail(NO_ENDPOINTS);
@@ -322,24 +478,27 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     const up = this.upgrade;
     const protocol = bt.backend.protocol;
     if (this.headers === null) {
-      const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.settings.upstreamVhost);
+      const f = forwardHeaders(req, this.host, this.opts.forward, up !== null, up === null && (protocol === 'GRPC' || protocol === 'GRPCS'), target.settings.upstreamVhost, this.input ?? req.rawHeaders, this.requestId_);
       this.headers = f.headers;
-      this.requestId = f.requestId;
+      this.requestId_ = f.requestId;
       this.clientIp_ = f.clientIp;
-      const extra = this.upstreamExtra;
-      if (extra !== null || this.upstreamDrop !== null) {
-        const names = new Set<string>(this.upstreamDrop);
-        if (extra !== null) for (let i = 0; i < extra.length; i += 2) names.add((extra[i] as string).toLowerCase());
-        for (let i = this.headers.length - 2; i >= 0; i -= 2) if (names.has((this.headers[i] as string).toLowerCase())) this.headers.splice(i, 2);
-        if (extra !== null) this.headers.push(...extra);
+      const edits = this.upstreamEdits;
+      if (edits !== null) {
+        for (let i = 0; i < edits.length; i += 2) {
+          const name = edits[i] as string;
+          drop(this.headers, name.toLowerCase());
+          if (edits[i + 1] !== null) this.headers.push(name, edits[i + 1] as string);
+        }
       }
-      (this.res as ExchangeResponse)[EXCHANGE] = this;
-      this.res.on('close', onResponseClose);
+      this.watchClient();
       if (requestHasBody(req)) {
         this.body = this.watchBody(target);
         // 100 Continue only now, once nothing refuses the request (checkContinue listeners)
         if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && /^100-continue$/i.test(req.headers.expect ?? '')) this.res.writeContinue();
       }
+    } else if (this.body !== null && this.body.readableDidRead) {
+      // a retry after the body was read: only with the whole body kept (shouldRetry checked it)
+      this.body = Readable.from([Buffer.concat(this.replay ?? [])], { objectMode: false });
     }
     this.upstreamStart = performance.now();
     const read = target.settings.readTimeout ?? this.opts.readTimeout;
@@ -353,6 +512,53 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
         bodyTimeout: read,
         upgrade: up === null ? undefined : (req.headers.upgrade ?? ''),
       },
+      this,
+    );
+  }
+
+  /** ingress-nginx's error headers for this request, of the route's own backend. */
+  private errorHeaders(code: number, originalUri: boolean): string[] {
+    const t = this.target as Target;
+    const b = this.primary ?? (this.choice === t.errors?.whenEmpty ? undefined : this.choice) ?? t.backends[0];
+    return errorHeaders(code, originalUri, this, t.route.source, b?.backend);
+  }
+
+  /**
+   * Serves an error page: the first error backend with endpoints answers `GET /` (HEAD for HEAD;
+   * the original query kept, as nginx's `rewrite (.*) / break`) with the error headers, and its
+   * answer (status included) is the client's. No error backend has endpoints: the built-in 404.
+   */
+  private errorPage(e: ErrorPlan, code: number): void {
+    this.errorCode = code;
+    this.abortUpstream = null;
+    this.watchClient();
+    let bt: BackendTarget | undefined;
+    let ep: Endpoint | undefined;
+    for (const b of e.backends) {
+      ep = this.opts.balancer.pick(b.backend.id, b.slot.endpoints);
+      if (ep !== undefined) {
+        bt = b;
+        break;
+      }
+    }
+    if (bt === undefined || ep === undefined) {
+      this.local(404, ERROR_PAGE_404, 'text/html; charset=utf-8', 'error_page');
+      return;
+    }
+    const f = forwardHeaders(this.req, this.host, this.opts.forward, false, false, undefined, this.input ?? this.req.rawHeaders, this.requestId);
+    const headers = f.headers;
+    const h = this.errorHeaders(code, true);
+    for (let i = 0; i < h.length; i += 2) {
+      drop(headers, h[i] as string);
+      headers.push(h[i] as string, h[i + 1] as string);
+    }
+    this.endpoint = ep;
+    this.choice = bt;
+    this.attempt++;
+    const read = this.target?.settings.readTimeout ?? this.opts.readTimeout;
+    this.upstreamStart = performance.now();
+    this.opts.pools.get(bt.dispatch, ep.ip, ep.port).dispatch(
+      { path: errorPath(this.requestUri), method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', headers, body: null, headersTimeout: read, bodyTimeout: read },
       this,
     );
   }
@@ -403,7 +609,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   /**
    * Guards a request body: a stall longer than the client body timeout is a 408 when the client
    * stopped sending, a 504 when the pod stopped reading (the proxy-send-timeout case); a chunked
-   * body over the size limit is a 413. Returns what the upstream client should read.
+   * body over the size limit is a 413. When the route may retry the request after it reached a
+   * pod, a body of at most {@link REPLAY_LIMIT} bytes is kept for a replay. Returns what the
+   * upstream client should read.
    */
   private watchBody(target: Target): Readable {
     const req = this.req;
@@ -420,17 +628,32 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       }
     });
     req.once('end', () => req.setTimeout(0));
-    const limit = target.settings.bodySize ?? lim.bodySize;
-    if (limit <= 0 || req.headers['content-length'] !== undefined) return req; // Node's parser delivers exactly the declared length
+    const declared = req.headers['content-length'];
+    const limit = declared !== undefined ? 0 : (target.settings.bodySize ?? lim.bodySize);
+    const keep = this.upgrade === null && keepsBody(target.retry, this.method) && (declared === undefined || Number(declared) <= REPLAY_LIMIT);
+    if (limit <= 0 && !keep) return req; // Node's parser delivers exactly the declared length
     let seen = 0;
+    if (keep) this.replay = [];
     const counted = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
         seen += chunk.length;
-        if (seen <= limit) return cb(null, chunk);
-        this.abandon();
-        this.res.shouldKeepAlive = false;
-        this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
-        cb(new Error('request body too large'));
+        if (limit > 0 && seen > limit) {
+          this.abandon();
+          this.res.shouldKeepAlive = false;
+          lingerOnClose(this.req);
+          this.local(413, errorBody(413, `the request body is larger than ${limit} bytes`), TEXT, 'body_too_large');
+          cb(new Error('request body too large'));
+          return;
+        }
+        if (this.replay !== null) {
+          if (seen <= REPLAY_LIMIT) this.replay.push(chunk);
+          else this.replay = null;
+        }
+        cb(null, chunk);
+      },
+      flush: (cb) => {
+        this.replayDone = this.replay !== null;
+        cb();
       },
     });
     req.pipe(counted);
@@ -458,7 +681,15 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
   onClientClose(): void {
     if (this.done) return;
     this.cause = 'client_abort';
+    this.next = Next.None;
+    this.stopDrain();
     this.abortUpstream?.();
+  }
+
+  private stopDrain(): void {
+    if (this.drainTimer === null) return;
+    clearTimeout(this.drainTimer);
+    this.drainTimer = null;
   }
 
   // --- upstream handler ----------------------------------------------------------------
@@ -468,11 +699,41 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     if (this.res.destroyed) abort();
   }
 
+  /** Whether the body can be sent again: none, not read yet, or kept whole. */
+  private replayable(): boolean {
+    return this.body === null || !this.body.readableDidRead || this.replayDone;
+  }
+
   onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean {
     if (status < 200) return true; // 1xx informational: the final response follows
     this.upstreamStatus = status;
     this.upstreamMs = performance.now() - this.upstreamStart;
     this.resumeUpstream = resume;
+    const pick = (this.choice as BackendTarget).pick;
+    if (pick !== null && pick.observe !== undefined) pick.observe(this.endpoint as Endpoint, this.upstreamMs);
+    const t = this.target as Target;
+    if (this.errorCode === 0 && this.upgrade === null) {
+      // proxy_next_upstream http_xxx, then proxy_intercept_errors: the answer is discarded
+      const r = t.retry;
+      const retry =
+        r.statuses !== null &&
+        r.statuses.has(status) &&
+        shouldRetry(r, { cause: 'status', sent: true, method: this.method, attempts: this.attempt, elapsed: performance.now() - this.start, replayable: this.replayable(), endpoints: this.choice?.slot.endpoints.length ?? 0 });
+      const e = t.errors;
+      if (retry || (e !== null && e.intercept && e.codes.has(status))) {
+        this.next = retry ? Next.Retry : Next.ErrorPage;
+        this.discarded = 0;
+        const length = declaredLength(rawHeaders);
+        if (length >= 0 && length <= DRAIN_LIMIT) {
+          // small enough to read to its end: the connection stays reusable
+          this.drainTimer = setTimeout(() => this.abortUpstream?.(), DRAIN_MS);
+          this.drainTimer.unref();
+        } else {
+          this.abortUpstream?.();
+        }
+        return true;
+      }
+    }
     const out: string[] = [];
     let listed: Set<string> | null = null;
     for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -490,9 +751,16 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
     }
     out.push('server', 'portico');
+    if (this.affinityCookie !== null) out.push('set-cookie', this.affinityCookie);
     if (this.responseExtra !== null) out.push(...this.responseExtra);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
+    if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) out.push(...this.responseIfOk);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
+    try {
+      this.applyDirectives(status, out, true);
+    } catch {
+      return this.cannotForward();
+    }
     if (this.req.httpVersionMajor === 2 && mayBeTrailersOnly(out)) {
       this.heldHead = { status, head: out };
       return true;
@@ -504,17 +772,34 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     try {
       this.res.writeHead(status, out);
     } catch {
-      // a head the client side cannot carry: Portico answers 502 itself (the abort must not read as the client's)
-      this.abandon();
-      const f = classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' });
-      this.recordFailure(f);
-      this.fail(f);
-      return false;
+      return this.cannotForward();
     }
     return true;
   }
 
+  /** A head the client side cannot carry: Portico answers 502 itself (the abort must not read as the client's). */
+  private cannotForward(): false {
+    this.abandon();
+    const f = classify({ code: 'UND_ERR_RESPONSE_STATUS_CODE' });
+    this.recordFailure(f);
+    this.fail(f);
+    return false;
+  }
+
+  /** The route's header-directive response edits (an error page's answer gets only the server's and global ones). */
+  private applyDirectives(status: number, headers: string[], proxied: boolean): void {
+    const t = this.target;
+    if (t === null) return;
+    const r: ResponsePolicy | null = this.errorCode === 0 ? t.response : t.outer;
+    if (r !== null) r.edit(status, headers, this, proxied);
+  }
+
   onData(chunk: Buffer, last?: boolean): boolean {
+    if (this.next !== Next.None) {
+      this.discarded += chunk.length;
+      if (this.discarded > DRAIN_LIMIT) this.abortUpstream?.();
+      return true;
+    }
     this.bytes += chunk.length;
     if (this.heldHead !== null) {
       const h = this.heldHead;
@@ -534,6 +819,13 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   /** Trailers come as a flat raw array over HTTP/1.1 and as an object over HTTP/2 (gRPC's grpc-status lives here). */
   onComplete(rawTrailers: string[] | Buffer[] | Record<string, string | string[]> | null): void {
+    if (this.next !== Next.None) {
+      // the discarded answer was read to its end: the pod answered, and the connection is reusable
+      const ep = this.endpoint as Endpoint;
+      this.opts.stats.success(endpointKey(ep.ip, ep.port));
+      this.proceed();
+      return;
+    }
     // An object, because HTTP/2's compat response only takes that form.
     const trailers: Record<string, string> = {};
     let any = false;
@@ -573,26 +865,43 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
     this.finish(this.upstreamStatus);
   }
 
+  /** A discarded answer is done with (read to its end, or its connection closed): retry, or serve the error page. */
+  private proceed(): void {
+    const next = this.next;
+    this.next = Next.None;
+    this.stopDrain();
+    this.abortUpstream = null;
+    if (this.done || this.cause === 'client_abort') return;
+    const t = this.target as Target;
+    if (next === Next.Retry) {
+      this.opts.metrics?.retry(this.recorded as RouteLabels);
+      this.send(this.endpoint);
+    } else if (t.errors !== null) {
+      this.errorPage(t.errors, this.upstreamStatus);
+    }
+  }
+
   onError(err: Error): void {
+    if (this.next !== Next.None) {
+      // the discarded answer's connection closed (or was closed): the decision stands
+      this.proceed();
+      return;
+    }
     if (this.done || this.abandoned) return;
     const f = classify(err);
     if (this.cause === 'client_abort') {
       this.finish(499);
       return;
     }
-    const lim = this.opts.limits;
+    const t = this.target;
     const retry =
-      (f.neverSent || (f.cause === 'reset' && IDEMPOTENT.has(this.req.method ?? ''))) &&
+      t !== null &&
+      this.errorCode === 0 &&
       !this.res.headersSent &&
-      this.attempt < this.opts.tries &&
-      !this.req.readableDidRead &&
-      this.target !== null &&
-      // another endpoint, or the same one again after a reset (often a stale keep-alive connection)
-      ((this.choice?.slot.endpoints.length ?? 0) > 1 || f.cause === 'reset') &&
-      (lim.nextUpstreamTimeout === 0 || performance.now() - this.start < lim.nextUpstreamTimeout);
+      shouldRetry(t.retry, { cause: f.cause, sent: !f.neverSent, method: this.method, attempts: this.attempt, elapsed: performance.now() - this.start, replayable: this.replayable(), endpoints: this.choice?.slot.endpoints.length ?? 0 });
     this.recordFailure(f);
     if (retry) {
-      this.opts.metrics?.retry(this.target as Target);
+      this.opts.metrics?.retry(this.recorded as RouteLabels);
       this.abortUpstream = null;
       this.send(this.endpoint);
       return;
@@ -604,10 +913,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
 
   /** Answers an upstream failure: an error status if nothing was sent yet, else a cut connection. */
   private recordFailure(f: Failure): void {
-    this.opts.metrics?.upstreamError(this.target, f.cause);
+    this.opts.metrics?.upstreamError(this.recorded, f.cause);
     const ep = this.endpoint;
     if (ep !== undefined && UNHEALTHY.has(f.cause) && this.opts.stats.failure(endpointKey(ep.ip, ep.port), f.cause)) {
-      this.opts.metrics?.ejection(this.target);
+      this.opts.metrics?.ejection(this.recorded);
     }
   }
 
@@ -619,29 +928,49 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       this.finish(this.upstreamStatus);
       return;
     }
+    // error_page applies to Portico's own 502/503/504 too (nginx's), whatever disable-proxy-intercept-errors says
+    const e = this.target?.errors;
+    if (e != null && this.errorCode === 0 && this.upgrade === null && e.codes.has(f.status)) {
+      this.errorPage(e, f.status);
+      return;
+    }
     this.local(f.status, errorBody(f.status, f.text), TEXT, f.cause);
   }
 
   /** Answers locally (404 page, redirect, 400, 5xx). */
   private local(status: number, body: string, type: string, cause: string, extra: readonly string[] = []): void {
     this.cause = cause;
-    if (this.requestId === '') this.requestId = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
+    if (this.requestId_ === '') this.requestId_ = (this.req.headers['x-request-id'] as string | undefined) ?? nextRequestId();
     this.bytes = Buffer.byteLength(body);
     const more = this.responseExtra === null ? [...extra] : [...extra, ...this.responseExtra];
+    if (this.affinityCookie !== null) more.push('set-cookie', this.affinityCookie);
     if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(more, e);
-    reply(this.res, status, body, type, this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts]);
+    if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) more.push(...this.responseIfOk);
+    const headers = this.opts.hsts === null ? more : [...more, 'strict-transport-security', this.opts.hsts];
+    if (this.target !== null && (this.errorCode === 0 ? this.target.response : this.target.outer) !== null) {
+      const h = [...(type === '' ? [] : ['content-type', type]), 'server', 'portico', ...headers];
+      try {
+        this.applyDirectives(status, h, false);
+        replyEdited(this.res, status, body, h);
+      } catch {
+        // never reached by the edits Portico compiles; Portico's own answer goes without them
+        reply(this.res, status, body, type, headers);
+      }
+    } else reply(this.res, status, body, type, headers);
     this.finish(status);
   }
 
   private finish(status: number): void {
     if (this.done) return;
     this.done = true;
+    this.stopDrain();
     if (this.requestTimer !== null) clearTimeout(this.requestTimer);
     const req = this.req;
-    const t = this.target;
+    const t = this.recorded;
     const durationMs = performance.now() - this.start;
     // a walk over the request's headers: only when something records it
-    const length = this.opts.metrics || this.opts.accessLog ? requestLength(req) : 0;
+    const log = this.target?.settings.accessLog === false ? null : this.opts.accessLog;
+    const length = this.opts.metrics || log ? requestLength(req) : 0;
     this.opts.metrics?.request(t, {
       method: req.method ?? '',
       status,
@@ -650,7 +979,6 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
       requestBytes: length,
       responseBytes: this.bytes,
     });
-    const log = this.opts.accessLog;
     if (log === null) return;
     const ep = this.endpoint;
     log(req, t, {
@@ -663,7 +991,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput {
         upstream: ep === undefined ? '' : `${ep.ip}:${ep.port}`,
         upstreamStatus: this.upstreamStatus,
         upstreamMs: this.upstreamMs,
-        requestId: this.requestId,
+        requestId: this.requestId_,
         cause: this.cause,
       });
   }

@@ -109,14 +109,14 @@ export interface ForwardOptions {
  * was routed by (an absolute-form target's, else :authority or Host). `upgrade` keeps the Upgrade
  * header and sends `Connection: upgrade`; `grpc` sends `te: trailers`, which gRPC servers
  * require; `vhost` (the upstream-vhost annotation) replaces the Host header, X-Forwarded-Host
- * keeps the original.
+ * keeps the original. `raw`: the request's headers as edited by policies (default: as received);
+ * `givenId`: the request id already chosen for the request (default: the client's, else a new one).
  */
-export function forwardHeaders(req: IncomingMessage, host: string | undefined, o: ForwardOptions, upgrade: boolean, grpc = false, vhost?: string): Forwarded {
+export function forwardHeaders(req: IncomingMessage, host: string | undefined, o: ForwardOptions, upgrade: boolean, grpc = false, vhost?: string, raw: readonly string[] = req.rawHeaders, givenId = ''): Forwarded {
   const { scheme, trust } = o;
-  const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
   const out: string[] = [];
-  let requestId = '';
+  let requestId = givenId;
   const peer = clientAddress(req);
   const peerTrusted = trust(peer);
   let xff = '';

@@ -8,12 +8,15 @@
  * multiplexed h2c session (undici's H2CClient). GRPCS: an undici Pool over TLS with ALPN h2.
  * Upstream certificates are not verified, as with ingress-nginx's default (`proxy_ssl_verify
  * off`): pods present cluster-internal certs. `proxy-ssl-verify: on` verifies them (system CAs
- * plus NODE_EXTRA_CA_CERTS) and their name (the SNI name, else the address).
+ * plus NODE_EXTRA_CA_CERTS) and their name (the SNI name, else the address), and
+ * proxy-ssl-verify-depth bounds the intermediate CAs; proxy-ssl-ciphers and proxy-ssl-protocols
+ * set what is offered. Settings OpenSSL refuses make the dispatcher answer 502, never throw.
  */
 import { H2CClient, Pool, type Dispatcher } from 'undici';
 import type { BackendProtocol, UpstreamTls } from '../model/types.js';
+import { checkServerIdentity, createSecureContext, type DetailedPeerCertificate, type PeerCertificate, type SecureVersion } from 'node:tls';
 import { Http1Pool } from './http1-pool.js';
-import type { Upstream } from './upstream.js';
+import { UpstreamError, type Upstream } from './upstream.js';
 
 /** Per-route settings of a dispatcher; each distinct set in use makes a dispatcher of its own. */
 export interface DispatcherOptions {
@@ -25,6 +28,12 @@ export interface DispatcherOptions {
   readonly verify?: boolean | undefined;
   /** Trusted CAs and client certificate (proxy-ssl-secret). */
   readonly material?: UpstreamTls | undefined;
+  /** With `verify`: at most this many intermediate CAs (proxy-ssl-verify-depth). */
+  readonly verifyDepth?: number | undefined;
+  /** OpenSSL cipher list (proxy-ssl-ciphers). */
+  readonly ciphers?: string | undefined;
+  /** TLS versions offered (proxy-ssl-protocols), sorted. */
+  readonly protocols?: readonly ('TLSv1.2' | 'TLSv1.3')[] | undefined;
 }
 
 /** An interned dispatcher: compiled once per table, shared by every route with the same settings. */
@@ -63,17 +72,84 @@ const isTls = (p: BackendProtocol): boolean => p === 'HTTPS' || p === 'GRPCS';
 export function dispatcherSuffix(protocol: BackendProtocol, o: DispatcherOptions): string {
   const t = o.connectTimeout === undefined ? '' : ` t=${o.connectTimeout}`;
   if (!isTls(protocol)) return t;
-  return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${o.material === undefined ? '' : ` tls=${o.material.id}`}`;
+  const depth = o.verify === true && o.verifyDepth !== undefined ? ` depth=${o.verifyDepth}` : '';
+  return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${depth}${o.material === undefined ? '' : ` tls=${o.material.id}`}${o.ciphers === undefined ? '' : ` ciphers=${o.ciphers}`}${o.protocols === undefined ? '' : ` protocols=${o.protocols.join(',')}`}`;
+}
+
+/** The intermediate CAs between a verified peer certificate and its trust anchor (OpenSSL's verify depth counts these). */
+export function intermediates(cert: DetailedPeerCertificate): number {
+  let n = 0;
+  let c: DetailedPeerCertificate = cert;
+  // the chain ends at a self-issued certificate (its issuerCertificate is itself) or where Node's chain stops
+  while (c.issuerCertificate !== undefined && c.issuerCertificate !== null && c.issuerCertificate !== c && c.issuerCertificate.fingerprint256 !== c.fingerprint256) {
+    c = c.issuerCertificate;
+    n++;
+  }
+  // n counts every certificate above the leaf; the last is the trust anchor unless the chain was cut short
+  const anchored = c.issuerCertificate === c || c.issuerCertificate?.fingerprint256 === c.fingerprint256;
+  return anchored ? Math.max(0, n - 1) : n;
 }
 
 /** Node TLS options for a dispatcher's settings. */
-export function tlsOptions(o: DispatcherOptions): { rejectUnauthorized: boolean; servername?: string; ca?: string; cert?: string; key?: string } {
+/** Node TLS options of a dispatcher (what Portico's HTTP/1.1 pool and undici take). */
+export interface UpstreamTlsOptions {
+  readonly rejectUnauthorized: boolean;
+  readonly servername?: string;
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly ciphers?: string;
+  readonly minVersion?: SecureVersion;
+  readonly maxVersion?: SecureVersion;
+  readonly checkServerIdentity?: typeof checkServerIdentity;
+}
+
+export function tlsOptions(o: DispatcherOptions): UpstreamTlsOptions {
   const m = o.material;
+  const depth = o.verify === true ? o.verifyDepth : undefined;
+  const p = o.protocols;
   return {
     rejectUnauthorized: o.verify === true,
     ...(o.servername !== undefined ? { servername: o.servername } : {}),
     ...(m?.caPem !== undefined ? { ca: m.caPem } : {}),
     ...(m?.certPem !== undefined && m.keyPem !== undefined ? { cert: m.certPem, key: m.keyPem } : {}),
+    ...(o.ciphers !== undefined ? { ciphers: o.ciphers } : {}),
+    ...(p !== undefined && p.length > 0 ? { minVersion: p[0], maxVersion: p[p.length - 1] } : {}),
+    ...(depth !== undefined
+      ? {
+          checkServerIdentity(host: string, cert: PeerCertificate): Error | undefined {
+            const err = checkServerIdentity(host, cert);
+            if (err !== undefined) return err;
+            // Node passes the detailed certificate, with its chain
+            const n = intermediates(cert as DetailedPeerCertificate);
+            return n > depth ? Object.assign(new Error(`the backend's certificate chain has ${n} intermediate CAs, more than proxy-ssl-verify-depth ${depth}`), { code: 'CERT_CHAIN_TOO_LONG' }) : undefined;
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Settings OpenSSL refuses (a cipher list that selects nothing): checked once per dispatcher, so
+ * a connection attempt never throws on the data path; null when they are usable.
+ */
+function tlsProblem(tls: UpstreamTlsOptions): string | null {
+  if (tls.ciphers === undefined) return null;
+  try {
+    createSecureContext({ ciphers: tls.ciphers, ...(tls.minVersion !== undefined ? { minVersion: tls.minVersion, maxVersion: tls.maxVersion } : {}) });
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** An upstream whose TLS settings cannot be used: every request fails before connecting (502, cause tls_settings). */
+function refusedUpstream(problem: string): Upstream {
+  return {
+    dispatch(_req, handler) {
+      handler.onError(new UpstreamError('PORTICO_TLS_SETTINGS', `the route's backend TLS settings cannot be used: ${problem}`));
+    },
+    close: () => Promise.resolve(),
   };
 }
 
@@ -83,7 +159,9 @@ export function createPools(opts: PoolOptions): Pools {
   const maker = (protocol: BackendProtocol, o: DispatcherOptions): Dispatch['make'] => {
     const connectTimeout = o.connectTimeout ?? opts.connectTimeout;
     const tls = isTls(protocol) ? tlsOptions(o) : null;
+    const problem = tls === null ? null : tlsProblem(tls);
     return (ip, port) => {
+      if (problem !== null) return refusedUpstream(problem);
       const host = ip.includes(':') ? `[${ip}]` : ip;
       switch (protocol) {
         case 'GRPC':

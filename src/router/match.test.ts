@@ -10,15 +10,15 @@ import type { Route, RouteTable } from '../model/types.js';
 import { translate } from '../model/translate.js';
 import { snapshotOf } from '../control/store.js';
 import { compile } from './compile.js';
-import { hostOf, match, pathOf } from './match.js';
+import { hostOf, match, NO_INPUT, pathOf } from './match.js';
 
 type Rule = [pathType: string, path: string, service: string];
 
-function ingress(name: string, host: string | undefined, rules: Rule[], extra: Partial<NonNullable<Ingress['spec']>> = {}): Ingress {
+function ingress(name: string, host: string | undefined, rules: Rule[], extra: Partial<NonNullable<Ingress['spec']>> = {}, annotations?: Record<string, string>): Ingress {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: { name, namespace: 'default' },
+    metadata: { name, namespace: 'default', ...(annotations ? { annotations } : {}) },
     spec: {
       ingressClassName: 'portico',
       rules: [{ ...(host === undefined ? {} : { host }), http: { paths: rules.map(([pathType, path, service]) => ({ pathType, path, backend: { service: { name: service, port: { number: 80 } } } })) } }],
@@ -151,5 +151,82 @@ describe('lookup cost does not depend on table size', () => {
     const m = matcherOf(ings);
     for (const i of [0, 4321, 9999]) assert.equal(match(m, `h${i}.example.com`, `/p${i % 7}/x`)?.action, `s${i}`);
     assert.equal(match(m, 'h1.example.com', '/p0'), null);
+  });
+});
+
+describe('regex paths: the rows of ingress-nginx\'s e2e tests (rewrite.go, pathtype_prefix.go)', () => {
+  const N = 'nginx.ingress.kubernetes.io/';
+  const regex = (name: string, host: string, rules: Rule[], target?: string): Ingress => ingress(name, host, rules, {}, { [`${N}use-regex`]: 'true', ...(target ? { [`${N}rewrite-target`]: target } : {}) });
+  /** The route's Service and, for a Regex route, its captures. */
+  function routeWith(ings: Ingress[], host: string, url: string): [string, string[] | null] {
+    const input = { ...NO_INPUT, captures: null as string[] | null };
+    const t = match(matcherOf(ings), hostOf(host), pathOf(url) as string, input);
+    return [t === null ? '404' : t.action, input.captures];
+  }
+
+  test('P2 /id/[0-9]+ has no end anchor: /id/123a matches, /id/aaa does not', () => {
+    const ings = [regex('i', 'h', [['Prefix', '/id/[0-9]+', 'a']])];
+    for (const [path, want] of [['/id/1', 'a'], ['/id/12', 'a'], ['/id/123', 'a'], ['/id/aaa', '404'], ['/id/123a', 'a']]) assert.equal(route(ings, 'h', path as string), want, path);
+  });
+  test('P3-P5 anchors and counted repeats', () => {
+    const p3 = [regex('i', 'h', [['Prefix', '/id/[0-9]+$', 'a']])];
+    for (const [path, want] of [['/id/1', 'a'], ['/id/aaa', '404'], ['/id/123a', '404']]) assert.equal(route(p3, 'h', path as string), want, path);
+    const p4 = [regex('i', 'h', [['Prefix', '/id/[0-9]{3}$', 'a']])];
+    for (const [path, want] of [['/id/99', '404'], ['/id/123', 'a'], ['/id/9999', '404'], ['/id/123a', '404']]) assert.equal(route(p4, 'h', path as string), want, path);
+    const p5 = [regex('i', 'h', [['Prefix', '/id/[0-9]+/post/[a-zA-Z]+$', 'a']])];
+    for (const [path, want] of [['/id/123/post/abc', 'a'], ['/id/123/post/abc123', '404'], ['/id/abc/post/abc', '404']]) assert.equal(route(p5, 'h', path as string), want, path);
+  });
+  test('a regex matches case-insensitively, from the start of the path only', () => {
+    const ings = [regex('i', 'h', [['Prefix', '/api/v[0-9]', 'a']])];
+    assert.equal(route(ings, 'h', '/API/V1/x'), 'a');
+    assert.equal(route(ings, 'h', '/x/api/v1'), '404');
+  });
+  test('R2 a longer plain path of another Ingress still wins over a rewrite on /', () => {
+    const ings = [ingress('kube-lego', 'h', [['Prefix', '/.well-known/acme/challenge', 'acme']]), ingress('rewrite-index', 'h', [['Prefix', '/', 'index']], {}, { [`${N}rewrite-target`]: '/new/backend' })];
+    assert.equal(route(ings, 'h', '/.well-known/acme/challenge'), 'acme');
+    assert.equal(route(ings, 'h', '/other'), 'index');
+  });
+  test('R3 /foo (plain) and /foo.+ (regex): /foo goes to the plain path, /foo/bar to the longer regex', () => {
+    const ings = [ingress('foo', 'h', [['Prefix', '/foo', 'plain']]), regex('regex', 'h', [['Prefix', '/foo.+', 'regex']], '/new/backend')];
+    assert.equal(route(ings, 'h', '/foo'), 'plain');
+    assert.equal(route(ings, 'h', '/foo/bar'), 'regex');
+  });
+  test('R4 the documented warning: a longer regex beats a literal path that equals the request', () => {
+    const ings = [ingress('foo', 'h', [['Prefix', '/foo/bar/bar', 'plain']]), regex('regex', 'h', [['Prefix', '/foo/bar/[a-z]{3}', 'regex']], '/new/backend')];
+    assert.equal(route(ings, 'h', '/foo/bar/bar'), 'regex');
+  });
+  test('R5 captures of the matched regex are what the rewrite reads', () => {
+    const ings = [regex('regex', 'h', [['Prefix', '/foo/bar/(.+)', 'a']], '/new/backend/$1')];
+    assert.deepEqual(routeWith(ings, 'h', '/foo/bar/bar'), ['a', ['/foo/bar/bar', 'bar']]);
+  });
+  test('the docs example /something(/|$)(.*): $2 is the tail, empty for /something and /something/', () => {
+    const ings = [regex('rewrite', 'h', [['ImplementationSpecific', '/something(/|$)(.*)', 'a']], '/$2')];
+    assert.deepEqual(routeWith(ings, 'h', '/something')[1]?.[2], '');
+    assert.deepEqual(routeWith(ings, 'h', '/something/')[1]?.[2], '');
+    assert.deepEqual(routeWith(ings, 'h', '/something/new')[1]?.[2], 'new');
+  });
+  test('only the Ingress that asks for regex has regexes: the other Ingresses of the host keep Prefix and Exact', () => {
+    const ings = [ingress('plain', 'h', [['Prefix', '/app', 'prefix'], ['Exact', '/exact', 'exact']]), regex('regex', 'h', [['Prefix', '/api/.*', 'regex']])];
+    assert.equal(route(ings, 'h', '/application'), '404', 'ingress-nginx would match ^/app here');
+    assert.equal(route(ings, 'h', '/APP'), '404', 'Prefix stays case-sensitive');
+    assert.equal(route(ings, 'h', '/exact/x'), '404', 'Exact stays exact');
+    assert.equal(route(ings, 'h', '/exact'), 'exact');
+  });
+  test('Exact routes come first, then regex and Prefix longest written path first (Prefix first on a tie)', () => {
+    const ings = [ingress('plain', 'h', [['Exact', '/abc', 'exact'], ['Prefix', '/abcd', 'prefix']]), regex('regex', 'h', [['Prefix', '/a.*', 'short'], ['Prefix', '/ab.d', 'tie']])];
+    assert.equal(route(ings, 'h', '/abc'), 'exact');
+    assert.equal(route(ings, 'h', '/abcd'), 'prefix');
+    assert.equal(route(ings, 'h', '/abxd'), 'tie');
+    assert.equal(route(ings, 'h', '/azzz'), 'short');
+  });
+  test('regexes of equal length: the greater pattern first, as ingress-nginx sorts its locations', () => {
+    const ings = [regex('regex', 'h', [['Prefix', '/a.c', 'dot'], ['Prefix', '/abc', 'abc']])];
+    // '/abc' > '/a.c': the literal-looking pattern is tried first
+    assert.equal(route(ings, 'h', '/abc'), 'abc');
+    assert.equal(route(ings, 'h', '/axc'), 'dot');
+  });
+  test('rewrite-target that equals the path is a no-op and does not make the paths regexes', () => {
+    const ings = [ingress('i', 'h', [['Prefix', '/app', 'a']], {}, { [`${N}rewrite-target`]: '/app' })];
+    assert.equal(route(ings, 'h', '/application'), '404');
   });
 });

@@ -15,7 +15,7 @@ export interface MatchInput {
   header(name: string): string | undefined;
   /** A query parameter's first value (decoded), or undefined. */
   query(name: string): string | undefined;
-  /** Set by match when a Regex route wins: its capture groups, $0 first. */
+  /** Set by match when a Regex route whose policies read them wins: its capture groups, $0 first. */
   captures: string[] | null;
 }
 
@@ -72,6 +72,7 @@ function accepts<A>(c: Candidate<A>, path: string, input: MatchInput): boolean {
   if (c.headers !== null) for (const h of c.headers) if (!valueOk(h, input.header(h.name))) return false;
   if (c.query !== null) for (const q of c.query) if (!valueOk(q, input.query(q.name))) return false;
   if (c.pattern !== null) {
+    if (!c.captures) return c.pattern.test(path);
     const groups = c.pattern.exec(path);
     if (groups === null) return false;
     input.captures = groups;

@@ -6,10 +6,18 @@
  */
 import { isDnsSubdomain, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
+import { parseAuth, type AuthAnnotations } from './auth.js';
+import { parseBackendTls } from './backend-tls.js';
+import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } from './balance.js';
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
+import { parseCors } from './cors.js';
+import { parseResponseRewrite } from './proxy-rewrite.js';
+import { parseRouting, type RoutingOptions } from './routing.js';
+import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
+import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { BackendProtocol, DiagnosticReason, RouteSettings } from '../types.js';
+import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, ResponseRewritePolicy, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -20,12 +28,28 @@ export interface AnnotationOptions {
   readonly forceSslRedirect: boolean;
   readonly backendProtocol: BackendProtocol;
   readonly settings: RouteSettings;
-  /** Full keys of unsupported annotations that restrict access or move traffic: the Ingress cannot be served as written. */
+  /** Full keys of unsupported annotations that restrict access or move traffic (or snippets that cannot be honoured): the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** Error pages, retries, service-upstream, enable-access-log (traffic.ts; its settings are in `settings`). */
+  readonly traffic: TrafficOptions;
+  /** Snippets and custom-headers (header-edits.ts). */
+  readonly headers: HeaderOptions;
   /** Source ranges and limits (access.ts); its `invalid` keys refuse the Ingress whatever --unsupported-annotations says. */
   readonly access: AccessOptions;
   /** auth-tls-*: client certificates (settings, or the keys whose values refuse the Ingress). */
   readonly clientCert: ClientCertAnnotations;
+  /** load-balance, upstream-hash-by, affinity (balance.ts); undefined when none is set. */
+  readonly balancing: Balancing | undefined;
+  /** A canary Ingress's canary-* annotations (balance.ts), or null for a normal Ingress. */
+  readonly canary: CanaryAnnotations | null;
+  /** Authentication (auth.ts): basic auth to resolve against its Secret, external auth, and what refuses the Ingress. */
+  readonly auth: AuthAnnotations;
+  /** enable-cors and the cors-* annotations (cors.ts); undefined when no CORS headers are sent. */
+  readonly cors: CorsPolicy | undefined;
+  /** Regex paths, rewrites and redirects (routing.ts). */
+  readonly routing: RoutingOptions;
+  /** proxy-redirect-*, proxy-cookie-domain, proxy-cookie-path (proxy-rewrite.ts); undefined when they ask for nothing. */
+  readonly responseRewrite: ResponseRewritePolicy | undefined;
 }
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
@@ -142,16 +166,47 @@ function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, 
   return out;
 }
 
+/**
+ * A canary Ingress's annotations as ingress-nginx reads them: only the canary, balancing and
+ * service-upstream ones. Its traffic runs under the main Ingress's route, so every other key is
+ * reported as ignored (and never refuses it: the main Ingress's own policies apply).
+ */
+function canaryView(annotations: Readonly<Record<string, unknown>>, report: Report): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    const prefix = PREFIXES.find((p) => key.startsWith(p));
+    if (prefix === undefined) continue;
+    if (CANARY_HONOURED.test(key.slice(prefix.length))) out[key] = value;
+    else report('IgnoredAnnotation', `${key}: ignored on a canary Ingress (its traffic is served by the main Ingress's route, with the main Ingress's annotations)`, 'info');
+  }
+  return out;
+}
+
 /** Reads every supported annotation of one Ingress. */
-export function parseAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, report: Report, ns = '', name = ''): AnnotationOptions {
+export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefined, report: Report, ns = '', name = ''): AnnotationOptions {
+  const canary = parseCanary((n) => read(all, n), report);
+  const annotations = canary === null || all === undefined || all === null || typeof all !== 'object' ? all : canaryView(all, report);
+  const get = (n: string): { key: string; value: unknown } | undefined => read(annotations, n);
+  const traffic = parseTraffic(get, report);
+  const headers = parseHeaderAnnotations(get, ns, report);
+  const s = { ...settings(annotations, ns, report), ...parseBackendTls(get, report), ...traffic.settings };
+  const auth = parseAuth(get, ns, s, report);
   return {
-    access: parseAccess((n) => read(annotations, n), report, `${ns}/${name}`),
+    canary,
+    balancing: parseBalancing(get, report, canary !== null),
+    access: parseAccess(get, report, `${ns}/${name}`),
     sslRedirect: bool(annotations, 'ssl-redirect', report),
     forceSslRedirect: bool(annotations, 'force-ssl-redirect', report) ?? false,
     backendProtocol: protocol(annotations, report),
-    settings: settings(annotations, ns, report),
-    clientCert: parseClientCert((name) => read(annotations, name), ns, report),
-    refused: account(annotations, report),
+    settings: s,
+    clientCert: parseClientCert(get, ns, report),
+    cors: parseCors(get, report),
+    routing: parseRouting(get, report),
+    responseRewrite: parseResponseRewrite(get, report),
+    refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
+    auth,
+    traffic,
+    headers,
   };
 }
 

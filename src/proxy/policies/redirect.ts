@@ -25,7 +25,7 @@ export function redirect(p: Redirect): RequestPolicy {
       const port = p.port ?? (p.scheme !== undefined ? (p.scheme === 'https' ? 443 : 80) : ex.listenerPort);
       const showPort = !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443));
       const [path, query] = splitTarget(ex.forwardPath);
-      const next = p.path === undefined ? path : replacePath(rawOrDecoded(ex, p.path), p.path);
+      const next = p.path === undefined ? path : replacePath(rawOrDecoded(ex, p.path), p.path, ex.captures);
       const location = `${scheme}://${p.hostname ?? hostOnly(ex.host)}${showPort ? `:${port}` : ''}${next}${query}`;
       ex.answer(p.status, '', 'text/plain; charset=utf-8', 'redirect', ['location', location]);
       return Verdict.Answered;

@@ -1,7 +1,9 @@
 /** What policy modules share: their verdicts, their view of a request, their compile-time settings. */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { RetryDefaults } from './retry.js';
 import type { Limiters } from '../limiters.js';
+import type { AuthState } from '../auth/state.js';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -13,9 +15,32 @@ export const enum Verdict {
   Pending,
 }
 
+/** The matched route's names, for nginx variables ($namespace, $ingress_name, $service_name, $service_port, $server_name). */
+export interface RouteNames {
+  readonly namespace: string;
+  readonly ingress: string;
+  readonly service: string;
+  /** The Service port as the route names it. */
+  readonly servicePort: string;
+  /** The rule host ('' for any host). */
+  readonly host: string;
+}
+
 /** The request as a policy sees it, and what it may do with it. */
 export interface PolicyExchange {
   readonly req: IncomingMessage;
+  /** The target as the client sent it, before any rewrite (nginx's $request_uri). */
+  readonly requestUri: string;
+  /** The X-Request-ID sent upstream: the client's, else one generated for the request. */
+  readonly requestId: string;
+  /** The matched route's names (null before a route matched). */
+  readonly names: RouteNames | null;
+  /** A request header as forwarded (after input edits), several values joined by ", ". */
+  header(name: string): string | undefined;
+  /** Replaces the client's header `name` (every value) by one, before forwarding; with `onlyExisting`, only if it has one. */
+  setRequestHeader(name: string, value: string, onlyExisting?: boolean): void;
+  /** Removes the client's header `name` before forwarding, or every header whose name starts with it (`prefix`). */
+  removeRequestHeader(name: string, prefix?: boolean): void;
   readonly scheme: 'http' | 'https';
   /** The listener's port as Gateways name it: 80 for the HTTP port, 443 for the HTTPS port, else the port itself. */
   readonly listenerPort: number;
@@ -35,17 +60,20 @@ export interface PolicyExchange {
   readonly servername: string | undefined;
   /** The TLS socket of an HTTPS request (HTTP/1.1 or HTTP/2), for client certificates; null over plain HTTP. */
   readonly tlsSocket: TLSSocket | null;
-  /** Sets a header on the request sent upstream, replacing any the client sent under that name. */
+  /** Sets a header on the request sent upstream, replacing any the client sent (or Portico set) under that name. */
   setUpstreamHeader(name: string, value: string): void;
   /** Drops a header (any case) from the request sent upstream. */
   removeUpstreamHeader(name: string): void;
   /** Edits the response's headers (proxied or answered locally): remove, then set (replacing), then add (appending with ","). */
   editResponse(edit: ResponseEdit): void;
-  /** Adds a header to the response, proxied or answered locally. */
-  addResponseHeader(name: string, value: string): void;
+  /**
+   * Adds a header to the response, proxied or answered locally; with `always` false, only to
+   * responses of nginx's add_header statuses (200, 201, 204, 206, 301, 302, 303, 304, 307, 308).
+   */
+  addResponseHeader(name: string, value: string, always?: boolean): void;
   /** The connection closes after the answer (HTTP/1; an HTTP/2 stream just ends). */
   closeAfter(): void;
-  /** Answers locally; the exchange is done. */
+  /** Answers locally; the exchange is done. `type` '' sends no Content-Type. */
   answer(status: number, body: string, type: string, cause: string, headers?: readonly string[]): void;
   /** After {@link Verdict.Pending}: carry on with the next policy. */
   resume(): void;
@@ -68,15 +96,30 @@ export interface RequestPolicy {
   run(ex: PolicyExchange): Verdict;
 }
 
+/**
+ * The response phase of a route: edits a response head (a flat name/value list, Portico's own
+ * `server` and HSTS included) before it is written. `proxied`: the pod's answer (else Portico's own).
+ */
+export interface ResponsePolicy {
+  edit(status: number, headers: string[], ex: PolicyExchange, proxied: boolean): void;
+}
+
 /** Listener-independent settings policies are compiled with. */
 export interface PolicyEnv {
   /** Port in the Location of HTTP-to-HTTPS redirects (443 is left out). */
   readonly httpsRedirectPort: number;
   /** `--proxy-body-size`: bytes, 0 = unlimited. */
   readonly bodySize: number;
+  /** `--proxy-next-upstream`, `--proxy-next-upstream-tries`, `--proxy-next-upstream-timeout` (ms); default: their defaults. */
+  readonly retry?: RetryDefaults;
   /** Per-client limiter state of the data plane (outlives table swaps). */
   readonly limiters: Limiters;
   /** `--limit-req-status-code`, `--limit-conn-status-code`. */
   readonly limitReqStatus: number;
   readonly limitConnStatus: number;
+  /** `--proxy-connect-timeout` and `--proxy-read-timeout` (ms), for sub-requests to auth services. */
+  readonly connectTimeout?: number;
+  readonly readTimeout?: number;
+  /** State authentication keeps across tables (hash workers, caches, connections to auth services); one per data plane. */
+  readonly auth?: AuthState;
 }

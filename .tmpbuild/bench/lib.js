@@ -1,0 +1,183 @@
+/**
+ * Benchmark plumbing: Debian's nginx as the fast 100-byte backend, wrk as the load generator
+ * (both pinned to core 0), the proxy under test pinned to core 1, medians over repeated runs.
+ * Everything binds loopback addresses and stops by itself.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NODE_FLAGS, repoRoot } from '../src/paths.js';
+export const BODY_100 = 'x'.repeat(99) + '\n';
+export const LOAD_CORE = '0';
+export const PROXY_CORE = '1';
+export function need(cmd, pkg) {
+    if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0)
+        throw new Error(`${cmd} not found: apt-get install ${pkg}`);
+}
+export async function freePort(ip = '127.0.0.1') {
+    const s = createServer();
+    await new Promise((r) => s.listen(0, ip, () => r()));
+    const port = s.address().port;
+    await new Promise((r) => s.close(() => r()));
+    return port;
+}
+async function waitPort(port, ip = '127.0.0.1', ms = 10_000) {
+    const { connect } = await import('node:net');
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+        const ok = await new Promise((r) => {
+            const s = connect(port, ip, () => (s.destroy(), r(true)));
+            s.on('error', () => r(false));
+        });
+        if (ok)
+            return;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`nothing listening on ${ip}:${port}`);
+}
+function track(proc, cleanup = () => { }) {
+    return {
+        proc,
+        stop: () => new Promise((r) => {
+            if (proc.exitCode !== null || proc.signalCode !== null)
+                return r(cleanup());
+            proc.once('exit', () => r(cleanup()));
+            proc.kill('SIGTERM');
+            setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+        }),
+    };
+}
+/** nginx answering every request with 100 bytes: the backend "pod" (core 0, with the load). */
+export async function startNginxBackend(ip) {
+    need('nginx', 'nginx');
+    const dir = mkdtempSync(join(tmpdir(), 'bench-backend-'));
+    const port = await freePort(ip);
+    writeFileSync(join(dir, 'nginx.conf'), `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
+  server { listen ${ip}:${port} reuseport; location / { default_type text/plain; return 200 "${BODY_100.trimEnd()}\\n"; } } }\n`);
+    const proc = spawn('taskset', ['-c', LOAD_CORE, 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    await waitPort(port, ip);
+    return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+/**
+ * ingress-nginx's default access log line (its `log-format-upstream`, "upstreaminfo"), with the
+ * Lua-set upstream names as fixed text: what a line costs nginx to format and write.
+ */
+const UPSTREAMINFO = `log_format upstreaminfo '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [default-be-80] [] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $request_id';`;
+/**
+ * nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive). `accessLog`:
+ * one upstreaminfo line per request to stdout (ingress-nginx logs to /dev/stdout, unbuffered), as
+ * Portico's access log goes to its stdout; off, as ingress-nginx with `disable-access-log`.
+ */
+export async function startNginxProxy(backend, workers, keepalive = 256, accessLog = false) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
+    const port = await freePort();
+    writeFileSync(join(dir, 'nginx.conf'), `worker_processes ${workers}; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 8192; }
+http { ${accessLog ? `${UPSTREAMINFO} access_log /dev/stdout upstreaminfo;` : 'access_log off;'} keepalive_requests 1000000;
+  upstream be { server ${backend.ip}:${backend.port}; keepalive ${keepalive}; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
+    proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Request-ID $request_id; } } }\n`);
+    const cores = workers > 1 ? `${LOAD_CORE},${PROXY_CORE}` : PROXY_CORE;
+    const proc = spawn('taskset', ['-c', cores, 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    await waitPort(port);
+    return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+/** haproxy as the reverse proxy under comparison (1 thread). */
+export async function startHaproxy(backend) {
+    need('haproxy', 'haproxy');
+    const dir = mkdtempSync(join(tmpdir(), 'bench-haproxy-'));
+    const port = await freePort();
+    writeFileSync(join(dir, 'haproxy.cfg'), `global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 ${backend.ip}:${backend.port}\n`);
+    const proc = spawn('taskset', ['-c', PROXY_CORE, 'haproxy', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+    await waitPort(port);
+    return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+/** The Ingress `bench.test` is routed by, unless a benchmark gives its own (same name, host and Service). */
+export const BENCH_INGRESS = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: bench, namespace: default}
+spec:
+  ingressClassName: portico
+  rules:
+  - host: bench.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: be, port: {number: 80}}}}]}
+`;
+/** Portico on core 1, standalone, routing `bench.test` to the backend. */
+/** Portico on `cores`; `root` is a checkout with a built dist/ (default: this one), to compare two builds in one run; `ingress` replaces {@link BENCH_INGRESS}. */
+export async function startPortico(backend, args = [], cores = PROXY_CORE, root = repoRoot, ingress = BENCH_INGRESS) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-portico-'));
+    mkdirSync(join(dir, 'm'));
+    writeFileSync(join(dir, 'm', 'bench.yaml'), `${ingress}---
+apiVersion: v1
+kind: Service
+metadata: {name: be, namespace: default}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: be-1, namespace: default, labels: {kubernetes.io/service-name: be}}
+addressType: IPv4
+ports: [{port: ${backend.port}}]
+endpoints: [{addresses: ["${backend.ip}"]}]
+`);
+    const port = await freePort();
+    const adminPort = await freePort();
+    const proc = spawn('taskset', ['-c', cores, process.execPath, ...(process.env.PORTICO_NODE_FLAGS ?? NODE_FLAGS.join(' ')).split(' ').filter(Boolean), ...(process.env.PORTICO_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PORTICO_CPU_PROF] : []), join(root, 'dist/src/cli.js'), '--manifests', join(dir, 'm'), '--bind-address', '127.0.0.1', '--http-port', String(port), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--shutdown-grace-period', '0s', '--log-level', 'warn', ...args], { stdio: 'ignore' });
+    await waitPort(port);
+    return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+/** One of the minimal Node proxies of the reference table (bench/reference.ts), on core 1. */
+export async function startReference(mode, backend) {
+    const port = await freePort();
+    const proc = spawn('taskset', ['-c', PROXY_CORE, process.execPath, join(repoRoot, 'dist/bench/reference.js'), mode, String(port), backend.ip, String(backend.port)], { stdio: 'ignore' });
+    await waitPort(port);
+    return { ...track(proc), port };
+}
+function ms(v, unit) {
+    const n = Number(v);
+    return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+/** wrk on core 0 with the Host header set (and a path, default /); parses requests/s, p50/p99 and socket/HTTP errors. */
+export function wrk(port, opts) {
+    need('wrk', 'wrk');
+    const r = spawnSync('taskset', ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-H', `Host: ${opts.host ?? 'bench.test'}`, `http://127.0.0.1:${port}${opts.path ?? '/'}`], { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000 });
+    const out = r.stdout;
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+    const p50 = /50%\s+([\d.]+)(us|ms|s)/.exec(out);
+    const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+    const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+    const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+    if (!Number.isFinite(rps))
+        throw new Error(`wrk failed: ${r.stderr || out}`);
+    return { rps, p50ms: p50 ? ms(p50[1], p50[2]) : NaN, p99ms: p99 ? ms(p99[1], p99[2]) : NaN, errors };
+}
+export const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/** `min-max` spread as a percentage of the median. */
+export const spread = (xs) => `±${((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / median(xs)).toFixed(1)}%`;
+/** Parses `--runs N --seconds S --connections C` style flags for a benchmark script. */
+export function benchArgs(defaults) {
+    const a = process.argv.slice(2);
+    const get = (k) => {
+        const i = a.indexOf(`--${k}`);
+        return i >= 0 ? a[i + 1] : undefined;
+    };
+    return {
+        runs: Number(get('runs') ?? defaults.runs),
+        seconds: Number(get('seconds') ?? defaults.seconds),
+        connections: (get('connections') ?? defaults.connections.join(',')).split(',').map(Number),
+        /** Another checkout (built) to run as `portico@baseline` next to this one. */
+        baseline: get('baseline'),
+        /** Only these rows (comma-separated names), e.g. nginx-1w,portico,portico@baseline. */
+        only: get('only')?.split(','),
+    };
+}
+//# sourceMappingURL=lib.js.map

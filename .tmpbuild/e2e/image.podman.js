@@ -1,0 +1,241 @@
+/**
+ * The container image (`npm run image`, tools/image/build.sh), run with podman the way the chart
+ * runs it: user 65532, read-only root filesystem (no tmpfs either), every capability dropped, no
+ * privilege escalation; standalone mode on a copy of examples/manifests, whose demo pods are HTTP
+ * servers in this process on 127.0.10.x (host network, Portico on 127.0.0.1 and free ports). Then
+ * the chart's other case: ports 80/443 as root with NET_BIND_SERVICE only, in a network namespace
+ * of its own.
+ *
+ * Not part of `npm test`: the name matches none of node --test's file patterns, since it needs
+ * podman and a built image. `npm run image && npm run test:image` runs it; .ci/run does.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { repoRoot } from '../src/paths.js';
+import { container as controller, render } from './lib/chart.js';
+import { get } from './lib/http.js';
+import { sleep } from './lib/load.js';
+const PODMAN = join(repoRoot, 'tools/image/podman.sh');
+const IMAGE = process.env.PORTICO_IMAGE ?? 'localhost/portico:dev';
+const PODS = [
+    { ip: '127.0.10.1', name: 'web-a' },
+    { ip: '127.0.10.2', name: 'web-b' },
+    { ip: '127.0.10.3', name: 'api' },
+    { ip: '127.0.10.4', name: 'blog' },
+    { ip: '127.0.10.5', name: 'fallback' },
+];
+/** podman (through tools/image/podman.sh), never longer than `timeoutMs`; does not block this process's servers. */
+function podman(args, timeoutMs = 30_000) {
+    return new Promise((resolve) => {
+        execFile(PODMAN, args, { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+            resolve({ code, stdout, stderr: err !== null && err.killed ? `${stderr}\n(killed after ${timeoutMs} ms)` : stderr });
+        });
+    });
+}
+async function podmanOk(args, timeoutMs) {
+    const r = await podman(args, timeoutMs);
+    assert.equal(r.code, 0, `podman ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+}
+/** Runs `script` with the image's node inside the container (no shell there); its stdout. */
+const inContainer = (name, script) => podmanOk(['exec', name, '/app/node', '-e', script], 20_000);
+/** A free port on 127.0.0.1 (closed again before Portico takes it). */
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const s = createNetServer();
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+            const { port } = s.address();
+            s.close(() => resolve(port));
+        });
+    });
+}
+/** The demo pods of examples/start.ts: echo who they are and what they got, all on one port. */
+async function startPods() {
+    const servers = [];
+    let port = 0;
+    for (const p of PODS) {
+        const server = createServer((req, res) => {
+            const body = JSON.stringify({ pod: p.name, url: req.url, host: req.headers.host });
+            res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+            res.end(body);
+        });
+        await new Promise((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(port, p.ip, () => resolve());
+        });
+        port = server.address().port;
+        servers.push(server);
+    }
+    return { port, servers };
+}
+/** A copy of examples/manifests whose pods listen on `port` instead of 18080. */
+function copyManifests(port) {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-image-'));
+    const manifests = join(dir, 'manifests');
+    cpSync(join(repoRoot, 'examples/manifests'), manifests, { recursive: true });
+    for (const f of readdirSync(manifests)) {
+        const p = join(manifests, f);
+        writeFileSync(p, readFileSync(p, 'utf8').replaceAll('18080', String(port)));
+    }
+    return manifests;
+}
+/** /proc/1/status of the container (PID 1 is Portico's node) and whether its root takes a write. */
+const PROBE = `const s = require('fs').readFileSync('/proc/1/status', 'utf8');
+const f = (k) => (s.match(new RegExp('^' + k + ':\\\\s*(.*)$', 'm')) || [])[1];
+let write = 'written';
+try { require('fs').writeFileSync('/app/probe', 'x'); } catch (e) { write = e.code; }
+console.log(JSON.stringify({ uid: f('Uid').split(/\\s+/)[0], capEff: f('CapEff'), capBnd: f('CapBnd'), capAmb: f('CapAmb'), noNewPrivs: f('NoNewPrivs'), write }));`;
+async function waitFor(what, deadlineMs, probe, onTimeout) {
+    const end = Date.now() + deadlineMs;
+    for (;;) {
+        const v = await probe().catch(() => undefined);
+        if (v !== undefined)
+            return v;
+        if (Date.now() > end)
+            assert.fail(`${what} within ${deadlineMs} ms\n${await onTimeout()}`);
+        await sleep(200);
+    }
+}
+const logs = async (name) => {
+    const r = await podman(['logs', '--tail', '40', name]);
+    const state = await podman(['inspect', '--format', '{{.State.Status}} exit={{.State.ExitCode}}', name]);
+    return `container ${name}: ${state.stdout.trim()}\n${r.stdout}${r.stderr}`;
+};
+const created = [];
+const dirs = [];
+after(async () => {
+    for (const name of created)
+        await podman(['rm', '--force', '--time', '2', name]);
+    for (const d of dirs)
+        rmSync(d, { recursive: true, force: true });
+});
+before(async () => {
+    const r = await podman(['image', 'exists', IMAGE]);
+    assert.equal(r.code, 0, `no image ${IMAGE} (${r.stderr.trim() || `podman image exists: ${r.code}`}): build it first with npm run image`);
+});
+describe(`the image ${IMAGE}, non-root, read-only, no capabilities, on examples/manifests`, () => {
+    const name = `portico-image-test-${process.pid}`;
+    let pods;
+    let manifests = '';
+    let http = 0;
+    let https = 0;
+    let admin = 0;
+    before(async () => {
+        pods = await startPods();
+        manifests = copyManifests(pods.port);
+        dirs.push(join(manifests, '..'));
+        [http, https, admin] = [await freePort(), await freePort(), await freePort()];
+        created.push(name);
+        await podmanOk([
+            'run', '--detach', '--name', name,
+            '--read-only', '--read-only-tmpfs=false', '--cap-drop=ALL', '--user', '65532:65532', '--security-opt', 'no-new-privileges',
+            '--network=host', '--volume', `${manifests}:/manifests:ro`,
+            IMAGE,
+            '--manifests', '/manifests', '--bind-address', '127.0.0.1',
+            `--http-port=${http}`, `--https-port=${https}`, `--admin-port=${admin}`,
+            '--shutdown-grace-period=0s', '--shutdown-timeout=5s',
+        ]);
+        await waitFor('Portico ready on /readyz', 30_000, async () => ((await get(admin, '/readyz')).status === 200 ? true : undefined), () => logs(name));
+    });
+    after(async () => {
+        for (const s of pods?.servers ?? [])
+            s.close();
+    });
+    test('a routed request reaches its pod through the container', { timeout: 30_000 }, async () => {
+        const web = await get(http, '/', { host: 'shop.example.com' });
+        assert.equal(web.status, 200, web.body);
+        assert.match(JSON.parse(web.body).pod, /^web-/);
+        const api = await get(http, '/api/orders', { host: 'shop.example.com' });
+        assert.equal(api.status, 200);
+        assert.deepEqual([JSON.parse(api.body).pod, JSON.parse(api.body).url], ['api', '/api/orders']);
+        const blog = await get(http, '/', { host: 'me.blog.example.com' });
+        assert.equal(JSON.parse(blog.body).pod, 'blog');
+    });
+    test('HTTPS with the certificate generated at start', { timeout: 30_000 }, async () => {
+        const reply = await new Promise((resolve, reject) => {
+            const req = httpsRequest({ host: '127.0.0.1', port: https, path: '/', servername: 'shop.example.com', headers: { host: 'shop.example.com' }, rejectUnauthorized: false }, (res) => {
+                let body = '';
+                res.on('data', (c) => (body += c.toString()));
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            });
+            req.on('error', reject);
+            req.end();
+        });
+        assert.equal(reply.status, 200);
+        assert.match(JSON.parse(reply.body).pod, /^web-/);
+    });
+    test('the admin port answers /healthz, /readyz and /metrics', { timeout: 30_000 }, async () => {
+        assert.equal((await get(admin, '/healthz')).status, 200);
+        assert.equal((await get(admin, '/readyz')).status, 200);
+        const metrics = await get(admin, '/metrics');
+        assert.equal(metrics.status, 200);
+        assert.match(metrics.body, /^portico_/m);
+    });
+    test('an unknown host goes to the catch-all; once its file is deleted, 404', { timeout: 30_000 }, async () => {
+        const caught = await get(http, '/', { host: 'unknown.example.com' });
+        assert.equal(JSON.parse(caught.body).pod, 'fallback');
+        rmSync(join(manifests, 'default-backend.yaml'));
+        const status = await waitFor('a 404 for an unknown host after default-backend.yaml was deleted', 15_000, async () => {
+            const r = await get(http, '/', { host: 'unknown.example.com' });
+            return r.status === 404 ? r.status : undefined;
+        }, () => logs(name));
+        assert.equal(status, 404);
+        assert.equal((await get(http, '/', { host: 'shop.example.com' })).status, 200, 'the other routes stay');
+    });
+    test('Portico runs as 65532 with no capabilities, no new privileges and a root it cannot write', { timeout: 30_000 }, async () => {
+        const p = JSON.parse(await inContainer(name, PROBE));
+        assert.deepEqual(p, { uid: '65532', capEff: '0000000000000000', capBnd: '0000000000000000', capAmb: '0000000000000000', noNewPrivs: '1', write: 'EROFS' });
+    });
+    test("the chart's exec probes for an admin port on loopback pass in the image, and fail on a dead port", { timeout: 60_000 }, async () => {
+        const probes = (port) => {
+            const c = controller(render({ controller: { admin: { bindAddress: '127.0.0.1' }, metrics: { port, service: { enabled: false } } } }));
+            return [c.livenessProbe.exec.command, c.readinessProbe.exec.command];
+        };
+        for (const command of probes(admin))
+            assert.equal((await podman(['exec', name, ...command])).code, 0, command.join(' '));
+        const dead = await freePort();
+        for (const command of probes(dead))
+            assert.equal((await podman(['exec', name, ...command])).code, 1, command.join(' '));
+    });
+    test('SIGTERM (podman stop) stops it cleanly with exit code 0', { timeout: 40_000 }, async () => {
+        await podmanOk(['stop', '--time', '20', name], 30_000);
+        assert.equal((await podmanOk(['inspect', '--format', '{{.State.ExitCode}}', name])).trim(), '0', await logs(name));
+    });
+});
+describe('ports 80 and 443, as the chart runs the host-network case', () => {
+    let manifests = '';
+    before(() => {
+        manifests = copyManifests(18080);
+        dirs.push(join(manifests, '..'));
+    });
+    const common = (name) => ['--name', name, '--read-only', '--read-only-tmpfs=false', '--cap-drop=ALL', '--security-opt', 'no-new-privileges', '--network=none', '--volume', `${manifests}:/manifests:ro`];
+    const portico = ['--manifests', '/manifests', '--bind-address', '127.0.0.1', '--http-port=80', '--https-port=443', '--admin-port=10254'];
+    test('as root with NET_BIND_SERVICE only (no file capability needed), it binds 80 and 443 and serves', { timeout: 60_000 }, async () => {
+        const name = `portico-image-test-${process.pid}-bind`;
+        created.push(name);
+        await podmanOk(['run', '--detach', ...common(name), '--user', '0:0', '--cap-add=NET_BIND_SERVICE', IMAGE, ...portico]);
+        const fetchStatus = (url) => `fetch(${JSON.stringify(url)}).then((r) => console.log(r.status), () => console.log(0))`;
+        await waitFor('Portico ready on 127.0.0.1:10254 inside the container', 30_000, async () => ((await inContainer(name, fetchStatus('http://127.0.0.1:10254/readyz'))).trim() === '200' ? true : undefined), () => logs(name));
+        // The pods are not in this network namespace: any HTTP answer shows the listener is Portico's.
+        assert.match((await inContainer(name, fetchStatus('http://127.0.0.1:80/'))).trim(), /^[2-5]\d\d$/);
+        const p = JSON.parse(await inContainer(name, PROBE));
+        assert.deepEqual(p, { uid: '0', capEff: '0000000000000400', capBnd: '0000000000000400', capAmb: '0000000000000000', noNewPrivs: '1', write: 'EROFS' });
+    });
+    test('as 65532 without the capability, it cannot bind 80 and exits 1 saying why', { timeout: 60_000 }, async () => {
+        const name = `portico-image-test-${process.pid}-nobind`;
+        created.push(name);
+        const r = await podman(['run', ...common(name), '--user', '65532:65532', IMAGE, ...portico], 40_000);
+        assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+        assert.match(`${r.stdout}${r.stderr}`, /EACCES/);
+    });
+});
+//# sourceMappingURL=image.podman.js.map

@@ -1,0 +1,88 @@
+/** Runs the real `portico` process (dist/src/cli.js) and reads its JSON log lines. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { NODE_FLAGS, repoRoot } from '../../src/paths.js';
+export const CLI = join(repoRoot, 'dist/src/cli.js');
+/**
+ * PORTICO_HTTP1_SERVER=node|portico runs every test's Portico with that HTTP/1.1 server side
+ * (`--http1-server`); e2e/node-front.test.ts runs the key suites again on the one not the default.
+ */
+const FRONT = process.env.PORTICO_HTTP1_SERVER === undefined || process.env.PORTICO_HTTP1_SERVER === '' ? [] : ['--http1-server', process.env.PORTICO_HTTP1_SERVER];
+/** Starts portico on a fresh manifests directory holding `files`. */
+export async function startPortico(files, args = [], opts = {}) {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
+    for (const [name, yaml] of Object.entries(files ?? {}))
+        writeFileSync(join(dir, name), yaml);
+    const source = files === null ? [] : ['--manifests', dir];
+    const proc = spawn(process.execPath, [...NODE_FLAGS, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...FRONT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const logs = [];
+    const stderr = [];
+    const waiters = [];
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+        let l;
+        try {
+            l = JSON.parse(line);
+        }
+        catch {
+            l = { msg: line };
+        }
+        logs.push(l);
+        for (let i = waiters.length - 1; i >= 0; i--) {
+            const w = waiters[i];
+            if (w.pred(l)) {
+                waiters.splice(i, 1);
+                w.resolve(l);
+            }
+        }
+    });
+    createInterface({ input: proc.stderr }).on('line', (line) => stderr.push(line));
+    const waitForLog = (pred, timeoutMs = 10_000) => {
+        const found = logs.find(pred);
+        if (found)
+            return Promise.resolve(found);
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.join(' | ')}; last logs: ${JSON.stringify(logs.slice(-5))}`)), timeoutMs);
+            waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+            proc.once('exit', (code) => reject(new Error(`portico exited (${code}) before the log line; stderr: ${stderr.join(' | ')}`)));
+        });
+    };
+    let http, https, admin;
+    try {
+        // start-up is bounded generously: on a loaded machine several processes start at once
+        http = await waitForLog((l) => l.msg === 'listening' && l.listener === 'http', 30_000);
+        https = await waitForLog((l) => l.msg === 'listening' && l.listener === 'https', 30_000);
+        admin = await waitForLog((l) => l.msg === 'listening' && l.listener === 'admin', 30_000);
+        if (opts.waitReady !== false)
+            await waitForLog((l) => l.msg === 'ready', 30_000);
+    }
+    catch (err) {
+        // a process that did not come up must not outlive the test (it would keep the test file running)
+        proc.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+    }
+    return {
+        proc,
+        httpPort: http.port,
+        httpsPort: https.port,
+        adminPort: admin.port,
+        dir,
+        logs,
+        stderr,
+        waitForLog,
+        write: (file, yaml) => writeFileSync(join(dir, file), yaml),
+        async stop() {
+            if (proc.exitCode !== null || proc.signalCode !== null)
+                return proc.exitCode;
+            proc.kill('SIGTERM');
+            const [code] = (await once(proc, 'exit'));
+            rmSync(dir, { recursive: true, force: true });
+            return code;
+        },
+    };
+}
+//# sourceMappingURL=portico.js.map

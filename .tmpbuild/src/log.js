@@ -1,0 +1,130 @@
+/** The pino root logger. Components take `log.child({ component })`; the object comes first, a constant message second. */
+import { write, writeSync } from 'node:fs';
+import pino, {} from 'pino';
+/** At most this many characters go out in one write. */
+const WRITE_MAX = 1024 * 1024;
+/** Characters waiting past this (a reader that stopped reading) are dropped, counted, and reported when writing resumes. */
+const PENDING_MAX = 16 * 1024 * 1024;
+function flushLater(sink) {
+    sink.flush();
+}
+/**
+ * An asynchronous line writer on a file descriptor. Lines written while a write is in flight, or
+ * in the same event-loop turn, go out together in one write off the event loop (the thread pool):
+ * an access log at tens of thousands of lines a second costs a write per turn, where a write per
+ * line (pino's asynchronous destination when idle) cost a thread-pool round trip per request.
+ * Writing never blocks the data path; a reader that stops reading costs at most 16 MiB of lines,
+ * then lines are dropped and counted.
+ */
+export class LineSink {
+    fd;
+    pending = '';
+    writing = false;
+    scheduled = false;
+    dropped = 0;
+    done = (err, written, buf) => {
+        this.writing = false;
+        if (err !== null) {
+            if (err.code === 'EAGAIN') {
+                // a non-blocking descriptor that is full: the same bytes again shortly
+                this.writing = true;
+                setTimeout(() => write(this.fd, buf, 0, buf.length, null, (e, n) => this.done(e, n, buf)), 10).unref();
+            }
+            // anything else (the reader is gone): these bytes are dropped, later lines still try
+            return;
+        }
+        if (written < buf.length) {
+            this.writing = true;
+            const rest = buf.subarray(written);
+            write(this.fd, rest, 0, rest.length, null, (e, n) => this.done(e, n, rest));
+            return;
+        }
+        if (this.pending !== '')
+            this.flush();
+    };
+    constructor(fd) {
+        this.fd = fd;
+    }
+    write(line) {
+        if (this.pending.length > PENDING_MAX) {
+            this.dropped++;
+            return true;
+        }
+        this.pending += line;
+        if (!this.writing && !this.scheduled) {
+            this.scheduled = true;
+            setImmediate(flushLater, this);
+        }
+        return true;
+    }
+    /** What is waiting, up to WRITE_MAX characters of whole lines. */
+    take() {
+        let s = this.pending;
+        if (s.length > WRITE_MAX) {
+            const cut = s.lastIndexOf('\n', WRITE_MAX) + 1;
+            const at = cut > 0 ? cut : s.length;
+            this.pending = s.slice(at);
+            s = s.slice(0, at);
+        }
+        else
+            this.pending = '';
+        if (this.dropped > 0 && this.pending.length < PENDING_MAX / 2) {
+            s += `{"level":"warn","time":"${new Date().toISOString()}","pid":${process.pid},"msg":"log lines dropped: stdout was not being read","dropped":${this.dropped}}\n`;
+            this.dropped = 0;
+        }
+        return s;
+    }
+    /** Writes what is waiting (one write at a time; the rest follows when it completes). */
+    flush() {
+        this.scheduled = false;
+        if (this.writing || this.pending === '')
+            return;
+        const buf = Buffer.from(this.take(), 'utf8');
+        this.writing = true;
+        write(this.fd, buf, 0, buf.length, null, (e, n) => this.done(e, n, buf));
+    }
+    /** Writes everything now, blocking (at exit). */
+    flushSync() {
+        while (this.pending !== '') {
+            const buf = Buffer.from(this.take(), 'utf8');
+            for (let at = 0, tries = 0; at < buf.length && tries < 1000;) {
+                try {
+                    at += writeSync(this.fd, buf, at);
+                }
+                catch (err) {
+                    if (err.code !== 'EAGAIN')
+                        return;
+                    tries++;
+                }
+            }
+        }
+    }
+}
+let out = null;
+/** The one asynchronous stdout stream that control-plane logs and access logs share. */
+export function stdoutSink() {
+    return (out ??= new LineSink(1));
+}
+/** JSON lines on stdout, written asynchronously so logging never blocks the data path. */
+export function createLogger(level) {
+    return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, stdoutSink());
+}
+/**
+ * Writes out everything logged so far, in order (for the exit line, before process.exit). A write
+ * in flight is waited for (at most `ms`): a synchronous write past it would put later lines first.
+ */
+export async function flushLogs(ms = 1000) {
+    const sink = out;
+    if (sink === null)
+        return;
+    const until = Date.now() + ms;
+    while (sink._writing === true && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 1));
+    try {
+        sink.flushSync?.();
+    }
+    catch {
+        // nothing more can be done for the log on the way out
+    }
+}
+//# sourceMappingURL=log.js.map

@@ -1,0 +1,131 @@
+import { performance } from 'node:perf_hooks';
+import { createAdminServer } from './admin/server.js';
+import { createControlPlane } from './control/controlplane.js';
+import { createLogger, flushLogs } from './log.js';
+import { observeConnects } from './metrics/connect-timing.js';
+import { createMetrics } from './metrics/metrics.js';
+import { createDataPlane } from './proxy/dataplane.js';
+import { generateDefaultCertAsync } from './tls/contexts.js';
+import { version } from './version.js';
+/** The metrics registry, or null with --enable-metrics=false. */
+export function metricsFor(config) {
+    return config.enableMetrics
+        ? createMetrics({ version: version(), nginxCompat: config.metricsCompat === 'ingress-nginx', controllerClass: config.controllerClass, controllerNamespace: config.podNamespace, controllerPod: config.podName })
+        : null;
+}
+/**
+ * Start-up garbage (the parsed YAML text, list pages) is returned just before ready rather than
+ * when V8 next gets round to it: the resident set right after ready is what a limit sees first.
+ * Needs --expose-gc (NODE_FLAGS); returns how long it took, for the ready log line.
+ */
+function collectStartupGarbage() {
+    const gc = globalThis.gc;
+    if (gc === undefined)
+        return {};
+    const t0 = performance.now();
+    gc();
+    return { startupGcMs: +(performance.now() - t0).toFixed(1) };
+}
+/** Binds the admin listener. */
+function listenAdmin(admin, config, log) {
+    return new Promise((resolve, reject) => {
+        admin.once('error', reject);
+        admin.listen({ port: config.adminPort, host: config.adminBindAddress }, () => {
+            const port = admin.address().port;
+            log.info({ component: 'admin', listener: 'admin', address: config.adminBindAddress, port, debugEndpoints: config.debugEndpoints }, 'listening');
+            resolve(port);
+        });
+    });
+}
+/** Starts Portico; resolves once every listener is bound (ready follows the first sync). */
+export async function run(config, log = createLogger(config.logLevel)) {
+    const life = log.child({ component: 'lifecycle' });
+    life.info({
+        version: version(),
+        node: process.version,
+        mode: config.manifests !== '' ? 'standalone' : 'kubernetes',
+        source: config.manifests !== '' ? config.manifests : config.kubeconfig !== '' ? config.kubeconfig : 'in-cluster, else $KUBECONFIG, else ~/.kube/config',
+        ports: { http: config.httpPort, https: config.httpsPort, admin: config.adminPort },
+        workers: config.workers,
+    }, 'starting');
+    const metrics = metricsFor(config);
+    // with workers, each worker times its own upstream connections
+    const stopConnectTiming = metrics !== null && config.workers === 1 ? observeConnects(metrics.connectDuration) : () => { };
+    // The fallback certificate's RSA key is generated in the thread pool while the manifests are read.
+    const defaultCert = generateDefaultCertAsync();
+    defaultCert.catch(() => undefined); // awaited below; a start-up error before that must not leave it unhandled
+    // Until serving exists (standalone reads its files first), the first table waits here.
+    let serving = null;
+    let early = null;
+    const control = await createControlPlane({
+        config,
+        log,
+        metrics,
+        swap: (t) => (serving !== null ? serving.apply(t) : (early = t)),
+        // patches come from watches, which start after serving exists (Kubernetes mode listens first)
+        patch: (p) => serving?.patch(p),
+    });
+    let ready = false;
+    let draining = false;
+    // Standalone reads its files before listening, so a bad path fails at once; Kubernetes mode
+    // listens first (unready) and syncs after, so an absent API server leaves it up but not ready.
+    if (control.syncBeforeListen)
+        await control.start();
+    const cert = await defaultCert;
+    const s = config.workers > 1
+        ? (await import('./workers/pool.js')).createWorkerPool({ config, log, metrics, cert, live: control.pipeline.live })
+        : createDataPlane(config, log.child({ component: 'dataplane' }), metrics, cert);
+    serving = s;
+    if (early !== null)
+        s.apply(early);
+    const { httpPort, httpsPort } = await s.listen();
+    const admin = createAdminServer({ ready: () => ready && !draining, table: control.pipeline.live, diagnostics: control.pipeline.diagnostics, gateways: control.pipeline.gateway, endpointViews: s.endpointViews, metrics: s.metrics }, { debugEndpoints: config.debugEndpoints });
+    const adminPort = await listenAdmin(admin, config, log);
+    const becomeReady = () => {
+        const gc = collectStartupGarbage();
+        ready = true;
+        life.info({ routes: control.pipeline.live().routes.length, workers: config.workers, ...gc }, 'ready');
+    };
+    if (control.syncBeforeListen)
+        becomeReady();
+    else
+        control.start().then(becomeReady, (err) => {
+            life.fatal({ err: err.message }, 'cannot start the source');
+            process.exitCode = 1;
+        });
+    return {
+        httpPort,
+        httpsPort,
+        adminPort,
+        log,
+        async close() {
+            draining = true;
+            s.startDraining();
+            life.info({ gracePeriodMs: config.shutdownGracePeriod }, 'draining: /readyz now fails');
+            await new Promise((r) => setTimeout(r, config.shutdownGracePeriod));
+            await control.close();
+            await s.close();
+            await new Promise((r) => admin.close(() => r()));
+            stopConnectTiming();
+        },
+    };
+}
+/** Writes the exit line (why: the signal or the error; the exit code; uptime) after every earlier line, and exits. */
+export async function exit(log, code, why) {
+    log.child({ component: 'lifecycle' }).info({ ...why, code, uptimeS: +process.uptime().toFixed(1) }, 'exiting');
+    await flushLogs();
+    process.exit(code);
+}
+/**
+ * SIGTERM or SIGINT: drain (the grace period, then in-flight requests), then exit 0 with the exit
+ * line naming the signal; 1 if closing failed. A second signal gets Node's default: an immediate exit.
+ */
+export function exitOnSignals(running) {
+    const stop = (signal) => {
+        running.log.child({ component: 'lifecycle' }).info({ signal }, 'shutting down');
+        void running.close().then(() => exit(running.log, 0, { signal }), (err) => exit(running.log, 1, { signal, err: err.message }));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+}
+//# sourceMappingURL=main.js.map

@@ -1,0 +1,173 @@
+/**
+ * Resolves an Ingress backend (Service + port) to pod endpoints from EndpointSlices,
+ * the way kube-proxy does: the slice port is found by the Service port's name.
+ */
+import { isIP } from 'node:net';
+import { isDnsSubdomain, show } from './k8s.js';
+import { Memo } from './memo.js';
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** `namespace/service` an EndpointSlice belongs to (its kubernetes.io/service-name label), or ''. */
+export function sliceService(slice) {
+    const ns = slice.metadata?.namespace;
+    const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    return typeof ns === 'string' && typeof svc === 'string' ? `${ns}/${svc}` : '';
+}
+export function indexServices(services, slices, memo) {
+    const byName = new Map();
+    for (const s of services) {
+        const ns = s.metadata?.namespace;
+        const name = s.metadata?.name;
+        if (typeof ns === 'string' && typeof name === 'string')
+            byName.set(`${ns}/${name}`, s);
+    }
+    const byService = new Map();
+    for (const sl of slices) {
+        const key = sliceService(sl);
+        if (key === '')
+            continue;
+        const list = byService.get(key);
+        if (list)
+            list.push(sl);
+        else
+            byService.set(key, [sl]);
+    }
+    return { services: byName, slices: byService, ...(memo !== undefined ? { memo } : {}) };
+}
+function findServicePort(svc, port) {
+    const ports = Array.isArray(svc.spec?.ports) ? svc.spec.ports : [];
+    return ports.find((p) => (typeof port === 'number' ? p?.port === port : p?.name === port));
+}
+/** True unless explicitly false: discovery/v1 says a nil `ready` or `serving` means true. */
+const notFalse = (v) => v !== false;
+export const createResolutionMemo = () => new Memo();
+const sameSlices = (a, b) => a.length === b.length && a.every((s, i) => s === b[i]);
+const validPort = (p) => typeof p === 'number' && Number.isInteger(p) && p > 0 && p < 65536;
+/**
+ * The port an ExternalName backend is reached on, as ingress-nginx does: the matching Service
+ * port's numeric targetPort, else its port; a Service that lists no ports takes the Ingress's number.
+ */
+function externalPort(svc, port) {
+    const sp = findServicePort(svc, port);
+    if (sp !== undefined)
+        return validPort(sp.targetPort) ? sp.targetPort : validPort(sp.port) ? sp.port : undefined;
+    const listed = Array.isArray(svc.spec?.ports) && svc.spec.ports.length > 0;
+    return !listed && typeof port === 'number' ? port : undefined;
+}
+/** An ExternalName Service's backend: its name's addresses on the chosen port. Not memoised: it follows the resolutions. */
+function resolveExternal(svc, ns, service, port, id, protocol, external) {
+    const raw = svc.spec?.externalName;
+    const name = typeof raw === 'string' ? raw : '';
+    const valid = isIP(name) !== 0 || isDnsSubdomain(name);
+    // only a usable name is carried (and so resolved)
+    const backend = (endpoints) => ({ id, namespace: ns, service, port: String(port), protocol, endpoints, ...(valid ? { externalName: name } : {}) });
+    const fail = (reason, message) => ({ backend: backend([]), problem: { reason, message } });
+    const what = `Service ${ns}/${service} (ExternalName ${show(raw ?? null)})`;
+    if (external?.allow !== true)
+        return fail('UnsupportedBackend', `${what}: ExternalName Services are proxied only with --allow-external-name-services`);
+    if (!valid)
+        return fail('InvalidBackend', `${what}: spec.externalName must be a DNS name or an IP address`);
+    const target = externalPort(svc, port);
+    if (target === undefined)
+        return fail('ServicePortNotFound', `${what} has no port ${typeof port === 'number' ? port : show(port)}`);
+    const state = external.lookup(name);
+    if (state === undefined)
+        return { backend: backend([]) }; // resolving: the table is rebuilt when it completes
+    if ('error' in state)
+        return fail('NoEndpoints', `${what}: cannot resolve ${name}: ${state.error}`);
+    if (state.addresses.length === 0)
+        return fail('UnsupportedBackend', `${what}: ${name} resolves only to addresses --external-name-denied-cidrs refuses (${state.denied})`);
+    return { backend: backend(state.addresses.map((ip) => ({ ip, port: target, terminating: false })).sort(compareEndpoints)) };
+}
+/**
+ * `service-upstream`: the Service's ClusterIP and port as the one endpoint (kube-proxy picks the
+ * pod), or undefined when it has none (headless, or not an IP): then its endpoints are used, as
+ * ingress-nginx does.
+ */
+function clusterEndpoint(svc, port) {
+    const ip = svc.spec?.clusterIP;
+    if (typeof ip !== 'string' || isIP(ip) === 0)
+        return undefined;
+    const sp = findServicePort(svc, port);
+    if (sp === undefined || !validPort(sp.port))
+        return 'no-port';
+    return { ip, port: sp.port, terminating: false };
+}
+/**
+ * Resolves one Service port to its endpoints (ready ones, else terminating-but-serving ones);
+ * with `serviceUpstream`, to the Service's ClusterIP when it has one (the backend is marked).
+ */
+export function resolveBackend(index, ns, service, port, id, protocol = 'HTTP', external, serviceUpstream = false) {
+    const svc = index.services.get(`${ns}/${service}`);
+    const resolved = (r) => {
+        const backend = { id, namespace: ns, service, port: String(port), protocol, endpoints: r.endpoints };
+        return r.problem === undefined ? { backend } : { backend, problem: r.problem };
+    };
+    if (!svc)
+        return resolved({ endpoints: [], problem: { reason: 'ServiceNotFound', message: `Service ${ns}/${service} not found` } });
+    if (svc.spec?.type === 'ExternalName')
+        return resolveExternal(svc, ns, service, port, id, protocol, external);
+    if (serviceUpstream) {
+        const ep = clusterEndpoint(svc, port);
+        if (ep === 'no-port')
+            return resolved({ endpoints: [], problem: { reason: 'ServicePortNotFound', message: `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : show(port)}` } });
+        if (ep !== undefined)
+            return { backend: { id, namespace: ns, service, port: String(port), protocol, endpoints: [ep], serviceUpstream: true } };
+    }
+    const slices = index.slices.get(`${ns}/${service}`) ?? [];
+    const memo = index.memo;
+    let byId = memo?.get(svc);
+    const known = byId?.get(id);
+    if (known !== undefined && sameSlices(known.slices, slices))
+        return resolved(known);
+    const r = { slices, ...resolveService(svc, slices, ns, service, port) };
+    if (memo === undefined)
+        return resolved(r);
+    if (byId === undefined)
+        memo.set(svc, (byId = new Map()));
+    byId.set(id, r);
+    return resolved(r);
+}
+function resolveService(svc, slices, ns, service, port) {
+    const empty = (reason, message) => ({ endpoints: [], problem: { reason, message } });
+    const sp = findServicePort(svc, port);
+    if (!sp)
+        return empty('ServicePortNotFound', `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : show(port)}`);
+    const portName = sp.name ?? '';
+    const ready = new Map();
+    const fallback = new Map();
+    for (const slice of slices) {
+        if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6')
+            continue;
+        const slicePort = (Array.isArray(slice.ports) ? slice.ports : []).find((p) => (p?.name ?? '') === portName);
+        const num = slicePort?.port;
+        if (typeof num !== 'number' || !Number.isInteger(num) || num <= 0 || num > 65535)
+            continue;
+        for (const ep of Array.isArray(slice.endpoints) ? slice.endpoints : []) {
+            const c = ep?.conditions ?? {};
+            const isReady = notFalse(c.ready);
+            const servingTerminating = !isReady && notFalse(c.serving) && c.terminating === true;
+            if (!isReady && !servingTerminating)
+                continue;
+            for (const ip of Array.isArray(ep?.addresses) ? ep.addresses : []) {
+                if (typeof ip !== 'string' || ip === '')
+                    continue;
+                const key = `${ip}:${num}`;
+                if (isReady)
+                    ready.set(key, { ip, port: num, terminating: false });
+                else
+                    fallback.set(key, { ip, port: num, terminating: true });
+            }
+        }
+    }
+    const chosen = ready.size > 0 ? ready : fallback;
+    const endpoints = [...chosen.values()].sort(compareEndpoints);
+    if (endpoints.length === 0)
+        return empty('NoEndpoints', `Service ${ns}/${service} port ${String(port)} has no ready endpoints`);
+    return { endpoints, problem: undefined };
+}
+function compareEndpoints(a, b) {
+    if (a.ip !== b.ip)
+        return a.ip < b.ip ? -1 : 1;
+    return a.port - b.port;
+}
+//# sourceMappingURL=endpoints.js.map

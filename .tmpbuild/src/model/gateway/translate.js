@@ -1,0 +1,124 @@
+/**
+ * The Gateway API processor: GatewayClasses whose controllerName is Portico's, their Gateways and
+ * listeners, the HTTPRoutes and GRPCRoutes attached to them, written into the shared table next
+ * to the Ingresses', and the status of each object. Pure.
+ *
+ * Precedence (HTTPRoute godoc, GRPCRoute godoc): routes are added to the table in the spec's
+ * order (Exact before prefix, longer prefix, method, more header matches, more query matches,
+ * the older route, then namespace/name, then rule and match order); the router keeps that order
+ * among routes of one host and path, and puts the longer path first across paths.
+ */
+import { sourceName } from '../build.js';
+import { isObject, str } from '../k8s.js';
+import { indexGrants } from './grants.js';
+import { ourClasses, readGateways } from './listeners.js';
+import { translateRoute } from './routes.js';
+import { condition } from './status.js';
+/** What Portico reports in GatewayClass status.supportedFeatures (sorted): what it passes. */
+export const SUPPORTED_FEATURES = [
+    'Gateway',
+    'GRPCRoute',
+    'HTTPRoute',
+    'HTTPRouteBackendTimeout',
+    'HTTPRouteHostRewrite',
+    'HTTPRouteMethodMatching',
+    'HTTPRouteParentRefPort',
+    'HTTPRoutePathRedirect',
+    'HTTPRoutePathRewrite',
+    'HTTPRoutePortRedirect',
+    'HTTPRouteQueryParamMatching',
+    'HTTPRouteRequestTimeout',
+    'HTTPRouteResponseHeaderModification',
+    'HTTPRouteSchemeRedirect',
+    'HTTPRoute303RedirectStatusCode',
+    'HTTPRoute307RedirectStatusCode',
+    'HTTPRoute308RedirectStatusCode',
+    'ReferenceGrant',
+].sort();
+const byAge = (list) => [...list].sort((a, b) => {
+    const ta = str(a.metadata?.creationTimestamp);
+    const tb = str(b.metadata?.creationTimestamp);
+    if (ta !== tb)
+        return ta < tb ? -1 : 1;
+    const ka = `${str(a.metadata?.namespace)}/${str(a.metadata?.name)}`;
+    const kb = `${str(b.metadata?.namespace)}/${str(b.metadata?.name)}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+});
+const objects = (v) => (Array.isArray(v) ? v.filter(isObject) : []);
+/** Orders candidates of one host and path as the spec ranks their matches. */
+function compareCandidates(a, b) {
+    const ca = a.route.conditions;
+    const cb = b.route.conditions;
+    const m = Number(cb?.method !== undefined) - Number(ca?.method !== undefined);
+    if (m !== 0)
+        return m;
+    const h = (cb?.headers?.length ?? 0) - (ca?.headers?.length ?? 0);
+    if (h !== 0)
+        return h;
+    const q = (cb?.query?.length ?? 0) - (ca?.query?.length ?? 0);
+    if (q !== 0)
+        return q;
+    if (a.created !== b.created)
+        return a.created < b.created ? -1 : 1;
+    if (a.key !== b.key)
+        return a.key < b.key ? -1 : 1;
+    return a.rule - b.rule || a.match - b.match;
+}
+/** Translates the Gateway API objects of a snapshot into `b`; returns their status. */
+export function translateGateways(b, snapshot, opts) {
+    const classes = ourClasses(objects(snapshot.gatewayClasses), opts);
+    const grants = indexGrants(objects(snapshot.referenceGrants));
+    const gateways = readGateways(b, byAge(objects(snapshot.gateways)), classes, objects(snapshot.namespaces), grants, opts);
+    const byName = new Map();
+    for (const g of gateways)
+        byName.set(`${g.namespace}/${g.name}`, g.listeners);
+    const listenersOf = (ns, name) => byName.get(`${ns}/${name}`);
+    const routes = [];
+    const candidates = [];
+    for (const [kind, list] of [['HTTPRoute', byAge(objects(snapshot.httpRoutes))], ['GRPCRoute', byAge(objects(snapshot.grpcRoutes))]]) {
+        for (const obj of list) {
+            if (str(obj.metadata?.namespace) === '' || str(obj.metadata?.name) === '')
+                continue;
+            const r = translateRoute(b, kind, obj, listenersOf, grants);
+            if (r.status !== null)
+                routes.push(r.status);
+            candidates.push(...r.candidates);
+        }
+    }
+    candidates.sort(compareCandidates);
+    for (const c of candidates) {
+        const lost = b.addRoute(c.route, c.created);
+        if (lost === null)
+            continue;
+        // an HTTPRoute and an Ingress (or another route) on one host, path and match: the older object wins, both are told
+        const winner = lost === c.route ? b.routeAt(c.route) : c.route;
+        if (winner === undefined || (winner.source.kind === lost.source.kind && winner.source.namespace === lost.source.namespace && winner.source.name === lost.source.name))
+            continue;
+        const what = `${lost.match} ${lost.path} on host ${lost.host || '*'}`;
+        b.report({ kind: lost.source.kind, namespace: lost.source.namespace, name: lost.source.name }, 'RouteConflict', `${what} is also routed by ${sourceName(winner.source)}, which is older and wins; not served from here`);
+        b.report({ kind: winner.source.kind, namespace: winner.source.namespace, name: winner.source.name }, 'RouteConflict', `${what} is also claimed by ${sourceName(lost.source)}, which is newer; this one is served`);
+    }
+    // extra ports to open: one protocol per port (conflicts were excluded), 80 and 443 are Portico's own
+    const ports = new Map();
+    for (const g of gateways)
+        for (const l of g.listeners)
+            if (l.valid && l.port !== 80 && l.port !== 443)
+                ports.set(l.port, { port: l.port, protocol: l.protocol });
+    const status = {
+        controllerName: opts.controllerName,
+        gatewayClasses: [...classes.values()].map((c) => {
+            const generation = typeof c.metadata?.generation === 'number' ? c.metadata.generation : 0;
+            return { namespace: '', name: str(c.metadata?.name), generation, conditions: [condition('Accepted', true, 'Accepted', `served by Portico (${opts.controllerName})`, generation)], supportedFeatures: SUPPORTED_FEATURES };
+        }),
+        gateways: gateways.map((g) => ({
+            namespace: g.namespace,
+            name: g.name,
+            generation: g.generation,
+            conditions: g.conditions,
+            listeners: g.listeners.map((l) => ({ name: l.name, supportedKinds: l.conditions.some((c) => c.type === 'Accepted' && c.status === 'False' && (c.reason === 'UnsupportedProtocol' || c.reason === 'ProtocolConflict')) ? [] : l.kinds.map((kind) => ({ group: 'gateway.networking.k8s.io', kind })), attachedRoutes: l.attached, conditions: l.conditions })),
+        })),
+        routes,
+    };
+    return { status, listeners: [...ports.values()].sort((a, b) => a.port - b.port) };
+}
+//# sourceMappingURL=translate.js.map

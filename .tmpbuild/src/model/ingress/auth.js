@@ -1,0 +1,297 @@
+import { isDnsSubdomain, show } from '../k8s.js';
+import { parseTemplate } from '../vars.js';
+/** ingress-nginx's CharsWithSpace: what a realm may hold (it is written into a quoted header parameter). */
+const REALM = /^[A-Za-z0-9\-._~/: ]*$/;
+/** ingress-nginx's URLWithNginxVariable character set, with `${}` for braced variables. */
+const URL_CHARS = /^[A-Za-z0-9\-._~/:,?&=${}]*$/;
+/** ingress-nginx's URLIsValid character set (no variables). */
+const URL_PLAIN = /^[A-Za-z0-9\-._~/:,?&=]*$/;
+const HOST_PORT = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[-A-Za-z0-9]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE']);
+const HEADER = /^[A-Za-z0-9\-_]+$/;
+const CACHE_KEY = /^[A-Za-z0-9\-_${}]*$/;
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, M: 2_592_000_000, y: 31_536_000_000 };
+/** ingress-nginx's default auth-cache-duration. */
+const DEFAULT_DURATIONS = [{ statuses: [200, 202, 401], ms: 300_000 }];
+const BASIC = ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'];
+const EXT = ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-always-set-cookie', 'auth-cache-key', 'auth-cache-duration'];
+/** Reads the authentication annotations of one Ingress in namespace `ns`. */
+export function parseAuth(read, ns, settings, report) {
+    const broken = [];
+    const bad = (key, message) => {
+        report('InvalidAnnotation', `${key}: ${message}; the Ingress is not served (access control never fails open)`);
+        broken.push(key);
+        return undefined;
+    };
+    const unsupported = [];
+    const basic = parseBasic(read, ns, bad, (key) => {
+        report('UnsupportedAnnotation', `${key}: "digest" is not supported (use basic); it restricts access or changes where traffic goes`);
+        unsupported.push(key);
+    });
+    const ext = parseExt(read, settings, bad, report);
+    return { ...(basic !== undefined ? { basic } : {}), ...(ext !== undefined ? { ext } : {}), broken, unsupported };
+}
+function parseBasic(read, ns, bad, digest) {
+    const type = read('auth-type');
+    if (type === undefined) {
+        // a companion without auth-type asks for protection it would not get (ingress-nginx serves it open)
+        for (const name of BASIC) {
+            const v = read(name);
+            if (v !== undefined)
+                bad(v.key, 'has no effect without auth-type: basic, and serving without the protection it implies could open what its author meant to close');
+        }
+        return undefined;
+    }
+    const t = typeof type.value === 'string' ? type.value.trim() : '';
+    if (t === 'digest') {
+        digest(type.key);
+        return undefined;
+    }
+    if (t !== 'basic')
+        return bad(type.key, `expected "basic" (or the unsupported "digest"), got ${show(type.value)}`);
+    const secret = read('auth-secret');
+    const kind = read('auth-secret-type');
+    const realm = read('auth-realm');
+    let ok = true;
+    let secretKey = '';
+    if (secret === undefined)
+        ok = bad(type.key, 'needs auth-secret (the Secret holding the users)') ?? false;
+    else {
+        const parts = typeof secret.value === 'string' ? secret.value.trim().split('/') : [];
+        const [secretNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
+        if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name) || secretNs === '')
+            ok = bad(secret.key, `expected "namespace/name" or "name" of a Secret, got ${show(secret.value)}`) ?? false;
+        else if (secretNs !== ns)
+            ok = bad(secret.key, `the Secret must be in the Ingress's namespace (${ns}), got ${show(secret.value)}`) ?? false;
+        else
+            secretKey = `${ns}/${name}`;
+    }
+    let secretType = 'auth-file';
+    if (kind !== undefined) {
+        const k = typeof kind.value === 'string' ? kind.value.trim() : '';
+        if (k === 'auth-file' || k === 'auth-map')
+            secretType = k;
+        else
+            ok = bad(kind.key, `expected "auth-file" or "auth-map", got ${show(kind.value)}`) ?? false;
+    }
+    let realmValue = '';
+    if (realm !== undefined) {
+        if (typeof realm.value === 'string' && realm.value.length <= 256 && REALM.test(realm.value))
+            realmValue = realm.value;
+        else
+            ok = bad(realm.key, `expected letters, digits, spaces and - . _ ~ / : only, got ${show(realm.value)}`) ?? false;
+    }
+    if (!ok || secret === undefined)
+        return undefined;
+    return { secret: secretKey, type: secretType, realm: realmValue, key: secret.key };
+}
+/** A URL with variables: http(s), an authority (literal ones validated), variables known. */
+function urlTemplate(v, bad) {
+    const s = typeof v.value === 'string' ? v.value.trim() : '';
+    if (s.length > 2048 || !URL_CHARS.test(s))
+        return bad(v.key, `expected a URL (letters, digits, - . _ ~ / : , ? & = and nginx variables), got ${show(v.value)}`);
+    const m = /^(https?):\/\/([^/?]*)(.*)$/.exec(s);
+    if (m === null || m[2] === '')
+        return bad(v.key, `expected an http:// or https:// URL with a host, got ${show(v.value)}`);
+    const authority = m[2];
+    if (!authority.includes('$') && (!HOST_PORT.test(authority) || authority.includes('..')))
+        return bad(v.key, `${show(authority)} is not a host name or address with an optional port`);
+    const t = parseTemplate(s);
+    if ('error' in t)
+        return bad(v.key, t.error);
+    return s;
+}
+function parseExt(read, settings, bad, report) {
+    const url = read('auth-url');
+    if (url === undefined) {
+        for (const name of EXT) {
+            const v = read(name);
+            if (v !== undefined)
+                bad(v.key, 'has no effect without auth-url, and serving without the protection it implies could open what its author meant to close');
+        }
+        return undefined;
+    }
+    let ok = true;
+    const fail = (key, message) => {
+        bad(key, message);
+        ok = false;
+    };
+    const u = urlTemplate(url, bad);
+    if (u === undefined)
+        ok = false;
+    const out = { kind: 'extAuth', url: u ?? '', signinParam: 'rd', responseHeaders: [], alwaysSetCookie: false };
+    const method = read('auth-method');
+    if (method !== undefined) {
+        const m = typeof method.value === 'string' ? method.value.trim() : '';
+        if (METHODS.has(m))
+            out.method = m;
+        else
+            fail(method.key, `expected one of ${[...METHODS].join(', ')}, got ${show(method.value)}`);
+    }
+    const signin = read('auth-signin');
+    if (signin !== undefined) {
+        const s = urlTemplate(signin, bad);
+        if (s === undefined)
+            ok = false;
+        else
+            out.signin = s;
+    }
+    const param = read('auth-signin-redirect-param');
+    if (param !== undefined) {
+        const p = typeof param.value === 'string' ? param.value.trim() : '';
+        if (/^[A-Za-z0-9\-._~]{1,64}$/.test(p))
+            out.signinParam = p;
+        else
+            fail(param.key, `expected a query parameter name (letters, digits, - . _ ~), got ${show(param.value)}`);
+        if (signin === undefined)
+            report('InvalidAnnotation', `${param.key}: has no effect without auth-signin`);
+    }
+    const headers = read('auth-response-headers');
+    if (headers !== undefined) {
+        const names = typeof headers.value === 'string' ? headers.value.split(',').map((h) => h.trim()).filter((h) => h !== '') : undefined;
+        if (names === undefined || names.length === 0 || !names.every((h) => HEADER.test(h) && h.length <= 128))
+            fail(headers.key, `expected a comma-separated list of header names, got ${show(headers.value)}`);
+        else
+            out.responseHeaders = [...new Set(names.map((h) => h.toLowerCase()))];
+    }
+    const redirect = read('auth-request-redirect');
+    if (redirect !== undefined) {
+        const r = typeof redirect.value === 'string' ? redirect.value.trim() : '';
+        if (r !== '' && r.length <= 2048 && URL_PLAIN.test(r))
+            out.requestRedirect = r;
+        else
+            fail(redirect.key, `expected a URL or path (letters, digits, - . _ ~ / : , ? & =), got ${show(redirect.value)} (ingress-nginx drops external authentication on this value; Portico refuses)`);
+    }
+    const always = read('auth-always-set-cookie');
+    if (always !== undefined) {
+        if (always.value === 'true' || always.value === true)
+            out.alwaysSetCookie = true;
+        else if (!(always.value === 'false' || always.value === false))
+            fail(always.key, `expected "true" or "false", got ${show(always.value)} (ingress-nginx drops external authentication on this value; Portico refuses)`);
+    }
+    const key = read('auth-cache-key');
+    const dur = read('auth-cache-duration');
+    let durations = DEFAULT_DURATIONS;
+    if (dur !== undefined) {
+        const d = typeof dur.value === 'string' ? cacheDurations(dur.value) : undefined;
+        if (d === undefined)
+            fail(dur.key, `expected entries "[code ...] time" separated by commas, such as "200 202 401 5m", got ${show(dur.value)} (ingress-nginx drops external authentication on some such values; Portico refuses)`);
+        else
+            durations = d;
+        if (key === undefined)
+            report('InvalidAnnotation', `${dur.key}: has no effect without auth-cache-key`);
+    }
+    if (key !== undefined) {
+        const k = typeof key.value === 'string' ? key.value.trim() : '';
+        const t = CACHE_KEY.test(k) ? parseTemplate(k) : { error: 'expected letters, digits, - _ and nginx variables' };
+        if ('error' in t || k === '')
+            fail(key.key, `${'error' in t ? t.error : 'empty'}, got ${show(key.value)}`);
+        else
+            out.cache = { key: k, durations };
+    }
+    if (settings.connectTimeout !== undefined)
+        out.connectTimeout = settings.connectTimeout;
+    if (settings.readTimeout !== undefined)
+        out.readTimeout = settings.readTimeout;
+    return ok ? out : undefined;
+}
+/** `200 202 401 5m, 404 1m 30s`: statuses (none: 200, 301, 302, as nginx's proxy_cache_valid) then durations, summed. */
+export function cacheDurations(value) {
+    const out = [];
+    for (const entry of value.split(',')) {
+        const words = entry.trim().split(/\s+/).filter((w) => w !== '');
+        if (words.length === 0)
+            continue;
+        const statuses = [];
+        let ms = 0;
+        let times = 0;
+        for (const w of words) {
+            if (/^[1-5]\d\d$/.test(w) || w === 'any') {
+                if (times > 0)
+                    return undefined; // a code after a time
+                statuses.push(w === 'any' ? 'any' : Number(w));
+                continue;
+            }
+            const m = /^(\d{1,9})(ms|s|m|h|d|w|M|y)$/.exec(w);
+            if (m === null)
+                return undefined;
+            ms += Number(m[1]) * UNITS[m[2]];
+            times++;
+        }
+        if (times === 0 || ms <= 0)
+            return undefined;
+        out.push({ statuses: statuses.length > 0 ? statuses : [200, 301, 302], ms: Math.min(ms, 31_536_000_000) });
+    }
+    return out.length > 0 ? out : undefined;
+}
+/** A Secret's key as text: `data` (base64, as the API server returns it) or `stringData` (manifest files). */
+function field(secret, key) {
+    const data = secret.data?.[key];
+    if (typeof data === 'string')
+        return Buffer.from(data, 'base64').toString('utf8');
+    const plain = secret.stringData?.[key];
+    return typeof plain === 'string' ? plain : undefined;
+}
+function keys(secret) {
+    const a = secret.data !== null && typeof secret.data === 'object' ? Object.keys(secret.data) : [];
+    const s = secret.stringData;
+    const b = s !== null && typeof s === 'object' ? Object.keys(s) : [];
+    return [...new Set([...a, ...b])];
+}
+/** Hashes Portico verifies (proxy/auth/crypt.ts); `{PLAIN}` and DES crypt are refused. */
+const SCHEMES = /^(\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\$apr1\$[^$]{0,8}\$[./A-Za-z0-9]{22}|\$1\$[^$]{0,8}\$[./A-Za-z0-9]{22}|\$5\$(rounds=\d{1,10}\$)?[^$]{0,16}\$[./A-Za-z0-9]{43}|\$6\$(rounds=\d{1,10}\$)?[^$]{0,16}\$[./A-Za-z0-9]{86}|\{SHA\}[A-Za-z0-9+/]{27}=|\{SSHA\}[A-Za-z0-9+/=]{28,})$/;
+/**
+ * The basic-auth policy for an Ingress, from its Secret as it is now: a refusal (503) when the
+ * Secret is missing or holds no usable user, so a removed or emptied Secret never opens the route.
+ * Lines that cannot be used (`{PLAIN}`, unknown schemes, no password) are reported on the Secret
+ * and left out: those users never match.
+ */
+export function basicAuthPolicy(b, origin, req) {
+    const secret = b.secret(req.secret);
+    const refuse = (reason, message) => {
+        b.report(origin, reason, `${req.key}: ${message}; its routes answer 503 (access control never fails open)`);
+        return { kind: 'refuse', because: [req.key] };
+    };
+    if (secret === undefined)
+        return refuse('SecretNotFound', `Secret ${req.secret} not found (in Kubernetes mode Portico reads Secrets of types Opaque and kubernetes.io/tls)`);
+    const [ns, name] = req.secret.split('/');
+    const where = { kind: 'Secret', namespace: ns, name };
+    const users = [];
+    const seen = new Set();
+    const add = (user, hash, at) => {
+        if (seen.has(user))
+            return; // nginx reads the first line of a user
+        seen.add(user);
+        if (hash.startsWith('{PLAIN}'))
+            b.report(where, 'InvalidSecret', `${at}: user ${show(user)} has a {PLAIN} password, which Portico refuses (store a hash: htpasswd -B); that user is never let in`);
+        else if (!SCHEMES.test(hash))
+            b.report(where, 'InvalidSecret', `${at}: user ${show(user)} has ${hash === '' ? 'no password hash' : 'a hash in no scheme Portico verifies (bcrypt $2y$/$2a$/$2b$, $apr1$, $1$, $5$, $6$, {SHA}, {SSHA})'}; that user is never let in`);
+        else
+            users.push({ user, hash });
+    };
+    if (req.type === 'auth-file') {
+        const text = field(secret, 'auth');
+        if (text === undefined)
+            return refuse('InvalidSecret', `Secret ${req.secret} has no key "auth" (an htpasswd file; use auth-secret-type: auth-map for one key per user)`);
+        text.split(/\r?\n/).forEach((line, i) => {
+            if (line.trim() === '' || line.startsWith('#'))
+                return;
+            const colon = line.indexOf(':');
+            if (colon <= 0) {
+                b.report(where, 'InvalidSecret', `auth line ${i + 1}: expected "user:hash"; ignored`);
+                return;
+            }
+            const rest = line.slice(colon + 1);
+            const end = rest.indexOf(':'); // nginx ignores what follows a second colon
+            add(line.slice(0, colon), (end === -1 ? rest : rest.slice(0, end)).trim(), `auth line ${i + 1}`);
+        });
+    }
+    else {
+        for (const user of keys(secret).sort())
+            add(user, (field(secret, user) ?? '').trim(), `key ${show(user)}`);
+    }
+    if (users.length === 0)
+        return refuse('InvalidSecret', `Secret ${req.secret} holds no user Portico can verify`);
+    return { kind: 'basicAuth', realm: req.realm, secret: req.secret, users };
+}
+//# sourceMappingURL=auth.js.map

@@ -1,0 +1,238 @@
+import { isObject, show, str } from '../k8s.js';
+import { patternProblem } from '../regex.js';
+import { sourceRangePolicy } from './access.js';
+import { parseAnnotations } from './annotations.js';
+const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const HOST_RE = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
+/**
+ * Normalises a rule host: lower-case, validated as a DNS-1123 subdomain with an optional
+ * leading `*.` label. Returns an error message instead of throwing.
+ */
+export function checkHost(raw) {
+    if (raw === undefined || raw === null || raw === '')
+        return { host: '' };
+    if (typeof raw !== 'string')
+        return { error: `host must be a string, got ${typeof raw}` };
+    const host = raw.toLowerCase();
+    if (host.length > 253 || !HOST_RE.test(host)) {
+        return { error: `host ${show(raw)} is not a valid DNS name (a wildcard may only be the whole first label, as in *.example.com)` };
+    }
+    return { host };
+}
+const BAD_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
+const BAD_SUFFIXES = ['/..', '/.'];
+/** Validates a path and its type; ImplementationSpecific is treated as Prefix (documented). */
+export function checkPath(rawPath, rawType) {
+    let match;
+    if (rawType === 'Exact')
+        match = 'Exact';
+    else if (rawType === 'Prefix' || rawType === 'ImplementationSpecific')
+        match = 'Prefix';
+    // networking.k8s.io/v1 requires it; only the removed v1beta1 let it be left out
+    else if (rawType === undefined || rawType === null)
+        return { reason: 'InvalidPathType', error: 'pathType is missing: networking.k8s.io/v1 requires Exact, Prefix or ImplementationSpecific' };
+    else
+        return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${show(rawType)}` };
+    let path = rawPath;
+    if ((path === undefined || path === '') && rawType === 'ImplementationSpecific')
+        path = '/';
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+        return { reason: 'InvalidPath', error: `path ${show(path ?? null)} must be an absolute path starting with "/"` };
+    }
+    for (const seq of BAD_SEQUENCES) {
+        if (path.includes(seq))
+            return { reason: 'InvalidPath', error: `path ${show(path)} must not contain ${show(seq)}` };
+    }
+    for (const suf of BAD_SUFFIXES) {
+        if (path.endsWith(suf))
+            return { reason: 'InvalidPath', error: `path ${show(path)} must not end with ${show(suf)}` };
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\s\x00-\x1f\x7f?#]/.test(path)) {
+        return { reason: 'InvalidPath', error: `path ${show(path)} must not contain whitespace, control characters, "?" or "#"` };
+    }
+    return { path, match };
+}
+/**
+ * Validates a regex path (use-regex, rewrite-target): the type must be valid (it no longer decides
+ * the match: every path of the Ingress is a regex, as in ingress-nginx), the path must start with
+ * "/" and be a pattern RE2 can run; only the checks that make no sense for a pattern are dropped
+ * (the API server too checks only that an ImplementationSpecific path is absolute).
+ */
+export function checkRegexPath(rawPath, rawType) {
+    if (rawType !== 'Exact' && rawType !== 'Prefix' && rawType !== 'ImplementationSpecific') {
+        return { reason: 'InvalidPathType', error: `pathType must be Exact, Prefix or ImplementationSpecific, got ${show(rawType ?? null)}` };
+    }
+    const path = (rawPath === undefined || rawPath === '') && rawType === 'ImplementationSpecific' ? '/' : rawPath;
+    if (typeof path !== 'string' || !path.startsWith('/'))
+        return { reason: 'InvalidPath', error: `path ${show(path ?? null)} must be an absolute path starting with "/"` };
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(path) || path.length > 4096)
+        return { reason: 'InvalidPath', error: `path ${show(path)} must not contain control characters` };
+    const problem = patternProblem(path);
+    if (problem !== null)
+        return { reason: 'InvalidPath', error: `regex path ${show(path)} is not a pattern RE2 can run (${problem}); this path is not served` };
+    return { path, match: 'Regex' };
+}
+/** The path a rule path is compared under (an empty ImplementationSpecific path is "/"). */
+const writtenPath = (p) => ((p?.path === undefined || p.path === '') && p?.pathType === 'ImplementationSpecific' ? '/' : p?.path);
+/**
+ * Reads `backend.service` into a stable id; a problem when the reference is unusable. With
+ * `serviceUpstream`, the backend is the Service's ClusterIP (`+clusterip` in the id).
+ */
+export function backendRef(ns, b, protocol = 'HTTP', serviceUpstream = false) {
+    if (b?.resource !== undefined && b.resource !== null && b.service === undefined) {
+        return { reason: 'UnsupportedBackend', error: `resource backends (${str(b.resource?.kind) || '?'}/${str(b.resource?.name) || '?'}) are not supported; use a Service backend` };
+    }
+    const svc = b?.service;
+    if (typeof svc !== 'object' || svc === null || typeof svc.name !== 'string' || svc.name === '') {
+        return { reason: 'InvalidBackend', error: 'backend must name a Service (backend.service.name)' };
+    }
+    const p = svc.port;
+    let port;
+    if (typeof p?.number === 'number' && Number.isInteger(p.number) && p.number > 0 && p.number < 65536)
+        port = p.number;
+    else if (typeof p?.name === 'string' && p.name !== '')
+        port = p.name;
+    else
+        return { reason: 'InvalidBackend', error: `backend Service ${svc.name} must give port.number (1-65535) or port.name` };
+    // The protocol is part of the id: two Ingresses may reach one Service port in different ways.
+    const id = `${ns}/${svc.name}:${port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
+    return serviceUpstream ? { id: `${id}+clusterip`, service: svc.name, port, serviceUpstream: true } : { id, service: svc.name, port };
+}
+function asArray(v) {
+    return Array.isArray(v) ? v : [];
+}
+/** Where a path is in its Ingress, for messages: built only when one is reported. */
+export const pathAt = (rule, index) => (rule < 0 ? 'spec.defaultBackend' : `rules[${rule}].http.paths[${index}]`);
+/** Checks a backend reference at rules[rule].http.paths[index], or spec.defaultBackend for rule -1. */
+function checkRef(ns, b, protocol, rule, index, serviceUpstream) {
+    const ref = backendRef(ns, isObject(b) ? b : undefined, protocol, serviceUpstream);
+    return 'error' in ref ? { problem: [ref.reason, `${pathAt(rule, index)}: ${ref.error}`] } : ref;
+}
+const HTTPS_REDIRECT = { kind: 'httpsRedirect' };
+const NO_CLIENT_CERT = { settings: null, invalid: [] };
+/** The HTTPS redirect with the Ingress's preserve-trailing-slash and use-port-in-redirects. */
+function httpsRedirect(r) {
+    if (r === undefined || (!r.preserveTrailingSlash && !r.usePortInRedirects))
+        return HTTPS_REDIRECT;
+    return { kind: 'httpsRedirect', ...(r.preserveTrailingSlash ? { preserveTrailingSlash: true } : {}), ...(r.usePortInRedirects ? { usePort: true } : {}) };
+}
+/**
+ * The hosts whose paths in this Ingress are regexes: every host with `use-regex`, else those with
+ * a path a rewrite-target differs from (ingress-nginx's enforceRegex, which it applies to every
+ * Ingress of the host; Portico keeps it to the Ingress that asks).
+ */
+function regexHosts(rules, r) {
+    const out = new Set();
+    if (r === undefined || (!r.useRegex && r.rewriteTarget === undefined))
+        return out;
+    for (const rule of rules) {
+        if (!isObject(rule))
+            continue;
+        const h = checkHost(rule.host);
+        if ('error' in h)
+            continue;
+        const paths = asArray(rule.http?.paths);
+        if (r.useRegex ? paths.length > 0 : paths.some((p) => writtenPath(isObject(p) ? p : undefined) !== r.rewriteTarget))
+            out.add(h.host);
+    }
+    return out;
+}
+/** Checks one Ingress; `defaults`: the global source ranges, which its annotations replace. */
+export function checkIngress(ing, defaults) {
+    const ns = str(ing.metadata?.namespace);
+    const name = str(ing.metadata?.name);
+    const problems = [];
+    const annotations = ns === '' || name === '' ? undefined : parseAnnotations(ing.metadata?.annotations, (reason, message, severity) => problems.push(severity === undefined ? [reason, message] : [reason, message, severity]), ns, name);
+    const protocol = annotations?.backendProtocol ?? 'HTTP';
+    const routing = annotations?.routing;
+    const target = routing?.rewriteTarget;
+    const clusterIp = annotations?.traffic.serviceUpstream ?? false;
+    const spec = isObject(ing.spec) ? ing.spec : undefined;
+    const rules = annotations === undefined ? [] : asArray(spec?.rules);
+    const regex = regexHosts(rules, routing);
+    const checkedRules = rules.map((rule, i) => {
+        if (!isObject(rule))
+            return { problem: ['InvalidObject', `rules[${i}] must be an object`] };
+        const h = checkHost(rule.host);
+        if ('error' in h)
+            return { problem: ['InvalidHost', `rules[${i}]: ${h.error}`] };
+        const isRegex = regex.has(h.host);
+        return {
+            host: h.host,
+            paths: asArray(rule.http?.paths).map((p, j) => {
+                const c = isRegex ? checkRegexPath(p?.path, p?.pathType) : checkPath(p?.path, p?.pathType);
+                if ('error' in c)
+                    return { problem: [c.reason, `${pathAt(i, j)}: ${c.error}`] };
+                return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j, clusterIp), rule: i, index: j, rewrite: target !== undefined && c.path !== target };
+            }),
+        };
+    });
+    const ruleHosts = checkedRules.flatMap((r) => ('host' in r && r.host !== '' ? [r.host] : []));
+    const access = annotations?.access;
+    const range = access === undefined ? undefined : sourceRangePolicy(access, defaults);
+    const ext = annotations?.auth.ext;
+    const headers = annotations?.headers.location;
+    // what every route of the Ingress runs (the proxy orders them): access control, then the
+    // redirects, header edits; then the rewrite, only on the paths it applies to
+    const unrewritten = [
+        ...(annotations?.cors !== undefined ? [annotations.cors] : []),
+        ...(range !== undefined ? [range] : []),
+        ...(access?.rateLimit !== undefined ? [access.rateLimit] : []),
+        ...(ext !== undefined ? [ext] : []),
+        ...(routing?.redirect !== undefined ? [routing.redirect] : []),
+        ...(headers !== undefined ? [headers] : []),
+        ...(annotations?.responseRewrite !== undefined ? [annotations.responseRewrite] : []),
+    ];
+    const rewrite = target === undefined ? undefined : { kind: 'rewrite', path: { type: 'template', value: target }, ...(routing?.xForwardedPrefix !== undefined ? { forwardedPrefix: routing.xForwardedPrefix } : {}) };
+    const plain = rewrite === undefined ? unrewritten : [...unrewritten, rewrite];
+    const https = httpsRedirect(routing);
+    const policies = [plain, [https, ...plain]];
+    const refused = annotations?.refused ?? [];
+    const badValues = [...(access?.invalid ?? []), ...(annotations?.auth.broken ?? [])].sort();
+    return {
+        origin: { kind: 'Ingress', namespace: ns, name },
+        created: str(ing.metadata?.creationTimestamp),
+        source: { kind: 'Ingress', namespace: ns, name },
+        invalid: annotations === undefined,
+        problems,
+        protocol,
+        redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
+        settings: annotations?.settings ?? {},
+        balancing: annotations?.balancing,
+        canary: annotations?.canary ?? null,
+        policies,
+        unrewritten: rewrite === undefined ? policies : [unrewritten, [https, ...unrewritten]],
+        catchAll: plain.filter((p) => p.kind !== 'fixedRedirect' && p.kind !== 'rewrite'),
+        routing,
+        refused,
+        badValues,
+        defaults,
+        basicAuth: annotations?.auth.basic,
+        refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
+        clientCert: annotations?.clientCert ?? NO_CLIENT_CERT,
+        errorPages: annotations?.traffic.errorPages,
+        customHeaders: annotations?.headers.customHeaders,
+        serverHeaders: annotations?.headers.server,
+        defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1, clusterIp) : undefined,
+        ruleCount: rules.length,
+        rules: checkedRules,
+        tls: annotations === undefined ? [] : asArray(spec?.tls).flatMap((entry, i) => {
+            if (!isObject(entry))
+                return [];
+            const where = `spec.tls[${i}]`;
+            const hosts = [];
+            const tlsProblems = [];
+            for (const raw of asArray(entry.hosts).length > 0 ? asArray(entry.hosts) : ruleHosts) {
+                const h = checkHost(raw);
+                if ('error' in h)
+                    tlsProblems.push(['InvalidHost', `${where}: ${h.error}`]);
+                else if (h.host !== '')
+                    hosts.push(h.host);
+            }
+            return [{ hosts, problems: tlsProblems, secretName: entry.secretName, where }];
+        }),
+    };
+}
+//# sourceMappingURL=check.js.map

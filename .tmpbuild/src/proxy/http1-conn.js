@@ -1,0 +1,432 @@
+/**
+ * One keep-alive connection of Portico's HTTP/1.1 client (http1-pool.ts): writes a request head
+ * and body, parses the response (strict where leniency is a smuggling risk: one Content-Length
+ * value, no obs-fold, Transfer-Encoding wins and ends reuse, bounded heads, chunk lines and
+ * trailers) and hands status, headers and body bytes straight to the request's handler; hands the
+ * socket over on an agreed upgrade.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
+import { hasHeader, invalid, readResponseHead, requestHead, UpstreamError } from './upstream.js';
+const MAX_HEAD = 64 * 1024;
+const MAX_LINE = 4 * 1024;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+const CRLF = '\r\n';
+/** Connection durations, for `portico_upstream_connect_duration_seconds` (metrics/connect-timing.ts). */
+const connectChannel = diagnostics.channel(CONNECT_CHANNEL);
+var S;
+(function (S) {
+    S[S["Head"] = 0] = "Head";
+    S[S["Length"] = 1] = "Length";
+    S[S["ChunkSize"] = 2] = "ChunkSize";
+    S[S["ChunkData"] = 3] = "ChunkData";
+    S[S["ChunkEnd"] = 4] = "ChunkEnd";
+    S[S["Trailers"] = 5] = "Trailers";
+    S[S["UntilClose"] = 6] = "UntilClose";
+})(S || (S = {}));
+/** One upstream connection; carries at most one request at a time. */
+export class Conn {
+    socket;
+    pool;
+    handler = null;
+    state = S.Head;
+    /** Unparsed bytes of a head, chunk-size line or trailer section split across reads. */
+    partial = null;
+    remaining = 0;
+    keepAlive = true;
+    headOnly = false;
+    bodySent = true;
+    body = null;
+    chunked = false;
+    pumping = false;
+    trailers = null;
+    /** Lower-case protocols of the Upgrade request in flight, or null. */
+    upgrade = null;
+    /** Bytes of the trailer section so far (bounded like a head). */
+    trailerBytes = 0;
+    readTimeout = 0;
+    bodyTimeout = 0;
+    /** Idle lifetime, from the pool or the upstream's Keep-Alive hint. */
+    idleTimeout;
+    connectStart = 0;
+    abort = (err) => this.fail(err ?? new UpstreamError('PORTICO_UPSTREAM_ABORTED', 'request aborted'));
+    /** Complete but paused by the handler's back-pressure: joins the idle pool when resumed. */
+    parked = false;
+    resume = () => {
+        this.socket.resume();
+        if (!this.parked)
+            return;
+        this.parked = false;
+        if (!this.socket.destroyed)
+            this.pool.release(this);
+    };
+    constructor(socket, pool, connectTimeout, secure) {
+        this.socket = socket;
+        this.pool = pool;
+        this.idleTimeout = pool.idleTimeout;
+        this.connectStart = performance.now();
+        socket.setTimeout(connectTimeout);
+        socket.once(secure ? 'secureConnect' : 'connect', () => {
+            if (connectChannel.hasSubscribers)
+                connectChannel.publish({ seconds: (performance.now() - this.connectStart) / 1000 });
+            this.connectStart = 0;
+            socket.setNoDelay(true);
+            socket.setTimeout(this.handler === null ? this.idleTimeout : this.bodySent ? this.readTimeout : 0);
+            if (this.body !== null && this.handler !== null)
+                this.pumpBody(this.body);
+        });
+        socket.on('data', (d) => {
+            // the data path never takes the process down: a throw in parsing or in a handler fails the request
+            try {
+                this.onData(d);
+            }
+            catch (err) {
+                this.fail(err instanceof Error ? err : new Error(String(err)));
+            }
+        });
+        socket.on('timeout', () => this.onTimeout());
+        socket.on('error', (err) => this.onClose(err));
+        socket.on('close', () => this.onClose(null));
+    }
+    /** Sends a request on this connection. */
+    start(req, handler) {
+        this.handler = handler;
+        this.state = S.Head;
+        this.partial = null;
+        this.keepAlive = true;
+        this.trailers = null;
+        this.trailerBytes = 0;
+        this.headOnly = req.method === 'HEAD';
+        this.upgrade = req.upgrade === undefined ? null : new Set(req.upgrade.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean));
+        this.pumping = false;
+        this.readTimeout = req.headersTimeout;
+        this.bodyTimeout = req.bodyTimeout;
+        handler.onConnect(this.abort);
+        if (this.handler !== handler)
+            return; // aborted at once
+        const body = req.body ?? null;
+        const chunked = body !== null && !hasHeader(req.headers, 'content-length');
+        let head;
+        try {
+            head = requestHead(req.method, req.path, req.headers, chunked);
+        }
+        catch (err) {
+            return this.fail(err);
+        }
+        this.socket.write(head);
+        if (body === null) {
+            this.bodySent = true;
+            if (this.connectStart === 0)
+                this.setTimer(this.readTimeout);
+            return;
+        }
+        // While the body streams, the client side's timers govern (handler.ts); the read timeout
+        // starts once it is sent. The body is read only once connected, so a request whose connection
+        // failed has not consumed its body and can go to another endpoint.
+        this.bodySent = false;
+        this.body = body;
+        this.chunked = chunked;
+        if (this.connectStart === 0) {
+            this.setTimer(0);
+            this.pumpBody(body);
+        }
+    }
+    pumpBody(body) {
+        this.pumping = true;
+        const socket = this.socket;
+        const chunked = this.chunked;
+        const onDrain = () => void body.resume();
+        body.on('data', (chunk) => {
+            if (this.body !== body || chunk.length === 0)
+                return;
+            const ok = chunked ? socket.write(`${chunk.length.toString(16)}\r\n`) && socket.write(chunk) && socket.write(CRLF) : socket.write(chunk);
+            if (!ok) {
+                body.pause();
+                socket.once('drain', onDrain);
+            }
+        });
+        body.once('end', () => {
+            if (this.body !== body)
+                return;
+            if (chunked)
+                socket.write(LAST_CHUNK);
+            this.body = null;
+            this.bodySent = true;
+            if (this.handler !== null)
+                this.setTimer(this.state === S.Head ? this.readTimeout : this.bodyTimeout);
+        });
+        body.once('error', (err) => {
+            if (this.body === body)
+                this.fail(err);
+        });
+    }
+    setTimer(ms) {
+        if (this.socket.timeout !== ms)
+            this.socket.setTimeout(ms);
+    }
+    // --- response parsing ---------------------------------------------------------------
+    onData(d) {
+        if (this.handler === null) {
+            // bytes on an idle connection: the upstream is not speaking HTTP/1.1 with us any more
+            this.socket.destroy();
+            return;
+        }
+        let buf = d;
+        let at = 0;
+        if (this.partial !== null) {
+            buf = Buffer.concat([this.partial, d]);
+            this.partial = null;
+        }
+        while (at < buf.length && this.handler !== null) {
+            switch (this.state) {
+                case S.Head: {
+                    const end = buf.indexOf(CRLFCRLF, at);
+                    if (end === -1) {
+                        if (buf.length - at > MAX_HEAD)
+                            return this.fail(invalid('head too large'));
+                        this.partial = buf.subarray(at);
+                        return;
+                    }
+                    if (end - at > MAX_HEAD)
+                        return this.fail(invalid('head too large'));
+                    const text = buf.toString('latin1', at, end);
+                    at = end + 4;
+                    if (this.parseHead(text)) {
+                        // 101 to an upgrade: the socket is the handler's now, with whatever followed the head
+                        this.tunnel(buf.subarray(at));
+                        return;
+                    }
+                    // a final head without a body (HEAD, 204, 304, Content-Length: 0) completes the response
+                    if (this.handler !== null && this.state === S.Length && this.remaining === 0)
+                        return this.complete(at < buf.length);
+                    break;
+                }
+                case S.Length: {
+                    const n = Math.min(this.remaining, buf.length - at);
+                    const chunk = buf.subarray(at, at + n);
+                    at += n;
+                    this.remaining -= n;
+                    if (this.remaining === 0) {
+                        this.deliver(chunk, true);
+                        this.complete(at < buf.length);
+                        return;
+                    }
+                    this.deliver(chunk, false);
+                    break;
+                }
+                case S.UntilClose:
+                    this.deliver(at === 0 ? buf : buf.subarray(at));
+                    return;
+                case S.ChunkSize: {
+                    const eol = this.lineEnd(buf, at, MAX_LINE, 'chunk size line');
+                    if (eol === -1)
+                        return;
+                    const line = buf.toString('latin1', at, eol);
+                    at = eol + 2;
+                    const semi = line.indexOf(';');
+                    const hex = (semi === -1 ? line : line.slice(0, semi)).trim();
+                    if (!/^[0-9a-fA-F]{1,12}$/.test(hex))
+                        return this.fail(invalid('bad chunk size'));
+                    const size = parseInt(hex, 16);
+                    if (size === 0) {
+                        this.state = S.Trailers;
+                    }
+                    else {
+                        this.remaining = size;
+                        this.state = S.ChunkData;
+                    }
+                    break;
+                }
+                case S.ChunkData: {
+                    const n = Math.min(this.remaining, buf.length - at);
+                    this.remaining -= n;
+                    const chunk = buf.subarray(at, at + n);
+                    at += n;
+                    if (this.remaining === 0) {
+                        this.state = S.ChunkEnd;
+                        this.remaining = 2;
+                    }
+                    this.deliver(chunk);
+                    break;
+                }
+                case S.ChunkEnd: {
+                    // the CRLF after chunk data, possibly split across reads
+                    while (this.remaining > 0 && at < buf.length) {
+                        if (buf[at] !== (this.remaining === 2 ? 13 : 10))
+                            return this.fail(invalid('chunk not followed by CRLF'));
+                        at++;
+                        this.remaining--;
+                    }
+                    if (this.remaining === 0)
+                        this.state = S.ChunkSize;
+                    break;
+                }
+                case S.Trailers: {
+                    const eol = this.lineEnd(buf, at, MAX_HEAD - this.trailerBytes, 'trailer section');
+                    if (eol === -1)
+                        return;
+                    if (eol === at) {
+                        this.complete(eol + 2 < buf.length);
+                        return;
+                    }
+                    this.trailerBytes += eol + 2 - at;
+                    if (this.trailerBytes > MAX_HEAD)
+                        return this.fail(invalid('trailer section too long'));
+                    const line = buf.toString('latin1', at, eol);
+                    at = eol + 2;
+                    const colon = line.indexOf(':');
+                    if (colon <= 0 || line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9)
+                        return this.fail(invalid('bad trailer line'));
+                    (this.trailers ??= []).push(line.slice(0, colon), line.slice(colon + 1).trim());
+                    break;
+                }
+            }
+        }
+    }
+    /** Where the CRLF-terminated line at `at` ends, or -1 after keeping the partial line (failing past `max` bytes). */
+    lineEnd(buf, at, max, what) {
+        const eol = buf.indexOf(CRLF, at);
+        if (eol !== -1)
+            return eol;
+        if (buf.length - at > max)
+            this.fail(invalid(`${what} too long`));
+        else
+            this.partial = buf.subarray(at);
+        return -1;
+    }
+    /**
+     * Hands a final response head to the handler and sets up reading its body. Returns true for a
+     * `101` that accepts the upgrade the request asked for (the caller hands the socket over).
+     */
+    parseHead(text) {
+        const h = readResponseHead(text, this.headOnly, this.upgrade);
+        if (typeof h === 'string')
+            return this.reject(h);
+        if (h.keepAliveMs >= 0)
+            this.idleTimeout = Math.min(this.pool.idleTimeout, Math.max(0, h.keepAliveMs - 1000));
+        if (h.status === 101) {
+            this.pendingHead = h.raw;
+            return true;
+        }
+        if (h.status < 200)
+            return false; // 100 Continue, 103 Early Hints: the final response follows
+        // a connection that carried an upgrade request is never reused (RFC 9110 7.8)
+        if (!h.keepAlive || this.upgrade !== null)
+            this.keepAlive = false;
+        if (h.body === 'chunked')
+            this.state = S.ChunkSize;
+        else if (h.body === 'close')
+            this.state = S.UntilClose;
+        else {
+            this.state = S.Length;
+            this.remaining = h.length;
+        }
+        if (this.bodySent)
+            this.setTimer(this.bodyTimeout);
+        if (!this.handler.onHeaders(h.status, h.raw, this.resume))
+            this.socket.pause();
+        return false;
+    }
+    /** The head of a 101 being handed over with its socket. */
+    pendingHead = [];
+    /** An invalid response head: the request fails with a 502 (returns false for parseHead). */
+    reject(why) {
+        this.fail(invalid(why));
+        return false;
+    }
+    /** Hands the socket of an accepted upgrade to the handler; this connection and its pool forget it. */
+    tunnel(rest) {
+        const handler = this.handler;
+        const socket = this.socket;
+        this.handler = null;
+        this.partial = null;
+        this.body = null;
+        socket.pause();
+        socket.removeAllListeners('data');
+        socket.removeAllListeners('timeout');
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('close');
+        socket.setTimeout(0);
+        this.pool.forget(this);
+        this.pool.settled();
+        if (handler.onUpgrade === undefined) {
+            socket.destroy();
+            handler.onError(invalid('unexpected 101 Switching Protocols'));
+            return;
+        }
+        handler.onUpgrade(this.pendingHead, socket, rest);
+    }
+    deliver(chunk, last = false) {
+        if (chunk.length === 0)
+            return;
+        const handler = this.handler;
+        if (!handler.onData(chunk, last))
+            this.socket.pause();
+    }
+    /** The response is complete: reuse the connection if it is clean, then tell the handler. */
+    complete(extraBytes) {
+        const handler = this.handler;
+        if (handler === null)
+            return; // the handler aborted while taking the last bytes
+        const trailers = this.trailers;
+        this.handler = null;
+        this.trailers = null;
+        this.partial = null;
+        if (this.keepAlive && this.bodySent && !extraBytes && !this.pool.closing && this.idleTimeout > 0) {
+            this.setTimer(this.idleTimeout);
+            // a pending `resume` from this handler must not touch the next request: reuse after it
+            if (this.socket.isPaused())
+                this.parked = true;
+            else
+                this.pool.release(this);
+        }
+        else {
+            this.detachBody();
+            this.socket.destroy();
+        }
+        this.pool.settled();
+        handler.onComplete(trailers);
+    }
+    detachBody() {
+        const body = this.body;
+        if (body === null)
+            return;
+        this.body = null;
+        // once read from, let the rest of the client's body drain; an unread body stays untouched
+        // for a retry on another endpoint
+        if (this.pumping)
+            body.resume();
+    }
+    /** Ends the current request with an error; the connection is not reused. */
+    fail(err) {
+        const handler = this.handler;
+        this.handler = null;
+        this.detachBody();
+        this.socket.destroy();
+        if (handler === null)
+            return;
+        this.pool.settled();
+        handler.onError(err);
+    }
+    onTimeout() {
+        if (this.handler === null)
+            return void this.socket.destroy(); // idle past its lifetime
+        if (this.connectStart !== 0)
+            this.fail(new UpstreamError('PORTICO_CONNECT_TIMEOUT', 'connect timeout'));
+        else if (this.state === S.Head)
+            this.fail(new UpstreamError('PORTICO_HEADERS_TIMEOUT', 'upstream response head timeout'));
+        else
+            this.fail(new UpstreamError('PORTICO_BODY_TIMEOUT', 'upstream response body timeout'));
+    }
+    onClose(err) {
+        this.pool.forget(this);
+        if (this.handler === null)
+            return;
+        if (err === null && this.state === S.UntilClose)
+            return this.complete(false);
+        this.fail(err ?? new UpstreamError('PORTICO_UPSTREAM_CLOSED', 'the upstream closed the connection'));
+    }
+}
+//# sourceMappingURL=http1-conn.js.map

@@ -1,0 +1,88 @@
+/**
+ * Replaces a path: the whole of it, or the prefix the route matched, element-wise with its
+ * trailing slash ignored (the HTTPPathModifier table: `/foo/bar` with prefix `/foo` and `/xyz`
+ * gives `/xyz/bar`; with `` gives `/bar`; `/foo` with `/` gives `/`), or with a template filled
+ * from the route's Regex captures (policies compile a template once: {@link parseTemplate}).
+ */
+export function replacePath(path, r, captures = null) {
+    if (r.type === 'full')
+        return r.value;
+    if (r.type === 'template')
+        return templatePath(parseTemplate(r.value), captures);
+    const prefix = r.prefix.endsWith('/') ? r.prefix.slice(0, -1) : r.prefix;
+    const rest = path.slice(prefix.length); // '' or starts with '/'
+    const base = r.value.endsWith('/') ? r.value.slice(0, -1) : r.value;
+    const out = base + rest;
+    return out === '' ? '/' : out.startsWith('/') ? out : `/${out}`;
+}
+/** Splits an origin-form target into its path and its `?query` (or ''). */
+export function splitTarget(target) {
+    const q = target.indexOf('?');
+    return q === -1 ? [target, ''] : [target.slice(0, q), target.slice(q)];
+}
+/**
+ * The path to rewrite: the request's own bytes (so encoded characters stay encoded), unless it
+ * was normalised on the way to matching (dot segments, encoded characters) and no longer starts
+ * with the prefix the route matched; then the decoded path.
+ */
+export function rawOrDecoded(ex, r) {
+    const [raw] = splitTarget(ex.forwardPath);
+    if (r.type !== 'prefix')
+        return raw;
+    const prefix = r.prefix.endsWith('/') ? r.prefix.slice(0, -1) : r.prefix;
+    return raw.startsWith(prefix) ? raw : ex.path;
+}
+/** Splits a template at `$1`…`$9`; any other `$` is literal (the translator refuses those). */
+export function parseTemplate(t) {
+    const out = [];
+    let lit = '';
+    for (let i = 0; i < t.length; i++) {
+        const c = t.charCodeAt(i);
+        const d = t.charCodeAt(i + 1) - 48;
+        if (c === 36 /* $ */ && d >= 1 && d <= 9) {
+            if (lit !== '')
+                out.push(lit);
+            lit = '';
+            out.push(d);
+            i++;
+        }
+        else
+            lit += t[i];
+    }
+    if (lit !== '')
+        out.push(lit);
+    return out;
+}
+/** Fills a template with the captures ($0 first; a missing group is empty, as in nginx). */
+export function fill(t, captures) {
+    if (t.length === 1 && typeof t[0] === 'string')
+        return t[0];
+    let s = '';
+    for (const part of t)
+        s += typeof part === 'string' ? part : (captures?.[part] ?? '');
+    return s;
+}
+/** Characters that cannot go into a request target as they are: controls, space, `"#%<>?\^`{|}`, DEL and non-ASCII. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x20"#%<>?\\^`{|}\x7f-\uffff]/;
+const HEX = '0123456789ABCDEF';
+/**
+ * Percent-encodes what {@link UNSAFE} names (non-ASCII as its UTF-8 bytes); never throws. Captures
+ * come from the decoded path, so what a client sent as `%XX` goes back out as `%XX`.
+ */
+export function escapePath(s) {
+    if (!UNSAFE.test(s))
+        return s;
+    let out = '';
+    for (const b of Buffer.from(s, 'utf8')) {
+        const safe = b > 0x20 && b < 0x7f && b !== 0x22 && b !== 0x23 && b !== 0x25 && b !== 0x3c && b !== 0x3e && b !== 0x3f && b !== 0x5c && b !== 0x5e && b !== 0x60 && b !== 0x7b && b !== 0x7c && b !== 0x7d;
+        out += safe ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
+    }
+    return out;
+}
+/** A filled template as a path: escaped, always absolute. */
+export function templatePath(t, captures) {
+    const path = escapePath(fill(t, captures));
+    return path.charCodeAt(0) === 47 /* / */ ? path : `/${path}`;
+}
+//# sourceMappingURL=paths.js.map

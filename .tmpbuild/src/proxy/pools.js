@@ -1,0 +1,166 @@
+/**
+ * Upstream connections. A dispatcher is one way of reaching pods (protocol, connect timeout, TLS
+ * settings), interned by its key so every route with the same settings shares it; it holds one
+ * pool per endpoint. Pools outlive table swaps: one is closed (gracefully, after its in-flight
+ * requests) only when no live route reaches its endpoint with its dispatcher.
+ *
+ * HTTP: Portico's keep-alive HTTP/1.1 pool (upstream.ts). HTTPS: the same over TLS. GRPC: one
+ * multiplexed h2c session (undici's H2CClient). GRPCS: an undici Pool over TLS with ALPN h2.
+ * Upstream certificates are not verified, as with ingress-nginx's default (`proxy_ssl_verify
+ * off`): pods present cluster-internal certs. `proxy-ssl-verify: on` verifies them (system CAs
+ * plus NODE_EXTRA_CA_CERTS) and their name (the SNI name, else the address), and
+ * proxy-ssl-verify-depth bounds the intermediate CAs; proxy-ssl-ciphers and proxy-ssl-protocols
+ * set what is offered. Settings OpenSSL refuses make the dispatcher answer 502, never throw.
+ */
+import { H2CClient, Pool } from 'undici';
+import { checkServerIdentity, createSecureContext } from 'node:tls';
+import { Http1Pool } from './http1-pool.js';
+import { UpstreamError } from './upstream.js';
+export const endpointKey = (ip, port) => `${ip}:${port}`;
+const isTls = (p) => p === 'HTTPS' || p === 'GRPCS';
+/** The settings part of a dispatcher's key ('' for none). TLS settings count only for TLS backends. */
+export function dispatcherSuffix(protocol, o) {
+    const t = o.connectTimeout === undefined ? '' : ` t=${o.connectTimeout}`;
+    if (!isTls(protocol))
+        return t;
+    const depth = o.verify === true && o.verifyDepth !== undefined ? ` depth=${o.verifyDepth}` : '';
+    return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${depth}${o.material === undefined ? '' : ` tls=${o.material.id}`}${o.ciphers === undefined ? '' : ` ciphers=${o.ciphers}`}${o.protocols === undefined ? '' : ` protocols=${o.protocols.join(',')}`}`;
+}
+/** The intermediate CAs between a verified peer certificate and its trust anchor (OpenSSL's verify depth counts these). */
+export function intermediates(cert) {
+    let n = 0;
+    let c = cert;
+    // the chain ends at a self-issued certificate (its issuerCertificate is itself) or where Node's chain stops
+    while (c.issuerCertificate !== undefined && c.issuerCertificate !== null && c.issuerCertificate !== c && c.issuerCertificate.fingerprint256 !== c.fingerprint256) {
+        c = c.issuerCertificate;
+        n++;
+    }
+    // n counts every certificate above the leaf; the last is the trust anchor unless the chain was cut short
+    const anchored = c.issuerCertificate === c || c.issuerCertificate?.fingerprint256 === c.fingerprint256;
+    return anchored ? Math.max(0, n - 1) : n;
+}
+export function tlsOptions(o) {
+    const m = o.material;
+    const depth = o.verify === true ? o.verifyDepth : undefined;
+    const p = o.protocols;
+    return {
+        rejectUnauthorized: o.verify === true,
+        ...(o.servername !== undefined ? { servername: o.servername } : {}),
+        ...(m?.caPem !== undefined ? { ca: m.caPem } : {}),
+        ...(m?.certPem !== undefined && m.keyPem !== undefined ? { cert: m.certPem, key: m.keyPem } : {}),
+        ...(o.ciphers !== undefined ? { ciphers: o.ciphers } : {}),
+        ...(p !== undefined && p.length > 0 ? { minVersion: p[0], maxVersion: p[p.length - 1] } : {}),
+        ...(depth !== undefined
+            ? {
+                checkServerIdentity(host, cert) {
+                    const err = checkServerIdentity(host, cert);
+                    if (err !== undefined)
+                        return err;
+                    // Node passes the detailed certificate, with its chain
+                    const n = intermediates(cert);
+                    return n > depth ? Object.assign(new Error(`the backend's certificate chain has ${n} intermediate CAs, more than proxy-ssl-verify-depth ${depth}`), { code: 'CERT_CHAIN_TOO_LONG' }) : undefined;
+                },
+            }
+            : {}),
+    };
+}
+/**
+ * Settings OpenSSL refuses (a cipher list that selects nothing): checked once per dispatcher, so
+ * a connection attempt never throws on the data path; null when they are usable.
+ */
+function tlsProblem(tls) {
+    if (tls.ciphers === undefined)
+        return null;
+    try {
+        createSecureContext({ ciphers: tls.ciphers, ...(tls.minVersion !== undefined ? { minVersion: tls.minVersion, maxVersion: tls.maxVersion } : {}) });
+        return null;
+    }
+    catch (err) {
+        return err.message;
+    }
+}
+/** An upstream whose TLS settings cannot be used: every request fails before connecting (502, cause tls_settings). */
+function refusedUpstream(problem) {
+    return {
+        dispatch(_req, handler) {
+            handler.onError(new UpstreamError('PORTICO_TLS_SETTINGS', `the route's backend TLS settings cannot be used: ${problem}`));
+        },
+        close: () => Promise.resolve(),
+    };
+}
+export function createPools(opts) {
+    const dispatchers = new Map();
+    const keepAlive = { keepAliveTimeout: opts.keepAliveTimeout, keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000) };
+    const maker = (protocol, o) => {
+        const connectTimeout = o.connectTimeout ?? opts.connectTimeout;
+        const tls = isTls(protocol) ? tlsOptions(o) : null;
+        const problem = tls === null ? null : tlsProblem(tls);
+        return (ip, port) => {
+            if (problem !== null)
+                return refusedUpstream(problem);
+            const host = ip.includes(':') ? `[${ip}]` : ip;
+            switch (protocol) {
+                case 'GRPC':
+                    return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
+                case 'GRPCS':
+                    return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tls } }));
+                default:
+                    // No connection cap: the idle pool must be able to grow to client concurrency, or the
+                    // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
+                    return new Http1Pool({ host: ip, port, tls, connectTimeout, idleTimeout: opts.keepAliveTimeout });
+            }
+        };
+    };
+    return {
+        dispatch(protocol, o = {}) {
+            // TLS settings only matter to TLS backends: plain ones share one dispatcher whatever they say
+            const d = isTls(protocol) ? o : { connectTimeout: o.connectTimeout };
+            const key = `${protocol}${dispatcherSuffix(protocol, d)}`;
+            let found = dispatchers.get(key);
+            if (found === undefined)
+                dispatchers.set(key, (found = { key, protocol, pools: new Map(), make: maker(protocol, d) }));
+            return found;
+        },
+        get(d, ip, port) {
+            const k = `${ip}:${port}`;
+            let pool = d.pools.get(k);
+            if (pool === undefined)
+                d.pools.set(k, (pool = d.make(ip, port)));
+            return pool;
+        },
+        retain(live) {
+            for (const [key, d] of dispatchers) {
+                const keep = live.get(d);
+                for (const [k, pool] of d.pools) {
+                    if (keep?.has(k) === true)
+                        continue;
+                    d.pools.delete(k);
+                    pool.close().catch(() => { });
+                }
+                // a dispatcher no route uses is forgotten; a route that comes back interns a new one
+                if (keep === undefined && d.pools.size === 0)
+                    dispatchers.delete(key);
+            }
+        },
+        size() {
+            let n = 0;
+            for (const d of dispatchers.values())
+                n += d.pools.size;
+            return n;
+        },
+        async close() {
+            const all = [...dispatchers.values()].flatMap((d) => [...d.pools.values()]);
+            dispatchers.clear();
+            await Promise.allSettled(all.map((p) => p.close()));
+        },
+    };
+}
+/** An undici dispatcher behind the {@link Upstream} interface (its handler shape is the same). */
+function undiciUpstream(d) {
+    return {
+        // upgrades never reach here: they go over HTTP/1.1 (handler.ts)
+        dispatch: (req, handler) => void d.dispatch({ path: req.path, method: req.method, headersTimeout: req.headersTimeout, bodyTimeout: req.bodyTimeout, body: req.body ?? null, headers: req.headers }, handler),
+        close: () => d.close(),
+    };
+}
+//# sourceMappingURL=pools.js.map

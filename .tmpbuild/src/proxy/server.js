@@ -1,0 +1,284 @@
+/**
+ * The data-plane listeners: plain HTTP/1.1, and HTTPS with ALPN (h2 and http/1.1 on one port),
+ * SNI from the live table, socket-level limits and safe handling of malformed requests.
+ */
+import { EventEmitter as EventEmitterClass } from 'node:events';
+import { createServer } from 'node:http';
+import { createSecureServer, createServer as createH2cServer } from 'node:http2';
+import { createServer as createNetServer } from 'node:net';
+import { proxyProtocolFront } from './proxy-protocol.js';
+import { baseOptions } from '../tls/contexts.js';
+import { requestClientCertificate } from '../tls/client-cert.js';
+import { createH1Front } from './h1-server.js';
+/** The largest request head (request line and fields), as Node counts it: 431 at this size. */
+const MAX_HEADER_SIZE = 16 * 1024;
+/** What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c sniffer of a plain listener). */
+export function frontOf(server, o) {
+    const target = 'accept' in server ? { emit: (_event, socket) => (server.accept(socket), true) } : server;
+    // Portico's HTTP/1.1 server answers a client that half-closes after its request (nginx does);
+    // Node's closed such a connection before the answer
+    const allowHalfOpen = o.http1Server === 'portico' && 'accept' in server;
+    const front = o.proxyProtocol ? proxyProtocolFront(target, allowHalfOpen) : 'accept' in server ? createNetServer({ allowHalfOpen }, (socket) => server.accept(socket)) : server;
+    if (o.maxConnections > 0)
+        front.maxConnections = o.maxConnections;
+    return front;
+}
+/**
+ * HTTP/2 sessions of one listener: one idle for the keep-alive timeout (no open stream) is closed
+ * with a GOAWAY, as nginx does; drain() sends every session a GOAWAY, cut() destroys them.
+ */
+function trackSessions(server, keepAliveTimeout) {
+    const sessions = new Set();
+    server.on('session', (session) => {
+        sessions.add(session);
+        session.once('close', () => sessions.delete(session));
+        let open = 0;
+        session.on('stream', (stream) => {
+            open++;
+            stream.once('close', () => open--);
+        });
+        session.setTimeout(keepAliveTimeout, () => {
+            if (open === 0)
+                session.close();
+        });
+    });
+    return {
+        drain: () => {
+            for (const s of sessions)
+                s.close();
+        },
+        cut: () => {
+            for (const s of sessions)
+                s.destroy();
+        },
+    };
+}
+/** The connection preface every HTTP/2 client sends first (RFC 9113 3.4). */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/**
+ * Which protocol a plain connection speaks, from its first bytes: HTTP/2 with prior knowledge
+ * (h2c, as gRPC clients and the Gateway API's h2c backends use it) starts with the preface;
+ * anything else is HTTP/1.x. 'more' while the bytes so far are a proper prefix of the preface.
+ */
+export function sniffPlain(first) {
+    const n = Math.min(first.length, PREFACE.length);
+    if (first.compare(PREFACE, 0, n, 0, n) !== 0)
+        return 'http/1.1';
+    return n === PREFACE.length ? 'h2c' : 'more';
+}
+/** A request the parser rejects gets a 400 (431, 408) and a closed connection; never an exception. */
+function onClientError(err, socket) {
+    if (socket.writable && !socket.destroyed && err.code !== 'ECONNRESET') {
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nserver: portico\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        return;
+    }
+    socket.destroy();
+}
+/** The front door as Portico's HTTP/1.1 server calls it: its request and response objects stand in for Node's. */
+function h1Handler(front) {
+    return front;
+}
+/** Portico's HTTP/1.1 server side for one listener (`--http1-server=portico`). */
+function h1FrontOf(front, o) {
+    return createH1Front(h1Handler(front), {
+        keepAliveTimeout: o.keepAliveTimeout,
+        headersTimeout: o.headersTimeout,
+        maxHeaderSize: MAX_HEADER_SIZE,
+        clientError: (code, socket) => onClientError({ code }, socket),
+    });
+}
+/**
+ * Reads a plain connection's first bytes and hands it to the HTTP/1.1 side (with those bytes) or
+ * to the h2c side (with them put back). A client that sends nothing is closed after the headers
+ * timeout.
+ */
+function sniff(socket, headersTimeout, h1, h2c) {
+    let buf = null;
+    const timer = setTimeout(() => socket.destroy(), headersTimeout);
+    const onError = () => {
+        clearTimeout(timer);
+        socket.destroy();
+    };
+    const onData = (chunk) => {
+        buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
+        const kind = sniffPlain(buf);
+        if (kind === 'more')
+            return;
+        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.off('end', onError);
+        clearTimeout(timer);
+        socket.pause();
+        if (kind === 'h2c') {
+            // the HTTP/2 session reads what is buffered, then consumes the socket natively: no resume()
+            socket.unshift(buf);
+            h2c.emit('connection', socket);
+            return;
+        }
+        h1(socket, buf);
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('end', onError);
+}
+function createH2c(front, o) {
+    const h2c = createH2cServer({ settings: { maxConcurrentStreams: o.maxConcurrentStreams } });
+    h2c.on('request', front.request);
+    h2c.on('checkContinue', front.request);
+    return { h2c, sessions: trackSessions(h2c, o.keepAliveTimeout) };
+}
+export function createProxyServer(front, o) {
+    return o.http1Server === 'portico' ? createPorticoPlain(front, o) : createNodePlain(front, o);
+}
+/** The plain listener on Portico's HTTP/1.1 server side. */
+function createPorticoPlain(front, o) {
+    const h1 = h1FrontOf(front, o);
+    const { h2c, sessions } = createH2c(front, o);
+    const server = new EventEmitterClass();
+    const toH1 = (socket, first) => {
+        server.emit('connection', socket);
+        h1.accept(socket, first);
+    };
+    return Object.assign(server, {
+        h2c,
+        accept: (socket) => sniff(socket, o.headersTimeout, toH1, h2c),
+        drain() {
+            h1.drain();
+            sessions.drain();
+        },
+        cut() {
+            h1.cut();
+            sessions.cut();
+        },
+        close(cb) {
+            h1.close(cb ?? (() => { }));
+        },
+    });
+}
+/** The plain listener on Node's HTTP server (`--http1-server=node`). */
+function createNodePlain(front, o) {
+    // connectionsCheckingInterval: how often Node enforces headersTimeout (its default, 30 s, would
+    // let a slow-headers client hold a connection up to 30 s past the timeout).
+    const server = createServer({ keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: MAX_HEADER_SIZE, connectionsCheckingInterval: Math.min(1000, o.headersTimeout) }, front.request);
+    // Expect: 100-continue is answered by the front door once nothing refuses the request
+    server.on('checkContinue', front.request);
+    server.on('clientError', onClientError);
+    server.on('upgrade', front.upgrade);
+    // The socket that listens is a front (the h2c sniffer, or the PROXY protocol reader), never this
+    // server: start the connection tracking Node starts on 'listening', which enforces headersTimeout
+    // and keepAliveTimeout and makes closeIdleConnections() work (close() stops it again).
+    server.emit('listening');
+    const { h2c, sessions } = createH2c(front, o);
+    const toH1 = (socket, first) => {
+        socket.unshift(first);
+        server.emit('connection', socket);
+        socket.resume();
+    };
+    return Object.assign(server, {
+        h2c,
+        accept: (socket) => sniff(socket, o.headersTimeout, toH1, h2c),
+        drain() {
+            server.closeIdleConnections();
+            sessions.drain();
+        },
+        cut() {
+            server.closeAllConnections();
+            sessions.cut();
+        },
+    });
+}
+export function createHttpsServer(front, opts) {
+    const h1 = new Map();
+    const portico = opts.http1Server === 'portico' ? h1FrontOf(front, opts) : null;
+    let draining = false;
+    const server = createSecureServer({
+        ...baseOptions(opts.settings),
+        allowHTTP1: true,
+        handshakeTimeout: opts.handshakeTimeout,
+        settings: { maxConcurrentStreams: opts.maxConcurrentStreams },
+        cert: opts.defaultCert.certPem,
+        key: opts.defaultCert.keyPem,
+        // a client certificate is asked for per connection, never by the listener (tls/client-cert.ts)
+        rejectUnauthorized: false,
+        // called as a method of the connection's TLSSocket: `this` is what asks for a client certificate
+        SNICallback(servername, cb) {
+            try {
+                const s = opts.sni(servername);
+                if (s.clientCa !== null && !requestClientCertificate(this, s.clientCa))
+                    throw new Error('this Node.js cannot ask for a client certificate per connection');
+                cb(null, s.context);
+            }
+            catch (err) {
+                cb(err);
+            }
+        },
+    });
+    const sessions = trackSessions(server, opts.keepAliveTimeout);
+    if (portico !== null) {
+        // HTTP/2 (ALPN h2) stays with node:http2's own connection listener (the first one the server
+        // registered); HTTP/1.1 (ALPN http/1.1, or no ALPN) goes to Portico's HTTP/1.1 server side
+        const [http2Listener] = server.listeners('secureConnection');
+        if (http2Listener === undefined)
+            throw new Error('node:http2 registered no connection listener');
+        server.removeListener('secureConnection', http2Listener);
+        server.on('secureConnection', (socket) => {
+            if (socket.alpnProtocol === 'h2')
+                return void http2Listener.call(server, socket);
+            if (draining)
+                return void socket.end();
+            portico.accept(socket);
+        });
+        // what reaches these now is HTTP/2 streams only
+        server.on('request', front.request);
+        server.on('checkContinue', front.request);
+    }
+    else {
+        const onRequest = (req, res) => {
+            if (req.httpVersionMajor === 1) {
+                const s = req.socket;
+                h1.set(s, (h1.get(s) ?? 0) + 1);
+                res.once('close', () => {
+                    const n = (h1.get(s) ?? 1) - 1;
+                    h1.set(s, n);
+                    if (draining && n === 0)
+                        s.end();
+                });
+            }
+            front.request(req, res);
+        };
+        server.on('request', onRequest);
+        server.on('checkContinue', onRequest);
+        server.on('upgrade', front.upgrade);
+    }
+    server.on('secureConnection', (socket) => {
+        opts.metrics?.handshake('https', socket.getProtocol() ?? 'unknown');
+        if (portico === null && socket.alpnProtocol !== 'h2') {
+            if (draining)
+                return void socket.end();
+            h1.set(socket, 0);
+            socket.once('close', () => h1.delete(socket));
+            socket.setTimeout(opts.keepAliveTimeout, () => socket.destroy());
+        }
+    });
+    server.on('tlsClientError', (_err, socket) => {
+        opts.metrics?.handshakeError('https');
+        socket.destroy();
+    });
+    server.drain = () => {
+        draining = true;
+        sessions.drain();
+        portico?.drain();
+        for (const [socket, n] of h1)
+            if (n === 0)
+                socket.end();
+    };
+    server.cut = () => {
+        sessions.cut();
+        portico?.cut();
+        for (const socket of h1.keys())
+            socket.destroy();
+    };
+    return server;
+}
+//# sourceMappingURL=server.js.map

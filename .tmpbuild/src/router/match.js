@@ -1,0 +1,212 @@
+/** For callers without a request (debug views, tests): no headers, no query, GET. */
+export const NO_INPUT = { method: 'GET', header: () => undefined, query: () => undefined, captures: null };
+/**
+ * The routing host from a Host header: lower-case, without port or trailing dot.
+ * Returns '' for a missing or empty header (only any-host rules can match it).
+ */
+export function hostOf(header) {
+    if (header === undefined || header === '')
+        return '';
+    let end = header.length;
+    if (header.charCodeAt(0) === 91 /* [ */) {
+        const close = header.indexOf(']');
+        return (close > 0 ? header.slice(0, close + 1) : header).toLowerCase();
+    }
+    const colon = header.lastIndexOf(':');
+    if (colon >= 0)
+        end = colon;
+    if (end > 0 && header.charCodeAt(end - 1) === 46 /* . */)
+        end--;
+    const host = end === header.length ? header : header.slice(0, end);
+    return host.toLowerCase();
+}
+/**
+ * The host rules that apply to a request host: exact, then a wildcard one label up, then (Gateway
+ * API wildcards only) the most specific wildcard further up, then any-host.
+ */
+export function hostRoutes(m, host) {
+    const exact = m.exactHosts.get(host);
+    if (exact)
+        return exact;
+    let dot = host.indexOf('.');
+    if (dot > 0) {
+        const wild = m.wildcardHosts.get(host.slice(dot + 1));
+        if (wild)
+            return wild;
+        if (m.deepWildcardHosts.size > 0) {
+            for (dot = host.indexOf('.', dot + 1); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+                const deep = m.deepWildcardHosts.get(host.slice(dot + 1));
+                if (deep)
+                    return deep;
+            }
+        }
+    }
+    return m.anyHost;
+}
+function valueOk(v, actual) {
+    if (actual === undefined)
+        return false;
+    return v.exact !== null ? actual === v.exact : v.pattern.test(actual);
+}
+/** Whether a route's conditions hold for the request; sets the captures of a Regex route. */
+function accepts(c, path, input) {
+    if (c.method !== null && c.method !== input.method)
+        return false;
+    if (c.headers !== null)
+        for (const h of c.headers)
+            if (!valueOk(h, input.header(h.name)))
+                return false;
+    if (c.query !== null)
+        for (const q of c.query)
+            if (!valueOk(q, input.query(q.name)))
+                return false;
+    if (c.pattern !== null) {
+        if (!c.captures)
+            return c.pattern.test(path);
+        const groups = c.pattern.exec(path);
+        if (groups === null)
+            return false;
+        input.captures = groups;
+    }
+    return true;
+}
+/**
+ * Walks the Prefix trie along a path: returns the candidates of the deepest node that has any,
+ * and (when `nodes` is given) collects every node with candidates, shallowest first.
+ */
+function walk(root, path, nodes) {
+    let node = root;
+    let best = node.routes;
+    if (best !== null)
+        nodes?.push(node);
+    let i = 1;
+    const len = path.length;
+    while (node.children !== null && i <= len) {
+        let j = path.indexOf('/', i);
+        if (j === -1)
+            j = len;
+        const next = node.children.get(path.slice(i, j));
+        if (next === undefined)
+            break;
+        node = next;
+        if (node.routes !== null) {
+            best = node.routes;
+            nodes?.push(node);
+        }
+        i = j + 1;
+    }
+    return best;
+}
+/** Finds the route for a normalised request path within one host's rules. */
+export function matchPath(h, path, input) {
+    if (h.general)
+        return matchGeneral(h, path, input);
+    const best = walk(h.prefix, path, null);
+    const b = best === null ? null : best[0];
+    const exact = h.exact.get(path);
+    if (exact !== undefined)
+        return b !== null && b.lengthFirst && b.length > path.length ? b : exact[0];
+    return b;
+}
+/** Hosts with conditions or regex routes: every candidate in precedence order until one accepts. */
+function matchGeneral(h, path, input) {
+    const nodes = [];
+    walk(h.prefix, path, nodes);
+    const len = path.length;
+    const exact = h.exact.get(path);
+    if (exact !== undefined) {
+        // an Ingress Prefix written longer than the path (`/foo/` for `/foo`) comes before Exact
+        for (let k = nodes.length - 1; k >= 0; k--)
+            for (const c of nodes[k].routes)
+                if (c.lengthFirst && c.length > len && accepts(c, path, input))
+                    return c;
+        for (const c of exact)
+            if (accepts(c, path, input))
+                return c;
+    }
+    const regex = h.regex;
+    let ri = 0;
+    // deeper nodes hold longer written paths: one merge with the regex list, longest first
+    for (let k = nodes.length - 1; k >= 0; k--) {
+        for (const c of nodes[k].routes) {
+            if (regex !== null) {
+                while (ri < regex.length && regex[ri].length > c.length) {
+                    const r = regex[ri++];
+                    if (accepts(r, path, input))
+                        return r;
+                }
+            }
+            if (accepts(c, path, input))
+                return c;
+        }
+    }
+    if (regex !== null)
+        for (; ri < regex.length; ri++)
+            if (accepts(regex[ri], path, input))
+                return regex[ri];
+    return null;
+}
+/** The route for a request, or null when the built-in default backend (404) should answer. */
+export function match(m, host, path, input = NO_INPUT) {
+    const h = hostRoutes(m, host);
+    if (h === null)
+        return m.defaultTarget;
+    return matchPath(h, path, input) ?? h.fallback ?? m.defaultTarget;
+}
+/**
+ * The path to match from a request target: the part before `?`/`#`, percent-decoded, with
+ * `.`/`..` segments resolved and repeated slashes merged (as nginx matches locations), so that
+ * `/public/../admin` is matched as `/admin`. The original target is what gets forwarded.
+ * Returns null for a target that cannot be a path (bad escapes, not origin- or absolute-form).
+ */
+export function pathOf(url) {
+    let start = 0;
+    if (url.charCodeAt(0) !== 47 /* / */) {
+        // absolute-form (RFC 9112 3.2.2): skip scheme://authority
+        const scheme = url.indexOf('://');
+        if (scheme <= 0)
+            return null;
+        start = url.indexOf('/', scheme + 3);
+        if (start === -1)
+            return '/';
+    }
+    let end = url.length;
+    for (let k = start; k < end; k++) {
+        const c = url.charCodeAt(k);
+        if (c === 63 /* ? */ || c === 35 /* # */)
+            end = k;
+    }
+    const raw = start === 0 && end === url.length ? url : url.slice(start, end);
+    if (!raw.includes('%') && !raw.includes('/.') && !raw.includes('//'))
+        return raw;
+    return normalize(raw);
+}
+function normalize(raw) {
+    let decoded;
+    try {
+        decoded = raw.includes('%') ? decodeURIComponent(raw) : raw;
+    }
+    catch {
+        return null;
+    }
+    const out = [];
+    const parts = decoded.split('/');
+    for (let k = 1; k < parts.length; k++) {
+        const seg = parts[k];
+        const last = k === parts.length - 1;
+        if (seg === '..') {
+            out.pop();
+            if (last)
+                out.push('');
+        }
+        else if (seg === '.') {
+            if (last)
+                out.push('');
+        }
+        else if (seg !== '' || last) {
+            out.push(seg);
+        }
+    }
+    return '/' + out.join('/');
+}
+//# sourceMappingURL=match.js.map

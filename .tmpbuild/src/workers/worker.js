@@ -1,0 +1,67 @@
+/**
+ * A worker of `--workers N`: the data plane only, fed by the primary over IPC. It listens as soon
+ * as it has the fallback certificate (answering 404 until the first table, as one process does
+ * before its first sync), and exits when the primary says so.
+ */
+import cluster from 'node:cluster';
+import { createLogger } from '../log.js';
+import { metricsFor } from '../main.js';
+import { observeConnects } from '../metrics/connect-timing.js';
+import { createDataPlane } from '../proxy/dataplane.js';
+import { endpointKey } from '../proxy/pools.js';
+export function runWorker(config) {
+    const log = createLogger(config.logLevel).child({ component: 'worker', worker: cluster.worker?.id });
+    const metrics = metricsFor(config);
+    if (metrics)
+        observeConnects(metrics.connectDuration);
+    let data = null;
+    const reply = (msg) => {
+        process.send?.(msg);
+    };
+    process.on('message', (msg) => {
+        if (msg.type === 'portico:cert') {
+            const dp = (data = createDataPlane(config, log, metrics, msg.cert));
+            dp.listen().then((ports) => reply({ type: 'portico:listening', ...ports }), (err) => {
+                log.fatal({ err: err.message }, 'cannot listen');
+                process.exit(1);
+            });
+            return;
+        }
+        const dp = data;
+        if (dp === null)
+            return;
+        switch (msg.type) {
+            case 'portico:table':
+                dp.apply(msg.table);
+                break;
+            case 'portico:endpoints':
+                dp.patch(msg.patch);
+                break;
+            case 'portico:metrics':
+                void (metrics ? metrics.registry.getMetricsAsJSON() : Promise.resolve([])).then((m) => reply({ type: 'portico:metrics', id: msg.id, metrics: m }));
+                break;
+            case 'portico:endpoint-views': {
+                const views = {};
+                for (const b of dp.table().backends.values()) {
+                    for (const e of dp.endpoints(b.id) ?? []) {
+                        const key = endpointKey(e.ip, e.port);
+                        views[key] = dp.stats.view(key);
+                    }
+                }
+                reply({ type: 'portico:endpoint-views', id: msg.id, views });
+                break;
+            }
+            case 'portico:drain':
+                dp.startDraining();
+                break;
+            case 'portico:close':
+                void dp.close().then(() => process.exit(0));
+                break;
+        }
+    });
+    reply({ type: 'portico:hello' });
+    // The primary coordinates shutdown; a signal sent to the whole process group must not cut it short.
+    process.on('SIGTERM', () => undefined);
+    process.on('SIGINT', () => undefined);
+}
+//# sourceMappingURL=worker.js.map
