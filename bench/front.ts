@@ -22,6 +22,7 @@ const CONNECTIONS = Number(arg('connections', '50'));
 const ACCESS_LOG = args.includes('--access-log');
 
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: bench.test\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n', 'latin1');
+const BODY_END = `${'x'.repeat(9)}\n`;
 const RESPONSE = Buffer.from(`HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Sun, 06 Dec 2026 00:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nConnection: keep-alive\r\n\r\n${'x'.repeat(99)}\n`, 'latin1');
 
 /** A socket the upstream client connects: answers every request head with RESPONSE. */
@@ -95,7 +96,7 @@ class FakeClient extends EventEmitter {
     const s = typeof data === 'string' ? data : data.toString('latin1');
     if (typeof enc === 'function') (enc as () => void)();
     else if (typeof cb === 'function') (cb as () => void)();
-    if (s.endsWith(`${'x'.repeat(9)}\n`) || s.endsWith('0\r\n\r\n')) setImmediate(this.onAnswer, this);
+    if (s.endsWith(BODY_END) || s.endsWith('0\r\n\r\n')) setImmediate(this.onAnswer, this);
     return true;
   }
   cork(): void {}

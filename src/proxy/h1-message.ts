@@ -314,17 +314,21 @@ class Events {
   emit(event: string, ...args: unknown[]): boolean {
     const ls = this.ls;
     if (ls === null) return false;
-    let fns: Listener[] | null = null;
+    let first: Listener | null = null;
+    let more: Listener[] | null = null;
     for (let i = 0; i < ls.length; i += 3) {
       if (ls[i] !== event) continue;
-      (fns ??= []).push(ls[i + 1] as Listener);
+      const fn = ls[i + 1] as Listener;
+      if (first === null) first = fn;
+      else (more ??= []).push(fn);
       if (ls[i + 2] === true) {
         ls.splice(i, 3);
         i -= 3;
       }
     }
-    if (fns === null) return false;
-    for (const fn of fns) fn.apply(this, args);
+    if (first === null) return false;
+    first.apply(this, args);
+    if (more !== null) for (const fn of more) fn.apply(this, args);
     return true;
   }
 }
