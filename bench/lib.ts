@@ -131,7 +131,7 @@ spec:
 
 /** Portico on core 1, standalone, routing `bench.test` to the backend. */
 /** Portico on `cores`; `root` is a checkout with a built dist/ (default: this one), to compare two builds in one run; `ingress` replaces {@link BENCH_INGRESS}. */
-export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE, root = repoRoot, ingress = BENCH_INGRESS): Promise<Proc & { port: number }> {
+export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE, root = repoRoot, ingress = BENCH_INGRESS): Promise<Proc & { port: number; adminPort: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-portico-'));
   mkdirSync(join(dir, 'm'));
   writeFileSync(
@@ -158,7 +158,7 @@ endpoints: [{addresses: ["${backend.ip}"]}]
     { stdio: 'ignore' },
   );
   await waitPort(port);
-  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port, adminPort };
 }
 
 /** One of the minimal Node proxies of the reference table (bench/reference.ts), on core 1. */
