@@ -118,6 +118,15 @@ export function requestHead(method: string, path: string, headers: readonly stri
   return chunked ? `${s}transfer-encoding: chunked\r\n\r\n` : `${s}\r\n`;
 }
 
+/**
+ * A token equals `lower` (lower-case letters and '-') in any case, without a lower-cased copy:
+ * `| 0x20` maps A-Z onto a-z and leaves '-' alone; no other tchar maps onto a letter or '-'.
+ */
+function sameLower(token: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((token.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Whitespace String.prototype.trim() removes from a latin1 field line that passed badHeadByte. */
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 0xa0;
 
@@ -204,7 +213,7 @@ export function readResponseHead(text: string, headOnly: boolean, upgrade: Reado
     raw.push(name, value);
     switch (name.length) {
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (sameLower(name, 'content-length')) {
           if (!/^\d{1,15}$/.test(value)) return 'bad content-length';
           const n = Number(value);
           if (length !== -1 && length !== n) return 'conflicting content-length';
@@ -212,23 +221,22 @@ export function readResponseHead(text: string, headOnly: boolean, upgrade: Reado
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
+        if (sameLower(name, 'transfer-encoding')) {
           te = true;
           chunked = value.toLowerCase().split(',').pop()?.trim() === 'chunked';
         }
         break;
       case 10: {
-        const lower = name.toLowerCase();
-        if (lower === 'connection') {
+        if (sameLower(name, 'connection')) {
           if (/(^|,)\s*close\s*(,|$)/i.test(value)) keepAlive = false;
-        } else if (lower === 'keep-alive') {
+        } else if (sameLower(name, 'keep-alive')) {
           const m = /timeout\s*=\s*(\d+)/i.exec(value);
           if (m) keepAliveMs = Number(m[1]) * 1000;
         }
         break;
       }
       case 7:
-        if (name.toLowerCase() === 'upgrade') upgradeTo = value;
+        if (sameLower(name, 'upgrade')) upgradeTo = value;
         break;
     }
   }
