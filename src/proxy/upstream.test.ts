@@ -477,3 +477,48 @@ test('readResponseHead decides as its line-by-line first version did, for genera
     { numRuns: 5000, seed: 20261206 },
   );
 });
+
+test('writeRequestHead writes the bytes of requestHead as UTF-8, from a buffer it reuses only once a socket let go of it', async () => {
+  const { writeRequestHead } = await import('./upstream.js');
+  const fc = (await import('fast-check')).default;
+  const held: Buffer[] = [];
+  let keep = false;
+  const socket = {
+    writableLength: 0,
+    write(b: Buffer): boolean {
+      held.push(b);
+      this.writableLength = keep ? b.length : 0;
+      return true;
+    },
+  };
+  const name = fc.oneof(fc.constantFrom('host', 'x-a', 'Content-Length', 'bad name', 'x_y', ''), fc.stringMatching(/^[a-z-]{1,8}$/));
+  const value = fc.oneof(fc.constantFrom('v', 'é', '€', '😀', 'a\r\nb', '\t', ''), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('x'.repeat(20_000)));
+  fc.assert(
+    fc.property(fc.constantFrom('GET', 'POST', 'G ET'), fc.constantFrom('/', '/a?b=é', '/€/x', 'x', '/a b'), fc.array(fc.tuple(name, value), { maxLength: 8 }), fc.boolean(), fc.boolean(), (method, path, pairs, chunked, retain) => {
+      const headers = pairs.flat();
+      let want: string | Error;
+      try {
+        want = requestHead(method, path, headers, chunked);
+      } catch (err) {
+        want = err as Error;
+      }
+      held.length = 0;
+      keep = retain;
+      try {
+        writeRequestHead(socket, method, path, headers, chunked);
+      } catch (err) {
+        assert.ok(want instanceof Error);
+        assert.equal((err as Error).message, want.message);
+        assert.equal(held.length, 0, 'nothing written');
+        return;
+      }
+      assert.ok(typeof want === 'string');
+      const got = Buffer.from(held[0]!);
+      assert.deepEqual(got, Buffer.from(want, 'utf8'));
+      // the next head must not overwrite bytes a socket still holds
+      writeRequestHead(socket, 'GET', '/next', ['host', 'h'], false);
+      if (retain) assert.deepEqual(held[0], got, 'a held head is left alone');
+    }),
+    { numRuns: 1500, seed: 20261206 },
+  );
+});

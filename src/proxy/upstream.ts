@@ -130,6 +130,63 @@ function sameLower(token: string, lower: string): boolean {
 /** Whitespace String.prototype.trim() removes from a latin1 field line that passed badHeadByte. */
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 0xa0;
 
+/**
+ * The request head requestHead() makes, written as UTF-8 (what `socket.write(string)` sends) into a
+ * reused buffer and written to `socket` from it: no head string, no copy of it in the socket
+ * layer. When the socket keeps the buffer (not connected yet, or its buffer is full) the next
+ * head gets a new one. Throws as requestHead() does, before anything is written.
+ */
+export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly writableLength: number }, method: string, path: string, headers: readonly string[], chunked: boolean): void {
+  if (!isToken(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
+  if (path.charCodeAt(0) !== 47 || unsafeTarget(path)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request target cannot be forwarded');
+  let at = put(method, 0);
+  at = putByte(32, at);
+  at = put(path, at);
+  at = put(' HTTP/1.1\r\n', at);
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i] as string;
+    const v = headers[i + 1] as string;
+    if (!isToken(n) || unsafeValue(v)) continue;
+    at = put(n, at);
+    at = put(': ', at);
+    at = put(v, at);
+    at = put('\r\n', at);
+  }
+  at = put(chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n', at);
+  const buf = head;
+  socket.write(buf.subarray(0, at));
+  // the socket holds on to bytes it could not send yet: they are not to be overwritten
+  if (socket.writableLength > 0) head = Buffer.allocUnsafe(HEAD_SIZE);
+}
+
+const HEAD_SIZE = 16 * 1024;
+/** Where request heads are written; replaced when a socket keeps it. */
+let head = Buffer.allocUnsafe(HEAD_SIZE);
+
+/** Grows the head buffer (keeping what is written) to hold `need` bytes. */
+function room(at: number, need: number): void {
+  if (at + need <= head.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(head.length * 2, at + need));
+  head.copy(bigger, 0, 0, at);
+  head = bigger;
+}
+function putByte(b: number, at: number): number {
+  room(at, 1);
+  head[at] = b;
+  return at + 1;
+}
+/** Writes `s` as UTF-8 at `at`; returns the end. ASCII, the common case, byte by byte. */
+function put(s: string, at: number): number {
+  room(at, s.length * 3);
+  const h = head;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return at + h.write(s.slice(i), at, 'utf8');
+    h[at++] = c;
+  }
+  return at;
+}
+
 /** A control byte other than tab, or a CR or LF that is not part of a CRLF pair. */
 function badHeadByte(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
