@@ -48,6 +48,13 @@ module.exports = {
       to: { path: 'node_modules/yaml/' },
     },
     {
+      name: 'testing-only-in-tests',
+      comment: 'src/testing/ holds fakes for unit tests; it is not in the npm package, so nothing else may import it',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['\\.test\\.ts$', '^src/testing/'] },
+      to: { path: '^src/testing/' },
+    },
+    {
       name: 'no-cycles',
       severity: 'error',
       from: { path: '^src/' },

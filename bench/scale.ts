@@ -14,6 +14,7 @@ import { startApiDouble, type ApiDouble } from '../e2e/apiserver/double.js';
 import { get } from '../e2e/lib/http.js';
 import { startPortico } from '../e2e/lib/portico.js';
 import type { KubeObject } from '../src/model/k8s.js';
+import { scaleObjects } from './objects.js';
 import { createTranslator } from '../src/model/translate.js';
 import type { Snapshot } from '../src/model/k8s.js';
 import { createEndpointState } from '../src/proxy/endpoints.js';
@@ -25,34 +26,6 @@ import { createLimiters } from '../src/proxy/limiters.js';
 
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf('--ingresses') + 1] ?? 10_000) || 10_000;
-
-function objects(n: number): KubeObject[] {
-  const out: KubeObject[] = [];
-  const services = Math.max(1, Math.floor(n / 2)); // 50,000 endpoints at 10 per Service for 10,000 Ingresses
-  for (let s = 0; s < services; s++) {
-    out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${s}`, namespace: 'default' }, spec: { ports: [{ port: 80 }] } } as KubeObject);
-    out.push({
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `svc-${s}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': `svc-${s}` } },
-      addressType: 'IPv4',
-      ports: [{ port: 8080 }],
-      endpoints: Array.from({ length: 10 }, (_, e) => ({ addresses: [`10.${(s >> 8) & 255}.${s & 255}.${e + 1}`], conditions: { ready: true } })),
-    } as KubeObject);
-  }
-  for (let i = 0; i < n; i++) {
-    out.push({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'Ingress',
-      metadata: { name: `ing-${i}`, namespace: 'default' },
-      spec: {
-        ingressClassName: 'portico',
-        rules: [{ host: `h${i % Math.max(1, Math.floor(n / 5))}.scale.test`, http: { paths: Array.from({ length: 5 }, (_, k) => ({ path: `/i${i}/p${k}`, pathType: k % 2 ? 'Exact' : 'Prefix', backend: { service: { name: `svc-${i % services}`, port: { number: 80 } } } })) } }],
-      },
-    } as KubeObject);
-  }
-  return out;
-}
 
 const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false };
 
@@ -68,7 +41,7 @@ const rebuild = (snap: Snapshot): ReturnType<typeof compileTable>['matchers'] ex
  */
 function lookupNs(cases: readonly (readonly [number, readonly (readonly [string, string])[]])[]): number[] {
   const ms = cases.map(([n, requests]) => {
-    const m = rebuild(snapshotOf(objects(n)));
+    const m = rebuild(snapshotOf(scaleObjects(n)));
     for (const [h, p] of requests) if (match(m, h, p) === null) throw new Error(`no route for ${h}${p}`);
     return m;
   });
@@ -89,7 +62,7 @@ function lookupNs(cases: readonly (readonly [number, readonly (readonly [string,
 const firstTen = (n: number): (readonly [string, string])[] => Array.from({ length: 10 }, (_, k) => [`h${k % Math.max(1, Math.floor(n / 5))}.scale.test`, `/i${k}/p0/x`] as const);
 const spreadOver = (n: number): (readonly [string, string])[] => Array.from({ length: 1000 }, (_, k) => [`h${k % Math.max(1, Math.floor(n / 5))}.scale.test`, `/i${k % n}/p0/x`] as const);
 
-const objs = objects(N);
+const objs = scaleObjects(N);
 /**
  * Full rebuilds, median of 7 after 2 warm-ups (a controller runs warm). `changed`: one Ingress is
  * a new object each time, the rest as stored, as after an edit (the translator's memos hold).
@@ -99,7 +72,7 @@ function rebuildMs(mode: 'changed' | 'allNew'): number {
   const ms: number[] = [];
   let base = objs;
   for (let r = 0; r < 9; r++) {
-    if (mode === 'allNew') base = objects(N);
+    if (mode === 'allNew') base = scaleObjects(N);
     else {
       const k = base.findIndex((o) => o.kind === 'Ingress');
       const ing = base[k] as KubeObject & { spec: { rules: { host: string }[] } };

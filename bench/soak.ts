@@ -2,23 +2,50 @@
  * Memory under sustained load: idle RSS, then wrk at c=200 for --seconds (default 60; the issue's
  * soak is 300), sampling RSS every 5 s from /metrics. Prints idle, peak, the ratio, and the growth
  * between the first and last fifths of the run.
- * `npm run bench:soak [-- --seconds 300]`
+ *
+ * Default: one Ingress from a manifest file. `--ingresses N`: Kubernetes mode against the
+ * API-server double holding bench:scale's N Ingresses (50,000 endpoints at 10,000) besides the
+ * one under load, so the soak runs with a table at scale.
+ * `npm run bench:soak [-- --seconds 300] [-- --ingresses 10000]`
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { startApiDouble, type ApiDouble } from '../e2e/apiserver/double.js';
 import { get } from '../e2e/lib/http.js';
 import { sleep } from '../e2e/lib/load.js';
 import { ingressYaml, join, serviceYaml } from '../e2e/lib/manifests.js';
-import { startPortico } from '../e2e/lib/portico.js';
+import { ingress, service, slice } from '../e2e/lib/objects.js';
+import { startPortico, type Portico } from '../e2e/lib/portico.js';
 import { LOAD_CORE, need, startNginxBackend } from './lib.js';
+import { scaleObjects } from './objects.js';
 
 const args = process.argv.slice(2);
 const SECONDS = Number(args[args.indexOf('--seconds') + 1] ?? 60) || 60;
+const INGRESSES = args.includes('--ingresses') ? Number(args[args.indexOf('--ingresses') + 1]) || 10_000 : 0;
 need('wrk', 'wrk');
 const backend = await startNginxBackend('127.0.60.2');
-const p = await startPortico({ 'b.yaml': join(ingressYaml('b', [{ host: 'bench.test', paths: [{ path: '/', service: 'be' }] }]), serviceYaml('be', [{ ip: '127.0.60.2', port: backend.port }])) }, ['--access-log=false']);
+let api: ApiDouble | null = null;
+const dir = mkdtempSync(joinPath(tmpdir(), 'bench-soak-'));
+let p: Portico;
+let ready = 0;
+if (INGRESSES > 0) {
+  api = await startApiDouble({ bookmarkMs: 60_000 });
+  for (const o of scaleObjects(INGRESSES)) api.apply(o as unknown as Parameters<ApiDouble['apply']>[0]);
+  api.apply(service('be'));
+  api.apply(slice('be-1', 'be', [{ ip: '127.0.60.2', port: backend.port }]));
+  api.apply(ingress('bench', 'bench.test', 'be'));
+  const t0 = Date.now();
+  p = await startPortico(null, ['--kubeconfig', api.kubeconfig(joinPath(dir, 'kubeconfig')), '--access-log=false', '--update-status=false'], { env: { POD_NAME: 'bench', POD_NAMESPACE: 'default' } });
+  ready = Date.now() - t0;
+} else {
+  p = await startPortico({ 'b.yaml': join(ingressYaml('b', [{ host: 'bench.test', paths: [{ path: '/', service: 'be' }] }]), serviceYaml('be', [{ ip: '127.0.60.2', port: backend.port }])) }, ['--access-log=false']);
+}
 const rss = async (): Promise<number> => Number(/process_resident_memory_bytes (\d+)/.exec((await get(p.adminPort, '/metrics', { agent: false })).body)?.[1]) / 2 ** 20;
 try {
+  const afterReady = await rss();
   await sleep(2000);
   const idle = await rss();
   const wrk = spawn('taskset', ['-c', LOAD_CORE, 'wrk', '-t1', '-c200', `-d${SECONDS}s`, '-H', 'Host: bench.test', `http://127.0.0.1:${p.httpPort}/`], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -32,16 +59,21 @@ try {
     samples.push(await rss());
   }
   await exited;
+  await sleep(5000);
+  const after = await rss();
   const fifth = Math.max(1, Math.floor(samples.length / 5));
   const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const first = avg(samples.slice(0, fifth));
   const last = avg(samples.slice(-fifth));
   const peak = Math.max(...samples);
+  if (INGRESSES > 0) console.log(`Kubernetes mode, ${INGRESSES} Ingresses besides the one under load; ready in ${ready} ms; RSS right after ready ${afterReady.toFixed(0)} MiB`);
   console.log(`wrk: ${/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? '?'} requests/s over ${SECONDS} s at c=200`);
   console.log(`RSS idle ${idle.toFixed(0)} MiB, peak under load ${peak.toFixed(0)} MiB (${(peak / idle).toFixed(2)}x idle; target <= 1.5x)`);
-  console.log(`RSS first fifth ${first.toFixed(0)} MiB, last fifth ${last.toFixed(0)} MiB (growth ${(((last - first) / first) * 100).toFixed(1)}%)`);
+  console.log(`RSS first fifth ${first.toFixed(0)} MiB, last fifth ${last.toFixed(0)} MiB (growth ${(((last - first) / first) * 100).toFixed(1)}%); 5 s after the load ${after.toFixed(0)} MiB`);
   console.log(`samples (MiB, every 5 s): ${samples.map((s) => s.toFixed(0)).join(' ')}`);
 } finally {
   await p.stop();
   await backend.stop();
+  await api?.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -84,6 +84,11 @@ const VARIANTS: Record<string, object> = {
   'admin port on the pod address, debug endpoints for all': { controller: { kind: 'DaemonSet', hostNetwork: true, admin: { bindAddress: '$(POD_IP)' }, debugEndpoints: 'all' } },
   'admin port on loopback, debug endpoints off': { controller: { admin: { bindAddress: '127.0.0.1' }, debugEndpoints: 'off', metrics: { service: { enabled: false } } } },
   'a self-built image': { controller: { image: { repository: 'registry.example.com/portico', tag: '0.1.0-dev', pullPolicy: 'Always' } } },
+  'TCP and UDP services with TLS passthrough': {
+    tcp: { '5432': 'db/postgres:5432', '1883': 'iot/mqtt:mqtt:PROXY', '2525': 'mail/smtp:25::PROXY' },
+    udp: { '5353': 'kube-system/dns:53' },
+    controller: { service: { type: 'NodePort', nodePorts: { tcp: { '5432': 30432 }, udp: { '5353': 30353 } } }, extraArgs: { 'enable-ssl-passthrough': 'true' } },
+  },
   // docs/migrating.md: ingress-nginx still runs and owns the nginx IngressClass (and the status)
   'taking over the nginx class next to a running ingress-nginx': { controller: { ingressClass: 'nginx', ingressClassResource: { enabled: false, name: 'nginx', controllerValue: 'k8s.io/ingress-nginx' }, publishService: { enabled: false } } },
   // docs/migrating.md: ingress-nginx is gone, Portico's chart owns the nginx IngressClass
@@ -157,8 +162,8 @@ describe('Helm chart', () => {
       { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-      { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'referencegrants'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: [gw], resources: ['gateways/status', 'httproutes/status', 'grpcroutes/status'], verbs: ['update'] },
+      { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'referencegrants'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [gw], resources: ['gateways/status', 'httproutes/status', 'grpcroutes/status', 'tlsroutes/status', 'tcproutes/status'], verbs: ['update'] },
     ]);
     const role = find(docs, 'Role', 'portico')!;
     assert.equal(role.metadata.namespace, 'ingress-system');
@@ -328,6 +333,46 @@ describe('Helm chart', () => {
     assert.equal(c.image, `ghcr.io/portico-dev/portico@sha256:${'a'.repeat(64)}`);
     assert.ok(c.args.includes('--metrics-compat=ingress-nginx'));
     assert.ok(c.args.includes('--default-ssl-certificate=ingress-system/wildcard'));
+  });
+
+  test('tcp and udp: the ConfigMaps, their flags, container and Service ports (node ports too), and a Role that names the two ConfigMaps', () => {
+    const docs = render(VARIANTS['TCP and UDP services with TLS passthrough']!);
+    assert.deepEqual(find(docs, 'ConfigMap', 'portico-tcp')!.data, { '1883': 'iot/mqtt:mqtt:PROXY', '2525': 'mail/smtp:25::PROXY', '5432': 'db/postgres:5432' });
+    assert.deepEqual(find(docs, 'ConfigMap', 'portico-udp')!.data, { '5353': 'kube-system/dns:53' });
+    const c = container(docs);
+    assert.ok(c.args.includes('--tcp-services-configmap=ingress-system/portico-tcp'));
+    assert.ok(c.args.includes('--udp-services-configmap=ingress-system/portico-udp'));
+    assert.ok(c.args.includes('--enable-ssl-passthrough=true'));
+    const config = cliAccepts(c.args);
+    assert.deepEqual([config.tcpServicesConfigmap, config.udpServicesConfigmap, config.enableSslPassthrough], [{ namespace: 'ingress-system', name: 'portico-tcp' }, { namespace: 'ingress-system', name: 'portico-udp' }, true]);
+    assert.deepEqual(c.ports.slice(3).map((p: any) => [p.name, p.containerPort, p.protocol]), [['1883-tcp', 1883, 'TCP'], ['2525-tcp', 2525, 'TCP'], ['5432-tcp', 5432, 'TCP'], ['5353-udp', 5353, 'UDP']]);
+    assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] }, 'ports >= 1024: no capability, non-root');
+    const svc = find(docs, 'Service', 'portico-controller')!;
+    assert.deepEqual(svc.spec.ports.slice(2).map((p: any) => [p.name, p.port, p.targetPort, p.protocol, p.nodePort]), [['1883-tcp', 1883, '1883-tcp', 'TCP', undefined], ['2525-tcp', 2525, '2525-tcp', 'TCP', undefined], ['5432-tcp', 5432, '5432-tcp', 'TCP', 30432], ['5353-udp', 5353, '5353-udp', 'UDP', 30353]]);
+    // every ConfigMap is watched already (custom-headers): no rule of their own
+    assert.ok(!JSON.stringify(find(docs, 'Role', 'portico')!.rules).includes('configmaps'));
+    // watching another namespace: the Role in the release namespace names the two ConfigMaps
+    const scoped = render({ ...VARIANTS['TCP and UDP services with TLS passthrough']!, controller: { scope: { enabled: true, namespace: 'apps' } } });
+    assert.deepEqual(find(scoped, 'Role', 'portico')!.rules.at(-1), { apiGroups: [''], resources: ['configmaps'], resourceNames: ['portico-tcp', 'portico-udp'], verbs: ['list', 'watch'] });
+    const sameNs = render({ ...VARIANTS['TCP and UDP services with TLS passthrough']!, controller: { scope: { enabled: true } } });
+    assert.ok(!JSON.stringify(find(sameNs, 'Role', 'portico')!.rules).includes('configmaps'), 'the watched namespace is the release namespace: covered');
+    // none by default: no ConfigMap, no flag
+    const plain = render();
+    assert.equal(find(plain, 'ConfigMap'), undefined);
+    assert.ok(!container(plain).args.some((a: string) => /services-configmap/.test(a)));
+  });
+
+  test('tcp and udp: a port below 1024 runs as root with NET_BIND_SERVICE only; hostPort publishes them; a port of Portico\'s own fails', () => {
+    const low = container(render({ udp: { '53': 'kube-system/dns:53' } }));
+    assert.equal(low.securityContext.runAsUser, 0);
+    assert.deepEqual(low.securityContext.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+    const published = container(render({ tcp: { '5432': 'db/postgres:5432' }, controller: { kind: 'DaemonSet', hostPort: { enabled: true } } }));
+    assert.deepEqual(published.ports.at(-1), { name: '5432-tcp', containerPort: 5432, protocol: 'TCP', hostPort: 5432 });
+    assert.throws(() => render({ tcp: { '8443': 'db/postgres:5432' } }), /tcp: port 8443 is Portico's own/);
+    assert.match(schemaErrors({ tcp: { '5432': 'postgres:5432' } }).join('\n'), /\/tcp\/5432 must match pattern/);
+    assert.match(schemaErrors({ tcp: { abc: 'db/postgres:5432' } }).join('\n'), /\/tcp property name must be valid/);
+    assert.match(schemaErrors({ udp: { '53': 'kube-system/dns:53:PROXY' } }).join('\n'), /\/udp\/53 must match pattern/);
+    assert.match(schemaErrors({ controller: { service: { nodePorts: { tcp: { '5432': 80 } } } } }).join('\n'), /\/controller\/service\/nodePorts\/tcp\/5432 must be >= 30000/);
   });
 
   test('bad values fail at install time with a readable message', () => {

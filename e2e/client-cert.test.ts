@@ -6,7 +6,6 @@
  * session resumption, and the fail-closed cases. Loopback addresses 127.0.160.x to 127.0.169.x.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
@@ -15,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { startApiDouble, type ApiDouble } from './apiserver/double.js';
+import { run } from './lib/command.js';
 import { ca, caSecretYaml, cert, client, crl, secretYaml, type Issued } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
@@ -24,20 +24,6 @@ import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const N = 'nginx.ingress.kubernetes.io/';
-
-/** Runs a command without blocking the event loop (the pods live in this process); never rejects. */
-function run(cmd: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: 10_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.on('error', (err) => resolve({ code: 1, stdout, stderr: err.message }));
-    child.stdin.end(input);
-  });
-}
 
 interface Reply {
   readonly status: number;

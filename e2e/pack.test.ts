@@ -15,7 +15,8 @@ import { after, describe, test } from 'node:test';
 import { repoRoot } from '../src/paths.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; dependencies: Record<string, string>; scripts: Record<string, string> };
-const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+// no scripts: a "prepare" run by npm here would rebuild dist/src under the test files running beside this one
+const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_ignore_scripts: 'true' };
 
 function npm(args: string[], cwd = repoRoot): string {
   const r = spawnSync('npm', args, { cwd, env, encoding: 'utf8', timeout: 60_000 });
@@ -47,9 +48,9 @@ describe('npm pack', () => {
     assert.ok(files.includes(pkg.bin.portico!), 'the bin is packed');
     const stray = files.filter((f) => !['package.json', 'README.md', 'LICENSE'].includes(f) && !/^dist\/src\/.+\.js$/.test(f));
     assert.deepEqual(stray, [], 'only dist/src/**/*.js besides package.json, README.md and LICENSE');
-    assert.deepEqual(files.filter((f) => /\.test\.js$|(^|\/)testdata\//.test(f)), [], 'no unit tests');
-    // every module of the build (not a test) is there
-    const built = walk(join(repoRoot, 'dist/src')).map((f) => relative(repoRoot, f)).filter((f) => f.endsWith('.js') && !f.endsWith('.test.js'));
+    assert.deepEqual(files.filter((f) => /\.test\.js$|(^|\/)testdata\/|^dist\/src\/testing\//.test(f)), [], 'no unit tests or their fakes');
+    // every module of the build (not a test or a test's fake) is there
+    const built = walk(join(repoRoot, 'dist/src')).map((f) => relative(repoRoot, f)).filter((f) => f.endsWith('.js') && !f.endsWith('.test.js') && !f.startsWith('dist/src/testing/'));
     assert.deepEqual(built.filter((f) => !files.includes(f)), [], 'no module of dist/src is left out');
   });
 

@@ -6,11 +6,10 @@
  * 127.0.180.x-127.0.184.x.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import { run } from './lib/command.js';
 import { cert, secretYaml } from './lib/certs.js';
-import { get } from './lib/http.js';
+import { get, httpsGet } from './lib/http.js';
 import { ingressYaml, join, serviceYaml, type HostSpec } from './lib/manifests.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
@@ -19,38 +18,6 @@ const N = 'nginx.ingress.kubernetes.io/';
 
 /** What the echo pod saw: its name, the request target, the headers. */
 const seen = (body: string): { pod: string; url: string; headers: Record<string, string> } => JSON.parse(body) as never;
-
-/** Runs a command without blocking the event loop; never rejects. */
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.on('error', (err) => resolve({ code: 1, stdout, stderr: err.message }));
-  });
-}
-
-/** GET over TLS (HTTP/1.1) with a chosen SNI name and Host header: status, headers and the served certificate's names. */
-function httpsGet(port: number, servername: string, host: string, path = '/'): Promise<{ status: number; headers: Record<string, string>; body: string; san: string }> {
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
-      s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    });
-    let data = '';
-    s.on('data', (d) => (data += d.toString()));
-    s.on('end', () => {
-      const [head = '', ...rest] = data.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n'), san: s.getPeerCertificate().subjectaltname ?? '' });
-    });
-    s.on('error', reject);
-  });
-}
 
 const one = (host: string, path: string, service: string, pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific' = 'Prefix'): HostSpec[] => [{ host, paths: [{ path, pathType, service }] }];
 

@@ -4,7 +4,6 @@
  * versions and ciphers (openssl s_client), WebSockets across table swaps, and gRPC.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { connect as h2connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
@@ -12,27 +11,15 @@ import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { WebSocket } from 'undici';
+import { run } from './lib/command.js';
 import { cert, secretYaml } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
-import { get } from './lib/http.js';
+import { get, httpsGet } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 import { startWsPod, type WsPod } from './lib/ws.js';
-
-/** Runs a command without blocking the event loop, stdin at EOF; never rejects. */
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.on('error', (err) => resolve({ code: 1, stdout, stderr: err.message }));
-  });
-}
 
 /** Handshakes with `servername` (or none) and returns the served leaf certificate. */
 function peer(port: number, servername: string | undefined, extra: Record<string, unknown> = {}): Promise<PeerCertificate & { protocol: string | null }> {
@@ -42,25 +29,6 @@ function peer(port: number, servername: string | undefined, extra: Record<string
       const protocol = s.getProtocol();
       s.destroy();
       resolve(Object.assign(c, { protocol }));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** GET over TLS (HTTP/1.1) with a chosen SNI name and Host header. */
-function httpsGet(port: number, servername: string, host: string, path = '/'): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
-      s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    });
-    let data = '';
-    s.on('data', (d) => (data += d.toString()));
-    s.on('end', () => {
-      const [head = '', ...rest] = data.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
     });
     s.on('error', reject);
   });

@@ -18,10 +18,11 @@ const FIELDS: Record<keyof Config, true> = {
   electionId: true, env: true, bindAddress: true, adminBindAddress: true, debugEndpoints: true, httpPort: true, httpsPort: true, adminPort: true,
   ingressClass: true, controllerClass: true, watchWithoutClass: true, defaultBackendService: true, allowExternalNameServices: true,
   externalNameDeniedCidrs: true, defaultSslCertificate: true, sslRedirect: true, enableGatewayApi: true, gatewayControllerName: true, crdRecheckInterval: true, unsupportedAnnotations: true, httpsRedirectPort: true, hsts: true, tls: true,
-  proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxyNextUpstream: true, loadBalance: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true,
+  proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxyNextUpstream: true, loadBalance: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true, mirrorMaxInFlight: true, mirrorTimeout: true, mirrorBodyBuffer: true,
   proxyBodySize: true, upstreamMaxFails: true, upstreamFailTimeout: true, clientHeaderTimeout: true, clientBodyTimeout: true,
   keepAliveTimeout: true, maxConnections: true, maxHeaders: true, http1Server: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,
+  tcpServicesConfigmap: true, udpServicesConfigmap: true, enableSslPassthrough: true, proxyStreamTimeout: true,
   shutdownTimeout: true, accessLog: true, accessLogFormat: true, logLevel: true, workers: true, enableMetrics: true, metricsCompat: true,
   podNamespace: true, podName: true, sourceRanges: true, limitReqStatusCode: true, limitConnStatusCode: true, addHeaders: true, proxySetHeaders: true,
 };

@@ -146,4 +146,36 @@ describe('API-server double', () => {
       await bare.close();
     }
   });
+
+  test('the experimental kinds (TLSRoute at v1, TCPRoute at v1alpha2) answer 404 until the experimental CRDs are installed', async () => {
+    const standard = await startApiDouble({ experimentalCrds: false });
+    try {
+      const get = async (p: string): Promise<number> => {
+        const saved = api;
+        api = standard;
+        try {
+          return (await call('GET', p)).status;
+        } finally {
+          api = saved;
+        }
+      };
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1/httproutes'), 200);
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1/tlsroutes'), 404);
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1alpha2/tcproutes'), 404);
+      standard.installCrds('experimental');
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1/tlsroutes'), 200);
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1alpha2/tcproutes'), 200);
+      assert.equal(await get('/apis/gateway.networking.k8s.io/v1/tcproutes'), 404);
+    } finally {
+      await standard.close();
+    }
+  });
+
+  test('resourceNames rules allow list and watch with a matching metadata.name field selector only', async () => {
+    api.addToken('one-map', { name: 'one-map', rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'], resourceNames: ['tcp'], namespace: 'x' }] });
+    assert.equal((await call('GET', '/api/v1/namespaces/x/configmaps?fieldSelector=metadata.name%3Dtcp', { token: 'one-map' })).status, 200);
+    assert.equal((await call('GET', '/api/v1/namespaces/x/configmaps?fieldSelector=metadata.name%3Dother', { token: 'one-map' })).status, 403);
+    assert.equal((await call('GET', '/api/v1/namespaces/x/configmaps', { token: 'one-map' })).status, 403);
+    assert.equal((await call('GET', '/api/v1/namespaces/y/configmaps?fieldSelector=metadata.name%3Dtcp', { token: 'one-map' })).status, 403);
+  });
 });

@@ -24,6 +24,8 @@ interface ResourceInfo {
   readonly namespaced: boolean;
   /** Defined by a CRD: 404 until the double's CRDs are installed. */
   readonly crd?: boolean;
+  /** In the Gateway API's experimental channel only: 404 until the experimental CRDs are installed. */
+  readonly experimental?: boolean;
 }
 
 /** The resources the double serves, by plural. */
@@ -42,6 +44,9 @@ export const RESOURCES: Record<string, ResourceInfo> = {
   httproutes: { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
   grpcroutes: { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
   referencegrants: { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', namespaced: true, crd: true },
+  // one at v1 (as Gateway API v1.5 serves TLSRoute), one at the older v1alpha2 only (as experimental channels before v1.6 serve TCPRoute)
+  tlsroutes: { kind: 'TLSRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true, experimental: true },
+  tcproutes: { kind: 'TCPRoute', group: 'gateway.networking.k8s.io', version: 'v1alpha2', namespaced: true, crd: true, experimental: true },
 };
 const PLURAL_OF: Record<string, string> = Object.fromEntries(Object.entries(RESOURCES).map(([p, r]) => [r.kind, p]));
 
@@ -113,12 +118,13 @@ export interface ApiDouble {
   stallFor(ms: number): void;
   expire(): void;
   watchCount(): number;
-  /** Installs the Gateway API CRDs (when started with `crds: false`): their paths stop answering 404. */
-  installCrds(): void;
+  /** Installs the Gateway API CRDs (when started with `crds: false`): their paths stop answering 404; `experimental`: TLSRoute and TCPRoute too (the default). */
+  installCrds(which?: 'standard' | 'experimental'): void;
   close(): Promise<void>;
 }
 
-export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; crds?: boolean } = {}): Promise<ApiDouble> {
+/** `crds`: the Gateway API CRDs are installed (default true); `experimentalCrds`: TLSRoute and TCPRoute too (default: as `crds`). */
+export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; crds?: boolean; experimentalCrds?: boolean } = {}): Promise<ApiDouble> {
   const ip = opts.ip ?? '127.0.0.1';
   const tls = createSelfSigned({ commonName: 'api-double', dnsNames: ['kubernetes.default.svc'], ipAddresses: [ip], isCA: true, keyType: 'ec' });
   const store = new Map<string, Map<string, Obj>>(Object.keys(RESOURCES).map((p) => [p, new Map()]));
@@ -132,6 +138,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
   let failUntil = 0;
   let stallUntil = 0;
   let crds = opts.crds ?? true;
+  let experimental = opts.experimentalCrds ?? crds;
 
   const keyOf = (o: Obj): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
   const plural = (kind: string): string => {
@@ -155,7 +162,8 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
     if (w.plural !== e.plural) return;
     if (w.namespace && e.obj.metadata?.namespace !== w.namespace) return;
     if (!w.filter(e.obj)) return;
-    w.res.write(JSON.stringify({ type: e.type, object: e.obj }) + '\n');
+    // a watch the double ended (timeoutSeconds) stays listed until its 'close'
+    if (!w.res.writableEnded) w.res.write(JSON.stringify({ type: e.type, object: e.obj }) + '\n');
   }
 
   function write(p: string, obj: Obj, expectRv?: string): Obj {
@@ -180,6 +188,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
     return stored;
   }
 
+  /** `name`: the object's, or for list and watch the one a `metadata.name=` field selector names (as RBAC's resourceNames allow). */
   function allowed(id: Identity, verb: string, p: string, sub: string, ns: string, name: string): boolean {
     if (id.rules === 'all') return true;
     const r = RESOURCES[p]!;
@@ -224,7 +233,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
     const p = m?.[4] ?? '';
     const info = RESOURCES[p];
     const apiVersion = m?.[1] ? `${m[1]}/${m[2]}` : 'v1';
-    if (!m || !info || apiVersion !== (info.group ? `${info.group}/${info.version}` : info.version) || (info.crd === true && !crds)) {
+    if (!m || !info || apiVersion !== (info.group ? `${info.group}/${info.version}` : info.version) || (info.crd === true && !crds) || (info.experimental === true && !experimental)) {
       // as the real API server: a resource whose CRD is not installed (or another version) is not found
       record(404);
       return json(res, 404, status(404, 'NotFound', `no route for ${url.pathname}`));
@@ -235,7 +244,8 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
     const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     const method = req.method ?? 'GET';
     const verb = method === 'GET' ? (name ? 'get' : watch ? 'watch' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : '';
-    if (!allowed(id, verb, p, sub, ns, name)) {
+    const selectedName = /(?:^|,)metadata\.name=([^,]+)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1] ?? '';
+    if (!allowed(id, verb, p, sub, ns, name || (verb === 'list' || verb === 'watch' ? selectedName : ''))) {
       record(403);
       return json(res, 403, status(403, 'Forbidden', `${p}${sub ? '/' + sub : ''} is forbidden: User "${id.name}" cannot ${verb} resource "${p}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`));
     }
@@ -323,7 +333,7 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
     watchers.add(w);
     const bookmarks = q.get('allowWatchBookmarks') === 'true';
     const tick = setInterval(() => {
-      if (bookmarks) res.write(JSON.stringify({ type: 'BOOKMARK', object: withType(p, { metadata: { resourceVersion: String(rv) } }) }) + '\n');
+      if (bookmarks && !res.writableEnded) res.write(JSON.stringify({ type: 'BOOKMARK', object: withType(p, { metadata: { resourceVersion: String(rv) } }) }) + '\n');
     }, opts.bookmarkMs ?? 1000);
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
     w.timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : null;
@@ -401,8 +411,9 @@ export async function startApiDouble(opts: { ip?: string; bookmarkMs?: number; c
       watchers.clear();
     },
     watchCount: () => watchers.size,
-    installCrds() {
+    installCrds(which = 'experimental') {
       crds = true;
+      if (which === 'experimental') experimental = true;
     },
     close: () =>
       new Promise((r) => {

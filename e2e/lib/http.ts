@@ -1,5 +1,6 @@
-/** A plain HTTP/1.1 client for tests, on its own keep-alive agent. */
+/** A plain HTTP/1.1 client for tests, on its own keep-alive agent; a raw GET over TLS with a chosen SNI name. */
 import { Agent, request } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface Reply {
   readonly status: number;
@@ -23,5 +24,24 @@ export function get(port: number, path: string, opts: { host?: string; method?: 
     );
     req.on('error', reject);
     req.end(opts.body);
+  });
+}
+
+/** GET over TLS (HTTP/1.1) with a chosen SNI name and Host header: status, headers (lower-case names), body, and the served certificate's names. */
+export function httpsGet(port: number, servername: string, host: string, path = '/'): Promise<{ status: number; headers: Record<string, string>; body: string; san: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+      s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    });
+    let data = '';
+    s.on('data', (d) => (data += d.toString()));
+    s.on('end', () => {
+      const [head = '', ...rest] = data.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n'), san: s.getPeerCertificate().subjectaltname ?? '' });
+    });
+    s.on('error', reject);
   });
 }

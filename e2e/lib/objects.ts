@@ -113,3 +113,35 @@ export function referenceGrant(name: string, namespace: string, from: { kind: st
 export function tlsSecret(name: string, namespace: string, pem: { certPem: string; keyPem: string }): Obj {
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(pem.certPem).toString('base64'), 'tls.key': Buffer.from(pem.keyPem).toString('base64') } };
 }
+
+/** A ConfigMap (the TCP and UDP services maps: port -> "<namespace>/<service>:<port>[:PROXY][:PROXY]"). */
+export function configMap(name: string, namespace: string, data: Record<string, string>): Obj {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
+}
+
+/** A Service with named ports of their own protocols (`{name, port, protocol}`). */
+export function serviceWithPorts(name: string, namespace: string, ports: readonly { name: string; port: number; protocol?: 'TCP' | 'UDP' }[]): Obj {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP' })), clusterIP: '10.96.0.11' } };
+}
+
+/** One EndpointSlice for a Service with named ports: each endpoint listens on every `ports` entry's port. */
+export function sliceWithPorts(name: string, serviceName: string, ips: readonly string[], ports: readonly { name: string; port: number; protocol?: 'TCP' | 'UDP' }[], namespace = 'default'): Obj {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, namespace, labels: { 'kubernetes.io/service-name': serviceName } },
+    addressType: 'IPv4',
+    ports: ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? 'TCP' })),
+    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+  };
+}
+
+/** A TLSRoute (`version`: v1, or v1alpha2 as experimental-channel clusters serve it). */
+export function tlsRoute(name: string, namespace: string, spec: Record<string, unknown>, version: 'v1' | 'v1alpha2' = 'v1'): Obj {
+  return { apiVersion: `gateway.networking.k8s.io/${version}`, kind: 'TLSRoute', metadata: { name, namespace }, spec };
+}
+
+/** A TCPRoute (`version`: v1, or v1alpha2 as experimental-channel clusters serve it). */
+export function tcpRoute(name: string, namespace: string, spec: Record<string, unknown>, version: 'v1' | 'v1alpha2' = 'v1alpha2'): Obj {
+  return { apiVersion: `gateway.networking.k8s.io/${version}`, kind: 'TCPRoute', metadata: { name, namespace }, spec };
+}

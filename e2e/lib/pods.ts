@@ -3,7 +3,8 @@
  * they receive and answer with it, or misbehave on request (see `Behaviour`).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { listen } from './listen.js';
 
 export interface Seen {
   readonly method: string;
@@ -33,34 +34,8 @@ export interface Pod {
 /** Starts a pod on `ip` (a loopback address), any free port. */
 export async function startPod(ip: string, name = ip): Promise<Pod> {
   const seen: Seen[] = [];
-  const sockets = new Set<Socket>();
-  const pod: Pod = {
-    ip,
-    port: 0,
-    name,
-    seen,
-    behaviour: 'echo',
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-    drain: () =>
-      new Promise((r) => {
-        const force = setTimeout(() => {
-          for (const s of sockets) s.destroy();
-        }, 3000);
-        server.close(() => {
-          clearTimeout(force);
-          r();
-        });
-        server.closeIdleConnections();
-      }),
-    kill() {
-      for (const s of sockets) s.resetAndDestroy();
-      server.close();
-    },
-  };
+  /** Requests seen per retry-simulation uuid. */
+  const attempts = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -97,6 +72,29 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
           res.end('ok');
           return;
         default: {
+          // as the Gateway API conformance echo's retry simulation: ?succeedAfter=N&uuid=U fails the
+          // first N requests of U (with ?responseCode=C, else by resetting the connection), each
+          // after ?delayRetry=D (300ms, 1s)
+          const q = new URL(req.url ?? '/', 'http://x').searchParams;
+          if (q.has('succeedAfter')) {
+            const key = q.get('uuid') ?? '';
+            const n = (attempts.get(key) ?? 0) + 1;
+            attempts.set(key, n);
+            if (n <= Number(q.get('succeedAfter'))) {
+              const code = Number(q.get('responseCode') ?? 0);
+              const d = /^(\d+)(ms|s)$/.exec(q.get('delayRetry') ?? '');
+              const fail = (): void => {
+                if (res.destroyed) return;
+                if (code > 0) {
+                  res.writeHead(code, { 'content-type': 'text/plain', 'content-length': 6, 'x-pod': name });
+                  res.end('failed');
+                } else req.socket.resetAndDestroy();
+              };
+              if (d !== null) setTimeout(fail, Number(d[1]) * (d[2] === 's' ? 1000 : 1));
+              else fail();
+              return;
+            }
+          }
           // as the Gateway API conformance echo: ?delay=<ms> delays the answer, X-Echo-Set-Header: "name:value,..." sets response headers
           const out = JSON.stringify({ pod: name, method: req.method, url: req.url, headers: req.headers, bodyLength: body.length });
           const extra: [string, string][] = [];
@@ -116,15 +114,31 @@ export async function startPod(ip: string, name = ip): Promise<Pod> {
       }
     });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, ip, () => resolve());
-  });
-  (pod as { port: number }).port = (server.address() as AddressInfo).port;
+  const l = await listen(server, ip);
+  // the handler above reads pod.behaviour: requests come only after this (listen resolved, no I/O yet)
+  const pod: Pod = {
+    ip,
+    port: l.port,
+    name,
+    seen,
+    behaviour: 'echo',
+    close: l.close,
+    drain: () =>
+      new Promise((r) => {
+        const force = setTimeout(() => {
+          for (const s of l.sockets) s.destroy();
+        }, 3000);
+        server.close(() => {
+          clearTimeout(force);
+          r();
+        });
+        server.closeIdleConnections();
+      }),
+    kill() {
+      for (const s of l.sockets) s.resetAndDestroy();
+      server.close();
+    },
+  };
   return pod;
 }
 

@@ -40,7 +40,10 @@ export async function startPortico(files: Record<string, string> | null, args: s
   const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
   for (const [name, yaml] of Object.entries(files ?? {})) writeFileSync(join(dir, name), yaml);
   const source = files === null ? [] : ['--manifests', dir];
-  const proc = spawn(process.execPath, [...NODE_FLAGS, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...FRONT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  // benchmarks, as bench/lib.ts: PORTICO_CPU_PROF=dir profiles the process, PORTICO_NODE_FLAGS replaces NODE_FLAGS
+  const prof = process.env.PORTICO_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PORTICO_CPU_PROF}`] : [];
+  const flags = process.env.PORTICO_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
+  const proc = spawn(process.execPath, [...flags, ...prof, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...FRONT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];

@@ -3,7 +3,8 @@
  * closes, and "pods" that record every byte they receive on every connection.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listen } from './listen.js';
 
 /** Sends raw bytes on a fresh connection; resolves with everything received until the server closes (or `waitMs`). */
 export function raw(port: number, bytes: string | Buffer, waitMs = 2000): Promise<{ text: string; closed: boolean }> {
@@ -47,7 +48,6 @@ export interface RawPod {
 export async function startRawPod(ip: string, answer?: (req: IncomingMessage, res: ServerResponse) => void): Promise<RawPod> {
   const connections: string[] = [];
   const requests: RawPod['requests'] = [];
-  const sockets = new Set<Socket>();
   const server = createHttpServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     req.resume();
@@ -60,11 +60,9 @@ export async function startRawPod(ip: string, answer?: (req: IncomingMessage, re
   });
   server.on('connection', (s: Socket) => {
     const i = connections.push('') - 1;
-    sockets.add(s);
     s.on('data', (d: Buffer) => (connections[i] += d.toString('latin1')));
-    s.on('close', () => sockets.delete(s));
   });
-  return listen(server, ip, sockets, { connections, requests });
+  return rawPod(server, ip, { connections, requests });
 }
 
 /**
@@ -74,10 +72,8 @@ export async function startRawPod(ip: string, answer?: (req: IncomingMessage, re
 export async function startScriptedPod(ip: string, script: (head: string, socket: Socket) => string | Buffer | null): Promise<RawPod> {
   const connections: string[] = [];
   const requests: RawPod['requests'] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((s) => {
     const i = connections.push('') - 1;
-    sockets.add(s);
     let buf = '';
     s.on('data', (d: Buffer) => {
       connections[i] += d.toString('latin1');
@@ -93,25 +89,11 @@ export async function startScriptedPod(ip: string, script: (head: string, socket
       }
     });
     s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
   });
-  return listen(server, ip, sockets, { connections, requests });
+  return rawPod(server, ip, { connections, requests });
 }
 
-async function listen(server: Server | ReturnType<typeof createHttpServer>, ip: string, sockets: Set<Socket>, rec: Pick<RawPod, 'connections' | 'requests'>): Promise<RawPod> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, ip, () => resolve());
-  });
-  return {
-    ip,
-    port: (server.address() as AddressInfo).port,
-    ...rec,
-    all: () => rec.connections.join(''),
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+async function rawPod(server: Server, ip: string, rec: Pick<RawPod, 'connections' | 'requests'>): Promise<RawPod> {
+  const { port, close } = await listen(server, ip);
+  return { ip, port, ...rec, all: () => rec.connections.join(''), close };
 }

@@ -6,7 +6,7 @@
  * It counts the connections it accepted, so tests can see whether Portico reused them.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listen } from './listen.js';
 
 export interface Echo {
   readonly pod: string;
@@ -29,20 +29,6 @@ export interface StatusPod {
 }
 
 export async function startStatusPod(ip: string, name: string, code: number | 'x-code' = 200): Promise<StatusPod> {
-  const sockets = new Set<Socket>();
-  const pod: StatusPod = {
-    ip,
-    port: 0,
-    name,
-    seen: [],
-    connections: 0,
-    code,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
   const server = createServer((req, res) => {
     let bodyLength = 0;
     req.on('data', (c: Buffer) => (bodyLength += c.length));
@@ -63,16 +49,10 @@ export async function startStatusPod(ip: string, name: string, code: number | 'x
       res.end(req.method === 'HEAD' ? undefined : out);
     });
   });
-  server.on('connection', (s: Socket) => {
-    pod.connections++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, ip, () => resolve());
-  });
-  (pod as { port: number }).port = (server.address() as AddressInfo).port;
+  server.on('connection', () => pod.connections++);
+  const { port, close } = await listen(server, ip);
+  // the handlers above read pod: connections come only after this (listen resolved, no I/O yet)
+  const pod: StatusPod = { ip, port, name, seen: [], connections: 0, code, close };
   return pod;
 }
 

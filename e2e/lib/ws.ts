@@ -1,7 +1,8 @@
 /** A minimal WebSocket echo pod (RFC 6455 framing, unfragmented frames), enough to test tunnels. */
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listen } from './listen.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -20,7 +21,6 @@ export interface WsPod {
 }
 
 export async function startWsPod(ip: string): Promise<WsPod> {
-  const sockets = new Set<Socket>();
   const upgrades: WsPod['upgrades'] = [];
   const server: Server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' });
@@ -28,8 +28,6 @@ export async function startWsPod(ip: string): Promise<WsPod> {
   });
   server.on('upgrade', (req, socket: Socket) => {
     upgrades.push(req.headers);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key'] as string}${GUID}`).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     let buf = Buffer.alloc(0);
@@ -61,15 +59,6 @@ export async function startWsPod(ip: string): Promise<WsPod> {
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, ip, () => r()));
-  return {
-    ip,
-    port: (server.address() as AddressInfo).port,
-    upgrades,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  const { port, close } = await listen(server, ip);
+  return { ip, port, upgrades, close };
 }

@@ -1,6 +1,7 @@
 /** The admin listener: health, readiness, /metrics and JSON debug views. Never on the data-plane port. */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createCidrMatcher } from '../model/cidr.js';
+import { l4Rows } from '../model/l4/print.js';
 import { printDiagnostics, printTable, routeRows } from '../model/print.js';
 import type { GatewayApiStatus } from '../model/gateway/status.js';
 import type { Diagnostic, RouteTable } from '../model/types.js';
@@ -27,7 +28,10 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 
 const json = (res: ServerResponse, v: unknown): void => send(res, 200, 'application/json', JSON.stringify(v, null, 2) + '\n');
 
-/** /debug/backends: every backend of the live table, with per-endpoint request and error counts. */
+/**
+ * /debug/backends: every backend of the live table, with per-endpoint request and error counts
+ * (for TCP and UDP backends: connections and flows), and the Layer 4 listeners and SNI names.
+ */
 export function backendsView(table: RouteTable, view: (endpoint: string) => EndpointView): unknown {
   return {
     backends: [...table.backends.values()].map((b) => ({
@@ -35,9 +39,11 @@ export function backendsView(table: RouteTable, view: (endpoint: string) => Endp
       namespace: b.namespace,
       service: b.service,
       port: b.port,
+      protocol: b.protocol,
       ...(b.externalName !== undefined ? { externalName: b.externalName } : {}),
       endpoints: b.endpoints.map((e) => ({ address: endpointKey(e.ip, e.port), terminating: e.terminating, ...view(endpointKey(e.ip, e.port)) })),
     })),
+    l4: l4Rows(table.l4),
   };
 }
 

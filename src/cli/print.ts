@@ -1,9 +1,12 @@
 /** `portico routes` / `portico backends`: the admin JSON views of a running instance as text tables. */
 import { printGatewayStatus, type GatewayApiStatus } from '../model/gateway/status.js';
+import type { L4Row } from '../model/l4/print.js';
 import type { RouteRow } from '../model/print.js';
 
 interface BackendsJson {
   backends: { id: string; externalName?: string; endpoints: { address: string; terminating: boolean; requests: number; errors: number; recentErrors: number; lastError: string | null }[] }[];
+  /** Layer 4 listeners and SNI names (absent from older instances). */
+  l4?: L4Row[];
 }
 
 /** Renders rows as left-aligned columns with a header line. */
@@ -31,7 +34,13 @@ export function backendsText(b: BackendsJson): string {
     if (be.endpoints.length === 0) rows.push([id, '(none)', '', '', '', '', '']);
     for (const e of be.endpoints) rows.push([id, e.address, e.terminating ? 'terminating' : 'ready', String(e.requests), String(e.errors), String(e.recentErrors), e.lastError ?? '']);
   }
-  return columns(['BACKEND', 'ENDPOINT', 'STATE', 'REQUESTS', 'ERRORS', 'ERRORS/1M', 'LAST ERROR'], rows);
+  let out = columns(['BACKEND', 'ENDPOINT', 'STATE', 'REQUESTS', 'ERRORS', 'ERRORS/1M', 'LAST ERROR'], rows);
+  // TCP and UDP backends count connections and flows as requests; their listeners follow
+  if (b.l4 !== undefined && b.l4.length > 0) {
+    const proxy = (r: L4Row): string => (r.proxyProtocol === undefined ? '' : [r.proxyProtocol.decode ? 'from clients' : '', r.proxyProtocol.encode ? 'to pods' : ''].filter(Boolean).join(', '));
+    out += `\n${columns(['LISTENER', 'PORT', 'SNI', 'BACKEND', 'FROM', 'PROXY'], b.l4.map((r) => [r.protocol, String(r.port), r.host ?? '', r.backend, r.source, proxy(r)]))}`;
+  }
+  return out;
 }
 
 /** Why a fetch got no answer, in a few words: the socket error's code and message where there is one. */

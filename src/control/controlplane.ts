@@ -57,6 +57,8 @@ export function translateOptionsFor(config: Config, inspect: InspectSecret, name
     proxySetHeaders: config.proxySetHeaders,
     sslRedirect: config.sslRedirect,
     unsupportedAnnotations: config.unsupportedAnnotations,
+    sslPassthrough: config.enableSslPassthrough,
+    l4: { tcpServices: config.tcpServicesConfigmap, udpServices: config.udpServicesConfigmap, reservedPorts: [config.httpPort, config.httpsPort, config.adminPort].filter((p) => p !== 0) },
     ...(config.enableGatewayApi
       ? { gateway: { controllerName: config.gatewayControllerName, reservedPorts: [config.httpPort, config.httpsPort, config.adminPort].filter((p) => p !== 0 && p !== 80 && p !== 443) } }
       : {}),

@@ -19,6 +19,11 @@ const ing = (name: string, host: string, service: string): KubeObject =>
   ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'default' }, spec: { ingressClassName: 'portico', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] } }) as KubeObject;
 
 const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Waits for the settle rebuild (SETTLE_MS after the last patch) to have run: until `done`, at most 10 s on a loaded machine. */
+async function settled(done: () => boolean): Promise<void> {
+  await tick(SETTLE_MS);
+  for (const end = Date.now() + 10_000; !done() && Date.now() < end; ) await tick(20);
+}
 
 function setup() {
   const store = createStore();
@@ -102,9 +107,59 @@ test('after a patch, a full rebuild settles diagnostics and finds the table unch
   assert.deepEqual(endpointsOf(t, 'default/a:80'), []);
   assert.deepEqual(t.live.endpoints('default/a:80'), [], 'the data plane slot too');
   assert.equal(t.pipeline.diagnostics().length, 0, 'diagnostics wait for the settle rebuild');
-  await tick(SETTLE_MS + 100);
+  await settled(() => t.pipeline.diagnostics().length > 0);
   assert.deepEqual(t.pipeline.diagnostics().map((d) => d.reason), ['NoEndpoints']);
   assert.equal(t.swaps.length, 1, 'the settle rebuild found the patched table current');
+});
+
+test('a rollout (one non-empty list to another) changes no diagnostic: no full rebuild follows', async () => {
+  const t = setup();
+  let translations = 0;
+  const snapshot = t.store.snapshot.bind(t.store);
+  t.store.snapshot = () => {
+    translations++;
+    return snapshot();
+  };
+  t.store.upsert(slice('a-1', 'a', ['10.0.0.2']));
+  t.pipeline.schedule('default/a');
+  await tick();
+  t.store.upsert(slice('a-1', 'a', ['10.0.0.3', '10.0.0.4']));
+  t.pipeline.schedule('default/a');
+  await tick(SETTLE_MS + 100);
+  assert.equal(t.patches.length, 2);
+  assert.equal(translations, 0);
+  assert.deepEqual(endpointsOf(t, 'default/a:80'), ['10.0.0.3:8080', '10.0.0.4:8080']);
+  // the last endpoint going does change one (NoEndpoints): the settle rebuild runs, even after a rollout in the same burst
+  t.store.upsert(slice('a-1', 'a', []));
+  t.pipeline.schedule('default/a');
+  await tick();
+  t.store.upsert(slice('b-1', 'b', ['10.0.1.2']));
+  t.pipeline.schedule('default/b');
+  await settled(() => translations > 0);
+  assert.equal(translations, 1);
+  assert.deepEqual(t.pipeline.diagnostics().map((d) => d.reason), ['NoEndpoints']);
+  // and its first endpoint coming back clears it
+  t.store.upsert(slice('a-1', 'a', ['10.0.0.5']));
+  t.pipeline.schedule('default/a');
+  await settled(() => translations > 1);
+  assert.equal(translations, 2);
+  assert.deepEqual(t.pipeline.diagnostics(), []);
+  assert.equal(t.swaps.length, 1, 'every settle rebuild found the patched table current');
+});
+
+test('a backend that a swapped table added takes the fast path too (the per-Service index follows the table)', async () => {
+  const t = setup();
+  t.store.upsert(svc('c'));
+  t.store.upsert(slice('c-1', 'c', ['10.0.2.1']));
+  t.store.upsert(ing('c', 'c.test', 'c'));
+  t.pipeline.schedule();
+  await tick();
+  assert.equal(t.swaps.length, 2);
+  t.store.upsert(slice('c-1', 'c', ['10.0.2.2']));
+  t.pipeline.schedule('default/c');
+  await tick();
+  assert.deepEqual([...(t.patches[0] as EndpointPatch).keys()], ['default/c:80']);
+  assert.deepEqual(t.live.endpoints('default/c:80')?.map((e) => e.ip), ['10.0.2.2']);
 });
 
 test('slices moving between Services, and deleted slices, are indexed by Service', () => {

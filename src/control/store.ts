@@ -29,22 +29,23 @@ const isKind = (k: unknown): k is Kind => typeof k === 'string' && (KINDS as rea
 export function createStore(): Store {
   const maps = new Map<Kind, Map<string, KubeObject>>(KINDS.map((k) => [k, new Map()]));
   const of = (kind: Kind): Map<string, KubeObject> => maps.get(kind) as Map<string, KubeObject>;
-  /** EndpointSlice keys by the Service they belong to. */
-  const byService = new Map<string, Set<string>>();
+  /** EndpointSlice keys by the Service they belong to (a Service has a few: a list, not a Set, which costs far more). */
+  const byService = new Map<string, string[]>();
   const unindex = (key: string, obj: KubeObject | undefined): void => {
     if (obj === undefined) return;
     const svc = sliceService(obj);
-    const set = byService.get(svc);
-    if (set === undefined) return;
-    set.delete(key);
-    if (set.size === 0) byService.delete(svc);
+    const list = byService.get(svc);
+    if (list === undefined) return;
+    const i = list.indexOf(key);
+    if (i !== -1) list.splice(i, 1);
+    if (list.length === 0) byService.delete(svc);
   };
   const index = (key: string, obj: KubeObject): void => {
     const svc = sliceService(obj);
     if (svc === '') return;
-    let set = byService.get(svc);
-    if (set === undefined) byService.set(svc, (set = new Set()));
-    set.add(key);
+    const list = byService.get(svc);
+    if (list === undefined) byService.set(svc, [key]);
+    else if (!list.includes(key)) list.push(key);
   };
   return {
     upsert(obj) {
@@ -78,7 +79,7 @@ export function createStore(): Store {
       const keys = byService.get(service);
       if (keys === undefined) return [];
       const m = of('EndpointSlice');
-      return [...keys].map((k) => m.get(k) as EndpointSlice);
+      return keys.map((k) => m.get(k) as EndpointSlice);
     },
     snapshot() {
       const list = <T>(kind: Kind): T[] => [...of(kind).values()] as T[];
@@ -94,6 +95,8 @@ export function createStore(): Store {
         gateways: list('Gateway'),
         httpRoutes: list('HTTPRoute'),
         grpcRoutes: list('GRPCRoute'),
+        tlsRoutes: list('TLSRoute'),
+        tcpRoutes: list('TCPRoute'),
         referenceGrants: list('ReferenceGrant'),
       };
     },

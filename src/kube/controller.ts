@@ -46,6 +46,7 @@ export async function createKubeController(o: { config: Config; store: Store; pi
     log: log.child({ component: 'watch' }),
     gatewayApi: config.enableGatewayApi,
     crdRecheckMs: config.crdRecheckInterval,
+    configMaps: [config.tcpServicesConfigmap, config.udpServicesConfigmap].filter((c) => c !== undefined),
   });
   const status = createStatusWriter({
     client,

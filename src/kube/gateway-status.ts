@@ -1,7 +1,8 @@
 /**
  * Gateway API status, written by the leader: GatewayClasses of Portico's controller name, their
- * Gateways (addresses, conditions, listeners) and the parents of every HTTPRoute and GRPCRoute
- * entries that carry Portico's controller name, nothing else. Read-modify-write through the
+ * Gateways (addresses, conditions, listeners) and the parents of every HTTPRoute, GRPCRoute,
+ * TLSRoute and TCPRoute entries that carry Portico's controller name, nothing else (TLSRoutes
+ * and TCPRoutes at the API version they were read with: v1, or v1alpha2). Read-modify-write through the
  * status subresource, only on change; a condition keeps its lastTransitionTime while its status
  * stays; a 409 re-reads and retries.
  */
@@ -97,15 +98,16 @@ export function createGatewayStatusWriter(o: { client: KubeClient; log: Logger }
       }
       // every route: our parent entries as computed (none for a route that no longer has a parent of ours)
       const ours = new Map(status.routes.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
-      for (const [kind, plural, list] of [['HTTPRoute', 'httproutes', snapshot.httpRoutes], ['GRPCRoute', 'grpcroutes', snapshot.grpcRoutes]] as const) {
+      for (const [kind, plural, list] of [['HTTPRoute', 'httproutes', snapshot.httpRoutes], ['GRPCRoute', 'grpcroutes', snapshot.grpcRoutes], ['TLSRoute', 'tlsroutes', snapshot.tlsRoutes], ['TCPRoute', 'tcproutes', snapshot.tcpRoutes]] as const) {
         for (const obj of (list ?? []) as WithStatus[]) {
+          const base = typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('gateway.networking.k8s.io/') ? `/apis/${obj.apiVersion}` : BASE;
           const ns = obj.metadata?.namespace ?? '';
           const name = obj.metadata?.name ?? '';
           const r = ours.get(`${kind}/${ns}/${name}`);
           const current = Array.isArray(obj.status?.parents) ? (obj.status.parents as { controllerName?: string }[]) : [];
           if (r === undefined && !current.some((p) => p?.controllerName === status.controllerName)) continue;
           await attempt(`${kind} ${ns}/${name}`, () =>
-            put(`${BASE}/namespaces/${ns}/${plural}/${name}`, obj, (cur) => {
+            put(`${base}/namespaces/${ns}/${plural}/${name}`, obj, (cur) => {
               const parents = Array.isArray(cur.status?.parents) ? (cur.status.parents as { controllerName?: string; parentRef?: unknown; conditions?: unknown }[]) : [];
               const others = parents.filter((p) => p?.controllerName !== status.controllerName);
               const mine = (r?.parents ?? []).map((p) => ({

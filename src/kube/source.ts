@@ -8,7 +8,7 @@ import type { Translation } from '../model/types.js';
 import { sliceService } from '../model/endpoints.js';
 import type { Store } from '../control/store.js';
 import type { KubeClient } from './client.js';
-import { createReflector, RESOURCES, type Change, type Reflector } from './watch.js';
+import { createReflector, namedConfigMap, RESOURCES, type Change, type Reflector, type Resource } from './watch.js';
 
 export interface KubeSourceOptions {
   readonly client: KubeClient;
@@ -25,6 +25,8 @@ export interface KubeSourceOptions {
   readonly gatewayApi: boolean;
   /** How often an absent CRD is looked for again. */
   readonly crdRecheckMs: number;
+  /** The TCP/UDP services ConfigMaps: one outside the watched namespaces is watched alone, by name (RBAC can name it). */
+  readonly configMaps?: readonly { readonly namespace: string; readonly name: string }[];
 }
 
 export interface KubeSource {
@@ -46,6 +48,8 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'Gateway':
     case 'HTTPRoute':
     case 'GRPCRoute':
+    case 'TLSRoute':
+    case 'TCPRoute':
     case 'ReferenceGrant':
       return true;
     case 'Service':
@@ -66,8 +70,16 @@ export function createKubeSource(o: KubeSourceOptions): KubeSource {
       return new Promise((resolve) => {
         const namespaces = o.namespaces.length > 0 ? o.namespaces : [''];
         let pending = 0;
-        for (const resource of RESOURCES.filter((r) => o.gatewayApi || r.gatewayApi !== true)) {
-          for (const namespace of resource.namespaced ? namespaces : ['']) {
+        const watched: [Resource, readonly string[]][] = RESOURCES.filter((r) => o.gatewayApi || r.gatewayApi !== true).map((r) => [r, r.namespaced ? namespaces : ['']]);
+        // a services ConfigMap outside the watched namespaces (--watch-namespace): watched alone, by name
+        const named = new Set<string>();
+        for (const cm of o.configMaps ?? []) {
+          if (o.namespaces.length === 0 || o.namespaces.includes(cm.namespace) || named.has(`${cm.namespace}/${cm.name}`)) continue;
+          named.add(`${cm.namespace}/${cm.name}`);
+          watched.push([namedConfigMap(cm.name), [cm.namespace]]);
+        }
+        for (const [resource, inNamespaces] of watched) {
+          for (const namespace of inNamespaces) {
             pending++;
             const refl = createReflector({
               client: o.client,

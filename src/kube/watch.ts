@@ -5,6 +5,7 @@
  * else, and an idle watchdog for streams that stall silently. The store keeps the last good
  * objects while the API server is away.
  */
+import { createSlimmer } from './slim.js';
 import type { Logger } from '../log.js';
 import type { Kind, KubeObject } from '../model/k8s.js';
 import type { Store } from '../control/store.js';
@@ -22,6 +23,11 @@ export interface Resource {
   readonly optional?: boolean;
   /** Only needed to serve the Gateway API (not watched with --enable-gateway-api=false). */
   readonly gatewayApi?: boolean;
+  /**
+   * Other API versions to try, in order, when `base` answers 404 (a CRD that serves only an older
+   * version): the objects then carry the version found as apiVersion, for status writes.
+   */
+  readonly fallbacks?: readonly string[];
   /** With a field selector, which stored objects this watch owns: a re-list replaces only those. */
   readonly owns?: (o: KubeObject) => boolean;
 }
@@ -53,12 +59,21 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'Gateway', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gateways', namespaced: true, optional: true, gatewayApi: true },
   { kind: 'HTTPRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true, optional: true, gatewayApi: true },
   { kind: 'GRPCRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true, optional: true, gatewayApi: true },
+  // v1 from Gateway API v1.5 (TLSRoute) and v1.6 (TCPRoute); v1alpha2 in the experimental channel before (and still served there)
+  { kind: 'TLSRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'tlsroutes', namespaced: true, optional: true, gatewayApi: true },
+  { kind: 'TCPRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'tcproutes', namespaced: true, optional: true, gatewayApi: true },
   // v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant
   { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true, gatewayApi: true },
 ];
 
 
-export const resourcePath = (r: Resource, namespace: string): string => (namespace ? `${r.base}/namespaces/${namespace}/${r.plural}` : `${r.base}/${r.plural}`);
+export const resourcePath = (r: Resource, namespace: string, base = r.base): string => (namespace ? `${base}/namespaces/${namespace}/${r.plural}` : `${base}/${r.plural}`);
+
+/**
+ * One ConfigMap by name (a TCP/UDP services ConfigMap in a namespace the ConfigMap watch does not
+ * cover, with --watch-namespace): that object only, so RBAC can name it; a re-list replaces only it.
+ */
+export const namedConfigMap = (name: string): Resource => ({ kind: 'ConfigMap', base: '/api/v1', plural: 'configmaps', namespaced: true, fieldSelector: `metadata.name=${name}`, trim: trimConfigMap, owns: (o) => o.metadata?.name === name });
 
 /** What changed, for the source's relevance filter. */
 export type Change = { readonly kind: Kind; readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: KubeObject } | { readonly kind: Kind; readonly type: 'RELIST' };
@@ -97,7 +112,10 @@ export function createReflector(o: ReflectorOptions): Reflector {
   const { client, resource: r, namespace, store, log } = o;
   const base = o.backoff?.base ?? 250;
   const cap = o.backoff?.cap ?? 30_000;
-  const path = resourcePath(r, namespace);
+  const bases = [r.base, ...(r.fallbacks ?? [])];
+  /** The version in use: the first that did not answer 404. */
+  let version = 0;
+  let path = resourcePath(r, namespace);
   let rv = '';
   let stopped = false;
   let synced = false;
@@ -106,7 +124,23 @@ export function createReflector(o: ReflectorOptions): Reflector {
   let timer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
 
-  const withKind = (obj: KubeObject): KubeObject => (r.trim !== undefined ? r.trim(obj) : obj.kind === r.kind ? obj : { ...obj, kind: r.kind });
+  /**
+   * Items of a LIST carry no `kind`. The object is fresh from JSON.parse and not stored yet, so it
+   * is set in place (a copy by spread gave every stored object a hidden class of its own), and
+   * trimmed of what Portico never reads (slim.ts). A kind served under fallback versions
+   * (TLSRoute, TCPRoute) also gets the version it was read as.
+   */
+  const slim = createSlimmer();
+  const apiVersion = (): string => (bases[version] as string).replace(/^\/apis?\//, '');
+  const withKind = (obj: KubeObject): KubeObject => {
+    if (r.trim !== undefined) return r.trim(obj);
+    if (obj.kind !== r.kind) (obj as { kind: string }).kind = r.kind;
+    if (r.fallbacks !== undefined) {
+      const v = apiVersion();
+      if (obj.apiVersion !== v) (obj as { apiVersion: string }).apiVersion = v;
+    }
+    return slim(obj);
+  };
   const markSynced = (): void => {
     if (synced) return;
     synced = true;
@@ -142,13 +176,22 @@ export function createReflector(o: ReflectorOptions): Reflector {
       if (stopped) return;
       store.replace(r.kind, items, r.namespaced ? namespace : undefined, r.owns);
       rv = listRv;
-      log.info({ kind: r.kind, namespace: namespace || undefined, objects: items.length, resourceVersion: rv }, 'listed');
+      log.info({ kind: r.kind, namespace: namespace || undefined, ...(r.fallbacks !== undefined ? { apiVersion: apiVersion() } : {}), ...(r.fieldSelector !== undefined ? { fieldSelector: r.fieldSelector } : {}), objects: items.length, resourceVersion: rv }, 'listed');
       o.onChange({ kind: r.kind, type: 'RELIST' });
       markSynced();
       failures = 0;
       void watch();
     } catch (err) {
       if (r.optional === true && err instanceof ApiError && err.status === 404) {
+        if (version + 1 < bases.length) {
+          // an older version may be the one served
+          version++;
+          path = resourcePath(r, namespace, bases[version]);
+          void list();
+          return;
+        }
+        version = 0;
+        path = resourcePath(r, namespace);
         // the CRD is not installed: nothing to serve, nothing wrong; look again later
         if (!synced) log.info({ kind: r.kind, recheckInMs: o.crdRecheckMs }, `${r.plural} are not installed (no CRD); looking again every ${o.crdRecheckMs / 1000} s (--crd-recheck-interval)`);
         store.replace(r.kind, [], r.namespaced ? namespace : undefined, r.owns);

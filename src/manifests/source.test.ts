@@ -161,3 +161,24 @@ test('a bad file at start-up says that nothing in it is served (it has no last g
   assert.deepEqual(st.files, { valid: 2, invalid: 2 });
   assert.match(st.diagnostics[1]!.message, /Ingres t: kind "Ingres" \(apiVersion networking\.k8s\.io\/v1\) is not a Kubernetes kind, so nothing reads it; did you mean "Ingress"\?$/);
 });
+
+test('objects get the time they were first seen as creationTimestamp, the rest as written; an unchanged file keeps its very objects', async () => {
+  writeFileSync(join(dir, 'c.yaml'), ingress('c').replace('metadata: { name: c }', "metadata: { name: c, creationTimestamp: '2020-01-01T00:00:00Z', labels: { app: c } }"));
+  store = createStore();
+  source = createManifestSource({ path: dir, store, onChange: () => {}, log: captured(), removalSettleMs: 60_000 });
+  await source.start();
+  const get = (name: string): { metadata: Record<string, unknown>; spec: { rules: { host: string; http: { paths: { path: string }[] } }[] }; kind: string } => store.snapshot().ingresses.find((i) => i.metadata?.name === name) as never;
+  const a = get('a');
+  assert.equal(a.kind, 'Ingress');
+  assert.equal(a.metadata.name, 'a');
+  assert.match(String(a.metadata.creationTimestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+  assert.equal(a.spec.rules[0]?.host, 'a.test');
+  assert.deepEqual(get('c').metadata, { name: 'c', creationTimestamp: '2020-01-01T00:00:00Z', labels: { app: 'c' }, namespace: 'default' });
+  writeFileSync(join(dir, 'b.yaml'), ingress('b', '/x'));
+  const t0 = Date.now();
+  while (get('b').spec.rules[0]?.http.paths[0]?.path !== '/x') {
+    if (Date.now() - t0 > 5000) assert.fail('b.yaml was not read again');
+    await sleep(5);
+  }
+  assert.equal(get('a'), a, 'a.yaml did not change: the same stored object (translation memos key on it)');
+});

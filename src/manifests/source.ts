@@ -201,7 +201,7 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
         let since = firstSeen.get(id);
         if (since === undefined) firstSeen.set(id, (since = new Date().toISOString()));
         let o = typeof obj.metadata?.creationTimestamp === 'string' ? obj : stamped.get(obj);
-        if (o === undefined) stamped.set(obj, (o = { ...obj, metadata: { ...obj.metadata, creationTimestamp: since } }));
+        if (o === undefined) stamped.set(obj, (o = stamp(obj, since)));
         if (m.has(key)) log.warn({ file, kind, object: key }, 'object defined twice; the later file wins');
         m.set(key, o);
       }
@@ -272,4 +272,24 @@ export function createManifestSource(opts: { path: string; store: Store; onChang
       if (settleTimer) clearTimeout(settleTimer);
     },
   };
+}
+
+/** A shallow copy, built key by key (see stamp). */
+function copyOf(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) out[k] = (o as Record<string, unknown>)[k];
+  return out;
+}
+
+/**
+ * The object with metadata.creationTimestamp set (to when Portico first saw it). Copied key by
+ * key: a spread into a literal with one more property gave every copy, and its metadata, a hidden
+ * class of its own (at 10,000 Ingresses about 12 MiB of maps; docs/performance.md, "Memory").
+ */
+function stamp(obj: KubeObject, since: string): KubeObject {
+  const metadata = copyOf(obj.metadata ?? {});
+  metadata.creationTimestamp = since;
+  const out = copyOf(obj);
+  out.metadata = metadata;
+  return out as unknown as KubeObject;
 }

@@ -107,6 +107,8 @@ export function createMetrics(opts: MetricsOptions) {
   const resSize = fastHistogram(registry, 'portico_response_size_bytes', 'Response body size', ROUTE_LABELS, SIZE_BUCKETS);
   const upstreamErrors = new Counter({ name: 'portico_upstream_errors_total', help: 'Upstream failures by cause (connect_refused, connect_timeout, reset, timeout, no_endpoints, ...)', labelNames: ['namespace', 'service', 'cause'], registers: reg });
   const retries = new Counter({ name: 'portico_upstream_retries_total', help: 'Requests sent again to another endpoint', labelNames: ['namespace', 'service'], registers: reg });
+  const mirrors = new Counter({ name: 'portico_mirror_requests_total', help: 'Request copies sent to a mirror (Gateway API RequestMirror, mirror-target), by how they ended: answered (any status), failed, timeout', labelNames: ['namespace', 'destination', 'result'], registers: reg });
+  const mirrorDrops = new Counter({ name: 'portico_mirror_dropped_total', help: 'Request copies not sent or abandoned: in_flight (--mirror-max-in-flight reached), body_buffer (--mirror-body-buffer passed), body_incomplete, no_endpoints', labelNames: ['namespace', 'destination', 'reason'], registers: reg });
   const ejections = new Counter({ name: 'portico_upstream_ejections_total', help: 'Endpoints taken out of rotation after consecutive failures (passive health)', labelNames: ['namespace', 'service'], registers: reg });
   const openConnections = new Gauge({ name: 'portico_open_connections', help: 'Open client connections per listener', labelNames: ['listener'], registers: reg });
 
@@ -126,6 +128,23 @@ export function createMetrics(opts: MetricsOptions) {
   const handshakes = new Counter({ name: 'portico_ssl_handshakes_total', help: 'Completed TLS handshakes by listener and protocol version', labelNames: ['listener', 'protocol'], registers: reg });
   const handshakeErrors = new Counter({ name: 'portico_ssl_handshake_errors_total', help: 'Failed TLS handshakes by listener', labelNames: ['listener'], registers: reg });
   const certExpiry = new Gauge({ name: 'portico_ssl_certificate_expiry_timestamp_seconds', help: 'Expiry (Unix time) of each served certificate; host "" is --default-ssl-certificate', labelNames: ['namespace', 'secret', 'host'], registers: reg });
+  // Layer 4: labels are the table's (backend Service, listener), never a client's
+  const L4_LABELS = ['namespace', 'service', 'listener'] as const;
+  const STREAM_BUCKETS = [0.01, 0.1, 1, 10, 60, 300, 900, 3600];
+  const tcpConnections = new Counter({ name: 'portico_tcp_connections_total', help: 'TCP connections spliced to a pod (TCP services, TCPRoutes, TLS passthrough), by backend Service and listener', labelNames: L4_LABELS, registers: reg });
+  const tcpOpen = new Gauge({ name: 'portico_tcp_open_connections', help: 'TCP connections spliced to a pod now', labelNames: L4_LABELS, registers: reg });
+  const tcpBytes = new Counter({ name: 'portico_tcp_bytes_total', help: 'Bytes of spliced TCP connections: received from clients, sent to clients', labelNames: [...L4_LABELS, 'direction'], registers: reg });
+  const tcpDuration = new Histogram({ name: 'portico_tcp_connection_duration_seconds', help: 'Lifetime of spliced TCP connections', labelNames: L4_LABELS, buckets: STREAM_BUCKETS, registers: reg });
+  const tcpErrors = new Counter({ name: 'portico_tcp_errors_total', help: 'TCP connections not spliced or cut, by cause (connect_refused, connect_timeout, no_endpoints, rejected, proxy_protocol, reset, idle, shutdown, endpoint_removed, ...)', labelNames: [...L4_LABELS, 'cause'], registers: reg });
+  const udpFlows = new Counter({ name: 'portico_udp_flows_total', help: 'UDP flows (client addresses) opened to a pod, by backend Service and listener', labelNames: L4_LABELS, registers: reg });
+  const udpActive = new Gauge({ name: 'portico_udp_active_flows', help: 'UDP flows open now', labelNames: L4_LABELS, registers: reg });
+  const udpDatagrams = new Counter({ name: 'portico_udp_datagrams_total', help: 'UDP datagrams forwarded: received from clients, sent to clients', labelNames: [...L4_LABELS, 'direction'], registers: reg });
+  const udpBytes = new Counter({ name: 'portico_udp_bytes_total', help: 'UDP payload bytes forwarded: received from clients, sent to clients', labelNames: [...L4_LABELS, 'direction'], registers: reg });
+  const udpDuration = new Histogram({ name: 'portico_udp_flow_duration_seconds', help: 'Lifetime of UDP flows (until idle for --proxy-stream-timeout)', labelNames: L4_LABELS, buckets: STREAM_BUCKETS, registers: reg });
+  const udpErrors = new Counter({ name: 'portico_udp_errors_total', help: 'UDP datagrams dropped or flows closed, by cause (no_endpoints, rejected, flow_evicted, unreachable, queue_full, draining, ...)', labelNames: [...L4_LABELS, 'cause'], registers: reg });
+  const clientHellos = new Counter({ name: 'portico_tls_client_hellos_total', help: 'ClientHellos read on listeners with TLS passthrough routes, by result (passthrough, terminated, rejected, invalid, timeout)', labelNames: ['listener', 'result'], registers: reg });
+  const listenErrors = new Counter({ name: 'portico_l4_listen_errors_total', help: 'Layer 4 listeners that could not bind their port (retried while the table asks for them)', labelNames: ['listener'], registers: reg });
+
   const buildInfo = new Gauge({ name: 'portico_build_info', help: 'Version information; always 1', labelNames: ['version', 'node'], registers: reg, aggregator: 'max' });
   buildInfo.labels(opts.version, process.version).set(1);
   leader.set(0);
@@ -212,6 +231,14 @@ export function createMetrics(opts: MetricsOptions) {
     retry(t: RouteLabels): void {
       retries.labels(t.namespace, t.service).inc();
     },
+    /** A request copy ended (`destination`: a Service port `ns/name:port`, or a mirror-target origin; bounded by the table). */
+    mirrored(namespace: string, destination: string, result: string): void {
+      mirrors.labels(namespace, destination, result).inc();
+    },
+    /** A request copy was dropped. */
+    mirrorDropped(namespace: string, destination: string, reason: string): void {
+      mirrorDrops.labels(namespace, destination, reason).inc();
+    },
     connectDuration(sec: number): void {
       connect.observe(sec);
     },
@@ -227,6 +254,10 @@ export function createMetrics(opts: MetricsOptions) {
       endpoints.set(counts.endpoints);
       diagnostics.reset();
       for (const [reason, n] of counts.diagnostics) diagnostics.labels(reason).set(n);
+    },
+    /** The endpoints gauge alone, after an EndpointSlice patch (no table was built). */
+    liveEndpoints(n: number): void {
+      endpoints.set(n);
     },
     /** What the source says of its input: problems make the configuration invalid; files by state (standalone). */
     config(status: { readonly diagnostics: readonly unknown[]; readonly files?: { readonly valid: number; readonly invalid: number } }): void {
@@ -254,6 +285,40 @@ export function createMetrics(opts: MetricsOptions) {
     },
     leader(isLeader: boolean): void {
       leader.set(isLeader ? 1 : 0);
+    },
+    /** The series one TCP backend of one listener records into (cached by the caller, per compiled table). */
+    tcp(namespace: string, service: string, listener: string) {
+      return {
+        connections: tcpConnections.labels(namespace, service, listener),
+        open: tcpOpen.labels(namespace, service, listener),
+        received: tcpBytes.labels(namespace, service, listener, 'received'),
+        sent: tcpBytes.labels(namespace, service, listener, 'sent'),
+        duration: tcpDuration.labels(namespace, service, listener),
+      };
+    },
+    tcpError(namespace: string, service: string, listener: string, cause: string): void {
+      tcpErrors.labels(namespace, service, listener, cause).inc();
+    },
+    /** The series one UDP backend of one listener records into. */
+    udp(namespace: string, service: string, listener: string) {
+      return {
+        flows: udpFlows.labels(namespace, service, listener),
+        active: udpActive.labels(namespace, service, listener),
+        receivedDatagrams: udpDatagrams.labels(namespace, service, listener, 'received'),
+        sentDatagrams: udpDatagrams.labels(namespace, service, listener, 'sent'),
+        received: udpBytes.labels(namespace, service, listener, 'received'),
+        sent: udpBytes.labels(namespace, service, listener, 'sent'),
+        duration: udpDuration.labels(namespace, service, listener),
+      };
+    },
+    udpError(namespace: string, service: string, listener: string, cause: string): void {
+      udpErrors.labels(namespace, service, listener, cause).inc();
+    },
+    clientHello(listener: string, result: 'passthrough' | 'terminated' | 'rejected' | 'invalid' | 'timeout'): void {
+      clientHellos.labels(listener, result).inc();
+    },
+    listenError(listener: string): void {
+      listenErrors.labels(listener).inc();
     },
   };
 }

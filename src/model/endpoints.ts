@@ -5,7 +5,9 @@
 import { isIP } from 'node:net';
 import { isDnsSubdomain, show, type EndpointSlice, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
-import type { Backend, BackendProtocol, DiagnosticReason, Endpoint } from './types.js';
+import type { Backend, DiagnosticReason, Endpoint } from './types.js';
+
+type BackendProtocol = Backend['protocol'];
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -58,6 +60,8 @@ const notFalse = (v: boolean | null | undefined): boolean => v !== false;
 
 /** What resolving one Service port found, from which EndpointSlices: the reusable part of a Resolved. */
 interface Resolution {
+  /** The backend id it was resolved for. */
+  readonly id: string;
   readonly slices: readonly EndpointSlice[];
   readonly endpoints: readonly Endpoint[];
   readonly problem: Resolved['problem'];
@@ -69,7 +73,7 @@ interface Resolution {
  * same way: a rebuild re-resolves only the Services whose objects changed. Owned by a translator,
  * which advances it after each translation.
  */
-export type ResolutionMemo = Memo<Service, Map<string, Resolution>>;
+export type ResolutionMemo = Memo<Service, Resolution | Map<string, Resolution>>;
 export const createResolutionMemo = (): ResolutionMemo => new Memo();
 
 const sameSlices = (a: readonly EndpointSlice[], b: readonly EndpointSlice[]): boolean => a.length === b.length && a.every((s, i) => s === b[i]);
@@ -149,18 +153,21 @@ export function resolveBackend(index: ServiceIndex, ns: string, service: string,
   }
   const slices = index.slices.get(`${ns}/${service}`) ?? [];
   const memo = index.memo;
-  let byId = memo?.get(svc);
-  const known = byId?.get(id);
+  // nearly every Service is reached by one backend id: its one resolution, else a Map of them by id
+  const byId = memo?.get(svc);
+  const known = byId instanceof Map ? byId.get(id) : byId?.id === id ? byId : undefined;
   if (known !== undefined && sameSlices(known.slices, slices)) return resolved(known);
-  const r: Resolution = { slices, ...resolveService(svc, slices, ns, service, port) };
+  const found = resolveService(svc, slices, ns, service, port);
+  const r: Resolution = { id, slices, endpoints: found.endpoints, problem: found.problem };
   if (memo === undefined) return resolved(r);
-  if (byId === undefined) memo.set(svc, (byId = new Map()));
-  byId.set(id, r);
+  if (byId instanceof Map) byId.set(id, r);
+  else if (byId === undefined || byId.id === id) memo.set(svc, r);
+  else memo.set(svc, new Map([[byId.id, byId], [id, r]]));
   return resolved(r);
 }
 
-function resolveService(svc: Service, slices: readonly EndpointSlice[], ns: string, service: string, port: string | number): Omit<Resolution, 'slices'> {
-  const empty = (reason: DiagnosticReason, message: string): Omit<Resolution, 'slices'> => ({ endpoints: [], problem: { reason, message } });
+function resolveService(svc: Service, slices: readonly EndpointSlice[], ns: string, service: string, port: string | number): Omit<Resolution, 'slices' | 'id'> {
+  const empty = (reason: DiagnosticReason, message: string): Omit<Resolution, 'slices' | 'id'> => ({ endpoints: [], problem: { reason, message } });
   const sp = findServicePort(svc, port);
   if (!sp) return empty('ServicePortNotFound', `Service ${ns}/${service} has no port ${typeof port === 'number' ? port : show(port)}`);
 

@@ -16,11 +16,12 @@ import { createSelfSigned } from '../tls/selfsigned.js';
 import { createLimiters } from '../proxy/limiters.js';
 import { compilePolicies } from '../proxy/policies/index.js';
 import { compileRetry, DEFAULT_RETRY } from '../proxy/policies/retry.js';
+import { fakeExchange } from '../testing/exchange.js';
 
 const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, inspectClientCa: inspectClientCaSecret, now: Date.now(), sourceRanges: { allow: ['10.0.0.0/8'], deny: ['10.9.9.9'] }, defaultBackendService: { namespace: 'default', name: 'errors', port: 80 }, addHeaders: { namespace: 'default', name: 'h' }, proxySetHeaders: { namespace: 'default', name: 'h' } };
 const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
 
-/** The annotations of the error-pages, retries and header families, with values that parse. */
+/** The annotations of the error-pages, retries, header and mirroring families, with values that parse. */
 const FAMILY = {
   'nginx.ingress.kubernetes.io/custom-http-errors': '404,503',
   'nginx.ingress.kubernetes.io/default-backend': 's',
@@ -33,6 +34,9 @@ const FAMILY = {
   'nginx.ingress.kubernetes.io/custom-headers': 'default/h',
   'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers -s 404 "X-A: $host"; add_header X-B b always; proxy_set_header X-C $request_id;',
   'nginx.ingress.kubernetes.io/server-snippet': 'more_clear_headers Server; more_set_input_headers -r "X-D: $arg_d";',
+  'nginx.ingress.kubernetes.io/mirror-target': 'https://mirror.test:8443/copy$request_uri',
+  'nginx.ingress.kubernetes.io/mirror-request-body': 'off',
+  'nginx.ingress.kubernetes.io/mirror-host': 'shadow.test',
 };
 
 const valid = {
@@ -147,21 +151,7 @@ const valid = {
 };
 
 /** A request as response edits read it. */
-const fakeExchange = {
-  req: { method: 'GET', headers: {} },
-  scheme: 'http',
-  path: '/',
-  forwardPath: '/?a=1',
-  requestUri: '/?a=1',
-  requestId: 'r',
-  captures: null,
-  host: 'a.test',
-  clientIp: '192.0.2.1',
-  servername: undefined,
-  tlsSocket: null,
-  names: null,
-  header: () => undefined,
-} as never;
+const request = fakeExchange({ target: '/?a=1', path: '/' });
 
 /** Replaces the value at a random path inside `obj` with `value`. */
 function mutate(obj: unknown, path: number[], value: unknown): unknown {
@@ -194,8 +184,8 @@ function run(s: Partial<Snapshot>): void {
   for (const r of t.table.routes) {
     const c = compilePolicies(r, env, t.table);
     const head = ['content-type', 'text/html', 'x-a', '1'];
-    c.response?.edit(404, head, fakeExchange, true);
-    c.outer?.edit(200, head, fakeExchange, false);
+    c.response?.edit(404, head, request, true);
+    c.outer?.edit(200, head, request, false);
     compileRetry(r.settings, DEFAULT_RETRY);
   }
   for (const host of ['a.test', 'www.a.test', 'b.test', 'x.c.test']) for (const path of ['/', '/api', '/API/x/y', '/x123', '/\r\n']) match(m, host, path, { ...NO_INPUT, captures: null });

@@ -3,6 +3,7 @@
  * (snippets, custom-headers, --add-headers, --proxy-set-headers). Pure: the proxy compiles the
  * templates parsed here once per table and expands them per request (proxy/policies/template.ts).
  */
+import { HEADER_VARIABLES, parseVars, type VarPart } from './nginx-vars.js';
 
 /** RFC 9110 5.6.2 token: what a header name is made of. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -24,72 +25,9 @@ export const MAX_VALUE = 8192;
  */
 export const MANAGED = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'http2-settings', 'expect']);
 
-/**
- * The nginx variables a header value may use: those of ingress-nginx manifests in practice.
- * `http_`, `arg_` and `cookie_` take a name: `$http_user_agent` is the User-Agent header.
- */
-export const VARIABLES = [
-  'request_uri', 'uri', 'document_uri', 'args', 'query_string', 'is_args', 'request_method', 'remote_addr', 'proxy_add_x_forwarded_for',
-  'host', 'scheme', 'request_id', 'server_name', 'namespace', 'ingress_name', 'service_name', 'service_port',
-] as const;
-export type VariableName = (typeof VARIABLES)[number] | 'http' | 'arg' | 'cookie';
-const NAMED = new Set<string>(VARIABLES);
-const PREFIXED = ['http', 'arg', 'cookie'] as const;
-
-/** A literal run, or a variable (`arg` for `http_`, `arg_` and `cookie_`: the name after the prefix, lower-case). */
-export type TemplatePart = string | { readonly v: VariableName; readonly arg?: string };
-
-const NAME_CHAR = /[A-Za-z0-9_]/;
-
-/**
- * Parses an nginx value with `$name` and `${name}` variables. An unknown variable, a `$` without a
- * name, or a control byte is an error (the message names it). nginx has no escape for `$`.
- */
-export function parseTemplate(value: string): { readonly parts: readonly TemplatePart[] } | { readonly error: string } {
+/** Parses a header value with nginx variables ({@link HEADER_VARIABLES}); too long a value or a control byte is an error too. */
+export function parseTemplate(value: string): { readonly parts: readonly VarPart[] } | { readonly error: string } {
   if (value.length > MAX_VALUE) return { error: `value longer than ${MAX_VALUE} characters` };
   if (unsafeHeaderValue(value)) return { error: 'control character in a header value' };
-  const parts: TemplatePart[] = [];
-  let lit = '';
-  let i = 0;
-  while (i < value.length) {
-    const c = value[i] as string;
-    if (c !== '$') {
-      lit += c;
-      i++;
-      continue;
-    }
-    let name: string;
-    if (value[i + 1] === '{') {
-      const close = value.indexOf('}', i + 2);
-      if (close === -1) return { error: `unterminated \${ in ${JSON.stringify(value)}` };
-      name = value.slice(i + 2, close);
-      if (!/^[A-Za-z0-9_]+$/.test(name)) return { error: `invalid variable name \${${name}}` };
-      i = close + 1;
-    } else {
-      let j = i + 1;
-      while (j < value.length && NAME_CHAR.test(value[j] as string)) j++;
-      name = value.slice(i + 1, j);
-      if (name === '') return { error: `"$" without a variable name in ${JSON.stringify(value)} (nginx has no escape for "$")` };
-      i = j;
-    }
-    const lower = name.toLowerCase();
-    let part: TemplatePart | undefined;
-    if (NAMED.has(lower)) part = { v: lower as VariableName };
-    else {
-      for (const p of PREFIXED) {
-        if (lower.startsWith(`${p}_`) && lower.length > p.length + 1) {
-          const arg = lower.slice(p.length + 1);
-          // $http_x_forwarded_for is the X-Forwarded-For header
-          part = { v: p, arg: p === 'http' ? arg.replace(/_/g, '-') : arg };
-          break;
-        }
-      }
-    }
-    if (part === undefined) return { error: `variable $${name} is not supported (supported: ${[...VARIABLES, 'http_<name>', 'arg_<name>', 'cookie_<name>'].map((v) => `$${v}`).join(', ')})` };
-    if (lit !== '') parts.push(lit);
-    lit = '';
-    parts.push(part);
-  }
-  if (lit !== '') parts.push(lit);
-  return { parts };
+  return parseVars(value, HEADER_VARIABLES);
 }

@@ -109,15 +109,15 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** A ConfigMap: custom-headers and the --add-headers / --proxy-set-headers flags read its `data`. */
+/** A ConfigMap: custom-headers, the --add-headers / --proxy-set-headers flags and the TCP/UDP services ConfigMaps read its `data`. */
 export interface ConfigMap extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
 /** The kinds Portico watches, and the key every store uses for them. */
-export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant';
+export type Kind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Namespace' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'ReferenceGrant';
 
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant'];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Namespace', 'GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'ReferenceGrant'];
 
 /** The kinds that live outside namespaces. */
 export const CLUSTER_SCOPED: ReadonlySet<string> = new Set<Kind>(['IngressClass', 'Namespace', 'GatewayClass']);
@@ -128,7 +128,7 @@ export function withDefaultNamespace(o: KubeObject): KubeObject {
   return { ...o, metadata: { ...(o.metadata ?? {}), namespace: 'default' } };
 }
 
-/** Everything the translator sees: one immutable view of the store. The Gateway API kinds and Namespaces may be absent. */
+/** Everything the translator sees: one immutable view of the store. The Gateway API kinds, Namespaces and ConfigMaps may be absent. */
 export interface Snapshot {
   readonly ingresses: readonly Ingress[];
   readonly ingressClasses: readonly IngressClass[];
@@ -142,6 +142,8 @@ export interface Snapshot {
   readonly gateways?: readonly KubeObject[];
   readonly httpRoutes?: readonly KubeObject[];
   readonly grpcRoutes?: readonly KubeObject[];
+  readonly tlsRoutes?: readonly KubeObject[];
+  readonly tcpRoutes?: readonly KubeObject[];
   readonly referenceGrants?: readonly KubeObject[];
 }
 
@@ -156,6 +158,19 @@ export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A lower-case RFC 1123 subdomain, as Kubernetes validates object names and DNS names. */
 export const isDnsSubdomain = (s: string): boolean => s.length > 0 && s.length <= 253 && DNS_SUBDOMAIN.test(s);
+
+/**
+ * An annotation's `namespace/name` or `name` of a `kind` (Secret, ConfigMap), which must be in the
+ * Ingress's own namespace `ns` (an Ingress must not borrow another namespace's objects; ingress-nginx
+ * allows it): `ns/name`, or what is wrong with it.
+ */
+export function localRef(value: unknown, ns: string, kind: string): { readonly ref: string } | { readonly error: string } {
+  const parts = typeof value === 'string' ? value.trim().split('/') : [];
+  const [refNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
+  if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name) || refNs === '') return { error: `expected "namespace/name" or "name" of a ${kind}, got ${show(value)}` };
+  if (refNs !== ns) return { error: `the ${kind} must be in the Ingress's namespace (${ns}), got ${show(value)}` };
+  return { ref: `${ns}/${name}` };
+}
 
 /** Any value for an error message; never throws (cycles, odd toString/toJSON). */
 export function show(v: unknown): string {

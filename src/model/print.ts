@@ -3,6 +3,7 @@
  * `portico routes`. Also the equality used to skip a swap when nothing changed.
  */
 import { sourceName } from './build.js';
+import { printL4 } from './l4/print.js';
 import type { Backend, Balancing, Canary, Cert, ClientAuth, Diagnostic, Endpoint, HeaderEdit, PathRewrite, Policy, Route, RouteSettings, RouteSource, RouteTable, UpstreamTls, WeightedBackend } from './types.js';
 
 const NONE: ReadonlyMap<string, UpstreamTls> = new Map();
@@ -15,6 +16,8 @@ export interface PrintedTable {
   readonly certs: Record<string, string>;
   /** proxy-ssl-secret material, by Secret: what it holds and its id, never the PEM itself. */
   readonly upstreamTls?: Record<string, string>;
+  /** Layer 4 listeners and TLS passthrough names (model/l4/print.ts). */
+  readonly l4?: { listeners: string[]; passthrough: string[] };
   /** Client-certificate verification by host: the CA's Secret and id, never the PEM itself. */
   readonly clientAuth?: Record<string, string>;
 }
@@ -106,7 +109,11 @@ export function printPolicy(p: Policy): string {
         ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),
       ].join(' ')}`;
     case 'cors':
-      return `cors origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods}; headers ${p.headers}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
+      return `cors${p.gatewayApi === true ? ' (Gateway API)' : ''} origins ${p.origins === '*' ? '*' : p.origins.join(',')}; methods ${p.methods || '(none)'}; headers ${p.headers || '(none)'}${p.exposeHeaders === '' ? '' : `; expose ${p.exposeHeaders}`}${p.credentials ? '; credentials' : ''}; max-age ${p.maxAge}`;
+    case 'mirror': {
+      const to = p.backend !== undefined ? p.backend : `${p.origin ?? ''}${p.path || '$request_uri'}${p.host !== undefined ? ` host=${p.host}` : ''}`;
+      return `mirror to ${to}${p.numerator < p.denominator ? ` (${p.numerator}/${p.denominator})` : ''}${p.body ? '' : ', without body'}`;
+    }
     case 'notFound':
       return 'not found (404)';
     case 'headerDirectives': {
@@ -232,6 +239,7 @@ export function printTable(table: RouteTable): PrintedTable {
     backends,
     ...(Object.keys(upstreamTls).length > 0 ? { upstreamTls } : {}),
     ...(Object.keys(clientAuth).length > 0 ? { clientAuth } : {}),
+    ...(table.l4 !== undefined ? { l4: printL4(table.l4) } : {}),
   };
 }
 
@@ -299,6 +307,9 @@ export function sameTable(a: RouteTable, b: RouteTable, endpoints: (b: Backend) 
     sameMap(a.backends, b.backends, (x, y) => sameBackend(x, y, endpoints)) &&
     sameMap(a.certs, b.certs, (x, y) => x.id === y.id && x.secret === y.secret && x.notAfter === y.notAfter && samePlain(x.source, y.source)) &&
     sameMap(a.upstreamTls ?? NONE, b.upstreamTls ?? NONE, (x, y) => x.id === y.id) &&
-    sameMap(a.clientAuth ?? NO_CLIENT_AUTH, b.clientAuth ?? NO_CLIENT_AUTH, (x, y) => x.id === y.id && x.request === y.request && x.secret === y.secret && samePlain(x.source, y.source))
+    sameMap(a.clientAuth ?? NO_CLIENT_AUTH, b.clientAuth ?? NO_CLIENT_AUTH, (x, y) => x.id === y.id && x.request === y.request && x.secret === y.secret && samePlain(x.source, y.source)) &&
+    // the ports to open: a listener (or an SNI name) can change while every route stays the same
+    samePlain(a.listeners, b.listeners) &&
+    samePlain(a.l4, b.l4)
   );
 }

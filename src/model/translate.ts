@@ -14,6 +14,7 @@ import { translateGateways, type GatewayOptions } from './gateway/translate.js';
 import { createClassFilter, sortByAge, type ClassOptions } from './ingress/class.js';
 import { addCorsFallbacks, globalHeaders, translateIngresses, type IngressMemo, type IngressOptions } from './ingress/translate.js';
 import { isObject, type Snapshot } from './k8s.js';
+import { translateServices, type L4Options } from './l4/services.js';
 import { Memo } from './memo.js';
 import type { Translation } from './types.js';
 
@@ -22,6 +23,8 @@ export interface TranslateOptions extends ClassOptions, IngressOptions, BuildOpt
   readonly gateway?: GatewayOptions;
   /** `--default-ssl-certificate`: served for SNI names no Ingress has a certificate for. */
   readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string } | undefined;
+  /** Layer 4: the TCP/UDP services ConfigMaps and Portico's own ports (`sslPassthrough` is in IngressOptions). */
+  readonly l4?: L4Options;
 }
 
 export interface Translator {
@@ -47,7 +50,9 @@ export function createTranslator(): Translator {
       }
       addCorsFallbacks(b, corsHosts, global);
       if (opts.defaultSslCertificate) b.defaultCert(opts.defaultSslCertificate);
-      const gw = opts.gateway === undefined ? null : translateGateways(b, snapshot, opts.gateway);
+      // the TCP services' ports are the operator's (flags): Gateway listeners must not take them
+      const taken = opts.l4 === undefined ? new Map<number, string>() : translateServices(b, opts.l4);
+      const gw = opts.gateway === undefined ? null : translateGateways(b, snapshot, taken.size > 0 ? { ...opts.gateway, takenPorts: taken } : opts.gateway);
       const result = b.finish(gw?.listeners ?? []);
       ingresses.advance();
       resolutions.advance();

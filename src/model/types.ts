@@ -154,8 +154,15 @@ export type Policy =
   | BasicAuthPolicy
   /** External authentication (`auth-url`): a sub-request decides (2xx allows; 401/403 answer; anything else is 500). */
   | ExtAuthPolicy
-  /** Cross-Origin Resource Sharing (enable-cors and the cors-* annotations): see {@link CorsPolicy}. */
+  /** Cross-Origin Resource Sharing (enable-cors and the cors-* annotations, Gateway API CORS): see {@link CorsPolicy}. */
   | CorsPolicy
+  /**
+   * A copy of each request (or of a share of them) sent to a second destination, its answer
+   * discarded (Gateway API RequestMirror, ingress-nginx mirror-target): see {@link MirrorPolicy}.
+   * A route may have several. No request-phase policy: the exchange starts the copies when it
+   * sends the request on (proxy/mirror.ts).
+   */
+  | MirrorPolicy
   /**
    * The route answers Portico's 404 page instead of forwarding: the unmatched paths of a host whose
    * Ingress has CORS, so that the 404 carries its CORS headers (ingress-nginx's catch-all location
@@ -203,7 +210,7 @@ export interface HeaderEdit {
    */
   readonly op: 'set' | 'clear' | 'add' | 'hide';
   readonly name: string;
-  /** nginx syntax: `$var` and `${var}` are expanded (model/headers.ts lists them), unless `literal`. */
+  /** nginx syntax: `$var` and `${var}` are expanded (model/nginx-vars.ts HEADER_VARIABLES lists them), unless `literal`. */
   readonly value?: string;
   readonly literal?: boolean;
   /** `-s`: only for responses with one of these statuses. */
@@ -269,6 +276,47 @@ export interface CorsPolicy {
   readonly credentials: boolean;
   /** `Access-Control-Max-Age`, seconds. */
   readonly maxAge: number;
+  /**
+   * The Gateway API's HTTPCORSFilter semantics where they differ from ingress-nginx's (proxy/policies/cors.ts):
+   * - origins: `*` in a host spans one or more DNS labels (`https://*.bar.com` allows
+   *   `https://a.b.bar.com`), a host of `*` alone allows every host of that scheme and port, and a
+   *   missing port is the scheme's (80, 443) on both sides;
+   * - `*` (origins, `methods`, `headers`) with `credentials`: the request's Origin,
+   *   Access-Control-Request-Method and -Headers are echoed instead (a browser refuses `*` with
+   *   credentials), and `exposeHeaders` `*` is not sent; '' methods or headers send none;
+   * - `Access-Control-Allow-Methods`, `-Allow-Headers` and `-Max-Age` only on preflight answers;
+   * - a preflight from an origin that is not allowed is answered 204 without CORS headers (it never
+   *   reaches the pod); a request without an Origin gets no CORS headers.
+   */
+  readonly gatewayApi?: true;
+}
+
+/**
+ * Request mirroring. The copy is the request as it is sent to the route's backend (method, path
+ * and query, headers after every request edit of the route; ingress-nginx targets choose their own
+ * path and Host), sent when the request is; its answer is discarded, and it never delays or fails
+ * the request itself: the proxy bounds copies in flight per destination, their time and the body
+ * bytes they may hold back, and drops (and counts) what goes past (docs/annotations.md#mirroring).
+ */
+export interface MirrorPolicy {
+  readonly kind: 'mirror';
+  /** Gateway API RequestMirror: the backend (id in {@link RouteTable.backends}); each copy goes to one of its endpoints. */
+  readonly backend?: string;
+  /** ingress-nginx `mirror-target`: `http(s)://host[:port]` as written (no variables). */
+  readonly origin?: string;
+  /**
+   * With `origin`: the target's path and query, a template of nginx variables (model/vars.ts; `$request_uri`
+   * is the client's request URI). Without variables the request's query is appended, as nginx's
+   * proxy_pass does; '' (a target without a path) sends the client's request URI.
+   */
+  readonly path?: string;
+  /** With `origin`: the Host header of the copies (`mirror-host`, default the target's host without its port). */
+  readonly host?: string;
+  /** The copy carries the request body (ingress-nginx `mirror-request-body`, default on; always on for the Gateway API). */
+  readonly body: boolean;
+  /** The share of requests mirrored, numerator / denominator (Gateway API percent or fraction; 1/1: every request). */
+  readonly numerator: number;
+  readonly denominator: number;
 }
 
 /** One user of a basic-auth Secret and the stored hash of their password (an htpasswd scheme). */
@@ -289,7 +337,7 @@ export interface BasicAuthPolicy {
 
 /**
  * `auth-url` and its companions, as ingress-nginx's auth_request location behaves. URL-like
- * fields are templates with nginx variables (model/vars.ts), expanded per request.
+ * fields are templates with nginx variables (model/nginx-vars.ts), expanded per request.
  */
 export interface ExtAuthPolicy {
   readonly kind: 'extAuth';
@@ -485,6 +533,16 @@ export interface RouteSettings {
   readonly nextUpstreamTimeout?: number;
   /** `enable-access-log: "false"`: no access log line for the route's requests (metrics still count them). */
   readonly accessLog?: false;
+  /**
+   * Gateway API `retry` (HTTPRouteRetry): when set, these three replace the proxy-next-upstream
+   * settings and flags for the route: connection failures and timeouts, and answers with a status
+   * of `retryCodes`, are tried again up to `retryAttempts` times (on the same endpoint when it is the
+   * only one, whatever the method, a body replayed only when kept whole), at least `retryBackoff`
+   * ms apart.
+   */
+  readonly retryAttempts?: number;
+  readonly retryCodes?: readonly number[];
+  readonly retryBackoff?: number;
 }
 
 /** A `proxy-next-upstream` condition. */
@@ -505,6 +563,9 @@ export interface UpstreamTls {
 /** How Portico talks to the pods of a backend (`backend-protocol` annotation). */
 export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS';
 
+/** Layer 4 backends: bytes spliced over TCP (TCP services, TCPRoutes, TLS passthrough), or UDP datagrams. */
+export type StreamProtocol = 'TCP' | 'UDP';
+
 /** A pod address that can take traffic. */
 export interface Endpoint {
   readonly ip: string;
@@ -520,7 +581,7 @@ export interface Backend {
   readonly service: string;
   /** The Service port as the Ingress named it (number or name). */
   readonly port: string;
-  readonly protocol: BackendProtocol;
+  readonly protocol: BackendProtocol | StreamProtocol;
   readonly endpoints: readonly Endpoint[];
   /** An ExternalName Service's DNS name: its endpoints are that name's addresses, resolved outside the translator. */
   readonly externalName?: string;
@@ -559,6 +620,51 @@ export interface RouteTable {
   readonly clientAuth?: ReadonlyMap<string, ClientAuth>;
   /** Gateway API listeners on ports other than 80 and 443, which the data plane opens on the port itself. */
   readonly listeners?: readonly ListenerPort[];
+  /** Layer 4: TCP and UDP services, TLS passthrough by SNI, TLSRoutes and TCPRoutes (docs/layer4.md). Absent: none. */
+  readonly l4?: L4Table;
+}
+
+/** Where a Layer 4 route came from: a TCP/UDP services ConfigMap entry, an Ingress (ssl-passthrough), or a Gateway API route. */
+export interface L4Source {
+  readonly kind: 'ConfigMap' | 'Ingress' | 'TLSRoute' | 'TCPRoute';
+  readonly namespace: string;
+  readonly name: string;
+  /** A ConfigMap entry's key (its port). */
+  readonly entry?: string;
+}
+
+/** Where the connections (or UDP flows) of a Layer 4 listener or SNI name go: weighted backends, balanced per connection. */
+export interface L4Route {
+  readonly source: L4Source;
+  /** Ids in {@link RouteTable.backends}; '' is an invalid Gateway API backendRef, whose share of the connections is rejected. */
+  readonly backends: readonly WeightedBackend[];
+}
+
+/** A TLS passthrough route: connections whose ClientHello names `host` (SNI) on `port` are spliced, unterminated, to its backends. */
+export interface SniRoute extends L4Route {
+  /** 443 = --https-port; any other port is a Gateway TLS listener's own. */
+  readonly port: number;
+  /** Lower-case; `*.example.com` for a wildcard; '' for any name (and none). */
+  readonly host: string;
+  /** A wildcard covers one label (an Ingress host) or one or more (a Gateway API hostname). */
+  readonly wildcard?: 'one-label' | 'any-labels';
+}
+
+/** A port of its own for Layer 4 traffic. */
+export type L4Listener =
+  /** TCP: each connection to one endpoint. `decode`: read a PROXY protocol header from clients; `encode`: send one (v1) to the pods. */
+  | { readonly protocol: 'TCP'; readonly port: number; readonly route: L4Route; readonly proxyProtocol?: { readonly decode: boolean; readonly encode: boolean } }
+  /** UDP: datagrams forwarded per client address (a flow), replies returned. */
+  | { readonly protocol: 'UDP'; readonly port: number; readonly route: L4Route }
+  /** TLS passthrough only (a Gateway TLS listener on a port without an HTTPS listener): an SNI no route names is closed. */
+  | { readonly protocol: 'TLS'; readonly port: number };
+
+/** Layer 4 serving, as plain data. */
+export interface L4Table {
+  /** Sorted by port, then protocol. */
+  readonly listeners: readonly L4Listener[];
+  /** Sorted by port, then host. On a port with an HTTPS listener (443, or a Gateway HTTPS listener), other names get Portico's own TLS. */
+  readonly sni: readonly SniRoute[];
 }
 
 /** A port a Gateway listener asks for, and how it is spoken. */
@@ -607,6 +713,9 @@ export type DiagnosticReason =
   | 'InvalidRoute'
   | 'InvalidListener'
   | 'RouteConflict'
+  | 'ConfigMapNotFound'
+  | 'InvalidServiceEntry'
+  | 'PortConflict'
   | 'ClientAuthConflict'
   // problems of the input itself, reported by a source (standalone: `source.kind` is `File`)
   | 'InvalidManifest'

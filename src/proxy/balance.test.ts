@@ -32,7 +32,7 @@ test('no endpoints: undefined', () => assert.equal(createBalancer().pick('ns/s:8
 
 // --- strategies compiled per route: ewma, hash, subsets, sticky -----------------------------
 
-import type { IncomingMessage } from 'node:http';
+import { fakeExchange } from '../testing/exchange.js';
 import type { Affinity, Balancing, Endpoint } from '../model/types.js';
 import { createPicker, type Balancer, type StickyRequest } from './balance.js';
 import { createEwma } from './ewma.js';
@@ -43,22 +43,14 @@ interface FakeRequest extends StickyRequest {
 }
 function request(o: { url?: string; cookie?: string; headers?: Record<string, string>; clientIp?: string; scheme?: 'http' | 'https' } = {}): FakeRequest {
   const headers: Record<string, string> = { ...(o.headers ?? {}), ...(o.cookie !== undefined ? { cookie: o.cookie } : {}) };
-  const url = o.url ?? '/';
-  return {
-    req: { url, method: 'GET', headers } as unknown as IncomingMessage,
-    scheme: o.scheme ?? 'http',
-    path: url.split('?')[0] as string,
-    forwardPath: url,
-    host: 'shop.test',
-    clientIp: o.clientIp ?? '192.0.2.1',
-    captures: null,
-    header: (n) => headers[n],
-    cookie: (n) => cookieValue(headers.cookie, n),
-    setCookie: null,
-    setAffinityCookie(v) {
+  const ex = fakeExchange({ target: o.url ?? '/', headers, host: 'shop.test', clientIp: o.clientIp ?? '192.0.2.1', scheme: o.scheme ?? 'http' });
+  return Object.assign(ex, {
+    cookie: (n: string) => cookieValue(headers.cookie, n),
+    setCookie: null as string | null,
+    setAffinityCookie(v: string) {
       this.setCookie = v;
     },
-  };
+  });
 }
 const eps = (n: number, from = 1): Endpoint[] => Array.from({ length: n }, (_, i) => ({ ip: `10.0.0.${i + from}`, port: 8080, terminating: false }));
 const web = (endpoints: Endpoint[]) => ({ id: 'shop/web:80', namespace: 'shop', service: 'web', port: '80', protocol: 'HTTP' as const, endpoints });

@@ -10,16 +10,17 @@
  * just failed, where the strategy allows (a sticky session keeps it unless change-on-failure, as
  * in ingress-nginx).
  */
-import { parseHashBy } from '../model/hash-by.js';
+import { parseHashBy } from '../model/nginx-vars.js';
 import type { Affinity, Backend, Balancing, Endpoint } from '../model/types.js';
 import { sameEndpoints } from '../model/print.js';
 import { buildRing, nodeId, type Ring } from './chash.js';
 import { createEwma, type Ewma } from './ewma.js';
-import { compileHashKey, type BalanceRequest } from './hash-key.js';
+import { compileVars, expander, type VarRequest } from './nginx-vars.js';
 import { endpointKey } from './pools.js';
 import { backendKey, cookieWriter, persistentKey, randomKey, splitValue } from './sticky.js';
 
-export type { BalanceRequest } from './hash-key.js';
+/** What balancing reads of a request: what nginx variables read (upstream-hash-by). */
+export type BalanceRequest = VarRequest;
 
 /** What a sticky picker needs of a request besides what balancing reads. */
 export interface StickyRequest extends BalanceRequest {
@@ -143,7 +144,10 @@ export function createPicker(b: Balancing | undefined, ctx: PickerContext): Pick
   if (b?.affinity !== undefined) return stickyPicker(b.affinity, ctx);
   if (b?.hashBy !== undefined) {
     const parsed = parseHashBy(b.hashBy);
-    if ('parts' in parsed) return b.hashSubsetSize !== undefined ? subsetPicker(compileHashKey(parsed.parts), b.hashSubsetSize, ctx) : hashPicker(compileHashKey(parsed.parts), ctx);
+    if ('parts' in parsed) {
+      const key = expander(compileVars(parsed.parts));
+      return b.hashSubsetSize !== undefined ? subsetPicker(key, b.hashSubsetSize, ctx) : hashPicker(key, ctx);
+    }
   }
   if ((b?.algorithm ?? ctx.algorithm) === 'ewma') return ewmaPicker(ctx);
   return null;

@@ -18,12 +18,15 @@ import { createAuthState } from './auth/state.js';
 import { createBalancer } from './balance.js';
 import { createEndpointState } from './endpoints.js';
 import { createHandler, type HandlerOptions, type ProxyState } from './front.js';
-import { compileTable, type Target } from './route.js';
+import { compileTable } from './route.js';
+import { createRetention } from './retention.js';
 import { createLimiters } from './limiters.js';
-import { createPools, endpointKey, type Dispatch } from './pools.js';
+import { createMirrorState } from './mirror-state.js';
+import { createPools } from './pools.js';
 import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
+import { createL4Plane } from './l4/plane.js';
 import { createTlsContexts, expiryOf, listenerContextOptions, verifiesClients, type ServedCert } from '../tls/contexts.js';
 
 
@@ -77,12 +80,19 @@ function countConnections(server: PlainServer | Http2SecureServer, metrics: Metr
   } else server.on('secureConnection', count);
 }
 
-/** `defaultCert`: the generated fallback certificate, if made ahead (else generated now). */
-export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert): DataPlane {
+/**
+ * `defaultCert`: the generated fallback certificate, if made ahead (else generated now). `udp`:
+ * serve the UDP services here (with --workers, one process does: a flow must stay in one).
+ */
+export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert, opts: { readonly udp?: boolean } = {}): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
   const limiters = createLimiters();
   const auth = createAuthState();
+  const mirrors = createMirrorState(
+    { maxInFlight: config.mirrorMaxInFlight, timeout: config.mirrorTimeout, bodyBuffer: config.mirrorBodyBuffer, connectTimeout: config.proxyConnectTimeout },
+    metrics === null ? null : { mirrored: (ns, d, r) => metrics.mirrored(ns, d, r), dropped: (ns, d, r) => metrics.mirrorDropped(ns, d, r) },
+  );
   const env = {
     httpsRedirectPort: config.httpsRedirectPort,
     bodySize: config.proxyBodySize,
@@ -92,10 +102,9 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     connectTimeout: config.proxyConnectTimeout,
     readTimeout: config.proxyReadTimeout,
     auth,
+    mirrors,
     retry: { nextUpstream: config.proxyNextUpstream, tries: config.proxyNextUpstreamTries, timeout: config.proxyNextUpstreamTimeout },
   };
-  /** Every target of the live table, for releasing what it no longer uses. */
-  let targets: Target[] = [];
   const stats = createEndpointStats({ maxFails: config.upstreamMaxFails, failTimeout: config.upstreamFailTimeout });
   const balancer = createBalancer(stats.ejected);
   const balance = { balancer, algorithm: config.loadBalance };
@@ -116,6 +125,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   }
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
+  /** Layer 4: TCP/UDP services, TCPRoute and TLS-only listeners, TLS passthrough by SNI on the HTTPS listeners. */
+  const l4 = createL4Plane({ config, log: log.child({ component: 'l4' }), metrics, stats, balancer, live, udp: opts.udp ?? true });
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
@@ -155,7 +166,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   countConnections(http, metrics, 'http');
   countConnections(https, metrics, 'https');
   const httpFront = frontOf(http, listenerOptions);
-  const httpsFront = frontOf(https, listenerOptions);
+  const httpsFront = frontOf(https, listenerOptions, l4.front(443, https));
 
   /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
   const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: Http2SecureServer | NetServer }>();
@@ -176,7 +187,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const s: ProxyState = { matcher: matchers.get(port) ?? state.matcher, draining: state.draining };
       const server = protocol === 'HTTPS' ? makeHttps(s, port) : makeHttp(s, port);
       countConnections(server, metrics, protocol === 'HTTPS' ? 'https' : 'http');
-      const front = frontOf(server, listenerOptions);
+      const front = frontOf(server, listenerOptions, protocol === 'HTTPS' ? l4.front(port, server) : undefined);
       extras.set(port, { protocol, state: s, server, front });
       listen(front, port, config.bindAddress).then(
         () => log.info({ listener: `gateway:${port}`, protocol, address: config.bindAddress, port }, 'listening'),
@@ -185,31 +196,8 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     }
   };
 
-  /** Closes the pools and forgets the stats of endpoints no live route reaches any more. */
-  const retainLive = (): void => {
-    const byDispatch = new Map<Dispatch, Set<string>>();
-    const liveEndpoints = new Set<string>();
-    const add = (d: Dispatch, key: string): void => {
-      let set = byDispatch.get(d);
-      if (set === undefined) byDispatch.set(d, (set = new Set()));
-      if (key !== '') set.add(key);
-    };
-    for (const t of targets) {
-      for (const bt of t.errors === null ? t.backends : [...t.backends, ...t.errors.all]) {
-        add(bt.dispatch, '');
-        add(bt.upgrade, '');
-        for (const e of bt.slot.endpoints) {
-          const key = endpointKey(e.ip, e.port);
-          add(bt.dispatch, key);
-          add(bt.upgrade, key);
-          liveEndpoints.add(key);
-        }
-      }
-    }
-    pools.retain(byDispatch);
-    stats.retain(liveEndpoints);
-  };
-  let retainPending = false;
+  /** Which pools and stats the live routes reach: recounted per table, moved per patch (Layer 4 endpoints keep their stats too). */
+  const retention = createRetention(pools, stats, () => l4.endpoints());
 
   return {
     table: () => table,
@@ -218,18 +206,14 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     endpointViews: async () => (endpoint) => stats.view(endpoint),
     metrics: metrics === null ? null : { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
     patch(p) {
-      live.patch(p);
-      // the patch is live; releasing old endpoints' pools can wait a turn (and coalesce)
-      if (retainPending) return;
-      retainPending = true;
-      setImmediate(() => {
-        retainPending = false;
-        retainLive();
-      });
+      live.patch(p, retention.changed);
+      l4.endpointsChanged();
     },
     apply(next) {
       const compiled = prepare(next);
+      l4.apply(next);
       live.apply(next);
+      l4.endpointsChanged();
       table = next;
       matchers = compiled.matchers;
       // one assignment per listener
@@ -237,8 +221,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       httpsState.matcher = matchers.get(443) ?? httpsState.matcher;
       reconcileListeners();
       balancer.retain(new Set(next.backends.keys()));
-      targets = compiled.targets;
-      retainLive();
+      retention.reset(compiled.targets);
       // limiters the new table's routes did not ask for are forgotten (kept ones keep their counts)
       limiters.retain();
       tls.retain(table);
@@ -265,6 +248,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       state.draining = true;
       httpsState.draining = true;
       for (const x of extras.values()) x.state.draining = true;
+      l4.startDraining();
     },
     async close() {
       state.draining = true;
@@ -274,6 +258,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const closed = Promise.all(all.map((x) => new Promise<void>((r) => x.server.close(() => r()))));
       for (const x of all) x.server.drain();
       const deadline = Date.now() + config.shutdownTimeout;
+      const stream = l4.close(deadline);
       const cut = setTimeout(() => {
         for (const x of all) x.server.cut();
         for (const s of tunnels) s.destroy();
@@ -282,8 +267,10 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       while (tunnels.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       clearTimeout(cut);
       for (const s of tunnels) s.destroy();
+      await stream;
       await pools.close();
       await auth.close();
+      await mirrors.close();
     },
   };
 }

@@ -16,8 +16,8 @@ export interface EndpointState {
   slot(b: Backend): EndpointSlot;
   /** After compiling `table`: every slot takes the table's list; slots of backends it dropped are forgotten. */
   apply(table: RouteTable): void;
-  /** The fast path: new lists for some backends. */
-  patch(p: EndpointPatch): void;
+  /** The fast path: new lists for some backends; `changed` hears of each slot replaced, with its list before. */
+  patch(p: EndpointPatch, changed?: (slot: EndpointSlot, before: readonly Endpoint[]) => void): void;
   /** The live list of a backend id (undefined for one the live table does not have). */
   endpoints(id: string): readonly Endpoint[] | undefined;
 }
@@ -38,10 +38,13 @@ export function createEndpointState(): EndpointState {
       }
       for (const id of slots.keys()) if (!table.backends.has(id)) slots.delete(id);
     },
-    patch(p) {
+    patch(p, changed) {
       for (const [id, endpoints] of p) {
         const s = slots.get(id);
-        if (s !== undefined) s.endpoints = endpoints;
+        if (s === undefined) continue;
+        const before = s.endpoints;
+        s.endpoints = endpoints;
+        changed?.(s, before);
       }
     },
     endpoints: (id) => slots.get(id)?.endpoints,

@@ -18,18 +18,18 @@ import type { AccessLog } from './access-log.js';
 import type { Balancer, StickyRequest } from './balance.js';
 import { cookieValue } from './sticky.js';
 import type { TLSSocket } from 'node:tls';
-import { clientIpOf, connectionListed, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
+import { clientIpOf, connectionListed, dropHeader, forwardHeaders, requestLength, type ForwardOptions } from './headers.js';
 import type { Pools } from './pools.js';
 import type { EndpointStats } from './stats.js';
 import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/index.js';
 import type { ResponseEdit } from './policies/types.js';
-import { keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
+import { afterRetries, keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { endpointKey } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
-import type { BackendTarget, ErrorPlan, Target } from './route.js';
+import { stickyBackend, type BackendTarget, type ErrorPlan, type Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -106,7 +106,7 @@ function replyEdited(res: ServerResponse, status: number, body: string, headers:
     res.destroy();
     return;
   }
-  drop(headers, 'content-length');
+  dropHeader(headers, 'content-length');
   headers.push('content-length', String(Buffer.byteLength(body)));
   try {
     res.writeHead(status, headers);
@@ -165,19 +165,6 @@ function declaredLength(raw: readonly (string | Buffer)[]): number {
     if (n.length === 14 && String(n).toLowerCase() === 'content-length') return Number(String(raw[i + 1]));
   }
   return -1;
-}
-
-/** Removes every header named `lower` from a flat list. */
-function drop(h: string[], lower: string, prefix = false): boolean {
-  let found = false;
-  for (let i = h.length - 2; i >= 0; i -= 2) {
-    const n = (h[i] as string).toLowerCase();
-    if (prefix ? n.startsWith(lower) : n === lower) {
-      h.splice(i, 2);
-      found = true;
-    }
-  }
-  return found;
 }
 
 /**
@@ -276,9 +263,11 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       const v = this.req.headers[name];
       return Array.isArray(v) ? v.join(', ') : v;
     }
+    // several Cookie fields are one list joined by "; " (RFC 9113 8.2.3; nginx's $http_cookie)
+    const sep = name === 'cookie' ? '; ' : ', ';
     let out: string | undefined;
     for (let i = 0; i < input.length; i += 2) {
-      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}, ${input[i + 1] as string}`;
+      if ((input[i] as string).toLowerCase() === name) out = out === undefined ? (input[i + 1] as string) : `${out}${sep}${input[i + 1] as string}`;
     }
     return out;
   }
@@ -343,12 +332,12 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
 
   setRequestHeader(name: string, value: string, onlyExisting = false): void {
     const input = (this.input ??= [...this.req.rawHeaders]);
-    if (!drop(input, name.toLowerCase()) && onlyExisting) return;
+    if (!dropHeader(input, name.toLowerCase()) && onlyExisting) return;
     input.push(name, value);
   }
 
   removeRequestHeader(name: string, prefix = false): void {
-    drop((this.input ??= [...this.req.rawHeaders]), name.toLowerCase(), prefix);
+    dropHeader((this.input ??= [...this.req.rawHeaders]), name.toLowerCase(), prefix);
   }
 
   editResponse(edit: ResponseEdit): void {
@@ -440,7 +429,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     const target = this.target as Target;
     let bt = this.choice;
     if (bt === undefined) {
-      bt = choose(target);
+      bt = (target.sticky ? stickyBackend(target, this) : undefined) ?? choose(target);
       const c = target.canary;
       if (c !== null && bt !== undefined && c.rule(this, bt, c.target)) {
         bt = c.target;
@@ -486,7 +475,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       if (edits !== null) {
         for (let i = 0; i < edits.length; i += 2) {
           const name = edits[i] as string;
-          drop(this.headers, name.toLowerCase());
+          dropHeader(this.headers, name.toLowerCase());
           if (edits[i + 1] !== null) this.headers.push(name, edits[i + 1] as string);
         }
       }
@@ -496,6 +485,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
         // 100 Continue only now, once nothing refuses the request (checkContinue listeners)
         if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && /^100-continue$/i.test(req.headers.expect ?? '')) this.res.writeContinue();
       }
+      // mirrors: copies of the request as it is sent, the body teed as it streams (mirror.ts)
+      if (target.mirror !== null && up === null) this.body = target.mirror.start(this, this.forwardPath, this.headers, this.body);
     } else if (this.body !== null && this.body.readableDidRead) {
       // a retry after the body was read: only with the whole body kept (shouldRetry checked it)
       this.body = Readable.from([Buffer.concat(this.replay ?? [])], { objectMode: false });
@@ -549,7 +540,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     const headers = f.headers;
     const h = this.errorHeaders(code, true);
     for (let i = 0; i < h.length; i += 2) {
-      drop(headers, h[i] as string);
+      dropHeader(headers, h[i] as string);
       headers.push(h[i] as string, h[i + 1] as string);
     }
     this.endpoint = ep;
@@ -875,7 +866,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     const t = this.target as Target;
     if (next === Next.Retry) {
       this.opts.metrics?.retry(this.recorded as RouteLabels);
-      this.send(this.endpoint);
+      this.retry();
     } else if (t.errors !== null) {
       this.errorPage(t.errors, this.upstreamStatus);
     }
@@ -903,10 +894,24 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (retry) {
       this.opts.metrics?.retry(this.recorded as RouteLabels);
       this.abortUpstream = null;
+      this.retry();
+      return;
+    }
+    this.fail(t === null ? f : afterRetries(t.retry, f));
+  }
+
+  /** Sends the request again, after the route's backoff (Gateway API retry.backoff) if it has one. */
+  private retry(): void {
+    const wait = (this.target as Target).retry.backoff;
+    if (wait <= 0) {
       this.send(this.endpoint);
       return;
     }
-    this.fail(f);
+    setTimeout(() => {
+      if (this.done) return;
+      if (this.cause === 'client_abort') this.finish(499);
+      else this.send(this.endpoint);
+    }, wait);
   }
 
   // --- answers --------------------------------------------------------------------------

@@ -47,6 +47,19 @@ export function clientAddress(req: IncomingMessage): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/** Removes from a flat name/value list every header named `lower` (or, with `prefix`, whose name starts with it); whether there was one. */
+export function dropHeader(h: string[], lower: string, prefix = false): boolean {
+  let found = false;
+  for (let i = h.length - 2; i >= 0; i -= 2) {
+    const n = (h[i] as string).toLowerCase();
+    if (prefix ? n.startsWith(lower) : n === lower) {
+      h.splice(i, 2);
+      found = true;
+    }
+  }
+  return found;
+}
+
 /** The Host as the client sent it: HTTP/2's :authority (RFC 9113 8.3.1), else the Host header. */
 export function requestHost(req: IncomingMessage): string | undefined {
   return (req.headers[':authority'] as string | undefined) ?? req.headers.host;

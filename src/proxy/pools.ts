@@ -12,7 +12,8 @@
  * proxy-ssl-verify-depth bounds the intermediate CAs; proxy-ssl-ciphers and proxy-ssl-protocols
  * set what is offered. Settings OpenSSL refuses make the dispatcher answer 502, never throw.
  */
-import { H2CClient, Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { loadUndici } from './undici.js';
 import type { BackendProtocol, UpstreamTls } from '../model/types.js';
 import { checkServerIdentity, createSecureContext, type DetailedPeerCertificate, type PeerCertificate, type SecureVersion } from 'node:tls';
 import { Http1Pool } from './http1-pool.js';
@@ -58,7 +59,9 @@ export interface Pools {
   /** The pool of one endpoint of a dispatcher. */
   get(d: Dispatch, ip: string, port: number): Upstream;
   /** Closes the pools not in `live` (by dispatcher, the `ip:port`s it still reaches); forgets unused dispatchers. */
-  retain(live: ReadonlyMap<Dispatch, ReadonlySet<string>>): void;
+  retain(live: ReadonlyMap<Dispatch, { has(endpoint: string): boolean }>): void;
+  /** Closes one endpoint's pool of a dispatcher, if it has one (gracefully, after its in-flight requests). */
+  release(d: Dispatch, endpoint: string): void;
   /** Open pools, over every dispatcher. */
   size(): number;
   close(): Promise<void>;
@@ -165,9 +168,9 @@ export function createPools(opts: PoolOptions): Pools {
       const host = ip.includes(':') ? `[${ip}]` : ip;
       switch (protocol) {
         case 'GRPC':
-          return undiciUpstream(new H2CClient(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
+          return undiciUpstream(new (loadUndici().H2CClient)(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
         case 'GRPCS':
-          return undiciUpstream(new Pool(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tls } }));
+          return undiciUpstream(new (loadUndici().Pool)(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tls } }));
         default:
           // No connection cap: the idle pool must be able to grow to client concurrency, or the
           // proxy keeps opening new upstream connections under load (seen with nginx keepalive 64 at c=200).
@@ -201,6 +204,12 @@ export function createPools(opts: PoolOptions): Pools {
         // a dispatcher no route uses is forgotten; a route that comes back interns a new one
         if (keep === undefined && d.pools.size === 0) dispatchers.delete(key);
       }
+    },
+    release(d, k) {
+      const pool = d.pools.get(k);
+      if (pool === undefined) return;
+      d.pools.delete(k);
+      pool.close().catch(() => {});
     },
     size() {
       let n = 0;

@@ -10,8 +10,8 @@ import { setProxiedAddress } from './headers.js';
 const V2_SIG = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 const HEADER_TIMEOUT_MS = 5000;
 
-/** Parses a header at the start of `buf`: its length and source address, 'more' if incomplete, null if invalid. */
-export function parseProxyHeader(buf: Buffer): { length: number; address: string | null } | 'more' | null {
+/** Parses a header at the start of `buf`: its length and source address (and port), 'more' if incomplete, null if invalid. */
+export function parseProxyHeader(buf: Buffer): { length: number; address: string | null; port?: number } | 'more' | null {
   if (buf.length >= 12 && buf.subarray(0, 12).equals(V2_SIG)) {
     if (buf.length < 16) return 'more';
     const verCmd = buf[12] as number;
@@ -20,8 +20,8 @@ export function parseProxyHeader(buf: Buffer): { length: number; address: string
     if (verCmd >> 4 !== 2) return null;
     if (buf.length < 16 + len) return 'more';
     if ((verCmd & 0x0f) === 0) return { length: 16 + len, address: null }; // LOCAL: a health check from the balancer itself
-    if (fam >> 4 === 1 && len >= 12) return { length: 16 + len, address: [...buf.subarray(16, 20)].join('.') };
-    if (fam >> 4 === 2 && len >= 36) return { length: 16 + len, address: ipv6Text(buf.subarray(16, 32)) };
+    if (fam >> 4 === 1 && len >= 12) return { length: 16 + len, address: [...buf.subarray(16, 20)].join('.'), port: buf.readUInt16BE(24) };
+    if (fam >> 4 === 2 && len >= 36) return { length: 16 + len, address: ipv6Text(buf.subarray(16, 32)), port: buf.readUInt16BE(48) };
     return { length: 16 + len, address: null };
   }
   const probe = buf.subarray(0, Math.min(buf.length, 6)).toString('latin1');
@@ -33,7 +33,8 @@ export function parseProxyHeader(buf: Buffer): { length: number; address: string
   if ((line[1] !== 'TCP4' && line[1] !== 'TCP6') || line.length !== 6) return null;
   const src = line[2] as string;
   if (isIP(src) !== (line[1] === 'TCP4' ? 4 : 6)) return null;
-  return { length: end + 2, address: unmapped(line[1] === 'TCP6' ? canonicalIpv6(src) : src) };
+  const port = /^\d{1,5}$/.test(line[4] as string) ? Number(line[4]) : NaN;
+  return { length: end + 2, address: unmapped(line[1] === 'TCP6' ? canonicalIpv6(src) : src), ...(port <= 65535 ? { port } : {}) };
 }
 
 /** RFC 5952 text of a 16-byte IPv6 address, by the platform (compression, lower case, mapped IPv4 dotted). */
@@ -66,7 +67,9 @@ export function proxyProtocolFront(target: { emit(event: 'connection', socket: S
       const rest = buf.subarray(h.length);
       if (rest.length > 0) socket.unshift(rest);
       target.emit('connection', socket);
-      socket.resume();
+      // an HTTP server (or the TLS passthrough front) reads with a 'data' listener; a TLS server reads
+      // the buffered bytes itself, and resuming would hand them to no one
+      if (socket.listenerCount('data') > 0) socket.resume();
     };
     // a FIN before the header is complete: nothing more can come
     const onEnd = (): void => void socket.destroy();

@@ -30,13 +30,17 @@ export interface ListenerOptions {
 /** The largest request head (request line and fields), as Node counts it: 431 at this size. */
 const MAX_HEADER_SIZE = 16 * 1024;
 
-/** What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c sniffer of a plain listener). */
-export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions): Http2SecureServer | NetServer {
-  const target = 'accept' in server ? { emit: (_event: 'connection', socket: Socket): boolean => (server.accept(socket), true) } : server;
+/**
+ * What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c
+ * sniffer of a plain listener); `via` (TLS passthrough by SNI, proxy/l4) takes each connection
+ * first and hands the rest to the server.
+ */
+export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): Http2SecureServer | NetServer {
+  const target = via ?? ('accept' in server ? { emit: (_event: 'connection', socket: Socket): boolean => (server.accept(socket), true) } : server);
   // Portico's HTTP/1.1 server answers a client that half-closes after its request (nginx does);
   // Node's closed such a connection before the answer
   const allowHalfOpen = o.http1Server === 'portico' && 'accept' in server;
-  const front = o.proxyProtocol ? proxyProtocolFront(target, allowHalfOpen) : 'accept' in server ? createNetServer({ allowHalfOpen }, (socket) => server.accept(socket)) : server;
+  const front = o.proxyProtocol ? proxyProtocolFront(target, allowHalfOpen) : via !== undefined || 'accept' in server ? createNetServer({ allowHalfOpen }, (socket) => target.emit('connection', socket)) : server;
   if (o.maxConnections > 0) front.maxConnections = o.maxConnections;
   return front;
 }

@@ -67,7 +67,9 @@ export interface EndpointStats {
   /** The view of one endpoint; zeros for one never used. */
   view(endpoint: string, now?: number): EndpointView;
   /** Drops endpoints no table references any more. */
-  retain(live: ReadonlySet<string>): void;
+  retain(live: { has(endpoint: string): boolean }): void;
+  /** Drops one endpoint (no live route reaches it any more). */
+  forget(endpoint: string): void;
 }
 
 export interface HealthOptions {
@@ -134,6 +136,9 @@ export function createEndpointStats(health: HealthOptions = { maxFails: 0, failT
     },
     retain(live) {
       for (const k of entries.keys()) if (!live.has(k)) entries.delete(k);
+    },
+    forget(k) {
+      entries.delete(k);
     },
   };
 }

@@ -6,7 +6,7 @@
  * then the host's fallback, then the default backend. Per-request hot path: a host without regex
  * routes or conditions takes the original trie walk and never looks at headers.
  */
-import type { Candidate, CompiledValueMatch, HostRoutes, Matcher, PrefixNode } from './compile.js';
+import { firstOf, type Candidate, type Candidates, type CompiledValueMatch, type HostRoutes, type Matcher, type PrefixNode } from './compile.js';
 
 /** What conditions and regex routes read from a request; implemented by the data plane, lazily. */
 export interface MatchInput {
@@ -68,23 +68,29 @@ function valueOk(v: CompiledValueMatch, actual: string | undefined): boolean {
 
 /** Whether a route's conditions hold for the request; sets the captures of a Regex route. */
 function accepts<A>(c: Candidate<A>, path: string, input: MatchInput): boolean {
-  if (c.method !== null && c.method !== input.method) return false;
-  if (c.headers !== null) for (const h of c.headers) if (!valueOk(h, input.header(h.name))) return false;
-  if (c.query !== null) for (const q of c.query) if (!valueOk(q, input.query(q.name))) return false;
-  if (c.pattern !== null) {
-    if (!c.captures) return c.pattern.test(path);
-    const groups = c.pattern.exec(path);
+  const k = c.cond;
+  if (k === null) return true;
+  if (k.method !== null && k.method !== input.method) return false;
+  if (k.headers !== null) for (const h of k.headers) if (!valueOk(h, input.header(h.name))) return false;
+  if (k.query !== null) for (const q of k.query) if (!valueOk(q, input.query(q.name))) return false;
+  if (k.pattern !== null) {
+    if (!k.captures) return k.pattern.test(path);
+    const groups = k.pattern.exec(path);
     if (groups === null) return false;
     input.captures = groups;
   }
   return true;
 }
 
+/** The i-th of some candidates (no list is built for a single one on the request path). */
+const nth = <A>(cs: Candidates<A>, i: number): Candidate<A> => (Array.isArray(cs) ? (cs[i] as Candidate<A>) : cs);
+const count = <A>(cs: Candidates<A>): number => (Array.isArray(cs) ? cs.length : 1);
+
 /**
  * Walks the Prefix trie along a path: returns the candidates of the deepest node that has any,
  * and (when `nodes` is given) collects every node with candidates, shallowest first.
  */
-function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | null): Candidate<A>[] | null {
+function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | null): Candidates<A> | null {
   let node = root;
   let best = node.routes;
   if (best !== null) nodes?.push(node);
@@ -109,9 +115,9 @@ function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | nul
 export function matchPath<A>(h: HostRoutes<A>, path: string, input: MatchInput): Candidate<A> | null {
   if (h.general) return matchGeneral(h, path, input);
   const best = walk(h.prefix, path, null);
-  const b = best === null ? null : (best[0] as Candidate<A>);
+  const b = best === null ? null : firstOf(best);
   const exact = h.exact.get(path);
-  if (exact !== undefined) return b !== null && b.lengthFirst && b.length > path.length ? b : (exact[0] as Candidate<A>);
+  if (exact !== undefined) return b !== null && b.lengthFirst && b.length > path.length ? b : firstOf(exact);
   return b;
 }
 
@@ -123,14 +129,22 @@ function matchGeneral<A>(h: HostRoutes<A>, path: string, input: MatchInput): Can
   const exact = h.exact.get(path);
   if (exact !== undefined) {
     // an Ingress Prefix written longer than the path (`/foo/` for `/foo`) comes before Exact
-    for (let k = nodes.length - 1; k >= 0; k--) for (const c of (nodes[k] as PrefixNode<A>).routes as Candidate<A>[]) if (c.lengthFirst && c.length > len && accepts(c, path, input)) return c;
-    for (const c of exact) if (accepts(c, path, input)) return c;
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      const cs = (nodes[k] as PrefixNode<A>).routes as Candidates<A>;
+      for (let i = 0, n = count(cs); i < n; i++) {
+        const c = nth(cs, i);
+        if (c.lengthFirst && c.length > len && accepts(c, path, input)) return c;
+      }
+    }
+    for (let i = 0, n = count(exact); i < n; i++) if (accepts(nth(exact, i), path, input)) return nth(exact, i);
   }
   const regex = h.regex;
   let ri = 0;
   // deeper nodes hold longer written paths: one merge with the regex list, longest first
   for (let k = nodes.length - 1; k >= 0; k--) {
-    for (const c of (nodes[k] as PrefixNode<A>).routes as Candidate<A>[]) {
+    const cs = (nodes[k] as PrefixNode<A>).routes as Candidates<A>;
+    for (let i = 0, n = count(cs); i < n; i++) {
+      const c = nth(cs, i);
       if (regex !== null) {
         while (ri < regex.length && (regex[ri] as Candidate<A>).length > c.length) {
           const r = regex[ri++] as Candidate<A>;

@@ -12,7 +12,8 @@ export type Views = Record<string, EndpointView>;
 export type Question = 'portico:metrics' | 'portico:endpoint-views';
 
 export type ToWorker =
-  | { type: 'portico:cert'; cert: ServedCert }
+  /** `udp`: this worker serves the UDP services (exactly one does: a client's flow must stay in one process). */
+  | { type: 'portico:cert'; cert: ServedCert; udp: boolean }
   | { type: 'portico:table'; table: RouteTable }
   | { type: 'portico:endpoints'; patch: EndpointPatch }
   | { type: 'portico:drain' }

@@ -4,7 +4,9 @@
  * the pool is one more way of serving (the same interface as the in-process data plane): tables
  * and endpoint patches go to every worker over IPC, /metrics merges the primary's control-plane
  * series with every worker's request series, /debug/backends every worker's endpoint counts, and
- * a worker that dies is replaced and given the live table.
+ * a worker that dies is replaced and given the live table. UDP services are served by one worker
+ * only (and by its replacement): node:cluster would spread one socket's datagrams over every
+ * worker, and a client's datagrams would reach flows in different processes.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
@@ -39,6 +41,8 @@ export function createWorkerPool(o: WorkerPoolOptions): Serving {
   let onListening: (() => void) | null = null;
   const pending = new Map<number, { left: number; parts: unknown[]; done: () => void }>();
   let nextId = 1;
+  /** The id of the worker serving the UDP services. */
+  let udpWorker: number | null = null;
 
   const send = (w: Worker, msg: ToWorker): void => {
     if (w.isConnected()) w.send(msg);
@@ -50,10 +54,11 @@ export function createWorkerPool(o: WorkerPoolOptions): Serving {
 
   const fork = (): void => {
     const w = cluster.fork();
+    if (udpWorker === null) udpWorker = w.id;
     w.on('message', (msg: ToPrimary) => {
       if (msg.type === 'portico:hello') {
         // handlers are in place only now: messages sent earlier would be lost
-        send(w, { type: 'portico:cert', cert: o.cert });
+        send(w, { type: 'portico:cert', cert: o.cert, udp: udpWorker === w.id });
         send(w, { type: 'portico:table', table: o.live() });
       } else if (msg.type === 'portico:listening') {
         listening.set(w.id, { httpPort: msg.httpPort, httpsPort: msg.httpsPort });
@@ -68,6 +73,7 @@ export function createWorkerPool(o: WorkerPoolOptions): Serving {
   };
   cluster.on('exit', (w, code, signal) => {
     listening.delete(w.id);
+    if (udpWorker === w.id) udpWorker = null; // the replacement takes the UDP services
     if (stopping) return;
     log.error({ component: 'workers', worker: w.process.pid, code, signal }, 'worker exited; starting another');
     fork();

@@ -22,7 +22,7 @@ export function runWorker(config: Config): void {
   };
   process.on('message', (msg: ToWorker) => {
     if (msg.type === 'portico:cert') {
-      const dp = (data = createDataPlane(config, log, metrics, msg.cert));
+      const dp = (data = createDataPlane(config, log, metrics, msg.cert, { udp: msg.udp }));
       dp.listen().then(
         (ports) => reply({ type: 'portico:listening', ...ports }),
         (err: Error) => {

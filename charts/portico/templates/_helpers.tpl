@@ -68,9 +68,22 @@ app.kubernetes.io/component: controller
 {{- if .Values.controller.hostNetwork }}{{ .Values.controller.hostNetworkPorts.https }}{{ else }}{{ .Values.controller.containerPort.https }}{{ end -}}
 {{- end -}}
 
-{{/* True when a listening port is privileged (< 1024) and so needs NET_BIND_SERVICE. */}}
+{{/* True when a listening port is privileged (< 1024) and so needs NET_BIND_SERVICE: the host
+     network's HTTP or HTTPS port, or a TCP or UDP services port (Portico listens on it itself). */}}
 {{- define "portico.needsBind" -}}
-{{- if and .Values.controller.hostNetwork (or (lt (int .Values.controller.hostNetworkPorts.http) 1024) (lt (int .Values.controller.hostNetworkPorts.https) 1024)) -}}true{{- end -}}
+{{- $low := false -}}
+{{- range $port, $_ := merge (dict) .Values.tcp .Values.udp -}}
+{{- if lt (int $port) 1024 }}{{ $low = true }}{{ end -}}
+{{- end -}}
+{{- if or $low (and .Values.controller.hostNetwork (or (lt (int .Values.controller.hostNetworkPorts.http) 1024) (lt (int .Values.controller.hostNetworkPorts.https) 1024))) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The TCP and UDP services ConfigMaps (values `tcp:` and `udp:`), in the release namespace. */}}
+{{- define "portico.tcpConfigMap" -}}
+{{- printf "%s-tcp" (include "portico.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- define "portico.udpConfigMap" -}}
+{{- printf "%s-udp" (include "portico.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 

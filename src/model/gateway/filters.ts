@@ -1,15 +1,20 @@
 /**
  * HTTPRoute and GRPCRoute filters as model policies: RequestHeaderModifier and
- * ResponseHeaderModifier become `headers`, RequestRedirect `redirect`, URLRewrite `rewrite`.
- * What Portico does not implement (RequestMirror, CORS, ExtensionRef) makes the rule invalid: it
- * is not served and the route says so (PartiallyInvalid, or Accepted=False when no rule is left),
- * never served without the filter. Pure.
+ * ResponseHeaderModifier become `headers`, RequestRedirect `redirect`, URLRewrite `rewrite`,
+ * RequestMirror `mirror` (one per filter; its backendRef resolved like a backendRef: a mirror
+ * that cannot be resolved is dropped and reported in ResolvedRefs, the rule still served), CORS
+ * `cors` with the Gateway API's semantics. What Portico does not implement (ExtensionRef) makes
+ * the rule invalid: it is not served and the route says so (PartiallyInvalid, or Accepted=False
+ * when no rule is left), never served without the filter. Pure.
  */
 import { isObject, str } from '../k8s.js';
-import type { PathRewrite, Policy } from '../types.js';
+import type { CorsPolicy, MirrorPolicy, PathRewrite, Policy } from '../types.js';
 import { validHostname } from './hostnames.js';
-import type { HeaderModifier, HTTPRouteFilter, PathModifier } from './objects.js';
+import type { BackendObjectReference, HeaderModifier, HTTPRouteFilter, PathModifier } from './objects.js';
 import type { RouteKind } from './listeners.js';
+
+/** A mirror's backendRef, resolved by the caller: the backend id, or why it cannot be used (reason as ResolvedRefs names it). */
+export type MirrorRef = (ref: BackendObjectReference) => { backend: string } | { reason: string; message: string };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A header value as the API validates it (visible characters, single spaces and tabs inside): no CR, LF or other control byte. */
@@ -56,9 +61,77 @@ function pathRewrite(p: PathModifier | undefined): PathRewrite | { error: string
   return { error: `path modifier ${JSON.stringify(p)} is not valid` };
 }
 
-/** Turns a rule's filters into policies, or says why the rule cannot be served. */
-export function filterPolicies(filters: readonly HTTPRouteFilter[], kind: RouteKind): { policies: Policy[] } | { error: string } {
+/** RequestMirror: the share of requests (percent, or fraction numerator/denominator; neither: all). */
+function mirrorPolicy(m: HTTPRouteFilter['requestMirror'], resolve: MirrorRef): { policy: MirrorPolicy | null; problem?: { reason: string; message: string } } | { error: string } {
+  if (!isObject(m) || !isObject(m?.backendRef)) return { error: 'RequestMirror needs requestMirror.backendRef' };
+  const int = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+  let numerator = 1;
+  let denominator = 1;
+  if (m?.percent !== undefined && m.fraction !== undefined) return { error: 'a RequestMirror may have percent or fraction, not both' };
+  if (m?.percent !== undefined) {
+    if (!int(m.percent) || m.percent < 0 || m.percent > 100) return { error: `RequestMirror percent ${JSON.stringify(m.percent)} is not a whole number from 0 to 100` };
+    [numerator, denominator] = m.percent === 100 ? [1, 1] : [m.percent, 100];
+  } else if (m?.fraction !== undefined) {
+    const f = m.fraction;
+    const n = isObject(f) ? f?.numerator : undefined;
+    const d = isObject(f) ? (f?.denominator ?? 100) : undefined;
+    if (!int(n) || !int(d) || n < 0 || d < 1 || n > d) return { error: `RequestMirror fraction ${JSON.stringify(f)} is not numerator <= denominator (denominator at least 1)` };
+    [numerator, denominator] = n === d ? [1, 1] : [n, d];
+  }
+  const r = resolve(m?.backendRef as BackendObjectReference);
+  // an unresolved mirror is dropped, not the rule (the spec: "not configure this backend"); ResolvedRefs says why
+  if ('reason' in r) return { policy: null, problem: r };
+  return { policy: { kind: 'mirror', backend: r.backend, body: true, numerator, denominator } };
+}
+
+const CORS_ORIGIN = /^https?:\/\/((\*\.)?([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+|\*)(:[0-9]{1,5})?$/;
+const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+/** HTTPCORSFilter as a cors policy with the Gateway API's semantics (model/types.ts CorsPolicy.gatewayApi). */
+function corsPolicy(c: unknown): CorsPolicy | { error: string } {
+  if (!isObject(c)) return { error: 'CORS needs cors' };
+  const f = c as { allowOrigins?: unknown; allowMethods?: unknown; allowHeaders?: unknown; exposeHeaders?: unknown; allowCredentials?: unknown; maxAge?: unknown };
+  const list = (v: unknown, what: string, ok: (s: string) => boolean): string[] | { error: string } => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) return { error: `cors.${what} must be a list` };
+    const out: string[] = [];
+    for (const x of v) {
+      if (typeof x !== 'string' || !ok(x)) return { error: `cors.${what}: ${JSON.stringify(x)} is not valid` };
+      if (!out.includes(x)) out.push(x);
+    }
+    if (out.includes('*') && out.length > 1) return { error: `cors.${what} cannot contain "*" alongside other values` };
+    return out;
+  };
+  const origins = list(f.allowOrigins, 'allowOrigins', (s) => s === '*' || (s.length <= 253 && CORS_ORIGIN.test(s) && Number(/:([0-9]+)$/.exec(s)?.[1] ?? 1) <= 65535));
+  if ('error' in origins) return origins;
+  const methods = list(f.allowMethods, 'allowMethods', (s) => s === '*' || CORS_METHODS.has(s));
+  if ('error' in methods) return methods;
+  const headers = list(f.allowHeaders, 'allowHeaders', (s) => s === '*' || (s.length <= 256 && TOKEN.test(s)));
+  if ('error' in headers) return headers;
+  const expose = list(f.exposeHeaders, 'exposeHeaders', (s) => s === '*' || (s.length <= 256 && TOKEN.test(s)));
+  if ('error' in expose) return expose;
+  if (f.allowCredentials !== undefined && f.allowCredentials !== null && typeof f.allowCredentials !== 'boolean') return { error: 'cors.allowCredentials must be true or false' };
+  const maxAge = f.maxAge === undefined || f.maxAge === null ? 5 : f.maxAge;
+  if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 1 || maxAge > 2_147_483_647) return { error: `cors.maxAge ${JSON.stringify(f.maxAge)} is not a whole number of seconds, at least 1` };
+  return {
+    kind: 'cors',
+    origins: origins.includes('*') ? '*' : origins.map((o) => o.toLowerCase()),
+    methods: methods.join(', '),
+    headers: headers.join(', '),
+    exposeHeaders: expose.join(', '),
+    credentials: f.allowCredentials === true,
+    maxAge,
+    gatewayApi: true,
+  };
+}
+
+/**
+ * Turns a rule's filters into policies, or says why the rule cannot be served. `problem`: a mirror
+ * whose backendRef could not be resolved (dropped; the route's ResolvedRefs condition says why).
+ */
+export function filterPolicies(filters: readonly HTTPRouteFilter[], kind: RouteKind, mirror: MirrorRef): { policies: Policy[]; problem: { reason: string; message: string } | null } | { error: string } {
   const policies: Policy[] = [];
+  let problem: { reason: string; message: string } | null = null;
   const seen = new Set<string>();
   for (const f of filters) {
     if (!isObject(f)) return { error: 'a filter must be an object' };
@@ -98,10 +171,20 @@ export function filterPolicies(filters: readonly HTTPRouteFilter[], kind: RouteK
         policies.push({ kind: 'rewrite', ...(u?.hostname !== undefined ? { hostname: u.hostname } : {}), ...(path !== undefined ? { path } : {}) });
         break;
       }
-      case 'RequestMirror':
-        return { error: 'the RequestMirror filter is not supported yet' };
-      case 'CORS':
-        return { error: 'the CORS filter is not supported yet' };
+      case 'RequestMirror': {
+        const m = mirrorPolicy(f.requestMirror, mirror);
+        if ('error' in m) return m;
+        if (m.policy !== null) policies.push(m.policy);
+        if (m.problem !== undefined) problem ??= m.problem;
+        break;
+      }
+      case 'CORS': {
+        if (kind !== 'HTTPRoute') return { error: 'CORS is an HTTPRoute filter' };
+        const c = corsPolicy(f.cors);
+        if ('error' in c) return c;
+        policies.push(c);
+        break;
+      }
       case 'ExtensionRef':
         return { error: 'ExtensionRef filters are not supported' };
       default:
@@ -109,5 +192,5 @@ export function filterPolicies(filters: readonly HTTPRouteFilter[], kind: RouteK
     }
   }
   if (seen.has('RequestRedirect') && seen.has('URLRewrite')) return { error: 'RequestRedirect and URLRewrite cannot be used together' };
-  return { policies };
+  return { policies, problem };
 }

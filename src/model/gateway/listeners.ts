@@ -4,7 +4,9 @@
  * classes is served on Portico's own addresses: a listener on port 80 on --http-port, one on 443
  * on --https-port, any other port P on P itself. Listeners with the same port and protocol are
  * merged (their routes share the port); the same port with another protocol is a conflict
- * (Conflicted=True, ProtocolConflict), and neither is served.
+ * (Conflicted=True, ProtocolConflict), and neither is served, except HTTPS and TLS (passthrough),
+ * which share a port by SNI. TLS listeners take TLSRoutes (mode Passthrough only), TCP listeners
+ * TCPRoutes; UDP is not supported.
  */
 import type { TableBuilder } from '../build.js';
 import { isObject, keyOf, str, type KubeObject } from '../k8s.js';
@@ -13,15 +15,22 @@ import type { GrantIndex } from './grants.js';
 import { GATEWAY_GROUP, type Gateway, type GatewayClass, type LabelSelector, type Listener } from './objects.js';
 import { condition, type Condition } from './status.js';
 
-/** The route kinds an HTTP or HTTPS listener can take. */
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
-const ROUTE_KINDS: readonly RouteKind[] = ['HTTPRoute', 'GRPCRoute'];
+/** The route kinds a listener can take. */
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
+
+/** The route kinds of each protocol Portico serves. */
+const KINDS_OF: Readonly<Record<string, readonly RouteKind[]>> = { HTTP: ['HTTPRoute', 'GRPCRoute'], HTTPS: ['HTTPRoute', 'GRPCRoute'], TLS: ['TLSRoute'], TCP: ['TCPRoute'] };
+
+/** Protocols that may share a port: HTTPS and TLS passthrough, told apart by SNI. */
+const SHARE_A_PORT = new Set(['HTTPS', 'TLS']);
 
 export interface GatewayOptions {
   /** `--gateway-controller-name`: GatewayClasses with this spec.controllerName are Portico's. */
   readonly controllerName: string;
   /** Ports Portico itself uses besides 80 and 443 (its admin port, and its real HTTP/HTTPS ports): no listener may take them. */
   readonly reservedPorts?: readonly number[];
+  /** TCP ports taken by the TCP services ConfigMap (--tcp-services-configmap), with what took them: no listener may use them. */
+  readonly takenPorts?: ReadonlyMap<number, string>;
 }
 
 /** One listener of one Gateway, as routes attach to it. */
@@ -86,11 +95,13 @@ export function selectorOf(sel: LabelSelector | undefined): ((labels: Readonly<R
     });
 }
 
-/** Which protocols Portico serves on a listener port: plain HTTP on 80, TLS on 443, either elsewhere. */
-function portProblem(port: number, protocol: string, reserved: readonly number[]): string | null {
+/** Which protocols Portico serves on a listener port: plain HTTP on 80, TLS (HTTPS, and passthrough by SNI) on 443, any elsewhere. */
+function portProblem(port: number, protocol: string, opts: GatewayOptions): string | null {
   if (port === 80 && protocol !== 'HTTP') return 'port 80 is Portico\'s plain HTTP port (--http-port): only an HTTP listener can use it';
-  if (port === 443 && protocol !== 'HTTPS') return 'port 443 is Portico\'s HTTPS port (--https-port): only an HTTPS listener can use it';
-  if (reserved.includes(port)) return `port ${port} is used by Portico itself (its listeners or the admin port)`;
+  if (port === 443 && protocol !== 'HTTPS' && protocol !== 'TLS') return 'port 443 is Portico\'s HTTPS port (--https-port): only an HTTPS or TLS listener can use it';
+  if ((opts.reservedPorts ?? []).includes(port)) return `port ${port} is used by Portico itself (its listeners or the admin port)`;
+  const taken = opts.takenPorts?.get(port);
+  if (taken !== undefined) return `port ${port} is used by the ${taken}`;
   return null;
 }
 
@@ -140,19 +151,25 @@ function readListener(b: TableBuilder, gw: Gateway, l: Listener, labelsOf: Reado
     if (valid) conditions.push(condition('Accepted', false, reason, message, generation));
     valid = false;
   };
-  if (protocol !== 'HTTP' && protocol !== 'HTTPS') reject('UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not supported (HTTP and HTTPS are)`);
+  const supported = KINDS_OF[protocol];
+  if (supported === undefined) reject('UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not supported (HTTP, HTTPS, TLS and TCP are)`);
   if (port === 0) reject('PortUnavailable', 'port must be 1-65535');
-  const portIssue = port === 0 ? null : portProblem(port, protocol, opts.reservedPorts ?? []);
+  const portIssue = port === 0 ? null : portProblem(port, protocol, opts);
   if (portIssue !== null) reject('PortUnavailable', portIssue);
   if (hostname !== '' && !validHostname(hostname)) reject('UnsupportedValue', `hostname ${JSON.stringify(hostname)} is not a valid hostname`);
+  if (hostname !== '' && protocol === 'TCP') reject('UnsupportedValue', 'a TCP listener cannot have a hostname');
+  // TLS listeners: passthrough only (terminating TLS for a TLSRoute is the Extended feature TLSRouteModeTerminate)
+  const tlsMode = protocol === 'TLS' ? str(isObject(l.tls) ? l.tls?.mode : undefined) || 'Terminate' : '';
+  const terminating = protocol === 'TLS' && tlsMode !== 'Passthrough';
+  if (terminating) reject('UnsupportedValue', `tls.mode ${tlsMode} is not supported on TLS listeners: Portico passes TLS through to TLSRoutes' backends (mode Passthrough); to terminate TLS use an HTTPS listener`);
 
-  // allowedRoutes.kinds: default by protocol; listed ones must be ours
+  // allowedRoutes.kinds: default by protocol; listed ones must be the protocol's
   const listed = Array.isArray(l.allowedRoutes?.kinds) ? (l.allowedRoutes?.kinds ?? []) : undefined;
-  let kinds: RouteKind[] = valid || protocol === 'HTTP' || protocol === 'HTTPS' ? [...ROUTE_KINDS] : [];
-  if (protocol !== 'HTTP' && protocol !== 'HTTPS') kinds = [];
+  const own = terminating ? [] : (supported ?? []);
+  let kinds: RouteKind[] = [...own];
   if (listed !== undefined && listed.length > 0 && kinds.length > 0) {
-    const ok = listed.filter((k) => isObject(k) && (k.group === undefined || str(k.group) === GATEWAY_GROUP) && (ROUTE_KINDS as readonly string[]).includes(str(k.kind))).map((k) => str(k.kind) as RouteKind);
-    if (ok.length < listed.length) conditions.push(condition('ResolvedRefs', false, 'InvalidRouteKinds', `allowedRoutes.kinds: only HTTPRoute and GRPCRoute (group ${GATEWAY_GROUP}) can attach to an ${protocol} listener`, generation));
+    const ok = listed.filter((k) => isObject(k) && (k.group === undefined || str(k.group) === GATEWAY_GROUP) && (own as readonly string[]).includes(str(k.kind))).map((k) => str(k.kind) as RouteKind);
+    if (ok.length < listed.length) conditions.push(condition('ResolvedRefs', false, 'InvalidRouteKinds', `allowedRoutes.kinds: only ${own.join(' and ')} (group ${GATEWAY_GROUP}) can attach to a${protocol === 'HTTP' || protocol === 'HTTPS' ? 'n' : ''} ${protocol} listener`, generation));
     kinds = [...new Set(ok)];
   }
 
@@ -203,13 +220,13 @@ function readCertificates(b: TableBuilder, gw: Gateway, hostname: string, refs: 
   }
 }
 
-/** Listeners of different Gateways on one port must speak one protocol: else all of them are Conflicted. */
+/** Listeners of different Gateways on one port must speak one protocol (or HTTPS and TLS, by SNI): else all of them are Conflicted. */
 function markConflicts(states: readonly GatewayState[]): void {
   const byPort = new Map<number, ListenerState[]>();
   for (const g of states) for (const l of g.listeners) if (l.port !== 0) byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
   for (const [port, ls] of byPort) {
     const protocols = new Set(ls.map((l) => l.protocol));
-    if (protocols.size < 2) continue;
+    if (protocols.size < 2 || [...protocols].every((p) => SHARE_A_PORT.has(p))) continue;
     for (const l of ls) {
       l.conditions.push(condition('Conflicted', true, 'ProtocolConflict', `port ${port} is used with protocols ${[...protocols].sort().join(' and ')}`, l.gateway.generation));
       if (l.valid) l.conditions.push(condition('Accepted', false, 'ProtocolConflict', `port ${port} is used with another protocol`, l.gateway.generation));

@@ -1,6 +1,6 @@
 /**
  * The Gateway API objects Portico reads (gateway.networking.k8s.io/v1; ReferenceGrant also
- * v1beta1), as they arrive on the wire: every field optional, validated where used. Shapes follow
+ * v1beta1; TLSRoute and TCPRoute also v1alpha2), as they arrive on the wire: every field optional, validated where used. Shapes follow
  * sigs.k8s.io/gateway-api apis/v1.
  */
 import type { KubeObject } from '../k8s.js';
@@ -108,6 +108,10 @@ export interface HTTPRouteRule {
   readonly filters?: readonly HTTPRouteFilter[];
   readonly backendRefs?: readonly HTTPBackendRef[];
   readonly timeouts?: { readonly request?: string; readonly backendRequest?: string };
+  /** Experimental channel (HTTPRouteRetry). */
+  readonly retry?: { readonly codes?: readonly number[]; readonly attempts?: number; readonly backoff?: string };
+  /** Experimental channel: v1.6 and later shapes (validated where used). */
+  readonly sessionPersistence?: unknown;
 }
 
 export interface HTTPRoute extends KubeObject {
@@ -124,10 +128,28 @@ export interface GRPCRouteRule {
   readonly matches?: readonly GRPCRouteMatch[];
   readonly filters?: readonly HTTPRouteFilter[];
   readonly backendRefs?: readonly HTTPBackendRef[];
+  /** Experimental channel. */
+  readonly sessionPersistence?: unknown;
 }
 
 export interface GRPCRoute extends KubeObject {
   readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly hostnames?: readonly string[]; readonly rules?: readonly GRPCRouteRule[] };
+}
+
+/** A TLSRoute or TCPRoute rule (v1: exactly one; v1alpha2: up to 16, of which Portico serves the first). */
+export interface L4RouteRule {
+  readonly name?: string;
+  readonly backendRefs?: readonly HTTPBackendRef[];
+}
+
+/** TLSRoute (v1, v1alpha2): hostnames matched against the ClientHello's SNI. */
+export interface TLSRoute extends KubeObject {
+  readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly hostnames?: readonly string[]; readonly rules?: readonly L4RouteRule[] };
+}
+
+/** TCPRoute (v1, v1alpha2). */
+export interface TCPRoute extends KubeObject {
+  readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly rules?: readonly L4RouteRule[] };
 }
 
 export interface ReferenceGrant extends KubeObject {

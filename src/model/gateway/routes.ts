@@ -8,11 +8,11 @@
 import type { TableBuilder } from '../build.js';
 import { isObject, str, type KubeObject } from '../k8s.js';
 import { patternProblem } from '../regex.js';
-import type { Conditions, PathMatch, Policy, Route, RouteSettings, ValueMatch, WeightedBackend } from '../types.js';
+import type { Affinity, Conditions, PathMatch, Policy, Route, RouteSettings, ValueMatch, WeightedBackend } from '../types.js';
 import { effectiveHostnames, validHostname } from './hostnames.js';
 import type { GrantIndex } from './grants.js';
 import type { ListenerState, RouteKind } from './listeners.js';
-import { GATEWAY_GROUP, type GRPCRoute, type GRPCRouteRule, type HTTPBackendRef, type HTTPRoute, type HTTPRouteFilter, type HTTPRouteMatch, type HTTPRouteRule, type ParentReference, type ValueMatchSpec } from './objects.js';
+import { GATEWAY_GROUP, type BackendObjectReference, type GRPCRoute, type GRPCRouteRule, type HTTPBackendRef, type HTTPRoute, type HTTPRouteFilter, type HTTPRouteMatch, type HTTPRouteRule, type ParentReference, type ValueMatchSpec } from './objects.js';
 import { filterPolicies } from './filters.js';
 import { condition, type Condition, type RouteParentStatus, type RouteStatus } from './status.js';
 
@@ -29,28 +29,32 @@ export interface Candidate {
 const gen = (o: KubeObject): number => (typeof o.metadata?.generation === 'number' ? o.metadata.generation : 0);
 
 /** Problems with one rule, turned into its route parent conditions. */
-interface RuleProblem {
+export interface RuleProblem {
   readonly reason: string;
   readonly message: string;
 }
 
+/** What a route's rules say about all its parents: every rule invalid, some dropped, a reference unresolved. */
+export interface RuleVerdict {
+  /** Every rule is invalid: the route is not accepted (its first problem). */
+  readonly invalid: RuleProblem | null;
+  /** Some rules were dropped: the PartiallyInvalid message. */
+  readonly partial: string | null;
+  /** A backend reference could not be resolved (ResolvedRefs=False). */
+  readonly refs: RuleProblem | null;
+}
+
 /**
- * Attaches one route to its parents and returns its status and the model routes of its valid
- * rules (one per listener port, hostname, rule and match).
+ * Attaches a route to its parentRefs (sectionName, port, the listener's kinds and namespaces,
+ * hostname intersection) with the conditions the spec names, counting it on every listener it is
+ * accepted on. `onAttached` is called for each valid listener with the route's hostnames there.
+ * Returns the parent statuses (none for parents that are not Portico's Gateways).
  */
-export function translateRoute(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: GrantIndex): { status: RouteStatus | null; candidates: Candidate[] } {
+export function attachParents(kind: RouteKind, obj: KubeObject & { spec?: { parentRefs?: readonly ParentReference[] } }, hostnames: readonly string[], listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, verdict: RuleVerdict, onAttached: (l: ListenerState, hosts: readonly string[]) => void): RouteParentStatus[] {
   const ns = str(obj.metadata?.namespace);
-  const name = str(obj.metadata?.name);
   const generation = gen(obj);
-  const origin = { kind, namespace: ns, name };
   const spec = isObject(obj.spec) ? obj.spec : undefined;
-  const hostnames = (Array.isArray(spec?.hostnames) ? (spec?.hostnames ?? []) : []).filter(validHostname);
   const parents: RouteParentStatus[] = [];
-  const candidates: Candidate[] = [];
-  // rules, checked once for every parent
-  const rules = readRules(b, kind, obj, grants);
-  const refsProblem = rules.find((r) => r.refProblem !== null)?.refProblem ?? null;
-  const invalidRules = rules.filter((r) => r.invalid !== null);
   for (const p of Array.isArray(spec?.parentRefs) ? (spec?.parentRefs ?? []) : []) {
     if (!isObject(p)) continue;
     const ref = p as ParentReference;
@@ -68,22 +72,53 @@ export function translateRoute(b: TableBuilder, kind: RouteKind, obj: HTTPRoute 
     if (selected.length === 0) conds.push(condition('Accepted', false, 'NoMatchingParent', `no listener of Gateway ${gwNs}/${parentRef.name} matches ${ref.sectionName !== undefined ? `sectionName ${ref.sectionName}` : ''}${ref.port !== undefined ? ` port ${ref.port}` : ''}`.trim(), generation));
     else if (allowed.length === 0) conds.push(condition('Accepted', false, 'NotAllowedByListeners', `no listener of Gateway ${gwNs}/${parentRef.name} allows ${kind}s from namespace ${ns}`, generation));
     else if (attached.length === 0) conds.push(condition('Accepted', false, 'NoMatchingListenerHostname', `no hostname of the route intersects a listener hostname of Gateway ${gwNs}/${parentRef.name}`, generation));
-    else if (invalidRules.length === rules.length && rules.length > 0) conds.push(condition('Accepted', false, 'UnsupportedValue', (invalidRules[0]?.invalid as RuleProblem).message, generation));
+    else if (verdict.invalid !== null) conds.push(condition('Accepted', false, 'UnsupportedValue', verdict.invalid.message, generation));
     else {
       conds.push(condition('Accepted', true, 'Accepted', 'the route is attached', generation));
       for (const a of attached) {
         a.l.attached++;
-        if (!a.l.valid) continue;
-        for (const host of a.hosts) for (const r of rules) if (r.invalid === null) for (const [i, route] of r.routes.entries()) candidates.push({ route: { ...route, host, ports: [a.l.port] }, created: str(obj.metadata?.creationTimestamp), key: `${ns}/${name}`, rule: r.index, match: i });
+        if (a.l.valid) onAttached(a.l, a.hosts);
       }
-      if (invalidRules.length > 0) conds.push(condition('PartiallyInvalid', true, 'UnsupportedValue', `Dropped Rule(s): ${invalidRules.map((r) => `rules[${r.index}]: ${(r.invalid as RuleProblem).message}`).join('; ')}`, generation));
+      if (verdict.partial !== null) conds.push(condition('PartiallyInvalid', true, 'UnsupportedValue', verdict.partial, generation));
     }
-    conds.push(refsProblem === null ? condition('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved', generation) : condition('ResolvedRefs', false, refsProblem.reason, refsProblem.message, generation));
+    conds.push(verdict.refs === null ? condition('ResolvedRefs', true, 'ResolvedRefs', 'all references resolved', generation) : condition('ResolvedRefs', false, verdict.refs.reason, verdict.refs.message, generation));
     parents.push({ parentRef, conditions: conds });
   }
+  return parents;
+}
+
+/**
+ * Attaches one route to its parents and returns its status and the model routes of its valid
+ * rules (one per listener port, hostname, rule and match).
+ */
+export function translateRoute(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: GrantIndex): { status: RouteStatus | null; candidates: Candidate[] } {
+  const ns = str(obj.metadata?.namespace);
+  const name = str(obj.metadata?.name);
+  const generation = gen(obj);
+  const origin = { kind, namespace: ns, name };
+  const spec = isObject(obj.spec) ? obj.spec : undefined;
+  const hostnames = (Array.isArray(spec?.hostnames) ? (spec?.hostnames ?? []) : []).filter(validHostname);
+  const candidates: Candidate[] = [];
+  // rules, checked once for every parent
+  const rules = readRules(b, kind, obj, grants);
+  const refsProblem = rules.find((r) => r.refProblem !== null)?.refProblem ?? null;
+  const invalidRules = rules.filter((r) => r.invalid !== null);
+  const verdict: RuleVerdict = {
+    invalid: invalidRules.length === rules.length && rules.length > 0 ? (invalidRules[0]?.invalid as RuleProblem) : null,
+    partial: invalidRules.length > 0 ? `Dropped Rule(s): ${invalidRules.map((r) => `rules[${r.index}]: ${(r.invalid as RuleProblem).message}`).join('; ')}` : null,
+    refs: refsProblem,
+  };
+  const parents = attachParents(kind, obj, hostnames, listenersOf, verdict, (l, hosts) => {
+    for (const host of hosts) for (const r of rules) if (r.invalid === null) for (const [i, route] of r.routes.entries()) candidates.push({ route: { ...route, host, ports: [l.port] }, created: str(obj.metadata?.creationTimestamp), key: `${ns}/${name}`, rule: r.index, match: i });
+  });
   for (const r of invalidRules) b.report(origin, 'InvalidRoute', `rules[${r.index}]: ${(r.invalid as RuleProblem).message}; the rule is not served`);
-  if (refsProblem !== null) b.report(origin, refsProblem.reason === 'RefNotPermitted' ? 'RefNotPermitted' : refsProblem.reason === 'BackendNotFound' ? 'ServiceNotFound' : 'InvalidBackend', refsProblem.message);
+  if (refsProblem !== null) reportRefProblem(b, origin, refsProblem);
   return { status: parents.length === 0 ? null : { kind, namespace: ns, name, generation, parents }, candidates };
+}
+
+/** A backend reference problem as a diagnostic on the route. */
+export function reportRefProblem(b: TableBuilder, origin: { kind: string; namespace: string; name: string }, p: RuleProblem): void {
+  b.report(origin, p.reason === 'RefNotPermitted' ? 'RefNotPermitted' : p.reason === 'BackendNotFound' ? 'ServiceNotFound' : 'InvalidBackend', p.message);
 }
 
 interface ReadRule {
@@ -94,7 +129,7 @@ interface ReadRule {
   readonly refProblem: RuleProblem | null;
 }
 
-function readRules(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute, grants: GrantIndex): ReadRule[] {
+function readRules(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, grants: GrantIndex): ReadRule[] {
   const ns = str(obj.metadata?.namespace);
   const source = { kind, namespace: ns, name: str(obj.metadata?.name) };
   const raw = Array.isArray(obj.spec?.rules) ? (obj.spec?.rules ?? []) : [];
@@ -103,21 +138,26 @@ function readRules(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute,
   return rules.map((rule, index): ReadRule => {
     if (!isObject(rule)) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: 'a rule must be an object' }, refProblem: null };
     const backends = readBackends(b, kind, source, rule.backendRefs, grants);
-    const filters = filterPolicies(Array.isArray(rule.filters) ? rule.filters : [], kind);
-    if ('error' in filters) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: filters.error }, refProblem: backends.problem };
+    const filters = filterPolicies(Array.isArray(rule.filters) ? rule.filters : [], kind, (ref) => resolveRef(b, kind, source, ref, grants, 'RequestMirror backendRef'));
+    const refProblem = backends.problem ?? ('error' in filters ? null : filters.problem);
+    const invalid = (message: string): ReadRule => ({ index, routes: [], invalid: { reason: 'UnsupportedValue', message }, refProblem });
+    if ('error' in filters) return invalid(filters.error);
     const unsupported = unsupportedFields(rule);
-    if (unsupported !== null) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: unsupported }, refProblem: backends.problem };
-    const settings = kind === 'HTTPRoute' ? timeouts((rule as HTTPRouteRule).timeouts) : { settings: {} };
-    if ('error' in settings) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: settings.error }, refProblem: backends.problem };
+    if (unsupported !== null) return invalid(unsupported);
+    const settings = kind === 'HTTPRoute' ? ruleSettings(rule as HTTPRouteRule) : { settings: {} };
+    if ('error' in settings) return invalid(settings.error);
+    const persistence = sessionPersistence(rule.sessionPersistence, source, index);
+    if (persistence !== undefined && 'error' in persistence) return invalid(persistence.error);
     const matches = kind === 'HTTPRoute' ? httpMatches((rule as HTTPRouteRule).matches) : grpcMatches((rule as GRPCRouteRule).matches);
-    if ('error' in matches) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: matches.error }, refProblem: backends.problem };
+    if ('error' in matches) return invalid(matches.error);
     // a redirect answers itself; anything else without a valid backend answers 500
     const answers = filters.policies.some((p) => p.kind === 'redirect');
     const weighted: WeightedBackend[] = answers ? [] : backends.list.length === 0 ? [{ backend: '', weight: 1 }] : backends.list;
     const needsPrefix = filters.policies.some((p) => (p.kind === 'redirect' || p.kind === 'rewrite') && p.path?.type === 'prefix');
-    if (needsPrefix && !(matches.list.length === 1 && matches.list[0]?.match === 'Prefix')) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: 'a ReplacePrefixMatch path modifier needs exactly one PathPrefix match' }, refProblem: backends.problem };
-    const routes = matches.list.map((m): Route => ({ host: '', path: m.path, match: m.match, ...(m.conditions !== undefined ? { conditions: m.conditions } : {}), source, policies: needsPrefix ? bindPrefix(filters.policies, m.path) : filters.policies, backends: weighted, settings: settings.settings }));
-    return { index, routes, invalid: null, refProblem: backends.problem };
+    if (needsPrefix && !(matches.list.length === 1 && matches.list[0]?.match === 'Prefix')) return invalid('a ReplacePrefixMatch path modifier needs exactly one PathPrefix match');
+    const balancing = persistence === undefined ? undefined : { affinity: persistence };
+    const routes = matches.list.map((m): Route => ({ host: '', path: m.path, match: m.match, ...(m.conditions !== undefined ? { conditions: m.conditions } : {}), source, policies: needsPrefix ? bindPrefix(filters.policies, m.path) : filters.policies, backends: weighted, settings: settings.settings, ...(balancing !== undefined ? { balancing } : {}) }));
+    return { index, routes, invalid: null, refProblem };
   });
 }
 
@@ -126,11 +166,92 @@ function readRules(b: TableBuilder, kind: RouteKind, obj: HTTPRoute | GRPCRoute,
  * than served without them: a header filter on one backend may be what keeps a request safe.
  */
 function unsupportedFields(rule: HTTPRouteRule | GRPCRouteRule): string | null {
-  const fields = rule as Readonly<Record<string, unknown>>;
   const refs = Array.isArray(rule.backendRefs) ? (rule.backendRefs as readonly Readonly<Record<string, unknown>>[]) : [];
   if (refs.some((r) => isObject(r) && Array.isArray(r.filters) && r.filters.length > 0)) return 'filters on a backendRef are not supported (put them on the rule)';
-  for (const field of ['retry', 'sessionPersistence']) if (fields[field] !== undefined && fields[field] !== null) return `${field} is not supported`;
   return null;
+}
+
+/** A Gateway API duration (GEP-2257) in ms, or undefined when it is not one. */
+function duration(v: unknown): number | undefined {
+  const s = str(v);
+  if (!/^([0-9]{1,5}(h|m|s|ms)){1,4}$/.test(s)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of s.matchAll(/([0-9]{1,5})(h|ms|m|s)/g)) ms += Number(n) * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1);
+  return ms;
+}
+
+/** Retries after the first attempt when `retry` gives no `attempts` (implementation-specific; ingress-nginx's default is 3 tries in all). */
+export const DEFAULT_RETRY_ATTEMPTS = 2;
+
+/**
+ * `retry` (experimental channel, HTTPRouteRetry): read when present. Codes 400-599, attempts at
+ * least 1 (retries after the first try), backoff a duration.
+ */
+function retry(r: unknown): { settings: RouteSettings } | { error: string } {
+  if (r === undefined || r === null) return { settings: {} };
+  if (!isObject(r)) return { error: 'retry must be an object' };
+  const { codes, attempts, backoff } = r as { codes?: unknown; attempts?: unknown; backoff?: unknown };
+  const list: number[] = [];
+  if (codes !== undefined && codes !== null) {
+    if (!Array.isArray(codes)) return { error: 'retry.codes must be a list' };
+    for (const c of codes) {
+      if (typeof c !== 'number' || !Number.isInteger(c) || c < 400 || c > 599) return { error: `retry.codes: ${JSON.stringify(c)} is not a status from 400 to 599` };
+      if (!list.includes(c)) list.push(c);
+    }
+  }
+  if (attempts !== undefined && attempts !== null && !(typeof attempts === 'number' && Number.isInteger(attempts) && attempts >= 1)) return { error: `retry.attempts ${JSON.stringify(attempts)} is not a whole number, at least 1` };
+  const wait = backoff === undefined || backoff === null ? 0 : duration(backoff);
+  if (wait === undefined) return { error: `retry.backoff ${JSON.stringify(backoff)} is not a Gateway API duration` };
+  return { settings: { retryAttempts: typeof attempts === 'number' ? attempts : DEFAULT_RETRY_ATTEMPTS, ...(list.length > 0 ? { retryCodes: list.sort((a, b) => a - b) } : {}), ...(wait > 0 ? { retryBackoff: wait } : {}) } };
+}
+
+/** An HTTPRoute rule's settings: timeouts and retry. */
+function ruleSettings(rule: HTTPRouteRule): { settings: RouteSettings } | { error: string } {
+  const t = timeouts(rule.timeouts);
+  if ('error' in t) return t;
+  const r = retry(rule.retry);
+  if ('error' in r) return r;
+  return { settings: { ...t.settings, ...r.settings } };
+}
+
+/** FNV-1a, 32 bits, hex: a stable short name part (the model has no crypto). */
+function fnv(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+
+/**
+ * `sessionPersistence` (experimental channel), as the sticky cookie of ingress-nginx's
+ * `affinity-mode: persistent` (proxy/balance.ts): the cookie names its endpoint, so every replica
+ * honours it without shared state, for as long as that endpoint lives. Read in both shapes: v1.6
+ * (`sessionName`, `cookieConfig.lifetimeType`) and later (`cookie.name`, `cookie.path`,
+ * `cookie.lifetimeType`). `Header` sessions, `idleTimeout`, and an `absoluteTimeout` on a Session
+ * cookie (a lifetime the gateway would have to track: the cookie holds no time) are not supported.
+ */
+function sessionPersistence(sp: unknown, source: Route['source'], index: number): Affinity | { error: string } | undefined {
+  if (sp === undefined || sp === null) return undefined;
+  if (!isObject(sp)) return { error: 'sessionPersistence must be an object' };
+  const p = sp as { type?: unknown; sessionName?: unknown; absoluteTimeout?: unknown; idleTimeout?: unknown; cookieConfig?: unknown; cookie?: unknown; header?: unknown };
+  const type = p.type === undefined || p.type === null ? 'Cookie' : str(p.type);
+  if (type === 'Header') return { error: 'sessionPersistence type Header is not supported (Portico keeps sessions with a cookie)' };
+  if (type !== 'Cookie') return { error: `sessionPersistence type ${JSON.stringify(p.type)} is not supported` };
+  if (p.idleTimeout !== undefined && p.idleTimeout !== null) return { error: 'sessionPersistence.idleTimeout is not supported (the session cookie holds no time)' };
+  const cookie = (isObject(p.cookie) ? p.cookie : isObject(p.cookieConfig) ? p.cookieConfig : {}) as { name?: unknown; path?: unknown; lifetimeType?: unknown };
+  const lifetime = cookie.lifetimeType === undefined || cookie.lifetimeType === null ? 'Session' : str(cookie.lifetimeType);
+  if (lifetime !== 'Session' && lifetime !== 'Permanent') return { error: `sessionPersistence lifetimeType ${JSON.stringify(cookie.lifetimeType)} is not supported` };
+  const absolute = p.absoluteTimeout === undefined || p.absoluteTimeout === null ? undefined : duration(p.absoluteTimeout);
+  if (p.absoluteTimeout !== undefined && p.absoluteTimeout !== null && absolute === undefined) return { error: `sessionPersistence.absoluteTimeout ${JSON.stringify(p.absoluteTimeout)} is not a Gateway API duration` };
+  if (lifetime === 'Permanent' && absolute === undefined) return { error: 'a Permanent session cookie needs sessionPersistence.absoluteTimeout' };
+  if (lifetime === 'Session' && absolute !== undefined) return { error: 'sessionPersistence.absoluteTimeout on a Session cookie is not supported (the cookie holds no time; use lifetimeType Permanent)' };
+  const given = cookie.name ?? p.sessionName;
+  const name = given === undefined || given === null ? `portico-session-${fnv(`${source.kind}/${source.namespace}/${source.name}/${index}`)}` : str(given);
+  if (!COOKIE_NAME.test(name)) return { error: `session cookie name ${JSON.stringify(given)} is not a cookie name` };
+  const path = cookie.path === undefined || cookie.path === null ? '/' : str(cookie.path);
+  if (!/^\/[\x21-\x3a\x3c-\x7e]*$/.test(path) || path.length > 1024) return { error: `session cookie path ${JSON.stringify(cookie.path)} is not valid` };
+  return { mode: 'persistent', name, path, ...(absolute !== undefined ? { maxAge: Math.max(1, Math.floor(absolute / 1000)) } : {}) };
 }
 
 /** A prefix replacement replaces the path the rule matched: bound per route. */
@@ -138,42 +259,42 @@ function bindPrefix(policies: readonly Policy[], prefix: string): Policy[] {
   return policies.map((p) => ((p.kind === 'redirect' || p.kind === 'rewrite') && p.path?.type === 'prefix' ? { ...p, path: { ...p.path, prefix } } : p));
 }
 
-/** backendRefs: Services by port; weight 0 takes nothing; an invalid one keeps its share as '' (500). */
-function readBackends(b: TableBuilder, kind: RouteKind, source: Route['source'], refs: readonly HTTPBackendRef[] | undefined, grants: GrantIndex): { list: WeightedBackend[]; problem: RuleProblem | null } {
+/**
+ * Resolves a backend reference (a backendRef, or a RequestMirror's) to a backend id, registering
+ * the backend; or says why it cannot be used, with the reason ResolvedRefs names.
+ */
+function resolveRef(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, ref: BackendObjectReference, grants: GrantIndex, what: string): { backend: string } | RuleProblem {
+  const origin = { kind, namespace: source.namespace, name: source.name };
+  const group = str(ref.group);
+  const bkind = ref.kind === undefined ? 'Service' : str(ref.kind);
+  const name = str(ref.name);
+  const ns = str(ref.namespace) || source.namespace;
+  if (group !== '' || bkind !== 'Service') return { reason: 'InvalidKind', message: `${what} ${group || 'core'}/${bkind} ${name}: only Services are supported` };
+  if (!grants.allows({ group: GATEWAY_GROUP, kind, namespace: source.namespace }, { group: '', kind: 'Service', namespace: ns, name })) {
+    return { reason: 'RefNotPermitted', message: `${what} Service ${ns}/${name} is in another namespace and no ReferenceGrant there allows it` };
+  }
+  if (typeof ref.port !== 'number' || !Number.isInteger(ref.port) || ref.port < 1 || ref.port > 65535) return { reason: 'UnsupportedValue', message: `${what} Service ${ns}/${name} needs a port` };
+  const protocol = kind === 'GRPCRoute' ? 'GRPC' : kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : 'HTTP';
+  const id = `${ns}/${name}:${ref.port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
+  b.backend(id, ns, name, ref.port, origin, protocol);
+  if (b.serviceMissing(ns, name)) return { reason: 'BackendNotFound', message: `${what} Service ${ns}/${name} not found` };
+  return { backend: id };
+}
+
+/** backendRefs: Services by port; weight 0 takes nothing; an invalid one keeps its share as '' (500, or a rejected connection). */
+export function readBackends(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, refs: readonly HTTPBackendRef[] | undefined, grants: GrantIndex): { list: WeightedBackend[]; problem: RuleProblem | null } {
   const list: WeightedBackend[] = [];
   let problem: RuleProblem | null = null;
-  const origin = { kind, namespace: source.namespace, name: source.name };
   for (const ref of Array.isArray(refs) ? refs : []) {
     if (!isObject(ref)) continue;
     const weight = ref.weight === undefined ? 1 : typeof ref.weight === 'number' && Number.isInteger(ref.weight) && ref.weight >= 0 ? ref.weight : 1;
-    const group = str(ref.group);
-    const bkind = ref.kind === undefined ? 'Service' : str(ref.kind);
-    const name = str(ref.name);
-    const ns = str(ref.namespace) || source.namespace;
-    const invalid = (reason: string, message: string): void => {
-      problem ??= { reason, message };
+    const r = resolveRef(b, kind, source, ref, grants, 'backendRef');
+    if ('reason' in r) {
+      problem ??= r;
       if (weight > 0) list.push({ backend: '', weight });
-    };
-    if (group !== '' || bkind !== 'Service') {
-      invalid('InvalidKind', `backendRef ${group || 'core'}/${bkind} ${name}: only Services are supported`);
       continue;
     }
-    if (!grants.allows({ group: GATEWAY_GROUP, kind, namespace: source.namespace }, { group: '', kind: 'Service', namespace: ns, name })) {
-      invalid('RefNotPermitted', `backendRef Service ${ns}/${name} is in another namespace and no ReferenceGrant there allows it`);
-      continue;
-    }
-    if (typeof ref.port !== 'number' || !Number.isInteger(ref.port) || ref.port < 1 || ref.port > 65535) {
-      invalid('UnsupportedValue', `backendRef Service ${ns}/${name} needs a port`);
-      continue;
-    }
-    const protocol = kind === 'GRPCRoute' ? 'GRPC' : 'HTTP';
-    const id = `${ns}/${name}:${ref.port}${protocol === 'GRPC' ? '+grpc' : ''}`;
-    b.backend(id, ns, name, ref.port, origin, protocol);
-    if (b.serviceMissing(ns, name)) {
-      invalid('BackendNotFound', `backendRef Service ${ns}/${name} not found`);
-      continue;
-    }
-    if (weight > 0) list.push({ backend: id, weight });
+    if (weight > 0) list.push({ backend: r.backend, weight });
   }
   return { list, problem };
 }
@@ -277,11 +398,7 @@ function timeouts(t: unknown): { settings: RouteSettings } | { error: string } {
   if (!isObject(t)) return { settings: {} };
   const read = (v: unknown, what: string): number | { error: string } | undefined => {
     if (v === undefined) return undefined;
-    const s = str(v);
-    if (!/^([0-9]{1,5}(h|m|s|ms)){1,4}$/.test(s)) return { error: `timeouts.${what} ${JSON.stringify(v)} is not a Gateway API duration` };
-    let ms = 0;
-    for (const [, n, unit] of s.matchAll(/([0-9]{1,5})(h|ms|m|s)/g)) ms += Number(n) * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1);
-    return ms;
+    return duration(v) ?? { error: `timeouts.${what} ${JSON.stringify(v)} is not a Gateway API duration` };
   };
   const request = read((t as { request?: unknown }).request, 'request');
   const backend = read((t as { backendRequest?: unknown }).backendRequest, 'backendRequest');

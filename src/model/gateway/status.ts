@@ -46,7 +46,7 @@ export interface RouteParentStatus {
 }
 
 export interface RouteStatus extends ObjectRef {
-  readonly kind: 'HTTPRoute' | 'GRPCRoute';
+  readonly kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
   readonly parents: readonly RouteParentStatus[];
 }
 

@@ -1,7 +1,8 @@
 /**
  * The Gateway API processor: GatewayClasses whose controllerName is Portico's, their Gateways and
  * listeners, the HTTPRoutes and GRPCRoutes attached to them, written into the shared table next
- * to the Ingresses', and the status of each object. Pure.
+ * to the Ingresses', the TLSRoutes and TCPRoutes into its Layer 4 part, and the status of each
+ * object. Pure.
  *
  * Precedence (HTTPRoute godoc, GRPCRoute godoc): routes are added to the table in the spec's
  * order (Exact before prefix, longer prefix, method, more header matches, more query matches,
@@ -13,18 +14,30 @@ import { isObject, str, type KubeObject, type Snapshot } from '../k8s.js';
 import type { ListenerPort } from '../types.js';
 import { indexGrants } from './grants.js';
 import { ourClasses, readGateways, type GatewayOptions, type ListenerState } from './listeners.js';
-import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant } from './objects.js';
+import { addL4Candidates, translateL4Route, type L4Candidate } from './l4routes.js';
+import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from './objects.js';
 import { translateRoute, type Candidate } from './routes.js';
 import { condition, type GatewayApiStatus, type RouteStatus } from './status.js';
 
 export type { GatewayOptions } from './listeners.js';
 
-/** What Portico reports in GatewayClass status.supportedFeatures (sorted): what it passes. */
+/**
+ * What Portico reports in GatewayClass status.supportedFeatures (sorted): what it passes. The
+ * HTTPRouteRetry features name an experimental-channel field: it reaches Portico only with the
+ * experimental CRDs installed (the standard ones prune it), or from standalone files.
+ */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway',
   'GRPCRoute',
   'HTTPRoute',
   'HTTPRouteBackendTimeout',
+  'HTTPRouteCORS',
+  'HTTPRouteRequestMirror',
+  'HTTPRouteRequestMultipleMirrors',
+  'HTTPRouteRequestPercentageMirror',
+  'HTTPRouteRetry',
+  'HTTPRouteRetryBackendTimeout',
+  'HTTPRouteRetryConnectionError',
   'HTTPRouteHostRewrite',
   'HTTPRouteMethodMatching',
   'HTTPRouteParentRefPort',
@@ -39,6 +52,8 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRoute307RedirectStatusCode',
   'HTTPRoute308RedirectStatusCode',
   'ReferenceGrant',
+  'TCPRoute',
+  'TLSRoute',
 ].sort();
 
 const byAge = <T extends KubeObject>(list: readonly T[]): T[] =>
@@ -87,6 +102,16 @@ export function translateGateways(b: TableBuilder, snapshot: Snapshot, opts: Gat
       candidates.push(...r.candidates);
     }
   }
+  const l4: L4Candidate[] = [];
+  for (const [kind, list] of [['TLSRoute', byAge(objects<TLSRoute>(snapshot.tlsRoutes))], ['TCPRoute', byAge(objects<TCPRoute>(snapshot.tcpRoutes))]] as const) {
+    for (const obj of list) {
+      if (str(obj.metadata?.namespace) === '' || str(obj.metadata?.name) === '') continue;
+      const r = translateL4Route(b, kind, obj, listenersOf, grants);
+      if (r.status !== null) routes.push(r.status);
+      l4.push(...r.candidates);
+    }
+  }
+  addL4Candidates(b, l4);
   candidates.sort(compareCandidates);
   for (const c of candidates) {
     const lost = b.addRoute(c.route, c.created);
@@ -99,9 +124,18 @@ export function translateGateways(b: TableBuilder, snapshot: Snapshot, opts: Gat
     b.report({ kind: winner.source.kind, namespace: winner.source.namespace, name: winner.source.name }, 'RouteConflict', `${what} is also claimed by ${sourceName(lost.source)}, which is newer; this one is served`);
   }
 
-  // extra ports to open: one protocol per port (conflicts were excluded), 80 and 443 are Portico's own
+  // extra ports to open: one protocol per port (conflicts were excluded), 80 and 443 are Portico's own;
+  // a TLS listener's port is an HTTPS listener's when it has one (SNI tells them apart), else its own
   const ports = new Map<number, ListenerPort>();
-  for (const g of gateways) for (const l of g.listeners) if (l.valid && l.port !== 80 && l.port !== 443) ports.set(l.port, { port: l.port, protocol: l.protocol as 'HTTP' | 'HTTPS' });
+  const tls = new Set<number>();
+  for (const g of gateways) {
+    for (const l of g.listeners) {
+      if (!l.valid || l.port === 80 || l.port === 443) continue;
+      if (l.protocol === 'HTTP' || l.protocol === 'HTTPS') ports.set(l.port, { port: l.port, protocol: l.protocol });
+      else if (l.protocol === 'TLS') tls.add(l.port);
+    }
+  }
+  for (const port of tls) if (!ports.has(port)) b.l4.addListener({ protocol: 'TLS', port });
 
   const status: GatewayApiStatus = {
     controllerName: opts.controllerName,

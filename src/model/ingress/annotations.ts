@@ -4,7 +4,7 @@
  * `nginx.ingress.kubernetes.io/` prefix (for migrations) and `portico.dev/` are read. Every other
  * key under either prefix is accounted for by the catalog (catalog.ts): nothing is silent.
  */
-import { isDnsSubdomain, show } from '../k8s.js';
+import { isDnsSubdomain, localRef, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
 import { parseAuth, type AuthAnnotations } from './auth.js';
 import { parseBackendTls } from './backend-tls.js';
@@ -12,12 +12,13 @@ import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } 
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
 import { parseCors } from './cors.js';
+import { parseMirror } from './mirror.js';
 import { parseResponseRewrite } from './proxy-rewrite.js';
 import { parseRouting, type RoutingOptions } from './routing.js';
 import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
 import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
-import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, ResponseRewritePolicy, RouteSettings } from '../types.js';
+import type { Balancing, BackendProtocol, CorsPolicy, DiagnosticReason, MirrorPolicy, ResponseRewritePolicy, RouteSettings } from '../types.js';
 
 export const PREFIXES = ['nginx.ingress.kubernetes.io/', 'portico.dev/'] as const;
 
@@ -30,6 +31,8 @@ export interface AnnotationOptions {
   readonly settings: RouteSettings;
   /** Full keys of unsupported annotations that restrict access or move traffic (or snippets that cannot be honoured): the Ingress cannot be served as written. */
   readonly refused: readonly string[];
+  /** The full key of `ssl-passthrough: "true"` (TLS passthrough, model/l4/passthrough.ts), else undefined. */
+  readonly sslPassthrough: string | undefined;
   /** Error pages, retries, service-upstream, enable-access-log (traffic.ts; its settings are in `settings`). */
   readonly traffic: TrafficOptions;
   /** Snippets and custom-headers (header-edits.ts). */
@@ -48,6 +51,8 @@ export interface AnnotationOptions {
   readonly cors: CorsPolicy | undefined;
   /** Regex paths, rewrites and redirects (routing.ts). */
   readonly routing: RoutingOptions;
+  /** mirror-target, mirror-request-body, mirror-host (mirror.ts); undefined when nothing is mirrored. */
+  readonly mirror: MirrorPolicy | undefined;
   /** proxy-redirect-*, proxy-cookie-domain, proxy-cookie-path (proxy-rewrite.ts); undefined when they ask for nothing. */
   readonly responseRewrite: ResponseRewritePolicy | undefined;
 }
@@ -132,17 +137,12 @@ function sslName(a: Readonly<Record<string, unknown>> | undefined, report: Repor
 function sslSecret(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): string | undefined {
   const v = read(a, 'proxy-ssl-secret');
   if (v === undefined) return undefined;
-  const parts = typeof v.value === 'string' ? v.value.split('/') : [];
-  const [secretNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
-  if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name)) {
-    report('InvalidAnnotation', `${v.key}: expected "namespace/name" or "name" of a Secret, got ${show(v.value)}; ignored`);
+  const r = localRef(v.value, ns, 'Secret');
+  if ('error' in r) {
+    report('InvalidAnnotation', `${v.key}: ${r.error}; ignored`);
     return undefined;
   }
-  if (secretNs !== ns) {
-    report('InvalidAnnotation', `${v.key}: the Secret must be in the Ingress's namespace (${ns}), got ${show(v.value)}; ignored`);
-    return undefined;
-  }
-  return `${ns}/${name}`;
+  return r.ref;
 }
 
 function settings(a: Readonly<Record<string, unknown>> | undefined, ns: string, report: Report): RouteSettings {
@@ -202,11 +202,13 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     clientCert: parseClientCert(get, ns, report),
     cors: parseCors(get, report),
     routing: parseRouting(get, report),
+    mirror: parseMirror(get, report),
     responseRewrite: parseResponseRewrite(get, report),
     refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
     auth,
     traffic,
     headers,
+    sslPassthrough: bool(annotations, 'ssl-passthrough', report) === true ? read(annotations, 'ssl-passthrough')?.key : undefined,
   };
 }
 

@@ -1,37 +1,7 @@
-/** The pure parts of authentication: nginx variables in templates and auth-cache-duration. */
+/** The pure parts of authentication: auth-cache-duration (nginx variables: model/nginx-vars.test.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseTemplate } from '../vars.js';
 import { cacheDurations } from './auth.js';
-
-describe('nginx variables', () => {
-  test('text and variables, as nginx splits them', () => {
-    assert.deepEqual(parseTemplate('http://$host/auth?rd=$escaped_request_uri&x=${http_x_team}y'), {
-      parts: [{ text: 'http://' }, { var: 'host' }, { text: '/auth?rd=' }, { var: 'escaped_request_uri' }, { text: '&x=' }, { var: 'http', name: 'x-team' }, { text: 'y' }],
-    });
-    assert.deepEqual(parseTemplate('$scheme://$http_host$request_uri'), { parts: [{ var: 'scheme' }, { text: '://' }, { var: 'http', name: 'host' }, { var: 'request_uri' }] });
-    assert.deepEqual(parseTemplate('$arg_Team-$cookie__oauth2_proxy$remote_user$request_method$remote_addr'), {
-      parts: [{ var: 'arg', name: 'Team' }, { text: '-' }, { var: 'cookie', name: '_oauth2_proxy' }, { var: 'remote_user' }, { var: 'request_method' }, { var: 'remote_addr' }],
-    });
-    assert.deepEqual(parseTemplate('plain'), { parts: [{ text: 'plain' }] });
-  });
-
-  test('any other variable, a lone $ or an unclosed ${ is an error naming it', () => {
-    for (const [v, err] of [
-      ['http://$server_name/', /\$server_name is not a variable Portico reads/],
-      ['http://a/$hostx', /\$hostx is not/],
-      ['$', /must start a variable name/],
-      ['a$-b', /must start a variable name/],
-      ['${host', /unclosed/],
-      ['${}', /must start a variable name/],
-      ['$http_', /\$http_ is not/],
-    ] as const) {
-      const t = parseTemplate(v);
-      assert.ok('error' in t, v);
-      assert.match(t.error, err);
-    }
-  });
-});
 
 describe('auth-cache-duration', () => {
   test('codes then times (summed), several entries; no code means nginx\'s 200 301 302', () => {

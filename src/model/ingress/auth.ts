@@ -7,9 +7,9 @@
  * auth-cache-duration). Pure.
  */
 import type { Origin, TableBuilder } from '../build.js';
-import { isDnsSubdomain, show, type Secret } from '../k8s.js';
+import { localRef, show, type Secret } from '../k8s.js';
 import type { AuthCacheDuration, BasicUser, DiagnosticReason, ExtAuthPolicy, Policy, RouteSettings } from '../types.js';
-import { parseTemplate } from '../vars.js';
+import { AUTH_VARIABLES, parseVars } from '../nginx-vars.js';
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
 /** An annotation by its name after the prefix: its full key and value, or undefined. */
@@ -70,15 +70,19 @@ export function parseAuth(read: Read, ns: string, settings: RouteSettings, repor
 
 type Bad = (key: string, message: string) => undefined;
 
+/** Companions set without `main` ask for protection they would not get (ingress-nginx serves them open): each is bad. */
+function companions(read: Read, names: readonly string[], main: string, bad: Bad): undefined {
+  for (const name of names) {
+    const v = read(name);
+    if (v !== undefined) bad(v.key, `has no effect without ${main}, and serving without the protection it implies could open what its author meant to close`);
+  }
+  return undefined;
+}
+
 function parseBasic(read: Read, ns: string, bad: Bad, digest: (key: string) => void): BasicAuthRequest | undefined {
   const type = read('auth-type');
   if (type === undefined) {
-    // a companion without auth-type asks for protection it would not get (ingress-nginx serves it open)
-    for (const name of BASIC) {
-      const v = read(name);
-      if (v !== undefined) bad(v.key, 'has no effect without auth-type: basic, and serving without the protection it implies could open what its author meant to close');
-    }
-    return undefined;
+    return companions(read, BASIC, 'auth-type: basic', bad);
   }
   const t = typeof type.value === 'string' ? type.value.trim() : '';
   if (t === 'digest') {
@@ -93,11 +97,9 @@ function parseBasic(read: Read, ns: string, bad: Bad, digest: (key: string) => v
   let secretKey = '';
   if (secret === undefined) ok = bad(type.key, 'needs auth-secret (the Secret holding the users)') ?? false;
   else {
-    const parts = typeof secret.value === 'string' ? secret.value.trim().split('/') : [];
-    const [secretNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
-    if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name) || secretNs === '') ok = bad(secret.key, `expected "namespace/name" or "name" of a Secret, got ${show(secret.value)}`) ?? false;
-    else if (secretNs !== ns) ok = bad(secret.key, `the Secret must be in the Ingress's namespace (${ns}), got ${show(secret.value)}`) ?? false;
-    else secretKey = `${ns}/${name}`;
+    const r = localRef(secret.value, ns, 'Secret');
+    if ('error' in r) ok = bad(secret.key, r.error) ?? false;
+    else secretKey = r.ref;
   }
   let secretType: BasicAuthRequest['type'] = 'auth-file';
   if (kind !== undefined) {
@@ -122,7 +124,7 @@ function urlTemplate(v: { key: string; value: unknown }, bad: Bad): string | und
   if (m === null || m[2] === '') return bad(v.key, `expected an http:// or https:// URL with a host, got ${show(v.value)}`);
   const authority = m[2] as string;
   if (!authority.includes('$') && (!HOST_PORT.test(authority) || authority.includes('..'))) return bad(v.key, `${show(authority)} is not a host name or address with an optional port`);
-  const t = parseTemplate(s);
+  const t = parseVars(s, AUTH_VARIABLES);
   if ('error' in t) return bad(v.key, t.error);
   return s;
 }
@@ -130,11 +132,7 @@ function urlTemplate(v: { key: string; value: unknown }, bad: Bad): string | und
 function parseExt(read: Read, settings: RouteSettings, bad: Bad, report: Report): ExtAuthPolicy | undefined {
   const url = read('auth-url');
   if (url === undefined) {
-    for (const name of EXT) {
-      const v = read(name);
-      if (v !== undefined) bad(v.key, 'has no effect without auth-url, and serving without the protection it implies could open what its author meant to close');
-    }
-    return undefined;
+    return companions(read, EXT, 'auth-url', bad);
   }
   let ok = true;
   const fail = (key: string, message: string): void => {
@@ -192,7 +190,7 @@ function parseExt(read: Read, settings: RouteSettings, bad: Bad, report: Report)
   }
   if (key !== undefined) {
     const k = typeof key.value === 'string' ? key.value.trim() : '';
-    const t = CACHE_KEY.test(k) ? parseTemplate(k) : { error: 'expected letters, digits, - _ and nginx variables' };
+    const t = CACHE_KEY.test(k) ? parseVars(k, AUTH_VARIABLES) : { error: 'expected letters, digits, - _ and nginx variables' };
     if ('error' in t || k === '') fail(key.key, `${'error' in t ? t.error : 'empty'}, got ${show(key.value)}`);
     else out.cache = { key: k, durations };
   }

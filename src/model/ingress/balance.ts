@@ -5,26 +5,22 @@
  * whole Ingress for a bad `load-balance` or `upstream-hash-by`; Portico keeps the rest of it).
  */
 import { show } from '../k8s.js';
-import { parseHashBy } from '../hash-by.js';
+import { parseHashBy } from '../nginx-vars.js';
 import { patternProblem } from '../regex.js';
-import type { Affinity, Balancing, DiagnosticReason } from '../types.js';
+import type { Affinity, Balancing, Canary, DiagnosticReason } from '../types.js';
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
 /** An annotation by its name after the prefix: its full key and value, if present. */
 type Get = (name: string) => { key: string; value: unknown } | undefined;
 
-/** What a canary Ingress asks for; merged into its main Ingress's routes by the translator. */
-export interface CanaryAnnotations {
-  readonly weight: number;
-  readonly total: number;
-  readonly header?: string;
-  readonly headerValue?: string;
-  readonly headerPattern?: string;
-  readonly headerPatternInvalid?: true;
-  readonly cookie?: string;
+/**
+ * What a canary Ingress asks for: a {@link Canary} without what the translator adds when it merges
+ * it into its main Ingress's route (the backend, the source, the balancing).
+ */
+export type CanaryAnnotations = Omit<Canary, 'backend' | 'source' | 'balancing'> & {
   /** `affinity-canary-behavior: legacy`: the canary does not take the main route's session affinity. */
   readonly legacy: boolean;
-}
+};
 
 /** Annotations a canary Ingress may set (ingress-nginx reads only these from it; the main Ingress's apply to everything else). */
 export const CANARY_HONOURED = /^(canary(-.*)?|affinity-canary-behavior|load-balance|upstream-hash-by(-subset(-size)?)?|service-upstream)$/;

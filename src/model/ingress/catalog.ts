@@ -60,7 +60,6 @@ const refuse = (family: Family, note: string, inert?: readonly string[]): Annota
 const OFF = ['false'];
 
 const STREAMING = 'Portico streams bodies with back-pressure; nginx buffer tuning has no counterpart';
-const PLANNED = 'not implemented yet';
 
 /** Keys after the prefix (`nginx.ingress.kubernetes.io/` or `portico.dev/`). */
 export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
@@ -204,11 +203,11 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   // TLS
   'ssl-ciphers': warn('TLS', 'ciphers are set for every host by --ssl-ciphers'),
   'ssl-prefer-server-ciphers': ignored('TLS', 'Portico always prefers the server\'s cipher order'),
-  'ssl-passthrough': refuse('TLS', PLANNED, OFF),
+  'ssl-passthrough': impl('TLS', 'with --enable-ssl-passthrough (else refused): TLS to the host is spliced by SNI to the backend of its / path (docs/layer4.md)'),
   // mirroring
-  'mirror-target': refuse('mirroring', PLANNED),
-  'mirror-host': refuse('mirroring', PLANNED),
-  'mirror-request-body': refuse('mirroring', PLANNED),
+  'mirror-target': impl('mirroring', 'an http(s) URL, variables in its path only (https://test.env.com$request_uri); the copy never holds the request back, and is dropped (counted) past --mirror-max-in-flight, --mirror-timeout or --mirror-body-buffer'),
+  'mirror-host': impl('mirroring', 'the Host header of the copies (default: the mirror-target\'s host)'),
+  'mirror-request-body': impl('mirroring', '"on" (default) or "off"; the body is copied as it streams, never buffered whole'),
   // WAF
   'enable-modsecurity': refuse('WAF', 'ModSecurity is not available in Portico', OFF),
   'enable-owasp-core-rules': refuse('WAF', 'ModSecurity is not available in Portico', OFF),

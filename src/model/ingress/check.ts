@@ -166,6 +166,8 @@ export interface CheckedIngress {
   /** Basic authentication, resolved against its Secret when the table is built (the Secret may change on its own). */
   readonly basicAuth: BasicAuthRequest | undefined;
   readonly refusal: readonly Policy[];
+  /** The full key of `ssl-passthrough: "true"`, else undefined (model/l4/passthrough.ts). */
+  readonly sslPassthrough: string | undefined;
   /** auth-tls-*: settings, or the keys whose values refuse the Ingress whatever --unsupported-annotations says. */
   readonly clientCert: ClientCertAnnotations;
   /** custom-http-errors, default-backend, disable-proxy-intercept-errors (the error backend is resolved when translating). */
@@ -196,6 +198,15 @@ function checkRef(ns: string, b: IngressBackend | undefined, protocol: BackendPr
 
 const HTTPS_REDIRECT: Policy = { kind: 'httpsRedirect' };
 const NO_CLIENT_CERT: ClientCertAnnotations = { settings: null, invalid: [] };
+/**
+ * What most Ingresses have, shared: the translator keeps one CheckedIngress per Ingress, and at
+ * 10,000 Ingresses a fresh empty list per field was 60,000 arrays (memory: docs/performance.md).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+const NO_POLICIES: CheckedIngress['policies'] = [NONE, [HTTPS_REDIRECT]];
+const REFUSE_NOTHING: readonly Policy[] = [{ kind: 'refuse', because: NONE }];
+const NO_SETTINGS: RouteSettings = Object.freeze({});
+const orNone = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
 
 /** The HTTPS redirect with the Ingress's preserve-trailing-slash and use-port-in-redirects. */
 function httpsRedirect(r: RoutingOptions | undefined): Policy {
@@ -234,6 +245,15 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const spec = isObject(ing.spec) ? ing.spec : undefined;
   const rules = annotations === undefined ? [] : asArray(spec?.rules);
   const regex = regexHosts(rules, routing);
+  /** Paths naming the same Service port share one checked reference (and its id string). */
+  const refs = new Map<string, Ref>();
+  const sharedRef = (r: CheckedRef): CheckedRef => {
+    if ('problem' in r) return r;
+    const known = refs.get(r.id);
+    if (known !== undefined) return known;
+    refs.set(r.id, r);
+    return r;
+  };
   const checkedRules = rules.map((rule, i): CheckedRule => {
     if (!isObject(rule)) return { problem: ['InvalidObject', `rules[${i}] must be an object`] };
     const h = checkHost(rule.host);
@@ -244,7 +264,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
       paths: asArray(rule.http?.paths).map((p, j): CheckedPath => {
         const c = isRegex ? checkRegexPath(p?.path, p?.pathType) : checkPath(p?.path, p?.pathType);
         if ('error' in c) return { problem: [c.reason, `${pathAt(i, j)}: ${c.error}`] };
-        return { path: c.path, match: c.match, ref: checkRef(ns, p.backend, protocol, i, j, clusterIp), rule: i, index: j, rewrite: target !== undefined && c.path !== target };
+        return { path: c.path, match: c.match, ref: sharedRef(checkRef(ns, p.backend, protocol, i, j, clusterIp)), rule: i, index: j, rewrite: target !== undefined && c.path !== target };
       }),
     };
   });
@@ -262,42 +282,46 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     ...(ext !== undefined ? [ext] : []),
     ...(routing?.redirect !== undefined ? [routing.redirect] : []),
     ...(headers !== undefined ? [headers] : []),
+    ...(annotations?.mirror !== undefined ? [annotations.mirror] : []),
     ...(annotations?.responseRewrite !== undefined ? [annotations.responseRewrite] : []),
   ];
   const rewrite: Policy | undefined = target === undefined ? undefined : { kind: 'rewrite', path: { type: 'template', value: target }, ...(routing?.xForwardedPrefix !== undefined ? { forwardedPrefix: routing.xForwardedPrefix } : {}) };
   const plain: readonly Policy[] = rewrite === undefined ? unrewritten : [...unrewritten, rewrite];
   const https = httpsRedirect(routing);
-  const policies: CheckedIngress['policies'] = [plain, [https, ...plain]];
-  const refused = annotations?.refused ?? [];
-  const badValues = [...(access?.invalid ?? []), ...(annotations?.auth.broken ?? [])].sort();
+  const policies: CheckedIngress['policies'] = plain.length === 0 && https === HTTPS_REDIRECT ? NO_POLICIES : [plain, [https, ...plain]];
+  const refused = orNone(annotations?.refused ?? NONE);
+  const badValues = orNone([...(access?.invalid ?? []), ...(annotations?.auth.broken ?? [])].sort());
+  const source: RouteSource = { kind: 'Ingress', namespace: ns, name };
   return {
-    origin: { kind: 'Ingress', namespace: ns, name },
+    origin: source,
     created: str(ing.metadata?.creationTimestamp),
-    source: { kind: 'Ingress', namespace: ns, name },
+    source,
     invalid: annotations === undefined,
-    problems,
+    problems: orNone(problems),
     protocol,
     redirectPolicy: annotations?.forceSslRedirect ? 'force' : annotations?.sslRedirect,
-    settings: annotations?.settings ?? {},
+    settings: annotations === undefined || Object.keys(annotations.settings).length === 0 ? NO_SETTINGS : annotations.settings,
     balancing: annotations?.balancing,
     canary: annotations?.canary ?? null,
     policies,
     unrewritten: rewrite === undefined ? policies : [unrewritten, [https, ...unrewritten]],
-    catchAll: plain.filter((p) => p.kind !== 'fixedRedirect' && p.kind !== 'rewrite'),
-    routing,
+    catchAll: orNone(plain.filter((p) => p.kind !== 'fixedRedirect' && p.kind !== 'rewrite')),
+    // undefined reads as the defaults everywhere: no object per Ingress that asks for nothing
+    routing: routing !== undefined && Object.values(routing).every((v) => v === undefined || v === false || (Array.isArray(v) && v.length === 0)) ? undefined : routing,
     refused,
     badValues,
     defaults,
     basicAuth: annotations?.auth.basic,
-    refusal: [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
-    clientCert: annotations?.clientCert ?? NO_CLIENT_CERT,
+    refusal: refused.length === 0 && badValues.length === 0 ? REFUSE_NOTHING : [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
+    clientCert: annotations === undefined || (annotations.clientCert.settings === null && annotations.clientCert.invalid.length === 0) ? NO_CLIENT_CERT : annotations.clientCert,
     errorPages: annotations?.traffic.errorPages,
     customHeaders: annotations?.headers.customHeaders,
     serverHeaders: annotations?.headers.server,
     defaultRef: annotations !== undefined && spec?.defaultBackend !== undefined ? checkRef(ns, spec.defaultBackend, protocol, -1, -1, clusterIp) : undefined,
+    sslPassthrough: annotations?.sslPassthrough,
     ruleCount: rules.length,
     rules: checkedRules,
-    tls: annotations === undefined ? [] : asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {
+    tls: annotations === undefined ? NONE : orNone(asArray(spec?.tls).flatMap((entry, i): CheckedTls[] => {
       if (!isObject(entry)) return [];
       const where = `spec.tls[${i}]`;
       const hosts: string[] = [];
@@ -307,7 +331,7 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
         if ('error' in h) tlsProblems.push(['InvalidHost', `${where}: ${h.error}`]);
         else if (h.host !== '') hosts.push(h.host);
       }
-      return [{ hosts, problems: tlsProblems, secretName: entry.secretName, where }];
-    }),
+      return [{ hosts, problems: orNone(tlsProblems), secretName: entry.secretName, where }];
+    })),
   };
 }

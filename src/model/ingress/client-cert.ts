@@ -4,7 +4,7 @@
  * `report`. A value Portico cannot take as written makes the key `invalid`: the Ingress is then
  * refused (503), never served without the check its author asked for.
  */
-import { isDnsSubdomain, show } from '../k8s.js';
+import { localRef, show } from '../k8s.js';
 import { patternProblem } from '../regex.js';
 import type { ClientCertVerify, DiagnosticReason } from '../types.js';
 
@@ -46,11 +46,9 @@ export function parseClientCert(read: Read, ns: string, report: Report): ClientC
   const secret = read('auth-tls-secret');
   let secretKey: string | undefined;
   if (secret !== undefined) {
-    const parts = typeof secret.value === 'string' ? secret.value.split('/') : [];
-    const [secretNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
-    if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name) || secretNs === '') bad(secret.key, `expected "namespace/name" or "name" of a Secret, got ${show(secret.value)}`);
-    else if (secretNs !== ns) bad(secret.key, `the Secret must be in the Ingress's namespace (${ns}), got ${show(secret.value)}`);
-    else secretKey = `${ns}/${name}`;
+    const r = localRef(secret.value, ns, 'Secret');
+    if ('error' in r) bad(secret.key, r.error);
+    else secretKey = r.ref;
   }
 
   const v = read('auth-tls-verify-client');

@@ -4,10 +4,9 @@
  * literal), and the ConfigMaps of --add-headers (response headers) and --proxy-set-headers
  * (request headers to the pods), whose values may use nginx variables. Pure.
  */
-import { show, type ConfigMap } from '../k8s.js';
+import { localRef, show, type ConfigMap } from '../k8s.js';
 import type { HeaderEdit, HeaderDirectivesPolicy } from '../types.js';
 import { isHeaderName, MANAGED, parseTemplate, unsafeHeaderValue, MAX_VALUE } from '../headers.js';
-import { isDnsSubdomain } from '../k8s.js';
 import { parseSnippet, type SnippetEdits } from './snippet.js';
 import type { Read, Report } from './traffic.js';
 
@@ -50,17 +49,12 @@ function snippet(read: Read, name: 'configuration-snippet' | 'server-snippet', r
 function customHeaders(read: Read, ns: string, report: Report): { key: string; ref: string } | undefined {
   const v = read('custom-headers');
   if (v === undefined) return undefined;
-  const parts = typeof v.value === 'string' ? v.value.split('/') : [];
-  const [cmNs, name] = parts.length === 2 ? parts : [ns, parts[0]];
-  if (parts.length === 0 || parts.length > 2 || name === undefined || !isDnsSubdomain(name)) {
-    report('InvalidAnnotation', `${v.key}: expected "namespace/name" or "name" of a ConfigMap, got ${show(v.value)}; ignored`);
+  const r = localRef(v.value, ns, 'ConfigMap');
+  if ('error' in r) {
+    report('InvalidAnnotation', `${v.key}: ${r.error}; ignored`);
     return undefined;
   }
-  if (cmNs !== ns) {
-    report('InvalidAnnotation', `${v.key}: the ConfigMap must be in the Ingress's namespace (${ns}), got ${show(v.value)}; ignored`);
-    return undefined;
-  }
-  return { key: v.key, ref: `${ns}/${name}` };
+  return { key: v.key, ref: r.ref };
 }
 
 /** Reads the header annotations of one Ingress. */

@@ -16,6 +16,7 @@ import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef 
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
 import { configMapHeaders, type ConfigMapUse } from './header-edits.js';
 import { wwwCounterpart } from './routing.js';
+import { passthroughIngress, withPassthrough } from '../l4/passthrough.js';
 
 export interface IngressOptions {
   /** `--ssl-redirect`: redirect plain HTTP to HTTPS on hosts that have TLS (default true). */
@@ -25,6 +26,8 @@ export interface IngressOptions {
    * or moves traffic is refused (its routes answer 503), or with `warn` served without it.
    */
   readonly unsupportedAnnotations?: 'refuse' | 'warn';
+  /** `--enable-ssl-passthrough`: the ssl-passthrough annotation is served; without it an Ingress carrying it is refused. */
+  readonly sslPassthrough?: boolean;
   /**
    * `--whitelist-source-range` / `--denylist-source-range`: the source ranges of every Ingress
    * route whose Ingress has no annotation of its own for that list (an annotation replaces them).
@@ -246,19 +249,18 @@ export function globalHeaders(b: TableBuilder, opts: IngressOptions): readonly P
   return [...flagHeaders(b, opts.addHeaders, '--add-headers'), ...flagHeaders(b, opts.proxySetHeaders, '--proxy-set-headers')];
 }
 
-/** A single-backend route list: one shared array per backend id would not pay; this one is small. */
-const one = (backend: string): Route['backends'] => [{ backend, weight: 1 }];
 
 /** The Ingress's balancing, as a route field (absent when it sets none). */
 const balancingOf = (c: CheckedIngress): Pick<Route, 'balancing'> => (c.balancing === undefined ? {} : { balancing: c.balancing });
 
-function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
-  const { origin, source, protocol } = c;
+function ingress(b: TableBuilder, checked: CheckedIngress, hosts: HostPasses): void {
+  const { origin, source, protocol } = checked;
   const { opts } = hosts;
-  if (c.invalid) {
+  if (checked.invalid) {
     b.report(origin, 'InvalidObject', 'Ingress must have metadata.name and metadata.namespace');
     return;
   }
+  const c = withPassthrough(b, checked, opts.sslPassthrough === true);
   for (const [reason, message, severity] of c.problems) b.report(origin, reason, message, severity);
   const refusing = isRefusing(c, opts);
   const warn = opts.unsupportedAnnotations === 'warn';
@@ -278,6 +280,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
           : `served WITHOUT ${keys} (--unsupported-annotations=warn): what ${many ? 'they restrict' : 'it restricts'} is not enforced`,
     );
   }
+  if (c.sslPassthrough !== undefined && opts.sslPassthrough === true && !refusing) passthroughIngress(b, c, (host) => policiesFor(c, host, true, hosts));
   if (c.settings.sslSecret !== undefined) b.upstreamSecret(c.settings.sslSecret, origin);
   const defaultId = c.defaultRef !== undefined ? use(b, c.defaultRef, c, protocol) : undefined;
   tls(b, c);
@@ -301,7 +304,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
       b.report(origin, 'InvalidObject', 'Ingress has neither rules nor spec.defaultBackend');
     } else if (b.defaultBackend === null) {
       // ingress-nginx applies neither redirects nor rewrites to the catch-all server
-      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: refused || extras === null ? refusal : withAuth(c, '', 'catch-all', compose(c.catchAll, extras, '', hosts), hosts), backends: one(defaultId), settings: c.settings, ...balancingOf(c) };
+      b.defaultBackend = { host: '', path: '', match: 'Prefix', source, policies: refused || extras === null ? refusal : withAuth(c, '', 'catch-all', compose(c.catchAll, extras, '', hosts), hosts), backends: b.single(defaultId), settings: c.settings, ...balancingOf(c) };
       const r = c.routing;
       if (c.catchAll.length !== c.policies[0].length || r?.appRoot !== undefined || r?.fromToWww === true || (r?.aliases.length ?? 0) > 0) {
         b.report(origin, 'IgnoredAnnotation', 'redirect, rewrite, app-root, from-to-www-redirect and server-alias annotations do not apply to an Ingress without rules, which serves every host (ingress-nginx skips them there too)', 'info');
@@ -318,7 +321,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
       continue;
     }
     const host = rule.host;
-    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: fallback(host), backends: one(defaultId), settings: c.settings, ...balancingOf(c) });
+    if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: fallback(host), backends: b.single(defaultId), settings: c.settings, ...balancingOf(c) });
     for (const p of rule.paths) {
       if ('problem' in p) {
         b.report(origin, ...p.problem);
@@ -326,7 +329,7 @@ function ingress(b: TableBuilder, c: CheckedIngress, hosts: HostPasses): void {
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const route: Route = { host, path: p.path, match: p.match, ...(p.match === 'Regex' ? { ignoreCase: true } : {}), source, policies: policiesFor(c, host, p.rewrite, hosts), backends: one(id), settings: c.settings, ...balancingOf(c) };
+      const route: Route = { host, path: p.path, match: p.match, ...(p.match === 'Regex' ? { ignoreCase: true } : {}), source, policies: policiesFor(c, host, p.rewrite, hosts), backends: b.single(id), settings: c.settings, ...balancingOf(c) };
       const lost = b.addRoute(route, c.created);
       if (lost === route) {
         const winner = b.routeAt(route);
@@ -451,7 +454,9 @@ function canary(b: TableBuilder, c: CheckedIngress, can: CanaryAnnotations, opts
       return null;
     }
     const first = main.backends[0];
-    const protocol = (first === undefined ? undefined : b.resolved(first.backend)?.protocol) ?? 'HTTP';
+    const resolved = first === undefined ? undefined : b.resolved(first.backend)?.protocol;
+    // a route's backend speaks HTTP; Layer 4 protocols (TCP, UDP) are never a route's
+    const protocol = resolved === undefined || resolved === 'TCP' || resolved === 'UDP' ? 'HTTP' : resolved;
     const r = backendRef(origin.namespace, { service: { name: ref.service, port: typeof ref.port === 'number' ? { number: ref.port } : { name: ref.port } } }, protocol);
     if ('error' in r) return null; // checked already
     const on = `${main.path === '' ? 'the default backend' : `${main.match} ${main.path} on host ${main.host || '*'}`}`;
@@ -467,18 +472,8 @@ function canary(b: TableBuilder, c: CheckedIngress, can: CanaryAnnotations, opts
     b.backend(r.id, origin.namespace, r.service, r.port, origin, protocol);
     const affinity = can.legacy ? undefined : main.balancing?.affinity;
     const balancing = { ...c.balancing, ...(affinity !== undefined ? { affinity } : {}) };
-    const next: Canary = {
-      backend: r.id,
-      source,
-      weight: can.weight,
-      total: can.total,
-      ...(can.header !== undefined ? { header: can.header } : {}),
-      ...(can.headerValue !== undefined ? { headerValue: can.headerValue } : {}),
-      ...(can.headerPattern !== undefined ? { headerPattern: can.headerPattern } : {}),
-      ...(can.headerPatternInvalid === true ? { headerPatternInvalid: true as const } : {}),
-      ...(can.cookie !== undefined ? { cookie: can.cookie } : {}),
-      ...(Object.keys(balancing).length > 0 ? { balancing } : {}),
-    };
+    const { legacy: _, ...rule } = can;
+    const next: Canary = { backend: r.id, source, ...rule, ...(Object.keys(balancing).length > 0 ? { balancing } : {}) };
     return { ...main, canary: next };
   };
 

@@ -3,7 +3,8 @@
  * workers, verified credentials (by a digest of the Authorization header and the user list, never
  * the password), external-auth decisions, and the connection pools to auth services.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { loadUndici } from '../undici.js';
 import { createTtlCache, type TtlCache } from './cache.js';
 import { createHashPool, type HashPool } from './pool.js';
 
@@ -48,7 +49,7 @@ export function createAuthState(o: AuthStateOptions = {}): AuthState {
     credentialTtl: o.credentialTtl ?? 30_000,
     agent(connectTimeout) {
       let a = agents.get(connectTimeout);
-      if (a === undefined) agents.set(connectTimeout, (a = new Agent({ connect: { timeout: connectTimeout }, keepAliveTimeout: 30_000, connections: 64 })));
+      if (a === undefined) agents.set(connectTimeout, (a = new (loadUndici().Agent)({ connect: { timeout: connectTimeout }, keepAliveTimeout: 30_000, connections: 64 })));
       return a;
     },
     async close() {

@@ -1,59 +1,19 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { createLimiters } from '../limiters.js';
 import { clientKey, rateLimit } from './rate-limit.js';
 import { sourceRange } from './source-range.js';
+import { fakeExchange, type FakeExchange } from '../../testing/exchange.js';
 import { Verdict, type PolicyEnv, type PolicyExchange } from './types.js';
 
-interface Fake extends PolicyExchange {
-  answered: number | null;
-  done: (() => void)[];
-}
-
-function exchange(clientIp: string): Fake {
-  const ex: Fake = {
-    req: {} as IncomingMessage,
-    scheme: 'http',
-    listenerPort: 80,
-    path: '/',
-    forwardPath: '/',
-    host: 'a.test',
-    clientIp,
-    servername: undefined,
-    tlsSocket: null,
-    captures: null,
-    requestUri: '/',
-    requestId: 'r',
-    names: null,
-    header: () => undefined,
-    setRequestHeader() {},
-    removeRequestHeader() {},
-    answered: null,
-    done: [],
-    setUpstreamHeader() {},
-    removeUpstreamHeader() {},
-    editResponse() {},
-    addResponseHeader() {},
-    closeAfter() {},
-    answer(status) {
-      ex.answered = status;
-    },
-    resume() {},
-    setForwardPath() {},
-    onDone(fn) {
-      ex.done.push(fn);
-    },
-  };
-  return ex;
-}
+const exchange = (clientIp: string): FakeExchange => fakeExchange({ clientIp });
 
 /** The status each client gets (200 when the policy lets it through). */
 const statusOf = (run: (ex: PolicyExchange) => Verdict, ip: string): number => {
   const ex = exchange(ip);
   const v = run(ex);
   assert.equal(v === Verdict.Answered, ex.answered !== null);
-  return ex.answered ?? 200;
+  return ex.answered?.status ?? 200;
 };
 
 describe('source ranges: deny first, then allow, 403', () => {

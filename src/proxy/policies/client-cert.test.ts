@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { describe, test } from 'node:test';
 import type { ClientCertVerify } from '../../model/types.js';
 import { parseBundle, requestClientCertificate } from '../../tls/client-cert.js';
 import { createSelfSigned, type NameAttributes } from '../../tls/selfsigned.js';
 import { clientCert, type ClientCertPolicy } from './client-cert.js';
-import { Verdict, type PolicyExchange } from './types.js';
+import { fakeExchange, type Answer } from '../../testing/exchange.js';
+import { Verdict } from './types.js';
 
 const rootSubject: NameAttributes = [['O', 'Portico Tests'], ['CN', 'Root']];
 const root = createSelfSigned({ commonName: 'Root', dnsNames: [], isCA: true, subject: rootSubject });
@@ -21,12 +21,6 @@ const int1 = createSelfSigned({ commonName: 'i', dnsNames: [], isCA: true, subje
 const alice = createSelfSigned({ commonName: 'alice', dnsNames: [], subject: [['O', 'Acme, Inc.'], ['CN', 'alice']], issuer: { subject: rootSubject, keyPem: root.keyPem } });
 const viaInt = createSelfSigned({ commonName: 'v', dnsNames: [], subject: [['CN', 'via']], issuer: { subject: intSubject, keyPem: int1.keyPem } });
 const trusted = parseBundle(root.certPem);
-
-interface Answer {
-  status: number;
-  body: string;
-  headers: readonly string[];
-}
 
 /** A TLS connection as Node presents it to a request, verified (or not) against `ca`. */
 function connection(opts: { ca?: string; cert?: string; chain?: string[]; error?: string; servername?: string }): TLSSocket {
@@ -50,38 +44,11 @@ function connection(opts: { ca?: string; cert?: string; chain?: string[]; error?
 }
 
 function run(p: ClientCertPolicy, socket: TLSSocket | null, scheme: 'http' | 'https' = 'https'): { verdict: Verdict; answer: Answer | null; upstream: Record<string, string>; closed: boolean } {
-  const upstream: Record<string, string> = {};
-  let answer: Answer | null = null;
-  let closed = false;
-  const ex: PolicyExchange = {
-    req: {} as IncomingMessage,
-    scheme,
-    listenerPort: scheme === 'https' ? 443 : 80,
-    captures: null,
-    setForwardPath: () => {},
-    removeUpstreamHeader: () => {},
-    editResponse: () => {},
-    onDone: () => {},
-    requestUri: '/',
-    requestId: 'r',
-    names: null,
-    header: () => undefined,
-    setRequestHeader: () => {},
-    removeRequestHeader: () => {},
-    path: '/',
-    forwardPath: '/',
-    host: 'h.test',
-    clientIp: '127.0.0.1',
-    servername: socket?.servername === undefined ? undefined : String(socket.servername),
-    tlsSocket: socket,
-    setUpstreamHeader: (n, v) => void (upstream[n] = v),
-    addResponseHeader: () => {},
-    closeAfter: () => void (closed = true),
-    answer: (status, body, _type, _cause, headers = []) => void (answer = { status, body, headers }),
-    resume: () => {},
-  };
+  const ex = fakeExchange({ scheme, host: 'h.test', clientIp: '127.0.0.1', tlsSocket: socket, servername: socket?.servername === undefined ? undefined : String(socket.servername) });
   const verdict = clientCert(p, trusted).run(ex);
-  return { verdict, answer, upstream, closed };
+  const upstream: Record<string, string> = {};
+  for (let i = 0; i < ex.upstream.length; i += 2) upstream[ex.upstream[i] as string] = ex.upstream[i + 1] as string;
+  return { verdict, answer: ex.answered, upstream, closed: ex.closed };
 }
 
 const policy = (verify: ClientCertVerify, more: Partial<ClientCertPolicy> = {}): ClientCertPolicy => ({ kind: 'clientCert', secret: 'default/ca', ca: 'ca1', verify, depth: 1, passCertificate: false, ...more });
@@ -146,9 +113,9 @@ test('the depth counts intermediates: one is allowed at depth 1, two need depth 
   const p1 = clientCert(policy('on'), parseBundle(deepRoot.certPem));
   const p2 = clientCert(policy('on', { depth: 2 }), parseBundle(deepRoot.certPem));
   const status = (p: typeof p1): number => {
-    let s = 0;
-    p.run({ scheme: 'https', tlsSocket: connection(deep), servername: 'h.test', host: 'h.test', setUpstreamHeader: () => {}, closeAfter: () => {}, answer: (st: number) => void (s = st) } as unknown as PolicyExchange);
-    return s;
+    const ex = fakeExchange({ scheme: 'https', tlsSocket: connection(deep), servername: 'h.test', host: 'h.test' });
+    p.run(ex);
+    return ex.answered?.status ?? 0;
   };
   assert.equal(status(p1), 400);
   assert.equal(status(p2), 0);

@@ -5,14 +5,15 @@
  * Vary, and which requests are preflights.
  */
 import assert from 'node:assert/strict';
-import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { CorsPolicy, Route } from '../../model/types.js';
-import { compileOrigins, cors } from './cors.js';
+import { compileGatewayOrigins, compileOrigins, cors } from './cors.js';
 import { createLimiters } from '../limiters.js';
 import { compilePolicies } from './index.js';
-import { Verdict, type PolicyExchange, type ResponseEdit } from './types.js';
+import { fakeExchange, type FakeExchange } from '../../testing/exchange.js';
+import { Verdict } from './types.js';
 
 /** [allowed origins as cors-allow-origin lists them (lower-cased by the parser), Origin, allowed?] */
 const MATCHING: readonly (readonly [string, string, boolean])[] = [
@@ -75,46 +76,13 @@ describe('origin matching', () => {
   });
 });
 
-/** A fake exchange recording what a policy did. */
-function exchange(method: string, headers: IncomingHttpHeaders): PolicyExchange & { set: string[]; added: string[]; answered: { status: number; body: string; type: string; cause: string } | null } {
-  const ex = {
-    req: { method, headers } as unknown as IncomingMessage,
-    scheme: 'https' as const,
-    listenerPort: 443,
-    path: '/',
-    forwardPath: '/',
-    captures: null,
-    host: 'api.example.com',
-    clientIp: '192.0.2.1',
-    servername: undefined,
-    tlsSocket: null,
-    set: [] as string[],
-    added: [] as string[],
-    answered: null as { status: number; body: string; type: string; cause: string } | null,
-    setForwardPath() {},
-    setUpstreamHeader() {},
-    removeUpstreamHeader() {},
-    addResponseHeader(n: string, v: string) {
-      ex.added.push(n, v);
-    },
-    editResponse(e: ResponseEdit) {
-      assert.deepEqual([e.add, e.remove], [[], []]);
-      for (const [n, v] of e.set) ex.set.push(n, v);
-    },
-    closeAfter() {},
-    requestUri: '/',
-    requestId: 'r',
-    names: null,
-    header: () => undefined,
-    setRequestHeader() {},
-    removeRequestHeader() {},
-    onDone() {},
-    answer(status: number, body: string, type: string, cause: string) {
-      ex.answered = { status, body, type, cause };
-    },
-    resume() {},
-  };
-  return ex;
+/** A request to api.example.com over HTTPS. */
+const exchange = (method: string, headers: Record<string, string>): FakeExchange => fakeExchange({ method, headers, scheme: 'https', host: 'api.example.com' });
+
+/** The headers the policy set on the answer, flat (CORS only ever sets). */
+function set(ex: FakeExchange): string[] {
+  for (const e of ex.responseEdits) assert.deepEqual([e.add, e.remove], [[], []]);
+  return ex.responseEdits.flatMap((e) => e.set.flat());
 }
 
 const ENV = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
@@ -133,7 +101,7 @@ const DEFAULTS: CorsPolicy = {
 const route = (policies: Route['policies'], bodySize?: number): Route => ({ host: 'api.example.com', path: '/', match: 'Prefix', source: { kind: 'Ingress', namespace: 'default', name: 'api' }, policies, backends: [], settings: bodySize === undefined ? {} : { bodySize } });
 
 /** Runs both halves as index.ts orders them (headers first). */
-function run(p: CorsPolicy, method: string, headers: IncomingHttpHeaders): ReturnType<typeof exchange> & { verdict: Verdict } {
+function run(p: CorsPolicy, method: string, headers: Record<string, string>): ReturnType<typeof exchange> & { verdict: Verdict } {
   const c = cors(p);
   const ex = exchange(method, headers);
   let verdict = c.headers.run(ex);
@@ -146,7 +114,7 @@ describe('the compiled policy', () => {
   test('enable-cors alone: "*" and the defaults, in ingress-nginx\'s order, even without an Origin; no Vary', () => {
     const ex = run(DEFAULTS, 'GET', {});
     assert.equal(ex.verdict, Verdict.Continue);
-    assert.deepEqual(ex.set, [
+    assert.deepEqual(set(ex), [
       'access-control-allow-origin', '*',
       'access-control-allow-credentials', 'true',
       'access-control-allow-methods', 'GET, PUT, POST, DELETE, PATCH, OPTIONS',
@@ -158,14 +126,14 @@ describe('the compiled policy', () => {
 
   test('a list: the Origin is echoed as sent, with Vary: Origin; expose headers when set; no credentials when off', () => {
     const ex = run({ ...DEFAULTS, origins: ['https://app.example.org'], exposeHeaders: 'X-Total', credentials: false, maxAge: 600 }, 'POST', { origin: 'https://App.example.org' });
-    assert.deepEqual(ex.set, ['access-control-allow-origin', 'https://App.example.org', 'access-control-allow-methods', DEFAULTS.methods, 'access-control-allow-headers', DEFAULTS.headers, 'access-control-expose-headers', 'X-Total', 'access-control-max-age', '600']);
+    assert.deepEqual(set(ex), ['access-control-allow-origin', 'https://App.example.org', 'access-control-allow-methods', DEFAULTS.methods, 'access-control-allow-headers', DEFAULTS.headers, 'access-control-expose-headers', 'X-Total', 'access-control-max-age', '600']);
     assert.deepEqual(ex.added, ['vary', 'Origin']);
   });
 
   test('a list: an origin not allowed, or none, gets no CORS header but still Vary: Origin', () => {
     for (const headers of [{ origin: 'https://evil.example' }, {}]) {
       const ex = run({ ...DEFAULTS, origins: ['https://app.example.org'] }, 'GET', headers);
-      assert.deepEqual(ex.set, []);
+      assert.deepEqual(set(ex), []);
       assert.deepEqual(ex.added, ['vary', 'Origin']);
       assert.equal(ex.verdict, Verdict.Continue);
     }
@@ -174,13 +142,13 @@ describe('the compiled policy', () => {
   test('a preflight (OPTIONS, Origin, Access-Control-Request-Method) from an allowed origin is answered 204 with no body and no type', () => {
     const ex = run({ ...DEFAULTS, origins: ['https://*.example.org'] }, 'OPTIONS', { origin: 'https://app.example.org', 'access-control-request-method': 'DELETE' });
     assert.equal(ex.verdict, Verdict.Answered);
-    assert.deepEqual(ex.answered, { status: 204, body: '', type: '', cause: 'cors_preflight' });
-    assert.equal(ex.set[1], 'https://app.example.org');
+    assert.deepEqual(ex.answered, { status: 204, body: '', type: '', cause: 'cors_preflight', headers: [] });
+    assert.equal(set(ex)[1], 'https://app.example.org');
   });
 
   test('not a preflight: OPTIONS without Access-Control-Request-Method, or without Origin, or from an origin not allowed, goes on to the pod', () => {
     const list: CorsPolicy = { ...DEFAULTS, origins: ['https://app.example.org'] };
-    const cases: [CorsPolicy, string, IncomingHttpHeaders][] = [
+    const cases: [CorsPolicy, string, Record<string, string>][] = [
       [list, 'OPTIONS', { origin: 'https://app.example.org' }],
       [list, 'OPTIONS', { 'access-control-request-method': 'PUT' }],
       [list, 'OPTIONS', { origin: 'https://evil.example', 'access-control-request-method': 'PUT' }],
@@ -198,7 +166,7 @@ describe('the compiled policy', () => {
   test('"*": any Origin makes a preflight', () => {
     const ex = run(DEFAULTS, 'OPTIONS', { origin: 'https://anything.example', 'access-control-request-method': 'GET' });
     assert.equal(ex.verdict, Verdict.Answered);
-    assert.equal(ex.set[1], '*');
+    assert.equal(set(ex)[1], '*');
   });
 
   test('in the fixed order: the headers half first, the preflight after the redirect and the body limit', () => {
@@ -210,7 +178,7 @@ describe('the compiled policy', () => {
     let i = 0;
     while (i < compiled.length && compiled[i]!.run(plain) === Verdict.Continue) i++;
     assert.equal(i, 1, 'the redirect (second) answered');
-    assert.equal(ex.set[1], '*');
+    assert.equal(set(ex)[1], '*');
   });
 
   test('a preflight is answered before authentication and after the source ranges', () => {
@@ -221,7 +189,7 @@ describe('the compiled policy', () => {
     let i = 0;
     while (i < compiled.length && compiled[i]!.run(outside) === Verdict.Continue) i++;
     assert.equal(outside.answered?.status, 403);
-    assert.equal(outside.set[1], '*');
+    assert.equal(set(outside)[1], '*');
     // from inside the range: the preflight is answered 204 before basic auth would ask for credentials
     const inside = Object.assign(exchange('OPTIONS', { origin: 'https://a.example', 'access-control-request-method': 'GET' }), { clientIp: '10.1.2.3' });
     i = 0;
@@ -234,7 +202,7 @@ describe('the compiled policy', () => {
     assert.equal(compiled.length, 1);
     const ex = exchange('GET', { origin: 'https://a.example' });
     assert.equal(compiled[0]!.run(ex), Verdict.Answered);
-    assert.deepEqual(ex.set, []);
+    assert.deepEqual(set(ex), []);
     assert.equal(ex.answered?.status, 503);
   });
 
@@ -243,9 +211,166 @@ describe('the compiled policy', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('https://a.com', 'http://x.b.com:8080', 'null', 'HTTPS://A.COM')), (origin) => {
         const ex = run(allow, 'OPTIONS', { origin, 'access-control-request-method': 'GET' });
-        for (let i = 0; i < ex.set.length; i += 2) {
-          validateHeaderName(ex.set[i]!);
-          validateHeaderValue(ex.set[i]!, ex.set[i + 1]!);
+        const h = set(ex);
+        for (let i = 0; i < h.length; i += 2) {
+          validateHeaderName(h[i]!);
+          validateHeaderValue(h[i]!, h[i + 1]!);
+        }
+      }),
+      { numRuns: 2000, seed: 20261206 },
+    );
+  });
+});
+
+/** [Gateway API allowOrigins, Origin, allowed?]: HTTPCORSFilter's doc comments and the conformance suite's cases. */
+const GATEWAY_MATCHING: readonly (readonly [string, string, boolean])[] = [
+  ['https://www.foo.com,https://*.bar.com', 'https://www.foo.com', true],
+  ['https://www.foo.com,https://*.bar.com', 'https://www.bar.com', true],
+  // "* is a greedy match to the left, including any number of DNS labels"
+  ['https://www.foo.com,https://*.bar.com', 'https://xpto.www.bar.com', true],
+  ['https://www.foo.com,https://*.bar.com', 'https://foobar.com', false],
+  ['https://www.foo.com,https://*.bar.com', 'https://bar.com', false],
+  ['https://www.foo.com,https://*.bar.com', 'https://xbar.com', false],
+  ['https://www.foo.com,https://*.bar.com', 'http://www.foo.com', false],
+  // default ports are implied on both sides
+  ['https://www.foo.com', 'https://www.foo.com:443', true],
+  ['https://www.foo.com:443', 'https://www.foo.com', true],
+  ['http://www.foo.com', 'http://www.foo.com:80', true],
+  ['http://www.foo.com', 'http://www.foo.com:8080', false],
+  ['https://www.foo.com:8443', 'https://www.foo.com:8443', true],
+  ['https://www.foo.com:8443', 'https://www.foo.com', false],
+  // a host of "*" alone: every host of that scheme and port
+  ['http://*', 'http://anything.example', true],
+  ['http://*', 'https://anything.example', false],
+  ['http://*:8080', 'http://a.example:8080', true],
+  ['http://*:8080', 'http://a.example', false],
+  // case-insensitive; not an origin
+  ['https://www.foo.com', 'HTTPS://WWW.FOO.COM', true],
+  ['https://www.foo.com', 'https://www.foo.com/', false],
+  ['https://www.foo.com', 'null', false],
+  ['https://www.foo.com', '', false],
+];
+
+describe('Gateway API origin matching', () => {
+  for (const [list, origin, want] of GATEWAY_MATCHING) {
+    test(`${list} ${want ? 'allows' : 'refuses'} ${JSON.stringify(origin)}`, () => {
+      assert.equal(compileGatewayOrigins(list.split(','))(origin), want);
+    });
+  }
+  test('any string is answered, never thrown on', () => {
+    const allow = compileGatewayOrigins(['https://a.com', 'http://*.b.com:8080', 'http://*']);
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => typeof allow(s) === 'boolean'), { numRuns: 2000, seed: 20261206 });
+  });
+});
+
+/** The conformance suite's routes (conformance/tests/httproute-cors.yaml), as filters.ts makes them. */
+const CORS_1: CorsPolicy = { kind: 'cors', origins: ['https://www.foo.com', 'https://*.bar.com'], methods: 'GET, OPTIONS', headers: 'x-header-1, x-header-2', exposeHeaders: 'x-header-3, x-header-4', credentials: true, maxAge: 3600, gatewayApi: true };
+const CORS_2: CorsPolicy = { kind: 'cors', origins: ['https://www.foo.com'], methods: '*', headers: '', exposeHeaders: '', credentials: false, maxAge: 5, gatewayApi: true };
+const WILDCARD_ORIGIN: CorsPolicy = { kind: 'cors', origins: '*', methods: 'PUT', headers: '', exposeHeaders: '', credentials: false, maxAge: 5, gatewayApi: true };
+const WILDCARDS_CREDENTIALS: CorsPolicy = { kind: 'cors', origins: '*', methods: '*', headers: '*', exposeHeaders: '', credentials: true, maxAge: 5, gatewayApi: true };
+const WILDCARDS: CorsPolicy = { ...WILDCARDS_CREDENTIALS, credentials: false };
+
+/** What was set, as an object (the last value of a name). */
+const setOf = (ex: FakeExchange): Record<string, string> => {
+  const h = set(ex);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < h.length; i += 2) out[h[i] as string] = h[i + 1] as string;
+  return out;
+};
+const preflight = (origin: string, method: string, headers?: string): Record<string, string> => ({ origin, 'access-control-request-method': method, ...(headers !== undefined ? { 'access-control-request-headers': headers } : {}) });
+
+describe('the Gateway API CORS filter (the conformance suite\'s rows)', () => {
+  test('preflights from allowed origins (exact, wildcard, wildcard over several labels): 204 with every header the row expects', () => {
+    for (const origin of ['https://www.foo.com', 'https://www.bar.com', 'https://xpto.www.bar.com']) {
+      const ex = run(CORS_1, 'OPTIONS', preflight(origin, 'GET', 'x-header-1, x-header-2'));
+      assert.equal(ex.verdict, Verdict.Answered);
+      assert.equal(ex.answered?.status, 204);
+      assert.deepEqual(setOf(ex), {
+        'access-control-allow-origin': origin,
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': 'x-header-3, x-header-4',
+        'access-control-allow-methods': 'GET, OPTIONS',
+        'access-control-allow-headers': 'x-header-1, x-header-2',
+        'access-control-max-age': '3600',
+      });
+      assert.deepEqual(ex.added, ['vary', 'Origin']);
+    }
+  });
+
+  test('a preflight from an origin not allowed is answered 204 by the gateway, without CORS headers (it never reaches the pod)', () => {
+    const ex = run(CORS_1, 'OPTIONS', preflight('https://foobar.com', 'GET'));
+    assert.equal(ex.verdict, Verdict.Answered);
+    assert.equal(ex.answered?.status, 204);
+    assert.deepEqual(set(ex), []);
+  });
+
+  test('actual requests: Allow-Origin (echoed), credentials and expose headers; never the preflight-only headers', () => {
+    const ok = run(CORS_1, 'GET', { origin: 'https://www.bar.com', 'access-control-request-method': 'GET' });
+    assert.equal(ok.verdict, Verdict.Continue);
+    assert.deepEqual(setOf(ok), { 'access-control-allow-origin': 'https://www.bar.com', 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'x-header-3, x-header-4' });
+    const no = run(CORS_1, 'GET', { origin: 'https://foobar.com' });
+    assert.equal(no.verdict, Verdict.Continue);
+    assert.deepEqual(set(no), []);
+  });
+
+  test('allowMethods "*" without credentials: "*"; no Allow-Credentials; no Allow-Headers when none are configured', () => {
+    const ex = run(CORS_2, 'OPTIONS', preflight('https://www.foo.com', 'POST'));
+    assert.deepEqual(setOf(ex), { 'access-control-allow-origin': 'https://www.foo.com', 'access-control-allow-methods': '*', 'access-control-max-age': '5' });
+  });
+
+  test('allowOrigins "*" without credentials: "*" (with or without a port in the Origin), no Vary', () => {
+    for (const origin of ['https://foobar.com', 'https://foobar.com:12345']) {
+      const ex = run(WILDCARD_ORIGIN, 'OPTIONS', preflight(origin, 'PUT'));
+      assert.deepEqual(setOf(ex), { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'PUT', 'access-control-max-age': '5' });
+      assert.deepEqual(ex.added, []);
+      const put = run(WILDCARD_ORIGIN, 'PUT', { origin });
+      assert.deepEqual(setOf(put), { 'access-control-allow-origin': '*' });
+    }
+  });
+
+  test('"*" everywhere with credentials: the Origin, the requested method and headers are echoed, never "*"', () => {
+    const ex = run(WILDCARDS_CREDENTIALS, 'OPTIONS', preflight('https://other.foo.com', 'PUT', 'x-header-1, x-header-2'));
+    assert.deepEqual(setOf(ex), {
+      'access-control-allow-origin': 'https://other.foo.com',
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'PUT',
+      'access-control-allow-headers': 'x-header-1, x-header-2',
+      'access-control-max-age': '5',
+    });
+    assert.deepEqual(ex.added, ['vary', 'Origin']);
+    // no Access-Control-Request-Headers: no Allow-Headers; a value that is not a list of names is not echoed
+    assert.equal(setOf(run(WILDCARDS_CREDENTIALS, 'OPTIONS', preflight('https://a.com', 'PUT')))['access-control-allow-headers'], undefined);
+    assert.equal(setOf(run(WILDCARDS_CREDENTIALS, 'OPTIONS', preflight('https://a.com', 'PUT', 'x-a, <script>')))['access-control-allow-headers'], undefined);
+    const get = run(WILDCARDS_CREDENTIALS, 'GET', { origin: 'https://other.foo.com' });
+    assert.deepEqual(setOf(get), { 'access-control-allow-origin': 'https://other.foo.com', 'access-control-allow-credentials': 'true' });
+  });
+
+  test('"*" everywhere without credentials: "*" for origin, methods and headers', () => {
+    const ex = run(WILDCARDS, 'OPTIONS', preflight('https://other.foo.com', 'PUT', 'x-header-1'));
+    assert.deepEqual(setOf(ex), { 'access-control-allow-origin': '*', 'access-control-allow-methods': '*', 'access-control-allow-headers': '*', 'access-control-max-age': '5' });
+  });
+
+  test('exposeHeaders "*" is not sent with credentials; a request without an Origin gets nothing', () => {
+    const ex = run({ ...CORS_1, exposeHeaders: '*' }, 'GET', { origin: 'https://www.foo.com' });
+    assert.equal(setOf(ex)['access-control-expose-headers'], undefined);
+    assert.deepEqual(set(run(WILDCARD_ORIGIN, 'GET', {})), []);
+  });
+
+  test('OPTIONS that is not a preflight goes on to the pod', () => {
+    for (const headers of [{ origin: 'https://www.foo.com' }, { 'access-control-request-method': 'GET' }]) {
+      const ex = run(CORS_1, 'OPTIONS', headers);
+      assert.equal(ex.verdict, Verdict.Continue);
+      assert.equal(ex.answered, null);
+    }
+  });
+
+  test('whatever the request, what is set is a valid header', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(CORS_1, CORS_2, WILDCARDS, WILDCARDS_CREDENTIALS), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (p, origin, method, headers) => {
+        const h = set(run(p, 'OPTIONS', preflight(origin, method, headers)));
+        for (let i = 0; i < h.length; i += 2) {
+          validateHeaderName(h[i]!);
+          validateHeaderValue(h[i]!, h[i + 1]!);
         }
       }),
       { numRuns: 2000, seed: 20261206 },

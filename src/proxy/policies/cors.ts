@@ -15,6 +15,12 @@
  *   (ingress-nginx answers preflights before both). Any other OPTIONS goes on to the pod.
  *
  * An origin that is not allowed gets no CORS header, and its preflight goes on like any OPTIONS.
+ *
+ * The Gateway API's CORS filter (`gatewayApi`, from HTTPCORSFilter's doc comments) differs where
+ * model/types.ts CorsPolicy says: `*` in an origin's host spans labels and default ports are
+ * implied; `*` with credentials echoes what the request asked for; Allow-Methods, Allow-Headers and
+ * Max-Age go on preflight answers only; a preflight from an origin that is not allowed is answered
+ * 204 without CORS headers; a request without an Origin gets none.
  */
 import type { CorsPolicy } from '../../model/types.js';
 import { Verdict, type PolicyExchange, type RequestPolicy, type ResponseEdit } from './types.js';
@@ -47,6 +53,102 @@ export function compileOrigins(origins: readonly string[]): OriginTest {
   };
 }
 
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443' };
+
+/** `scheme://host[:port]` split, lower-case, the port made explicit (80, 443); null when it is not one. */
+function splitOrigin(o: string): { scheme: string; host: string; port: string } | null {
+  // a reg-name (RFC 3986) or a bracketed IPv6 address: nothing that could not go back in a header
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([a-z0-9._~!$&'()*+,;=%-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?$/.exec(o.toLowerCase());
+  if (m === null) return null;
+  const scheme = m[1] as string;
+  const port = m[3] ?? DEFAULT_PORTS[scheme] ?? '';
+  return { scheme, host: m[2] as string, port: port.replace(/^0+(?=\d)/, '') };
+}
+
+/**
+ * Compiles Gateway API allowOrigins (lower-case, `*` handled by the caller) into one test: scheme
+ * and port (default 80/443) equal, and the host equal, or any host for `*`, or for `*.suffix` any
+ * host ending in `.suffix` (the wildcard is greedy to the left: one or more labels).
+ */
+export function compileGatewayOrigins(origins: readonly string[]): OriginTest {
+  const list = origins.flatMap((o) => {
+    const s = splitOrigin(o);
+    return s === null ? [] : [s];
+  });
+  return (origin) => {
+    const r = splitOrigin(origin);
+    if (r === null) return false;
+    for (const o of list) {
+      if (o.scheme !== r.scheme || o.port !== r.port) continue;
+      if (o.host === '*' || o.host === r.host) return true;
+      if (o.host.startsWith('*.') && r.host.length > o.host.length - 1 && r.host.endsWith(o.host.slice(1))) return true;
+    }
+    return false;
+  };
+}
+
+/** A list of header names or methods as a request header may carry it (`a, b`): echoed back only when it is one. */
+const TOKENS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
+const requested = (ex: PolicyExchange, name: string): string | undefined => {
+  const v = ex.req.headers[name];
+  return typeof v === 'string' && TOKENS.test(v.trim()) ? v.trim() : undefined;
+};
+
+/** The Gateway API flavour (see the module comment). */
+function gatewayCors(p: CorsPolicy): CompiledCors {
+  const anyOrigin = p.origins === '*';
+  // "*": any origin, as long as it is one (it may be echoed back); `null` (an opaque origin) too
+  const allowed: OriginTest = anyOrigin ? (o) => o === 'null' || splitOrigin(o) !== null : compileGatewayOrigins(p.origins as readonly string[]);
+  const creds = p.credentials;
+  // on every answer to an allowed origin
+  const common: (readonly [string, string])[] = [];
+  if (creds) common.push(['access-control-allow-credentials', 'true']);
+  if (p.exposeHeaders !== '' && !(creds && p.exposeHeaders === '*')) common.push(['access-control-expose-headers', p.exposeHeaders]);
+  // the request's Origin is echoed unless `*` may be sent (any origin, no credentials)
+  const star = anyOrigin && !creds;
+  const starEdit: ResponseEdit = { set: [['access-control-allow-origin', '*'], ...common], add: NONE, remove: [] };
+  const maxAge: readonly [string, string] = ['access-control-max-age', String(p.maxAge)];
+  const allowOrigin = (ex: PolicyExchange): string | undefined => {
+    const origin = originOf(ex);
+    return origin !== undefined && allowed(origin) ? origin : undefined;
+  };
+  return {
+    headers: {
+      run(ex: PolicyExchange): Verdict {
+        if (!star) ex.addResponseHeader('vary', 'Origin');
+        const origin = allowOrigin(ex);
+        if (origin === undefined) return Verdict.Continue;
+        ex.editResponse(star ? starEdit : { set: [['access-control-allow-origin', origin], ...common], add: NONE, remove: [] });
+        return Verdict.Continue;
+      },
+    },
+    preflight: {
+      run(ex: PolicyExchange): Verdict {
+        const req = ex.req;
+        if (req.method !== 'OPTIONS' || originOf(ex) === undefined || req.headers['access-control-request-method'] === undefined) return Verdict.Continue;
+        if (allowOrigin(ex) !== undefined) {
+          const set: (readonly [string, string])[] = [];
+          const method = requested(ex, 'access-control-request-method');
+          if (p.methods === '*') {
+            if (!creds) set.push(['access-control-allow-methods', '*']);
+            else if (method !== undefined) set.push(['access-control-allow-methods', method]);
+          } else if (p.methods !== '') set.push(['access-control-allow-methods', p.methods]);
+          const headers = requested(ex, 'access-control-request-headers');
+          if (p.headers === '*') {
+            if (!creds) set.push(['access-control-allow-headers', '*']);
+            else if (headers !== undefined) set.push(['access-control-allow-headers', headers]);
+          } else if (p.headers !== '') set.push(['access-control-allow-headers', p.headers]);
+          set.push(maxAge);
+          ex.editResponse({ set, add: NONE, remove: [] });
+        }
+        // answered here either way: an origin that is not allowed gets 204 without CORS headers (the filter's choice of the two the spec allows)
+        ex.answer(204, '', '', 'cors_preflight');
+        return Verdict.Answered;
+      },
+    },
+  };
+}
+
 /** The two halves of a compiled CORS policy. */
 export interface CompiledCors {
   readonly headers: RequestPolicy;
@@ -62,6 +164,7 @@ function originOf(ex: PolicyExchange): string | undefined {
 const NONE: readonly (readonly [string, string])[] = [];
 
 export function cors(p: CorsPolicy): CompiledCors {
+  if (p.gatewayApi === true) return gatewayCors(p);
   // the fixed headers, in ingress-nginx's order, after Access-Control-Allow-Origin
   const fixed: (readonly [string, string])[] = [];
   if (p.credentials) fixed.push(['access-control-allow-credentials', 'true']);

@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { ExtAuthPolicy } from '../../model/types.js';
-import { hasVariables, parseTemplate } from '../../model/vars.js';
+import { AUTH_VARIABLES } from '../../model/nginx-vars.js';
 import type { AuthState, Decision } from '../auth/state.js';
-import { compileTemplate, escapeUri, hostOf, type Expand } from '../auth/template.js';
 import { connectionListed } from '../headers.js';
+import { compileTemplate, escapeUri, expander, hostOf, httpOf, type Expand } from '../nginx-vars.js';
 import { nextRequestId } from '../request-id.js';
 import { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
 
@@ -37,23 +37,26 @@ interface Rule {
   readonly ms: number;
 }
 
+/** An auth template, compiled: its text, or a function of the request. */
+const template = (s: string): string | Expand => compileTemplate(s, AUTH_VARIABLES);
+
 /**
  * The sign-in URL as ingress-nginx builds it (buildAuthSignURL): `<param>=` the original URL
  * appended with `?` or `&`, unless the URL's query already carries the parameter.
  */
-function signinUrl(template: string, param: string): { base: Expand; append: string | null } {
-  const base = compileTemplate(template);
-  const q = template.indexOf('?');
-  const query = q === -1 ? '' : template.slice(q + 1);
+function signinUrl(signin: string, param: string): { base: Expand; append: string | null } {
+  const base = expander(template(signin));
+  const q = signin.indexOf('?');
+  const query = q === -1 ? '' : signin.slice(q + 1);
   if (query === '') return { base, append: '?' };
   const has = new URLSearchParams(query).get(param);
   return { base, append: has !== null && has !== '' ? null : '&' };
 }
 
 export function extAuth(p: ExtAuthPolicy, state: AuthState, env: PolicyEnv, scope: string): RequestPolicy {
-  const url = compileTemplate(p.url);
-  const parsed = parseTemplate(p.url);
-  const literal = 'parts' in parsed && !hasVariables(parsed.parts) ? safeUrl(p.url) : null;
+  const compiled = template(p.url);
+  const url = expander(compiled);
+  const literal = typeof compiled === 'string' ? safeUrl(compiled) : null;
   const method = p.method ?? 'GET';
   const connectTimeout = p.connectTimeout ?? env.connectTimeout ?? 5000;
   const readTimeout = p.readTimeout ?? env.readTimeout ?? 60_000;
@@ -62,7 +65,7 @@ export function extAuth(p: ExtAuthPolicy, state: AuthState, env: PolicyEnv, scop
   const signin = p.signin === undefined ? null : signinUrl(p.signin, p.signinParam);
   const param = `${p.signinParam}=`;
   const always = p.alwaysSetCookie;
-  const cacheKey = p.cache === undefined ? null : compileTemplate(p.cache.key);
+  const cacheKey = p.cache === undefined ? null : expander(template(p.cache.key));
   const rules: Rule[] = (p.cache?.durations ?? []).map((d) => ({ any: d.statuses.includes('any'), statuses: new Set(d.statuses.filter((s): s is number => s !== 'any')), ms: d.ms }));
   const keep = new Set(['set-cookie', 'www-authenticate', ...copy]);
 
@@ -96,7 +99,7 @@ export function extAuth(p: ExtAuthPolicy, state: AuthState, env: PolicyEnv, scop
       return true;
     }
     if (d.status === 401 && signin !== null) {
-      const original = `${ex.scheme}://${(ex.req.headers[':authority'] as string | undefined) ?? ex.req.headers.host ?? ''}${escapeUri(ex.forwardPath)}`;
+      const original = `${ex.scheme}://${httpOf(ex, 'host')}${escapeUri(ex.requestUri)}`;
       const location = signin.append === null ? signin.base(ex) : `${signin.base(ex)}${signin.append}${param}${original}`;
       // the 302 carries the auth service's cookie whatever auth-always-set-cookie says (it is a redirect)
       for (let i = 0; i < h.length; i += 2) if (h[i] === 'set-cookie') ex.addResponseHeader('set-cookie', h[i + 1] as string);
@@ -128,7 +131,7 @@ export function extAuth(p: ExtAuthPolicy, state: AuthState, env: PolicyEnv, scop
     }
     const target = ex.forwardPath;
     const rid = req.headers['x-request-id'];
-    const authority = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
+    const authority = httpOf(ex, 'host');
     out.push(
       'host', host,
       'x-original-url', `${ex.scheme}://${authority}${target}`,

@@ -13,6 +13,7 @@
  */
 import type { HeaderEdit, HeaderDirectivesPolicy } from '../../model/types.js';
 import { errorBody } from '../errors.js';
+import { dropHeader } from '../headers.js';
 import { compileValue, expand, type Value } from './template.js';
 import { Verdict, type PolicyExchange, type RequestPolicy, type ResponsePolicy } from './types.js';
 
@@ -52,18 +53,8 @@ function compileEdit(e: HeaderEdit): Edit {
 /** The media type of a Content-Type value: lower-case, without parameters. */
 const mediaType = (v: string | undefined): string => (v === undefined ? '' : (v.split(';')[0] as string).trim().toLowerCase());
 
-/** Removes the headers an edit names from a flat list; returns whether any was there. */
-function remove(h: string[], e: Edit): boolean {
-  let found = false;
-  for (let i = h.length - 2; i >= 0; i -= 2) {
-    const n = (h[i] as string).toLowerCase();
-    if (e.prefix ? n.startsWith(e.lower) : n === e.lower) {
-      h.splice(i, 2);
-      found = true;
-    }
-  }
-  return found;
-}
+/** Removes the headers an edit names from a flat list. */
+const remove = (h: string[], e: Edit): boolean => dropHeader(h, e.lower, e.prefix);
 
 function contentType(h: readonly string[]): string {
   for (let i = 0; i < h.length; i += 2) if ((h[i] as string).length === 12 && (h[i] as string).toLowerCase() === 'content-type') return mediaType(h[i + 1]);

@@ -44,8 +44,9 @@
  *
  * The response phase: `responseRewrite` (proxy_redirect, proxy_cookie_*: the pod's answers only),
  * then the `headerDirectives` policies' response edits (header-directives.ts), applied to the
- * pod's answer and to Portico's own. `errorPages` is the exchange's (route.ts
- * compiles its backends). A route with no policies runs only the body limit it always had, and
+ * pod's answer and to Portico's own. `errorPages` and `mirror` are the exchange's (route.ts
+ * compiles their backends; a mirror copies the request once every policy has let it through, as
+ * it is sent: proxy/mirror.ts). A route with no policies runs only the body limit it always had, and
  * no response phase.
  */
 import type { X509Certificate } from 'node:crypto';
@@ -72,8 +73,8 @@ import type { PolicyEnv, RequestPolicy, ResponsePolicy } from './types.js';
 
 export { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy, type ResponsePolicy, type RouteNames } from './types.js';
 
-/** Each kind's place in the fixed order (for cors, its preflight half; headers has two; errorPages is no request-phase policy). */
-const ORDER: Record<Exclude<Policy['kind'], 'headers' | 'errorPages' | 'responseRewrite'>, number> = {
+/** Each kind's place in the fixed order (for cors, its preflight half; headers has two; errorPages and mirror are no request-phase policies). */
+const ORDER: Record<Exclude<Policy['kind'], 'headers' | 'errorPages' | 'responseRewrite' | 'mirror'>, number> = {
   refuse: 0,
   httpsRedirect: 1,
   clientCert: 2,
@@ -187,6 +188,8 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
         rewrites = responseRewrite(p);
         break;
       case 'errorPages':
+      case 'mirror':
+        // the exchange's (route.ts compiles them): error pages replace answers, mirrors copy the request as it is sent
         break;
     }
   }

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ResponseRewritePolicy } from '../../model/types.js';
 import { chainResponse, responseRewrite } from './response-rewrite.js';
-import type { PolicyExchange } from './types.js';
+import { fakeExchange } from '../../testing/exchange.js';
 
 /** What the variables read: the request's Host and scheme. */
-const ex = { host: 'shop.example.com', scheme: 'https', names: null, header: () => undefined } as unknown as PolicyExchange;
+const ex = fakeExchange({ host: 'shop.example.com', scheme: 'https' });
 
 function edit(p: Omit<ResponseRewritePolicy, 'kind'>, head: string[], proxied = true): string[] {
   const h = [...head];

@@ -1,8 +1,9 @@
-/** proxy-next-upstream rules: which failures and statuses go to another endpoint, and when not. */
+/** proxy-next-upstream rules (and the Gateway API's retry): which failures and statuses go to another endpoint, and when not. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RouteSettings } from '../../model/types.js';
-import { compileRetry, DEFAULT_RETRY, keepsBody, MAX_TRIES, shouldRetry, type Attempt } from './retry.js';
+import { classify } from '../errors.js';
+import { afterRetries, compileRetry, DEFAULT_RETRY, keepsBody, MAX_TRIES, shouldRetry, type Attempt } from './retry.js';
 
 const rule = (s: RouteSettings = {}) => compileRetry(s, DEFAULT_RETRY);
 const attempt = (a: Partial<Attempt> = {}): Attempt => ({ cause: 'connect_refused', sent: false, method: 'GET', attempts: 1, elapsed: 0, replayable: true, endpoints: 2, ...a });
@@ -93,5 +94,35 @@ describe('keepsBody: which requests keep their body for a replay', () => {
     assert.equal(keepsBody(rule({ nextUpstream: ['error', 'non_idempotent'] }), 'POST'), true);
     assert.equal(keepsBody(rule({ nextUpstream: ['off'] }), 'PUT'), false);
     assert.equal(keepsBody(compileRetry({}, { nextUpstream: ['http_404'], tries: 3, timeout: 0 }), 'GET'), true);
+  });
+});
+
+describe('a Gateway API retry stanza (HTTPRouteRetry)', () => {
+  const gw = (s: RouteSettings) => compileRetry({ retryAttempts: 3, ...s }, { nextUpstream: ['off'], tries: 1, timeout: 0 });
+  test('replaces proxy-next-upstream and its flags: connection failures and timeouts, its codes, attempts after the first', () => {
+    const r = gw({ retryCodes: [500, 429] });
+    assert.deepEqual([...r.causes].sort(), ['connect_error', 'connect_refused', 'connect_timeout', 'protocol', 'reset', 'send_timeout', 'timeout', 'tls_verify']);
+    assert.deepEqual([...(r.statuses ?? [])].sort(), [429, 500]);
+    assert.equal(r.tries, 4, 'attempts: 3 retries after the first try');
+    assert.equal(r.timeout, 0);
+    assert.equal(r.backoff, 0);
+    assert.equal(gw({ retryBackoff: 250 }).backoff, 250);
+    assert.equal(gw({}).statuses, null, 'no codes: connection failures only');
+    assert.equal(gw({ retryAttempts: 10_000 }).tries, MAX_TRIES);
+  });
+  test('the same endpoint is tried again when it is the only one, for a status or a timeout; whatever the method', () => {
+    const r = gw({ retryCodes: [500] });
+    assert.equal(shouldRetry(r, attempt({ cause: 'status', sent: true, endpoints: 1 })), true);
+    assert.equal(shouldRetry(r, attempt({ cause: 'timeout', sent: true, endpoints: 1 })), true);
+    assert.equal(shouldRetry(r, attempt({ cause: 'status', sent: true, method: 'POST', endpoints: 1 })), true);
+    assert.equal(shouldRetry(r, attempt({ cause: 'status', sent: true, method: 'POST', replayable: false })), false, 'a body not kept whole is not sent again');
+    assert.equal(shouldRetry(r, attempt({ cause: 'status', sent: true, attempts: 4 })), false, 'attempts exhausted');
+    assert.equal(keepsBody(r, 'POST'), true);
+  });
+  test('a connection failure it retried and could not recover from answers 503; timeouts stay 504; other routes 502', () => {
+    const reset = classify({ code: 'ECONNRESET' });
+    assert.equal(afterRetries(gw({}), reset).status, 503);
+    assert.equal(afterRetries(gw({}), classify({ code: 'PORTICO_HEADERS_TIMEOUT' })).status, 504);
+    assert.equal(afterRetries(rule(), reset).status, 502);
   });
 });

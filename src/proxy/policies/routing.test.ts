@@ -11,63 +11,24 @@ import { pathOf } from '../../router/match.js';
 import { createLimiters } from '../limiters.js';
 import { unsafeTarget } from '../request-target.js';
 import type { Policy, Route } from '../../model/types.js';
-import { compilePolicies, Verdict, type PolicyExchange } from './index.js';
+import { fakeExchange, type FakeExchange } from '../../testing/exchange.js';
+import { compilePolicies, Verdict } from './index.js';
 import { dropTrailingSlash, hostName, hostPort } from './location.js';
 import { escapePath, fill, parseTemplate } from './paths.js';
 import { rewriteTarget } from './rewrite.js';
 
-interface Fake extends PolicyExchange {
-  answered: { status: number; headers: readonly string[] } | null;
-  upstream: string[];
-}
-
-function exchange(o: { scheme?: 'http' | 'https'; host?: string | undefined; path?: string; forward?: string; captures?: string[] | null }): Fake {
-  const ex: Fake = {
-    req: { headers: {} } as never,
-    scheme: o.scheme ?? 'http',
-    listenerPort: o.scheme === 'https' ? 443 : 80,
-    path: o.path ?? '/',
-    forwardPath: o.forward ?? o.path ?? '/',
-    captures: o.captures ?? null,
-    host: o.host,
-    clientIp: '127.0.0.1',
-    servername: undefined,
-    tlsSocket: null,
-    answered: null,
-    upstream: [],
-    setForwardPath(t) {
-      (ex as { forwardPath: string }).forwardPath = t;
-    },
-    setUpstreamHeader(name, value) {
-      ex.upstream.push(name, value);
-    },
-    removeUpstreamHeader() {},
-    editResponse() {},
-    addResponseHeader() {},
-    closeAfter() {},
-    requestUri: '/',
-    requestId: 'r',
-    names: null,
-    header: () => undefined,
-    setRequestHeader() {},
-    removeRequestHeader() {},
-    onDone() {},
-    answer(status, _body, _type, _cause, headers = []) {
-      ex.answered = { status, headers };
-    },
-    resume() {},
-  };
-  return ex;
-}
+/** A request routed by `host` with the decoded `path`, sent on as `forward`. */
+const exchange = (o: { scheme?: 'http' | 'https'; host?: string | undefined; path?: string; forward?: string; captures?: string[] | null }): FakeExchange =>
+  fakeExchange({ scheme: o.scheme ?? 'http', host: o.host, path: o.path ?? '/', forwardPath: o.forward ?? o.path ?? '/', captures: o.captures ?? null, clientIp: '127.0.0.1' });
 
 const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
 /** Runs a route's policies on an exchange; returns it. */
-function run(policies: Policy[], ex: Fake, e = env): Fake {
+function run(policies: Policy[], ex: FakeExchange, e = env): FakeExchange {
   const route: Route = { host: 'a.test', path: '/', match: 'Prefix', source: { kind: 'Ingress', namespace: 'ns', name: 'i' }, policies, backends: [], settings: {} };
   for (const p of compilePolicies(route, e).request) if (p.run(ex) !== Verdict.Continue) break;
   return ex;
 }
-const location = (ex: Fake): string | undefined => {
+const location = (ex: FakeExchange): string | undefined => {
   const h = ex.answered?.headers ?? [];
   return h[h.indexOf('location') + 1];
 };

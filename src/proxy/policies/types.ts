@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { RetryDefaults } from './retry.js';
 import type { Limiters } from '../limiters.js';
 import type { AuthState } from '../auth/state.js';
+import type { MirrorState } from '../mirror-state.js';
 
 /** What a policy decided. */
 export const enum Verdict {
@@ -35,7 +36,7 @@ export interface PolicyExchange {
   readonly requestId: string;
   /** The matched route's names (null before a route matched). */
   readonly names: RouteNames | null;
-  /** A request header as forwarded (after input edits), several values joined by ", ". */
+  /** A request header as forwarded (after input edits), several values joined by ", " (Cookie: "; "). */
   header(name: string): string | undefined;
   /** Replaces the client's header `name` (every value) by one, before forwarding; with `onlyExisting`, only if it has one. */
   setRequestHeader(name: string, value: string, onlyExisting?: boolean): void;
@@ -122,4 +123,6 @@ export interface PolicyEnv {
   readonly readTimeout?: number;
   /** State authentication keeps across tables (hash workers, caches, connections to auth services); one per data plane. */
   readonly auth?: AuthState;
+  /** What mirroring keeps across tables (in-flight counts per destination, limits, the agent for mirror-target URLs); one per data plane. */
+  readonly mirrors?: MirrorState;
 }
