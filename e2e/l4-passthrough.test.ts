@@ -7,12 +7,12 @@
  * Addresses: 127.0.212.0/24.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { connect as h2connect } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
+import { run } from './lib/command.js';
 import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
@@ -24,19 +24,6 @@ import { startPortico, type Portico } from './lib/portico.js';
 const HOST = '127.0.212.1';
 const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 const PASSTHROUGH = { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true' };
-
-/** Runs a command without blocking the event loop, stdin at EOF; never rejects. */
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.on('error', (err) => resolve({ code: 1, stdout, stderr: err.message }));
-  });
-}
 
 /** The leaf certificate's fingerprint in `openssl s_client -showcerts` output (the first PEM block). */
 function leafOf(out: string): X509Certificate | null {

@@ -19,9 +19,10 @@
 import { createServer as createHttp, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createH2, type Http2Server, type IncomingHttpHeaders as H2Headers } from 'node:http2';
 import { createServer as createHttps } from 'node:https';
-import { createServer as createNet, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNet, type Server as NetServer } from 'node:net';
 import { Duplex } from 'node:stream';
 import { cert } from './certs.js';
+import { listen } from './listen.js';
 import { startWsPod } from './ws.js';
 
 export type AppKind = 'echo' | 'x-code' | 'https' | 'argocd' | 'oauth2-proxy' | 'ws';
@@ -125,7 +126,6 @@ export async function startApp(ip: string, name: string, kind: AppKind = 'echo')
     const ws = await startWsPod(ip);
     return { ip, port: ws.port, name, kind, seen, grpc, close: () => ws.close() };
   }
-  const sockets = new Set<Socket>();
   const handle = handler(name, kind, seen);
   let server: HttpServer | NetServer;
   let inner: { close(): void }[] = [];
@@ -169,26 +169,17 @@ export async function startApp(ip: string, name: string, kind: AppKind = 'echo')
   } else {
     server = createHttp(handle);
   }
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, ip, () => resolve());
-  });
+  const l = await listen(server, ip);
   return {
     ip,
-    port: (server.address() as AddressInfo).port,
+    port: l.port,
     name,
     kind,
     seen,
     grpc,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        for (const i of inner) i.close();
-        server.close(() => r());
-      }),
+    close: () => {
+      for (const i of inner) i.close();
+      return l.close();
+    },
   };
 }

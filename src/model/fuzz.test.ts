@@ -17,6 +17,7 @@ import { createLimiters } from '../proxy/limiters.js';
 import { compilePolicies } from '../proxy/policies/index.js';
 import { compileRetry, DEFAULT_RETRY } from '../proxy/policies/retry.js';
 import { fakeExchange } from '../testing/exchange.js';
+import { mutate } from '../testing/mutate.js';
 
 const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: true, inspect: inspectSecret, inspectClientCa: inspectClientCaSecret, now: Date.now(), sourceRanges: { allow: ['10.0.0.0/8'], deny: ['10.9.9.9'] }, defaultBackendService: { namespace: 'default', name: 'errors', port: 80 }, addHeaders: { namespace: 'default', name: 'h' }, proxySetHeaders: { namespace: 'default', name: 'h' } };
 const env = { httpsRedirectPort: 443, bodySize: 0, limiters: createLimiters(), limitReqStatus: 503, limitConnStatus: 503 };
@@ -152,17 +153,6 @@ const valid = {
 
 /** A request as response edits read it. */
 const request = fakeExchange({ target: '/?a=1', path: '/' });
-
-/** Replaces the value at a random path inside `obj` with `value`. */
-function mutate(obj: unknown, path: number[], value: unknown): unknown {
-  if (path.length === 0 || obj === null || typeof obj !== 'object') return value;
-  const keys = Object.keys(obj as object);
-  if (keys.length === 0) return value;
-  const k = keys[(path[0] as number) % keys.length] as string;
-  const copy: Record<string, unknown> = Array.isArray(obj) ? ([...obj] as unknown as Record<string, unknown>) : { ...(obj as Record<string, unknown>) };
-  copy[k] = mutate((obj as Record<string, unknown>)[k], path.slice(1), value);
-  return copy;
-}
 
 const weird = fc.oneof(
   fc.anything(),

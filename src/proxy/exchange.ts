@@ -137,17 +137,26 @@ function applyEdit(list: string[], e: ResponseEdit): void {
   }
 }
 
-/** Picks one of a route's backends by weight (one backend: no arithmetic). */
-function choose(t: Target): BackendTarget | undefined {
+/**
+ * Picks one of a route's backends by weight, by smooth weighted round-robin (nginx's upstream
+ * algorithm, Traefik's weighted services): every window of `totalWeight` requests splits exactly
+ * by weight, interleaved (70/30 is never seven in a row then three), with no random spread a
+ * sample of a few hundred requests could see. One backend: no arithmetic.
+ */
+export function choose(t: Pick<Target, 'backends' | 'totalWeight' | 'credit'>): BackendTarget | undefined {
   const list = t.backends;
   if (list.length === 1) return (list[0] as BackendTarget).weight > 0 ? list[0] : undefined;
-  if (t.totalWeight <= 0) return undefined;
-  let r = Math.random() * t.totalWeight;
-  for (const b of list) {
-    r -= b.weight;
-    if (r < 0) return b;
+  const credit = t.credit;
+  if (t.totalWeight <= 0 || credit === null) return undefined;
+  let best = -1;
+  for (let i = 0; i < list.length; i++) {
+    const w = (list[i] as BackendTarget).weight;
+    if (w <= 0) continue;
+    credit[i] = (credit[i] as number) + w;
+    if (best === -1 || (credit[i] as number) > (credit[best] as number)) best = i;
   }
-  return list[list.length - 1];
+  credit[best] = (credit[best] as number) - t.totalWeight;
+  return list[best];
 }
 
 const EXCHANGE = Symbol('portico.exchange');

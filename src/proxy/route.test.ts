@@ -5,6 +5,7 @@ import type { Backend, Route, RouteSettings, RouteTable } from '../model/types.j
 import { createEndpointState } from './endpoints.js';
 import { createPools } from './pools.js';
 import { compileTable } from './route.js';
+import { choose } from './exchange.js';
 import { createLimiters } from './limiters.js';
 
 const pools = createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 });
@@ -66,5 +67,30 @@ describe('compiled targets', () => {
   test('labels: the route\'s object, its first backend\'s Service, host and written path', () => {
     const t = target(tableWith({}, tlsBackend()));
     assert.deepEqual([t.namespace, t.ingress, t.service, t.host, t.path], ['ns', 'i', 's', 'a.test', '/']);
+  });
+});
+
+describe('weighted backends (smooth weighted round-robin)', () => {
+  const weighted = (...weights: number[]) => {
+    const ids = weights.map((_, i) => `ns/s${i}:80`);
+    const backends = new Map(ids.map((id, i): [string, Backend] => [id, { id, namespace: 'ns', service: `s${i}`, port: '80', protocol: 'HTTP', endpoints: [] }]));
+    const table: RouteTable = { ...tableWith({}, backends.get(ids[0]!)!), backends };
+    (table.routes as Route[])[0] = { ...table.routes[0]!, backends: ids.map((backend, i) => ({ backend, weight: weights[i]! })) };
+    return target(table);
+  };
+  const picks = (t: ReturnType<typeof weighted>, n: number): string[] => Array.from({ length: n }, () => choose(t)?.backend.service ?? 'none');
+  test('every window of the total weight splits exactly by weight, interleaved; a weight of 0 gets nothing', () => {
+    const t = weighted(70, 30, 0);
+    for (let w = 0; w < 5; w++) {
+      const window = picks(t, 100);
+      assert.equal(window.filter((s) => s === 's0').length, 70);
+      assert.equal(window.filter((s) => s === 's1').length, 30);
+      assert.ok(!window.includes('s2'));
+    }
+    // nginx's sequence for 5/1/1: a a b a c a a — never the heavy backend five times in a row
+    assert.deepEqual(picks(weighted(5, 1, 1), 7), ['s0', 's0', 's1', 's0', 's2', 's0', 's0']);
+  });
+  test('all weights 0: no backend (the route answers 500, as the spec requires)', () => {
+    assert.deepEqual(picks(weighted(0, 0), 3), ['none', 'none', 'none']);
   });
 });

@@ -54,6 +54,8 @@ export interface Target extends RouteLabels {
   readonly backends: readonly BackendTarget[];
   /** Sum of the backends' weights (0: no backend can take the request). */
   readonly totalWeight: number;
+  /** Smooth weighted round-robin state, one slot per backend (null: fewer than two backends). */
+  readonly credit: Float64Array | null;
   readonly settings: RouteSettings;
   /** null for the routes without a canary: the backend choice pays nothing for the feature. */
   readonly canary: CanaryTarget | null;
@@ -156,6 +158,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     retry: ctx.shared?.retry(s) ?? compileRetry(s, ctx.env.retry ?? DEFAULT_RETRY),
     backends,
     totalWeight: backends.reduce((n, b) => n + b.weight, 0),
+    credit: backends.length > 1 ? new Float64Array(backends.length) : null,
     settings: s,
     canary,
     servicePort: backends[0]?.backend.port ?? '',

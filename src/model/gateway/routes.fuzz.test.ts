@@ -14,6 +14,7 @@ import { createPools } from '../../proxy/pools.js';
 import { prepareRoute } from '../../proxy/route.js';
 import type { Snapshot } from '../k8s.js';
 import { translate } from '../translate.js';
+import { mutate } from '../../testing/mutate.js';
 
 const opts = { controllerClass: 'portico.dev/ingress-controller', ingressClass: 'portico', watchWithoutClass: false, now: 0, gateway: { controllerName: 'portico.dev/gateway-controller', reservedPorts: [] } };
 const pools = createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 });
@@ -44,16 +45,6 @@ const fixed = {
   referenceGrants: [{ apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'g', namespace: 'web' }, spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'infra' }], to: [{ group: '', kind: 'Service' }] } }],
   services: ['v1', 'v2', 'web'].map((name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: name === 'web' ? 'web' : 'infra' }, spec: { ports: [{ port: 8080 }] } })),
 };
-
-function mutate(obj: unknown, path: number[], value: unknown): unknown {
-  if (path.length === 0 || obj === null || typeof obj !== 'object') return value;
-  const keys = Object.keys(obj as object);
-  if (keys.length === 0) return value;
-  const k = keys[(path[0] as number) % keys.length] as string;
-  const copy: Record<string, unknown> = Array.isArray(obj) ? ([...obj] as unknown as Record<string, unknown>) : { ...(obj as Record<string, unknown>) };
-  copy[k] = mutate((obj as Record<string, unknown>)[k], path.slice(1), value);
-  return copy;
-}
 
 const weird = fc.oneof(fc.anything(), fc.string({ unit: 'binary' }), fc.constantFrom('', '*', 'http://*', '0s', '1.5s', 'Permanent', 'Header', 'CORS', 'RequestMirror', -1, 0, 101, 600, 1e308, NaN, null, [], {}, true));
 
