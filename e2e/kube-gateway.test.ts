@@ -78,7 +78,11 @@ describe('Gateway API in Kubernetes mode against the API-server double', () => {
     const gw = obj('Gateway', 'infra', 'edge');
     assert.deepEqual(gw.status?.addresses, [{ type: 'IPAddress', value: '10.0.0.10' }, { type: 'Hostname', value: 'lb.example.com' }]);
     assert.equal(cond(gw.status?.conditions, 'Accepted')?.status, 'True');
-    assert.deepEqual((gw.status?.listeners as { name: string; attachedRoutes: number }[]).map((l) => [l.name, l.attachedRoutes]), [['http', 1], ['apps', 0]]);
+    // status is written after each translation: a Gateway status from before the HTTPRoute was seen
+    // (attachedRoutes 0) is followed by the one that counts it
+    const attached = (): string => JSON.stringify((obj('Gateway', 'infra', 'edge').status?.listeners as { name: string; attachedRoutes: number }[] | undefined)?.map((l) => [l.name, l.attachedRoutes]));
+    await eventually(() => attached() === JSON.stringify([['http', 1], ['apps', 0]]), { what: "listeners' attachedRoutes http 1, apps 0" });
+    assert.deepEqual((obj('Gateway', 'infra', 'edge').status?.listeners as { name: string; attachedRoutes: number }[]).map((l) => [l.name, l.attachedRoutes]), [['http', 1], ['apps', 0]]);
 
     await eventually(() => (obj('HTTPRoute', 'infra', 'route').status?.parents as unknown[] | undefined)?.length === 1, { what: 'route parents written' });
     const parent = (obj('HTTPRoute', 'infra', 'route').status?.parents as { controllerName: string; parentRef: Record<string, unknown>; conditions: Cond[] }[])[0]!;
