@@ -15,7 +15,7 @@ const backend = await startNginxBackend('127.0.60.8');
 const be = { ip: '127.0.60.8', port: backend.port };
 const all: [string, () => Promise<Proc & { port: number }>][] = [
   ['nginx-1w', () => startNginxProxy(be, 1)],
-  ['nginx-1w+accesslog', () => startNginxProxy(be, 1, 256, true)],
+  ['nginx-1w+accesslog', () => startNginxProxy(be, 1, true)],
   ['portico', () => startPortico(be, ['--access-log=false'])],
   ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],

@@ -81,12 +81,16 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
  */
 const UPSTREAMINFO = `log_format upstreaminfo '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [default-be-80] [] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $request_id';`;
 
+/** ingress-nginx's `upstream-keepalive-connections` default: idle upstream connections each worker keeps. */
+export const INGRESS_NGINX_KEEPALIVE = 320;
+
 /**
- * nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive). `accessLog`:
+ * nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive as ingress-nginx
+ * ships it: {@link INGRESS_NGINX_KEEPALIVE} idle connections). `accessLog`:
  * one upstreaminfo line per request to stdout (ingress-nginx logs to /dev/stdout, unbuffered), as
  * Portico's access log goes to its stdout; off, as ingress-nginx with `disable-access-log`.
  */
-export async function startNginxProxy(backend: { ip: string; port: number }, workers: number, keepalive = 256, accessLog = false): Promise<Proc & { port: number }> {
+export async function startNginxProxy(backend: { ip: string; port: number }, workers: number, accessLog = false, keepalive = INGRESS_NGINX_KEEPALIVE): Promise<Proc & { port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   const port = await freePort();
   writeFileSync(
@@ -114,6 +118,42 @@ export async function startHaproxy(backend: { ip: string; port: number }): Promi
     `global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option http-keep-alive\n  http-reuse always\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 ${backend.ip}:${backend.port}\n`,
   );
   const proc = spawn('taskset', ['-c', PROXY_CORE, 'haproxy', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
+  await waitPort(port);
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+
+/**
+ * Caddy (Debian's `caddy`), the Go reverse-proxy class, on core 1 (so the Go runtime runs one
+ * thread of Go code, GOMAXPROCS 1), HTTP/1.1 only, no access log (Caddy's default), and its
+ * upstream pool raised from 32 to nginx's {@link INGRESS_NGINX_KEEPALIVE} idle connections so that
+ * c=200 measures proxying, not reconnecting.
+ */
+export async function startCaddy(backend: { ip: string; port: number }): Promise<Proc & { port: number }> {
+  need('caddy', 'caddy');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-caddy-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'Caddyfile'),
+    `{
+  admin off
+  auto_https off
+  persist_config off
+  servers {
+    protocols h1
+  }
+}
+http://:${port} {
+  bind 127.0.0.1
+  reverse_proxy ${backend.ip}:${backend.port} {
+    transport http {
+      keepalive_idle_conns_per_host ${INGRESS_NGINX_KEEPALIVE}
+    }
+  }
+}
+`,
+  );
+  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
+  const proc = spawn('taskset', ['-c', PROXY_CORE, 'caddy', 'run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { stdio: 'ignore', env });
   await waitPort(port);
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
 }
