@@ -196,6 +196,31 @@ test('SIGTERM: a UDP flow is served through the grace period and the shutdown ti
   }
 });
 
+test('--udp-max-flows: the least recently active flow gives way to a new client, counted as flow_evicted; its client gets a new flow', async () => {
+  const pod = await startUdpEcho('127.0.211.22', 'few');
+  const port = await freePort(HOST);
+  const p = await startPortico(
+    { 'udp.yaml': yaml([configMap('udp', 'ingress', { [port]: 'default/dns:53' }), ...dnsService([pod])]) },
+    ['--bind-address', HOST, '--admin-bind-address', '127.0.0.1', '--udp-services-configmap', 'ingress/udp', '--udp-max-flows', '2'],
+  );
+  const cs = [await udpClient(CLIENT), await udpClient(CLIENT), await udpClient(CLIENT)];
+  try {
+    await p.waitForLog((l) => l.msg === 'listening' && l.listener === `udp/${port}`);
+    for (const [i, c] of cs.entries()) assert.equal(await c.ask(port, HOST, `hello ${i}`), `few:hello ${i}`);
+    const metrics = (await get(p.adminPort, '/metrics')).body;
+    assert.match(metrics, /portico_udp_errors_total\{[^}]*cause="flow_evicted"\} 1\n/);
+    assert.match(metrics, /portico_udp_active_flows\{[^}]*\} 2\n/);
+    assert.equal(pod.senders.size, 3);
+    // the evicted client is served again, on a flow (and a socket towards the pod) of its own
+    assert.equal(await cs[0]!.ask(port, HOST, 'again'), 'few:again');
+    assert.equal(pod.senders.size, 4);
+  } finally {
+    for (const c of cs) c.close();
+    await p.stop();
+    pod.close();
+  }
+});
+
 test('--workers 2: TCP services on every worker, UDP services on one (a flow stays in one process)', async () => {
   const tcpPod = await startTcpEcho('127.0.211.31', 'tcp');
   const udpPod = await startUdpEcho('127.0.211.32', 'udp');

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +15,7 @@ import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { refusedPort, startPod, type Pod } from './lib/pods.js';
 import { CLI, startPortico, type Portico } from './lib/portico.js';
+import { repoRoot } from '../src/paths.js';
 
 function need(cmd: string): void {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`]);
@@ -119,6 +120,18 @@ describe('metrics, scraped by a real Prometheus', () => {
     assert.deepEqual(got, { 'shop/api/200': 7, 'shop/missing/503': 3, '//404': 2, 'shop/dead/502': 1 });
     const compat = await query('sum by (ingress, service, path, status) (nginx_ingress_controller_requests{status="200"})');
     assert.deepEqual(compat.map((r) => [r.metric.ingress, r.metric.service, r.metric.path, Number(r.value[1])]), [['shop', 'api', '/api', 7]]);
+  });
+
+  test('every query of the Grafana dashboard is PromQL the real Prometheus evaluates', async () => {
+    assert.ok(promPort > 0, 'Prometheus was started by the previous test');
+    const dash = JSON.parse(readFileSync(pathJoin(repoRoot, 'charts/portico/dashboards/portico.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const exprs = dash.panels.flatMap((panel) => (panel.targets ?? []).map((t) => [panel.title, t.expr.replace(/\$__rate_interval/g, '1m').replace(/\$(namespace|ingress)\b/g, '.*')] as const));
+    assert.ok(exprs.length >= 25, `only ${exprs.length} queries`);
+    for (const [title, expr] of exprs) {
+      const r = await get(promPort, `/api/v1/query?query=${encodeURIComponent(expr)}`, { agent: false });
+      assert.equal(r.status, 200, `${title}: ${expr}: ${r.body}`);
+      assert.equal((JSON.parse(r.body) as { status: string }).status, 'success', title);
+    }
   });
 
   test('/debug/backends lists endpoints with their request and error counts', async () => {

@@ -23,8 +23,9 @@ test(`rolling update: 10 endpoints replaced one by one under load (${SECONDS} s)
   const old: Pod[] = [];
   for (let i = 1; i <= 10; i++) old.push(await startPod(`127.0.110.${i}`, `old-${i}`));
   const current: (Endpointish & { pod: Pod })[] = old.map((pod) => ({ ip: pod.ip, port: pod.port, pod }));
-  const p = await startPortico({ 'site.yaml': site(current) });
   const fresh: Pod[] = [];
+  t.after(() => Promise.all([...old, ...fresh].map((x) => x.close())));
+  const p = await startPortico({ 'site.yaml': site(current) });
   try {
     const load = startLoad(p.httpPort, '/', 'site.test', { concurrency: 8, maxMs: SECONDS * 1000 + 30_000 });
     const step = (SECONDS * 1000) / 10;
@@ -49,13 +50,13 @@ test(`rolling update: 10 endpoints replaced one by one under load (${SECONDS} s)
     assert.ok(r.total > SECONDS * 100, `only ${r.total} requests`);
   } finally {
     await p.stop();
-    await Promise.all([...old, ...fresh].map((x) => x.close()));
   }
 });
 
 test('a pod killed abruptly under load: no client-visible errors for idempotent requests', async (t) => {
   const pods: Pod[] = [];
   for (let i = 1; i <= 4; i++) pods.push(await startPod(`127.0.112.${i}`, `pod-${i}`));
+  t.after(() => Promise.all(pods.map((x) => x.close())));
   const p = await startPortico({ 'site.yaml': site(pods) });
   try {
     const load = startLoad(p.httpPort, '/', 'site.test', { concurrency: 8, maxMs: 30_000 });
@@ -70,14 +71,15 @@ test('a pod killed abruptly under load: no client-visible errors for idempotent 
     assert.equal(b.backends[0]!.endpoints.find((e) => e.address.startsWith('127.0.112.2:'))!.ejected, true);
   } finally {
     await p.stop();
-    await Promise.all(pods.map((x) => x.close()));
   }
 });
 
 test('1,000 table swaps during load and with 100 open WebSockets: nothing fails, nothing closes', async (t) => {
   const web = await startPod('127.0.113.1', 'web');
   const wsPod = await startWsPod('127.0.113.2');
-  const base = join(site([web]), ingressYaml('ws', [{ paths: [{ path: '/ws', service: 'ws' }] }]), serviceYaml('ws', [wsPod]));
+  t.after(() => Promise.all([web.close(), wsPod.close()]));
+  // idle while the swaps run (over a minute on a loaded machine): the timeouts WebSocket Ingresses set
+  const base = join(site([web]), ingressYaml('ws', [{ paths: [{ path: '/ws', service: 'ws' }] }], {}, { 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600', 'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600' }), serviceYaml('ws', [wsPod]));
   const p = await startPortico({ 'site.yaml': base, 'churn.yaml': '' }, ['--access-log=false']);
   const sockets: WebSocket[] = [];
   let closed = 0;
@@ -121,14 +123,13 @@ test('1,000 table swaps during load and with 100 open WebSockets: nothing fails,
   } finally {
     for (const s of sockets) s.close();
     await p.stop();
-    await web.close();
-    await wsPod.close();
   }
 });
 
 test('SIGTERM under load: every in-flight request completes, and the process exits in time', async (t) => {
   const slow = await startPod('127.0.114.1', 'slow');
   slow.behaviour = 'slow';
+  t.after(() => slow.close());
   const p = await startPortico({ 'site.yaml': site([slow]) }, ['--shutdown-timeout', '10s'], { grace: '500ms' });
   try {
     const inflight = Array.from({ length: 20 }, () => get(p.httpPort, '/', { host: 'site.test', agent: false }));
@@ -145,13 +146,13 @@ test('SIGTERM under load: every in-flight request completes, and the process exi
     assert.ok(took < 5000, `exit took ${took} ms`);
   } finally {
     await p.stop();
-    await slow.close();
   }
 });
 
 for (const mode of [['-H', 'slow headers'], ['-B', 'slow body']] as const) {
   test(`slowhttptest ${mode[1]}: a normal client keeps getting answers`, async (t) => {
     const web = await startPod(`127.0.115.${mode[0] === '-H' ? 1 : 2}`, 'web');
+    t.after(() => web.close());
     const p = await startPortico({ 'site.yaml': site([web]) }, ['--access-log=false']);
     try {
       // 300 connections, 30 opened per second, one more byte every 2 s, for 8 s.
@@ -183,7 +184,6 @@ for (const mode of [['-H', 'slow headers'], ['-B', 'slow body']] as const) {
       assert.ok(ok > 50);
     } finally {
       await p.stop();
-      await web.close();
     }
   });
 }

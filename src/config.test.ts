@@ -22,7 +22,7 @@ const FIELDS: Record<keyof Config, true> = {
   proxyBodySize: true, upstreamMaxFails: true, upstreamFailTimeout: true, clientHeaderTimeout: true, clientBodyTimeout: true,
   keepAliveTimeout: true, maxConnections: true, maxHeaders: true, http1Server: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,
-  tcpServicesConfigmap: true, udpServicesConfigmap: true, enableSslPassthrough: true, proxyStreamTimeout: true,
+  tcpServicesConfigmap: true, udpServicesConfigmap: true, enableSslPassthrough: true, proxyStreamTimeout: true, udpMaxFlows: true,
   shutdownTimeout: true, accessLog: true, accessLogFormat: true, logLevel: true, workers: true, enableMetrics: true, metricsCompat: true,
   podNamespace: true, podName: true, sourceRanges: true, limitReqStatusCode: true, limitConnStatusCode: true, addHeaders: true, proxySetHeaders: true,
 };
@@ -117,6 +117,13 @@ test('ports: range, and two listeners on one port and address', () => {
   // different addresses, or 0 (any free port), do not collide
   assert.equal(configOf(['--bind-address', '127.0.0.1', '--admin-bind-address', '127.0.0.2', '--admin-port', '8080']).adminPort, 8080);
   assert.equal(configOf(['--http-port', '0', '--https-port', '0', '--admin-port', '0']).httpPort, 0);
+});
+
+test('--udp-max-flows: a bound that admits at least one flow', () => {
+  assert.equal(configOf([]).udpMaxFlows, 4096);
+  assert.equal(configOf(['--udp-max-flows', '2']).udpMaxFlows, 2);
+  fails(['--udp-max-flows', '0'], /^invalid value "0" for --udp-max-flows: expected a whole number of at least 1$/);
+  fails(['--udp-max-flows', '-1'], /for --udp-max-flows: expected a whole number of at least 1/);
 });
 
 test('choice flags: their values only', () => {

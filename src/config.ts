@@ -48,6 +48,8 @@ interface Kinds {
   /** 1 to 100. */
   count: number;
   int: number;
+  /** A whole number of at least 1 (a bound that must admit something). */
+  positive: number;
   /** Bytes; 0 = unlimited. */
   size: number;
   cidrs: readonly string[];
@@ -146,6 +148,7 @@ export const FLAGS = {
   'udp-services-configmap': { kind: 'secret', default: '', arg: 'NS/NAME', help: 'ConfigMap of UDP services, same format (without PROXY): datagrams forwarded per client address' },
   'enable-ssl-passthrough': { kind: 'bool', default: 'false', help: 'Serve the ssl-passthrough annotation: TLS to those hosts is routed by SNI and spliced, unterminated, to the pods (TLSRoutes need no flag)' },
   'proxy-stream-timeout': { kind: 'duration', default: '600s', help: 'Close a TCP service or TLS passthrough connection, or a UDP flow, idle this long in both directions' },
+  'udp-max-flows': { kind: 'positive', default: '4096', arg: 'N', help: 'UDP flows (client addresses) kept per UDP listener; past it the least recently active flow is closed for the new one (counted as flow_evicted)' },
   'load-balance': { kind: 'choice', choices: ['round_robin', 'ewma'], default: 'round_robin', help: 'How an endpoint is picked where no load-balance, upstream-hash-by or affinity annotation says (ingress-nginx ConfigMap key load-balance): round_robin, or ewma (the better of two random endpoints by response time)' },
   'proxy-next-upstream-tries': { kind: 'count', default: '3', help: 'Attempts in all (the first included) for a request --proxy-next-upstream retries; per Ingress: proxy-next-upstream-tries annotation' },
   'mirror-max-in-flight': { kind: 'int', default: '100', help: 'Request copies (RequestMirror, mirror-target) in flight per mirror destination and process; more are dropped and counted, never queued (0 = no copy is sent)' },
@@ -238,6 +241,10 @@ const PARSERS: { readonly [K in keyof Kinds]: (raw: string, bad: Bad, given: boo
   int: (raw, bad) => {
     const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
     return Number.isSafeInteger(n) ? n : bad('expected a whole number');
+  },
+  positive: (raw, bad) => {
+    const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+    return n >= 1 ? n : bad('expected a whole number of at least 1');
   },
   status: (raw, bad) => (/^[45]\d\d$/.test(raw) ? Number(raw) : bad('expected an HTTP status from 400 to 599')),
   size: (raw, bad) => parseSize(raw) ?? bad('expected a size such as 1m, 512k or 1048576 (0 = unlimited)'),

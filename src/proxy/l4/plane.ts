@@ -30,7 +30,7 @@ export const REBIND_MS = 5000;
 /** Time a client has to send its PROXY protocol header. */
 const PROXY_HEADER_MS = 5000;
 
-export type L4Settings = Pick<Config, 'bindAddress' | 'proxyConnectTimeout' | 'proxyNextUpstreamTries' | 'proxyStreamTimeout' | 'shutdownTimeout' | 'sslHandshakeTimeout' | 'maxConnections' | 'useProxyProtocol'>;
+export type L4Settings = Pick<Config, 'bindAddress' | 'proxyConnectTimeout' | 'proxyNextUpstreamTries' | 'proxyStreamTimeout' | 'udpMaxFlows' | 'shutdownTimeout' | 'sslHandshakeTimeout' | 'maxConnections' | 'useProxyProtocol'>;
 
 export interface L4PlaneOptions {
   readonly config: L4Settings;
@@ -164,6 +164,7 @@ export function createL4Plane(o: L4PlaneOptions): L4Plane {
       balancer: o.balancer,
       stats: o.stats,
       idleTimeout: config.proxyStreamTimeout,
+      maxFlows: config.udpMaxFlows,
       sessions,
       recordError,
       onError: (err) => {
