@@ -137,7 +137,6 @@ export async function startCaddy(backend: { ip: string; port: number }): Promise
     `{
   admin off
   auto_https off
-  persist_config off
   servers {
     protocols h1
   }
