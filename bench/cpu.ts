@@ -6,8 +6,8 @@
  * backend on core 0, the proxy on core 1), proxies interleaved, medians.
  * `npm run bench:cpu [-- --runs 5 --seconds 4 --connections 50 --only nginx-1w,portico,portico-nodehttp]`
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { benchArgs, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc } from './lib.js';
+import { readFileSync } from 'node:fs';
+import { benchArgs, processTree, startCaddy, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc } from './lib.js';
 
 const { runs, seconds, connections, only } = benchArgs({ runs: 5, seconds: 4, connections: [50] });
 const c = connections[0] as number;
@@ -16,6 +16,8 @@ const be = { ip: '127.0.60.8', port: backend.port };
 const all: [string, () => Promise<Proc & { port: number }>][] = [
   ['nginx-1w', () => startNginxProxy(be, 1)],
   ['nginx-1w+accesslog', () => startNginxProxy(be, 1, true)],
+  ['haproxy-1t', () => startHaproxy(be)],
+  ['caddy', () => startCaddy(be)],
   ['portico', () => startPortico(be, ['--access-log=false'])],
   ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
@@ -23,25 +25,11 @@ const all: [string, () => Promise<Proc & { port: number }>][] = [
 ];
 const TICKS = 100; // USER_HZ
 
-/** A process and its children (nginx's workers). */
-function tree(pid: number): number[] {
-  const out = [pid];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(...tree(Number(d)));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 /** User and system seconds of a process tree. */
 function cpu(pid: number): [number, number] {
   let user = 0;
   let sys = 0;
-  for (const p of tree(pid)) {
+  for (const p of processTree(pid)) {
     try {
       const s = readFileSync(`/proc/${p}/stat`, 'utf8');
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');

@@ -4,7 +4,7 @@
  * Everything binds loopback addresses and stops by itself.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,21 @@ async function waitPort(port: number, ip = '127.0.0.1', ms = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listening on ${ip}:${port}`);
+}
+
+/** A process and its descendants (nginx's workers), from /proc. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(...processTree(Number(d)));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 export interface Proc {

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { benchArgs, startNginxBackend, startNginxProxy, startPortico, wrk, type Proc } from './lib.js';
+import { benchArgs, processTree, startNginxBackend, startNginxProxy, startPortico, wrk, type Proc } from './lib.js';
 
 const { runs, seconds, connections, only } = benchArgs({ runs: 3, seconds: 5, connections: [200] });
 const c = connections[0] as number;
@@ -22,25 +22,11 @@ const all: [string, () => Promise<Started>][] = [
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
 ];
 
-/** The process and its children (nginx's workers). */
-function tree(pid: number): number[] {
-  const out = [pid];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(...tree(Number(d)));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 /** Nanoseconds on a CPU and waiting runnable for one, summed over the tree's threads. */
 function sched(pid: number): [number, number] {
   let on = 0;
   let wait = 0;
-  for (const p of tree(pid)) {
+  for (const p of processTree(pid)) {
     for (const t of readdirSync(`/proc/${p}/task`)) {
       try {
         const [a, b] = readFileSync(`/proc/${p}/task/${t}/schedstat`, 'utf8').trim().split(' ').map(Number);
