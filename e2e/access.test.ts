@@ -4,38 +4,19 @@
  * a trusted proxy's X-Forwarded-For client, or the PROXY protocol's source.
  */
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { connect, type AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from './lib/eventually.js';
 import { sleep } from './lib/load.js';
+import { getFrom as from, type Reply } from './lib/http.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const N = 'nginx.ingress.kubernetes.io/';
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-/** One request on a fresh connection from the loopback address `from`. */
-function from(from: string, port: number, host: string, o: { path?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, localAddress: from, path: o.path ?? '/', agent: false, headers: { host, ...o.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Statuses of `n` requests sent at once, each on its own connection, in the order they were sent. */
 const burst = (n: number, f: () => Promise<Reply>): Promise<number[]> => Promise.all(Array.from({ length: n }, () => f().then((r) => r.status)));

@@ -16,6 +16,8 @@ import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
+import type { Cond, DebugGateways } from './lib/gateway-status.js';
+import { grpcEcho } from './lib/grpc-echo.js';
 import { get } from './lib/http.js';
 import { gateway, gatewayClass, httpRoute, namespace, referenceGrant, serviceWithSlices, tlsSecret, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
@@ -41,18 +43,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
-}
-
-interface Cond {
-  type: string;
-  status: string;
-  reason: string;
-  observedGeneration: number;
-}
-interface DebugGateways {
-  gatewayClasses: { name: string; conditions: Cond[]; supportedFeatures: string[] }[];
-  gateways: { namespace: string; name: string; conditions: Cond[]; listeners: { name: string; attachedRoutes: number; supportedKinds: { kind: string }[]; conditions: Cond[] }[] }[];
-  routes: { kind: string; namespace: string; name: string; parents: { parentRef: { name: string; namespace?: string; sectionName?: string; group: string; kind: string }; conditions: Cond[] }[] }[];
 }
 
 const certificate = cert(['example.org', 'second-example.org', '*.wildcard.org', 'grpc.example.org'], { keyType: 'ec' });
@@ -674,15 +664,6 @@ describe('Gateway API (standalone mode, the conformance cases)', () => {
   });
 });
 
-const grpcEcho = (method: string): grpc.MethodDefinition<Buffer, Buffer> => ({
-  path: `/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/${method}`,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (v: Buffer) => v,
-  requestDeserialize: (v: Buffer) => v,
-  responseSerialize: (v: Buffer) => v,
-  responseDeserialize: (v: Buffer) => v,
-});
 const grpcService = { Echo: grpcEcho('Echo'), EchoTwo: grpcEcho('EchoTwo'), EchoThree: grpcEcho('EchoThree') } satisfies grpc.ServiceDefinition;
 type GrpcClient = Record<'Echo' | 'EchoTwo' | 'EchoThree', (req: Buffer, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void> & { close(): void };
 

@@ -27,6 +27,20 @@ export function get(port: number, path: string, opts: { host?: string; method?: 
   });
 }
 
+/** One request on a fresh connection from the loopback address `from` (source ranges and per-client limits judge it). */
+export function getFrom(from: string, port: number, host: string, o: { path?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, localAddress: from, path: o.path ?? '/', agent: false, headers: { host, ...o.headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers, rawHeaders: res.rawHeaders }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** GET over TLS (HTTP/1.1) with a chosen SNI name and Host header: status, headers (lower-case names), body, and the served certificate's names. */
 export function httpsGet(port: number, servername: string, host: string, path = '/'): Promise<{ status: number; headers: Record<string, string>; body: string; san: string }> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import type { Backend, Route, RouteSettings, RouteTable } from './types.js';
 const backend = (endpoints: Backend['endpoints'], protocol: Backend['protocol'] = 'HTTP'): Backend => ({ id: 'ns/s:80', namespace: 'ns', service: 's', port: '80', protocol, endpoints });
 const source = { kind: 'Ingress', namespace: 'ns', name: 'i' } as const;
 /** Every setting set, so that a change to any of them is visible. */
-const settings: Required<RouteSettings> = { bodySize: 1, connectTimeout: 2, readTimeout: 3, sendTimeout: 4, requestTimeout: 5, upstreamVhost: 'v.test', sslServerName: true, sslName: 'n.test', sslVerify: true, sslSecret: 'ns/s', sslVerifyDepth: 2, sslCiphers: 'HIGH:!aNULL', sslProtocols: ['TLSv1.2', 'TLSv1.3'], nextUpstream: ['error', 'http_502'], nextUpstreamTries: 5, nextUpstreamTimeout: 6, accessLog: false, retryAttempts: 2, retryCodes: [500, 503], retryBackoff: 7 };
+const settings: Required<RouteSettings> = { bodySize: 1, connectTimeout: 2, readTimeout: 3, sendTimeout: 4, requestTimeout: 5, upstreamVhost: 'v.test', sslServerName: true, sslName: 'n.test', sslVerify: true, sslSecret: 'ns/s', sslVerifyDepth: 2, sslCiphers: 'HIGH:!aNULL', limitRate: 10240, limitRateAfter: 2048, sslProtocols: ['TLSv1.2', 'TLSv1.3'], nextUpstream: ['error', 'http_502'], nextUpstreamTries: 5, nextUpstreamTimeout: 6, accessLog: false, retryAttempts: 2, retryCodes: [500, 503], retryBackoff: 7 };
 const route = (): Route => ({
   host: 'a.test',
   path: '/',

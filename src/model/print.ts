@@ -49,7 +49,8 @@ const origin = (s: RouteSource): string => (s.kind === 'Ingress' ? `${s.namespac
 export function printBackends(backends: readonly WeightedBackend[]): string {
   if (backends.length === 0) return '(none)';
   // '' is a backend reference that could not be resolved: its share of requests is answered 500
-  const name = (b: WeightedBackend): string => b.backend || '(invalid: 500)';
+  // a backendRef's own filters follow its name: `ns/svc:80 {headers ...; rewrite ...}`
+  const name = (b: WeightedBackend): string => `${b.backend || '(invalid: 500)'}${b.policies === undefined || b.policies.length === 0 ? '' : ` {${b.policies.map(printPolicy).join('; ')}}`}`;
   if (backends.length === 1 && (backends[0] as WeightedBackend).weight === 1) return name(backends[0] as WeightedBackend);
   return backends.map((b) => `${name(b)} (${b.weight})`).join(', ');
 }
@@ -75,6 +76,8 @@ export function printPolicy(p: Policy): string {
       return `rewrite${p.hostname !== undefined ? ` host=${p.hostname}` : ''}${p.path !== undefined ? ` ${pathText(p.path)}` : ''}${p.forwardedPrefix !== undefined ? `, X-Forwarded-Prefix ${p.forwardedPrefix}` : ''}`;
     case 'sourceRange':
       return `source range:${p.deny.length > 0 ? ` deny ${p.deny.join(',')}` : ''}${p.deny.length > 0 && p.allow.length > 0 ? ';' : ''}${p.allow.length > 0 ? ` allow ${p.allow.join(',')}` : ''}`;
+    case 'satisfyAny':
+      return `satisfy any of: ${p.checks.map(printPolicy).join(' | ')}`;
     case 'rateLimit': {
       const parts = [
         ...(p.rps > 0 ? [`${p.rps} r/s burst ${p.rps * p.burstMultiplier}`] : []),
@@ -104,6 +107,7 @@ export function printPolicy(p: Policy): string {
         ...(p.responseHeaders.length > 0 ? [`copy=${p.responseHeaders.join(',')}`] : []),
         ...(p.requestRedirect !== undefined ? [`redirect=${p.requestRedirect}`] : []),
         ...(p.alwaysSetCookie ? ['always-set-cookie'] : []),
+        ...(p.setHeaders !== undefined ? [`set=${p.setHeaders.map(([n]) => n).join(',') || '(none)'} from ${p.setHeadersFrom ?? '?'}`] : []),
         ...(p.cache !== undefined ? [`cache=${p.cache.key} ${p.cache.durations.map((d) => `${d.statuses.join(' ')} ${d.ms}ms`).join(', ')}`] : []),
         ...(p.connectTimeout !== undefined ? [`connect=${p.connectTimeout}ms`] : []),
         ...(p.readTimeout !== undefined ? [`read=${p.readTimeout}ms`] : []),

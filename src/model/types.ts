@@ -104,7 +104,18 @@ export type Policy =
    * defaults): a client in `deny` gets 403, then, when `allow` is not empty, one outside it does.
    * Entries are addresses or CIDRs, IPv4 or IPv6, as written (validated by model/cidr.ts).
    */
-  | { readonly kind: 'sourceRange'; readonly allow: readonly string[]; readonly deny: readonly string[] }
+  | SourceRangePolicy
+  /**
+   * `satisfy: any`: nginx's `satisfy any` over the checks of its access phase. The request goes on
+   * as soon as one check lets it in (an allow-listed address needs no credentials; valid
+   * credentials let in an address outside the allow list, or in the deny list), checked in nginx's
+   * order: source ranges, basic auth, external auth. A source range with only a deny list lets no
+   * one in by itself (nginx's access module declines when no rule matches). When every check
+   * fails: the last 401 (or auth-signin 302) if any, else 403; any other answer of a check (an
+   * auth service that fails: 500) ends the request at once, never a pass. Rate limits, client
+   * certificates and CORS preflights are outside it, as in nginx.
+   */
+  | { readonly kind: 'satisfyAny'; readonly checks: readonly SatisfyCheck[] }
   /**
    * Rate and connection limits per client address (`limit-rps`, `limit-rpm`,
    * `limit-burst-multiplier`, `limit-connections`, `limit-allowlist`), with nginx's limit_req
@@ -325,6 +336,16 @@ export interface BasicUser {
   readonly hash: string;
 }
 
+/** See {@link Policy}: client address ranges. */
+export interface SourceRangePolicy {
+  readonly kind: 'sourceRange';
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+/** The checks `satisfy: any` combines (nginx's access-phase handlers). */
+export type SatisfyCheck = SourceRangePolicy | BasicAuthPolicy | ExtAuthPolicy;
+
 /** See {@link Policy}. */
 export interface BasicAuthPolicy {
   readonly kind: 'basicAuth';
@@ -356,6 +377,13 @@ export interface ExtAuthPolicy {
   readonly alwaysSetCookie: boolean;
   /** `auth-cache-key` + `auth-cache-duration`: decisions kept per route and expanded key. */
   readonly cache?: { readonly key: string; readonly durations: readonly AuthCacheDuration[] };
+  /**
+   * `auth-proxy-set-headers`: headers set on the sub-request (name, value with nginx variables),
+   * from the ConfigMap `setHeadersFrom` (`namespace/name`), replacing the client's of that name; an
+   * empty value removes it (nginx's proxy_set_header).
+   */
+  readonly setHeaders?: readonly (readonly [string, string])[];
+  readonly setHeadersFrom?: string;
   /** The Ingress's proxy-connect-timeout and proxy-read-timeout, ms (absent: the global flags). */
   readonly connectTimeout?: number;
   readonly readTimeout?: number;
@@ -404,6 +432,11 @@ export interface WeightedBackend {
   readonly backend: string;
   /** Relative weight; 0 takes no traffic. */
   readonly weight: number;
+  /**
+   * Gateway API backendRef filters: run only when this backend is chosen, after the route's own
+   * policies (request and response `headers`, `rewrite`, `redirect`; nothing else).
+   */
+  readonly policies?: readonly Policy[];
 }
 
 /** A route: a match (host, path, conditions), policies, and where it forwards. */
@@ -520,6 +553,10 @@ export interface RouteSettings {
   readonly sslVerifyDepth?: number;
   /** `proxy-ssl-ciphers`: the OpenSSL cipher list offered to HTTPS/GRPCS backends (TLS 1.2 and below). */
   readonly sslCiphers?: string;
+  /** `limit-rate`: the response body toward the client is paced to this many bytes per second (nginx's limit_rate: per request, so per HTTP/2 stream). */
+  readonly limitRate?: number;
+  /** `limit-rate-after`: the first this many bytes of the body go unpaced. */
+  readonly limitRateAfter?: number;
   /** `proxy-ssl-protocols`: the TLS versions offered to HTTPS/GRPCS backends (sorted). */
   readonly sslProtocols?: readonly ('TLSv1.2' | 'TLSv1.3')[];
   /**
@@ -560,8 +597,12 @@ export interface UpstreamTls {
   readonly keyPem?: string;
 }
 
-/** How Portico talks to the pods of a backend (`backend-protocol` annotation). */
-export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS';
+/**
+ * How Portico talks to the pods of a backend (`backend-protocol` annotation). H2C: HTTP/2 over
+ * cleartext with prior knowledge, for a Gateway API backend whose Service port's appProtocol is
+ * `kubernetes.io/h2c` (GRPC is the same transport, with gRPC's headers).
+ */
+export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS' | 'H2C';
 
 /** Layer 4 backends: bytes spliced over TCP (TCP services, TCPRoutes, TLS passthrough), or UDP datagrams. */
 export type StreamProtocol = 'TCP' | 'UDP';

@@ -29,7 +29,7 @@ import { endpointKey } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
-import { stickyBackend, type BackendTarget, type ErrorPlan, type Target } from './route.js';
+import { runBackendPolicies, stickyBackend, type BackendTarget, type ErrorPlan, type Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
@@ -445,6 +445,8 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
         this.canaryLabels = c.labels;
       }
       this.choice = bt;
+      // a Gateway API backendRef's own filters, once, for the backend chosen (a redirect answers)
+      if (bt?.policies != null && !runBackendPolicies(bt.policies, this)) return;
     }
     if (bt !== undefined && bt.backend.id === '') {
       // a Gateway API backendRef that is invalid: its share of the traffic answers 500, as the spec requires
@@ -769,6 +771,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
   }
 
   private writeHead(status: number, out: string[]): boolean {
+    if (this.target?.pace != null) this.target.pace(this.res); // limit-rate (pace.ts)
     try {
       this.res.writeHead(status, out);
     } catch {

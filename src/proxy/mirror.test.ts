@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import type { Backend, MirrorPolicy } from '../model/types.js';
 import { createBalancer } from './balance.js';
-import { compileMirrors, createMirrorState, type MirrorLimits, type MirrorMetrics, type MirrorState } from './mirror.js';
+import { compileMirrors, createMirrorState, sampler, type MirrorLimits, type MirrorMetrics, type MirrorState } from './mirror.js';
 import { fakeExchange, type FakeExchange } from '../testing/exchange.js';
 import { createPools } from './pools.js';
 
@@ -265,5 +265,21 @@ describe('copies to a mirror-target URL', () => {
     assert.equal(by('literal.test').body.length, 0);
     assert.equal(by('plain.test').url, '/orig/path?q=1');
     await until(() => metrics.counts.get('answered') === 3);
+  });
+});
+
+describe('the share of requests a mirror copies (percent, fraction)', () => {
+  const run = (take: () => boolean, n: number): boolean[] => Array.from({ length: n }, () => take());
+  test('exact over every run of the denominator, evenly spaced', () => {
+    assert.deepEqual(run(sampler(20, 100), 10), [false, false, false, false, true, false, false, false, false, true]);
+    for (const [num, den] of [[35, 100], [25, 50], [1, 3], [2, 7], [99, 100]] as const) {
+      const take = sampler(num, den);
+      for (let window = 0; window < 5; window++) assert.equal(run(take, den).filter(Boolean).length, num, `${num}/${den}`);
+    }
+  });
+  test('all, none', () => {
+    assert.ok(run(sampler(100, 100), 50).every(Boolean));
+    assert.ok(run(sampler(3, 2), 5).every(Boolean));
+    assert.ok(!run(sampler(0, 100), 500).some(Boolean));
   });
 });

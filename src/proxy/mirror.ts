@@ -69,11 +69,27 @@ export interface MirrorPlan {
 interface Copy {
   /** The metric label: `namespace/service:port`, or the mirror-target's origin. */
   readonly destination: string;
-  readonly numerator: number;
-  readonly denominator: number;
+  /** Whether this request gets a copy (the share numerator / denominator). */
+  readonly take: () => boolean;
   readonly body: boolean;
   /** Sends a copy; returns why it cannot be sent, or null. */
   send(ex: PolicyExchange, path: string, headers: string[], body: Readable | null, call: MirrorCall): MirrorDrop | 'failed' | null;
+}
+
+/**
+ * The requests a share (numerator / denominator) of them picks: evenly spaced and exact over every
+ * run of `denominator` requests (20% is every fifth), where a random draw per request strays (35%
+ * of 500 requests came out as 141 copies in a test run, 3 standard deviations off).
+ */
+export function sampler(numerator: number, denominator: number): () => boolean {
+  if (numerator >= denominator) return () => true;
+  if (numerator <= 0) return () => false;
+  let n = 0;
+  return () => {
+    const before = Math.floor((n * numerator) / denominator);
+    n = n + 1 === denominator ? 0 : n + 1;
+    return (n === 0 ? numerator : Math.floor((n * numerator) / denominator)) > before;
+  };
 }
 
 /** A copy's body: chunks pushed by the tee, read by the copy's connection. */
@@ -179,8 +195,7 @@ function backendCopy(p: MirrorPolicy, ctx: MirrorContext): { copy: Copy; backend
     backend: bt,
     copy: {
       destination,
-      numerator: p.numerator,
-      denominator: p.denominator,
+      take: sampler(p.numerator, p.denominator),
       body: p.body,
       send(ex, path, headers, body, call) {
         const ep = balancer.pick(b.id, bt.slot.endpoints);
@@ -202,8 +217,7 @@ function urlCopy(p: MirrorPolicy, ctx: MirrorContext): Copy {
   const { state } = ctx;
   return {
     destination: origin,
-    numerator: p.numerator,
-    denominator: p.denominator,
+    take: sampler(p.numerator, p.denominator),
     body: p.body,
     send(ex, _path, headers, body, call) {
       const path = expand(ex);
@@ -270,8 +284,7 @@ export function compileMirrors(policies: readonly MirrorPolicy[], ctx: MirrorCon
       let calls: MirrorCall[] | null = null;
       let bodies = false;
       for (const c of copies) {
-        // the share of requests: numerator / denominator
-        if (c.numerator < c.denominator && Math.random() * c.denominator >= c.numerator) continue;
+        if (!c.take()) continue;
         if (!state.acquire(c.destination)) {
           state.metrics?.dropped(namespace, c.destination, 'in_flight');
           continue;

@@ -4,8 +4,8 @@
  * pool per endpoint. Pools outlive table swaps: one is closed (gracefully, after its in-flight
  * requests) only when no live route reaches its endpoint with its dispatcher.
  *
- * HTTP: Portico's keep-alive HTTP/1.1 pool (upstream.ts). HTTPS: the same over TLS. GRPC: one
- * multiplexed h2c session (undici's H2CClient). GRPCS: an undici Pool over TLS with ALPN h2.
+ * HTTP: Portico's keep-alive HTTP/1.1 pool (upstream.ts). HTTPS: the same over TLS. GRPC and H2C:
+ * one multiplexed h2c session (undici's H2CClient). GRPCS: an undici Pool over TLS with ALPN h2.
  * Upstream certificates are not verified, as with ingress-nginx's default (`proxy_ssl_verify
  * off`): pods present cluster-internal certs. `proxy-ssl-verify: on` verifies them (system CAs
  * plus NODE_EXTRA_CA_CERTS) and their name (the SNI name, else the address), and
@@ -168,6 +168,7 @@ export function createPools(opts: PoolOptions): Pools {
       const host = ip.includes(':') ? `[${ip}]` : ip;
       switch (protocol) {
         case 'GRPC':
+        case 'H2C':
           return undiciUpstream(new (loadUndici().H2CClient)(`http://${host}:${port}`, { ...keepAlive, connect: { timeout: connectTimeout } }));
         case 'GRPCS':
           return undiciUpstream(new (loadUndici().Pool)(`https://${host}:${port}`, { ...keepAlive, allowH2: true, connect: { timeout: connectTimeout, ...tls } }));

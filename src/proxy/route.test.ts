@@ -1,10 +1,11 @@
 /** What a route compiles to for the data plane: dispatcher settings (SNI, TLS), endpoint slots, policies. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Backend, Route, RouteSettings, RouteTable } from '../model/types.js';
+import type { Backend, Policy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createEndpointState } from './endpoints.js';
 import { createPools } from './pools.js';
-import { compileTable } from './route.js';
+import { compileTable, runBackendPolicies } from './route.js';
+import { fakeExchange } from '../testing/exchange.js';
 import { choose } from './exchange.js';
 import { createLimiters } from './limiters.js';
 
@@ -92,5 +93,52 @@ describe('weighted backends (smooth weighted round-robin)', () => {
   });
   test('all weights 0: no backend (the route answers 500, as the spec requires)', () => {
     assert.deepEqual(picks(weighted(0, 0), 3), ['none', 'none', 'none']);
+  });
+});
+
+describe('backendRef filters (Gateway API): compiled per backend, run only for the backend chosen', () => {
+  const ids = ['ns/v1:80', 'ns/v2:80'];
+  const backends = new Map(ids.map((id, i): [string, Backend] => [id, { id, namespace: 'ns', service: `v${i + 1}`, port: '80', protocol: 'HTTP', endpoints: [] }]));
+  const setBackend = (name: string): Policy[] => [{ kind: 'headers', phase: 'request', set: [['backend', name]], add: [], remove: [] }];
+  const tableOf = (entries: Route['backends']): RouteTable => {
+    const table: RouteTable = { ...tableWith({}, backends.get(ids[0]!)!), backends };
+    (table.routes as Route[])[0] = { ...table.routes[0]!, backends: entries };
+    return table;
+  };
+  test('each backend gets its own compiled list; a backend without filters has none', () => {
+    const t = target(tableOf([{ backend: ids[0]!, weight: 1, policies: setBackend('v1') }, { backend: ids[1]!, weight: 1 }]));
+    assert.equal(t.backends[1]!.policies, null);
+    const p = t.backends[0]!.policies;
+    assert.ok(p !== null);
+    const ex = fakeExchange();
+    assert.equal(runBackendPolicies(p, ex), true);
+    assert.deepEqual(ex.upstream, ['backend', 'v1']);
+  });
+  test('in the fixed order whatever order they are written in: redirect before rewrite before request header edits', () => {
+    const list: Policy[] = [...setBackend('v1'), { kind: 'rewrite', path: { type: 'full', value: '/rewritten' } }];
+    const t = target(tableOf([{ backend: ids[0]!, weight: 1, policies: list }]));
+    const ex = fakeExchange({ target: '/original?q=1' });
+    assert.equal(runBackendPolicies(t.backends[0]!.policies!, ex), true);
+    assert.equal(ex.forwardPath, '/rewritten?q=1');
+    assert.deepEqual(ex.upstream, ['backend', 'v1']);
+    const redirect: Policy[] = [...setBackend('v1'), { kind: 'redirect', status: 302, path: { type: 'full', value: '/redirected' } }];
+    const r = target(tableOf([{ backend: ids[0]!, weight: 1, policies: redirect }]));
+    const ex2 = fakeExchange({ target: '/original' });
+    assert.equal(runBackendPolicies(r.backends[0]!.policies!, ex2), false, 'a redirect answers: the request goes no further');
+    assert.equal(ex2.answered?.status, 302);
+    assert.deepEqual(ex2.answered?.headers, ['location', 'http://a.test/redirected']);
+    assert.deepEqual(ex2.upstream, [], 'nothing after the redirect ran');
+  });
+  test('routes sharing a backend share its target only when their filters are the same list', () => {
+    const shared = setBackend('v1');
+    const base = tableOf([{ backend: ids[0]!, weight: 1, policies: shared }]);
+    const r0 = base.routes[0]!;
+    const table: RouteTable = { ...base, routes: [r0, { ...r0, path: '/same' }, { ...r0, path: '/other', backends: [{ backend: ids[0]!, weight: 1, policies: setBackend('v1') }] }, { ...r0, path: '/none', backends: [{ backend: ids[0]!, weight: 1 }] }] };
+    const { targets } = compileTable(table, { pools, endpoints: createEndpointState(), env });
+    const [a, b, c, d] = targets.map((t) => t.backends[0]!);
+    assert.equal(a, b);
+    assert.notEqual(a!.policies, c!.policies);
+    assert.equal(d!.policies, null);
+    assert.notEqual(a, d);
   });
 });

@@ -4,6 +4,7 @@
  * interned dispatchers (SNI, TLS verification, client certificate, timeouts: one place), and the
  * labels its requests are recorded under.
  */
+import { createPacing, type Paceable } from './pace.js';
 import type { Backend, ErrorPagesPolicy, MirrorPolicy, Policy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createBalancer, createPicker, type Balancer, type Picker } from './balance.js';
 import { compileCanary, type CanaryRule } from './canary.js';
@@ -11,7 +12,7 @@ import { compile, type Matcher } from '../router/compile.js';
 import { sniOf } from '../model/upstream.js';
 import { routeLabels, type RouteLabels } from '../metrics/metrics.js';
 import type { EndpointSlot, EndpointState } from './endpoints.js';
-import { compilePolicies, type CompiledPolicies, type PolicyEnv, type RequestPolicy, type ResponsePolicy } from './policies/index.js';
+import { compileBackendPolicies, compilePolicies, Verdict, type CompiledPolicies, type PolicyEnv, type PolicyExchange, type RequestPolicy, type ResponsePolicy } from './policies/index.js';
 import { compileRetry, DEFAULT_RETRY, type RetryRule } from './policies/retry.js';
 import { compileErrorPages, type ErrorPlan as ErrorPlanOf } from './policies/error-pages.js';
 import { compileMirrors, defaultMirrorState, type MirrorPlan } from './mirror.js';
@@ -29,6 +30,17 @@ export interface BackendTarget {
   readonly weight: number;
   /** How an endpoint is picked (ewma, hash, sticky); null = round-robin by the Balancer. */
   readonly pick: Picker | null;
+  /** Its backendRef's own filters (Gateway API), run once it is chosen ({@link runBackendPolicies}); null: none. */
+  readonly policies: readonly RequestPolicy[] | null;
+}
+
+/**
+ * Runs a chosen backend's own policies on the exchange; false when one answered (a redirect): the
+ * request goes no further. They never go Pending (compileBackendPolicies).
+ */
+export function runBackendPolicies(policies: readonly RequestPolicy[], ex: PolicyExchange): boolean {
+  for (const p of policies) if (p.run(ex) !== Verdict.Continue) return false;
+  return true;
 }
 
 /** A route's canary: its backend, its rule, and the labels its requests are recorded under. */
@@ -65,6 +77,8 @@ export interface Target extends RouteLabels {
   readonly mirror: MirrorPlan | null;
   /** Sessions pick their backend too (several backends with session affinity: Gateway API sessionPersistence). */
   readonly sticky: boolean;
+  /** limit-rate: paces the response body toward the client (pace.ts), or null. */
+  readonly pace: ((res: Paceable) => void) | null;
 }
 
 /**
@@ -90,6 +104,8 @@ export interface PrepareContext {
 interface Shared {
   readonly policies: (route: Route) => CompiledPolicies;
   readonly retry: (s: RouteSettings) => RetryRule;
+  /** A backendRef's policies, compiled once per list (the list is shared by the routes of its rule). */
+  readonly backendPolicies: (list: readonly Policy[]) => readonly RequestPolicy[] | null;
   readonly targets: Map<Backend, BackendTarget[]>;
   readonly lists: Map<BackendTarget, readonly BackendTarget[]>;
 }
@@ -100,7 +116,7 @@ const DEFAULT_BALANCE = { balancer: createBalancer(), algorithm: 'round_robin' }
 export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   const s = route.settings;
   const material = s.sslSecret === undefined ? undefined : ctx.table.upstreamTls?.get(s.sslSecret);
-  const target = (id: string, weight: number, balancing: Route['balancing']): BackendTarget => {
+  const target = (id: string, weight: number, balancing: Route['balancing'], own?: readonly Policy[]): BackendTarget => {
     // '' is an invalid Gateway API backendRef: its share answers 500 (exchange.ts)
     const backend = ctx.table.backends.get(id) ?? { id, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
     const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material, verifyDepth: s.sslVerifyDepth, ciphers: s.sslCiphers, protocols: s.sslProtocols };
@@ -113,16 +129,17 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     // without route-level balancing nothing in a backend target is the route's own: routes share it
     const shared = balancing === undefined ? ctx.shared?.targets : undefined;
     let same = shared?.get(backend);
-    const found = same?.find((bt) => bt.dispatch === dispatch && bt.upgrade === upgrade && bt.weight === weight);
+    const policies = own === undefined ? null : (ctx.shared?.backendPolicies(own) ?? compileBackendPolicies(own));
+    const found = same?.find((bt) => bt.dispatch === dispatch && bt.upgrade === upgrade && bt.weight === weight && bt.policies === policies);
     if (found !== undefined) return found;
-    const bt: BackendTarget = { backend, slot, dispatch, upgrade, weight, pick: createPicker(balancing, { ...(ctx.balance ?? DEFAULT_BALANCE), backend, slot, routePath: route.path }) };
+    const bt: BackendTarget = { backend, slot, dispatch, upgrade, weight, pick: createPicker(balancing, { ...(ctx.balance ?? DEFAULT_BALANCE), backend, slot, routePath: route.path }), policies };
     if (shared !== undefined) {
       if (same === undefined) shared.set(backend, (same = []));
       same.push(bt);
     }
     return bt;
   };
-  let backends = route.backends.map((wb) => target(wb.backend, wb.weight, route.balancing));
+  let backends = route.backends.map((wb) => target(wb.backend, wb.weight, route.balancing, wb.policies));
   // and the one-backend list itself
   const single = backends.length === 1 ? (backends[0] as BackendTarget) : undefined;
   if (single !== undefined && ctx.shared !== undefined) {
@@ -164,6 +181,7 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     servicePort: backends[0]?.backend.port ?? '',
     mirror: mirrors.length === 0 ? null : compileMirrors(mirrors, { state: ctx.env.mirrors ?? defaultMirrorState(), pools: ctx.pools, balancer: balance.balancer, target: (id) => target(id, 1, undefined), namespace: route.source.namespace }),
     sticky: route.balancing?.affinity !== undefined && backends.length > 1,
+    pace: s.limitRate === undefined ? null : createPacing(s.limitRate, s.limitRateAfter ?? 0),
   };
 }
 
@@ -179,10 +197,11 @@ const NO_POLICIES: readonly Policy[] = [];
 function sharing(table: RouteTable, env: PolicyEnv): Shared {
   const policies = new Map<readonly Policy[], Map<number | undefined, CompiledPolicies>>();
   const retries = new Map<string, RetryRule>();
+  const backendLists = new Map<readonly Policy[], readonly RequestPolicy[] | null>();
   return {
     policies(route) {
       const list = route.policies.length === 0 ? NO_POLICIES : route.policies;
-      if (list.some((p) => p.kind === 'extAuth')) return compilePolicies(route, env, table);
+      if (list.some((p) => p.kind === 'extAuth' || (p.kind === 'satisfyAny' && p.checks.some((c) => c.kind === 'extAuth')))) return compilePolicies(route, env, table);
       let byLimit = policies.get(list);
       if (byLimit === undefined) policies.set(list, (byLimit = new Map()));
       const limit = route.settings.bodySize;
@@ -196,6 +215,11 @@ function sharing(table: RouteTable, env: PolicyEnv): Shared {
       let rule = retries.get(key);
       if (rule === undefined) retries.set(key, (rule = compileRetry(s, env.retry ?? DEFAULT_RETRY)));
       return rule;
+    },
+    backendPolicies(list) {
+      let compiled = backendLists.get(list);
+      if (compiled === undefined) backendLists.set(list, (compiled = compileBackendPolicies(list)));
+      return compiled;
     },
     targets: new Map(),
     lists: new Map(),

@@ -194,3 +194,24 @@ export function filterPolicies(filters: readonly HTTPRouteFilter[], kind: RouteK
   if (seen.has('RequestRedirect') && seen.has('URLRewrite')) return { error: 'RequestRedirect and URLRewrite cannot be used together' };
   return { policies, problem };
 }
+
+/** The filter types a backendRef may carry in Portico: the ones that act on the request as it is sent to that backend, or on its answer. */
+const BACKEND_FILTERS = new Set(['RequestHeaderModifier', 'ResponseHeaderModifier', 'URLRewrite', 'RequestRedirect']);
+
+/**
+ * A backendRef's filters (HTTPBackendRef.filters: "executed if and only if the request is being
+ * forwarded to the backend defined here") as policies, or why its rule cannot be served. A
+ * RequestMirror, CORS or ExtensionRef filter on a backendRef is not supported (the rule is
+ * invalid, never served without it).
+ */
+export function backendFilterPolicies(filters: unknown, kind: RouteKind): { policies: Policy[] } | { error: string } {
+  if (filters === undefined || filters === null) return { policies: [] };
+  if (!Array.isArray(filters)) return { error: 'backendRef filters must be a list' };
+  for (const f of filters as unknown[]) {
+    const type = isObject(f) ? str((f as { type?: unknown }).type) : '';
+    if (isObject(f) && !BACKEND_FILTERS.has(type)) return { error: `${type === '' ? 'a filter without a type' : `the ${type} filter`} is not supported on a backendRef${type === 'RequestMirror' || type === 'CORS' ? ' (put it on the rule)' : ''}` };
+  }
+  const r = filterPolicies(filters as readonly HTTPRouteFilter[], kind, () => ({ reason: 'UnsupportedValue', message: 'no mirror on a backendRef' }));
+  if ('error' in r) return { error: `backendRef filters: ${r.error}` };
+  return { policies: r.policies };
+}

@@ -6,14 +6,14 @@
  * requires, and a rule without a valid backend answers 500 too.
  */
 import type { TableBuilder } from '../build.js';
-import { isObject, str, type KubeObject } from '../k8s.js';
+import { isObject, str, type KubeObject, type Service } from '../k8s.js';
 import { patternProblem } from '../regex.js';
-import type { Affinity, Conditions, PathMatch, Policy, Route, RouteSettings, ValueMatch, WeightedBackend } from '../types.js';
+import type { Affinity, BackendProtocol, Conditions, PathMatch, Policy, Route, RouteSettings, ValueMatch, WeightedBackend } from '../types.js';
 import { effectiveHostnames, validHostname } from './hostnames.js';
 import type { GrantIndex } from './grants.js';
 import type { ListenerState, RouteKind } from './listeners.js';
 import { GATEWAY_GROUP, type BackendObjectReference, type GRPCRoute, type GRPCRouteRule, type HTTPBackendRef, type HTTPRoute, type HTTPRouteFilter, type HTTPRouteMatch, type HTTPRouteRule, type ParentReference, type ValueMatchSpec } from './objects.js';
-import { filterPolicies } from './filters.js';
+import { backendFilterPolicies, filterPolicies } from './filters.js';
 import { condition, type Condition, type RouteParentStatus, type RouteStatus } from './status.js';
 
 /** A route candidate with everything its precedence is decided by. */
@@ -135,15 +135,17 @@ function readRules(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRo
   const raw = Array.isArray(obj.spec?.rules) ? (obj.spec?.rules ?? []) : [];
   // HTTPRoute's default: one rule matching every path (GRPCRoute has no default rule)
   const rules: readonly (HTTPRouteRule | GRPCRouteRule)[] = raw.length === 0 && kind === 'HTTPRoute' ? [{}] : raw;
+  const names = new Set<string>();
   return rules.map((rule, index): ReadRule => {
     if (!isObject(rule)) return { index, routes: [], invalid: { reason: 'UnsupportedValue', message: 'a rule must be an object' }, refProblem: null };
+    const named = ruleName(rule.name, names);
     const backends = readBackends(b, kind, source, rule.backendRefs, grants);
     const filters = filterPolicies(Array.isArray(rule.filters) ? rule.filters : [], kind, (ref) => resolveRef(b, kind, source, ref, grants, 'RequestMirror backendRef'));
     const refProblem = backends.problem ?? ('error' in filters ? null : filters.problem);
     const invalid = (message: string): ReadRule => ({ index, routes: [], invalid: { reason: 'UnsupportedValue', message }, refProblem });
+    if (named !== null) return invalid(named);
     if ('error' in filters) return invalid(filters.error);
-    const unsupported = unsupportedFields(rule);
-    if (unsupported !== null) return invalid(unsupported);
+    if (backends.invalid !== null) return invalid(backends.invalid);
     const settings = kind === 'HTTPRoute' ? ruleSettings(rule as HTTPRouteRule) : { settings: {} };
     if ('error' in settings) return invalid(settings.error);
     const persistence = sessionPersistence(rule.sessionPersistence, source, index);
@@ -153,21 +155,29 @@ function readRules(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRo
     // a redirect answers itself; anything else without a valid backend answers 500
     const answers = filters.policies.some((p) => p.kind === 'redirect');
     const weighted: WeightedBackend[] = answers ? [] : backends.list.length === 0 ? [{ backend: '', weight: 1 }] : backends.list;
-    const needsPrefix = filters.policies.some((p) => (p.kind === 'redirect' || p.kind === 'rewrite') && p.path?.type === 'prefix');
-    if (needsPrefix && !(matches.list.length === 1 && matches.list[0]?.match === 'Prefix')) return invalid('a ReplacePrefixMatch path modifier needs exactly one PathPrefix match');
+    const needsPrefix = byPrefix(filters.policies);
+    const backendsNeedPrefix = weighted.some((w) => w.policies !== undefined && byPrefix(w.policies));
+    if ((needsPrefix || backendsNeedPrefix) && !(matches.list.length === 1 && matches.list[0]?.match === 'Prefix')) return invalid(`a ReplacePrefixMatch path modifier${needsPrefix ? '' : ' in a backendRef'} needs exactly one PathPrefix match`);
     const balancing = persistence === undefined ? undefined : { affinity: persistence };
-    const routes = matches.list.map((m): Route => ({ host: '', path: m.path, match: m.match, ...(m.conditions !== undefined ? { conditions: m.conditions } : {}), source, policies: needsPrefix ? bindPrefix(filters.policies, m.path) : filters.policies, backends: weighted, settings: settings.settings, ...(balancing !== undefined ? { balancing } : {}) }));
+    const routes = matches.list.map((m): Route => ({ host: '', path: m.path, match: m.match, ...(m.conditions !== undefined ? { conditions: m.conditions } : {}), source, policies: needsPrefix ? bindPrefix(filters.policies, m.path) : filters.policies, backends: backendsNeedPrefix ? weighted.map((w) => (w.policies === undefined ? w : { ...w, policies: bindPrefix(w.policies, m.path) })) : weighted, settings: settings.settings, ...(balancing !== undefined ? { balancing } : {}) }));
     return { index, routes, invalid: null, refProblem };
   });
 }
 
+/** A SectionName, as the CRD validates it (HTTPRouteRule.name, GRPCRouteRule.name). */
+const SECTION_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /**
- * Rule fields Portico does not implement. They make the rule invalid (reported, not served) rather
- * than served without them: a header filter on one backend may be what keeps a request safe.
+ * A rule's `name` (HTTPRouteNamedRouteRule, GRPCRouteNamedRouteRule): optional, a SectionName,
+ * unique within its route ("MUST be unique within a Route if it is set"). What is wrong with it,
+ * or null; `seen` collects the names of the rules before it (a repeated name invalidates the later
+ * rule, the first keeps it).
  */
-function unsupportedFields(rule: HTTPRouteRule | GRPCRouteRule): string | null {
-  const refs = Array.isArray(rule.backendRefs) ? (rule.backendRefs as readonly Readonly<Record<string, unknown>>[]) : [];
-  if (refs.some((r) => isObject(r) && Array.isArray(r.filters) && r.filters.length > 0)) return 'filters on a backendRef are not supported (put them on the rule)';
+function ruleName(name: unknown, seen: Set<string>): string | null {
+  if (name === undefined || name === null) return null;
+  if (typeof name !== 'string' || name.length > 253 || !SECTION_NAME.test(name)) return `rule name ${JSON.stringify(name)} is not a valid name (lower-case letters, digits, '-' and '.', at most 253)`;
+  if (seen.has(name)) return `rule name ${JSON.stringify(name)} is not unique within the route`;
+  seen.add(name);
   return null;
 }
 
@@ -254,6 +264,8 @@ function sessionPersistence(sp: unknown, source: Route['source'], index: number)
   return { mode: 'persistent', name, path, ...(absolute !== undefined ? { maxAge: Math.max(1, Math.floor(absolute / 1000)) } : {}) };
 }
 
+const byPrefix = (policies: readonly Policy[]): boolean => policies.some((p) => (p.kind === 'redirect' || p.kind === 'rewrite') && p.path?.type === 'prefix');
+
 /** A prefix replacement replaces the path the rule matched: bound per route. */
 function bindPrefix(policies: readonly Policy[], prefix: string): Policy[] {
   return policies.map((p) => ((p.kind === 'redirect' || p.kind === 'rewrite') && p.path?.type === 'prefix' ? { ...p, path: { ...p.path, prefix } } : p));
@@ -274,29 +286,61 @@ function resolveRef(b: TableBuilder, kind: RouteKind, source: { readonly namespa
     return { reason: 'RefNotPermitted', message: `${what} Service ${ns}/${name} is in another namespace and no ReferenceGrant there allows it` };
   }
   if (typeof ref.port !== 'number' || !Number.isInteger(ref.port) || ref.port < 1 || ref.port > 65535) return { reason: 'UnsupportedValue', message: `${what} Service ${ns}/${name} needs a port` };
-  const protocol = kind === 'GRPCRoute' ? 'GRPC' : kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : 'HTTP';
+  const app = kind === 'TLSRoute' || kind === 'TCPRoute' ? '' : appProtocolOf(b.service(ns, name), ref.port);
+  const protocol = kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : backendProtocol(kind, app);
+  if (protocol === null) return { reason: 'UnsupportedProtocol', message: `${what} Service ${ns}/${name} port ${ref.port}: a ${kind} cannot use its appProtocol ${app}` };
   const id = `${ns}/${name}:${ref.port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
   b.backend(id, ns, name, ref.port, origin, protocol);
   if (b.serviceMissing(ns, name)) return { reason: 'BackendNotFound', message: `${what} Service ${ns}/${name} not found` };
   return { backend: id };
 }
 
-/** backendRefs: Services by port; weight 0 takes nothing; an invalid one keeps its share as '' (500, or a rejected connection). */
-export function readBackends(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, refs: readonly HTTPBackendRef[] | undefined, grants: GrantIndex): { list: WeightedBackend[]; problem: RuleProblem | null } {
+/** The appProtocol of a Service's port (by its number), or ''. */
+function appProtocolOf(svc: Service | undefined, port: number): string {
+  const ports = svc?.spec?.ports;
+  const p = Array.isArray(ports) ? ports.find((x) => isObject(x) && x.port === port) : undefined;
+  return typeof p?.appProtocol === 'string' ? p.appProtocol : '';
+}
+
+/**
+ * How an HTTPRoute or GRPCRoute speaks to a Service port, by its appProtocol (KEP-3726, the
+ * HTTPBackendRef doc: "Support for Kubernetes Service appProtocol: Extended"):
+ * `kubernetes.io/h2c` is HTTP/2 over cleartext with prior knowledge (HTTPRouteBackendProtocolH2C;
+ * a GRPCRoute's backends speak it anyway); `kubernetes.io/ws` is HTTP/1.1, WebSocket upgrades
+ * included (HTTPRouteBackendProtocolWebSocket), `kubernetes.io/wss` the same over TLS. A WebSocket
+ * port cannot carry gRPC: null, the backend is invalid (ResolvedRefs UnsupportedProtocol). Any
+ * other appProtocol (`http`, a vendor's name) is not read: the route's kind decides, as before.
+ */
+function backendProtocol(kind: RouteKind, app: string): BackendProtocol | null {
+  if (kind === 'GRPCRoute') return app === 'kubernetes.io/ws' || app === 'kubernetes.io/wss' ? null : 'GRPC';
+  return app === 'kubernetes.io/h2c' ? 'H2C' : app === 'kubernetes.io/wss' ? 'HTTPS' : 'HTTP';
+}
+
+/**
+ * backendRefs: Services by port; weight 0 takes nothing; an invalid one keeps its share as '' (500,
+ * or a rejected connection). An HTTPRoute's or GRPCRoute's backendRef filters become the policies
+ * of its entry (run only when it is chosen); filters Portico cannot honour make the rule invalid
+ * (`invalid`), checked on every backendRef, valid or not.
+ */
+export function readBackends(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, refs: readonly HTTPBackendRef[] | undefined, grants: GrantIndex): { list: WeightedBackend[]; problem: RuleProblem | null; invalid: string | null } {
   const list: WeightedBackend[] = [];
   let problem: RuleProblem | null = null;
-  for (const ref of Array.isArray(refs) ? refs : []) {
+  let invalid: string | null = null;
+  for (const [i, ref] of (Array.isArray(refs) ? refs : []).entries()) {
     if (!isObject(ref)) continue;
     const weight = ref.weight === undefined ? 1 : typeof ref.weight === 'number' && Number.isInteger(ref.weight) && ref.weight >= 0 ? ref.weight : 1;
+    const filters = kind === 'HTTPRoute' || kind === 'GRPCRoute' ? backendFilterPolicies(ref.filters, kind) : { policies: [] };
+    if ('error' in filters) invalid ??= `backendRefs[${i}]: ${filters.error}`;
     const r = resolveRef(b, kind, source, ref, grants, 'backendRef');
     if ('reason' in r) {
       problem ??= r;
       if (weight > 0) list.push({ backend: '', weight });
       continue;
     }
-    if (weight > 0) list.push({ backend: r.backend, weight });
+    const policies = 'error' in filters ? [] : filters.policies;
+    if (weight > 0) list.push({ backend: r.backend, weight, ...(policies.length > 0 ? { policies } : {}) });
   }
-  return { list, problem };
+  return { list, problem, invalid };
 }
 
 /** A path, its kind, and the other conditions of one match. */

@@ -25,11 +25,21 @@ export type { GatewayOptions } from './listeners.js';
  * What Portico reports in GatewayClass status.supportedFeatures (sorted): what it passes. The
  * HTTPRouteRetry features name an experimental-channel field: it reaches Portico only with the
  * experimental CRDs installed (the standard ones prune it), or from standalone files.
+ * HTTPRouteDestinationPortMatching (experimental) is the parentRef `port` reported as
+ * NoMatchingParent when no listener has it.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway',
   'GRPCRoute',
+  'GRPCRouteNamedRouteRule',
   'HTTPRoute',
+  'HTTPRouteBackendProtocolH2C',
+  'HTTPRouteBackendProtocolWebSocket',
+  'HTTPRouteBackendRequestHeaderModification',
+  'HTTPRouteBackendRequestRedirect',
+  'HTTPRouteBackendURLRewrite',
+  'HTTPRouteDestinationPortMatching',
+  'HTTPRouteNamedRouteRule',
   'HTTPRouteBackendTimeout',
   'HTTPRouteCORS',
   'HTTPRouteRequestMirror',

@@ -8,6 +8,7 @@ import { isDnsSubdomain, localRef, show } from '../k8s.js';
 import { parseAccess, type AccessOptions } from './access.js';
 import { parseAuth, type AuthAnnotations } from './auth.js';
 import { parseBackendTls } from './backend-tls.js';
+import { parseBandwidth, type BandwidthOptions } from './bandwidth.js';
 import { CANARY_HONOURED, parseBalancing, parseCanary, type CanaryAnnotations } from './balance.js';
 import { lookup } from './catalog.js';
 import { parseClientCert, type ClientCertAnnotations } from './client-cert.js';
@@ -15,6 +16,7 @@ import { parseCors } from './cors.js';
 import { parseMirror } from './mirror.js';
 import { parseResponseRewrite } from './proxy-rewrite.js';
 import { parseRouting, type RoutingOptions } from './routing.js';
+import { parseSatisfy, type SatisfyOptions } from './satisfy.js';
 import { parseHeaderAnnotations, type HeaderOptions } from './header-edits.js';
 import { parseTraffic, type TrafficOptions } from './traffic.js';
 import { parseDuration, parseSize } from '../units.js';
@@ -47,6 +49,10 @@ export interface AnnotationOptions {
   readonly canary: CanaryAnnotations | null;
   /** Authentication (auth.ts): basic auth to resolve against its Secret, external auth, and what refuses the Ingress. */
   readonly auth: AuthAnnotations;
+  /** `satisfy` (satisfy.ts): any, or all (the default); a bad value refuses the Ingress. */
+  readonly satisfy: SatisfyOptions;
+  /** limit-rate, limit-rate-after (bandwidth.ts; its settings are in `settings`): the keys whose bad value refuses the Ingress. */
+  readonly bandwidth: BandwidthOptions;
   /** enable-cors and the cors-* annotations (cors.ts); undefined when no CORS headers are sent. */
   readonly cors: CorsPolicy | undefined;
   /** Regex paths, rewrites and redirects (routing.ts). */
@@ -189,7 +195,8 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
   const get = (n: string): { key: string; value: unknown } | undefined => read(annotations, n);
   const traffic = parseTraffic(get, report);
   const headers = parseHeaderAnnotations(get, ns, report);
-  const s = { ...settings(annotations, ns, report), ...parseBackendTls(get, report), ...traffic.settings };
+  const bandwidth = parseBandwidth(get, report);
+  const s = { ...settings(annotations, ns, report), ...parseBackendTls(get, report), ...traffic.settings, ...bandwidth.settings };
   const auth = parseAuth(get, ns, s, report);
   return {
     canary,
@@ -206,6 +213,8 @@ export function parseAnnotations(all: Readonly<Record<string, unknown>> | undefi
     responseRewrite: parseResponseRewrite(get, report),
     refused: [...account(annotations, report), ...auth.unsupported, ...headers.refused].sort(),
     auth,
+    satisfy: parseSatisfy(get, report),
+    bandwidth,
     traffic,
     headers,
     sslPassthrough: bool(annotations, 'ssl-passthrough', report) === true ? read(annotations, 'ssl-passthrough')?.key : undefined,

@@ -9,7 +9,7 @@
 import type { Origin, TableBuilder } from '../build.js';
 import { localRef, show, type Secret } from '../k8s.js';
 import type { AuthCacheDuration, BasicUser, DiagnosticReason, ExtAuthPolicy, Policy, RouteSettings } from '../types.js';
-import { AUTH_VARIABLES, parseVars } from '../nginx-vars.js';
+import { AUTH_VARIABLES, HEADER_VARIABLES, parseVars } from '../nginx-vars.js';
 
 type Report = (reason: DiagnosticReason, message: string, severity?: 'info') => void;
 /** An annotation by its name after the prefix: its full key and value, or undefined. */
@@ -28,6 +28,8 @@ export interface BasicAuthRequest {
 export interface AuthAnnotations {
   readonly basic?: BasicAuthRequest;
   readonly ext?: ExtAuthPolicy;
+  /** `auth-proxy-set-headers` of a usable `ext`: the annotation's key and `namespace/name` of its ConfigMap (read when the table is built). */
+  readonly proxySetHeaders?: { readonly key: string; readonly ref: string };
   /** Full keys of authentication annotations that cannot be honoured as written: the Ingress is refused whatever --unsupported-annotations says. */
   readonly broken: readonly string[];
   /** Full keys asking for what Portico does not implement (`auth-type: digest`): refused unless --unsupported-annotations=warn. */
@@ -49,7 +51,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 const DEFAULT_DURATIONS: readonly AuthCacheDuration[] = [{ statuses: [200, 202, 401], ms: 300_000 }];
 
 const BASIC = ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'] as const;
-const EXT = ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-always-set-cookie', 'auth-cache-key', 'auth-cache-duration'] as const;
+const EXT = ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-always-set-cookie', 'auth-cache-key', 'auth-cache-duration', 'auth-proxy-set-headers'] as const;
 
 /** Reads the authentication annotations of one Ingress in namespace `ns`. */
 export function parseAuth(read: Read, ns: string, settings: RouteSettings, report: Report): AuthAnnotations {
@@ -65,7 +67,17 @@ export function parseAuth(read: Read, ns: string, settings: RouteSettings, repor
     unsupported.push(key);
   });
   const ext = parseExt(read, settings, bad, report);
-  return { ...(basic !== undefined ? { basic } : {}), ...(ext !== undefined ? { ext } : {}), broken, unsupported };
+  const headers = ext === undefined ? undefined : proxySetHeaders(read, ns, bad);
+  return { ...(basic !== undefined ? { basic } : {}), ...(ext !== undefined ? { ext } : {}), ...(headers !== undefined ? { proxySetHeaders: headers } : {}), broken, unsupported };
+}
+
+/** `auth-proxy-set-headers`: a ConfigMap in the Ingress's namespace (`name` or `namespace/name`). */
+function proxySetHeaders(read: Read, ns: string, bad: Bad): { key: string; ref: string } | undefined {
+  const v = read('auth-proxy-set-headers');
+  if (v === undefined) return undefined;
+  const r = localRef(v.value, ns, 'ConfigMap');
+  if ('error' in r) return bad(v.key, r.error);
+  return { key: v.key, ref: r.ref };
 }
 
 type Bad = (key: string, message: string) => undefined;
@@ -286,4 +298,37 @@ export function basicAuthPolicy(b: TableBuilder, origin: Origin, req: BasicAuthR
   }
   if (users.length === 0) return refuse('InvalidSecret', `Secret ${req.secret} holds no user Portico can verify`);
   return { kind: 'basicAuth', realm: req.realm, secret: req.secret, users };
+}
+
+/** Headers the sub-request's framing or Portico's connection handling owns: a ConfigMap may not set them. */
+const FRAMING = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'http2-settings']);
+
+/**
+ * The external-auth policy with its `auth-proxy-set-headers` ConfigMap as it is now, or a refusal
+ * (503) when the ConfigMap is missing or holds an entry that cannot be sent (ingress-nginx denies
+ * the location for a missing ConfigMap or a bad header name; Portico also for a value it cannot
+ * expand, since an auth input must never be silently dropped).
+ */
+export function authHeadersPolicy(b: TableBuilder, origin: Origin, ext: ExtAuthPolicy, req: { readonly key: string; readonly ref: string }): Policy {
+  const cm = b.configMap(req.ref);
+  const refuse = (message: string): Policy => {
+    b.report(origin, 'InvalidAnnotation', `${req.key}: ${message}; its routes answer 503 (authentication never fails open)`);
+    return { kind: 'refuse', because: [], invalid: [req.key] };
+  };
+  if (cm === undefined) return refuse(`ConfigMap ${req.ref} not found`);
+  const data = cm.data !== null && typeof cm.data === 'object' && !Array.isArray(cm.data) ? (cm.data as Record<string, unknown>) : {};
+  const out: [string, string][] = [];
+  for (const name of Object.keys(data).sort()) {
+    const raw = data[name];
+    // a manifest file's YAML may leave a number unquoted (the API server only stores strings)
+    const value = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : raw;
+    if (!HEADER.test(name) || name.length > 128) return refuse(`ConfigMap ${req.ref}: key ${show(name)} is not a header name (letters, digits, - and _)`);
+    if (FRAMING.has(name.toLowerCase())) return refuse(`ConfigMap ${req.ref}: ${name} is set by Portico for the sub-request itself`);
+    // eslint-disable-next-line no-control-regex
+    if (typeof value !== 'string' || value.length > 4096 || /[\x00-\x08\x0a-\x1f\x7f]/.test(value)) return refuse(`ConfigMap ${req.ref}: the value of ${name} must be text without control characters`);
+    const t = parseVars(value, HEADER_VARIABLES);
+    if ('error' in t) return refuse(`ConfigMap ${req.ref}: the value of ${name}: ${t.error}`);
+    out.push([name, value]);
+  }
+  return { ...ext, setHeaders: out, setHeadersFrom: req.ref };
 }

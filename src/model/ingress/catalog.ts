@@ -67,7 +67,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'allowlist-source-range': impl('access control', 'clients outside these addresses/CIDRs get 403; replaces --whitelist-source-range; a bad entry refuses the Ingress'),
   'whitelist-source-range': { ...impl('access control', 'read only when allowlist-source-range is absent or empty'), aliasOf: 'allowlist-source-range' },
   'denylist-source-range': impl('access control', 'clients in these addresses/CIDRs get 403, before the allow list; replaces --denylist-source-range; a bad entry refuses the Ingress'),
-  satisfy: refuse('access control', 'satisfy: any is not implemented (all is what Portico does)', ['all']),
+  satisfy: impl('access control', 'any: one of source ranges, basic and external authentication is enough (nginx\'s access phase); all is the default; a bad value refuses the Ingress'),
   'enable-global-auth': ignored('authentication', 'Portico has no global external authentication (ingress-nginx global-auth-url) to opt out of'),
   // authentication
   'auth-type': impl('authentication', '"basic"; "digest" is not supported and refuses the Ingress'),
@@ -83,7 +83,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'auth-always-set-cookie': impl('authentication', 'a bad value refuses the Ingress (ingress-nginx drops external authentication)'),
   'auth-cache-key': impl('authentication'),
   'auth-cache-duration': impl('authentication', 'a bad value refuses the Ingress (ingress-nginx drops external authentication on some)'),
-  'auth-proxy-set-headers': refuse('authentication', 'Portico does not read ConfigMaps; set the headers in the auth service, or use auth-response-headers'),
+  'auth-proxy-set-headers': impl('authentication', 'a ConfigMap in the Ingress\'s namespace; values may use nginx variables; a missing ConfigMap or a bad entry refuses the Ingress'),
   'auth-keepalive': ignored('authentication', 'connections to the auth service are always pooled and kept alive'),
   'auth-keepalive-requests': ignored('authentication', 'connections to the auth service are always pooled and kept alive'),
   'auth-keepalive-share-vars': ignored('authentication', 'no nginx variables are shared with the auth request'),
@@ -103,8 +103,8 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'limit-connections': impl('rate limits', 'requests in flight per client address (--limit-conn-status-code); per replica'),
   'limit-allowlist': impl('rate limits', 'client addresses/CIDRs never limited'),
   'limit-whitelist': { ...impl('rate limits', 'read only when limit-allowlist is absent or empty'), aliasOf: 'limit-allowlist' },
-  'limit-rate': refuse('rate limits', 'response bandwidth limits are not implemented', ['0']),
-  'limit-rate-after': refuse('rate limits', 'response bandwidth limits are not implemented', ['0']),
+  'limit-rate': impl('rate limits', 'KiB/s of each response body toward the client (nginx limit_rate <n>k), per request (so per HTTP/2 stream); 0 is off; a bad value refuses the Ingress'),
+  'limit-rate-after': impl('rate limits', 'KiB of each response body sent before limit-rate applies'),
   // CORS
   'enable-cors': impl('CORS', 'preflights (OPTIONS with Origin and Access-Control-Request-Method) are answered 204; other OPTIONS requests reach the pod'),
   'cors-allow-origin': impl('CORS', 'adds Vary: Origin when the answer depends on it; a value ingress-nginx would replace by "*" sends no CORS headers'),
@@ -168,7 +168,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   // headers
   'upstream-vhost': impl('headers'),
   'custom-headers': impl('headers', 'a ConfigMap in the Ingress\'s namespace; no global-allowed-response-headers list is needed'),
-  'connection-proxy-header': warn('headers', 'the Connection header to the pods is managed by Portico (keep-alive, or upgrade)'),
+  'connection-proxy-header': warn('headers', 'the Connection header to the pods belongs to Portico\'s connection pool: it always sends keep-alive (or upgrade for an upgrade request), and "close" would cost a new connection per request; served without it'),
   'proxy-cookie-domain': impl('headers', 'Set-Cookie Domain rewritten on the pod\'s answers'),
   'proxy-cookie-path': impl('headers', 'Set-Cookie Path rewritten on the pod\'s answers'),
   'proxy-redirect-from': impl('headers', 'Location and Refresh rewritten on the pod\'s answers; "default" asks for nothing'),
@@ -201,7 +201,7 @@ export const ANNOTATIONS: Readonly<Record<string, AnnotationEntry>> = {
   'proxy-ssl-ciphers': impl('backend TLS'),
   'proxy-ssl-protocols': impl('backend TLS'),
   // TLS
-  'ssl-ciphers': warn('TLS', 'ciphers are set for every host by --ssl-ciphers'),
+  'ssl-ciphers': warn('TLS', 'the TLS 1.2 cipher list is --ssl-ciphers for every host: Node\'s SNI callback switches the certificate but not the cipher list (measured on Node 20), so a per-host list would need the ClientHello read before the handshake; served with --ssl-ciphers'),
   'ssl-prefer-server-ciphers': ignored('TLS', 'Portico always prefers the server\'s cipher order'),
   'ssl-passthrough': impl('TLS', 'with --enable-ssl-passthrough (else refused): TLS to the host is spliced by SNI to the backend of its / path (docs/layer4.md)'),
   // mirroring

@@ -165,6 +165,10 @@ export interface CheckedIngress {
   readonly defaults: SourceRanges | undefined;
   /** Basic authentication, resolved against its Secret when the table is built (the Secret may change on its own). */
   readonly basicAuth: BasicAuthRequest | undefined;
+  /** `satisfy: any`: its source ranges, basic and external authentication are one any-of policy (grouped once basic auth is resolved). */
+  readonly satisfyAny: boolean;
+  /** auth-proxy-set-headers: its key and ConfigMap (`namespace/name`), read when the table is built. */
+  readonly authHeaders: { readonly key: string; readonly ref: string } | undefined;
   readonly refusal: readonly Policy[];
   /** The full key of `ssl-passthrough: "true"`, else undefined (model/l4/passthrough.ts). */
   readonly sslPassthrough: string | undefined;
@@ -290,7 +294,11 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
   const https = httpsRedirect(routing);
   const policies: CheckedIngress['policies'] = plain.length === 0 && https === HTTPS_REDIRECT ? NO_POLICIES : [plain, [https, ...plain]];
   const refused = orNone(annotations?.refused ?? NONE);
-  const badValues = orNone([...(access?.invalid ?? []), ...(annotations?.auth.broken ?? [])].sort());
+  const satisfy = annotations?.satisfy;
+  const badValues = orNone([...(access?.invalid ?? []), ...(annotations?.auth.broken ?? []), ...(annotations?.bandwidth.invalid ?? []), ...(satisfy?.invalid !== undefined ? [satisfy.invalid] : [])].sort());
+  if (satisfy?.any === true && [range, ext, annotations?.auth.basic].filter((x) => x !== undefined).length < 2) {
+    problems.push(['IgnoredAnnotation', `${satisfy.key ?? 'satisfy'}: "any" has no effect: it needs two of source ranges, basic authentication and external authentication (auth-url) to choose from`, 'info']);
+  }
   const source: RouteSource = { kind: 'Ingress', namespace: ns, name };
   return {
     origin: source,
@@ -312,6 +320,8 @@ export function checkIngress(ing: Ingress, defaults?: SourceRanges): CheckedIngr
     badValues,
     defaults,
     basicAuth: annotations?.auth.basic,
+    satisfyAny: satisfy?.any === true,
+    authHeaders: annotations?.auth.proxySetHeaders,
     refusal: refused.length === 0 && badValues.length === 0 ? REFUSE_NOTHING : [{ kind: 'refuse', because: refused, ...(badValues.length > 0 ? { invalid: badValues } : {}) }],
     clientCert: annotations === undefined || (annotations.clientCert.settings === null && annotations.clientCert.invalid.length === 0) ? NO_CLIENT_CERT : annotations.clientCert,
     errorPages: annotations?.traffic.errorPages,

@@ -10,7 +10,8 @@ import type { Ingress } from '../k8s.js';
 import type { Memo } from '../memo.js';
 import type { BackendProtocol, Canary, CorsPolicy, HeaderDirectivesPolicy, Policy, Route, RouteSource } from '../types.js';
 import type { SourceRanges } from './access.js';
-import { basicAuthPolicy } from './auth.js';
+import { authHeadersPolicy, basicAuthPolicy } from './auth.js';
+import { groupAny } from './satisfy.js';
 import type { CanaryAnnotations } from './balance.js';
 import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
@@ -190,6 +191,19 @@ function basicOf(c: CheckedIngress, h: HostPasses): Policy | undefined {
   return basic[0];
 }
 
+/** The Ingress's external auth with its auth-proxy-set-headers ConfigMap read (once per translation), or undefined without one. */
+function authHeadersOf(c: CheckedIngress, h: HostPasses): Policy | undefined {
+  if (c.authHeaders === undefined) return undefined;
+  let byKey = h.memo.get(c);
+  if (byKey === undefined) h.memo.set(c, (byKey = new Map()));
+  let ext = byKey.get('authHeaders');
+  if (ext === undefined) {
+    const own = c.policies[0].find((p) => p.kind === 'extAuth');
+    byKey.set('authHeaders', (ext = own === undefined ? [] : [authHeadersPolicy(h.b, c.origin, own, c.authHeaders)]));
+  }
+  return ext[0];
+}
+
 /**
  * Whether the Ingress's routes on `host` are refused, whichever family refuses them: a bad value
  * or an unsupported annotation, its custom-headers ConfigMap, its basic-auth Secret, or its
@@ -197,7 +211,7 @@ function basicOf(c: CheckedIngress, h: HostPasses): Policy | undefined {
  * passes can ask it before they make their choices.
  */
 function refusedOn(c: CheckedIngress, host: string, h: HostPasses): boolean {
-  if (isRefusing(c, h.opts) || extrasOf(c, h).refusal !== null || basicOf(c, h)?.kind === 'refuse') return true;
+  if (isRefusing(c, h.opts) || extrasOf(c, h).refusal !== null || basicOf(c, h)?.kind === 'refuse' || authHeadersOf(c, h)?.kind === 'refuse') return true;
   const v = h.clientAuth.verdict(c, host);
   return v !== null && 'refuse' in v;
 }
@@ -210,6 +224,9 @@ function withAuth(c: CheckedIngress, host: string, key: string, base: readonly P
   if (out !== undefined) return out;
   const basic = basicOf(c, h);
   out = basic === undefined ? base : basic.kind === 'refuse' ? [basic] : [...base, basic];
+  const ext = authHeadersOf(c, h);
+  if (ext !== undefined && out.length > 0 && out[0]?.kind !== 'refuse') out = ext.kind === 'refuse' ? [ext] : out.map((p) => (p.kind === 'extAuth' ? ext : p));
+  if (c.satisfyAny && out.length > 1) out = groupAny(out);
   const v = h.clientAuth.verdict(c, host);
   if (v !== null) out = 'refuse' in v ? v.refuse : [...out, v.add];
   byKey.set(k, out);

@@ -40,6 +40,7 @@ export function withPassthrough(b: TableBuilder, c: CheckedIngress, enabled: boo
 const AT_LAYER_4: Readonly<Record<Policy['kind'], 'http' | 'access'>> = {
   refuse: 'access',
   sourceRange: 'access',
+  satisfyAny: 'access',
   rateLimit: 'access',
   clientCert: 'access',
   basicAuth: 'access',
@@ -60,7 +61,7 @@ const AT_LAYER_4: Readonly<Record<Policy['kind'], 'http' | 'access'>> = {
 };
 
 /** Words for the access-control kinds, in messages. */
-const WORDS: Readonly<Partial<Record<Policy['kind'], string>>> = { refuse: 'refusal (503)', sourceRange: 'source ranges', rateLimit: 'rate or connection limits', clientCert: 'client certificate check', basicAuth: 'basic authentication', extAuth: 'external authentication' };
+const WORDS: Readonly<Partial<Record<Policy['kind'], string>>> = { refuse: 'refusal (503)', sourceRange: 'source ranges', satisfyAny: 'source ranges or authentication (satisfy: any)', rateLimit: 'rate or connection limits', clientCert: 'client certificate check', basicAuth: 'basic authentication', extAuth: 'external authentication' };
 
 /** The access-control policy kinds among `policies` (sorted, once each): what passing through would leave unenforced. */
 export function accessKinds(policies: readonly Policy[]): string[] {

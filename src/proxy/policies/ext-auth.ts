@@ -6,12 +6,13 @@
  * 2xx lets the request on (auth-response-headers copied onto it, the auth Set-Cookie onto the
  * answer); 401 answers 401 (or a 302 to auth-signin), 403 answers 403; any other status, a
  * timeout (the Ingress's proxy-read-timeout) or an unreachable service answers 500: never a pass.
+ * auth-proxy-set-headers' headers (nginx variables expanded) replace those of the same name.
  * Sub-requests go through undici over keep-alive pools; names resolve through the system resolver.
  */
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { ExtAuthPolicy } from '../../model/types.js';
-import { AUTH_VARIABLES } from '../../model/nginx-vars.js';
+import { AUTH_VARIABLES, HEADER_VARIABLES } from '../../model/nginx-vars.js';
 import type { AuthState, Decision } from '../auth/state.js';
 import { connectionListed } from '../headers.js';
 import { compileTemplate, escapeUri, expander, hostOf, httpOf, type Expand } from '../nginx-vars.js';
@@ -68,6 +69,9 @@ export function extAuth(p: ExtAuthPolicy, state: AuthState, env: PolicyEnv, scop
   const cacheKey = p.cache === undefined ? null : expander(template(p.cache.key));
   const rules: Rule[] = (p.cache?.durations ?? []).map((d) => ({ any: d.statuses.includes('any'), statuses: new Set(d.statuses.filter((s): s is number => s !== 'any')), ms: d.ms }));
   const keep = new Set(['set-cookie', 'www-authenticate', ...copy]);
+  // auth-proxy-set-headers: set on the sub-request in place of any of that name (nginx's proxy_set_header)
+  const sets = (p.setHeaders ?? []).map(([name, value]) => ({ lower: name.toLowerCase(), name, value: expander(compileTemplate(value, HEADER_VARIABLES)) }));
+  const setNames = new Set(sets.map((s) => s.lower));
 
   /** How long a decision with this status is kept: the first rule naming it, as nginx's proxy_cache_valid. */
   const ttl = (status: number): number => {
@@ -148,7 +152,15 @@ export function extAuth(p: ExtAuthPolicy, state: AuthState, env: PolicyEnv, scop
       'x-request-id', typeof rid === 'string' && rid !== '' ? rid : nextRequestId(),
     );
     if (p.method !== undefined) out.push('x-original-uri', target, 'x-scheme', ex.scheme);
-    return out;
+    if (sets.length === 0) return out;
+    const edited: string[] = [];
+    for (let i = 0; i < out.length; i += 2) if (!setNames.has((out[i] as string).toLowerCase())) edited.push(out[i] as string, out[i + 1] as string);
+    for (const s of sets) {
+      const v = s.value(ex);
+      // an empty value sends no header, as nginx's proxy_set_header
+      if (v !== '') edited.push(s.name, v);
+    }
+    return edited;
   }
 
   return {

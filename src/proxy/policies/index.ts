@@ -14,6 +14,9 @@
  *   5.   bodyLimit       a declared body over the limit -> 413 before any byte is read
  *   5.5  cors (preflight) OPTIONS with an allowed Origin and Access-Control-Request-Method -> 204
  *   6.   basicAuth       no valid user and password -> 401 with WWW-Authenticate (hashes checked off the event loop)
+ *   6.   satisfyAny      satisfy: any: source ranges, basic auth, external auth as one check that one of them
+ *                        passes (in that order); after the CORS preflight, since credentials may now open
+ *                        the door an address closed (satisfy.ts)
  *   7.   extAuth         a sub-request to the auth service: 2xx on; 401 (or 302 to sign-in), 403; else 500
  *   8.   headers (response)  response header edits, registered first so Portico's own answers get them too
  *   9.   appRoot         app-root: a request for `/` -> 302 to the app-root
@@ -67,6 +70,7 @@ import { redirect } from './redirect.js';
 import { rewrite } from './rewrite.js';
 import { chainResponse, responseRewrite } from './response-rewrite.js';
 import { refuse } from './refuse.js';
+import { satisfyAny } from './satisfy.js';
 import { sourceRange } from './source-range.js';
 import { appRoot, fixedRedirect, hostRedirect } from './fixed-redirects.js';
 import type { PolicyEnv, RequestPolicy, ResponsePolicy } from './types.js';
@@ -82,6 +86,7 @@ const ORDER: Record<Exclude<Policy['kind'], 'headers' | 'errorPages' | 'response
   sourceRange: 4,
   cors: 5.5,
   basicAuth: 6,
+  satisfyAny: 6,
   extAuth: 7,
   appRoot: 9,
   hostRedirect: 10,
@@ -173,6 +178,12 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
         // the auth cache is per route, as ingress-nginx's is per location
         out.push({ order: ORDER[p.kind], p: extAuth(p, env.auth ?? defaultAuthState(), env, `${route.host}\n${route.match}\n${route.path}`) });
         break;
+      case 'satisfyAny':
+        out.push({
+          order: ORDER[p.kind],
+          p: satisfyAny(p.checks, (c) => (c.kind === 'basicAuth' ? basicAuth(c, env.auth ?? defaultAuthState()) : extAuth(c, env.auth ?? defaultAuthState(), env, `${route.host}\n${route.match}\n${route.path}`))),
+        });
+        break;
       case 'cors': {
         const c = cors(p);
         out.push({ order: CORS_HEADERS_ORDER, p: c.headers }, { order: ORDER[p.kind], p: c.preflight });
@@ -199,4 +210,21 @@ export function compilePolicies(route: Route, env: PolicyEnv, table?: RouteTable
   if (plan?.request != null) out.push({ order: ORDER.headerDirectives, p: plan.request });
   // nginx's proxy module rewrites Location and Set-Cookie before headers-more edits the head
   return { request: out.sort((a, b) => a.order - b.order).map((x) => x.p), response: chainResponse(rewrites, plan?.response ?? null), outer: plan?.outer ?? null };
+}
+
+/**
+ * A Gateway API backendRef's filters, compiled: run by the exchange once it has chosen that
+ * backend (after the route's own policies), in the same fixed order (response header edits,
+ * redirect, rewrite, request header edits). Only these kinds reach a backend (model/gateway);
+ * each answers or continues at once, never Pending. Empty: null (most backends).
+ */
+export function compileBackendPolicies(list: readonly Policy[] | undefined): readonly RequestPolicy[] | null {
+  if (list === undefined || list.length === 0) return null;
+  const out: { order: number; p: RequestPolicy }[] = [];
+  for (const p of list) {
+    if (p.kind === 'headers') out.push({ order: p.phase === 'response' ? 8 : 14, p: headers(p) });
+    else if (p.kind === 'redirect') out.push({ order: ORDER.redirect, p: redirect(p) });
+    else if (p.kind === 'rewrite') out.push({ order: ORDER.rewrite, p: rewrite(p) });
+  }
+  return out.length === 0 ? null : out.sort((a, b) => a.order - b.order).map((x) => x.p);
 }
