@@ -162,8 +162,8 @@ describe('Helm chart', () => {
       { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-      { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'referencegrants'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: [gw], resources: ['gateways/status', 'httproutes/status', 'grpcroutes/status', 'tlsroutes/status', 'tcproutes/status'], verbs: ['update'] },
+      { apiGroups: [gw], resources: ['gateways', 'httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes', 'udproutes', 'referencegrants', 'backendtlspolicies'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [gw], resources: ['gateways/status', 'httproutes/status', 'grpcroutes/status', 'tlsroutes/status', 'tcproutes/status', 'udproutes/status', 'backendtlspolicies/status'], verbs: ['update'] },
     ]);
     const role = find(docs, 'Role', 'portico')!;
     assert.equal(role.metadata.namespace, 'ingress-system');

@@ -156,7 +156,7 @@ describe('Gateway API backend filters, named rules and backend protocols (standa
 
   test('the GatewayClass advertises the backend filter, named rule, backend protocol and destination port features', async () => {
     const s = await eventually(async () => (await status()).gatewayClasses.find((c) => c.name === 'portico'));
-    for (const f of ['HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendURLRewrite', 'HTTPRouteBackendRequestRedirect', 'HTTPRouteNamedRouteRule', 'GRPCRouteNamedRouteRule', 'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteDestinationPortMatching']) assert.ok(s.supportedFeatures.includes(f), f);
+    for (const f of ['GatewayHTTPListenerIsolation', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendURLRewrite', 'HTTPRouteBackendRequestRedirect', 'HTTPRouteNamedRouteRule', 'GRPCRouteNamedRouteRule', 'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteDestinationPortMatching']) assert.ok(s.supportedFeatures.includes(f), f);
     assert.deepEqual(s.supportedFeatures, [...s.supportedFeatures].sort());
   });
 
@@ -412,6 +412,18 @@ describe('Gateway API backend filters, named rules and backend protocols (standa
       socket.destroy();
     }
     assert.equal(ws.upgrades.at(-1)?.upgrade, 'websocket');
+  });
+
+  test('GatewayHTTPListenerIsolation: a request is routed only by the routes of the most specific listener its host matches', async () => {
+    const gw = 'http-listener-isolation';
+    const listeners = [['empty-hostname', undefined], ['wildcard-example-com', '*.example.com'], ['wildcard-foo-example-com', '*.foo.example.com'], ['abc-foo-example-com', 'abc.foo.example.com']] as const;
+    apply('isolation.yaml', [
+      gateway(gw, 'infra', listeners.map(([name, hostname]) => ({ name, port: 80, protocol: 'HTTP', ...(hostname !== undefined ? { hostname } : {}), allowedRoutes: { namespaces: { from: 'All' } } }))),
+      ...listeners.map(([name]) => httpRoute(`attaches-to-${name}`, 'infra', { parentRefs: [{ name: gw, namespace: 'infra', sectionName: name }], rules: [{ matches: [prefix(`/${name}`)], backendRefs: [{ name: 'infra-backend-v1', port: 80 }] }] })),
+    ]);
+    // each host reaches its own listener's route and none of the others', as the suite's table says
+    const served: Record<string, string> = { 'bar.com': 'empty-hostname', 'bar.example.com': 'wildcard-example-com', 'bar.foo.example.com': 'wildcard-foo-example-com', 'abc.foo.example.com': 'abc-foo-example-com' };
+    await http(Object.entries(served).flatMap(([host, own]) => listeners.map(([name]): Case => (name === own ? { host, path: `/${name}`, backend: 'infra-backend-v1' } : { host, path: `/${name}`, status: 404 }))));
   });
 
   test('HTTPRouteInvalidParentRefNotMatchingListenerPort: a parentRef port no listener has is NoMatchingParent, and nothing is attached', async () => {

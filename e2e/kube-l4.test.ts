@@ -19,7 +19,7 @@ import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
 import { freePort, rejected, startTcpEcho, startTlsPod, startUdpEcho, tcpExchange, udpClient, type TcpPod, type TlsPod, type UdpPod } from './lib/l4.js';
-import { configMap, gateway, gatewayClass, serviceWithPorts, sliceWithPorts, tcpRoute, tlsRoute } from './lib/objects.js';
+import { configMap, gateway, gatewayClass, serviceWithPorts, sliceWithPorts, tcpRoute, tlsRoute, udpRoute } from './lib/objects.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const NS = 'ingress-system';
@@ -108,19 +108,27 @@ describe('Layer 4 in Kubernetes mode against the API-server double', () => {
     assert.ok(cm.every((r) => /fieldSelector=metadata\.name(%3D|=)(tcp|udp)-services/.test(r.path)), 'always by name');
   });
 
-  test('TLSRoute and TCPRoute: absent until the experimental CRDs are installed, then served, with status written at the version read', async () => {
+  test('TLSRoute and TCPRoute: absent until the experimental CRDs are installed, then served, with status written at the version read; UDPRoute (standard channel) beside them', async () => {
     const line = await p.waitForLog((l) => l.kind === 'TLSRoute' && /not installed/.test(String(l.msg)));
     assert.equal(line.level, 'info');
     assert.equal((await get(p.adminPort, '/readyz')).status, 200, 'ready without them');
     api.installCrds('experimental');
     const tcpPort = await freePort(HOST);
+    const udpPort = await freePort(HOST);
     api.apply(gatewayClass());
-    api.apply(gateway('edge', 'default', [{ name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } }, { name: 'tcp', port: tcpPort, protocol: 'TCP' }]));
+    api.apply(gateway('edge', 'default', [{ name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } }, { name: 'tcp', port: tcpPort, protocol: 'TCP' }, { name: 'udp', port: udpPort, protocol: 'UDP' }]));
+    api.apply(udpRoute('dns', 'default', { parentRefs: [{ name: 'edge', sectionName: 'udp' }], rules: [{ backendRefs: [{ name: 'dns', port: 53 }] }] }));
     api.apply(tlsRoute('pass', 'default', { parentRefs: [{ name: 'edge', sectionName: 'tls' }], hostnames: ['pass.kube.test'], rules: [{ backendRefs: [{ name: 'pass', port: 443 }] }] }, 'v1'));
     api.apply(tcpRoute('echo', 'default', { parentRefs: [{ name: 'edge', sectionName: 'tcp' }], rules: [{ backendRefs: [{ name: 'echo', port: 7000 }] }] }, 'v1alpha2'));
 
     await eventually(async () => (await rejected(HOST, tcpPort)) !== 'refused', { ms: 10_000, what: 'the TCPRoute listener opened' });
     assert.equal((await tcpExchange(HOST, tcpPort, 'routed')).data.toString(), 'routed');
+    const udp = await udpClient('127.0.214.250');
+    try {
+      assert.equal(await eventually(async () => udp.ask(udpPort, HOST, 'routed', 500), { what: 'the UDPRoute listener answers' }), 'dns:routed');
+    } finally {
+      udp.close();
+    }
     const fingerprint = await eventually(
       () =>
         new Promise<string | null>((resolve) => {
@@ -139,15 +147,17 @@ describe('Layer 4 in Kubernetes mode against the API-server double', () => {
     await eventually(() => cond(parentsOf('TLSRoute', 'pass')?.[0]?.conditions, 'Accepted')?.status === 'True', { what: 'TLSRoute accepted' });
     await eventually(() => cond(parentsOf('TCPRoute', 'echo')?.[0]?.conditions, 'Accepted')?.status === 'True', { what: 'TCPRoute accepted' });
     assert.equal(cond(parentsOf('TCPRoute', 'echo')?.[0]?.conditions, 'ResolvedRefs')?.status, 'True');
-    const puts = api.requests.filter((r) => r.method === 'PUT' && /\/(tls|tcp)routes\/[a-z]+\/status$/.test(r.path));
+    await eventually(() => cond(parentsOf('UDPRoute', 'dns')?.[0]?.conditions, 'Accepted')?.status === 'True', { what: 'UDPRoute accepted' });
+    const puts = api.requests.filter((r) => r.method === 'PUT' && /\/(tls|tcp|udp)routes\/[a-z]+\/status$/.test(r.path));
+    assert.ok(puts.some((r) => r.path.startsWith('/apis/gateway.networking.k8s.io/v1/namespaces/default/udproutes/dns/status') && r.status === 200), 'UDPRoute status at v1');
     assert.ok(puts.some((r) => r.path.startsWith('/apis/gateway.networking.k8s.io/v1alpha2/namespaces/default/tcproutes/echo/status') && r.status === 200), 'TCPRoute status at v1alpha2');
     assert.ok(puts.some((r) => r.path.startsWith('/apis/gateway.networking.k8s.io/v1/namespaces/default/tlsroutes/pass/status') && r.status === 200), 'TLSRoute status at v1');
     await eventually(() => {
       const listeners = (api.get('Gateway', 'default', 'edge') as { status?: { listeners?: { name: string; attachedRoutes: number; supportedKinds: { kind: string }[] }[] } }).status?.listeners;
-      return JSON.stringify(listeners?.map((l) => [l.name, l.attachedRoutes, l.supportedKinds.map((k) => k.kind)])) === JSON.stringify([['tls', 1, ['TLSRoute']], ['tcp', 1, ['TCPRoute']]]);
+      return JSON.stringify(listeners?.map((l) => [l.name, l.attachedRoutes, l.supportedKinds.map((k) => k.kind)])) === JSON.stringify([['tls', 1, ['TLSRoute']], ['tcp', 1, ['TCPRoute']], ['udp', 1, ['UDPRoute']]]);
     }, { what: 'listener status: attached routes and kinds' });
     const features = ((api.get('GatewayClass', '', 'portico') as { status?: { supportedFeatures?: { name: string }[] } }).status?.supportedFeatures ?? []).map((f) => f.name);
-    assert.ok(features.includes('TLSRoute') && features.includes('TCPRoute'), features.join(','));
+    assert.ok(features.includes('TLSRoute') && features.includes('TCPRoute') && features.includes('UDPRoute'), features.join(','));
 
     // the route removed: its listener closes (nothing is routed to the port any more)
     api.remove('TCPRoute', 'default', 'echo');

@@ -2,7 +2,8 @@
  * UDP services end to end (standalone mode): ingress-nginx's udp-services ConfigMap in the
  * manifests directory, the real binary, real datagram sockets. Many clients at once, a flow per
  * client address that sticks to one pod, idle expiry, an endpoint change, ConfigMap changes,
- * metrics, SIGTERM; and TCP and UDP services with --workers. Addresses: 127.0.211.0/24.
+ * metrics, SIGTERM; TCP and UDP services with --workers; and the Gateway API's UDPRoute.
+ * Addresses: 127.0.211.0/24.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -12,7 +13,7 @@ import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
 import { freePort, startTcpEcho, startUdpEcho, tcpExchange, udpClient, type UdpPod } from './lib/l4.js';
 import { sleep } from './lib/load.js';
-import { configMap, serviceWithPorts, sliceWithPorts, type Obj } from './lib/objects.js';
+import { configMap, gateway, gatewayClass, serviceWithPorts, sliceWithPorts, udpRoute, type Obj } from './lib/objects.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const HOST = '127.0.211.1';
@@ -218,6 +219,52 @@ test('--udp-max-flows: the least recently active flow gives way to a new client,
     for (const c of cs) c.close();
     await p.stop();
     pod.close();
+  }
+});
+
+test('UDPRoute: a UDP listener of a Gateway forwards datagrams to its route\'s pods; an invalid backendRef\'s share is dropped; the port closes with the route', async () => {
+  const [a, b] = await Promise.all([startUdpEcho('127.0.211.41', 'ua'), startUdpEcho('127.0.211.42', 'ub')]);
+  const port = await freePort(HOST);
+  const routes = (refs: readonly Record<string, unknown>[]): string => yaml([udpRoute('dns', 'default', { parentRefs: [{ name: 'edge', sectionName: 'dns' }], rules: [{ backendRefs: refs }] })]);
+  const infra = yaml([gatewayClass(), gateway('edge', 'default', [{ name: 'dns', port, protocol: 'UDP' }]), ...dnsService([a, b])]);
+  const p = await startPortico({ 'infra.yaml': infra, 'routes.yaml': routes([{ name: 'dns', port: 53 }]) }, ['--bind-address', HOST, '--admin-bind-address', '127.0.0.1']);
+  const cs: { close(): void }[] = [];
+  try {
+    await p.waitForLog((l) => l.msg === 'listening' && l.listener === `udp/${port}`);
+    // every client gets its answers, from one pod per client; both pods take clients
+    const who = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const c = await udpClient(CLIENT);
+      cs.push(c);
+      const first = await c.ask(port, HOST, `q${i}`);
+      assert.ok(first !== null && first.endsWith(`:q${i}`), `client ${i}: ${first}`);
+      const pod = first.split(':')[0]!;
+      who.add(pod);
+      assert.equal(await c.ask(port, HOST, `again${i}`), `${pod}:again${i}`);
+    }
+    assert.deepEqual([...who].sort(), ['ua', 'ub']);
+    // a backendRef to a Service that does not exist keeps its share: those clients get nothing
+    p.write('routes.yaml', routes([{ name: 'dns', port: 53, weight: 1 }, { name: 'missing', port: 53, weight: 1 }]));
+    await eventually(async () => /UDPRoute default\/dns/.test((await get(p.adminPort, '/debug/routes')).body) && /invalid/.test((await get(p.adminPort, '/debug/routes')).body), { what: 'the invalid backendRef in the table' });
+    const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      const c = await udpClient(CLIENT);
+      cs.push(c);
+      return c.ask(port, HOST, `w${i}`, 1000);
+    }));
+    assert.ok(answers.some((x) => x === null), 'some flows dropped');
+    assert.ok(answers.some((x) => x !== null), 'the valid share served');
+    assert.match((await get(p.adminPort, '/metrics')).body, new RegExp(`portico_udp_errors_total\\{namespace="default",service="",listener="udp/${port}",cause="rejected"\\} [1-9]`));
+    // the route removed: the listener goes away with it
+    p.write('routes.yaml', '');
+    await p.waitForLog((l) => l.listener === `udp/${port}` && /closed|stopped/.test(String(l.msg)), 10_000);
+    const late = await udpClient(CLIENT);
+    cs.push(late);
+    assert.equal(await late.ask(port, HOST, 'late', 500), null);
+  } finally {
+    for (const c of cs) c.close();
+    await p.stop();
+    a.close();
+    b.close();
   }
 });
 

@@ -44,9 +44,11 @@ export const RESOURCES: Record<string, ResourceInfo> = {
   httproutes: { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
   grpcroutes: { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
   referencegrants: { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', namespaced: true, crd: true },
+  backendtlspolicies: { kind: 'BackendTLSPolicy', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
   // one at v1 (as Gateway API v1.5 serves TLSRoute), one at the older v1alpha2 only (as experimental channels before v1.6 serve TCPRoute)
   tlsroutes: { kind: 'TLSRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true, experimental: true },
   tcproutes: { kind: 'TCPRoute', group: 'gateway.networking.k8s.io', version: 'v1alpha2', namespaced: true, crd: true, experimental: true },
+  udproutes: { kind: 'UDPRoute', group: 'gateway.networking.k8s.io', version: 'v1', namespaced: true, crd: true },
 };
 const PLURAL_OF: Record<string, string> = Object.fromEntries(Object.entries(RESOURCES).map(([p, r]) => [r.kind, p]));
 

@@ -145,3 +145,8 @@ export function tlsRoute(name: string, namespace: string, spec: Record<string, u
 export function tcpRoute(name: string, namespace: string, spec: Record<string, unknown>, version: 'v1' | 'v1alpha2' = 'v1alpha2'): Obj {
   return { apiVersion: `gateway.networking.k8s.io/${version}`, kind: 'TCPRoute', metadata: { name, namespace }, spec };
 }
+
+/** A UDPRoute (`version`: v1, or v1alpha2 as experimental-channel clusters serve it). */
+export function udpRoute(name: string, namespace: string, spec: Record<string, unknown>, version: 'v1' | 'v1alpha2' = 'v1'): Obj {
+  return { apiVersion: `gateway.networking.k8s.io/${version}`, kind: 'UDPRoute', metadata: { name, namespace }, spec };
+}

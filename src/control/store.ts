@@ -97,7 +97,9 @@ export function createStore(): Store {
         grpcRoutes: list('GRPCRoute'),
         tlsRoutes: list('TLSRoute'),
         tcpRoutes: list('TCPRoute'),
+        udpRoutes: list('UDPRoute'),
         referenceGrants: list('ReferenceGrant'),
+        backendTlsPolicies: list('BackendTLSPolicy'),
       };
     },
   };

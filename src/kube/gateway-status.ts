@@ -1,7 +1,7 @@
 /**
  * Gateway API status, written by the leader: GatewayClasses of Portico's controller name, their
  * Gateways (addresses, conditions, listeners) and the parents of every HTTPRoute, GRPCRoute,
- * TLSRoute and TCPRoute entries that carry Portico's controller name, nothing else (TLSRoutes
+ * TLSRoute, TCPRoute and UDPRoute, and the ancestors of every BackendTLSPolicy: entries that carry Portico's controller name, nothing else (TLSRoutes
  * and TCPRoutes at the API version they were read with: v1, or v1alpha2). Read-modify-write through the
  * status subresource, only on change; a condition keeps its lastTransitionTime while its status
  * stays; a 409 re-reads and retries.
@@ -98,7 +98,7 @@ export function createGatewayStatusWriter(o: { client: KubeClient; log: Logger }
       }
       // every route: our parent entries as computed (none for a route that no longer has a parent of ours)
       const ours = new Map(status.routes.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
-      for (const [kind, plural, list] of [['HTTPRoute', 'httproutes', snapshot.httpRoutes], ['GRPCRoute', 'grpcroutes', snapshot.grpcRoutes], ['TLSRoute', 'tlsroutes', snapshot.tlsRoutes], ['TCPRoute', 'tcproutes', snapshot.tcpRoutes]] as const) {
+      for (const [kind, plural, list] of [['HTTPRoute', 'httproutes', snapshot.httpRoutes], ['GRPCRoute', 'grpcroutes', snapshot.grpcRoutes], ['TLSRoute', 'tlsroutes', snapshot.tlsRoutes], ['TCPRoute', 'tcproutes', snapshot.tcpRoutes], ['UDPRoute', 'udproutes', snapshot.udpRoutes]] as const) {
         for (const obj of (list ?? []) as WithStatus[]) {
           const base = typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('gateway.networking.k8s.io/') ? `/apis/${obj.apiVersion}` : BASE;
           const ns = obj.metadata?.namespace ?? '';
@@ -120,6 +120,28 @@ export function createGatewayStatusWriter(o: { client: KubeClient; log: Logger }
             }),
           );
         }
+      }
+      // BackendTLSPolicies: one ancestor entry of ours per Gateway (GEP-713 PolicyAncestorStatus), others' entries kept
+      const policies = new Map((status.policies ?? []).map((p) => [`${p.namespace}/${p.name}`, p]));
+      for (const obj of (snapshot.backendTlsPolicies ?? []) as WithStatus[]) {
+        const ns = obj.metadata?.namespace ?? '';
+        const name = obj.metadata?.name ?? '';
+        const p = policies.get(`${ns}/${name}`);
+        const current = Array.isArray(obj.status?.ancestors) ? (obj.status.ancestors as { controllerName?: string }[]) : [];
+        if ((p === undefined || p.ancestors.length === 0) && !current.some((a) => a?.controllerName === status.controllerName)) continue;
+        await attempt(`BackendTLSPolicy ${ns}/${name}`, () =>
+          put(`${BASE}/namespaces/${ns}/backendtlspolicies/${name}`, obj, (cur) => {
+            const ancestors = Array.isArray(cur.status?.ancestors) ? (cur.status.ancestors as { controllerName?: string; ancestorRef?: unknown; conditions?: unknown }[]) : [];
+            const others = ancestors.filter((a) => a?.controllerName !== status.controllerName);
+            const mine = (p?.ancestors ?? []).map((g) => {
+              const ancestorRef = { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: g.namespace, name: g.name };
+              const before = ancestors.find((x) => x?.controllerName === status.controllerName && canon(x.ancestorRef) === canon(ancestorRef));
+              return { ancestorRef, controllerName: status.controllerName, conditions: withTimes(p?.conditions ?? [], before?.conditions, now) };
+            });
+            const next = { ...(cur.status ?? {}), ancestors: [...others, ...mine] };
+            return canon(next) === canon(cur.status ?? {}) ? null : next;
+          }),
+        );
       }
       return written;
     },

@@ -50,7 +50,9 @@ export function relevant(c: Change, refs: Translation['references']): boolean {
     case 'GRPCRoute':
     case 'TLSRoute':
     case 'TCPRoute':
+    case 'UDPRoute':
     case 'ReferenceGrant':
+    case 'BackendTLSPolicy':
       return true;
     case 'Service':
       return refs.services.has(`${ns}/${c.object.metadata?.name ?? ''}`);

@@ -59,11 +59,14 @@ export const RESOURCES: readonly Resource[] = [
   { kind: 'Gateway', base: '/apis/gateway.networking.k8s.io/v1', plural: 'gateways', namespaced: true, optional: true, gatewayApi: true },
   { kind: 'HTTPRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'httproutes', namespaced: true, optional: true, gatewayApi: true },
   { kind: 'GRPCRoute', base: '/apis/gateway.networking.k8s.io/v1', plural: 'grpcroutes', namespaced: true, optional: true, gatewayApi: true },
-  // v1 from Gateway API v1.5 (TLSRoute) and v1.6 (TCPRoute); v1alpha2 in the experimental channel before (and still served there)
+  // v1 from Gateway API v1.5 (TLSRoute) and v1.6 (TCPRoute, UDPRoute); v1alpha2 in the experimental channel before (and still served there)
   { kind: 'TLSRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'tlsroutes', namespaced: true, optional: true, gatewayApi: true },
   { kind: 'TCPRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'tcproutes', namespaced: true, optional: true, gatewayApi: true },
+  { kind: 'UDPRoute', base: '/apis/gateway.networking.k8s.io/v1', fallbacks: ['/apis/gateway.networking.k8s.io/v1alpha2'], plural: 'udproutes', namespaced: true, optional: true, gatewayApi: true },
   // v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant
   { kind: 'ReferenceGrant', base: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants', namespaced: true, optional: true, gatewayApi: true },
+  // v1 only: the standard channel's CRD serves v1 (v1alpha3 is deprecated and no longer served)
+  { kind: 'BackendTLSPolicy', base: '/apis/gateway.networking.k8s.io/v1', plural: 'backendtlspolicies', namespaced: true, optional: true, gatewayApi: true },
 ];
 
 

@@ -30,14 +30,17 @@ const VERSIONS: Readonly<Record<Kind, { readonly current: string; readonly also?
   Gateway: { current: GATEWAY_V1, also: GATEWAY_V1BETA1, removed: {} },
   HTTPRoute: { current: GATEWAY_V1, also: GATEWAY_V1BETA1, removed: {} },
   GRPCRoute: { current: GATEWAY_V1, removed: {} },
-  // v1 in the standard channel from Gateway API v1.5 (TLSRoute) and v1.6 (TCPRoute); the experimental channel's earlier versions read the same
+  // v1 in the standard channel from Gateway API v1.5 (TLSRoute) and v1.6 (TCPRoute, UDPRoute); the experimental channel's earlier versions read the same
   TLSRoute: { current: GATEWAY_V1, also: ['gateway.networking.k8s.io/v1alpha2', 'gateway.networking.k8s.io/v1alpha3'], removed: {} },
   TCPRoute: { current: GATEWAY_V1, also: ['gateway.networking.k8s.io/v1alpha2'], removed: {} },
+  UDPRoute: { current: GATEWAY_V1, also: ['gateway.networking.k8s.io/v1alpha2'], removed: {} },
   ReferenceGrant: { current: 'gateway.networking.k8s.io/v1beta1', removed: {} },
+  // v1 from Gateway API v1.4 (the standard channel serves only v1; v1alpha3 is deprecated and not served)
+  BackendTLSPolicy: { current: GATEWAY_V1, removed: {} },
 };
 
 /** The Gateway API's other kinds (experimental channel), which Portico does not read. */
-const OTHER_GATEWAY_KINDS = new Set(['UDPRoute', 'BackendTLSPolicy', 'BackendLBPolicy', 'ListenerSet', 'XListenerSet', 'BackendTrafficPolicy', 'XBackendTrafficPolicy', 'XMesh']);
+const OTHER_GATEWAY_KINDS = new Set(['BackendLBPolicy', 'ListenerSet', 'XListenerSet', 'BackendTrafficPolicy', 'XBackendTrafficPolicy', 'XMesh']);
 
 /** What converting a removed version means, where it is more than changing the apiVersion line. */
 const CONVERSION: Partial<Record<Kind, string>> = {

@@ -9,7 +9,7 @@ import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIn
 import type { ConfigMap, Secret, Service } from './k8s.js';
 import { keyOf } from './k8s.js';
 import { L4Builder } from './l4/builder.js';
-import type { Backend, Cert, ClientAuth, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
+import type { Backend, BackendTls, Cert, ClientAuth, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
 
 /** What building needs besides the objects: Secret inspectors, the time, ExternalName resolutions. */
 export interface BuildOptions {
@@ -93,12 +93,14 @@ export class TableBuilder {
    * Resolves a backend once per translation, and reports its problem once per referring object.
    * `serviceUpstream`: the Service's ClusterIP; a Service without one keeps its endpoints (noted).
    */
-  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: Backend['protocol'], serviceUpstream = false): void {
+  backend(id: string, ns: string, service: string, port: string | number, origin: Origin, protocol: Backend['protocol'], serviceUpstream = false, tls?: BackendTls): void {
     let r = this.backends.get(id);
     if (!r) {
       // one id is one namespace/service: its reference is recorded with its first use
       this.serviceRefs.add(`${ns}/${service}`);
       r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames, serviceUpstream);
+      // a BackendTLSPolicy's settings (its name is in the id: one id, one set of settings)
+      if (tls !== undefined) r = { ...r, backend: { ...r.backend, tls } };
       this.backends.set(id, r);
       if (r.backend.externalName !== undefined && this.opts.externalNames?.allow === true) this.externalNames.add(r.backend.externalName);
     }

@@ -56,6 +56,7 @@ test('a change to any field of a route, a fallback or the default backend makes 
   }
 });
 
+const btls = { policy: 'ns/p', hostname: 'a.test', caPem: 'A', caId: 'a', caFrom: 'ConfigMap ns/ca' };
 const changes: [string, (t: RouteTable) => RouteTable][] = [
   ['an added route', (t) => ({ ...t, routes: [...t.routes, { ...t.routes[0]!, host: 'b.test' }] })],
   ['an endpoint address', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.2', port: 80, terminating: false }])]]) })],
@@ -63,9 +64,15 @@ const changes: [string, (t: RouteTable) => RouteTable][] = [
   ['a backend protocol', (t) => ({ ...t, backends: new Map([['ns/s:80', backend([{ ip: '10.0.0.1', port: 80, terminating: false }], 'GRPC')]]) })],
   ['a host fallback', (t) => ({ ...t, hostFallbacks: new Map() })],
   ['the default backend', (t) => ({ ...t, defaultBackend: route() })],
+  ['a BackendTLSPolicy applied', (t) => ({ ...t, backends: new Map([['ns/s:80', { ...backend([{ ip: '10.0.0.1', port: 80, terminating: false }]), tls: btls }]]) })],
+  ['a rotated BackendTLSPolicy CA', (t) => ({ ...t, backends: new Map([['ns/s:80', { ...backend([{ ip: '10.0.0.1', port: 80, terminating: false }]), tls: { ...btls, caPem: 'B', caId: 'b' } }]]) })],
   ['a rotated certificate', (t) => ({ ...t, certs: new Map([['a.test', { ...t.certs.get('a.test')!, id: 'x2' }]]) })],
   ['a removed certificate', (t) => ({ ...t, certs: new Map() })],
 ];
+test('a BackendTLSPolicy on both sides, unchanged: the same', () => {
+  const withTls = (t: RouteTable): RouteTable => ({ ...t, backends: new Map([['ns/s:80', { ...backend([{ ip: '10.0.0.1', port: 80, terminating: false }]), tls: { ...btls } }]]) });
+  assert.ok(sameTable(withTls(base()), withTls(base())));
+});
 for (const [what, change] of changes) test(`${what} makes tables differ`, () => assert.equal(sameTable(base(), change(base())), false));
 
 test('the running table is compared with its live endpoints, patched since the swap', () => {

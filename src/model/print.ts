@@ -220,6 +220,8 @@ export function printTable(table: RouteTable): PrintedTable {
   const backends: PrintedTable['backends'] = {};
   for (const [id, b] of table.backends) {
     backends[id] = b.endpoints.map((e) => `${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.port}${e.terminating ? ' (terminating)' : ''}`);
+    // a BackendTLSPolicy's settings: what the CAs came from, never the PEM
+    if (b.tls !== undefined) backends[id].push(`tls: sni ${b.tls.hostname}, verified against ${b.tls.caFrom}${b.tls.subjectAltNames !== undefined ? `, subjectAltNames ${b.tls.subjectAltNames.map((x) => `${x.type}:${x.value}`).join(' ')}` : ', name = sni'} (BackendTLSPolicy ${b.tls.policy})`);
   }
   const certs: PrintedTable['certs'] = {};
   for (const host of [...table.certs.keys()].sort()) {
@@ -294,7 +296,7 @@ export function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): b
 
 /** A backend the same but for its endpoints, which `endpoints` gives (the live lists, patched since the last swap). */
 function sameBackend(a: Backend, b: Backend, endpoints: (b: Backend) => readonly Endpoint[]): boolean {
-  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && a.serviceUpstream === b.serviceUpstream && sameEndpoints(a.endpoints, endpoints(b));
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port && a.protocol === b.protocol && a.externalName === b.externalName && a.serviceUpstream === b.serviceUpstream && samePlain(a.tls, b.tls) && sameEndpoints(a.endpoints, endpoints(b));
 }
 
 /**

@@ -51,7 +51,7 @@ export function createTranslator(): Translator {
       addCorsFallbacks(b, corsHosts, global);
       if (opts.defaultSslCertificate) b.defaultCert(opts.defaultSslCertificate);
       // the TCP services' ports are the operator's (flags): Gateway listeners must not take them
-      const taken = opts.l4 === undefined ? new Map<number, string>() : translateServices(b, opts.l4);
+      const taken = opts.l4 === undefined ? new Map<string, string>() : translateServices(b, opts.l4);
       const gw = opts.gateway === undefined ? null : translateGateways(b, snapshot, taken.size > 0 ? { ...opts.gateway, takenPorts: taken } : opts.gateway);
       const result = b.finish(gw?.listeners ?? []);
       ingresses.advance();

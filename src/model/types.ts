@@ -628,6 +628,29 @@ export interface Backend {
   readonly externalName?: string;
   /** `service-upstream`: the one endpoint is the Service's ClusterIP and port (EndpointSlices do not change it). */
   readonly serviceUpstream?: true;
+  /** A Gateway API BackendTLSPolicy applies: TLS to the pods, their certificate verified (the protocol is then HTTPS or GRPCS). */
+  readonly tls?: BackendTls;
+}
+
+/**
+ * How Portico verifies a backend's pods (Gateway API BackendTLSPolicy): SNI `hostname`, the
+ * certificate checked against `caPem` (or the system CAs) and its name against `hostname`, or
+ * against `subjectAltNames` when given. Never unverified: an unusable policy makes its backend
+ * answer 500 instead (the translator leaves such a backend out).
+ */
+export interface BackendTls {
+  /** `namespace/name` of the BackendTLSPolicy. */
+  readonly policy: string;
+  /** SNI, and the name verified unless `subjectAltNames` are given. */
+  readonly hostname: string;
+  /** PEM CAs from the policy's ConfigMaps; absent: the system CAs (`wellKnownCACertificates: System`). */
+  readonly caPem?: string;
+  /** Changes exactly when the CAs do (pool key); `System` for the system CAs. */
+  readonly caId: string;
+  /** What the CAs came from, for printing: `ConfigMap ns/a` or `System`. */
+  readonly caFrom: string;
+  /** The certificate must carry at least one of these (DNS names as TLS matches them; URIs exactly). */
+  readonly subjectAltNames?: readonly { readonly type: 'Hostname' | 'URI'; readonly value: string }[];
 }
 
 /** A usable certificate for one host (exact or `*.` wildcard), from a kubernetes.io/tls Secret. */
@@ -667,7 +690,7 @@ export interface RouteTable {
 
 /** Where a Layer 4 route came from: a TCP/UDP services ConfigMap entry, an Ingress (ssl-passthrough), or a Gateway API route. */
 export interface L4Source {
-  readonly kind: 'ConfigMap' | 'Ingress' | 'TLSRoute' | 'TCPRoute';
+  readonly kind: 'ConfigMap' | 'Ingress' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
   readonly namespace: string;
   readonly name: string;
   /** A ConfigMap entry's key (its port). */
@@ -758,6 +781,8 @@ export type DiagnosticReason =
   | 'InvalidServiceEntry'
   | 'PortConflict'
   | 'ClientAuthConflict'
+  | 'InvalidPolicy'
+  | 'PolicyConflict'
   // problems of the input itself, reported by a source (standalone: `source.kind` is `File`)
   | 'InvalidManifest'
   | 'UnknownKind'

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createPools, dispatcherSuffix } from './pools.js';
+import type { PeerCertificate } from 'node:tls';
+import { createPools, dispatcherSuffix, sanProblem, tlsOptions } from './pools.js';
 
 test('dispatchers are interned by settings; TLS settings count only for TLS backends', () => {
   const pools = createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 });
@@ -39,4 +40,26 @@ test('retain closes the pools of endpoints gone and of settings no route uses an
   pools.retain(new Map([[v2, new Set<string>()]]));
   assert.equal(pools.dispatch('HTTPS', { material: { id: 'v2' } }), v2);
   void pools.close();
+});
+
+test('BackendTLSPolicy subjectAltNames: one must be in the certificate (DNS as TLS matches it, URI exactly); they are part of the key', () => {
+  const cert = { subject: { CN: 'pod' }, subjectaltname: 'DNS:abc.example.com, DNS:*.wild.example.com, URI:spiffe://cluster.local/ns/infra/sa/app' } as unknown as PeerCertificate;
+  const ok = (type: 'Hostname' | 'URI', value: string): boolean => sanProblem([{ type, value }], cert) === undefined;
+  assert.ok(ok('Hostname', 'abc.example.com'));
+  assert.ok(ok('Hostname', 'ABC.example.com'), 'DNS names compare case-insensitively');
+  assert.ok(ok('Hostname', 'x.wild.example.com'), 'a wildcard in the certificate covers one label');
+  assert.ok(ok('Hostname', '*.wild.example.com'), 'a wildcard SAN written as the certificate has it');
+  assert.ok(!ok('Hostname', 'a.b.wild.example.com'));
+  assert.ok(!ok('Hostname', 'other.example.com'));
+  assert.ok(ok('URI', 'spiffe://cluster.local/ns/infra/sa/app'));
+  assert.ok(!ok('URI', 'spiffe://cluster.local/ns/infra/sa/ap'), 'URIs compare exactly');
+  assert.ok(!ok('URI', 'abc.example.com'), 'a DNS name is no URI');
+  assert.equal(sanProblem([{ type: 'Hostname', value: 'other.example.com' }, { type: 'URI', value: 'spiffe://cluster.local/ns/infra/sa/app' }], cert), undefined, 'any one of them');
+  assert.match(String(sanProblem([{ type: 'Hostname', value: 'other.example.com' }], cert)?.message), /none of the subjectAltNames Hostname:other.example.com/);
+  // with them the name checked is a SAN, not the SNI name; without verification they mean nothing
+  const o = tlsOptions({ servername: 'sni.example.com', verify: true, subjectAltNames: [{ type: 'Hostname', value: 'abc.example.com' }] });
+  assert.equal(o.servername, 'sni.example.com');
+  assert.equal(o.checkServerIdentity?.('sni.example.com', cert), undefined);
+  assert.equal(tlsOptions({ servername: 's', verify: false, subjectAltNames: [{ type: 'Hostname', value: 'a' }] }).checkServerIdentity, undefined);
+  assert.equal(dispatcherSuffix('HTTPS', { servername: 's', verify: true, subjectAltNames: [{ type: 'Hostname', value: 'a' }, { type: 'URI', value: 'u:x' }] }), ' sni=s verify san=Hostname:a,URI:u:x');
 });

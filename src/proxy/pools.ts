@@ -10,7 +10,9 @@
  * off`): pods present cluster-internal certs. `proxy-ssl-verify: on` verifies them (system CAs
  * plus NODE_EXTRA_CA_CERTS) and their name (the SNI name, else the address), and
  * proxy-ssl-verify-depth bounds the intermediate CAs; proxy-ssl-ciphers and proxy-ssl-protocols
- * set what is offered. Settings OpenSSL refuses make the dispatcher answer 502, never throw.
+ * set what is offered. A Gateway API BackendTLSPolicy always verifies: its CAs (or the system
+ * ones), its hostname as SNI and name, or its subjectAltNames instead of the name. Settings
+ * OpenSSL refuses make the dispatcher answer 502, never throw.
  */
 import type { Dispatcher } from 'undici';
 import { loadUndici } from './undici.js';
@@ -35,6 +37,8 @@ export interface DispatcherOptions {
   readonly ciphers?: string | undefined;
   /** TLS versions offered (proxy-ssl-protocols), sorted. */
   readonly protocols?: readonly ('TLSv1.2' | 'TLSv1.3')[] | undefined;
+  /** With `verify`: the certificate must carry one of these instead of the SNI name (BackendTLSPolicy subjectAltNames). */
+  readonly subjectAltNames?: readonly { readonly type: 'Hostname' | 'URI'; readonly value: string }[] | undefined;
 }
 
 /** An interned dispatcher: compiled once per table, shared by every route with the same settings. */
@@ -76,7 +80,8 @@ export function dispatcherSuffix(protocol: BackendProtocol, o: DispatcherOptions
   const t = o.connectTimeout === undefined ? '' : ` t=${o.connectTimeout}`;
   if (!isTls(protocol)) return t;
   const depth = o.verify === true && o.verifyDepth !== undefined ? ` depth=${o.verifyDepth}` : '';
-  return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${depth}${o.material === undefined ? '' : ` tls=${o.material.id}`}${o.ciphers === undefined ? '' : ` ciphers=${o.ciphers}`}${o.protocols === undefined ? '' : ` protocols=${o.protocols.join(',')}`}`;
+  const sans = o.verify === true && o.subjectAltNames !== undefined && o.subjectAltNames.length > 0 ? ` san=${o.subjectAltNames.map((x) => `${x.type}:${x.value}`).join(',')}` : '';
+  return `${t}${o.servername === undefined ? '' : ` sni=${o.servername}`}${o.verify === true ? ' verify' : ''}${depth}${sans}${o.material === undefined ? '' : ` tls=${o.material.id}`}${o.ciphers === undefined ? '' : ` ciphers=${o.ciphers}`}${o.protocols === undefined ? '' : ` protocols=${o.protocols.join(',')}`}`;
 }
 
 /** The intermediate CAs between a verified peer certificate and its trust anchor (OpenSSL's verify depth counts these). */
@@ -107,9 +112,23 @@ export interface UpstreamTlsOptions {
   readonly checkServerIdentity?: typeof checkServerIdentity;
 }
 
+/**
+ * Whether a certificate carries one of `sans` (BackendTLSPolicy subjectAltNames): a Hostname as
+ * TLS matches DNS names (wildcards included), or written exactly as the certificate has it; a URI
+ * exactly. An Error (as checkServerIdentity returns) when none matches.
+ */
+export function sanProblem(sans: NonNullable<DispatcherOptions['subjectAltNames']>, cert: PeerCertificate): Error | undefined {
+  const names = (cert.subjectaltname ?? '').split(/,\s*/).map((x) => x.trim().replace(/^(DNS|URI):"?(.*?)"?$/, '$1:$2'));
+  for (const s of sans) {
+    if (s.type === 'URI' ? names.includes(`URI:${s.value}`) : names.some((n) => n.toLowerCase() === `dns:${s.value.toLowerCase()}`) || (!s.value.startsWith('*') && checkServerIdentity(s.value, cert) === undefined)) return undefined;
+  }
+  return Object.assign(new Error(`the backend's certificate has none of the subjectAltNames ${sans.map((x) => `${x.type}:${x.value}`).join(', ')} (it has ${cert.subjectaltname ?? 'none'})`), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+}
+
 export function tlsOptions(o: DispatcherOptions): UpstreamTlsOptions {
   const m = o.material;
   const depth = o.verify === true ? o.verifyDepth : undefined;
+  const sans = o.verify === true && o.subjectAltNames !== undefined && o.subjectAltNames.length > 0 ? o.subjectAltNames : undefined;
   const p = o.protocols;
   return {
     rejectUnauthorized: o.verify === true,
@@ -118,11 +137,11 @@ export function tlsOptions(o: DispatcherOptions): UpstreamTlsOptions {
     ...(m?.certPem !== undefined && m.keyPem !== undefined ? { cert: m.certPem, key: m.keyPem } : {}),
     ...(o.ciphers !== undefined ? { ciphers: o.ciphers } : {}),
     ...(p !== undefined && p.length > 0 ? { minVersion: p[0], maxVersion: p[p.length - 1] } : {}),
-    ...(depth !== undefined
+    ...(depth !== undefined || sans !== undefined
       ? {
           checkServerIdentity(host: string, cert: PeerCertificate): Error | undefined {
-            const err = checkServerIdentity(host, cert);
-            if (err !== undefined) return err;
+            const err = sans !== undefined ? sanProblem(sans, cert) : checkServerIdentity(host, cert);
+            if (err !== undefined || depth === undefined) return err;
             // Node passes the detailed certificate, with its chain
             const n = intermediates(cert as DetailedPeerCertificate);
             return n > depth ? Object.assign(new Error(`the backend's certificate chain has ${n} intermediate CAs, more than proxy-ssl-verify-depth ${depth}`), { code: 'CERT_CHAIN_TOO_LONG' }) : undefined;

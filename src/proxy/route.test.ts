@@ -142,3 +142,16 @@ describe('backendRef filters (Gateway API): compiled per backend, run only for t
     assert.notEqual(a, d);
   });
 });
+
+describe('a BackendTLSPolicy backend (Gateway API)', () => {
+  const withPolicy = (tls: NonNullable<Backend['tls']>): Backend => ({ ...tlsBackend(), id: 'ns/s:443+https+btls:p', tls });
+  test('its dispatcher always verifies, with the policy hostname as SNI and its CAs, whatever the route settings say', () => {
+    const b = target(tableWith({ sslVerify: false, sslServerName: false }, withPolicy({ policy: 'ns/p', hostname: 'abc.example.com', caPem: 'PEM', caId: 'c1', caFrom: 'ConfigMap ns/ca' }))).backends[0]!;
+    assert.equal(b.dispatch.key, 'HTTPS sni=abc.example.com verify tls=btls-c1');
+    assert.equal(b.upgrade.key, 'HTTPS sni=abc.example.com verify tls=btls-c1', 'upgrades (wss) too');
+  });
+  test('System CAs: no material (the default trust store); subjectAltNames are part of the key', () => {
+    const b = target(tableWith({}, withPolicy({ policy: 'ns/p', hostname: 'abc.example.com', caId: 'System', caFrom: 'System', subjectAltNames: [{ type: 'URI', value: 'spiffe://x/y' }] }))).backends[0]!;
+    assert.equal(b.dispatch.key, 'HTTPS sni=abc.example.com verify san=URI:spiffe://x/y');
+  });
+});

@@ -119,7 +119,12 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
   const target = (id: string, weight: number, balancing: Route['balancing'], own?: readonly Policy[]): BackendTarget => {
     // '' is an invalid Gateway API backendRef: its share answers 500 (exchange.ts)
     const backend = ctx.table.backends.get(id) ?? { id, namespace: route.source.namespace, service: '', port: '', protocol: 'HTTP', endpoints: [] };
-    const o = { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material, verifyDepth: s.sslVerifyDepth, ciphers: s.sslCiphers, protocols: s.sslProtocols };
+    // a BackendTLSPolicy's backend: its SNI, always verified, against its CAs (absent: the system ones) and its names
+    const btls = backend.tls;
+    const o =
+      btls === undefined
+        ? { connectTimeout: s.connectTimeout, servername: sniOf(s, backend), verify: s.sslVerify, material, verifyDepth: s.sslVerifyDepth, ciphers: s.sslCiphers, protocols: s.sslProtocols }
+        : { connectTimeout: s.connectTimeout, servername: btls.hostname, verify: true, material: btls.caPem === undefined ? undefined : { id: `btls-${btls.caId}`, caPem: btls.caPem }, subjectAltNames: btls.subjectAltNames };
     const tls = backend.protocol === 'HTTPS' || backend.protocol === 'GRPCS';
     const slot = ctx.endpoints.slot(backend);
     // a route's backends are HTTP-speaking; TCP and UDP backends belong to Layer 4 listeners (proxy/l4)

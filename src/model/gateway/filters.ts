@@ -81,6 +81,8 @@ function mirrorPolicy(m: HTTPRouteFilter['requestMirror'], resolve: MirrorRef): 
   const r = resolve(m?.backendRef as BackendObjectReference);
   // an unresolved mirror is dropped, not the rule (the spec: "not configure this backend"); ResolvedRefs says why
   if ('reason' in r) return { policy: null, problem: r };
+  // a backend its BackendTLSPolicy cannot reach verified is not mirrored to (the policy's status says why)
+  if (r.backend === '') return { policy: null };
   return { policy: { kind: 'mirror', backend: r.backend, body: true, numerator, denominator } };
 }
 

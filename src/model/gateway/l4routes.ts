@@ -1,9 +1,10 @@
 /**
- * TLSRoutes and TCPRoutes (gateway.networking.k8s.io v1, and v1alpha2): attached to TLS
- * (passthrough) and TCP listeners like any route (attachParents), with the same conditions. A
+ * TLSRoutes, TCPRoutes and UDPRoutes (gateway.networking.k8s.io v1, and v1alpha2): attached to TLS
+ * (passthrough), TCP and UDP listeners like any route (attachParents), with the same conditions. A
  * TLSRoute's hostnames, intersected with its listener's, become SNI names on the listener's port;
- * a TCPRoute becomes its TCP listener's route, the oldest route winning when several attach (as
- * the conformance suite expects: all are Accepted and counted, only the oldest gets traffic).
+ * a TCPRoute (UDPRoute) becomes its TCP (UDP) listener's route, the oldest route winning when
+ * several attach (as the conformance suite expects: all are Accepted and counted, only the oldest
+ * gets traffic).
  * The first rule is served (v1 allows exactly one; v1alpha2 up to 16); an invalid backendRef keeps
  * its share of the connections, which are rejected. Pure.
  */
@@ -13,15 +14,18 @@ import type { L4Source, WeightedBackend } from '../types.js';
 import type { GrantIndex } from './grants.js';
 import { validHostname } from './hostnames.js';
 import type { ListenerState } from './listeners.js';
-import type { TCPRoute, TLSRoute } from './objects.js';
+import type { TCPRoute, TLSRoute, UDPRoute } from './objects.js';
 import { attachParents, readBackends, reportRefProblem } from './routes.js';
 import type { RouteStatus } from './status.js';
 
-/** A TLSRoute hostname or a TCPRoute on one listener, before conflicts between routes are settled. */
+/** The Layer 4 route kinds. */
+export type L4RouteKind = 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+
+/** A TLSRoute hostname, or a TCPRoute or UDPRoute on one listener, before conflicts between routes are settled. */
 export interface L4Candidate {
-  readonly kind: 'TLSRoute' | 'TCPRoute';
+  readonly kind: L4RouteKind;
   readonly port: number;
-  /** TLSRoute: the SNI name ('' = any); TCPRoute: ''. */
+  /** TLSRoute: the SNI name ('' = any); TCPRoute, UDPRoute: ''. */
   readonly host: string;
   readonly source: L4Source;
   readonly backends: readonly WeightedBackend[];
@@ -30,8 +34,8 @@ export interface L4Candidate {
   readonly key: string;
 }
 
-/** Attaches one TLSRoute or TCPRoute; returns its status and what it asks to serve. */
-export function translateL4Route(b: TableBuilder, kind: 'TLSRoute' | 'TCPRoute', obj: TLSRoute | TCPRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: GrantIndex): { status: RouteStatus | null; candidates: L4Candidate[] } {
+/** Attaches one TLSRoute, TCPRoute or UDPRoute; returns its status and what it asks to serve. */
+export function translateL4Route(b: TableBuilder, kind: L4RouteKind, obj: TLSRoute | TCPRoute | UDPRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: GrantIndex): { status: RouteStatus | null; candidates: L4Candidate[] } {
   const ns = str(obj.metadata?.namespace);
   const name = str(obj.metadata?.name);
   const generation = typeof obj.metadata?.generation === 'number' ? obj.metadata.generation : 0;
@@ -62,17 +66,18 @@ export function compareL4(a: L4Candidate, b: L4Candidate): number {
 }
 
 /**
- * Writes settled candidates into the table: SNI names for TLSRoutes, the TCP listener's route for
- * TCPRoutes; a place already held (by an older route, or an Ingress with ssl-passthrough) is
+ * Writes settled candidates into the table: SNI names for TLSRoutes, the TCP (UDP) listener's route
+ * for TCPRoutes (UDPRoutes); a place already held (by an older route, or an Ingress with ssl-passthrough) is
  * reported on both objects unless they are one.
  */
 export function addL4Candidates(b: TableBuilder, candidates: readonly L4Candidate[]): void {
   for (const c of [...candidates].sort(compareL4)) {
-    if (c.kind === 'TCPRoute') {
+    if (c.kind === 'TCPRoute' || c.kind === 'UDPRoute') {
+      const protocol = c.kind === 'TCPRoute' ? 'TCP' : 'UDP';
       const route = { source: c.source, backends: c.backends };
-      const held = b.l4.listenerAt('TCP', c.port);
-      if (held === undefined) b.l4.addListener({ protocol: 'TCP', port: c.port, route }, c.created);
-      else if (held.protocol === 'TCP' && !sameSource(held.route.source, c.source)) b.report({ kind: c.kind, namespace: c.source.namespace, name: c.source.name }, 'RouteConflict', `TCP port ${c.port} is also routed by ${held.route.source.kind} ${held.route.source.namespace}/${held.route.source.name}, which is older and wins; accepted but not served`);
+      const held = b.l4.listenerAt(protocol, c.port);
+      if (held === undefined) b.l4.addListener({ protocol, port: c.port, route }, c.created);
+      else if (held.protocol === protocol && !sameSource(held.route.source, c.source)) b.report({ kind: c.kind, namespace: c.source.namespace, name: c.source.name }, 'RouteConflict', `${protocol} port ${c.port} is also routed by ${held.route.source.kind} ${held.route.source.namespace}/${held.route.source.name}, which is older and wins; accepted but not served`);
       continue;
     }
     const route = { port: c.port, host: c.host, ...(c.host.startsWith('*.') ? { wildcard: 'any-labels' as const } : {}), source: c.source, backends: c.backends };

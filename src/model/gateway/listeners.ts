@@ -5,8 +5,9 @@
  * on --https-port, any other port P on P itself. Listeners with the same port and protocol are
  * merged (their routes share the port); the same port with another protocol is a conflict
  * (Conflicted=True, ProtocolConflict), and neither is served, except HTTPS and TLS (passthrough),
- * which share a port by SNI. TLS listeners take TLSRoutes (mode Passthrough only), TCP listeners
- * TCPRoutes; UDP is not supported.
+ * which share a port by SNI; a UDP listener shares its port number with any other protocol (UDP
+ * and TCP ports are distinct). TLS listeners take TLSRoutes (mode Passthrough only), TCP listeners
+ * TCPRoutes, UDP listeners UDPRoutes.
  */
 import type { TableBuilder } from '../build.js';
 import { isObject, keyOf, str, type KubeObject } from '../k8s.js';
@@ -16,10 +17,10 @@ import { GATEWAY_GROUP, type Gateway, type GatewayClass, type LabelSelector, typ
 import { condition, type Condition } from './status.js';
 
 /** The route kinds a listener can take. */
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
 
 /** The route kinds of each protocol Portico serves. */
-const KINDS_OF: Readonly<Record<string, readonly RouteKind[]>> = { HTTP: ['HTTPRoute', 'GRPCRoute'], HTTPS: ['HTTPRoute', 'GRPCRoute'], TLS: ['TLSRoute'], TCP: ['TCPRoute'] };
+const KINDS_OF: Readonly<Record<string, readonly RouteKind[]>> = { HTTP: ['HTTPRoute', 'GRPCRoute'], HTTPS: ['HTTPRoute', 'GRPCRoute'], TLS: ['TLSRoute'], TCP: ['TCPRoute'], UDP: ['UDPRoute'] };
 
 /** Protocols that may share a port: HTTPS and TLS passthrough, told apart by SNI. */
 const SHARE_A_PORT = new Set(['HTTPS', 'TLS']);
@@ -30,7 +31,7 @@ export interface GatewayOptions {
   /** Ports Portico itself uses besides 80 and 443 (its admin port, and its real HTTP/HTTPS ports): no listener may take them. */
   readonly reservedPorts?: readonly number[];
   /** TCP ports taken by the TCP services ConfigMap (--tcp-services-configmap), with what took them: no listener may use them. */
-  readonly takenPorts?: ReadonlyMap<number, string>;
+  readonly takenPorts?: ReadonlyMap<string, string>;
 }
 
 /** One listener of one Gateway, as routes attach to it. */
@@ -97,10 +98,15 @@ export function selectorOf(sel: LabelSelector | undefined): ((labels: Readonly<R
 
 /** Which protocols Portico serves on a listener port: plain HTTP on 80, TLS (HTTPS, and passthrough by SNI) on 443, any elsewhere. */
 function portProblem(port: number, protocol: string, opts: GatewayOptions): string | null {
+  if (protocol === 'UDP') {
+    if (port === 80 || port === 443) return `port ${port} is Portico's ${port === 80 ? 'HTTP' : 'HTTPS'} port: a UDP listener needs a port of its own`;
+    const taken = opts.takenPorts?.get(`UDP/${port}`);
+    return taken === undefined ? null : `port ${port} is used by the ${taken}`;
+  }
   if (port === 80 && protocol !== 'HTTP') return 'port 80 is Portico\'s plain HTTP port (--http-port): only an HTTP listener can use it';
   if (port === 443 && protocol !== 'HTTPS' && protocol !== 'TLS') return 'port 443 is Portico\'s HTTPS port (--https-port): only an HTTPS or TLS listener can use it';
   if ((opts.reservedPorts ?? []).includes(port)) return `port ${port} is used by Portico itself (its listeners or the admin port)`;
-  const taken = opts.takenPorts?.get(port);
+  const taken = opts.takenPorts?.get(`TCP/${port}`);
   if (taken !== undefined) return `port ${port} is used by the ${taken}`;
   return null;
 }
@@ -152,12 +158,12 @@ function readListener(b: TableBuilder, gw: Gateway, l: Listener, labelsOf: Reado
     valid = false;
   };
   const supported = KINDS_OF[protocol];
-  if (supported === undefined) reject('UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not supported (HTTP, HTTPS, TLS and TCP are)`);
+  if (supported === undefined) reject('UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not supported (HTTP, HTTPS, TLS, TCP and UDP are)`);
   if (port === 0) reject('PortUnavailable', 'port must be 1-65535');
   const portIssue = port === 0 ? null : portProblem(port, protocol, opts);
   if (portIssue !== null) reject('PortUnavailable', portIssue);
   if (hostname !== '' && !validHostname(hostname)) reject('UnsupportedValue', `hostname ${JSON.stringify(hostname)} is not a valid hostname`);
-  if (hostname !== '' && protocol === 'TCP') reject('UnsupportedValue', 'a TCP listener cannot have a hostname');
+  if (hostname !== '' && (protocol === 'TCP' || protocol === 'UDP')) reject('UnsupportedValue', `a ${protocol} listener cannot have a hostname`);
   // TLS listeners: passthrough only (terminating TLS for a TLSRoute is the Extended feature TLSRouteModeTerminate)
   const tlsMode = protocol === 'TLS' ? str(isObject(l.tls) ? l.tls?.mode : undefined) || 'Terminate' : '';
   const terminating = protocol === 'TLS' && tlsMode !== 'Passthrough';
@@ -220,11 +226,21 @@ function readCertificates(b: TableBuilder, gw: Gateway, hostname: string, refs: 
   }
 }
 
-/** Listeners of different Gateways on one port must speak one protocol (or HTTPS and TLS, by SNI): else all of them are Conflicted. */
+/**
+ * Listeners of different Gateways on one port must speak one protocol (or HTTPS and TLS, by SNI):
+ * else all of them are Conflicted. UDP ports are apart from TCP ones (DNS is both on 53).
+ */
 function markConflicts(states: readonly GatewayState[]): void {
-  const byPort = new Map<number, ListenerState[]>();
-  for (const g of states) for (const l of g.listeners) if (l.port !== 0) byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
-  for (const [port, ls] of byPort) {
+  const byPort = new Map<string, ListenerState[]>();
+  for (const g of states) {
+    for (const l of g.listeners) {
+      if (l.port === 0) continue;
+      const key = `${l.protocol === 'UDP' ? 'UDP' : 'TCP'}/${l.port}`;
+      byPort.set(key, [...(byPort.get(key) ?? []), l]);
+    }
+  }
+  for (const [key, ls] of byPort) {
+    const port = Number(key.slice(4));
     const protocols = new Set(ls.map((l) => l.protocol));
     if (protocols.size < 2 || [...protocols].every((p) => SHARE_A_PORT.has(p))) continue;
     for (const l of ls) {

@@ -136,7 +136,7 @@ export interface GRPCRoute extends KubeObject {
   readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly hostnames?: readonly string[]; readonly rules?: readonly GRPCRouteRule[] };
 }
 
-/** A TLSRoute or TCPRoute rule (v1: exactly one; v1alpha2: up to 16, of which Portico serves the first). */
+/** A TLSRoute, TCPRoute or UDPRoute rule (v1: exactly one; v1alpha2: up to 16, of which Portico serves the first). */
 export interface L4RouteRule {
   readonly name?: string;
   readonly backendRefs?: readonly HTTPBackendRef[];
@@ -152,6 +152,11 @@ export interface TCPRoute extends KubeObject {
   readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly rules?: readonly L4RouteRule[] };
 }
 
+/** UDPRoute (v1, v1alpha2): a UDP listener's datagrams to its backends. */
+export interface UDPRoute extends KubeObject {
+  readonly spec?: { readonly parentRefs?: readonly ParentReference[]; readonly rules?: readonly L4RouteRule[] };
+}
+
 export interface ReferenceGrant extends KubeObject {
   readonly spec?: {
     readonly from?: readonly { readonly group?: string; readonly kind?: string; readonly namespace?: string }[];
@@ -160,3 +165,17 @@ export interface ReferenceGrant extends KubeObject {
 }
 
 export interface Namespace extends KubeObject {}
+
+/** BackendTLSPolicy (v1): how Portico speaks TLS to the pods of the Services it targets. */
+export interface BackendTLSPolicy extends KubeObject {
+  readonly spec?: {
+    readonly targetRefs?: readonly { readonly group?: string; readonly kind?: string; readonly name?: string; readonly sectionName?: string }[];
+    readonly validation?: {
+      readonly caCertificateRefs?: readonly { readonly group?: string; readonly kind?: string; readonly name?: string }[];
+      readonly wellKnownCACertificates?: string;
+      readonly hostname?: string;
+      readonly subjectAltNames?: readonly { readonly type?: string; readonly hostname?: string; readonly uri?: string }[];
+    };
+    readonly options?: Readonly<Record<string, string>>;
+  };
+}

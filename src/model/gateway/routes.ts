@@ -11,6 +11,12 @@ import { patternProblem } from '../regex.js';
 import type { Affinity, BackendProtocol, Conditions, PathMatch, Policy, Route, RouteSettings, ValueMatch, WeightedBackend } from '../types.js';
 import { effectiveHostnames, validHostname } from './hostnames.js';
 import type { GrantIndex } from './grants.js';
+import type { BackendTlsIndex } from './backend-tls.js';
+
+/** What resolving a backend reference consults: ReferenceGrants, and the BackendTLSPolicies (absent: none). */
+export interface Refs extends GrantIndex {
+  readonly backendTls?: BackendTlsIndex;
+}
 import type { ListenerState, RouteKind } from './listeners.js';
 import { GATEWAY_GROUP, type BackendObjectReference, type GRPCRoute, type GRPCRouteRule, type HTTPBackendRef, type HTTPRoute, type HTTPRouteFilter, type HTTPRouteMatch, type HTTPRouteRule, type ParentReference, type ValueMatchSpec } from './objects.js';
 import { backendFilterPolicies, filterPolicies } from './filters.js';
@@ -91,7 +97,7 @@ export function attachParents(kind: RouteKind, obj: KubeObject & { spec?: { pare
  * Attaches one route to its parents and returns its status and the model routes of its valid
  * rules (one per listener port, hostname, rule and match).
  */
-export function translateRoute(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: GrantIndex): { status: RouteStatus | null; candidates: Candidate[] } {
+export function translateRoute(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, listenersOf: (namespace: string, name: string) => readonly ListenerState[] | undefined, grants: Refs): { status: RouteStatus | null; candidates: Candidate[] } {
   const ns = str(obj.metadata?.namespace);
   const name = str(obj.metadata?.name);
   const generation = gen(obj);
@@ -129,7 +135,7 @@ interface ReadRule {
   readonly refProblem: RuleProblem | null;
 }
 
-function readRules(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, grants: GrantIndex): ReadRule[] {
+function readRules(b: TableBuilder, kind: 'HTTPRoute' | 'GRPCRoute', obj: HTTPRoute | GRPCRoute, grants: Refs): ReadRule[] {
   const ns = str(obj.metadata?.namespace);
   const source = { kind, namespace: ns, name: str(obj.metadata?.name) };
   const raw = Array.isArray(obj.spec?.rules) ? (obj.spec?.rules ?? []) : [];
@@ -275,7 +281,7 @@ function bindPrefix(policies: readonly Policy[], prefix: string): Policy[] {
  * Resolves a backend reference (a backendRef, or a RequestMirror's) to a backend id, registering
  * the backend; or says why it cannot be used, with the reason ResolvedRefs names.
  */
-function resolveRef(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, ref: BackendObjectReference, grants: GrantIndex, what: string): { backend: string } | RuleProblem {
+function resolveRef(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, ref: BackendObjectReference, grants: Refs, what: string): { backend: string } | RuleProblem {
   const origin = { kind, namespace: source.namespace, name: source.name };
   const group = str(ref.group);
   const bkind = ref.kind === undefined ? 'Service' : str(ref.kind);
@@ -286,20 +292,26 @@ function resolveRef(b: TableBuilder, kind: RouteKind, source: { readonly namespa
     return { reason: 'RefNotPermitted', message: `${what} Service ${ns}/${name} is in another namespace and no ReferenceGrant there allows it` };
   }
   if (typeof ref.port !== 'number' || !Number.isInteger(ref.port) || ref.port < 1 || ref.port > 65535) return { reason: 'UnsupportedValue', message: `${what} Service ${ns}/${name} needs a port` };
-  const app = kind === 'TLSRoute' || kind === 'TCPRoute' ? '' : appProtocolOf(b.service(ns, name), ref.port);
-  const protocol = kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : backendProtocol(kind, app);
-  if (protocol === null) return { reason: 'UnsupportedProtocol', message: `${what} Service ${ns}/${name} port ${ref.port}: a ${kind} cannot use its appProtocol ${app}` };
-  const id = `${ns}/${name}:${ref.port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}`;
-  b.backend(id, ns, name, ref.port, origin, protocol);
+  const stream = kind === 'TLSRoute' || kind === 'TCPRoute' ? 'TCP' : kind === 'UDPRoute' ? 'UDP' : null;
+  const svcPort = stream !== null ? undefined : portOf(b.service(ns, name), ref.port);
+  const app = typeof svcPort?.appProtocol === 'string' ? svcPort.appProtocol : '';
+  const plain = stream ?? backendProtocol(kind, app);
+  if (plain === null) return { reason: 'UnsupportedProtocol', message: `${what} Service ${ns}/${name} port ${ref.port}: a ${kind} cannot use its appProtocol ${app}` };
+  // a BackendTLSPolicy on the port: TLS, verified (an HTTPRoute's h2c port is then HTTP/1.1 over TLS)
+  const policy = stream !== null ? undefined : grants.backendTls?.forPort(ns, name, typeof svcPort?.name === 'string' ? svcPort.name : '', `${kind}/${source.namespace}/${source.name}`);
+  const protocol = policy === undefined ? plain : kind === 'GRPCRoute' ? 'GRPCS' : 'HTTPS';
+  const id = `${ns}/${name}:${ref.port}${protocol === 'HTTP' ? '' : `+${protocol.toLowerCase()}`}${policy === undefined ? '' : `+btls:${policy.policy.slice(ns.length + 1)}`}`;
+  b.backend(id, ns, name, ref.port, origin, protocol, false, policy?.tls ?? undefined);
   if (b.serviceMissing(ns, name)) return { reason: 'BackendNotFound', message: `${what} Service ${ns}/${name} not found` };
+  // the policy cannot be honoured: the share answers 500 (never plaintext, never unverified); the policy's status says why
+  if (policy !== undefined && policy.tls === null) return { backend: '' };
   return { backend: id };
 }
 
-/** The appProtocol of a Service's port (by its number), or ''. */
-function appProtocolOf(svc: Service | undefined, port: number): string {
+/** A Service's port by its number. */
+function portOf(svc: Service | undefined, port: number): { readonly name?: unknown; readonly appProtocol?: unknown } | undefined {
   const ports = svc?.spec?.ports;
-  const p = Array.isArray(ports) ? ports.find((x) => isObject(x) && x.port === port) : undefined;
-  return typeof p?.appProtocol === 'string' ? p.appProtocol : '';
+  return Array.isArray(ports) ? ports.find((x) => isObject(x) && x.port === port) : undefined;
 }
 
 /**
@@ -322,7 +334,7 @@ function backendProtocol(kind: RouteKind, app: string): BackendProtocol | null {
  * of its entry (run only when it is chosen); filters Portico cannot honour make the rule invalid
  * (`invalid`), checked on every backendRef, valid or not.
  */
-export function readBackends(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, refs: readonly HTTPBackendRef[] | undefined, grants: GrantIndex): { list: WeightedBackend[]; problem: RuleProblem | null; invalid: string | null } {
+export function readBackends(b: TableBuilder, kind: RouteKind, source: { readonly namespace: string; readonly name: string }, refs: readonly HTTPBackendRef[] | undefined, grants: Refs): { list: WeightedBackend[]; problem: RuleProblem | null; invalid: string | null } {
   const list: WeightedBackend[] = [];
   let problem: RuleProblem | null = null;
   let invalid: string | null = null;

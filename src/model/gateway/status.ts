@@ -46,8 +46,16 @@ export interface RouteParentStatus {
 }
 
 export interface RouteStatus extends ObjectRef {
-  readonly kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
+  readonly kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
   readonly parents: readonly RouteParentStatus[];
+}
+
+/** A policy's status (GEP-713 PolicyAncestorStatus): the same conditions for each Gateway its targets are used under. */
+export interface PolicyStatus extends ObjectRef {
+  readonly kind: 'BackendTLSPolicy';
+  /** The Gateways (`namespace/name`) of the routes that send to its targets, sorted; at most 16. */
+  readonly ancestors: readonly { readonly namespace: string; readonly name: string }[];
+  readonly conditions: readonly Condition[];
 }
 
 export interface GatewayApiStatus {
@@ -55,6 +63,8 @@ export interface GatewayApiStatus {
   readonly gatewayClasses: readonly GatewayClassStatus[];
   readonly gateways: readonly GatewayStatus[];
   readonly routes: readonly RouteStatus[];
+  /** BackendTLSPolicies (absent: none). */
+  readonly policies?: readonly PolicyStatus[];
 }
 
 /** A condition at the object's generation. */
@@ -79,5 +89,6 @@ export function printGatewayStatus(s: GatewayApiStatus): string[] {
     out.push(`${r.kind} ${r.namespace}/${r.name}`);
     for (const p of r.parents) out.push(`  parent ${p.parentRef.namespace ?? r.namespace}/${p.parentRef.name}${p.parentRef.sectionName !== undefined ? ` section ${p.parentRef.sectionName}` : ''}${p.parentRef.port !== undefined ? ` port ${p.parentRef.port}` : ''}`, ...conds(p.conditions, '    '));
   }
+  for (const p of s.policies ?? []) out.push(`${p.kind} ${p.namespace}/${p.name} (ancestors: ${p.ancestors.map((a) => `Gateway ${a.namespace}/${a.name}`).join(', ') || 'none'})`, ...conds(p.conditions, '  '));
   return out;
 }

@@ -15,7 +15,8 @@ import type { ListenerPort } from '../types.js';
 import { indexGrants } from './grants.js';
 import { ourClasses, readGateways, type GatewayOptions, type ListenerState } from './listeners.js';
 import { addL4Candidates, translateL4Route, type L4Candidate } from './l4routes.js';
-import type { Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute } from './objects.js';
+import type { BackendTLSPolicy, Gateway, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant, TCPRoute, TLSRoute, UDPRoute } from './objects.js';
+import { indexBackendTls } from './backend-tls.js';
 import { translateRoute, type Candidate } from './routes.js';
 import { condition, type GatewayApiStatus, type RouteStatus } from './status.js';
 
@@ -26,10 +27,14 @@ export type { GatewayOptions } from './listeners.js';
  * HTTPRouteRetry features name an experimental-channel field: it reaches Portico only with the
  * experimental CRDs installed (the standard ones prune it), or from standalone files.
  * HTTPRouteDestinationPortMatching (experimental) is the parentRef `port` reported as
- * NoMatchingParent when no listener has it.
+ * NoMatchingParent when no listener has it. BackendTLSPolicy covers HTTPRoute and GRPCRoute
+ * backends (and their RequestMirrors); a TLSRoute's are passed through, never re-encrypted.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'Gateway',
+  'GatewayHTTPListenerIsolation',
   'GRPCRoute',
   'GRPCRouteNamedRouteRule',
   'HTTPRoute',
@@ -64,6 +69,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'ReferenceGrant',
   'TCPRoute',
   'TLSRoute',
+  'UDPRoute',
 ].sort();
 
 const byAge = <T extends KubeObject>(list: readonly T[]): T[] =>
@@ -102,18 +108,21 @@ export function translateGateways(b: TableBuilder, snapshot: Snapshot, opts: Gat
   for (const g of gateways) byName.set(`${g.namespace}/${g.name}`, g.listeners);
   const listenersOf = (ns: string, name: string): ListenerState[] | undefined => byName.get(`${ns}/${name}`);
 
+  const backendTls = indexBackendTls(b, byAge(objects<BackendTLSPolicy>(snapshot.backendTlsPolicies)));
+  const refs = { allows: grants.allows, backendTls };
+
   const routes: RouteStatus[] = [];
   const candidates: Candidate[] = [];
   for (const [kind, list] of [['HTTPRoute', byAge(objects<HTTPRoute>(snapshot.httpRoutes))], ['GRPCRoute', byAge(objects<GRPCRoute>(snapshot.grpcRoutes))]] as const) {
     for (const obj of list) {
       if (str(obj.metadata?.namespace) === '' || str(obj.metadata?.name) === '') continue;
-      const r = translateRoute(b, kind, obj, listenersOf, grants);
+      const r = translateRoute(b, kind, obj, listenersOf, refs);
       if (r.status !== null) routes.push(r.status);
       candidates.push(...r.candidates);
     }
   }
   const l4: L4Candidate[] = [];
-  for (const [kind, list] of [['TLSRoute', byAge(objects<TLSRoute>(snapshot.tlsRoutes))], ['TCPRoute', byAge(objects<TCPRoute>(snapshot.tcpRoutes))]] as const) {
+  for (const [kind, list] of [['TLSRoute', byAge(objects<TLSRoute>(snapshot.tlsRoutes))], ['TCPRoute', byAge(objects<TCPRoute>(snapshot.tcpRoutes))], ['UDPRoute', byAge(objects<UDPRoute>(snapshot.udpRoutes))]] as const) {
     for (const obj of list) {
       if (str(obj.metadata?.namespace) === '' || str(obj.metadata?.name) === '') continue;
       const r = translateL4Route(b, kind, obj, listenersOf, grants);
@@ -162,5 +171,12 @@ export function translateGateways(b: TableBuilder, snapshot: Snapshot, opts: Gat
     })),
     routes,
   };
-  return { status, listeners: [...ports.values()].sort((a, b) => a.port - b.port) };
+  // a policy's ancestors: the Gateways its targets' routes are accepted on
+  const accepted = new Map<string, { namespace: string; name: string }[]>();
+  for (const r of routes) {
+    const on = r.parents.filter((p) => p.parentRef.kind === 'Gateway' && p.conditions.some((c) => c.type === 'Accepted' && c.status === 'True')).map((p) => ({ namespace: p.parentRef.namespace ?? r.namespace, name: p.parentRef.name }));
+    accepted.set(`${r.kind}/${r.namespace}/${r.name}`, on);
+  }
+  const policies = backendTls.statuses((route) => accepted.get(route) ?? []);
+  return { status: policies.length > 0 ? { ...status, policies } : status, listeners: [...ports.values()].sort((a, b) => a.port - b.port) };
 }

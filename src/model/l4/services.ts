@@ -82,11 +82,11 @@ function servicePort(svc: Service, wanted: number | string, protocol: StreamProt
 }
 
 /**
- * Translates the configured ConfigMaps into listeners. Returns the TCP ports they took, each with
- * what took it (for the Gateway listeners, which must not use them).
+ * Translates the configured ConfigMaps into listeners. Returns the ports they took (`TCP/<port>`,
+ * `UDP/<port>`), each with what took it (for the Gateway listeners, which must not use them).
  */
-export function translateServices(b: TableBuilder, opts: L4Options): Map<number, string> {
-  const taken = new Map<number, string>();
+export function translateServices(b: TableBuilder, opts: L4Options): Map<string, string> {
+  const taken = new Map<string, string>();
   const reserved = new Set((opts.reservedPorts ?? []).filter((p) => p !== 0));
   for (const [protocol, ref] of [['TCP', opts.tcpServices], ['UDP', opts.udpServices]] as const) {
     if (ref === undefined) continue;
@@ -118,7 +118,7 @@ export function translateServices(b: TableBuilder, opts: L4Options): Map<number,
       const listener: L4Listener = protocol === 'UDP' ? { protocol, port: e.port, route } : { protocol, port: e.port, route, ...(e.decode || e.encode ? { proxyProtocol: { decode: e.decode, encode: e.encode } } : {}) };
       // a flag's ConfigMap is the operator's: older than any object ('')
       b.l4.addListener(listener, '');
-      if (protocol === 'TCP') taken.set(e.port, `TCP services entry ${e.port} of ConfigMap ${ref.namespace}/${ref.name}`);
+      taken.set(`${protocol}/${e.port}`, `${protocol} services entry ${e.port} of ConfigMap ${ref.namespace}/${ref.name}`);
     }
   }
   return taken;
