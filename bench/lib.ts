@@ -4,7 +4,7 @@
  * Everything binds loopback addresses and stops by itself.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,21 @@ async function waitPort(port: number, ip = '127.0.0.1', ms = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listening on ${ip}:${port}`);
+}
+
+/** A process and its descendants (nginx's workers), from /proc. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(...processTree(Number(d)));
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 export interface Proc {
@@ -75,15 +90,29 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
 }
 
-/** nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive). */
-export async function startNginxProxy(backend: { ip: string; port: number }, workers: number, keepalive = 256): Promise<Proc & { port: number }> {
+/**
+ * ingress-nginx's default access log line (its `log-format-upstream`, "upstreaminfo"), with the
+ * Lua-set upstream names as fixed text: what a line costs nginx to format and write.
+ */
+const UPSTREAMINFO = `log_format upstreaminfo '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [default-be-80] [] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $request_id';`;
+
+/** ingress-nginx's `upstream-keepalive-connections` default: idle upstream connections each worker keeps. */
+export const INGRESS_NGINX_KEEPALIVE = 320;
+
+/**
+ * nginx as the reverse proxy under comparison (1 or 2 workers, upstream keepalive as ingress-nginx
+ * ships it: {@link INGRESS_NGINX_KEEPALIVE} idle connections). `accessLog`:
+ * one upstreaminfo line per request to stdout (ingress-nginx logs to /dev/stdout, unbuffered), as
+ * Portico's access log goes to its stdout; off, as ingress-nginx with `disable-access-log`.
+ */
+export async function startNginxProxy(backend: { ip: string; port: number }, workers: number, accessLog = false, keepalive = INGRESS_NGINX_KEEPALIVE): Promise<Proc & { port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
   const port = await freePort();
   writeFileSync(
     join(dir, 'nginx.conf'),
     `worker_processes ${workers}; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
 events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
+http { ${accessLog ? `${UPSTREAMINFO} access_log /dev/stdout upstreaminfo;` : 'access_log off;'} keepalive_requests 1000000;
   upstream be { server ${backend.ip}:${backend.port}; keepalive ${keepalive}; }
   server { listen 127.0.0.1:${port}; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
     proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Request-ID $request_id; } } }\n`,
@@ -108,6 +137,41 @@ export async function startHaproxy(backend: { ip: string; port: number }): Promi
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
 }
 
+/**
+ * Caddy (Debian's `caddy`), the Go reverse-proxy class, on core 1 (so the Go runtime runs one
+ * thread of Go code, GOMAXPROCS 1), HTTP/1.1 only, no access log (Caddy's default), and its
+ * upstream pool raised from 32 to nginx's {@link INGRESS_NGINX_KEEPALIVE} idle connections so that
+ * c=200 measures proxying, not reconnecting.
+ */
+export async function startCaddy(backend: { ip: string; port: number }): Promise<Proc & { port: number }> {
+  need('caddy', 'caddy');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-caddy-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'Caddyfile'),
+    `{
+  admin off
+  auto_https off
+  servers {
+    protocols h1
+  }
+}
+http://:${port} {
+  bind 127.0.0.1
+  reverse_proxy ${backend.ip}:${backend.port} {
+    transport http {
+      keepalive_idle_conns_per_host ${INGRESS_NGINX_KEEPALIVE}
+    }
+  }
+}
+`,
+  );
+  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
+  const proc = spawn('taskset', ['-c', PROXY_CORE, 'caddy', 'run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { stdio: 'ignore', env });
+  await waitPort(port);
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+
 /** The Ingress `bench.test` is routed by, unless a benchmark gives its own (same name, host and Service). */
 export const BENCH_INGRESS = `apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -121,7 +185,7 @@ spec:
 
 /** Portico on core 1, standalone, routing `bench.test` to the backend. */
 /** Portico on `cores`; `root` is a checkout with a built dist/ (default: this one), to compare two builds in one run; `ingress` replaces {@link BENCH_INGRESS}. */
-export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE, root = repoRoot, ingress = BENCH_INGRESS): Promise<Proc & { port: number }> {
+export async function startPortico(backend: { ip: string; port: number }, args: string[] = [], cores = PROXY_CORE, root = repoRoot, ingress = BENCH_INGRESS): Promise<Proc & { port: number; adminPort: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-portico-'));
   mkdirSync(join(dir, 'm'));
   writeFileSync(
@@ -148,7 +212,7 @@ endpoints: [{addresses: ["${backend.ip}"]}]
     { stdio: 'ignore' },
   );
   await waitPort(port);
-  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+  return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port, adminPort };
 }
 
 /** One of the minimal Node proxies of the reference table (bench/reference.ts), on core 1. */

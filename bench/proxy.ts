@@ -1,13 +1,13 @@
 /**
  * Data-plane throughput and tail latency, side by side in one run: nginx (1 worker, upstream
- * keepalive), haproxy (1 thread) and Portico (routing, metrics and full header handling on; access
- * log off, as nginx runs with access_log off; then once with it on), all proxying to the same
+ * keepalive 320 as ingress-nginx ships it), haproxy (1 thread), Caddy (Go) and Portico (routing, metrics and full header handling on; access
+ * log off, as nginx runs with access_log off; then both with it on), all proxying to the same
  * nginx backend answering 100 bytes. wrk and the backend on core 0, the proxy alone on core 1.
  * At the first concurrency, the minimal Node proxies of the reference table run too (bench/reference.ts).
  * `npm run bench [-- --runs 3 --seconds 5 --connections 50,200 --baseline DIR --only nginx-1w,portico,portico@baseline]`
  * (`--baseline DIR`: another checkout, built, run as `portico@baseline` in the same run)
  */
-import { benchArgs, LOAD_CORE, median, PROXY_CORE, spread, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc, type WrkResult } from './lib.js';
+import { benchArgs, LOAD_CORE, median, PROXY_CORE, spread, startCaddy, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc, type WrkResult } from './lib.js';
 
 const { runs, seconds, connections, baseline, only } = benchArgs({ runs: 3, seconds: 5, connections: [50, 200] });
 const backend = await startNginxBackend('127.0.60.1');
@@ -17,7 +17,13 @@ type Start = () => Promise<Proc & { port: number }>;
 const all: [string, Start][] = [
   ['nginx-1w', () => startNginxProxy(be, 1)],
   ['haproxy-1t', () => startHaproxy(be)],
+  // the Go reverse-proxy class
+  ['caddy', () => startCaddy(be)],
   ['portico', () => startPortico(be, ['--access-log=false'])],
+  // the earlier front end, Node's HTTP server (--http1-server=node), in the same run
+  ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
+  // both with their access log on: one line per request to stdout
+  ['nginx-1w+accesslog', () => startNginxProxy(be, 1, true)],
   ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],
   // Two processes on both cores (sharing core 0 with wrk and the backend), against nginx likewise.
   ['nginx-2w', () => startNginxProxy(be, 2)],
@@ -61,7 +67,10 @@ for (const c of connections) {
   for (const [name] of c === connections[0] ? [...proxies, ...references] : proxies) {
     const r = row(`${name} c=${c}`);
     console.log(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.spreadText} | ${r.p99.toFixed(2)} ms | ${r.errors} | ${(r.rps / ref.rps).toFixed(2)} |`);
-    if (name === 'portico' && c === connections[0]) headline = `portico/nginx-1w ${(r.rps / ref.rps).toFixed(2)} (p99 ${r.p99.toFixed(1)} ms vs ${ref.p99.toFixed(1)} ms) at c=${c}`;
+    if (name === 'portico') headline += `portico/nginx-1w ${(r.rps / ref.rps).toFixed(2)} (p99 ${r.p99.toFixed(1)} ms vs ${ref.p99.toFixed(1)} ms) at c=${c}\n`;
   }
+  const log = row(`portico+accesslog c=${c}`);
+  const nginxLog = row(`nginx-1w+accesslog c=${c}`);
+  if (log.rps > 0 && nginxLog.rps > 0) headline += `with access logs: portico+accesslog/nginx-1w+accesslog ${(log.rps / nginxLog.rps).toFixed(2)} at c=${c}\n`;
 }
-console.log(headline);
+console.log(headline.trimEnd());

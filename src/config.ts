@@ -137,6 +137,7 @@ export const FLAGS = {
   'keep-alive-timeout': { kind: 'duration', default: '75s', help: 'Idle time before a client keep-alive connection is closed' },
   'max-connections': { kind: 'int', default: '0', help: 'Open client connections per listener before new ones are refused (0 = no limit)' },
   'max-headers': { kind: 'count', default: '100', help: 'Most request header fields (431 above it)' },
+  'http1-server': { kind: 'choice', choices: ['portico', 'node'], default: 'portico', help: "What reads HTTP/1.1 requests on both listeners: portico = Portico's own server side (llhttp, the parser of Node's server, without Node's HTTP server), node = Node's http server (the earlier front end)" },
   'allow-underscores-in-headers': { kind: 'bool', default: 'false', help: "Forward request headers whose names contain '_' (nginx's underscores_in_headers); off: they are dropped, so X_Real_IP cannot spoof X-Real-IP for CGI-style backends" },
   'upgrade-idle-timeout': { kind: 'period', default: '0s', help: "Close an upgraded connection (WebSocket) idle this long in both directions; 0 = the route's proxy-read-timeout, as nginx" },
   'http2-max-concurrent-streams': { kind: 'int', default: '128', help: 'HTTP/2 streams open at once per client connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused' },

@@ -29,6 +29,12 @@ export interface Portico {
 
 export const CLI = join(repoRoot, 'dist/src/cli.js');
 
+/**
+ * PORTICO_HTTP1_SERVER=node|portico runs every test's Portico with that HTTP/1.1 server side
+ * (`--http1-server`); e2e/node-front.test.ts runs the key suites again on the one not the default.
+ */
+const FRONT = process.env.PORTICO_HTTP1_SERVER === undefined || process.env.PORTICO_HTTP1_SERVER === '' ? [] : ['--http1-server', process.env.PORTICO_HTTP1_SERVER];
+
 /** Starts portico on a fresh manifests directory holding `files`. */
 export async function startPortico(files: Record<string, string> | null, args: string[] = [], opts: { grace?: string; waitReady?: boolean; env?: Record<string, string> } = {}): Promise<Portico> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
@@ -37,7 +43,7 @@ export async function startPortico(files: Record<string, string> | null, args: s
   // benchmarks, as bench/lib.ts: PORTICO_CPU_PROF=dir profiles the process, PORTICO_NODE_FLAGS replaces NODE_FLAGS
   const prof = process.env.PORTICO_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PORTICO_CPU_PROF}`] : [];
   const flags = process.env.PORTICO_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
-  const proc = spawn(process.execPath, [...flags, ...prof, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const proc = spawn(process.execPath, [...flags, ...prof, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...FRONT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];

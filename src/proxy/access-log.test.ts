@@ -40,6 +40,21 @@ test('text lines follow ingress-nginx log-format-upstream with quotes escaped', 
   assert.equal(lines[0], '10.1.2.3 - - [26/Nov/2026:05:42:07 +0000] "GET /a\\"b\\\\c?x=</script> HTTP/1.1" 200 42 "https://r.test/" "ua \\"quoted\\" \\\\ \u2028" 0 0.001 [ns-svc] [] 10.0.0.1:8080 42 0.001 200 rid\n');
 });
 
+test('JSON lines parse back to what the request carried, whatever characters it holds', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), (ua, path) => {
+      const lines: string[] = [];
+      const r = { ...req, url: path, headers: { ...req.headers, 'user-agent': ua } } as unknown as IncomingMessage;
+      createAccessLog('json', { write: (l) => lines.push(l) })(r, target, outcome);
+      const o = JSON.parse(lines[0]!) as Record<string, unknown>;
+      assert.equal(o.user_agent, JSON.parse(JSON.stringify(ua)));
+      assert.equal(o.path, path);
+    }),
+    { numRuns: 2000, seed: 20261206 },
+  );
+});
+
 test("a canary's request: the main route's upstream, the canary as the alternative (text); canary: true (JSON)", () => {
   const lines: string[] = [];
   const canary: RouteLabels = { ...target, service: 'svc-canary', canaryOf: 'svc' };

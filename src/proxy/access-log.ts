@@ -44,8 +44,21 @@ function clfTime(ms: number): string {
 
 /** A quoted field of the text format ('-' when empty). */
 const q = (s: string): string => (s === '' ? '-' : s.replace(/["\\]/g, (c) => `\\${c}`));
-/** A JSON string value. */
-const j = JSON.stringify;
+/** What JSON.stringify would escape in a string: quote, backslash, control characters, lone surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** A JSON string value: most values need no escaping, and quoting them is cheaper than JSON.stringify. */
+const j = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+
+/** toISOString() of the last time formatted: many requests start in the same millisecond. */
+let isoAt = -1;
+let isoText = '';
+function iso(ms: number): string {
+  if (ms !== isoAt) {
+    isoAt = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
 
 export function createAccessLog(format: 'json' | 'text', sink: Sink): AccessLog {
   if (format === 'text') {
@@ -63,7 +76,7 @@ export function createAccessLog(format: 'json' | 'text', sink: Sink): AccessLog 
   }
   return (req, t, o) => {
     sink.write(
-      `{"level":"info","time":"${new Date(o.time).toISOString()}","pid":${PID},"msg":"request","remote":${j(o.remote || clientAddress(req))},"host":${j(requestHost(req) ?? '')},"method":${j(req.method ?? '')},"path":${j(req.url ?? '')},"status":${o.status},"bytes":${o.bytes},"duration_ms":${Math.round(o.durationMs * 1000) / 1000},"upstream":${j(o.upstream)},"upstream_status":${o.upstreamStatus},"request_id":${j(o.requestId)},"namespace":${j(t?.namespace ?? '')},"ingress":${j(t?.ingress ?? '')},"service":${j(t?.service ?? '')},${t?.canaryOf === undefined ? '' : '"canary":true,'}"user_agent":${j(req.headers['user-agent'] ?? '')}${o.cause === '' ? '' : `,"cause":${j(o.cause)}`}}\n`,
+      `{"level":"info","time":"${iso(o.time)}","pid":${PID},"msg":"request","remote":${j(o.remote || clientAddress(req))},"host":${j(requestHost(req) ?? '')},"method":${j(req.method ?? '')},"path":${j(req.url ?? '')},"status":${o.status},"bytes":${o.bytes},"duration_ms":${Math.round(o.durationMs * 1000) / 1000},"upstream":${j(o.upstream)},"upstream_status":${o.upstreamStatus},"request_id":${j(o.requestId)},"namespace":${j(t?.namespace ?? '')},"ingress":${j(t?.ingress ?? '')},"service":${j(t?.service ?? '')},${t?.canaryOf === undefined ? '' : '"canary":true,'}"user_agent":${j(req.headers['user-agent'] ?? '')}${o.cause === '' ? '' : `,"cause":${j(o.cause)}`}}\n`,
     );
   };
 }

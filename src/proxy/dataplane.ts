@@ -145,7 +145,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
     },
     tunnels,
   };
-  const listenerOptions = { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxConnections: config.maxConnections, proxyProtocol: config.useProxyProtocol };
+  const listenerOptions = { keepAliveTimeout: config.keepAliveTimeout, headersTimeout: config.clientHeaderTimeout, maxConnections: config.maxConnections, proxyProtocol: config.useProxyProtocol, http1Server: config.http1Server };
   const forward = (scheme: 'http' | 'https') => ({ scheme, trust, underscores: config.allowUnderscoresInHeaders });
   const def = tls.listenerCert(table);
   let listenerCertId = def.id;
@@ -169,7 +169,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const httpsFront = frontOf(https, listenerOptions, l4.front(443, https));
 
   /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
-  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: PlainServer | Http2SecureServer | NetServer }>();
+  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: Http2SecureServer | NetServer }>();
   const reconcileListeners = (): void => {
     const want = new Map((table.listeners ?? []).map((l) => [l.port, l.protocol]));
     for (const [port, x] of extras) {

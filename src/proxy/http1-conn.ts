@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
-import { hasHeader, invalid, readResponseHead, requestHead, UpstreamError, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
+import { hasHeader, invalid, readResponseHead, UpstreamError, writeRequestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 /** What a connection needs of its pool. */
 export interface ConnPool {
@@ -122,13 +122,11 @@ export class Conn {
     if (this.handler !== handler) return; // aborted at once
     const body = req.body ?? null;
     const chunked = body !== null && !hasHeader(req.headers, 'content-length');
-    let head: string;
     try {
-      head = requestHead(req.method, req.path, req.headers, chunked);
+      writeRequestHead(this.socket, req.method, req.path, req.headers, chunked);
     } catch (err) {
       return this.fail(err as Error);
     }
-    this.socket.write(head);
     if (body === null) {
       this.bodySent = true;
       if (this.connectStart === 0) this.setTimer(this.readTimeout);

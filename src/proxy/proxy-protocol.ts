@@ -49,9 +49,9 @@ function canonicalIpv6(text: string): string {
   return new URL(`http://[${text}]/`).hostname.slice(1, -1);
 }
 
-/** A net server that strips PROXY headers and passes each connection to `target`. */
-export function proxyProtocolFront(target: { emit(event: 'connection', socket: Socket): boolean }): Server {
-  return createServer((socket) => {
+/** A net server that strips PROXY headers and passes each connection to `target` (`allowHalfOpen`: as net.Server's). */
+export function proxyProtocolFront(target: { emit(event: 'connection', socket: Socket): boolean }, allowHalfOpen = false): Server {
+  return createServer({ allowHalfOpen }, (socket) => {
     let buf: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), HEADER_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {
@@ -59,6 +59,7 @@ export function proxyProtocolFront(target: { emit(event: 'connection', socket: S
       const h = parseProxyHeader(buf);
       if (h === 'more') return;
       socket.off('data', onData);
+      socket.off('end', onEnd);
       clearTimeout(timer);
       if (h === null) return void socket.destroy();
       if (h.address !== null) setProxiedAddress(socket, h.address);
@@ -70,7 +71,10 @@ export function proxyProtocolFront(target: { emit(event: 'connection', socket: S
       // the buffered bytes itself, and resuming would hand them to no one
       if (socket.listenerCount('data') > 0) socket.resume();
     };
+    // a FIN before the header is complete: nothing more can come
+    const onEnd = (): void => void socket.destroy();
     socket.on('data', onData);
+    socket.on('end', onEnd);
     socket.on('error', () => socket.destroy());
   });
 }

@@ -2,15 +2,18 @@
 import { randomFillSync } from 'node:crypto';
 
 const POOL = Buffer.allocUnsafe(4096);
-let offset = POOL.length;
+/** The pool as hex: each id is a slice of it (V8 shares the characters), not an encoding of its own. */
+let hex = '';
+let offset = 0;
 
-/** A new random request id; one crypto call per 256 ids. */
+/** A new random request id; one crypto call and one hex encoding per 256 ids. */
 export function nextRequestId(): string {
-  if (offset + 16 > POOL.length) {
+  if (offset === hex.length) {
     randomFillSync(POOL);
+    hex = POOL.toString('hex');
     offset = 0;
   }
-  const id = POOL.toString('hex', offset, offset + 16);
-  offset += 16;
+  const id = hex.slice(offset, offset + 32);
+  offset += 32;
   return id;
 }

@@ -2,7 +2,8 @@
  * The data-plane listeners: plain HTTP/1.1, and HTTPS with ALPN (h2 and http/1.1 on one port),
  * SNI from the live table, socket-level limits and safe handling of malformed requests.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { EventEmitter as EventEmitterClass, type EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { proxyProtocolFront } from './proxy-protocol.js';
@@ -11,6 +12,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { FrontDoor } from './front.js';
 import { baseOptions, type Selected, type ServedCert, type TlsSettings } from '../tls/contexts.js';
 import { requestClientCertificate } from '../tls/client-cert.js';
+import { createH1Front, type H1Front, type H1Handler } from './h1-server.js';
 
 /** Socket-level limits shared by both listeners. */
 export interface ListenerOptions {
@@ -21,16 +23,24 @@ export interface ListenerOptions {
   /** 0 = no limit. */
   readonly maxConnections: number;
   readonly proxyProtocol: boolean;
+  /** Which HTTP/1.1 server side reads requests: Portico's own (h1-server.ts) or Node's http server. */
+  readonly http1Server: 'portico' | 'node';
 }
+
+/** The largest request head (request line and fields), as Node counts it: 431 at this size. */
+const MAX_HEADER_SIZE = 16 * 1024;
 
 /**
  * What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c
  * sniffer of a plain listener); `via` (TLS passthrough by SNI, proxy/l4) takes each connection
  * first and hands the rest to the server.
  */
-export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): PlainServer | Http2SecureServer | NetServer {
+export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): Http2SecureServer | NetServer {
   const target = via ?? ('accept' in server ? { emit: (_event: 'connection', socket: Socket): boolean => (server.accept(socket), true) } : server);
-  const front = o.proxyProtocol ? proxyProtocolFront(target) : via !== undefined || 'accept' in server ? createNetServer((socket) => target.emit('connection', socket)) : server;
+  // Portico's HTTP/1.1 server answers a client that half-closes after its request (nginx does);
+  // Node's closed such a connection before the answer
+  const allowHalfOpen = o.http1Server === 'portico' && 'accept' in server;
+  const front = o.proxyProtocol ? proxyProtocolFront(target, allowHalfOpen) : via !== undefined || 'accept' in server ? createNetServer({ allowHalfOpen }, (socket) => target.emit('connection', socket)) : server;
   if (o.maxConnections > 0) front.maxConnections = o.maxConnections;
   return front;
 }
@@ -79,7 +89,7 @@ export function sniffPlain(first: Buffer): 'h2c' | 'http/1.1' | 'more' {
 
 
 /** A request the parser rejects gets a 400 (431, 408) and a closed connection; never an exception. */
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+function onClientError(err: { readonly code?: string | undefined }, socket: Socket): void {
   if (socket.writable && !socket.destroyed && err.code !== 'ECONNRESET') {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nserver: portico\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
@@ -88,8 +98,23 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
+/** The front door as Portico's HTTP/1.1 server calls it: its request and response objects stand in for Node's. */
+function h1Handler(front: FrontDoor): H1Handler {
+  return front as unknown as H1Handler;
+}
+
+/** Portico's HTTP/1.1 server side for one listener (`--http1-server=portico`). */
+function h1FrontOf(front: FrontDoor, o: ListenerOptions): H1Front {
+  return createH1Front(h1Handler(front), {
+    keepAliveTimeout: o.keepAliveTimeout,
+    headersTimeout: o.headersTimeout,
+    maxHeaderSize: MAX_HEADER_SIZE,
+    clientError: (code, socket) => onClientError({ code }, socket),
+  });
+}
+
 /** The plain listener: HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on one port. */
-export interface PlainServer extends Server {
+export interface PlainServer extends EventEmitter {
   /** Hands an accepted connection to the HTTP/1.1 or the h2c side, by its first bytes. */
   accept(socket: Socket): void;
   /** The h2c side. */
@@ -98,15 +123,89 @@ export interface PlainServer extends Server {
   drain(): void;
   /** For shutdown after the timeout: destroys every remaining connection. */
   cut(): void;
+  /** Stops: calls back once the HTTP/1.1 side has no connection left. */
+  close(cb?: () => void): unknown;
+}
+
+/**
+ * Reads a plain connection's first bytes and hands it to the HTTP/1.1 side (with those bytes) or
+ * to the h2c side (with them put back). A client that sends nothing is closed after the headers
+ * timeout.
+ */
+function sniff(socket: Socket, headersTimeout: number, h1: (socket: Socket, first: Buffer) => void, h2c: Http2Server): void {
+  let buf: Buffer | null = null;
+  const timer = setTimeout(() => socket.destroy(), headersTimeout);
+  const onError = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const onData = (chunk: Buffer): void => {
+    buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
+    const kind = sniffPlain(buf);
+    if (kind === 'more') return;
+    socket.off('data', onData);
+    socket.off('error', onError);
+    socket.off('end', onError);
+    clearTimeout(timer);
+    socket.pause();
+    if (kind === 'h2c') {
+      // the HTTP/2 session reads what is buffered, then consumes the socket natively: no resume()
+      socket.unshift(buf);
+      h2c.emit('connection', socket);
+      return;
+    }
+    h1(socket, buf);
+  };
+  socket.on('data', onData);
+  socket.on('error', onError);
+  socket.on('end', onError);
+}
+
+function createH2c(front: FrontDoor, o: ListenerOptions & { readonly maxConcurrentStreams: number }): { h2c: Http2Server; sessions: ReturnType<typeof trackSessions> } {
+  const h2c = createH2cServer({ settings: { maxConcurrentStreams: o.maxConcurrentStreams } });
+  h2c.on('request', front.request as never);
+  h2c.on('checkContinue', front.request as never);
+  return { h2c, sessions: trackSessions(h2c, o.keepAliveTimeout) };
 }
 
 export function createProxyServer(front: FrontDoor, o: ListenerOptions & { readonly maxConcurrentStreams: number }): PlainServer {
+  return o.http1Server === 'portico' ? createPorticoPlain(front, o) : createNodePlain(front, o);
+}
+
+/** The plain listener on Portico's HTTP/1.1 server side. */
+function createPorticoPlain(front: FrontDoor, o: ListenerOptions & { readonly maxConcurrentStreams: number }): PlainServer {
+  const h1 = h1FrontOf(front, o);
+  const { h2c, sessions } = createH2c(front, o);
+  const server = new EventEmitterClass() as PlainServer;
+  const toH1 = (socket: Socket, first: Buffer): void => {
+    server.emit('connection', socket);
+    h1.accept(socket, first);
+  };
+  return Object.assign(server, {
+    h2c,
+    accept: (socket: Socket): void => sniff(socket, o.headersTimeout, toH1, h2c),
+    drain(): void {
+      h1.drain();
+      sessions.drain();
+    },
+    cut(): void {
+      h1.cut();
+      sessions.cut();
+    },
+    close(cb?: () => void): void {
+      h1.close(cb ?? (() => {}));
+    },
+  });
+}
+
+/** The plain listener on Node's HTTP server (`--http1-server=node`). */
+function createNodePlain(front: FrontDoor, o: ListenerOptions & { readonly maxConcurrentStreams: number }): PlainServer {
   // connectionsCheckingInterval: how often Node enforces headersTimeout (its default, 30 s, would
   // let a slow-headers client hold a connection up to 30 s past the timeout).
   const server = createServer(
-    { keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1000, o.headersTimeout) },
+    { keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: MAX_HEADER_SIZE, connectionsCheckingInterval: Math.min(1000, o.headersTimeout) },
     front.request,
-  ) as PlainServer;
+  );
   // Expect: 100-continue is answered by the front door once nothing refuses the request
   server.on('checkContinue', front.request);
   server.on('clientError', onClientError);
@@ -115,41 +214,15 @@ export function createProxyServer(front: FrontDoor, o: ListenerOptions & { reado
   // server: start the connection tracking Node starts on 'listening', which enforces headersTimeout
   // and keepAliveTimeout and makes closeIdleConnections() work (close() stops it again).
   server.emit('listening');
-
-  const h2c = createH2cServer({ settings: { maxConcurrentStreams: o.maxConcurrentStreams } });
-  h2c.on('request', front.request as never);
-  h2c.on('checkContinue', front.request as never);
-  const sessions = trackSessions(h2c, o.keepAliveTimeout);
-  Object.assign(server, {
+  const { h2c, sessions } = createH2c(front, o);
+  const toH1 = (socket: Socket, first: Buffer): void => {
+    socket.unshift(first);
+    server.emit('connection', socket);
+    socket.resume();
+  };
+  return Object.assign(server, {
     h2c,
-    accept(socket: Socket): void {
-      let buf: Buffer | null = null;
-      // a client that sends nothing is closed after the headers timeout, as before the sniffer
-      const timer = setTimeout(() => socket.destroy(), o.headersTimeout);
-      const onError = (): void => {
-        clearTimeout(timer);
-        socket.destroy();
-      };
-      const onData = (chunk: Buffer): void => {
-        buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
-        const kind = sniffPlain(buf);
-        if (kind === 'more') return;
-        socket.off('data', onData);
-        socket.off('error', onError);
-        clearTimeout(timer);
-        socket.pause();
-        socket.unshift(buf);
-        if (kind === 'h2c') {
-          // the HTTP/2 session reads what is buffered, then consumes the socket natively: no resume()
-          h2c.emit('connection', socket);
-          return;
-        }
-        server.emit('connection', socket);
-        socket.resume();
-      };
-      socket.on('data', onData);
-      socket.on('error', onError);
-    },
+    accept: (socket: Socket): void => sniff(socket, o.headersTimeout, toH1, h2c),
     drain(): void {
       server.closeIdleConnections();
       sessions.drain();
@@ -159,7 +232,6 @@ export function createProxyServer(front: FrontDoor, o: ListenerOptions & { reado
       sessions.cut();
     },
   });
-  return server;
 }
 
 export interface HttpsServer extends Http2SecureServer {
@@ -183,6 +255,7 @@ export interface HttpsOptions extends ListenerOptions {
 
 export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsServer {
   const h1 = new Map<Socket, number>();
+  const portico = opts.http1Server === 'portico' ? h1FrontOf(front, opts) : null;
   let draining = false;
   const server = createSecureServer({
     ...baseOptions(opts.settings),
@@ -205,24 +278,40 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
     },
   }) as HttpsServer;
   const sessions = trackSessions(server, opts.keepAliveTimeout);
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (req.httpVersionMajor === 1) {
-      const s = req.socket;
-      h1.set(s, (h1.get(s) ?? 0) + 1);
-      res.once('close', () => {
-        const n = (h1.get(s) ?? 1) - 1;
-        h1.set(s, n);
-        if (draining && n === 0) s.end();
-      });
-    }
-    front.request(req, res);
-  };
-  server.on('request', onRequest);
-  server.on('checkContinue', onRequest);
-  server.on('upgrade', front.upgrade);
+  if (portico !== null) {
+    // HTTP/2 (ALPN h2) stays with node:http2's own connection listener (the first one the server
+    // registered); HTTP/1.1 (ALPN http/1.1, or no ALPN) goes to Portico's HTTP/1.1 server side
+    const [http2Listener] = server.listeners('secureConnection') as ((socket: TLSSocket) => void)[];
+    if (http2Listener === undefined) throw new Error('node:http2 registered no connection listener');
+    server.removeListener('secureConnection', http2Listener);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') return void http2Listener.call(server, socket);
+      if (draining) return void socket.end();
+      portico.accept(socket);
+    });
+    // what reaches these now is HTTP/2 streams only
+    server.on('request', front.request);
+    server.on('checkContinue', front.request);
+  } else {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      if (req.httpVersionMajor === 1) {
+        const s = req.socket;
+        h1.set(s, (h1.get(s) ?? 0) + 1);
+        res.once('close', () => {
+          const n = (h1.get(s) ?? 1) - 1;
+          h1.set(s, n);
+          if (draining && n === 0) s.end();
+        });
+      }
+      front.request(req, res);
+    };
+    server.on('request', onRequest);
+    server.on('checkContinue', onRequest);
+    server.on('upgrade', front.upgrade);
+  }
   server.on('secureConnection', (socket: TLSSocket) => {
     opts.metrics?.handshake('https', socket.getProtocol() ?? 'unknown');
-    if (socket.alpnProtocol !== 'h2') {
+    if (portico === null && socket.alpnProtocol !== 'h2') {
       if (draining) return void socket.end();
       h1.set(socket, 0);
       socket.once('close', () => h1.delete(socket));
@@ -236,10 +325,12 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
   server.drain = () => {
     draining = true;
     sessions.drain();
+    portico?.drain();
     for (const [socket, n] of h1) if (n === 0) socket.end();
   };
   server.cut = () => {
     sessions.cut();
+    portico?.cut();
     for (const socket of h1.keys()) socket.destroy();
   };
   return server;

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { Http1Pool } from './http1-pool.js';
-import { requestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
+import { readResponseHead, requestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 const IP = '127.0.71.1';
 
@@ -333,7 +333,6 @@ test('a handler that throws fails its request, not the process', { timeout: 5000
 });
 
 test('response heads are read strictly: a table of heads and what they mean', async () => {
-  const { readResponseHead } = await import('./upstream.js');
   const ws = new Set(['websocket']);
   const cases: [string, boolean, ReadonlySet<string> | null, string | Partial<ReturnType<typeof readResponseHead> & object>][] = [
     ['HTTP/1.1 200 OK\r\nContent-Length: 5', false, null, { status: 200, body: 'length', length: 5, keepAlive: true }],
@@ -365,4 +364,161 @@ test('response heads are read strictly: a table of heads and what they mean', as
       for (const [k, v] of Object.entries(want)) assert.deepEqual((got as unknown as Record<string, unknown>)[k], v, `${head}: ${k}`);
     }
   }
+});
+
+// --- the first, line-by-line version of readResponseHead: the specification the indexed one is held to
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+function badHeadByteRef(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 32) {
+      if (c === 127) return true;
+    } else if (c === 13 && text.charCodeAt(i + 1) === 10) {
+      i++;
+    } else if (c !== 9) {
+      return true;
+    }
+  }
+  return false;
+}
+function readResponseHeadByLines(text: string, headOnly: boolean, upgrade: ReadonlySet<string> | null): ReturnType<typeof readResponseHead> {
+  // HTTP/1.x NNN[ reason]
+  if (!(text.startsWith('HTTP/1.1 ') || text.startsWith('HTTP/1.0 '))) return 'bad status line';
+  const status = Number(text.slice(9, 12));
+  const after = text.charCodeAt(12);
+  if (!(status >= 100 && status <= 999) || !(Number.isNaN(after) || after === 32 || after === 13)) return 'bad status code';
+  // a bare CR or LF, NUL or another control byte in the head is not HTTP: never forwarded (RFC 9112 2.2)
+  if (badHeadByteRef(text)) return 'control character in the response head';
+  let keepAlive = text.charCodeAt(7) !== 48; // HTTP/1.0 ends the connection
+  const raw: string[] = [];
+  let length = -1;
+  let chunked = false;
+  let te = false;
+  let upgradeTo = '';
+  let keepAliveMs = -1;
+  let lineStart = text.indexOf('\r\n');
+  while (lineStart !== -1) {
+    const from = lineStart + 2;
+    const next = text.indexOf('\r\n', from);
+    const line = next === -1 ? text.slice(from) : text.slice(from, next);
+    lineStart = next;
+    const colon = line.indexOf(':');
+    const c0 = line.charCodeAt(0);
+    if (colon <= 0 || c0 === 32 || c0 === 9) return c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line';
+    const name = line.slice(0, colon);
+    const last = name.charCodeAt(name.length - 1);
+    if (last === 32 || last === 9) return 'whitespace before colon';
+    if (!TOKEN.test(name)) return 'bad header name';
+    const value = line.slice(colon + 1).trim();
+    raw.push(name, value);
+    switch (name.length) {
+      case 14:
+        if (name.toLowerCase() === 'content-length') {
+          if (!/^\d{1,15}$/.test(value)) return 'bad content-length';
+          const n = Number(value);
+          if (length !== -1 && length !== n) return 'conflicting content-length';
+          length = n;
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') {
+          te = true;
+          chunked = value.toLowerCase().split(',').pop()?.trim() === 'chunked';
+        }
+        break;
+      case 10: {
+        const lower = name.toLowerCase();
+        if (lower === 'connection') {
+          if (/(^|,)\s*close\s*(,|$)/i.test(value)) keepAlive = false;
+        } else if (lower === 'keep-alive') {
+          const m = /timeout\s*=\s*(\d+)/i.exec(value);
+          if (m) keepAliveMs = Number(m[1]) * 1000;
+        }
+        break;
+      }
+      case 7:
+        if (name.toLowerCase() === 'upgrade') upgradeTo = value;
+        break;
+    }
+  }
+  if (status === 101) {
+    // a tunnel only for the protocol the client asked for (RFC 9110 7.8, 15.2.2); anything else is not HTTP
+    const proto = upgradeTo.split(',')[0]?.trim().toLowerCase() ?? '';
+    if (upgrade === null) return 'unexpected 101 Switching Protocols';
+    if (proto === '' || !upgrade.has(proto)) return '101 Switching Protocols to a protocol the client did not ask for';
+    return { status, raw, body: 'length', length: 0, keepAlive: false, keepAliveMs };
+  }
+  if (headOnly || status === 204 || status === 304 || status < 200) return { status, raw, body: 'length', length: 0, keepAlive, keepAliveMs };
+  if (te) {
+    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, which is removed before forwarding;
+    // such a message ends the connection, and so does a final coding other than chunked
+    if (length !== -1) for (let i = raw.length - 2; i >= 0; i -= 2) if ((raw[i] as string).length === 14 && (raw[i] as string).toLowerCase() === 'content-length') raw.splice(i, 2);
+    return { status, raw, body: chunked ? 'chunked' : 'close', length: -1, keepAlive: keepAlive && length === -1 && chunked, keepAliveMs };
+  }
+  if (length !== -1) return { status, raw, body: 'length', length, keepAlive, keepAliveMs };
+  return { status, raw, body: 'close', length: -1, keepAlive: false, keepAliveMs };
+}
+
+test('readResponseHead decides as its line-by-line first version did, for generated and mutated heads', async () => {
+  const fc = (await import('fast-check')).default;
+  const line = fc.oneof(
+    fc.constantFrom('Content-Length: 5', 'content-length:5', 'Content-Length: 5 ', 'Content-Length: +5', 'Content-Length: 05', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'Transfer-Encoding: chunked, gzip', 'Connection: close', 'Connection: keep-alive, close', 'Keep-Alive: timeout=7', 'Upgrade: websocket', 'X-A:  b\t', 'X-A: \xa0b\xa0', 'X-A :b', ' X-A: b', '\tX-A: b', 'X(A): b', ':b', 'X-A', '', 'X-A: é', 'X-A: a\x7fb', 'X-A: a\x00b'),
+    fc.tuple(fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{0,10}$/), fc.constantFrom(':', ' :', ''), fc.string({ maxLength: 8 })).map(([n, c, v]) => `${n}${c}${v}`),
+  );
+  const eol = fc.constantFrom('\r\n', '\r\n', '\r\n', '\n', '\r');
+  const head = fc.tuple(fc.constantFrom('HTTP/1.1 200 OK', 'HTTP/1.0 200 OK', 'HTTP/1.1 101 Switching Protocols', 'HTTP/1.1 204', 'HTTP/1.1 304 Not Modified', 'HTTP/1.1 100 Continue', 'HTTP/1.1 20 OK', 'HTTP/2 200'), fc.array(fc.tuple(eol, line), { maxLength: 6 })).map(([s, ls]) => s + ls.map(([nl, l]) => nl + l).join(''));
+  const mutated = fc.tuple(head, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([h, at, b]) => (h.length === 0 ? h : h.slice(0, at % h.length) + String.fromCharCode(b) + h.slice((at % h.length) + 1)));
+  const ws = new Set(['websocket']);
+  fc.assert(
+    fc.property(fc.oneof(head, mutated), fc.boolean(), fc.constantFrom(null, ws), (h, headOnly, up) => {
+      assert.deepEqual(readResponseHead(h, headOnly, up), readResponseHeadByLines(h, headOnly, up), JSON.stringify(h));
+    }),
+    { numRuns: 5000, seed: 20261206 },
+  );
+});
+
+test('writeRequestHead writes the bytes of requestHead as UTF-8, from a buffer it reuses only once a socket let go of it', async () => {
+  const { writeRequestHead } = await import('./upstream.js');
+  const fc = (await import('fast-check')).default;
+  const held: Buffer[] = [];
+  let keep = false;
+  const socket = {
+    writableLength: 0,
+    write(b: Buffer): boolean {
+      held.push(b);
+      this.writableLength = keep ? b.length : 0;
+      return true;
+    },
+  };
+  const name = fc.oneof(fc.constantFrom('host', 'x-a', 'Content-Length', 'bad name', 'x_y', ''), fc.stringMatching(/^[a-z-]{1,8}$/));
+  const value = fc.oneof(fc.constantFrom('v', 'é', '€', '😀', 'a\r\nb', '\t', ''), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('x'.repeat(20_000)));
+  fc.assert(
+    fc.property(fc.constantFrom('GET', 'POST', 'G ET'), fc.constantFrom('/', '/a?b=é', '/€/x', 'x', '/a b'), fc.array(fc.tuple(name, value), { maxLength: 8 }), fc.boolean(), fc.boolean(), (method, path, pairs, chunked, retain) => {
+      const headers = pairs.flat();
+      let want: string | Error;
+      try {
+        want = requestHead(method, path, headers, chunked);
+      } catch (err) {
+        want = err as Error;
+      }
+      held.length = 0;
+      keep = retain;
+      try {
+        writeRequestHead(socket, method, path, headers, chunked);
+      } catch (err) {
+        assert.ok(want instanceof Error);
+        assert.equal((err as Error).message, want.message);
+        assert.equal(held.length, 0, 'nothing written');
+        return;
+      }
+      assert.ok(typeof want === 'string');
+      const got = Buffer.from(held[0]!);
+      assert.deepEqual(got, Buffer.from(want, 'utf8'));
+      // the next head must not overwrite bytes a socket still holds
+      writeRequestHead(socket, 'GET', '/next', ['host', 'h'], false);
+      if (retain) assert.deepEqual(held[0], got, 'a held head is left alone');
+    }),
+    { numRuns: 1500, seed: 20261206 },
+  );
 });

@@ -74,8 +74,28 @@ export class UpstreamError extends Error {
   }
 }
 
-/** RFC 9110 5.6.2 token: what a method or a header name may be made of. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 5.6.2 tchar, by character code: what a method or a header name may be made of. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+/** s[from, to) is a token: one or more tchar (a loop over a table: faster than a regular expression on short names). */
+export function isToken(s: string, from = 0, to = s.length): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** A control character other than tab (what UNSAFE_VALUE matches). */
+function unsafeValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
+}
 /** A field value may hold visible characters, obs-text, space and tab: no other control byte (RFC 9110 5.5). */
 // eslint-disable-next-line no-control-regex
 export const UNSAFE_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -86,16 +106,85 @@ export const UNSAFE_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
  * token or whose value holds a control byte is never forwarded.
  */
 export function requestHead(method: string, path: string, headers: readonly string[], chunked: boolean): string {
-  if (!TOKEN.test(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
+  if (!isToken(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
   if (path.charCodeAt(0) !== 47 || unsafeTarget(path)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request target cannot be forwarded');
   let s = `${method} ${path} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i] as string;
     const v = headers[i + 1] as string;
-    if (!TOKEN.test(n) || UNSAFE_VALUE.test(v)) continue;
+    if (!isToken(n) || unsafeValue(v)) continue;
     s += `${n}: ${v}\r\n`;
   }
   return chunked ? `${s}transfer-encoding: chunked\r\n\r\n` : `${s}\r\n`;
+}
+
+/**
+ * A token equals `lower` (lower-case letters and '-') in any case, without a lower-cased copy:
+ * `| 0x20` maps A-Z onto a-z and leaves '-' alone; no other tchar maps onto a letter or '-'.
+ */
+function sameLower(token: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((token.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Whitespace String.prototype.trim() removes from a latin1 field line that passed badHeadByte. */
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 0xa0;
+
+/**
+ * The request head requestHead() makes, written as UTF-8 (what `socket.write(string)` sends) into a
+ * reused buffer and written to `socket` from it: no head string, no copy of it in the socket
+ * layer. When the socket keeps the buffer (not connected yet, or its buffer is full) the next
+ * head gets a new one. Throws as requestHead() does, before anything is written.
+ */
+export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly writableLength: number }, method: string, path: string, headers: readonly string[], chunked: boolean): void {
+  if (!isToken(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
+  if (path.charCodeAt(0) !== 47 || unsafeTarget(path)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request target cannot be forwarded');
+  let at = put(method, 0);
+  at = putByte(32, at);
+  at = put(path, at);
+  at = put(' HTTP/1.1\r\n', at);
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i] as string;
+    const v = headers[i + 1] as string;
+    if (!isToken(n) || unsafeValue(v)) continue;
+    at = put(n, at);
+    at = put(': ', at);
+    at = put(v, at);
+    at = put('\r\n', at);
+  }
+  at = put(chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n', at);
+  const buf = head;
+  socket.write(buf.subarray(0, at));
+  // the socket holds on to bytes it could not send yet: they are not to be overwritten
+  if (socket.writableLength > 0) head = Buffer.allocUnsafe(HEAD_SIZE);
+}
+
+const HEAD_SIZE = 16 * 1024;
+/** Where request heads are written; replaced when a socket keeps it. */
+let head = Buffer.allocUnsafe(HEAD_SIZE);
+
+/** Grows the head buffer (keeping what is written) to hold `need` bytes. */
+function room(at: number, need: number): void {
+  if (at + need <= head.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(head.length * 2, at + need));
+  head.copy(bigger, 0, 0, at);
+  head = bigger;
+}
+function putByte(b: number, at: number): number {
+  room(at, 1);
+  head[at] = b;
+  return at + 1;
+}
+/** Writes `s` as UTF-8 at `at`; returns the end. ASCII, the common case, byte by byte. */
+function put(s: string, at: number): number {
+  room(at, s.length * 3);
+  const h = head;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return at + h.write(s.slice(i), at, 'utf8');
+    h[at++] = c;
+  }
+  return at;
 }
 
 /** A control byte other than tab, or a CR or LF that is not part of a CRLF pair. */
@@ -158,24 +247,30 @@ export function readResponseHead(text: string, headOnly: boolean, upgrade: Reado
   let te = false;
   let upgradeTo = '';
   let keepAliveMs = -1;
+  // each field line by its indices in `text` (no per-line copy); only names and values are sliced out
   let lineStart = text.indexOf('\r\n');
   while (lineStart !== -1) {
     const from = lineStart + 2;
     const next = text.indexOf('\r\n', from);
-    const line = next === -1 ? text.slice(from) : text.slice(from, next);
+    const end = next === -1 ? text.length : next;
     lineStart = next;
-    const colon = line.indexOf(':');
-    const c0 = line.charCodeAt(0);
-    if (colon <= 0 || c0 === 32 || c0 === 9) return c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line';
-    const name = line.slice(0, colon);
-    const last = name.charCodeAt(name.length - 1);
+    const colon = text.indexOf(':', from);
+    const c0 = from < end ? text.charCodeAt(from) : -1;
+    if (colon === -1 || colon >= end || colon === from || c0 === 32 || c0 === 9) return c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line';
+    const last = text.charCodeAt(colon - 1);
     if (last === 32 || last === 9) return 'whitespace before colon';
-    if (!TOKEN.test(name)) return 'bad header name';
-    const value = line.slice(colon + 1).trim();
+    if (!isToken(text, from, colon)) return 'bad header name';
+    const name = text.slice(from, colon);
+    // the value without surrounding whitespace (what String.prototype.trim() removes here: SP, HTAB, NBSP)
+    let vs = colon + 1;
+    let ve = end;
+    while (vs < ve && isSpace(text.charCodeAt(vs))) vs++;
+    while (ve > vs && isSpace(text.charCodeAt(ve - 1))) ve--;
+    const value = text.slice(vs, ve);
     raw.push(name, value);
     switch (name.length) {
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (sameLower(name, 'content-length')) {
           if (!/^\d{1,15}$/.test(value)) return 'bad content-length';
           const n = Number(value);
           if (length !== -1 && length !== n) return 'conflicting content-length';
@@ -183,23 +278,22 @@ export function readResponseHead(text: string, headOnly: boolean, upgrade: Reado
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
+        if (sameLower(name, 'transfer-encoding')) {
           te = true;
           chunked = value.toLowerCase().split(',').pop()?.trim() === 'chunked';
         }
         break;
       case 10: {
-        const lower = name.toLowerCase();
-        if (lower === 'connection') {
+        if (sameLower(name, 'connection')) {
           if (/(^|,)\s*close\s*(,|$)/i.test(value)) keepAlive = false;
-        } else if (lower === 'keep-alive') {
+        } else if (sameLower(name, 'keep-alive')) {
           const m = /timeout\s*=\s*(\d+)/i.exec(value);
           if (m) keepAliveMs = Number(m[1]) * 1000;
         }
         break;
       }
       case 7:
-        if (name.toLowerCase() === 'upgrade') upgradeTo = value;
+        if (sameLower(name, 'upgrade')) upgradeTo = value;
         break;
     }
   }

@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import type { Config } from '../config.js';
-import { createLogger } from '../log.js';
+import { createLogger, flushLogs } from '../log.js';
 import { metricsFor } from '../main.js';
 import { observeConnects } from '../metrics/connect-timing.js';
 import { createDataPlane, type DataPlane } from '../proxy/dataplane.js';
@@ -27,7 +27,7 @@ export function runWorker(config: Config): void {
         (ports) => reply({ type: 'portico:listening', ...ports }),
         (err: Error) => {
           log.fatal({ err: err.message }, 'cannot listen');
-          process.exit(1);
+          void flushLogs().then(() => process.exit(1));
         },
       );
       return;
@@ -59,7 +59,8 @@ export function runWorker(config: Config): void {
         dp.startDraining();
         break;
       case 'portico:close':
-        void dp.close().then(() => process.exit(0));
+        // log lines still waiting for their batch go out first
+        void dp.close().then(() => flushLogs()).then(() => process.exit(0));
         break;
     }
   });

@@ -1,0 +1,325 @@
+/**
+ * Portico's HTTP/1.1 server side against real sockets: the bytes its responses put on the wire are
+ * the ones Node's ServerResponse writes (Date aside) for the same handler, and it keeps what Node's
+ * server does for a client: pipelined responses in order, headers and keep-alive timeouts, Host
+ * required, Expect, Upgrade and CONNECT, request bodies with back-pressure, a body left unread
+ * drained for keep-alive, FIN, draining. Random bytes never throw and leave no connection behind.
+ */
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createH1Front, type H1Front, type H1Handler } from './h1-server.js';
+
+const IP = '127.0.72.1';
+
+/** What a test handler does with a request: the same code runs on Node's objects and on ours. */
+type Script = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Sends bytes, reads until the server closes or goes quiet for `quietMs`. */
+function exchange(port: number, bytes: string | Buffer, quietMs = 150, ip = IP): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = connect(port, ip, () => s.write(bytes));
+    let text = '';
+    let timer = setTimeout(done, 2000);
+    function done(closed = false): void {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ text, closed });
+    }
+    s.on('data', (d) => {
+      text += d.toString('latin1');
+      clearTimeout(timer);
+      timer = setTimeout(done, quietMs);
+    });
+    s.on('close', () => done(true));
+    s.on('error', () => undefined);
+  });
+}
+
+interface Pair {
+  node: number;
+  ours: number;
+  front: H1Front;
+  close(): Promise<void>;
+}
+
+/** Node's server and Portico's, with the same handler and timeouts. */
+async function pair(script: Script, opts: { keepAliveTimeout?: number; headersTimeout?: number } = {}): Promise<Pair> {
+  const keepAliveTimeout = opts.keepAliveTimeout ?? 5000;
+  const headersTimeout = opts.headersTimeout ?? 5000;
+  const nodeServer = createHttpServer({ keepAliveTimeout, headersTimeout, requestTimeout: 0, maxHeaderSize: 16 * 1024, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, script);
+  nodeServer.on('checkContinue', script);
+  nodeServer.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err.code ?? '', socket));
+  const front = createH1Front({ request: script as unknown as H1Handler['request'], upgrade: (_req, socket) => socket.destroy() }, { keepAliveTimeout, headersTimeout, maxHeaderSize: 16 * 1024, clientError });
+  const ourServer = createServer({ allowHalfOpen: true }, (s) => front.accept(s));
+  const listen = (srv: Server): Promise<number> => new Promise((r) => srv.listen(0, IP, () => r((srv.address() as AddressInfo).port)));
+  const [node, ours] = [await listen(nodeServer), await listen(ourServer)];
+  return {
+    node,
+    ours,
+    front,
+    close: async () => {
+      front.cut();
+      nodeServer.closeAllConnections();
+      await Promise.all([new Promise((r) => nodeServer.close(r)), new Promise((r) => ourServer.close(r))]);
+    },
+  };
+}
+
+function clientError(code: string, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+}
+
+const noDate = (t: string): string => t.replace(/\r\nDate: [^\r]*/g, '\r\nDate: -');
+
+describe('responses: the same bytes as Node\'s ServerResponse', () => {
+  const body = (req: IncomingMessage, then: () => void): void => {
+    req.resume();
+    req.once('end', then);
+  };
+  const cases: [string, string, Script][] = [
+    ['a length-delimited answer', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-type', 'text/plain', 'content-length', '5']).end('hello')],
+    ['a streamed answer (chunked)', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => {
+      s.writeHead(200, ['x-a', 'b']);
+      s.write('ab');
+      s.write(Buffer.from('cd'));
+      s.end('ef');
+    }],
+    ['an empty chunked answer', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['x-a', 'b']).end()],
+    ['204 and 304 carry no body', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(204, ['x', 'y']).end('dropped')],
+    ['304', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(304, ['etag', '"x"']).end()],
+    ['HEAD keeps the length, drops the body', 'HEAD / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '5']).end('hello')],
+    ['HEAD without a length', 'HEAD / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['x', 'y']).end('hello')],
+    ['HTTP/1.0 without a length closes', 'GET / HTTP/1.0\r\n\r\n', (_q, s) => void s.writeHead(200, ['x', 'y']).end('hello')],
+    ['HTTP/1.0 keep-alive with a length', 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
+    ['HTTP/1.0 keep-alive without a length', 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', (_q, s) => void s.writeHead(200, []).end('ok')],
+    ['HTTP/1.0 asking for chunks', 'GET / HTTP/1.0\r\nConnection: keep-alive\r\nTE: chunked\r\n\r\n', (_q, s) => void s.writeHead(200, []).end('ok')],
+    ['Connection: close from the client', 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
+    ['shouldKeepAlive = false', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => {
+      s.shouldKeepAlive = false;
+      s.writeHead(200, ['content-length', '2']).end('ok');
+    }],
+    ['a Connection header from the handler', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['connection', 'close', 'content-length', '2']).end('ok')],
+    ['a Keep-Alive header from the handler', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['keep-alive', 'timeout=9', 'content-length', '2']).end('ok')],
+    ['a Date header from the handler', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['date', 'yesterday', 'content-length', '2']).end('ok')],
+    ['trailers', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => {
+      s.writeHead(200, ['x', 'y']);
+      s.write('a');
+      s.addTrailers({ 'x-t': '1', 'grpc-status': '0' });
+      s.end();
+    }],
+    ['an unknown status and a reason of its own', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(599, ['content-length', '0']).end()],
+    ['a reason phrase', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, 'Fine', ['content-length', '0']).end()],
+    ['headers as an object, with an array value', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, { 'set-cookie': ['a=1', 'b=2'], 'content-length': 2 }).end('ok')],
+    ['a large body', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '100000']).end(Buffer.alloc(100_000, 'z'))],
+    ['a large streamed body', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => {
+      s.writeHead(200, []);
+      s.write(Buffer.alloc(70_000, 'y'));
+      s.end(Buffer.alloc(30_000, 'z'));
+    }],
+    ['Expect: 100-continue answered with Continue first', 'POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok', (q, s) => {
+      s.writeContinue();
+      body(q, () => void s.writeHead(200, ['content-length', '2']).end('ok'));
+    }],
+    ['Expect: 100-continue answered without Continue closes', 'POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n', (_q, s) => void s.writeHead(413, ['content-length', '0']).end()],
+    ['a body read, then answered', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello', (q, s) => body(q, () => void s.writeHead(200, ['content-length', '2']).end('ok'))],
+    ['a chunked body with trailers', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX: y\r\n\r\n', (q, s) => body(q, () => void s.writeHead(200, ['content-length', String(q.rawTrailers.length)]).end(String(q.rawTrailers.length)))],
+    ['an answer before the body, then the next request', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET /2 HTTP/1.1\r\nHost: h\r\n\r\n', (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
+    ['pipelined requests', 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /22 HTTP/1.1\r\nHost: h\r\n\r\nGET /333 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
+    ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
+    ['an Expect other than 100-continue', 'GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
+  ];
+  for (const [name, request, script] of cases) {
+    test(name, async () => {
+      const p = await pair(script);
+      try {
+        const [want, got] = await Promise.all([exchange(p.node, request), exchange(p.ours, request)]);
+        // the two servers word a few answers of their own differently: compare what is defined
+        if (name === 'no Host in HTTP/1.1') {
+          assert.match(want.text, /^HTTP\/1\.1 400 /);
+          assert.match(got.text, /^HTTP\/1\.1 400 /);
+          assert.equal(got.closed, true);
+          return;
+        }
+        if (name === 'an Expect other than 100-continue') {
+          assert.match(want.text, /^HTTP\/1\.1 417 Expectation Failed\r\n/);
+          assert.match(got.text, /^HTTP\/1\.1 417 Expectation Failed\r\n/);
+          assert.equal(got.closed, false, 'the connection stays open');
+          return;
+        }
+        assert.equal(noDate(got.text), noDate(want.text));
+        assert.equal(got.closed, want.closed, 'closed by the server after the answer');
+      } finally {
+        await p.close();
+      }
+    });
+  }
+});
+
+describe('connections', () => {
+  let p: Pair;
+  const seen: string[] = [];
+  before(async () => {
+    p = await pair((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const delay = /delay=(\d+)/.exec(req.url ?? '')?.[1];
+      const answer = (): void => void res.writeHead(200, ['content-length', String(req.url?.length)]).end(req.url);
+      if (req.method === 'POST' && req.url === '/slow-reader') {
+        // reads the body slowly: back-pressure must hold the socket, not buffer it all
+        let n = 0;
+        req.on('data', (d: Buffer) => {
+          n += d.length;
+          req.pause();
+          setTimeout(() => req.resume(), 1);
+        });
+        req.on('end', () => void res.writeHead(200, ['content-length', String(String(n).length)]).end(String(n)));
+        return;
+      }
+      if (delay !== undefined) setTimeout(answer, Number(delay));
+      else answer();
+    }, { keepAliveTimeout: 300, headersTimeout: 400 });
+  });
+  after(() => p.close());
+
+  test('pipelined requests are answered in order, one after another, whatever each takes', async () => {
+    const r = await exchange(p.ours, 'GET /a?delay=60 HTTP/1.1\r\nHost: h\r\n\r\nGET /b?delay=0 HTTP/1.1\r\nHost: h\r\n\r\nGET /c?delay=20 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', 500);
+    const bodies = r.text.split('\r\n\r\n').slice(1).map((x) => x.split('HTTP/1.1')[0]);
+    assert.deepEqual(bodies, ['/a?delay=60', '/b?delay=0', '/c?delay=20']);
+    assert.equal(r.closed, true);
+  });
+
+  test('headers that do not arrive within the headers timeout: 408 and closed', async () => {
+    const t0 = Date.now();
+    const r = await exchange(p.ours, 'GET / HTTP/1.1\r\nHost: h\r\nX-Slow: ', 2000);
+    assert.match(r.text, /^HTTP\/1\.1 408 /);
+    assert.equal(r.closed, true);
+    assert.ok(Date.now() - t0 >= 350 && Date.now() - t0 < 1500, `${Date.now() - t0} ms`);
+  });
+
+  test('an idle keep-alive connection is closed after the keep-alive timeout', async () => {
+    const t0 = Date.now();
+    const r = await exchange(p.ours, 'GET /k HTTP/1.1\r\nHost: h\r\n\r\n', 2000);
+    assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.equal(r.closed, true);
+    assert.ok(Date.now() - t0 >= 250 && Date.now() - t0 < 1500, `${Date.now() - t0} ms`);
+  });
+
+  test('a request body is streamed with back-pressure, intact', async () => {
+    const size = 3 * 1024 * 1024;
+    const r = await exchange(p.ours, Buffer.concat([Buffer.from(`POST /slow-reader HTTP/1.1\r\nHost: h\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`), Buffer.alloc(size, 'b')]), 3000);
+    assert.match(r.text, new RegExp(`\\r\\n\\r\\n${size}$`));
+  });
+
+  test('a client that sends FIN after its request gets the answer, then the connection closes', async () => {
+    const text = await new Promise<string>((resolve) => {
+      let t = '';
+      const s = connect(p.ours, IP, () => s.end('GET /fin?delay=30 HTTP/1.1\r\nHost: h\r\n\r\n'));
+      s.on('data', (d) => (t += d.toString('latin1')));
+      s.on('close', () => resolve(t));
+    });
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*\/fin\?delay=30$/);
+  });
+
+  test('a FIN in the middle of a head is a 400', async () => {
+    const text = await new Promise<string>((resolve) => {
+      let t = '';
+      const s = connect(p.ours, IP, () => s.end('GET /cut HTTP/1.1\r\nHost: h\r\n'));
+      s.on('data', (d) => (t += d.toString('latin1')));
+      s.on('close', () => resolve(t));
+    });
+    assert.match(text, /^HTTP\/1\.1 400 /);
+  });
+
+  test('CONNECT is closed without an answer; an HTTP/2 preface cut short gets what Node gives it', async () => {
+    const before = seen.length;
+    const r = await exchange(p.ours, 'CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n', 500);
+    assert.equal(r.text, '');
+    assert.equal(r.closed, true);
+    const preface = 'PRI * HTTP/2.0\r\n\r\n';
+    const [want, got] = await Promise.all([exchange(p.node, preface, 1500), exchange(p.ours, preface, 1500)]);
+    assert.equal(got.text, want.text);
+    assert.equal(got.closed, want.closed);
+    assert.equal(seen.length, before, 'nothing reached the handler');
+  });
+
+  test('random bytes and broken requests never throw and leave no connection behind', async () => {
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const valid = Buffer.from('POST /x?y=1 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok');
+    const inputs: Buffer[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (i % 3 === 0) inputs.push(Buffer.from(Array.from({ length: rand(200) }, () => rand(256))));
+      else {
+        const b = Buffer.from(valid);
+        for (let k = 0; k < 1 + rand(3); k++) b[rand(b.length)] = rand(256);
+        inputs.push(b);
+      }
+    }
+    for (let i = 0; i < inputs.length; i += 30) await Promise.all(inputs.slice(i, i + 30).map((b) => exchange(p.ours, b, 50)));
+    const r = await exchange(p.ours, 'GET /still HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n[^]*\/still$/);
+    for (let i = 0; i < 50 && p.front.size > 0; i++) await sleep(20);
+    assert.equal(p.front.size, 0, 'every connection was closed and forgotten');
+  });
+
+  test('drain: idle connections close at once, a busy one after its answer', async () => {
+    const idle = connect(p.ours, IP);
+    const idleClosed = new Promise<void>((r) => idle.on('close', () => r()));
+    idle.on('error', () => undefined);
+    idle.resume();
+    await new Promise<void>((r) => idle.on('connect', () => r()));
+    idle.write('GET /idle HTTP/1.1\r\nHost: h\r\n\r\n');
+    await sleep(50);
+    const busy = exchange(p.ours, 'GET /busy?delay=100 HTTP/1.1\r\nHost: h\r\n\r\n', 1000);
+    await sleep(30);
+    p.front.drain();
+    await idleClosed;
+    const r = await busy;
+    // (its Connection header is the front door's to choose; the connection closes after it regardless)
+    assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n[^]*\/busy\?delay=100$/);
+    assert.equal(r.closed, true);
+  });
+});
+
+describe('upgrades', () => {
+  test('an Upgrade head is handed over with the bytes after it; the socket is the upgrade path\'s', async () => {
+    let got: { url: string; head: string } | null = null;
+    const front = createH1Front(
+      {
+        request: (_req, res) => void res.writeHead(500, ['content-length', '0']).end(),
+        upgrade: (req, socket, head) => {
+          got = { url: req.url, head: head.toString('latin1') };
+          socket.on('data', (d: Buffer) => socket.write(d));
+          socket.on('end', () => socket.end());
+          socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n');
+          socket.write(head);
+          socket.resume();
+        },
+      },
+      { keepAliveTimeout: 5000, headersTimeout: 5000, maxHeaderSize: 16 * 1024, clientError },
+    );
+    const server = createServer({ allowHalfOpen: true }, (s) => front.accept(s));
+    const port = await new Promise<number>((r) => server.listen(0, IP, () => r((server.address() as AddressInfo).port)));
+    try {
+      const text = await new Promise<string>((resolve) => {
+        let t = '';
+        const s = connect(port, IP, () => s.write('GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nfirst'));
+        s.on('data', (d) => {
+          t += d.toString('latin1');
+          if (t.endsWith('first')) s.write('second');
+          if (t.endsWith('second')) s.destroy();
+        });
+        s.on('close', () => resolve(t));
+      });
+      assert.deepEqual(got, { url: '/ws', head: 'first' });
+      assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nfirstsecond$/);
+      assert.equal(front.size, 0, 'the front end forgot the connection');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
