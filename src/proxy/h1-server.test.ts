@@ -323,3 +323,87 @@ describe('upgrades', () => {
     }
   });
 });
+
+describe('what a client cannot make the front end do', () => {
+  const start = async (handler: H1Handler): Promise<{ port: number; front: H1Front; server: Server }> => {
+    const front = createH1Front(handler, { keepAliveTimeout: 5000, headersTimeout: 5000, maxHeaderSize: 16 * 1024, clientError });
+    const server = createServer({ allowHalfOpen: true }, (s) => front.accept(s));
+    const port = await new Promise<number>((r) => server.listen(0, IP, () => r((server.address() as AddressInfo).port)));
+    return { port, front, server };
+  };
+
+  test('the headers timeout runs from when the connection was accepted, not from its first byte (a sniffer read before)', async () => {
+    const front = createH1Front({ request: (_req, res) => void res.writeHead(200, ['content-length', '0']).end(), upgrade: (_req, socket) => socket.destroy() }, { keepAliveTimeout: 5000, headersTimeout: 5000, maxHeaderSize: 16 * 1024, clientError });
+    // accepted 4.5 s ago (by the h2c sniffer, say): 0.5 s of the 5 s are left
+    const server = createServer({ allowHalfOpen: true }, (s) => front.accept(s, Buffer.from('G'), performance.now() - 4500));
+    const port = await new Promise<number>((r) => server.listen(0, IP, () => r((server.address() as AddressInfo).port)));
+    try {
+      const t0 = Date.now();
+      const r = await exchange(port, 'ET / HTTP/1.1\r\nHost: h\r\nX-Slow: ', 4000);
+      assert.match(r.text, /^HTTP\/1\.1 408 /);
+      assert.equal(r.closed, true);
+      assert.ok(Date.now() - t0 < 3500, `closed after ${Date.now() - t0} ms, as if the 5 s had started at the first byte`);
+    } finally {
+      front.cut();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('an upgrade handler that throws cuts that connection, never the process', async () => {
+    const { port, front, server } = await start({
+      request: (_req, res) => void res.writeHead(200, ['content-length', '2']).end('ok'),
+      upgrade: () => {
+        throw new Error('boom');
+      },
+    });
+    try {
+      const r = await exchange(port, 'GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      assert.equal(r.closed, true);
+      assert.equal(r.text, '');
+      // the process and the listener serve on
+      assert.match((await exchange(port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n')).text, /^HTTP\/1\.1 200 OK\r\n[^]*ok$/);
+    } finally {
+      front.cut();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('an early answer to an endless body: the body is dropped up to 256 KiB, then the connection is closed', async () => {
+    const { port, front, server } = await start({
+      // answers at once without reading the body (a 401 to an upload)
+      request: (_req, res) => void res.writeHead(401, ['content-length', '0']).end(),
+      upgrade: (_req, socket) => socket.destroy(),
+    });
+    try {
+      const result = await new Promise<{ text: string; sent: number; closedBy: 'server' | 'timeout' }>((resolve) => {
+        let text = '';
+        let sent = 0;
+        const s = connect(port, IP, () => {
+          s.write('POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n');
+          const chunk = `${(16 * 1024).toString(16)}\r\n${'x'.repeat(16 * 1024)}\r\n`;
+          const pump = (): void => {
+            while (!s.destroyed && sent < 64 * 1024 * 1024) {
+              sent += 16 * 1024;
+              if (!s.write(chunk)) return void s.once('drain', pump);
+            }
+          };
+          pump();
+        });
+        const timer = setTimeout(() => (s.destroy(), resolve({ text, sent, closedBy: 'timeout' })), 10_000);
+        s.on('data', (d) => (text += d.toString('latin1')));
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          clearTimeout(timer);
+          resolve({ text, sent, closedBy: 'server' });
+        });
+      });
+      assert.match(result.text, /^HTTP\/1\.1 401 Unauthorized\r\n/);
+      assert.equal(result.closedBy, 'server');
+      assert.ok(result.sent < 64 * 1024 * 1024, `the server read all ${result.sent} bytes`);
+      assert.equal(front.size, 0);
+    } finally {
+      front.cut();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -40,12 +40,19 @@ export interface H1Options {
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 /** Unparsed pipelined bytes kept while a request is served; past this the socket stops being read. */
 const PENDING_LIMIT = 64 * 1024;
+/**
+ * Body bytes read and dropped after an early answer (a 401 or 403 to an upload) before the
+ * connection is closed instead: a client must not keep a connection busy with an endless body
+ * (nginx discards a little, then closes too).
+ */
+const DUMP_LIMIT = 256 * 1024;
 const NO_HOST = 'HTTP/1.1 400 Bad Request\r\nserver: portico\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 
 /** One listener's HTTP/1.1 connections. */
 export interface H1Front {
   /** Serves a connection; `first`: bytes already read from it (by the h2c sniffer). */
-  accept(socket: Socket, first?: Buffer): void;
+  /** `since`: when the connection was accepted (performance.now()), if something read it before: the headers timeout runs from then. */
+  accept(socket: Socket, first?: Buffer, since?: number): void;
   /** For shutdown: idle connections close now, busy ones after their response. */
   drain(): void;
   /** For shutdown after the timeout: every connection destroyed. */
@@ -77,8 +84,8 @@ export function createH1Front(handler: H1Handler, o: H1Options): H1Front {
     }
   };
   return {
-    accept(socket, first) {
-      const c = new Conn(socket, shared);
+    accept(socket, first, since) {
+      const c = new Conn(socket, shared, since);
       conns.add(c);
       if (sweeper === null && Number.isFinite(every)) sweeper = setInterval(sweep, every).unref();
       c.start(first);
@@ -147,6 +154,7 @@ class Conn extends MessageReader implements ResponseSink {
   private toDispatch = false;
   /** Its response is done but its body is still arriving: read and dropped. */
   private dumping = false;
+  private dumped = 0;
   /** The parser stopped after a message; `pending` holds the bytes it has not read. */
   private paused = false;
   private pending: Buffer | null = null;
@@ -163,9 +171,10 @@ class Conn extends MessageReader implements ResponseSink {
   constructor(
     readonly socket: Socket,
     private readonly shared: Shared,
+    since = performance.now(),
   ) {
     super(shared.o.maxHeaderSize);
-    this.messageStart = performance.now();
+    this.messageStart = since;
   }
 
   start(first: Buffer | undefined): void {
@@ -321,7 +330,9 @@ class Conn extends MessageReader implements ResponseSink {
   /** A pipelined message waits (PAUSED before its first byte) until the request before it is answered. */
   protected override onBegin(): boolean {
     if (this.req !== null) return true;
-    this.messageStart = performance.now();
+    // a connection's first message keeps the connection's start (a client dribbling its first byte
+    // late must not get the headers timeout twice); a later one starts its own
+    if (this.messageStart === 0) this.messageStart = performance.now();
     return false;
   }
 
@@ -335,7 +346,12 @@ class Conn extends MessageReader implements ResponseSink {
 
   protected onBodyBytes(chunk: Buffer): void {
     const req = this.req;
-    if (this.dumping || !(req instanceof H1BodyRequest) || req.destroyed) return;
+    if (this.dumping) {
+      this.dumped += chunk.length;
+      if (this.dumped > DUMP_LIMIT && !this.closing) this.close();
+      return;
+    }
+    if (!(req instanceof H1BodyRequest) || req.destroyed) return;
     if (!req.push(chunk)) this.socket.pause();
   }
 
@@ -369,6 +385,8 @@ class Conn extends MessageReader implements ResponseSink {
   /** Hands a parsed request head to the front door, as Node's server would emit it. */
   private dispatch(): void {
     this.toDispatch = false;
+    // closing (a body dropped past its limit, say): what was parsed after it is never served
+    if (this.closing) return;
     const req = this.req as H1Request | H1BodyRequest;
     // HTTP/2's preface on an HTTP/1 connection, or CONNECT: Node's server closes (no 'connect' listener)
     if (req.method === 'PRI' || req.method === 'CONNECT') return void this.socket.destroy();
@@ -423,7 +441,12 @@ class Conn extends MessageReader implements ResponseSink {
     this.res = null;
     this.shared.closed?.(this);
     if (req.method === 'CONNECT') return void s.destroy();
-    this.shared.handler.upgrade(req, s, head);
+    try {
+      this.shared.handler.upgrade(req, s, head);
+    } catch {
+      // the data path never throws; if it did, the tunnel is cut, never the process
+      s.destroy();
+    }
   }
 
   /** The response is written (or cut): the next request, the end of the body, or the end of the connection. */
@@ -439,6 +462,7 @@ class Conn extends MessageReader implements ResponseSink {
     if (!req.complete) {
       // the answer went out before the body was read (Node's _dump): read it and drop it
       this.dumping = true;
+      this.dumped = 0;
       if (req instanceof H1BodyRequest) req.resume();
       this.readMore();
       return;

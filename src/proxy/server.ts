@@ -132,8 +132,10 @@ export interface PlainServer extends EventEmitter {
  * to the h2c side (with them put back). A client that sends nothing is closed after the headers
  * timeout.
  */
-function sniff(socket: Socket, headersTimeout: number, h1: (socket: Socket, first: Buffer) => void, h2c: Http2Server): void {
+function sniff(socket: Socket, headersTimeout: number, h1: (socket: Socket, first: Buffer, since: number) => void, h2c: Http2Server): void {
   let buf: Buffer | null = null;
+  // the headers timeout runs from the connection's start, not from the first byte
+  const since = performance.now();
   const timer = setTimeout(() => socket.destroy(), headersTimeout);
   const onError = (): void => {
     clearTimeout(timer);
@@ -149,12 +151,14 @@ function sniff(socket: Socket, headersTimeout: number, h1: (socket: Socket, firs
     clearTimeout(timer);
     socket.pause();
     if (kind === 'h2c') {
-      // the HTTP/2 session reads what is buffered, then consumes the socket natively: no resume()
+      // the HTTP/2 session reads what is buffered, then consumes the socket natively: no resume().
+      // The listener allows half-open sockets for the HTTP/1.1 side; an h2c client's FIN ends ours, as before.
+      socket.once('end', () => socket.end());
       socket.unshift(buf);
       h2c.emit('connection', socket);
       return;
     }
-    h1(socket, buf);
+    h1(socket, buf, since);
   };
   socket.on('data', onData);
   socket.on('error', onError);
@@ -177,9 +181,9 @@ function createPorticoPlain(front: FrontDoor, o: ListenerOptions & { readonly ma
   const h1 = h1FrontOf(front, o);
   const { h2c, sessions } = createH2c(front, o);
   const server = new EventEmitterClass() as PlainServer;
-  const toH1 = (socket: Socket, first: Buffer): void => {
+  const toH1 = (socket: Socket, first: Buffer, since: number): void => {
     server.emit('connection', socket);
-    h1.accept(socket, first);
+    h1.accept(socket, first, since);
   };
   return Object.assign(server, {
     h2c,
