@@ -6,7 +6,9 @@
  *   time of the first request that reached it (the first use of a new endpoint), `--gap` ms apart;
  * - an EndpointSlice moving between two known pods;
  * - a new Ingress (a full rebuild).
- * `npm run bench:propagation [-- --ingresses 10000 --changes 100 --new-pods 20 --gap 0 --workers 2]`
+ * `--gateway`: the same with HTTPRoutes of one Gateway instead of Ingresses (the Gateway API's
+ * routes take the same EndpointSlice fast path).
+ * `npm run bench:propagation [-- --ingresses 10000 --changes 100 --new-pods 20 --gap 0 --workers 2 --gateway]`
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startApiDouble } from '../e2e/apiserver/double.js';
 import { get } from '../e2e/lib/http.js';
-import { ingress, service, slice } from '../e2e/lib/objects.js';
+import { gateway, gatewayClass, httpRoute, ingress, service, slice, type Obj } from '../e2e/lib/objects.js';
 import { startPod } from '../e2e/lib/pods.js';
 import { startPortico } from '../e2e/lib/portico.js';
 import { sleep } from '../e2e/lib/load.js';
@@ -29,18 +31,28 @@ const NEW_PODS = arg('new-pods', 20);
 const GAP = Number(args[args.indexOf('--gap') + 1] ?? 0) || 0;
 /** `--workers N`: the primary patches N workers over IPC. */
 const WORKERS = args.includes('--workers') ? ['--workers', String(arg('workers', 2))] : [];
+/** `--gateway`: HTTPRoutes attached to one Gateway's HTTP listener instead of Ingresses. */
+const GATEWAY = args.includes('--gateway');
+const KIND = GATEWAY ? 'HTTPRoute' : 'Ingress';
+/** A route for `host` to the Service's port 80: an Ingress, or an HTTPRoute of the Gateway `bench`. */
+const route = (name: string, host: string, svc: string): Obj =>
+  GATEWAY ? httpRoute(name, 'default', { parentRefs: [{ name: 'bench' }], hostnames: [host], rules: [{ backendRefs: [{ name: svc, port: 80 }] }] }) : ingress(name, host, svc);
 const fmt = (xs: number[]): string => `p50 ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
 const pct = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 
 const api = await startApiDouble({ bookmarkMs: 60_000 });
 const a = await startPod('127.0.90.1', 'pod-a');
 const b = await startPod('127.0.90.2', 'pod-b');
+if (GATEWAY) {
+  api.apply(gatewayClass());
+  api.apply(gateway('bench', 'default', [{ name: 'http', port: 80, protocol: 'HTTP' }]));
+}
 for (let i = 0; i < N; i++) {
   if (i % 5 === 0) {
     api.apply(service(`svc-${i / 5}`));
     api.apply(slice(`svc-${i / 5}-1`, `svc-${i / 5}`, i === 0 ? [a] : [{ ip: `10.1.${(i >> 8) & 255}.${i & 255}`, port: 8080 }]));
   }
-  api.apply(ingress(`ing-${i}`, `h${i}.bench.test`, `svc-${Math.floor(i / 5)}`));
+  api.apply(route(`ing-${i}`, `h${i}.bench.test`, `svc-${Math.floor(i / 5)}`));
 }
 const dir = mkdtempSync(join(tmpdir(), 'bench-prop-'));
 const t0 = performance.now();
@@ -107,9 +119,9 @@ try {
   for (let i = 0; i < CHANGES; i++) {
     const host = `new-${i}.bench.test`;
     const start = performance.now();
-    api.apply(ingress(`new-${i}`, host, 'svc-0'));
+    api.apply(route(`new-${i}`, host, 'svc-0'));
     while ((await podOf(host)) === '404') {
-      if (performance.now() - start > 10_000) throw new Error('ingress not seen in 10 s');
+      if (performance.now() - start > 10_000) throw new Error(`${KIND} not seen in 10 s`);
     }
     ingresses.push(performance.now() - start);
   }
@@ -117,14 +129,14 @@ try {
   const rebuild = /portico_table_last_rebuild_duration_seconds ([\d.e-]+)/.exec((await get(p.adminPort, '/metrics')).body)?.[1];
   const buckets = [...(await get(p.adminPort, '/metrics')).body.matchAll(/portico_propagation_duration_seconds_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => `<=${m[1]}s:${m[2]}`);
   console.log(`inside portico (watch event seen -> table swapped): ${buckets.join(' ')}`);
-  console.log(`ingresses loaded: ${N}; cold start to ready: ${coldStart.toFixed(0)} ms; RSS ${rssReady.toFixed(0)} MiB after ready, ${rssAfterSlices.toFixed(0)} MiB after the EndpointSlice changes, ${rss.toFixed(0)} MiB after the new Ingresses; last rebuild ${(Number(rebuild) * 1000).toFixed(1)} ms`);
+  console.log(`${KIND}s loaded: ${N}; cold start to ready: ${coldStart.toFixed(0)} ms; RSS ${rssReady.toFixed(0)} MiB after ready, ${rssAfterSlices.toFixed(0)} MiB after the EndpointSlice changes, ${rss.toFixed(0)} MiB after the new ${KIND}s; last rebuild ${(Number(rebuild) * 1000).toFixed(1)} ms`);
   console.log(`EndpointSlice -> a new pod, served: ${fmt(rollout)} (${NEW_PODS} changes, ${GAP} ms apart; target: max <= 20 ms at 10,000 Ingresses)`);
   console.log(`  of which the first request to the new pod:  ${fmt(firstUse)}`);
   console.log(`  Portico's patch (log durationMs):           ${fmt(inside)}`);
   console.log(`  each change, write -> served (ms): ${rollout.map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`  each change, write -> patched (ms, whole): ${toPatched.join(' ')}`);
   console.log(`EndpointSlice -> a known pod, served: ${fmt(slices)} (${CHANGES} changes)`);
-  console.log(`new Ingress -> served:               ${fmt(ingresses)} (${CHANGES} changes)`);
+  console.log(`new ${KIND} -> served:${' '.repeat(GATEWAY ? 13 : 15)}${fmt(ingresses)} (${CHANGES} changes)`);
 } finally {
   await p.stop();
   await api.close();
