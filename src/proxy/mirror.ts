@@ -27,7 +27,7 @@ import type { Dispatcher } from 'undici';
 import type { Backend, MirrorPolicy } from '../model/types.js';
 import { AUTH_VARIABLES } from '../model/nginx-vars.js';
 import type { Balancer } from './balance.js';
-import { compileTemplate, expander } from './nginx-vars.js';
+import { compileTemplate, expander, queryOf } from './nginx-vars.js';
 import { DROPS, type MirrorDrop, type MirrorResult, type MirrorState } from './mirror-state.js';
 import type { PolicyExchange } from './policies/types.js';
 import type { EndpointSlot } from './endpoints.js';
@@ -182,12 +182,6 @@ function copyHeaders(headers: readonly string[], host: string | undefined, body:
   return out;
 }
 
-/** The query of a request target, with its `?`, or ''. */
-const queryOf = (target: string): string => {
-  const q = target.indexOf('?');
-  return q === -1 ? '' : target.slice(q);
-};
-
 function backendCopy(p: MirrorPolicy, ctx: MirrorContext): { copy: Copy; backend: MirrorBackend } {
   const bt = ctx.target(p.backend as string);
   const b = bt.backend;
@@ -210,11 +204,14 @@ function backendCopy(p: MirrorPolicy, ctx: MirrorContext): { copy: Copy; backend
   };
 }
 
+/** A literal mirror path keeps the request's query, as nginx's proxy_pass does. */
+const withQuery = (path: string, query: string): string => (query === '' ? path : `${path}?${query}`);
+
 function urlCopy(p: MirrorPolicy, ctx: MirrorContext): Copy {
   const origin = p.origin as string;
   const template = p.path ?? '';
   // '' is the client's request URI; a literal path keeps the request's query, as nginx's proxy_pass does
-  const expand = template === '' ? (ex: PolicyExchange) => ex.requestUri : template.includes('$') ? expander(compileTemplate(template, AUTH_VARIABLES)) : (ex: PolicyExchange) => `${template}${queryOf(ex.requestUri)}`;
+  const expand = template === '' ? (ex: PolicyExchange) => ex.requestUri : template.includes('$') ? expander(compileTemplate(template, AUTH_VARIABLES)) : (ex: PolicyExchange) => withQuery(template, queryOf(ex.requestUri));
   const host = p.host;
   const { state } = ctx;
   return {
