@@ -4,12 +4,13 @@
  * else runs there; the CPU a request costs the proxy moves much less, so this compares front ends
  * and changes where `npm run bench` cannot. Same layout as `npm run bench` (wrk and the nginx
  * backend on core 0, the proxy on core 1), proxies interleaved, medians.
- * `npm run bench:cpu [-- --runs 5 --seconds 4 --connections 50 --only nginx-1w,portico,portico-nodehttp]`
+ * `npm run bench:cpu [-- --runs 5 --seconds 4 --connections 50 --baseline DIR --only nginx-1w,portico,portico@baseline]`
+ * (`--baseline DIR`: another checkout, built, run as `portico@baseline` in the same run)
  */
 import { readFileSync } from 'node:fs';
-import { benchArgs, processTree, startCaddy, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc } from './lib.js';
+import { PROXY_CORE, benchArgs, processTree, startCaddy, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc } from './lib.js';
 
-const { runs, seconds, connections, only } = benchArgs({ runs: 5, seconds: 4, connections: [50] });
+const { runs, seconds, connections, baseline, only } = benchArgs({ runs: 5, seconds: 4, connections: [50] });
 const c = connections[0] as number;
 const backend = await startNginxBackend('127.0.60.8');
 const be = { ip: '127.0.60.8', port: backend.port };
@@ -23,6 +24,7 @@ const all: [string, () => Promise<Proc & { port: number }>][] = [
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
   ['minimal raw-both', () => startReference('raw-both', be)],
 ];
+if (baseline !== undefined) all.push(['portico@baseline', () => startPortico(be, ['--access-log=false'], PROXY_CORE, baseline)]);
 const TICKS = 100; // USER_HZ
 
 /** User and system seconds of a process tree. */

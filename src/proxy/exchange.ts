@@ -30,7 +30,7 @@ import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-he
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
 import { runBackendPolicies, stickyBackend, type BackendTarget, type ErrorPlan, type Target } from './route.js';
-import type { UpstreamHandler } from './upstream.js';
+import { sameLower, type UpstreamHandler } from './upstream.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
 export interface ProxyState {
@@ -72,7 +72,29 @@ export interface HandlerOptions {
 const UNHEALTHY = new Set(['connect_refused', 'connect_timeout', 'connect_error', 'reset', 'timeout', 'protocol']);
 
 /** Response headers never forwarded: hop-by-hop, and `server` (we add our own). */
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'server']);
+/**
+ * Response fields never forwarded: hop-by-hop fields and Server (Portico sends its own). 1 to drop,
+ * 2 for Connection (dropped, and the fields it lists with it), 0 to keep; by length, then compared
+ * case-insensitively without a lower-cased copy (a response head's names are tokens).
+ */
+export function dropResponseField(name: string): number {
+  switch (name.length) {
+    case 2:
+      return sameLower(name, 'te') ? 1 : 0;
+    case 6:
+      return sameLower(name, 'server') ? 1 : 0;
+    case 7:
+      return sameLower(name, 'trailer') || sameLower(name, 'upgrade') ? 1 : 0;
+    case 10:
+      return sameLower(name, 'connection') ? 2 : sameLower(name, 'keep-alive') ? 1 : 0;
+    case 16:
+      return sameLower(name, 'proxy-connection') ? 1 : 0;
+    case 17:
+      return sameLower(name, 'transfer-encoding') ? 1 : 0;
+    default:
+      return 0;
+  }
+}
 
 export const TEXT = 'text/plain; charset=utf-8';
 /** The statuses nginx's add_header (without `always`) adds headers to. */
@@ -750,11 +772,10 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       const v = rawHeaders[i + 1] as string | Buffer;
       // strings from Portico's HTTP/1.1 client, Buffers from undici (gRPC)
       const name = typeof n === 'string' ? n : n.toString('latin1');
-      const lower = name.toLowerCase();
       const value = typeof v === 'string' ? v : v.toString('latin1');
-      if (lower === 'connection') listed = connectionListed(value);
-      if (DROP_RESPONSE.has(lower)) continue;
-      out.push(name, value);
+      const drop = dropResponseField(name);
+      if (drop === 0) out.push(name, value);
+      else if (drop === 2) listed = connectionListed(value);
     }
     if (listed !== null) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);

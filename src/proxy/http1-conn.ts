@@ -81,6 +81,11 @@ export class Conn {
     private readonly pool: ConnPool,
     connectTimeout: number,
     secure: boolean,
+    /**
+     * The socket reads into a buffer shared by connections (`onread`) and hands it to {@link read}:
+     * what is kept past the call (a partial head, body bytes) is copied.
+     */
+    private readonly borrowed: boolean,
   ) {
     this.idleTimeout = pool.idleTimeout;
     this.connectStart = performance.now();
@@ -92,14 +97,7 @@ export class Conn {
       socket.setTimeout(this.handler === null ? this.idleTimeout : this.bodySent ? this.readTimeout : 0);
       if (this.body !== null && this.handler !== null) this.pumpBody(this.body);
     });
-    socket.on('data', (d: Buffer) => {
-      // the data path never takes the process down: a throw in parsing or in a handler fails the request
-      try {
-        this.onData(d);
-      } catch (err) {
-        this.fail(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
+    if (!borrowed) socket.on('data', (d: Buffer) => this.read(d, d.length));
     socket.on('timeout', () => this.onTimeout());
     socket.on('error', (err) => this.onClose(err));
     socket.on('close', () => this.onClose(null));
@@ -175,6 +173,22 @@ export class Conn {
 
   // --- response parsing ---------------------------------------------------------------
 
+  /** `n` bytes read into `buf` (shared when {@link borrowed}). True: go on reading (back-pressure pauses the socket itself). */
+  read(buf: Buffer, n: number): true {
+    // the data path never takes the process down: a throw in parsing or in a handler fails the request
+    try {
+      this.onData(n === buf.length ? buf : buf.subarray(0, n));
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+    return true;
+  }
+
+  /** `b` itself, or a copy of it when the read buffer is shared. */
+  private keep(b: Buffer): Buffer {
+    return this.borrowed ? Buffer.from(b) : b;
+  }
+
   private onData(d: Buffer): void {
     if (this.handler === null) {
       // bytes on an idle connection: the upstream is not speaking HTTP/1.1 with us any more
@@ -193,7 +207,7 @@ export class Conn {
           const end = buf.indexOf(CRLFCRLF, at);
           if (end === -1) {
             if (buf.length - at > MAX_HEAD) return this.fail(invalid('head too large'));
-            this.partial = buf.subarray(at);
+            this.partial = this.keep(buf.subarray(at));
             return;
           }
           if (end - at > MAX_HEAD) return this.fail(invalid('head too large'));
@@ -288,7 +302,7 @@ export class Conn {
     const eol = buf.indexOf(CRLF, at);
     if (eol !== -1) return eol;
     if (buf.length - at > max) this.fail(invalid(`${what} too long`));
-    else this.partial = buf.subarray(at);
+    else this.partial = this.keep(buf.subarray(at));
     return -1;
   }
 
@@ -353,7 +367,7 @@ export class Conn {
   private deliver(chunk: Buffer, last = false): void {
     if (chunk.length === 0) return;
     const handler = this.handler as UpstreamHandler;
-    if (!handler.onData(chunk, last)) this.socket.pause();
+    if (!handler.onData(this.keep(chunk), last)) this.socket.pause();
   }
 
   /** The response is complete: reuse the connection if it is clean, then tell the handler. */

@@ -20,6 +20,9 @@ export interface Http1PoolOptions {
   readonly idleTimeout: number;
 }
 
+/** Where plain upstream connections read (`onread`): used synchronously, never kept. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
 /** Keep-alive connections to one endpoint; no cap, so the idle pool grows to client concurrency. */
 export class Http1Pool implements Upstream, ConnPool {
   private readonly idle: Conn[] = [];
@@ -39,8 +42,15 @@ export class Http1Pool implements Upstream, ConnPool {
     if (req.upgrade === undefined) while ((conn = this.idle.pop()) !== undefined && (conn.socket.destroyed || !conn.socket.writable));
     if (conn === undefined) {
       const o = this.opts;
-      const socket = o.tls !== null ? tlsConnect({ ...o.tls, host: o.host, port: o.port }) : netConnect({ host: o.host, port: o.port });
-      conn = new Conn(socket, this, o.connectTimeout, o.tls !== null);
+      if (o.tls !== null) conn = new Conn(tlsConnect({ ...o.tls, host: o.host, port: o.port }), this, o.connectTimeout, true, false);
+      else if (req.upgrade !== undefined) conn = new Conn(netConnect({ host: o.host, port: o.port }), this, o.connectTimeout, false, false);
+      else {
+        // plain keep-alive connections read into one shared buffer (Conn copies what it keeps):
+        // no buffer allocated per read and no stream machinery between the socket and the parser
+        let c: Conn | null = null;
+        const socket = netConnect({ host: o.host, port: o.port, onread: { buffer: readBuffer, callback: (n, buf) => (c as Conn).read(buf as Buffer, n) } });
+        conn = c = new Conn(socket, this, o.connectTimeout, false, true);
+      }
     }
     conn.start(req, handler);
   }

@@ -29,13 +29,20 @@ test('retain closes the pools of endpoints gone and of settings no route uses an
   const gone = pools.get(v1, '10.0.0.1', 443);
   const kept = pools.get(v2, '10.0.0.1', 443);
   pools.get(plain, '10.0.0.1', 443);
-  pools.get(plain, '10.0.0.9', 443);
+  const dropped = pools.get(plain, '10.0.0.9', 443);
   assert.equal(pools.size(), 4);
   pools.retain(new Map([[v2, new Set(['10.0.0.1:443'])], [plain, new Set(['10.0.0.1:443'])]]));
   assert.equal(pools.size(), 2, 'kept: v2 and the plain one on the live endpoint');
   assert.equal(pools.get(v2, '10.0.0.1', 443), kept, 'the v2 pool was kept, not recreated');
   assert.notEqual(pools.dispatch('HTTPS', { material: { id: 'v1' } }), v1, 'the unused v1 dispatcher was forgotten: a new one is interned');
   assert.notEqual(pools.get(pools.dispatch('HTTPS', { material: { id: 'v1' } }), '10.0.0.1', 443), gone);
+  assert.notEqual(pools.get(plain, '10.0.0.9', 443), dropped, 'a closed pool is never handed out again');
+  // release: one endpoint's pool (IPv6 addresses hold colons of their own)
+  const v6 = pools.get(plain, 'fd00::1', 8443);
+  const other = pools.get(plain, 'fd00::1', 8444);
+  pools.release(plain, 'fd00::1:8443');
+  assert.notEqual(pools.get(plain, 'fd00::1', 8443), v6, 'released: a new pool');
+  assert.equal(pools.get(plain, 'fd00::1', 8444), other, 'the same address on another port is kept');
   // a dispatcher a live route still uses, with no endpoint right now, stays interned
   pools.retain(new Map([[v2, new Set<string>()]]));
   assert.equal(pools.dispatch('HTTPS', { material: { id: 'v2' } }), v2);

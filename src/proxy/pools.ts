@@ -48,6 +48,8 @@ export interface Dispatch {
   readonly protocol: BackendProtocol;
   /** Pools by endpoint (`ip:port`). */
   readonly pools: Map<string, Upstream>;
+  /** The same pools by address, then port: found per request without building the `ip:port` key. */
+  readonly byIp: Map<string, Map<number, Upstream>>;
   readonly make: (ip: string, port: number) => Upstream;
 }
 
@@ -204,13 +206,18 @@ export function createPools(opts: PoolOptions): Pools {
       const d: DispatcherOptions = isTls(protocol) ? o : { connectTimeout: o.connectTimeout };
       const key = `${protocol}${dispatcherSuffix(protocol, d)}`;
       let found = dispatchers.get(key);
-      if (found === undefined) dispatchers.set(key, (found = { key, protocol, pools: new Map(), make: maker(protocol, d) }));
+      if (found === undefined) dispatchers.set(key, (found = { key, protocol, pools: new Map(), byIp: new Map(), make: maker(protocol, d) }));
       return found;
     },
     get(d, ip, port) {
-      const k = `${ip}:${port}`;
-      let pool = d.pools.get(k);
+      let ports = d.byIp.get(ip);
+      let pool = ports?.get(port);
+      if (pool !== undefined) return pool;
+      const k = endpointKey(ip, port);
+      pool = d.pools.get(k);
       if (pool === undefined) d.pools.set(k, (pool = d.make(ip, port)));
+      if (ports === undefined) d.byIp.set(ip, (ports = new Map()));
+      ports.set(port, pool);
       return pool;
     },
     retain(live) {
@@ -218,7 +225,7 @@ export function createPools(opts: PoolOptions): Pools {
         const keep = live.get(d);
         for (const [k, pool] of d.pools) {
           if (keep?.has(k) === true) continue;
-          d.pools.delete(k);
+          forget(d, k);
           pool.close().catch(() => {});
         }
         // a dispatcher no route uses is forgotten; a route that comes back interns a new one
@@ -228,7 +235,7 @@ export function createPools(opts: PoolOptions): Pools {
     release(d, k) {
       const pool = d.pools.get(k);
       if (pool === undefined) return;
-      d.pools.delete(k);
+      forget(d, k);
       pool.close().catch(() => {});
     },
     size() {
@@ -242,6 +249,17 @@ export function createPools(opts: PoolOptions): Pools {
       await Promise.allSettled(all.map((p) => p.close()));
     },
   };
+}
+
+/** Removes the pool of endpoint `k` (`ip:port`) from both of a dispatcher's maps. */
+function forget(d: Dispatch, k: string): void {
+  d.pools.delete(k);
+  const colon = k.lastIndexOf(':');
+  const ip = k.slice(0, colon);
+  const ports = d.byIp.get(ip);
+  if (ports === undefined) return;
+  ports.delete(Number(k.slice(colon + 1)));
+  if (ports.size === 0) d.byIp.delete(ip);
 }
 
 /** An undici dispatcher behind the {@link Upstream} interface (its handler shape is the same). */

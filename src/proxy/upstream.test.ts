@@ -522,3 +522,54 @@ test('writeRequestHead writes the bytes of requestHead as UTF-8, from a buffer i
     { numRuns: 1500, seed: 20261206 },
   );
 });
+
+test('bytes kept past a read are copies: two connections reading into the shared buffer in turn never see each other\'s bytes', async () => {
+  // each request's response is dribbled a few bytes per write, head and body, chunked or not, so
+  // that reads of the two connections alternate and every kept piece (a partial head, a chunk the
+  // handler holds on to) would be overwritten by the other connection's next read if it were a view
+  const body = (tag: string): string => tag.repeat(40);
+  await scripted(
+    (head, s) => {
+      const tag = /GET \/(\w)/.exec(head)?.[1] ?? '?';
+      const b = body(tag);
+      const text = tag === 'a' ? `HTTP/1.1 200 OK\r\nContent-Length: ${b.length}\r\nX-Tag: ${tag}\r\n\r\n${b}` : `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Tag: ${tag}\r\n\r\n${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`;
+      s.setNoDelay(true);
+      void (async () => {
+        for (let i = 0; i < text.length; i += 7) {
+          s.write(text.slice(i, i + 7), 'latin1');
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      })();
+    },
+    async (p) => {
+      const one = (path: string): Promise<{ tag: string; chunks: Buffer[] }> =>
+        new Promise((resolve, reject) => {
+          const got = { tag: '', chunks: [] as Buffer[] };
+          p.dispatch(
+            { path, method: 'GET', headers: ['host', 'a.test'], body: null, headersTimeout: 2000, bodyTimeout: 2000 },
+            {
+              onConnect: () => {},
+              onHeaders: (_s, raw) => {
+                got.tag = String(raw[raw.indexOf('X-Tag') + 1]);
+                return true;
+              },
+              onData: (chunk) => {
+                got.chunks.push(chunk); // kept as handed over, read only at the end
+                return true;
+              },
+              onComplete: () => resolve(got),
+              onError: reject,
+            },
+          );
+        });
+      for (let round = 0; round < 3; round++) {
+        const [a, b] = await Promise.all([one('/a'), one('/b')]);
+        assert.equal(a.tag, 'a');
+        assert.equal(b.tag, 'b');
+        assert.ok(a.chunks.length > 1 && b.chunks.length > 1, 'the bodies came in several reads');
+        assert.equal(Buffer.concat(a.chunks).toString('latin1'), body('a'));
+        assert.equal(Buffer.concat(b.chunks).toString('latin1'), body('b'));
+      }
+    },
+  );
+});

@@ -122,7 +122,7 @@ export function requestHead(method: string, path: string, headers: readonly stri
  * A token equals `lower` (lower-case letters and '-') in any case, without a lower-cased copy:
  * `| 0x20` maps A-Z onto a-z and leaves '-' alone; no other tchar maps onto a letter or '-'.
  */
-function sameLower(token: string, lower: string): boolean {
+export function sameLower(token: string, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if ((token.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
 }
@@ -144,13 +144,11 @@ export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly w
   at = put(path, at);
   at = put(' HTTP/1.1\r\n', at);
   for (let i = 0; i < headers.length; i += 2) {
-    const n = headers[i] as string;
-    const v = headers[i + 1] as string;
-    if (!isToken(n) || unsafeValue(v)) continue;
-    at = put(n, at);
-    at = put(': ', at);
-    at = put(v, at);
-    at = put('\r\n', at);
+    // each field is checked as it is copied (one pass over it); a bad one is taken back and skipped
+    const line = at;
+    at = putName(headers[i] as string, at);
+    if (at !== -1) at = putValue(headers[i + 1] as string, at);
+    at = at === -1 ? line : put('\r\n', at);
   }
   at = put(chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n', at);
   const buf = head;
@@ -182,6 +180,32 @@ function put(s: string, at: number): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return at + h.write(s.slice(i), at, 'utf8');
+    h[at++] = c;
+  }
+  return at;
+}
+/** Writes a field name and `: ` at `at`; -1 when it is not a token (isToken's rule). */
+function putName(s: string, at: number): number {
+  if (s.length === 0) return -1;
+  room(at, s.length + 2);
+  const h = head;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || TCHAR[c] === 0) return -1;
+    h[at++] = c;
+  }
+  h[at++] = 58;
+  h[at++] = 32;
+  return at;
+}
+/** Writes a field value as UTF-8 at `at`; -1 when it holds a control byte other than tab (unsafeValue's rule). */
+function putValue(s: string, at: number): number {
+  room(at, s.length * 3);
+  const h = head;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 ? c !== 9 : c === 127) return -1;
+    if (c >= 0x80) return unsafeValue(s) ? -1 : at + h.write(s.slice(i), at, 'utf8');
     h[at++] = c;
   }
   return at;
