@@ -15,6 +15,7 @@
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { borrowReads, returnReads } from './borrow.js';
 import { Errno, type RequestParser } from './llhttp.js';
 import { MessageReader } from './h1-reader.js';
 import { H1BodyRequest, H1Request, H1Response, type FrontRequest, type ResponseSink } from './h1-message.js';
@@ -122,6 +123,12 @@ type Owned = Socket & { [CONN]?: Conn | undefined };
 function onData(this: Owned, chunk: Buffer): void {
   this[CONN]?.onData(chunk);
 }
+/** Plain connections read into one buffer (borrow.ts): what a connection keeps of it is copied. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+function onBorrowed(this: Owned, n: number, buf: Buffer): boolean {
+  this[CONN]?.onData(buf.subarray(0, n));
+  return true;
+}
 function onEnd(this: Owned): void {
   this[CONN]?.onEnd();
 }
@@ -167,6 +174,8 @@ class Conn extends MessageReader implements ResponseSink {
   /** The client sent FIN. */
   private eof = false;
   private closing = false;
+  /** Reads arrive in the shared buffer (borrow.ts): kept bytes are copied. */
+  private borrowed = false;
 
   constructor(
     readonly socket: Socket,
@@ -180,7 +189,8 @@ class Conn extends MessageReader implements ResponseSink {
   start(first: Buffer | undefined): void {
     const s = this.socket as Owned;
     s[CONN] = this;
-    s.on('data', onData);
+    this.borrowed = borrowReads(s, readBuffer, onBorrowed);
+    if (!this.borrowed) s.on('data', onData);
     s.on('end', onEnd);
     s.on('close', onClose);
     s.on('error', onError);
@@ -197,7 +207,7 @@ class Conn extends MessageReader implements ResponseSink {
     if (this.idleSince !== 0) this.idleSince = performance.now();
     if (this.closing || this.parser === null) return;
     if (this.paused) {
-      this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+      this.pending = this.pending === null ? this.keep(chunk) : Buffer.concat([this.pending, chunk]);
       if (this.pending.length > PENDING_LIMIT) this.socket.pause();
       return;
     }
@@ -269,6 +279,11 @@ class Conn extends MessageReader implements ResponseSink {
 
   // --- parsing ------------------------------------------------------------------------------
 
+  /** `b`, or a copy when it is a view of the shared read buffer. */
+  private keep(b: Buffer): Buffer {
+    return this.borrowed ? Buffer.from(b) : b;
+  }
+
   private parse(buf: Buffer): void {
     const parser = this.parser as RequestParser;
     let err: number;
@@ -286,11 +301,11 @@ class Conn extends MessageReader implements ResponseSink {
       // before a pipelined message (parsed once the response before it is out), or after the
       // connection's last one (what follows is never read)
       this.paused = true;
-      if (parser.errorPos < buf.length) this.pending = buf.subarray(parser.errorPos);
+      if (parser.errorPos < buf.length) this.pending = this.keep(buf.subarray(parser.errorPos));
       if (this.toDispatch) this.dispatch();
       return;
     }
-    if (err === Errno.PAUSED_UPGRADE && this.toDispatch) return this.handOver(buf.subarray(parser.errorPos));
+    if (err === Errno.PAUSED_UPGRADE && this.toDispatch) return this.handOver(this.keep(buf.subarray(parser.errorPos)));
     this.fail(this.errorCode(err));
   }
 
@@ -352,7 +367,7 @@ class Conn extends MessageReader implements ResponseSink {
       return;
     }
     if (!(req instanceof H1BodyRequest) || req.destroyed) return;
-    if (!req.push(chunk)) this.socket.pause();
+    if (!req.push(this.keep(chunk))) this.socket.pause();
   }
 
   /** True (stop parsing) after a message that ends the connection: what follows it is never read. */
@@ -428,6 +443,7 @@ class Conn extends MessageReader implements ResponseSink {
     this.toDispatch = false;
     this.closing = true;
     s.off('data', onData);
+    if (this.borrowed) returnReads(s);
     s.off('end', onEnd);
     s.off('close', onClose);
     s.off('error', onError);
