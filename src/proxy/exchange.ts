@@ -29,6 +29,7 @@ import { endpointKey } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
+import { queryOf } from './request-target.js';
 import { runBackendPolicies, stickyBackend, type BackendTarget, type ErrorPlan, type Target } from './route.js';
 import type { UpstreamHandler } from './upstream.js';
 
@@ -290,8 +291,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
 
   query(name: string): string | undefined {
     if (this.query_ === null) {
-      const q = this.forwardPath.indexOf('?');
-      this.query_ = new URLSearchParams(q === -1 ? '' : this.forwardPath.slice(q + 1));
+      this.query_ = new URLSearchParams(queryOf(this.forwardPath));
     }
     return this.query_.get(name) ?? undefined;
   }

@@ -17,6 +17,7 @@ import type { AuthState, Decision } from '../auth/state.js';
 import { connectionListed } from '../headers.js';
 import { compileTemplate, escapeUri, expander, hostOf, httpOf, type Expand } from '../nginx-vars.js';
 import { nextRequestId } from '../request-id.js';
+import { queryOf } from '../request-target.js';
 import { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -47,8 +48,7 @@ const template = (s: string): string | Expand => compileTemplate(s, AUTH_VARIABL
  */
 function signinUrl(signin: string, param: string): { base: Expand; append: string | null } {
   const base = expander(template(signin));
-  const q = signin.indexOf('?');
-  const query = q === -1 ? '' : signin.slice(q + 1);
+  const query = queryOf(signin);
   if (query === '') return { base, append: '?' };
   const has = new URLSearchParams(query).get(param);
   return { base, append: has !== null && has !== '' ? null : '&' };
