@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
-import { get } from './lib/http.js';
+import { get, httpsGet } from './lib/http.js';
 import { freePort, probe, startTcpEcho, startTlsPod, tcpExchange, type TcpPod, type TlsPod } from './lib/l4.js';
 import { gateway, gatewayClass, httpRoute, serviceWithPorts, serviceWithSlices, sliceWithPorts, tcpRoute, tlsRoute, tlsSecret, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
@@ -110,15 +110,9 @@ describe('TLSRoute and TCPRoute (standalone)', () => {
     await eventually(() => pass.names.includes('pass2.gw.test'), { what: 'the pod saw the name itself' });
     const h2 = await leaf(shared, 'web.gw.test', ['h2', 'http/1.1']);
     assert.ok('fingerprint' in h2 && h2.fingerprint === fp(webCert) && h2.alpn === 'h2', JSON.stringify(h2));
-    const h1 = await new Promise<string>((resolve, reject) => {
-      const s = tlsConnect({ host: HOST, port: shared, servername: 'web.gw.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => s.write('GET / HTTP/1.1\r\nHost: web.gw.test\r\nConnection: close\r\n\r\n'));
-      let data = '';
-      s.on('data', (d: Buffer) => (data += d.toString()));
-      s.on('end', () => resolve(data));
-      s.on('error', reject);
-    });
-    assert.match(h1, /^HTTP\/1\.1 200/);
-    assert.match(h1, /"pod":"web"/);
+    const h1 = await httpsGet(shared, 'web.gw.test', 'web.gw.test', '/', HOST);
+    assert.equal(h1.status, 200);
+    assert.match(h1.body, /"pod":"web"/);
   });
 
   test("a TCPRoute: bytes both ways; an invalid backendRef keeps its share of connections, which are rejected; a change needs no restart", async () => {

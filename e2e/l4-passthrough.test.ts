@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { run } from './lib/command.js';
 import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
-import { get } from './lib/http.js';
+import { get, httpsGet } from './lib/http.js';
 import { captureClientHello, probe, startSplitRelay, startTlsPod, type TlsPod } from './lib/l4.js';
 import { ingressObject, serviceWithPorts, serviceWithSlices, sliceWithPorts, tlsSecret, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
@@ -116,15 +116,9 @@ describe('TLS passthrough by SNI (--enable-ssl-passthrough)', () => {
   });
 
   test("other names are served by Portico's own TLS: HTTP/1.1 and HTTP/2", async () => {
-    const h1 = await new Promise<string>((resolve, reject) => {
-      const s = tlsConnect({ host: HOST, port: p.httpsPort, servername: 'web.l4.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => s.write('GET /h1 HTTP/1.1\r\nHost: web.l4.test\r\nConnection: close\r\n\r\n'));
-      let data = '';
-      s.on('data', (d: Buffer) => (data += d.toString()));
-      s.on('end', () => resolve(data));
-      s.on('error', reject);
-    });
-    assert.match(h1, /^HTTP\/1\.1 200/);
-    assert.match(h1, /"pod":"web"/);
+    const h1 = await httpsGet(p.httpsPort, 'web.l4.test', 'web.l4.test', '/h1', HOST);
+    assert.equal(h1.status, 200);
+    assert.match(h1.body, /"pod":"web"/);
     const h2 = await new Promise<{ status: number; body: string; alpn: string | false | undefined }>((resolve, reject) => {
       const session = h2connect(`https://web.l4.test:${p.httpsPort}`, { host: HOST, servername: 'web.l4.test', rejectUnauthorized: false } as never);
       session.on('error', reject);

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
-import { freePort, rejected, startTcpEcho, tcpExchange, type TcpPod } from './lib/l4.js';
+import { endpointsOf, freePort, rejected, startTcpEcho, tcpExchange, type TcpPod } from './lib/l4.js';
 import { sleep } from './lib/load.js';
 import { configMap, serviceWithPorts, sliceWithPorts, type Obj } from './lib/objects.js';
 import { CLI, startPortico, type Portico } from './lib/portico.js';
@@ -66,12 +66,6 @@ function chatter(port: number, tag: string, everyMs = 20): Chatter {
   };
   chatters.add(c);
   return c;
-}
-
-/** The endpoint addresses of a backend in /debug/backends. */
-async function endpointsOf(adminPort: number, id: string): Promise<string[]> {
-  const view = JSON.parse((await get(adminPort, '/debug/backends')).body) as { backends: { id: string; endpoints: { address: string }[] }[] };
-  return (view.backends.find((b) => b.id === id)?.endpoints ?? []).map((e) => e.address).sort();
 }
 
 describe('TCP services (--tcp-services-configmap)', () => {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
-import { freePort, startTcpEcho, startUdpEcho, tcpExchange, udpClient, type UdpPod } from './lib/l4.js';
+import { endpointsOf, freePort, startTcpEcho, startUdpEcho, tcpExchange, udpClient, type UdpPod } from './lib/l4.js';
 import { sleep } from './lib/load.js';
 import { configMap, gateway, gatewayClass, serviceWithPorts, sliceWithPorts, udpRoute, type Obj } from './lib/objects.js';
 import { startPortico, type Portico } from './lib/portico.js';
@@ -23,11 +23,6 @@ const PORTS = [{ name: 'dns', port: 53, protocol: 'UDP' as const }];
 /** The dns Service with these pods, one slice each (they listen on different ports). */
 const dnsService = (pods: readonly UdpPod[]): Obj[] => [serviceWithPorts('dns', 'default', PORTS), ...pods.map((x) => sliceWithPorts(`dns-${x.name}`, 'dns', [x.ip], [{ name: 'dns', port: x.port, protocol: 'UDP' }]))];
 const UDP_ID = 'default/dns:53+udp';
-
-async function endpointsOf(adminPort: number, id: string): Promise<string[]> {
-  const view = JSON.parse((await get(adminPort, '/debug/backends')).body) as { backends: { id: string; endpoints: { address: string }[] }[] };
-  return (view.backends.find((b) => b.id === id)?.endpoints ?? []).map((e) => e.address).sort();
-}
 
 describe('UDP services (--udp-services-configmap)', () => {
   let p: Portico;

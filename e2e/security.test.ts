@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict';
 import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { cert, secretYaml } from './lib/certs.js';
 import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
-import { raw, startRawPod, startScriptedPod, statusLines, type RawPod } from './lib/raw.js';
+import { raw, rawTls, startRawPod, startScriptedPod, statusLines, type RawPod } from './lib/raw.js';
 import { startPortico, type Portico } from './lib/portico.js';
 import { startWsPod, type WsPod } from './lib/ws.js';
 
@@ -20,24 +19,6 @@ const tlsCert = cert(['c.example', 'u.test']);
 
 /** Requests a pod received, by request line, from its raw bytes. */
 const requestLines = (p: RawPod): string[] => p.all().match(/^[A-Z]+ [^\r\n]* HTTP\/1\.1$/gm) ?? [];
-
-/** Sends bytes over TLS (HTTP/1.1) and reads until the server closes. */
-function rawTls(port: number, servername: string, bytes: string, waitMs = 2000): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    let text = '';
-    const s = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => s.write(bytes));
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve({ text, closed: false });
-    }, waitMs);
-    s.on('data', (d) => (text += d.toString('latin1')));
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve({ text, closed: true });
-    });
-    s.on('error', () => undefined);
-  });
-}
 
 describe('request targets: the upstream request line is built only from the origin-form bytes', () => {
   let p: Portico;

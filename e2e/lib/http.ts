@@ -41,10 +41,10 @@ export function getFrom(from: string, port: number, host: string, o: { path?: st
   });
 }
 
-/** GET over TLS (HTTP/1.1) with a chosen SNI name and Host header: status, headers (lower-case names), body, and the served certificate's names. */
-export function httpsGet(port: number, servername: string, host: string, path = '/'): Promise<{ status: number; headers: Record<string, string>; body: string; san: string }> {
+/** GET over TLS (HTTP/1.1 by ALPN) to `address` with a chosen SNI name and Host header: status, headers (lower-case names), body, and the served certificate's names. */
+export function httpsGet(port: number, servername: string, host: string, path = '/', address = '127.0.0.1'): Promise<{ status: number; headers: Record<string, string>; body: string; san: string }> {
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+    const s = tlsConnect({ host: address, port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
       s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
     });
     let data = '';

@@ -1,11 +1,13 @@
 /**
  * Layer 4 test pods and clients on loopback addresses: a TCP echo server (which records PROXY
  * protocol lines), a UDP echo server (answers prefixed with its name), a TLS server with its own
- * certificate, free ports, and a TCP exchange with a bounded wait.
+ * certificate, free ports, a TCP exchange with a bounded wait, and a backend's endpoints as
+ * /debug/backends lists them.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { get } from './http.js';
 
 /** A port free for both TCP and UDP on `ip` (bound, then released). */
 export async function freePort(ip: string): Promise<number> {
@@ -99,6 +101,12 @@ export async function startTcpEcho(ip: string, name = ip): Promise<TcpPod> {
   });
   (pod as { port: number }).port = (server.address() as AddressInfo).port;
   return pod;
+}
+
+/** The endpoint addresses of a backend in /debug/backends, sorted. */
+export async function endpointsOf(adminPort: number, id: string): Promise<string[]> {
+  const view = JSON.parse((await get(adminPort, '/debug/backends')).body) as { backends: { id: string; endpoints: { address: string }[] }[] };
+  return (view.backends.find((b) => b.id === id)?.endpoints ?? []).map((e) => e.address).sort();
 }
 
 /** Sends `payload` on a new connection, half-closes, and resolves with everything received until the server ends. */

@@ -1,15 +1,27 @@
 /**
- * Raw sockets for hostile-input tests: a client that sends exact bytes and reads until the server
- * closes, and "pods" that record every byte they receive on every connection.
+ * Raw sockets for hostile-input tests: a client that sends exact bytes (plain or over TLS) and reads
+ * until the server closes, and "pods" that record every byte they receive on every connection.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { listen } from './listen.js';
 
 /** Sends raw bytes on a fresh connection; resolves with everything received until the server closes (or `waitMs`). */
 export function raw(port: number, bytes: string | Buffer, waitMs = 2000): Promise<{ text: string; closed: boolean }> {
+  const s: Socket = connect(port, '127.0.0.1', () => s.write(bytes));
+  return readUntilClose(s, waitMs);
+}
+
+/** `raw` over TLS (HTTP/1.1 by ALPN, `servername` as SNI). */
+export function rawTls(port: number, servername: string, bytes: string | Buffer, waitMs = 2000): Promise<{ text: string; closed: boolean }> {
+  const s = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => s.write(bytes));
+  return readUntilClose(s, waitMs);
+}
+
+/** Everything `s` receives (latin1) until it closes, or until `waitMs` (then `closed: false` and the socket is destroyed). */
+function readUntilClose(s: Socket, waitMs: number): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {
-    const s: Socket = connect(port, '127.0.0.1', () => s.write(bytes));
     let text = '';
     const timer = setTimeout(() => {
       s.destroy();

@@ -6,6 +6,7 @@ import { printDiagnostics, printTable, routeRows } from '../model/print.js';
 import type { GatewayApiStatus } from '../model/gateway/status.js';
 import type { Diagnostic, RouteTable } from '../model/types.js';
 import { endpointKey } from '../proxy/pools.js';
+import { targetPath } from '../proxy/request-target.js';
 import type { EndpointView } from '../proxy/stats.js';
 
 export interface AdminView {
@@ -69,7 +70,7 @@ export function debugRefusal(mode: DebugEndpoints, peer: string | undefined): { 
 export function createAdminServer(view: AdminView, options: AdminOptions): Server {
   const paths = options.debugEndpoints === 'off' ? '/healthz, /readyz, /metrics' : '/healthz, /readyz, /metrics, /debug/routes, /debug/backends, /debug/gateways';
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = targetPath(req.url ?? '/');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     if (path.startsWith('/debug/')) {
       const refusal = debugRefusal(options.debugEndpoints, req.socket.remoteAddress);

@@ -29,8 +29,10 @@ import { endpointKey } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
+import { queryOf } from './request-target.js';
 import { runBackendPolicies, stickyBackend, type BackendTarget, type ErrorPlan, type Target } from './route.js';
 import { sameLower, type UpstreamHandler } from './upstream.js';
+import { choose } from './weighted.js';
 
 /** The live table. Swapping is one assignment; a request keeps the matcher it started with. */
 export interface ProxyState {
@@ -159,35 +161,6 @@ function applyEdit(list: string[], e: ResponseEdit): void {
   }
 }
 
-/** The golden ratio's fractional part: the step of the weighted choice's sequence. */
-const GOLDEN = (Math.sqrt(5) - 1) / 2;
-
-/**
- * Picks one of a route's backends by weight, along a golden-ratio (Weyl) sequence from a random
- * starting point: consecutive requests are spread evenly over the weights, so any run of 500
- * requests splits to within two requests of the weights and the backends interleave (70/30 is never
- * seven in a row then three), where a random draw per request strays by tens (a 70/30 split over
- * 500 came out 75/25 in a test run). One backend: no arithmetic.
- */
-export function choose(t: Pick<Target, 'backends' | 'totalWeight' | 'cursor'>): BackendTarget | undefined {
-  const list = t.backends;
-  if (list.length === 1) return (list[0] as BackendTarget).weight > 0 ? list[0] : undefined;
-  const cursor = t.cursor;
-  if (t.totalWeight <= 0 || cursor === null) return undefined;
-  let x = (cursor[0] as number) + GOLDEN;
-  if (x >= 1) x -= 1;
-  cursor[0] = x;
-  let r = x * t.totalWeight;
-  let last: BackendTarget | undefined;
-  for (const b of list) {
-    if (b.weight <= 0) continue;
-    last = b;
-    r -= b.weight;
-    if (r < 0) return b;
-  }
-  return last;
-}
-
 const EXCHANGE = Symbol('portico.exchange');
 type ExchangeResponse = ServerResponse & { [EXCHANGE]?: Exchange };
 
@@ -312,8 +285,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
 
   query(name: string): string | undefined {
     if (this.query_ === null) {
-      const q = this.forwardPath.indexOf('?');
-      this.query_ = new URLSearchParams(q === -1 ? '' : this.forwardPath.slice(q + 1));
+      this.query_ = new URLSearchParams(queryOf(this.forwardPath));
     }
     return this.query_.get(name) ?? undefined;
   }

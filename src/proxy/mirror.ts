@@ -27,12 +27,12 @@ import type { Dispatcher } from 'undici';
 import type { Backend, MirrorPolicy } from '../model/types.js';
 import { AUTH_VARIABLES } from '../model/nginx-vars.js';
 import type { Balancer } from './balance.js';
-import { compileTemplate, expander, queryOf } from './nginx-vars.js';
+import { compileTemplate, expander } from './nginx-vars.js';
 import { DROPS, type MirrorDrop, type MirrorResult, type MirrorState } from './mirror-state.js';
 import type { PolicyExchange } from './policies/types.js';
 import type { EndpointSlot } from './endpoints.js';
 import type { Dispatch, Pools } from './pools.js';
-import { unsafeTarget } from './request-target.js';
+import { queryOf, unsafeTarget } from './request-target.js';
 import type { UpstreamHandler } from './upstream.js';
 
 export { createMirrorState, defaultMirrorState, DEFAULT_MIRROR_LIMITS, type MirrorLimits, type MirrorMetrics, type MirrorState } from './mirror-state.js';

@@ -12,6 +12,7 @@
 import { parseVars, type NamedVariable, type VarContext, type VarPart } from '../model/nginx-vars.js';
 import { hostOf as routingHost } from '../router/match.js';
 import type { PolicyExchange } from './policies/types.js';
+import { queryOf, targetPath } from './request-target.js';
 
 /** What the variables read of a request (an exchange is one). */
 export type VarRequest = Pick<PolicyExchange, 'req' | 'scheme' | 'host' | 'clientIp' | 'path' | 'forwardPath' | 'requestUri' | 'requestId' | 'names' | 'captures' | 'header'>;
@@ -28,20 +29,13 @@ export function hostOf(r: VarRequest): string {
   return h === '' ? serverName(r) : h;
 }
 
-/** The query of an origin-form target ('' without one). */
-export const queryOf = (target: string): string => {
-  const q = target.indexOf('?');
-  return q === -1 ? '' : target.slice(q + 1);
-};
-
 /** `$args`: the query of the target as it will be forwarded (a rewrite's), not decoded. */
 export const argsOf = (r: VarRequest): string => queryOf(r.forwardPath);
 
 /** `$uri`: the decoded, normalised path; after a rewrite, the decoded path of the new target. */
 export function uriOf(r: VarRequest): string {
   if (r.forwardPath === r.requestUri) return r.path;
-  const q = r.forwardPath.indexOf('?');
-  const p = q === -1 ? r.forwardPath : r.forwardPath.slice(0, q);
+  const p = targetPath(r.forwardPath);
   try {
     return decodeURIComponent(p);
   } catch {

@@ -6,6 +6,7 @@
  *   them), the only thing that ever reaches the upstream request line;
  * - `authority`: the host of an absolute-form target, which wins over the Host header (3.2.2).
  * Asterisk-form and authority-form targets are not routable here (null: 400).
+ * Every split of a target into its path and query goes through queryStart and its slices.
  */
 import { pathOf } from '../router/match.js';
 
@@ -17,6 +18,27 @@ export interface RequestTarget {
   /** The authority of an absolute-form target (`host[:port]`), else undefined. */
   readonly authority: string | undefined;
 }
+
+/**
+ * Where an origin-form target's query starts: the index of its first `?`, else its length. The
+ * parts are then slices that allocate nothing when there is no query (V8 hands back the string
+ * itself for a whole-string slice and '' for an empty one): the path is `slice(0, i)`, the query
+ * with its `?` is `slice(i)`, the query alone is `slice(i + 1)`. A target never carries a fragment
+ * (RFC 9112 3.2.1), so `#` is an ordinary byte here; a later `?` belongs to the query (RFC 3986 3.4).
+ */
+export function queryStart(target: string): number {
+  const q = target.indexOf('?');
+  return q === -1 ? target.length : q;
+}
+
+/** The path of a target (before its first `?`): the target itself when it has no query. */
+export const targetPath = (target: string): string => target.slice(0, queryStart(target));
+
+/** The query of a target with its `?` (`?a=1`; `?` for a bare one), '' without one: what a rewrite or redirect keeps. */
+export const targetQuery = (target: string): string => target.slice(queryStart(target));
+
+/** The query of a target without its `?` ('' without one, or for a bare `?`): nginx's `$args`. */
+export const queryOf = (target: string): string => target.slice(queryStart(target) + 1);
 
 /** A host with an optional port: a DNS-ish name, an IPv4 address or a bracketed IPv6 one. */
 const AUTHORITY = /^(?:[A-Za-z0-9_](?:[-A-Za-z0-9_]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[-A-Za-z0-9_]*[A-Za-z0-9_])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{0,5})?$/;

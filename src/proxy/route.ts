@@ -18,6 +18,7 @@ import { compileErrorPages, type ErrorPlan as ErrorPlanOf } from './policies/err
 import { compileMirrors, defaultMirrorState, type MirrorPlan } from './mirror.js';
 import type { Dispatch, Pools } from './pools.js';
 import type { StickyRequest } from './balance.js';
+import { createCursor, totalWeight, type WeightedChoice } from './weighted.js';
 
 /** One backend of a route, ready to pick an endpoint from and dispatch to. */
 export interface BackendTarget {
@@ -53,8 +54,8 @@ export interface CanaryTarget {
 /** custom-http-errors / default-backend, compiled: the error backends ready to dispatch to. */
 export type ErrorPlan = ErrorPlanOf<BackendTarget>;
 
-/** A route, compiled for the data plane. */
-export interface Target extends RouteLabels {
+/** A route, compiled for the data plane; its backends are chosen by weight (weighted.ts) unless a session or canary rule picks. */
+export interface Target extends RouteLabels, WeightedChoice<BackendTarget> {
   readonly route: Route;
   /** Request-phase policies, in the fixed order. */
   readonly policies: readonly RequestPolicy[];
@@ -63,11 +64,6 @@ export interface Target extends RouteLabels {
   readonly outer: ResponsePolicy | null;
   readonly errors: ErrorPlan | null;
   readonly retry: RetryRule;
-  readonly backends: readonly BackendTarget[];
-  /** Sum of the backends' weights (0: no backend can take the request). */
-  readonly totalWeight: number;
-  /** Where the weighted choice's low-discrepancy sequence is, in [0, 1) (null: fewer than two backends). */
-  readonly cursor: Float64Array | null;
   readonly settings: RouteSettings;
   /** null for the routes without a canary: the backend choice pays nothing for the feature. */
   readonly canary: CanaryTarget | null;
@@ -179,10 +175,8 @@ export function prepareRoute(route: Route, ctx: PrepareContext): Target {
     errors: errors === undefined ? null : compileErrorPages(errors, (id) => target(id, 1, undefined)),
     retry: ctx.shared?.retry(s) ?? compileRetry(s, ctx.env.retry ?? DEFAULT_RETRY),
     backends,
-    totalWeight: backends.reduce((n, b) => n + b.weight, 0),
-    // a random phase: a target is compiled anew with every table, and a sequence restarted at the
-    // same point each time would give the same backends the first picks of every table
-    cursor: backends.length > 1 ? Float64Array.of(Math.random()) : null,
+    totalWeight: totalWeight(backends),
+    cursor: createCursor(backends.length),
     settings: s,
     canary,
     servicePort: backends[0]?.backend.port ?? '',

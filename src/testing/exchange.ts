@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { dropHeader } from '../proxy/headers.js';
 import type { PolicyExchange, ResponseEdit } from '../proxy/policies/types.js';
+import { targetPath } from '../proxy/request-target.js';
 
 /** One answer a policy gave. */
 export interface Answer {
@@ -62,7 +63,7 @@ export function fakeExchange(o: FakeRequest = {}): FakeExchange {
     req,
     scheme,
     listenerPort,
-    path: forwardPath.split('?')[0] as string,
+    path: targetPath(forwardPath),
     forwardPath,
     requestUri: forwardPath,
     requestId: 'r',

@@ -1,37 +1,44 @@
-/** Layer 4 targets: a backend by weight per connection, and an SNI name's route (exact, wildcard by depth, catch-all). */
+/** Layer 4 targets: a backend by weight per connection (weighted.ts, as for HTTP), and an SNI name's route (exact, wildcard by depth, catch-all). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Backend, L4Route, RouteTable, SniRoute } from '../../model/types.js';
 import { EMPTY_TABLE } from '../../model/types.js';
 import { createEndpointState } from '../endpoints.js';
-import { compileL4, compileSni, lookupSni, pickBackend, type L4Target } from './targets.js';
+import { choose } from '../weighted.js';
+import { compileL4, compileSni, lookupSni, type L4Target } from './targets.js';
 
 const backend = (id: string): Backend => ({ id, namespace: 'default', service: id.split('/')[1]!.split(':')[0]!, port: '80', protocol: 'TCP', endpoints: [{ ip: '10.0.0.1', port: 80, terminating: false }] });
 const table = (...ids: string[]): RouteTable => ({ ...EMPTY_TABLE, backends: new Map(ids.map((id) => [id, backend(id)])) });
 const route = (backends: L4Route['backends']): L4Route => ({ source: { kind: 'TCPRoute', namespace: 'default', name: 'r' }, backends });
 
-describe('pickBackend', () => {
+describe('a compiled route\'s backend choice', () => {
   const t = table('default/a:80+tcp', 'default/b:80+tcp');
   const compile = (backends: L4Route['backends']): L4Target => compileL4(route(backends), t, 'tcp/9000', 'TCP', createEndpointState(), null);
 
   test('one backend: always it, without arithmetic; weight 0: none', () => {
-    assert.equal(pickBackend(compile([{ backend: 'default/a:80+tcp', weight: 1 }]), () => 0.99)?.service, 'a');
-    assert.equal(pickBackend(compile([{ backend: 'default/a:80+tcp', weight: 0 }])), undefined);
+    const one = compile([{ backend: 'default/a:80+tcp', weight: 1 }]);
+    assert.equal(one.cursor, null);
+    assert.equal(choose(one)?.service, 'a');
+    assert.equal(choose(compile([{ backend: 'default/a:80+tcp', weight: 0 }])), undefined);
   });
 
-  test('weights split connections; a zero weight takes none; an invalid ref keeps its share as a backend-less target', () => {
-    const target = compile([{ backend: 'default/a:80+tcp', weight: 70 }, { backend: 'default/b:80+tcp', weight: 0 }, { backend: '', weight: 30 }]);
-    const counts = new Map<string, number>();
-    for (let i = 0; i < 100; i++) {
-      const b = pickBackend(target, () => i / 100);
-      const k = b?.backend?.id ?? 'rejected';
-      counts.set(k, (counts.get(k) ?? 0) + 1);
+  test('70/30: any 100 connections split to within two of the weights, whatever the phase; a zero weight takes none; an invalid ref keeps its share as a backend-less target', () => {
+    for (let run = 0; run < 50; run++) {
+      // compiled anew each run, as every table compiles its routes: each starts at its own random phase
+      const target = compile([{ backend: 'default/a:80+tcp', weight: 70 }, { backend: 'default/b:80+tcp', weight: 0 }, { backend: '', weight: 30 }]);
+      const counts = new Map<string, number>();
+      for (let i = 0; i < 100; i++) {
+        const k = choose(target)?.backend?.id ?? 'rejected';
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      const a = counts.get('default/a:80+tcp') ?? 0;
+      const rejected = counts.get('rejected') ?? 0;
+      assert.ok(Math.abs(a - 70) <= 2 && a + rejected === 100, JSON.stringify(Object.fromEntries(counts)));
     }
-    assert.deepEqual(Object.fromEntries(counts), { 'default/a:80+tcp': 70, rejected: 30 });
   });
 
   test('every weight 0: none', () => {
-    assert.equal(pickBackend(compile([{ backend: 'default/a:80+tcp', weight: 0 }, { backend: 'default/b:80+tcp', weight: 0 }])), undefined);
+    assert.equal(choose(compile([{ backend: 'default/a:80+tcp', weight: 0 }, { backend: 'default/b:80+tcp', weight: 0 }])), undefined);
   });
 
   test('a backend the table lacks has no endpoints and no metric series, never a throw', () => {

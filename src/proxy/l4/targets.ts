@@ -1,12 +1,14 @@
 /**
  * A table's Layer 4 routes compiled for serving, once per table: each route's backends with their
  * live endpoint slots and metric series, and each port's SNI names as maps (exact names, then
- * wildcards from the most specific suffix). Picking is per connection: a backend by weight, then
- * an endpoint round-robin (skipping ejected ones and, on a retry, the ones tried).
+ * wildcards from the most specific suffix). Picking is per connection: a backend by weight (the
+ * golden-ratio sequence HTTP routes use, weighted.ts), then an endpoint round-robin (skipping
+ * ejected ones and, on a retry, the ones tried).
  */
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Backend, L4Route, RouteTable, SniRoute } from '../../model/types.js';
 import type { EndpointSlot, EndpointState } from '../endpoints.js';
+import { createCursor, totalWeight, type WeightedChoice } from '../weighted.js';
 
 /** What one backend of a Layer 4 route records into (null without metrics). */
 export type TcpSeries = ReturnType<Metrics['tcp']>;
@@ -24,13 +26,11 @@ export interface L4BackendTarget {
   readonly udp: UdpSeries | null;
 }
 
-/** A compiled Layer 4 route. */
-export interface L4Target {
+/** A compiled Layer 4 route; `choose` (weighted.ts) picks one of its backends per connection or flow. */
+export interface L4Target extends WeightedChoice<L4BackendTarget> {
   readonly route: L4Route;
   /** The listener label of its metrics: `tcp/9000`, `udp/53`, `https` (passthrough on --https-port), `tls/8443`. */
   readonly listener: string;
-  readonly backends: readonly L4BackendTarget[];
-  readonly totalWeight: number;
   /** Send a PROXY protocol v1 header to the pods. */
   readonly encode: boolean;
 }
@@ -53,21 +53,8 @@ export function compileL4(route: L4Route, table: RouteTable, listener: string, p
       udp: metrics !== null && protocol === 'UDP' ? metrics.udp(namespace, service, listener) : null,
     };
   });
-  return { route, listener, backends, totalWeight: backends.reduce((n, b) => n + b.weight, 0), encode };
-}
-
-/** One backend by weight (a single one: no arithmetic); undefined when no backend takes connections. */
-export function pickBackend(t: L4Target, random: () => number = Math.random): L4BackendTarget | undefined {
-  const list = t.backends;
-  if (list.length === 1) return (list[0] as L4BackendTarget).weight > 0 ? list[0] : undefined;
-  if (t.totalWeight <= 0) return undefined;
-  let r = random() * t.totalWeight;
-  for (const b of list) {
-    if (b.weight <= 0) continue;
-    r -= b.weight;
-    if (r < 0) return b;
-  }
-  return list.findLast((b) => b.weight > 0);
+  // a sequence at a random phase, as an HTTP route's: a target is compiled anew with every table
+  return { route, listener, backends, totalWeight: totalWeight(backends), cursor: createCursor(backends.length), encode };
 }
 
 /** One port's SNI names, compiled. */

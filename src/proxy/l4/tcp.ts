@@ -14,7 +14,8 @@ import type { Balancer } from '../balance.js';
 import { endpointKey } from '../pools.js';
 import type { EndpointStats } from '../stats.js';
 import { proxyV1, type Peer } from './proxy-header.js';
-import { pickBackend, type L4BackendTarget, type L4Target } from './targets.js';
+import { choose } from '../weighted.js';
+import type { L4BackendTarget, L4Target } from './targets.js';
 
 /** A spliced connection, as draining and endpoint removal see it. */
 export interface Session {
@@ -64,7 +65,7 @@ export function splice(client: Socket, head: Buffer | null, target: L4Target, ct
   });
   let connected = false;
 
-  const bt = pickBackend(target);
+  const bt = choose(target);
   if (bt === undefined || bt.backend === undefined) {
     // an invalid backendRef's share, or no backend: rejected as the Gateway API asks (a reset, not a TLS alert)
     ctx.recordError(target, bt, 'rejected');

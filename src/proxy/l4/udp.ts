@@ -12,7 +12,8 @@ import type { Balancer } from '../balance.js';
 import { endpointKey } from '../pools.js';
 import type { EndpointStats } from '../stats.js';
 import type { Session } from './tcp.js';
-import { pickBackend, type L4BackendTarget, type L4Target } from './targets.js';
+import { choose } from '../weighted.js';
+import type { L4BackendTarget, L4Target } from './targets.js';
 
 /** Flows at most per UDP listener (each holds a socket). */
 export const MAX_FLOWS = 4096;
@@ -81,7 +82,7 @@ export function createUdpService(o: UdpServiceOptions): UdpService {
 
   const open = (key: string, rinfo: RemoteInfo, msg: Buffer): void => {
     const target = o.target();
-    const bt = pickBackend(target);
+    const bt = choose(target);
     if (bt === undefined || bt.backend === undefined) return o.recordError(target, bt, 'rejected');
     const ep = o.balancer.pick(bt.backend.id, bt.slot.endpoints);
     if (ep === undefined) return o.recordError(target, bt, 'no_endpoints');

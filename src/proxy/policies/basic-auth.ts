@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { BasicAuthPolicy } from '../../model/types.js';
 import { hashScheme, isFast, verifyHash } from '../auth/crypt.js';
 import type { AuthState } from '../auth/state.js';
+import { settle } from './settle.js';
 import { Verdict, type PolicyExchange, type RequestPolicy } from './types.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -62,21 +63,15 @@ export function basicAuth(p: BasicAuthPolicy, state: AuthState): RequestPolicy {
         return Verdict.Answered;
       }
       // a copy of its own: a pooled Buffer would carry its whole pool to the worker
-      state.hashes().verify(target, new Uint8Array(password), (r) => {
-        try {
+      state.hashes().verify(target, new Uint8Array(password), (r) =>
+        settle(ex, FAILED, () => {
           if (r === 'ok' && hash !== undefined) {
             allow(ex, key);
             ex.resume();
           } else if (r === 'error') ex.answer(503, BUSY, TEXT, 'auth_busy', ['retry-after', '1']);
           else deny(ex);
-        } catch {
-          try {
-            ex.answer(500, FAILED, TEXT, 'auth_error');
-          } catch {
-            // the client is gone
-          }
-        }
-      });
+        }),
+      );
       return Verdict.Pending;
     },
   };

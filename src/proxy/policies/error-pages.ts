@@ -4,6 +4,7 @@
  * `@custom_*` locations send: `GET /` with the original query, and the X-Code... headers.
  */
 import type { ErrorPagesPolicy, RouteSource } from '../../model/types.js';
+import { targetQuery } from '../request-target.js';
 import type { PolicyExchange } from './types.js';
 
 /** When no error backend has endpoints: ingress-nginx's built-in default backend answers 404. */
@@ -52,6 +53,5 @@ export function errorHeaders(code: number, originalUri: boolean, ex: PolicyExcha
 
 /** What an error backend is asked for: `/` with the original query (nginx's `rewrite (.*) / break` keeps the arguments). */
 export function errorPath(requestUri: string): string {
-  const q = requestUri.indexOf('?');
-  return q === -1 ? '/' : `/${requestUri.slice(q)}`;
+  return `/${targetQuery(requestUri)}`;
 }

@@ -17,12 +17,15 @@ import type { AuthState, Decision } from '../auth/state.js';
 import { connectionListed } from '../headers.js';
 import { compileTemplate, escapeUri, expander, hostOf, httpOf, type Expand } from '../nginx-vars.js';
 import { nextRequestId } from '../request-id.js';
+import { settle } from './settle.js';
+import { queryOf } from '../request-target.js';
 import { Verdict, type PolicyEnv, type PolicyExchange, type RequestPolicy } from './types.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const UNAUTHORIZED = '401 Authorization Required: the authentication service refused this request\n';
 const FORBIDDEN = '403 Forbidden: the authentication service refused this request\n';
 const failed = (why: string): string => `500 Internal Server Error: the authentication service ${why}; the request was not let through\n`;
+const UNUSABLE = failed('answer could not be used');
 
 /** Client headers never sent to the auth service: hop-by-hop, the body's, and the ones Portico sets. */
 const DROP = new Set([
@@ -47,8 +50,7 @@ const template = (s: string): string | Expand => compileTemplate(s, AUTH_VARIABL
  */
 function signinUrl(signin: string, param: string): { base: Expand; append: string | null } {
   const base = expander(template(signin));
-  const q = signin.indexOf('?');
-  const query = q === -1 ? '' : signin.slice(q + 1);
+  const query = queryOf(signin);
   if (query === '') return { base, append: '?' };
   const has = new URLSearchParams(query).get(param);
   return { base, append: has !== null && has !== '' ? null : '&' };
@@ -201,31 +203,18 @@ export function extAuth(p: ExtAuthPolicy, state: AuthState, env: PolicyEnv, scop
           const d: Decision = { status: res.statusCode, headers: picked };
           const decisive = (d.status >= 200 && d.status < 300) || d.status === 401 || d.status === 403;
           if (key !== null && decisive) state.decisions.set(key, d, ttl(d.status));
-          settle(ex, () => {
+          settle(ex, UNUSABLE, () => {
             if (apply(ex, d)) ex.resume();
           });
         },
         (err: { code?: string }) => {
           const why = err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'did not answer in time' : 'could not be reached';
-          settle(ex, () => ex.answer(500, failed(why), TEXT, 'auth_error'));
+          settle(ex, UNUSABLE, () => ex.answer(500, failed(why), TEXT, 'auth_error'));
         },
       );
       return Verdict.Pending;
     },
   };
-}
-
-/** Runs what finishes a pending exchange; a throw becomes a 500, never a pass. */
-function settle(ex: PolicyExchange, f: () => void): void {
-  try {
-    f();
-  } catch {
-    try {
-      ex.answer(500, failed('answer could not be used'), TEXT, 'auth_error');
-    } catch {
-      // the client is gone
-    }
-  }
 }
 
 /** An http(s) URL, or null. */

@@ -3,6 +3,7 @@
  * rewrite-target templates). Pure.
  */
 import type { PathRewrite } from '../../model/types.js';
+import { targetPath } from '../request-target.js';
 import type { PolicyExchange } from './types.js';
 
 /**
@@ -21,19 +22,13 @@ export function replacePath(path: string, r: PathRewrite, captures: readonly str
   return out === '' ? '/' : out.startsWith('/') ? out : `/${out}`;
 }
 
-/** Splits an origin-form target into its path and its `?query` (or ''). */
-export function splitTarget(target: string): [path: string, query: string] {
-  const q = target.indexOf('?');
-  return q === -1 ? [target, ''] : [target.slice(0, q), target.slice(q)];
-}
-
 /**
  * The path to rewrite: the request's own bytes (so encoded characters stay encoded), unless it
  * was normalised on the way to matching (dot segments, encoded characters) and no longer starts
  * with the prefix the route matched; then the decoded path.
  */
 export function rawOrDecoded(ex: Pick<PolicyExchange, 'path' | 'forwardPath'>, r: PathRewrite): string {
-  const [raw] = splitTarget(ex.forwardPath);
+  const raw = targetPath(ex.forwardPath);
   if (r.type !== 'prefix') return raw;
   const prefix = r.prefix.endsWith('/') ? r.prefix.slice(0, -1) : r.prefix;
   return raw.startsWith(prefix) ? raw : ex.path;

@@ -5,7 +5,8 @@
  * listener's; left out for http on 80 and https on 443. The query string is kept.
  */
 import type { Policy } from '../../model/types.js';
-import { rawOrDecoded, replacePath, splitTarget } from './paths.js';
+import { queryStart } from '../request-target.js';
+import { rawOrDecoded, replacePath } from './paths.js';
 import { Verdict, type PolicyExchange, type RequestPolicy } from './types.js';
 
 type Redirect = Extract<Policy, { kind: 'redirect' }>;
@@ -24,9 +25,10 @@ export function redirect(p: Redirect): RequestPolicy {
       const scheme = p.scheme ?? ex.scheme;
       const port = p.port ?? (p.scheme !== undefined ? (p.scheme === 'https' ? 443 : 80) : ex.listenerPort);
       const showPort = !((scheme === 'http' && port === 80) || (scheme === 'https' && port === 443));
-      const [path, query] = splitTarget(ex.forwardPath);
-      const next = p.path === undefined ? path : replacePath(rawOrDecoded(ex, p.path), p.path, ex.captures);
-      const location = `${scheme}://${p.hostname ?? hostOnly(ex.host)}${showPort ? `:${port}` : ''}${next}${query}`;
+      const target = ex.forwardPath;
+      const q = queryStart(target);
+      const next = p.path === undefined ? target.slice(0, q) : replacePath(rawOrDecoded(ex, p.path), p.path, ex.captures);
+      const location = `${scheme}://${p.hostname ?? hostOnly(ex.host)}${showPort ? `:${port}` : ''}${next}${target.slice(q)}`;
       ex.answer(p.status, '', 'text/plain; charset=utf-8', 'redirect', ['location', location]);
       return Verdict.Answered;
     },

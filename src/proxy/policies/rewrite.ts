@@ -7,16 +7,15 @@
  * x-forwarded-prefix is the same kind of template, sent as X-Forwarded-Prefix.
  */
 import type { Policy } from '../../model/types.js';
-import { escapePath, fill, parseTemplate, rawOrDecoded, replacePath, splitTarget, templatePath, type Template } from './paths.js';
+import { targetQuery } from '../request-target.js';
+import { escapePath, fill, parseTemplate, rawOrDecoded, replacePath, templatePath, type Template } from './paths.js';
 import { Verdict, type PolicyExchange, type RequestPolicy } from './types.js';
 
 type Rewrite = Extract<Policy, { kind: 'rewrite' }>;
 
 /** The rewritten origin-form target for a template: the filled path, escaped, with the query of `forward`. */
 export function rewriteTarget(t: Template, captures: readonly string[] | null, forward: string): string {
-  const q = forward.indexOf('?');
-  const path = templatePath(t, captures);
-  return q === -1 ? path : path + forward.slice(q);
+  return templatePath(t, captures) + targetQuery(forward);
 }
 
 export function rewrite(p: Rewrite): RequestPolicy {
@@ -28,8 +27,7 @@ export function rewrite(p: Rewrite): RequestPolicy {
       if (p.hostname !== undefined) ex.setUpstreamHeader('host', p.hostname);
       if (template !== null) ex.setForwardPath(rewriteTarget(template, ex.captures, ex.forwardPath));
       else if (path !== undefined) {
-        const [, query] = splitTarget(ex.forwardPath);
-        ex.setForwardPath(`${replacePath(rawOrDecoded(ex, path), path)}${query}`);
+        ex.setForwardPath(replacePath(rawOrDecoded(ex, path), path) + targetQuery(ex.forwardPath));
       }
       if (prefix !== null) ex.setUpstreamHeader('x-forwarded-prefix', escapePath(fill(prefix, ex.captures)));
       return Verdict.Continue;

@@ -21,6 +21,7 @@ import { isIP } from 'node:net';
 import { createCidrMatcher, unmapped } from '../../model/cidr.js';
 import type { SatisfyCheck, SourceRangePolicy } from '../../model/types.js';
 import { errorBody } from '../errors.js';
+import { settle } from './settle.js';
 import { Verdict, type PolicyExchange, type RequestPolicy } from './types.js';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -117,7 +118,7 @@ export function satisfyAny(checks: readonly SatisfyCheck[], compile: (p: Exclude
           return;
         }
         // a pending check finished: carry on from here
-        guard(ex, () => {
+        settle(ex, FAILED, () => {
           if (a === null) pass(ex, index, true);
           else if (!refusal(a)) ex.answer(a.status, a.body, a.type, a.cause, a.headers);
           else {
@@ -162,19 +163,6 @@ export function satisfyAny(checks: readonly SatisfyCheck[], compile: (p: Exclude
       }
     },
   };
-}
-
-/** Runs `f`; a throw becomes a 500, never a pass. */
-function guard(ex: PolicyExchange, f: () => void): void {
-  try {
-    f();
-  } catch {
-    try {
-      ex.answer(500, FAILED, TEXT, 'auth_error');
-    } catch {
-      // the client is gone
-    }
-  }
 }
 
 /** The exchange as a check sees it: answer() and resume() report the check's result (null: a pass) instead of ending the request. */
