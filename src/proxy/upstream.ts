@@ -211,9 +211,9 @@ function putValue(s: string, at: number): number {
   return at;
 }
 
-/** A control byte other than tab, or a CR or LF that is not part of a CRLF pair. */
-function badHeadByte(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
+/** In [from, to), a control byte other than tab, or a CR or LF that is not part of a CRLF pair. */
+function badHeadByte(text: string, from = 0, to = text.length): boolean {
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c >= 32) {
       if (c === 127) return true;
@@ -226,6 +226,8 @@ function badHeadByte(text: string): boolean {
   return false;
 }
 
+const CONTROL = 'control character in the response head';
+
 export function hasHeader(headers: readonly string[], lower: string): boolean {
   for (let i = 0; i < headers.length; i += 2) {
     const n = headers[i] as string;
@@ -235,6 +237,9 @@ export function hasHeader(headers: readonly string[], lower: string): boolean {
 }
 
 export const invalid = (why: string): UpstreamError => new UpstreamError('PORTICO_UPSTREAM_INVALID', `invalid upstream response: ${why}`);
+
+/** A field's error, unless a control byte past it (from `at`) comes first: that error outranks every field's. */
+const fieldError = (text: string, at: number, why: string): string => (badHeadByte(text, at) ? CONTROL : why);
 
 /** A response head, read: what the connection needs to read the body and whether to reuse it. */
 export interface ResponseHead {
@@ -262,8 +267,12 @@ export function readResponseHead(text: string, headOnly: boolean, upgrade: Reado
   const status = Number(text.slice(9, 12));
   const after = text.charCodeAt(12);
   if (!(status >= 100 && status <= 999) || !(Number.isNaN(after) || after === 32 || after === 13)) return 'bad status code';
-  // a bare CR or LF, NUL or another control byte in the head is not HTTP: never forwarded (RFC 9112 2.2)
-  if (badHeadByte(text)) return 'control character in the response head';
+  // a bare CR or LF, NUL or another control byte in the head is not HTTP: never forwarded (RFC 9112
+  // 2.2). Each line is checked as it is read; that error comes before any other of the head's
+  // fields, so a field's error is returned only once the rest of the head is known to be clean.
+  const n = text.length;
+  let lineStart = text.indexOf('\r\n');
+  if (badHeadByte(text, 0, lineStart === -1 ? n : lineStart)) return CONTROL;
   let keepAlive = text.charCodeAt(7) !== 48; // HTTP/1.0 ends the connection
   const raw: string[] = [];
   let length = -1;
@@ -271,19 +280,40 @@ export function readResponseHead(text: string, headOnly: boolean, upgrade: Reado
   let te = false;
   let upgradeTo = '';
   let keepAliveMs = -1;
-  // each field line by its indices in `text` (no per-line copy); only names and values are sliced out
-  let lineStart = text.indexOf('\r\n');
+  // each field line by its indices in `text` (no per-line copy), in one pass: the name up to the
+  // colon (its bytes checked as a token's), then the value up to the CRLF (no control byte but tab)
   while (lineStart !== -1) {
     const from = lineStart + 2;
-    const next = text.indexOf('\r\n', from);
-    const end = next === -1 ? text.length : next;
-    lineStart = next;
-    const colon = text.indexOf(':', from);
+    let i = from;
+    let colon = -1;
+    let token = true;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 58) {
+        colon = i;
+        break;
+      }
+      if (c === 13 && text.charCodeAt(i + 1) === 10) break;
+      if (c > 255 || TCHAR[c] === 0) {
+        if ((c < 32 && c !== 9) || c === 127) return CONTROL;
+        token = false;
+      }
+    }
+    let end = n;
+    for (let j = colon === -1 ? i : colon + 1; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (c < 32) {
+        if (c === 13 && text.charCodeAt(j + 1) === 10) {
+          end = j;
+          break;
+        }
+        if (c !== 9) return CONTROL;
+      } else if (c === 127) return CONTROL;
+    }
+    lineStart = end === n ? -1 : end;
     const c0 = from < end ? text.charCodeAt(from) : -1;
-    if (colon === -1 || colon >= end || colon === from || c0 === 32 || c0 === 9) return c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line';
-    const last = text.charCodeAt(colon - 1);
-    if (last === 32 || last === 9) return 'whitespace before colon';
-    if (!isToken(text, from, colon)) return 'bad header name';
+    const bad = colon === -1 || colon === from || c0 === 32 || c0 === 9 ? (c0 === 32 || c0 === 9 ? 'obsolete line folding' : 'bad header line') : text.charCodeAt(colon - 1) === 32 || text.charCodeAt(colon - 1) === 9 ? 'whitespace before colon' : token ? '' : 'bad header name';
+    if (bad !== '') return fieldError(text, end, bad);
     const name = text.slice(from, colon);
     // the value without surrounding whitespace (what String.prototype.trim() removes here: SP, HTAB, NBSP)
     let vs = colon + 1;
@@ -295,10 +325,10 @@ export function readResponseHead(text: string, headOnly: boolean, upgrade: Reado
     switch (name.length) {
       case 14:
         if (sameLower(name, 'content-length')) {
-          if (!/^\d{1,15}$/.test(value)) return 'bad content-length';
-          const n = Number(value);
-          if (length !== -1 && length !== n) return 'conflicting content-length';
-          length = n;
+          if (!/^\d{1,15}$/.test(value)) return fieldError(text, end, 'bad content-length');
+          const cl = Number(value);
+          if (length !== -1 && length !== cl) return fieldError(text, end, 'conflicting content-length');
+          length = cl;
         }
         break;
       case 17:
