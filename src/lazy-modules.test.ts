@@ -1,7 +1,8 @@
 /**
  * Packages only some features need are loaded on first use, never at start-up: a process serving
  * a table without those features does not pay for them (docs/performance.md, "Memory"). undici
- * (gRPC backends, external authentication, mirror-target URLs) costs about 5 MiB of RSS loaded.
+ * (gRPC backends, external authentication, mirror-target URLs) costs about 5 MiB of RSS loaded;
+ * bcryptjs (bcrypt htpasswd hashes, checked on the auth worker threads) a little.
  * Each case starts Portico in a fresh process (a test process may have loaded anything), reads
  * Node's module cache after ready, then uses the feature's entry point and reads it again.
  */
@@ -29,22 +30,32 @@ spec:
 
 /**
  * Runs Portico (main.ts's run, as the `portico` command does) on `dir`, then `use` (an ESM body
- * with `dist` bound to the compiled src/ folder's URL); returns whether a module whose path ends
- * with `file` was loaded at ready and after `use`.
+ * with `dist` bound to the compiled src/ folder's URL); returns whether any file of package `pkg`
+ * was loaded at ready and after `use`: through import (a module hook sees each URL) or require
+ * (Node's module cache).
  */
-async function loadedAround(dir: string, file: string, use: string): Promise<{ atReady: boolean; afterUse: boolean; out: unknown }> {
+async function loadedAround(dir: string, pkg: string, use: string): Promise<{ atReady: boolean; afterUse: boolean; out: unknown }> {
+  const hook = `let port; export function initialize(d) { port = d.port; } export async function load(url, context, next) { port.postMessage(url); return next(url, context); }`;
   const script = `
-    import { createRequire } from 'node:module';
+    import { createRequire, register } from 'node:module';
+    import { MessageChannel } from 'node:worker_threads';
+    const urls = [];
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (u) => urls.push(u));
+    port1.unref();
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}), { data: { port: port2 }, transferList: [port2] });
     const dist = ${JSON.stringify(new URL('./', import.meta.url).href)};
     const { parseCommandLine } = await import(dist + 'cli/command.js');
     const { run } = await import(dist + 'main.js');
     const cmd = parseCommandLine(['--manifests', ${JSON.stringify(dir)}, '--bind-address', '${IP}', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', '0s', '--log-level', 'error']);
     const running = await run(cmd.config);
     const cache = createRequire(${JSON.stringify(here('./main.js'))}).cache;
-    const loaded = () => Object.keys(cache).some((k) => k.endsWith(${JSON.stringify(file)}));
-    const atReady = loaded();
+    const inPkg = (s) => s.includes('/node_modules/${pkg}/');
+    // the hook's messages arrive asynchronously: let them in before each look
+    const loaded = async () => { await new Promise((r) => setTimeout(r, 100)); return urls.some(inPkg) || Object.keys(cache).some(inPkg); };
+    const atReady = await loaded();
     const out = await (async () => { ${use} })();
-    const afterUse = loaded();
+    const afterUse = await loaded();
     await running.close();
     process.stderr.write(JSON.stringify({ atReady, afterUse, out }) + '\\n');
     process.exit(0);
@@ -59,13 +70,22 @@ async function loadedAround(dir: string, file: string, use: string): Promise<{ a
   return JSON.parse(err.trim().split('\n').at(-1)!) as { atReady: boolean; afterUse: boolean; out: unknown };
 }
 
-test('undici is not loaded at start-up; a mirror-target agent loads it and sends a request', async () => {
+/** A manifests folder with one Ingress (no feature that needs any of these packages), removed after `f`. */
+async function withIngress<T>(f: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'lazy-modules-'));
   try {
     writeFileSync(join(dir, 'web.yaml'), INGRESS);
-    const r = await loadedAround(
+    return await f(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('undici is not loaded at start-up; a mirror-target agent loads it and sends a request', async () => {
+  const r = await withIngress((dir) =>
+    loadedAround(
       dir,
-      '/node_modules/undici/index.js',
+      'undici',
       `const { createServer } = await import('node:http');
        const server = createServer((req, res) => res.end('mirrored ' + req.url));
        await new Promise((r) => server.listen(0, '${IP}', r));
@@ -76,11 +96,25 @@ test('undici is not loaded at start-up; a mirror-target agent loads it and sends
        await agent.close();
        server.close();
        return { status: res.statusCode, body };`,
-    );
-    assert.equal(r.atReady, false, 'undici was loaded before any feature needed it');
-    assert.equal(r.afterUse, true);
-    assert.deepEqual(r.out, { status: 200, body: 'mirrored /copy' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    ),
+  );
+  assert.equal(r.atReady, false, 'undici was loaded before any feature needed it');
+  assert.equal(r.afterUse, true);
+  assert.deepEqual(r.out, { status: 200, body: 'mirrored /copy' });
+});
+
+test('bcryptjs is not loaded at start-up; checking a bcrypt hash loads it', async () => {
+  // "secret" at cost 4 (bcryptjs's hashSync)
+  const hash = '$2b$04$wfeMDdymh29ok4eN2To7fOcWRG/gpL4GT54WRz1aQBFhxAcqx20K.';
+  const r = await withIngress((dir) =>
+    loadedAround(
+      dir,
+      'bcryptjs',
+      `const { verifyHash } = await import(dist + 'proxy/auth/crypt.js');
+       return [verifyHash(${JSON.stringify(hash)}, Buffer.from('secret')), verifyHash(${JSON.stringify(hash)}, Buffer.from('wrong'))];`,
+    ),
+  );
+  assert.equal(r.atReady, false, 'bcryptjs was loaded before any feature needed it');
+  assert.equal(r.afterUse, true);
+  assert.deepEqual(r.out, [true, false]);
 });
