@@ -2,8 +2,10 @@
  * Memory right after ready in Kubernetes mode at scale, over several starts: RSS (and how it
  * splits: anonymous memory, file-backed pages, V8's heap spaces), as `bench:scale`'s "Kubernetes
  * mode" line but without the rest of that benchmark, so starts can be repeated and compared.
- * `npm run bench:memory [-- --ingresses 10000 --starts 5 --snapshot dir]`: with `--snapshot`, a
- * heap snapshot of each start is written to dir (`--heapsnapshot-signal=SIGUSR2`).
+ * `npm run bench:memory [-- --ingresses 10000 --starts 5 --snapshot dir --smaps --settle-ms 0 --run cmd]`:
+ * `--snapshot` writes a heap snapshot of each start to dir (`--heapsnapshot-signal=SIGUSR2`),
+ * `--smaps` lists the largest mappings, `--settle-ms` waits before measuring, `--run` runs a shell
+ * command with $PID set (to look at the process before it stops).
  * PORTICO_NODE_FLAGS replaces the Node.js flags, as in every benchmark.
  */
 import { execSync } from 'node:child_process';
