@@ -6,7 +6,7 @@
  * Default: one Ingress from a manifest file. `--ingresses N`: Kubernetes mode against the
  * API-server double holding bench:scale's N Ingresses (50,000 endpoints at 10,000) besides the
  * one under load, so the soak runs with a table at scale.
- * `npm run bench:soak [-- --seconds 300] [-- --ingresses 10000]`
+ * `npm run bench:soak [-- --seconds 300] [-- --ingresses 10000] [-- --backend-ip 127.0.60.2]`
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,8 +25,10 @@ import { scaleObjects } from './objects.js';
 const args = process.argv.slice(2);
 const SECONDS = Number(args[args.indexOf('--seconds') + 1] ?? 60) || 60;
 const INGRESSES = args.includes('--ingresses') ? Number(args[args.indexOf('--ingresses') + 1]) || 10_000 : 0;
+/** The backend's loopback address (`--backend-ip`), for runs side by side with another soak. */
+const IP = args.includes('--backend-ip') ? (args[args.indexOf('--backend-ip') + 1] ?? '127.0.60.2') : '127.0.60.2';
 need('wrk', 'wrk');
-const backend = await startNginxBackend('127.0.60.2');
+const backend = await startNginxBackend(IP);
 let api: ApiDouble | null = null;
 const dir = mkdtempSync(joinPath(tmpdir(), 'bench-soak-'));
 let p: Portico;
@@ -35,13 +37,13 @@ if (INGRESSES > 0) {
   api = await startApiDouble({ bookmarkMs: 60_000 });
   for (const o of scaleObjects(INGRESSES)) api.apply(o as unknown as Parameters<ApiDouble['apply']>[0]);
   api.apply(service('be'));
-  api.apply(slice('be-1', 'be', [{ ip: '127.0.60.2', port: backend.port }]));
+  api.apply(slice('be-1', 'be', [{ ip: IP, port: backend.port }]));
   api.apply(ingress('bench', 'bench.test', 'be'));
   const t0 = Date.now();
   p = await startPortico(null, ['--kubeconfig', api.kubeconfig(joinPath(dir, 'kubeconfig')), '--access-log=false', '--update-status=false'], { env: { POD_NAME: 'bench', POD_NAMESPACE: 'default' } });
   ready = Date.now() - t0;
 } else {
-  p = await startPortico({ 'b.yaml': join(ingressYaml('b', [{ host: 'bench.test', paths: [{ path: '/', service: 'be' }] }]), serviceYaml('be', [{ ip: '127.0.60.2', port: backend.port }])) }, ['--access-log=false']);
+  p = await startPortico({ 'b.yaml': join(ingressYaml('b', [{ host: 'bench.test', paths: [{ path: '/', service: 'be' }] }]), serviceYaml('be', [{ ip: IP, port: backend.port }])) }, ['--access-log=false']);
 }
 const rss = async (): Promise<number> => Number(/process_resident_memory_bytes (\d+)/.exec((await get(p.adminPort, '/metrics', { agent: false })).body)?.[1]) / 2 ** 20;
 try {

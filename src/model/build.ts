@@ -7,7 +7,7 @@
 import { certProblem, type ClientCaCheck, type InspectClientCa, type InspectSecret, type InspectUpstreamTls } from './certs.js';
 import { resolveBackend, type ExternalNameOptions, type Resolved, type ServiceIndex } from './endpoints.js';
 import type { ConfigMap, Secret, Service } from './k8s.js';
-import { keyOf } from './k8s.js';
+import { keyOf, nameKey } from './k8s.js';
 import { L4Builder } from './l4/builder.js';
 import type { Backend, BackendTls, Cert, ClientAuth, Diagnostic, DiagnosticReason, ListenerPort, PathMatch, Route, RouteSource, Translation, UpstreamTls } from './types.js';
 
@@ -97,7 +97,7 @@ export class TableBuilder {
     let r = this.backends.get(id);
     if (!r) {
       // one id is one namespace/service: its reference is recorded with its first use
-      this.serviceRefs.add(`${ns}/${service}`);
+      this.serviceRefs.add(nameKey(ns, service));
       r = resolveBackend(this.index, ns, service, port, id, protocol, this.opts.externalNames, serviceUpstream);
       // a BackendTLSPolicy's settings (its name is in the id: one id, one set of settings)
       if (tls !== undefined) r = { ...r, backend: { ...r.backend, tls } };
@@ -112,7 +112,7 @@ export class TableBuilder {
 
   /** The number (else the name) of a Service's first port, for the default-backend annotation; undefined when the Service or its ports are missing. */
   firstPort(ns: string, service: string): string | number | undefined {
-    this.serviceRefs.add(`${ns}/${service}`);
+    this.serviceRefs.add(nameKey(ns, service));
     const ports = this.index.services.get(`${ns}/${service}`)?.spec?.ports;
     const p = Array.isArray(ports) ? ports[0] : undefined;
     if (typeof p?.port === 'number' && Number.isInteger(p.port) && p.port > 0 && p.port < 65536) return p.port;
@@ -134,7 +134,7 @@ export class TableBuilder {
 
   /** A Service by namespace and name, recorded as referenced (its changes rebuild). */
   service(namespace: string, name: string): Service | undefined {
-    this.serviceRefs.add(`${namespace}/${name}`);
+    this.serviceRefs.add(nameKey(namespace, name));
     return this.index.services.get(`${namespace}/${name}`);
   }
 

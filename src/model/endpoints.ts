@@ -3,7 +3,7 @@
  * the way kube-proxy does: the slice port is found by the Service port's name.
  */
 import { isIP } from 'node:net';
-import { isDnsSubdomain, show, type EndpointSlice, type Service, type ServicePort } from './k8s.js';
+import { isDnsSubdomain, nameKey, show, type EndpointSlice, type Service, type ServicePort } from './k8s.js';
 import { Memo } from './memo.js';
 import type { Backend, DiagnosticReason, Endpoint } from './types.js';
 
@@ -23,7 +23,7 @@ export interface ServiceIndex {
 export function sliceService(slice: { readonly metadata?: { readonly namespace?: unknown; readonly labels?: unknown } | undefined }): string {
   const ns = slice.metadata?.namespace;
   const svc = (slice.metadata?.labels as Record<string, unknown> | undefined)?.[SERVICE_NAME_LABEL];
-  return typeof ns === 'string' && typeof svc === 'string' ? `${ns}/${svc}` : '';
+  return typeof ns === 'string' && typeof svc === 'string' ? nameKey(ns, svc) : '';
 }
 
 export function indexServices(services: readonly Service[], slices: readonly EndpointSlice[], memo?: ResolutionMemo): ServiceIndex {

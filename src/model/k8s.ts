@@ -186,5 +186,13 @@ export function show(v: unknown): string {
 /** `namespace/name` of an object, the key of every store and index. */
 export function keyOf(obj: KubeObject): string {
   const m = obj.metadata;
-  return `${str(m?.namespace)}/${str(m?.name)}`;
+  return nameKey(str(m?.namespace), str(m?.name));
 }
+
+/**
+ * `namespace/name` as one flat string. A template literal (or `+`) makes a string of two parts
+ * when the result is 13 characters or more: 32 bytes plus a fresh copy of "namespace/" (24), kept
+ * for as long as the key is (35,000 keys of stores and indexes at 10,000 Ingresses: 0.8 MiB; heap
+ * snapshots, docs/performance.md "Memory"). Array join writes one string.
+ */
+export const nameKey = (namespace: string, name: string): string => [namespace, name].join('/');

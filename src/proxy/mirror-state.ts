@@ -3,7 +3,8 @@
  * limits, the copies in flight per destination, the undici agent of mirror-target URLs, and where
  * outcomes are counted.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { loadUndici } from './undici.js';
 
 export interface MirrorLimits {
   /** Copies in flight per destination and process; more are dropped (0: no copy is sent). */
@@ -67,7 +68,7 @@ export function createMirrorState(limits: Partial<MirrorLimits> = {}, metrics: M
     inFlight: (d) => (d === undefined ? total : (counts.get(d) ?? 0)),
     agent() {
       // certificates are not verified, as nginx's proxy_pass does not by default; SNI is sent
-      return (agent ??= new Agent({ connections: Math.max(1, l.maxInFlight), keepAliveTimeout: 30_000, connect: { timeout: l.connectTimeout, rejectUnauthorized: false } }));
+      return (agent ??= new (loadUndici().Agent)({ connections: Math.max(1, l.maxInFlight), keepAliveTimeout: 30_000, connect: { timeout: l.connectTimeout, rejectUnauthorized: false } }));
     },
     async close() {
       const a = agent;

@@ -67,7 +67,15 @@ describe('compiled targets', () => {
   });
   test('labels: the route\'s object, its first backend\'s Service, host and written path', () => {
     const t = target(tableWith({}, tlsBackend()));
-    assert.deepEqual([t.namespace, t.ingress, t.service, t.host, t.path], ['ns', 'i', 's', 'a.test', '/']);
+    assert.deepEqual([t.namespace, t.ingress, t.service, t.host, t.path, t.servicePort], ['ns', 'i', 's', 'a.test', '/', '443']);
+    const fallback = target(tableWith({}, tlsBackend(), { host: '', path: '', source: { kind: 'DefaultBackend', namespace: 'ns', name: 'def' } }));
+    assert.deepEqual([fallback.namespace, fallback.ingress, fallback.service, fallback.host, fallback.path], ['ns', '', 's', '', '']);
+    const missing = target({ ...tableWith({}, tlsBackend()), backends: new Map() });
+    assert.deepEqual([missing.service, missing.servicePort], ['', '']);
+  });
+  test('labels are read from the route and its first backend, not kept per target (48 bytes each at 50,000 routes)', () => {
+    const t = target(tableWith({}, tlsBackend()));
+    for (const name of ['namespace', 'ingress', 'service', 'host', 'path', 'servicePort']) assert.equal(Object.hasOwn(t, name), false, name);
   });
 });
 

@@ -346,7 +346,13 @@ function ingress(b: TableBuilder, checked: CheckedIngress, hosts: HostPasses): v
       }
       const id = use(b, p.ref, c, protocol);
       if (id === undefined) continue;
-      const route: Route = { host, path: p.path, match: p.match, ...(p.match === 'Regex' ? { ignoreCase: true } : {}), source, policies: policiesFor(c, host, p.rewrite, hosts), backends: b.single(id), settings: c.settings, ...balancingOf(c) };
+      const policies = policiesFor(c, host, p.rewrite, hosts);
+      // nearly every route: a literal of exactly its seven properties (one with spreads gets room
+      // for nine: 16 bytes more per route, 0.8 MiB at 10,000 Ingresses)
+      const route: Route =
+        p.match !== 'Regex' && c.balancing === undefined
+          ? { host, path: p.path, match: p.match, source, policies, backends: b.single(id), settings: c.settings }
+          : { host, path: p.path, match: p.match, ...(p.match === 'Regex' ? { ignoreCase: true } : {}), source, policies, backends: b.single(id), settings: c.settings, ...balancingOf(c) };
       const lost = b.addRoute(route, c.created);
       if (lost === route) {
         const winner = b.routeAt(route);

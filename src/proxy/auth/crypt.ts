@@ -6,7 +6,15 @@
  * crypt are not accepted (the translator reports them). Comparisons are constant-time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { createRequire } from 'node:module';
+
+type Bcrypt = typeof import('bcryptjs');
+let bcryptjs: Bcrypt | null = null;
+/**
+ * bcryptjs, required on first use: bcrypt hashes are checked on the auth worker threads, so the
+ * main thread of a process without them never loads it (src/lazy-modules.test.ts).
+ */
+const bcrypt = (): Bcrypt => (bcryptjs ??= createRequire(import.meta.url)('bcryptjs') as Bcrypt);
 
 /** The schemes Portico verifies. */
 export type HashScheme = 'bcrypt' | 'md5-crypt' | 'apr1' | 'sha256-crypt' | 'sha512-crypt' | 'sha1' | 'ssha';
@@ -146,7 +154,7 @@ export function verifyHash(hash: string, password: Buffer): boolean {
     switch (hashScheme(hash)) {
       case 'bcrypt':
         // bcryptjs reads the password as a string and encodes it as UTF-8
-        return bcrypt.compareSync(password.toString('utf8'), hash);
+        return bcrypt().compareSync(password.toString('utf8'), hash);
       case 'md5-crypt':
       case 'apr1':
         return sameString(md5Crypt(password, hash) ?? '', hash);
