@@ -83,11 +83,21 @@ export async function startNginxBackend(ip: string): Promise<Proc & { port: numb
     `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
-  server { listen ${ip}:${port} reuseport; location / { default_type text/plain; return 200 "${BODY_100.trimEnd()}\\n"; } } }\n`,
+  server { listen ${ip}:${port} reuseport; location / { default_type text/plain; return 200 "${BODY_100.trimEnd()}\\n"; }
+    location = ${BACKEND_STATUS} { stub_status; } } }\n`,
   );
   const proc = spawn('taskset', ['-c', LOAD_CORE, 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   await waitPort(port, ip);
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port };
+}
+
+/** The backend's nginx stub_status page (connections accepted so far: how many the proxy opened). */
+const BACKEND_STATUS = '/__backend_status';
+
+/** Connections the backend has accepted since it started (its stub_status `accepts`, which counts this request's own). */
+export async function backendAccepts(backend: { ip: string; port: number }): Promise<number> {
+  const text = await (await fetch(`http://${backend.ip}:${backend.port}${BACKEND_STATUS}`, { headers: { connection: 'close' } })).text();
+  return Number(/^\s*(\d+) \d+ \d+\s*$/m.exec(text)?.[1] ?? NaN);
 }
 
 /**
@@ -226,7 +236,10 @@ export async function startReference(mode: string, backend: { ip: string; port: 
 export interface WrkResult {
   readonly rps: number;
   readonly p50ms: number;
+  /** wrk's own p99: after its coordinated-omission fill (see {@link perRequest}). */
   readonly p99ms: number;
+  /** p99, p99.9 and max of the requests themselves, without wrk's fill. */
+  readonly perRequest: { readonly p99ms: number; readonly p999ms: number; readonly maxms: number; readonly filled: number };
   readonly errors: number;
 }
 
@@ -235,19 +248,84 @@ function ms(v: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
 }
 
-/** wrk on core 0 with the Host header set (and a path, default /); parses requests/s, p50/p99 and socket/HTTP errors. */
-export function wrk(port: number, opts: { connections: number; seconds: number; host?: string; path?: string }): WrkResult {
+/**
+ * wrk's latency record as its done() hook sees it: the run's duration and completed requests, then
+ * every (µs, count) bucket. done() runs once after the run, so nothing changes per request.
+ */
+const WRK_DONE = `done = function(summary, latency, requests)
+  local out = {string.format("WRKSTAT %d %d %d", summary.duration, summary.requests, summary.errors.timeout)}
+  for i = 1, #latency do
+    local v, c = latency(i)
+    out[#out + 1] = string.format("H %d %d", v, c)
+  end
+  io.write(table.concat(out, "\\n"), "\\n")
+end
+`;
+let wrkScript: string | undefined;
+function wrkDoneScript(): string {
+  if (wrkScript === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+    wrkScript = join(dir, 'done.lua');
+    writeFileSync(wrkScript, WRK_DONE);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return wrkScript;
+}
+
+/**
+ * The requests' own latencies, from wrk's record. After a run wrk 4 "corrects" for coordinated
+ * omission (stats_correct): with e = duration / (requests / connections), the mean time a
+ * connection takes per request, every sample of n ≥ 2e adds one made-up sample at each of n − e,
+ * n − 2e, … down to just above e. At c=200 one request that waited 280 ms (a connection accepted
+ * late) adds 30 samples, and a hundred such requests fill wrk's p99 with samples no request had.
+ * Undone exactly: above e, recorded(m) = own(m) + recorded(m + e).
+ */
+export function perRequest(hist: ReadonlyMap<number, number>, duration: number, requests: number, connections: number): WrkResult['perRequest'] {
+  const perConn = Math.floor(requests / connections);
+  const e = perConn > 0 ? Math.floor(duration / perConn) : Infinity;
+  const values = [...hist.keys()].sort((a, b) => a - b);
+  const own = values.map((v) => [v, (hist.get(v) ?? 0) - (v > e ? (hist.get(v + e) ?? 0) : 0)] as const).filter(([, n]) => n > 0);
+  const total = own.reduce((a, [, n]) => a + n, 0);
+  const recorded = values.reduce((a, v) => a + (hist.get(v) ?? 0), 0);
+  const at = (p: number): number => {
+    const rank = Math.round((p / 100) * total + 0.5);
+    let acc = 0;
+    for (const [v, n] of own) if ((acc += n) >= rank) return v / 1000;
+    return NaN;
+  };
+  return { p99ms: at(99), p999ms: at(99.9), maxms: (own[own.length - 1]?.[0] ?? NaN) / 1000, filled: recorded - total };
+}
+
+/** wrk's command line (core 0, one thread, the Host header, the done() hook). */
+export function wrkArgs(port: number, opts: { connections: number; seconds: number; host?: string; path?: string }): string[] {
   need('wrk', 'wrk');
-  const r = spawnSync('taskset', ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-H', `Host: ${opts.host ?? 'bench.test'}`, `http://127.0.0.1:${port}${opts.path ?? '/'}`], { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000 });
-  const out = r.stdout;
+  return ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', wrkDoneScript(), '-H', `Host: ${opts.host ?? 'bench.test'}`, `http://127.0.0.1:${port}${opts.path ?? '/'}`];
+}
+
+/** Requests/s, p50/p99 (wrk's and the requests' own) and socket/HTTP errors from wrk's output. */
+export function parseWrk(out: string, connections: number): WrkResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p50 = /50%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  if (!Number.isFinite(rps)) throw new Error(`wrk failed: ${r.stderr || out}`);
-  return { rps, p50ms: p50 ? ms(p50[1] as string, p50[2] as string) : NaN, p99ms: p99 ? ms(p99[1] as string, p99[2] as string) : NaN, errors };
+  if (!Number.isFinite(rps)) throw new Error(`wrk failed: ${out}`);
+  const stat = /^WRKSTAT (\d+) (\d+) (\d+)$/m.exec(out);
+  const hist = new Map([...out.matchAll(/^H (\d+) (\d+)$/gm)].map((x) => [Number(x[1]), Number(x[2])] as const));
+  const own = perRequest(hist, Number(stat?.[1] ?? NaN), Number(stat?.[2] ?? NaN), connections);
+  // every completed request is in wrk's record once, unless it took longer than wrk's timeout
+  const recordedRequests = Number(stat?.[2] ?? NaN) - Number(stat?.[3] ?? 0);
+  const ownTotal = [...hist.values()].reduce((a, n) => a + n, 0) - own.filled;
+  if (stat !== null && ownTotal !== recordedRequests) throw new Error(`wrk's latency record did not undo to its ${recordedRequests} requests (got ${ownTotal}): has wrk's correction changed?`);
+  return { rps, p50ms: p50 ? ms(p50[1] as string, p50[2] as string) : NaN, p99ms: p99 ? ms(p99[1] as string, p99[2] as string) : NaN, perRequest: own, errors };
+}
+
+/** wrk on core 0 with the Host header set (and a path, default /); see {@link parseWrk}. */
+export function wrk(port: number, opts: { connections: number; seconds: number; host?: string; path?: string }): WrkResult {
+  const r = spawnSync('taskset', wrkArgs(port, opts), { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000, maxBuffer: 64 * 1024 * 1024 });
+  if (r.stdout === null || r.stdout === '') throw new Error(`wrk failed: ${r.stderr}`);
+  return parseWrk(r.stdout, opts.connections);
 }
 
 export const median = (xs: number[]): number => {
