@@ -322,6 +322,57 @@ describe('upgrades', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  test('an Upgrade head in the sniffed first bytes: what the client sends before the tunnel is spliced still reaches it', async () => {
+    // as the plain listener does (server.ts sniff): the first read decides HTTP/1.1, the socket is
+    // paused and handed over with those bytes; the upgrade path splices its tunnel only once the
+    // pod answered 101 (here 150 ms later). Bytes the client sends in between wait in the socket.
+    const front = createH1Front(
+      {
+        request: (_req, res) => void res.writeHead(500, ['content-length', '0']).end(),
+        upgrade: (_req, socket, head) => {
+          setTimeout(() => {
+            socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n');
+            socket.write(head);
+            socket.on('data', (d: Buffer) => socket.write(d));
+            socket.on('end', () => socket.end());
+            socket.resume();
+          }, 150);
+        },
+      },
+      { keepAliveTimeout: 5000, headersTimeout: 5000, maxHeaderSize: 16 * 1024, clientError },
+    );
+    const server = createServer({ allowHalfOpen: true }, (s) =>
+      s.once('data', (first: Buffer) => {
+        s.pause();
+        front.accept(s, first);
+      }),
+    );
+    const port = await new Promise<number>((r) => server.listen(0, IP, () => r((server.address() as AddressInfo).port)));
+    try {
+      const text = await new Promise<string>((resolve) => {
+        let t = '';
+        const s = connect(port, IP, () => {
+          s.write('GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nfirst');
+          // sent before the 101: a client may speak first on the new protocol
+          setTimeout(() => s.write('second'), 50);
+        });
+        const timer = setTimeout(() => s.destroy(), 1500);
+        s.on('data', (d) => {
+          t += d.toString('latin1');
+          if (t.endsWith('firstsecond')) s.destroy();
+        });
+        s.on('close', () => {
+          clearTimeout(timer);
+          resolve(t);
+        });
+      });
+      assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*\r\n\r\nfirstsecond$/, JSON.stringify(text));
+    } finally {
+      front.cut();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
 
 describe('what a client cannot make the front end do', () => {

@@ -198,7 +198,9 @@ class Conn extends MessageReader implements ResponseSink {
     s.on('timeout', onTimeout);
     s.setNoDelay(true);
     if (first !== undefined && first.length > 0) this.onData(first);
-    if (!s.destroyed) s.resume();
+    // an Upgrade head among the first bytes handed the socket over (paused): it is the upgrade
+    // path's to resume once it reads it; resumed here, what the client sent next would be lost
+    if (!s.destroyed && s[CONN] === this) s.resume();
   }
 
   // --- socket events ------------------------------------------------------------------------

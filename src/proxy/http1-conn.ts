@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
+import { returnReads } from './borrow.js';
 import { hasHeader, invalid, readResponseHead, UpstreamError, writeRequestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 /** What a connection needs of its pool. */
@@ -345,6 +346,11 @@ export class Conn {
   private tunnel(rest: Buffer): void {
     const handler = this.handler as UpstreamHandler;
     const socket = this.socket;
+    if (this.borrowed) {
+      // the tunnel keeps these bytes and reads the socket as a stream: neither may be the shared buffer
+      rest = Buffer.from(rest);
+      returnReads(socket);
+    }
     this.handler = null;
     this.partial = null;
     this.body = null;

@@ -573,3 +573,44 @@ test('bytes kept past a read are copies: two connections reading into the shared
     },
   );
 });
+
+test('a connection reading into the shared buffer that becomes a tunnel hands over a copy of the bytes after the 101, and its socket reads as a stream', async () => {
+  // Http1Pool gives upgrades a connection of their own (no shared buffer); a Conn made with one
+  // must still hand over a socket and bytes that survive the next read
+  const { Conn } = await import('./http1-conn.js');
+  const { connect: netConnect } = await import('node:net');
+  const shared = Buffer.alloc(64 * 1024);
+  await scripted(
+    (_head, s) => {
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\nrest');
+      setTimeout(() => s.write('y'.repeat(300)), 30);
+    },
+    async (_p, u) => {
+      const stub = { idleTimeout: 10_000, closing: false, release: () => {}, settled: () => {}, forget: () => {} };
+      const got = await new Promise<{ rest: string; after: string; destroyed: boolean }>((resolve, reject) => {
+        let c: InstanceType<typeof Conn> | null = null;
+        const socket = netConnect({ host: IP, port: u.port, onread: { buffer: shared, callback: (n, buf) => (c as InstanceType<typeof Conn>).read(buf as Buffer, n) } });
+        c = new Conn(socket, stub, 1000, false, true);
+        c.start({ path: '/ws', method: 'GET', headers: ['host', 'a', 'connection', 'upgrade', 'upgrade', 'x'], body: null, headersTimeout: 2000, bodyTimeout: 2000, upgrade: 'x' }, {
+          onConnect: () => {},
+          onHeaders: () => true,
+          onData: () => true,
+          onComplete: () => reject(new Error('no upgrade')),
+          onError: reject,
+          onUpgrade: (_raw, tunnel, rest) => {
+            let after = '';
+            tunnel.on('data', (d: Buffer) => (after += d.toString('latin1')));
+            tunnel.resume();
+            setTimeout(() => {
+              resolve({ rest: rest.toString('latin1'), after, destroyed: tunnel.destroyed });
+              tunnel.destroy();
+            }, 150);
+          },
+        });
+      });
+      assert.equal(got.rest, 'rest');
+      assert.equal(got.after, 'y'.repeat(300));
+      assert.equal(got.destroyed, false);
+    },
+  );
+});
