@@ -121,6 +121,8 @@ export function requestHead(method: string, path: string, headers: readonly stri
 /**
  * A token equals `lower` (lower-case letters and '-') in any case, without a lower-cased copy:
  * `| 0x20` maps A-Z onto a-z and leaves '-' alone; no other tchar maps onto a letter or '-'.
+ * Only for tokens: a CR (0x0d) would compare equal to '-'. Callers pass names a parser has
+ * already held to the token rule (this module's, or llhttp's for undici's responses).
  */
 export function sameLower(token: string, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if ((token.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
