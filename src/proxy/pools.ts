@@ -46,10 +46,8 @@ export interface Dispatch {
   /** `PROTOCOL` and the settings that matter for it. */
   readonly key: string;
   readonly protocol: BackendProtocol;
-  /** Pools by endpoint (`ip:port`). */
-  readonly pools: Map<string, Upstream>;
-  /** The same pools by address, then port: found per request without building the `ip:port` key. */
-  readonly byIp: Map<string, Map<number, Upstream>>;
+  /** Pools by endpoint address, then port: found per request without building an `ip:port` key. */
+  readonly pools: Map<string, Map<number, Upstream>>;
   readonly make: (ip: string, port: number) => Upstream;
 }
 
@@ -206,60 +204,60 @@ export function createPools(opts: PoolOptions): Pools {
       const d: DispatcherOptions = isTls(protocol) ? o : { connectTimeout: o.connectTimeout };
       const key = `${protocol}${dispatcherSuffix(protocol, d)}`;
       let found = dispatchers.get(key);
-      if (found === undefined) dispatchers.set(key, (found = { key, protocol, pools: new Map(), byIp: new Map(), make: maker(protocol, d) }));
+      if (found === undefined) dispatchers.set(key, (found = { key, protocol, pools: new Map(), make: maker(protocol, d) }));
       return found;
     },
     get(d, ip, port) {
-      let ports = d.byIp.get(ip);
-      let pool = ports?.get(port);
-      if (pool !== undefined) return pool;
-      const k = endpointKey(ip, port);
-      pool = d.pools.get(k);
-      if (pool === undefined) d.pools.set(k, (pool = d.make(ip, port)));
-      if (ports === undefined) d.byIp.set(ip, (ports = new Map()));
-      ports.set(port, pool);
+      let ports = d.pools.get(ip);
+      if (ports === undefined) d.pools.set(ip, (ports = new Map()));
+      let pool = ports.get(port);
+      if (pool === undefined) ports.set(port, (pool = d.make(ip, port)));
       return pool;
     },
     retain(live) {
       for (const [key, d] of dispatchers) {
         const keep = live.get(d);
-        for (const [k, pool] of d.pools) {
-          if (keep?.has(k) === true) continue;
-          forget(d, k);
-          pool.close().catch(() => {});
+        for (const [ip, ports] of d.pools) {
+          for (const [port, pool] of ports) {
+            if (keep?.has(endpointKey(ip, port)) === true) continue;
+            ports.delete(port);
+            pool.close().catch(() => {});
+          }
+          if (ports.size === 0) d.pools.delete(ip);
         }
         // a dispatcher no route uses is forgotten; a route that comes back interns a new one
         if (keep === undefined && d.pools.size === 0) dispatchers.delete(key);
       }
     },
     release(d, k) {
-      const pool = d.pools.get(k);
-      if (pool === undefined) return;
-      forget(d, k);
+      // `ip:port`: the port after the last colon (IPv6 addresses hold colons of their own)
+      const colon = k.lastIndexOf(':');
+      const ports = d.pools.get(k.slice(0, colon));
+      const port = Number(k.slice(colon + 1));
+      const pool = ports?.get(port);
+      if (ports === undefined || pool === undefined) return;
+      ports.delete(port);
+      if (ports.size === 0) d.pools.delete(k.slice(0, colon));
       pool.close().catch(() => {});
     },
     size() {
       let n = 0;
-      for (const d of dispatchers.values()) n += d.pools.size;
+      for (const d of dispatchers.values()) for (const ports of d.pools.values()) n += ports.size;
       return n;
     },
     async close() {
-      const all = [...dispatchers.values()].flatMap((d) => [...d.pools.values()]);
+      const all = [...dispatchers.values()].flatMap((d) => [...d.pools.values()].flatMap((ports) => [...ports.values()]));
       dispatchers.clear();
       await Promise.allSettled(all.map((p) => p.close()));
     },
   };
 }
 
-/** Removes the pool of endpoint `k` (`ip:port`) from both of a dispatcher's maps. */
-function forget(d: Dispatch, k: string): void {
-  d.pools.delete(k);
-  const colon = k.lastIndexOf(':');
-  const ip = k.slice(0, colon);
-  const ports = d.byIp.get(ip);
-  if (ports === undefined) return;
-  ports.delete(Number(k.slice(colon + 1)));
-  if (ports.size === 0) d.byIp.delete(ip);
+/** A dispatcher's pools by endpoint (`ip:port`): a view for inspection (tests, debugging), built on each call. */
+export function poolsByEndpoint(d: Dispatch): Map<string, Upstream> {
+  const m = new Map<string, Upstream>();
+  for (const [ip, ports] of d.pools) for (const [port, pool] of ports) m.set(endpointKey(ip, port), pool);
+  return m;
 }
 
 /** An undici dispatcher behind the {@link Upstream} interface (its handler shape is the same). */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { Backend, BackendProtocol, Endpoint } from '../model/types.js';
 import { createEndpointState } from './endpoints.js';
-import { createPools, endpointKey, type Dispatch } from './pools.js';
+import { createPools, endpointKey, poolsByEndpoint, type Dispatch } from './pools.js';
 import { createRetention } from './retention.js';
 import type { BackendTarget } from './route.js';
 
@@ -49,7 +49,7 @@ function setup(backends: readonly { id: string; protocol?: BackendProtocol; endp
     return s;
   };
   const dispatchers = (): Dispatch[] => [...new Set(bts.flatMap((bt) => [bt.dispatch, bt.upgrade]))];
-  const poolPairs = (): Set<string> => new Set(dispatchers().flatMap((d) => [...d.pools.keys()].map((k) => `${d.key}|${k}`)));
+  const poolPairs = (): Set<string> => new Set(dispatchers().flatMap((d) => [...poolsByEndpoint(d).keys()].map((k) => `${d.key}|${k}`)));
   return { pools, stats, patch, swap, use, livePairs, poolPairs, dispatchers };
 }
 
@@ -57,10 +57,10 @@ test('a rollout closes the old pods\' pools and forgets their stats; the pods th
   const t = setup([{ id: 'a', endpoints: [ep(1), ep(2)] }, { id: 'b', endpoints: [ep(9)] }]);
   t.use();
   const [http] = t.dispatchers() as [Dispatch];
-  const kept = http.pools.get('10.0.0.2:8080');
+  const kept = poolsByEndpoint(http).get('10.0.0.2:8080');
   t.patch('a', [ep(2), ep(3)]);
-  assert.deepEqual([...http.pools.keys()].sort(), ['10.0.0.2:8080', '10.0.0.9:8080'], 'the new pod has no pool until its first request');
-  assert.equal(http.pools.get('10.0.0.2:8080'), kept, 'the staying pod keeps its pool (and its idle connections)');
+  assert.deepEqual([...poolsByEndpoint(http).keys()].sort(), ['10.0.0.2:8080', '10.0.0.9:8080'], 'the new pod has no pool until its first request');
+  assert.equal(poolsByEndpoint(http).get('10.0.0.2:8080'), kept, 'the staying pod keeps its pool (and its idle connections)');
   assert.equal(t.stats.view('10.0.0.1:8080').requests, 0, 'the gone pod is forgotten');
   assert.equal(t.stats.view('10.0.0.2:8080').requests, 1);
   t.use();
@@ -71,12 +71,12 @@ test('an endpoint two backends list keeps its pool and stats until neither does'
   const t = setup([{ id: 'a', endpoints: [ep(1)] }, { id: 'b', endpoints: [ep(1), ep(2)] }]);
   t.use();
   const [http] = t.dispatchers() as [Dispatch];
-  const shared = http.pools.get('10.0.0.1:8080');
+  const shared = poolsByEndpoint(http).get('10.0.0.1:8080');
   t.patch('a', [ep(3)]);
-  assert.equal(http.pools.get('10.0.0.1:8080'), shared);
+  assert.equal(poolsByEndpoint(http).get('10.0.0.1:8080'), shared);
   assert.equal(t.stats.view('10.0.0.1:8080').requests, 2, 'one request through each backend');
   t.patch('b', [ep(2)]);
-  assert.equal(http.pools.has('10.0.0.1:8080'), false);
+  assert.equal(poolsByEndpoint(http).has('10.0.0.1:8080'), false);
   assert.equal(t.stats.view('10.0.0.1:8080').requests, 0);
 });
 
@@ -84,14 +84,14 @@ test('a canary\'s pods keep their pools and stats across a swap and a patch of a
   const t = setup([{ id: 'a', endpoints: [ep(1)] }, { id: 'canary', endpoints: [ep(7)] }]);
   t.use();
   const [http] = t.dispatchers() as [Dispatch];
-  const canaryPool = http.pools.get('10.0.0.7:8080');
+  const canaryPool = poolsByEndpoint(http).get('10.0.0.7:8080');
   assert.ok(canaryPool);
   t.swap();
   t.patch('a', [ep(2)]);
-  assert.equal(http.pools.get('10.0.0.7:8080'), canaryPool);
+  assert.equal(poolsByEndpoint(http).get('10.0.0.7:8080'), canaryPool);
   assert.equal(t.stats.view('10.0.0.7:8080').requests, 1);
   t.patch('canary', [ep(8)]);
-  assert.equal(http.pools.has('10.0.0.7:8080'), false);
+  assert.equal(poolsByEndpoint(http).has('10.0.0.7:8080'), false);
 });
 
 test('a gRPC backend\'s endpoint is released from both of its dispatchers (requests over h2c, upgrades over HTTP/1.1)', () => {
@@ -108,12 +108,12 @@ test('IPv6 endpoints: kept across a swap, released by a patch', () => {
   const t = setup([{ id: 'a', endpoints: [v6(1), v6(2)] }]);
   t.use();
   const [http] = t.dispatchers() as [Dispatch];
-  const pool = http.pools.get('2001:db8::1:8443');
+  const pool = poolsByEndpoint(http).get('2001:db8::1:8443');
   t.swap();
-  assert.equal(http.pools.get('2001:db8::1:8443'), pool);
+  assert.equal(poolsByEndpoint(http).get('2001:db8::1:8443'), pool);
   assert.equal(t.stats.view('2001:db8::1:8443').requests, 1);
   t.patch('a', [v6(2)]);
-  assert.deepEqual([...http.pools.keys()], ['2001:db8::2:8443']);
+  assert.deepEqual([...poolsByEndpoint(http).keys()], ['2001:db8::2:8443']);
   assert.equal(t.stats.view('2001:db8::1:8443').requests, 0);
 });
 
@@ -138,12 +138,12 @@ test('after any sequence of patches, exactly the pairs live routes reach have po
         const t = setup(ids.map((id, i) => ({ id, protocol: i === 2 ? protocol : 'HTTP', endpoints: initial[i] as Endpoint[] })));
         t.use();
         for (const [id, next, traffic] of steps) {
-          const before = new Map(t.dispatchers().flatMap((d) => [...d.pools].map(([k, p]) => [`${d.key}|${k}`, p] as const)));
+          const before = new Map(t.dispatchers().flatMap((d) => [...poolsByEndpoint(d)].map(([k, p]) => [`${d.key}|${k}`, p] as const)));
           t.patch(id, next);
           const live = t.livePairs();
           for (const pair of t.poolPairs()) assert.ok(live.has(pair), `${pair}: a pool no route reaches`);
           // a pair live before and after keeps its very pool
-          for (const d of t.dispatchers()) for (const [k, p] of d.pools) if (before.has(`${d.key}|${k}`)) assert.equal(p, before.get(`${d.key}|${k}`));
+          for (const d of t.dispatchers()) for (const [k, p] of poolsByEndpoint(d)) if (before.has(`${d.key}|${k}`)) assert.equal(p, before.get(`${d.key}|${k}`));
           if (traffic) t.use();
         }
         t.use();
@@ -169,6 +169,6 @@ test('error backends (custom-http-errors) keep their pools across a swap', () =>
   retention.reset(targets);
   assert.equal(pools.get(errors.dispatch, '10.0.0.5', 8080), pool);
   live.patch(new Map([['errors', [ep(6)]]]), retention.changed);
-  assert.equal(errors.dispatch.pools.has('10.0.0.5:8080'), false);
+  assert.equal(poolsByEndpoint(errors.dispatch).has('10.0.0.5:8080'), false);
   void pools.close();
 });
