@@ -8,6 +8,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { holdWrites, releaseWrites } from './write-batch.js';
 import { Readable } from 'node:stream';
 import { isToken } from './upstream.js';
 
@@ -515,6 +516,8 @@ export class H1Response extends Events {
     this.writableEnded = true;
     const socket = this.conn.socket;
     if (!this.destroyed && !socket.destroyed) {
+      // the last write of a response goes out with the loop iteration's others (write-batch.ts)
+      holdWrites(socket);
       const head = this.takeHead();
       const body = this.hasBody && chunk !== undefined && chunk.length > 0 ? chunk : null;
       if (this.chunked) {
@@ -557,6 +560,7 @@ export class H1Response extends Events {
   destroy(_err?: Error): this {
     if (this.destroyed) return this;
     this.destroyed = true;
+    releaseWrites(this.conn.socket);
     this.conn.socket.destroy();
     return this;
   }

@@ -130,6 +130,10 @@ describe('responses: the same bytes as Node\'s ServerResponse', () => {
     ['a chunked body with trailers', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX: y\r\n\r\n', (q, s) => body(q, () => void s.writeHead(200, ['content-length', String(q.rawTrailers.length)]).end(String(q.rawTrailers.length)))],
     ['an answer before the body, then the next request', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET /2 HTTP/1.1\r\nHost: h\r\n\r\n', (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
     ['pipelined requests', 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /22 HTTP/1.1\r\nHost: h\r\n\r\nGET /333 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
+    // answers are held to the end of the loop iteration (write-batch.ts): one ended just before a
+    // parse error, an upgrade or a PRI preface must still go out ahead of what follows
+    ['an answer, then a malformed pipelined request', 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost h\r\n\r\n', (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
+    ['an answer, then a pipelined request over the header limit', `GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\nX: ${'x'.repeat(17 * 1024)}\r\n\r\n`, (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
     ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
     ['an Expect other than 100-continue', 'GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
   ];
@@ -382,6 +386,25 @@ describe('what a client cannot make the front end do', () => {
     const port = await new Promise<number>((r) => server.listen(0, IP, () => r((server.address() as AddressInfo).port)));
     return { port, front, server };
   };
+
+  test('a handler that throws after answering: the connection is cut, after the answer it ended', async () => {
+    // answers are held to the end of the loop iteration (write-batch.ts); the cut must not drop one
+    const { port, front, server } = await start({
+      request: (_req, res) => {
+        res.writeHead(200, ['content-length', '2']).end('ok');
+        throw new Error('after the answer');
+      },
+      upgrade: (_req, socket) => socket.destroy(),
+    });
+    try {
+      const r = await exchange(port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+      assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+      assert.equal(r.closed, true);
+    } finally {
+      front.cut();
+      await new Promise((r) => server.close(r));
+    }
+  });
 
   test('the headers timeout runs from when the connection was accepted, not from its first byte (a sniffer read before)', async () => {
     const front = createH1Front({ request: (_req, res) => void res.writeHead(200, ['content-length', '0']).end(), upgrade: (_req, socket) => socket.destroy() }, { keepAliveTimeout: 5000, headersTimeout: 5000, maxHeaderSize: 16 * 1024, clientError });

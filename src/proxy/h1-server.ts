@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { borrowReads, returnReads } from './borrow.js';
+import { releaseWrites } from './write-batch.js';
 import { Errno, type RequestParser } from './llhttp.js';
 import { MessageReader } from './h1-reader.js';
 import { H1BodyRequest, H1Request, H1Response, type FrontRequest, type ResponseSink } from './h1-message.js';
@@ -96,7 +97,7 @@ export function createH1Front(handler: H1Handler, o: H1Options): H1Front {
       for (const c of conns) c.drain();
     },
     cut() {
-      for (const c of conns) c.socket.destroy();
+      for (const c of conns) destroy(c.socket);
     },
     close(cb) {
       if (conns.size === 0) return void process.nextTick(cb);
@@ -137,6 +138,11 @@ function onClose(this: Owned): void {
 }
 function onError(this: Owned): void {
   this.destroy();
+}
+/** Destroys a connection after sending what it holds (write-batch.ts): an answer already ended is not dropped. */
+function destroy(s: Socket): void {
+  releaseWrites(s);
+  s.destroy();
 }
 function onDrain(this: Owned): void {
   this[CONN]?.onDrain();
@@ -256,7 +262,7 @@ class Conn extends MessageReader implements ResponseSink {
   onSocketTimeout(): void {
     const req = this.req;
     if (req instanceof H1BodyRequest && !req.complete && req.emit('timeout', this.socket)) return;
-    this.socket.destroy();
+    destroy(this.socket);
   }
 
   requestTimeout(ms: number): void {
@@ -334,11 +340,12 @@ class Conn extends MessageReader implements ResponseSink {
     const res = this.res;
     if (req instanceof H1BodyRequest && !req.complete) req.destroy(aborted());
     if (res !== null) {
-      if (res.headersSent) return void this.socket.destroy();
+      if (res.headersSent) return void destroy(this.socket);
       // the exchange's own answer can no longer be written
       res.destroyed = true;
       res.emitClose();
     }
+    releaseWrites(this.socket); // an answer before this message goes out before the error's
     this.shared.o.clientError(code, this.socket);
   }
 
@@ -406,7 +413,7 @@ class Conn extends MessageReader implements ResponseSink {
     if (this.closing) return;
     const req = this.req as H1Request | H1BodyRequest;
     // HTTP/2's preface on an HTTP/1 connection, or CONNECT: Node's server closes (no 'connect' listener)
-    if (req.method === 'PRI' || req.method === 'CONNECT') return void this.socket.destroy();
+    if (req.method === 'PRI' || req.method === 'CONNECT') return void destroy(this.socket);
     const res = new H1Response(this, req, this.keepAlive, this.shared.keepAliveSeconds);
     this.res = res;
     if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
@@ -434,7 +441,7 @@ class Conn extends MessageReader implements ResponseSink {
         res.shouldKeepAlive = false;
         res.writeHead(500, ['content-length', '0']);
         res.end();
-      } else this.socket.destroy();
+      } else destroy(this.socket);
     }
   }
 
@@ -442,6 +449,7 @@ class Conn extends MessageReader implements ResponseSink {
   private handOver(head: Buffer): void {
     const req = this.req as H1Request;
     const s = this.socket as Owned;
+    releaseWrites(s); // an answer before the upgrade goes out before whatever the upgrade path writes
     this.toDispatch = false;
     this.closing = true;
     s.off('data', onData);
@@ -502,6 +510,7 @@ class Conn extends MessageReader implements ResponseSink {
     this.closing = true;
     const s = this.socket;
     if (s.destroyed) return;
+    releaseWrites(s);
     if (s.writableLength === 0) s.destroySoon();
     else s.end();
   }

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
 import { returnReads } from './borrow.js';
+import { holdWrites } from './write-batch.js';
 import { hasHeader, invalid, readResponseHead, UpstreamError, writeRequestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 /** What a connection needs of its pool. */
@@ -169,6 +170,8 @@ export class Conn {
     const body = req.body ?? null;
     const chunked = body !== null && !hasHeader(req.headers, 'content-length');
     try {
+      // sent with the loop iteration's other requests (write-batch.ts); while connecting, Node holds it anyway
+      if (this.connectStart === 0) holdWrites(this.socket);
       writeRequestHead(this.socket, req.method, req.path, req.headers, chunked);
     } catch (err) {
       return this.fail(err as Error);

@@ -676,3 +676,16 @@ test('sweep: an idle connection is dropped after the idle timeout, and the sweep
   await wait(20);
   assert.deepEqual(sweepState(), { conns: 0, every: 0 });
 });
+
+test('request heads written in one callback to two connections are each their own (held heads are copies of the head buffer)', async () => {
+  await scripted((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na'), async (p, u) => {
+    // two connections open and idle
+    await Promise.all([send(p), send(p)]);
+    assert.equal(p.idleCount(), 2);
+    // both heads are held until this callback's loop iteration is done (write-batch.ts)
+    const [a, b] = await Promise.all([send(p, { path: '/first' }), send(p, { path: '/second-one' })]);
+    assert.deepEqual([a.body, b.body], ['a', 'a']);
+    assert.deepEqual(u.requests.slice(2).map((r) => r.split(' ')[1]).sort(), ['/first', '/second-one']);
+    assert.equal(u.connections(), 2);
+  });
+});

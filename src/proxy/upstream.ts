@@ -138,7 +138,7 @@ const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 0xa0;
  * layer. When the socket keeps the buffer (not connected yet, or its buffer is full) the next
  * head gets a new one. Throws as requestHead() does, before anything is written.
  */
-export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly writableLength: number }, method: string, path: string, headers: readonly string[], chunked: boolean): void {
+export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly writableLength: number; readonly writableCorked?: number }, method: string, path: string, headers: readonly string[], chunked: boolean): void {
   if (!isToken(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
   if (path.charCodeAt(0) !== 47 || unsafeTarget(path)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request target cannot be forwarded');
   let at = put(method, 0);
@@ -153,8 +153,13 @@ export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly w
     at = at === -1 ? line : put('\r\n', at);
   }
   at = put(chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n', at);
-  const buf = head;
-  socket.write(buf.subarray(0, at));
+  const bytes = head.subarray(0, at);
+  if ((socket.writableCorked ?? 0) > 0) {
+    // held for the loop iteration's burst (write-batch.ts): the socket keeps a copy, the buffer is the next head's
+    socket.write(Buffer.from(bytes));
+    return;
+  }
+  socket.write(bytes);
   // the socket holds on to bytes it could not send yet: they are not to be overwritten
   if (socket.writableLength > 0) head = Buffer.allocUnsafe(HEAD_SIZE);
 }
