@@ -8,9 +8,9 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { holdWrites, releaseWrites } from './write-batch.js';
 import { Readable } from 'node:stream';
 import { isToken } from './upstream.js';
+import { holdWrites, releaseWrites } from './write-batch.js';
 
 /** Node's header-pair cap for the `headers` object (maxHeadersCount 1000 → parser.maxHeaderPairs 2000). */
 const MAX_HEADER_PAIRS = 2000;

@@ -136,7 +136,8 @@ const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 0xa0;
  * The request head requestHead() makes, written as UTF-8 (what `socket.write(string)` sends) into a
  * reused buffer and written to `socket` from it: no head string, no copy of it in the socket
  * layer. When the socket keeps the buffer (not connected yet, or its buffer is full) the next
- * head gets a new one. Throws as requestHead() does, before anything is written.
+ * head gets a new one; a socket held for the loop iteration's burst (corked, write-batch.ts) gets a
+ * copy. Throws as requestHead() does, before anything is written.
  */
 export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly writableLength: number; readonly writableCorked?: number }, method: string, path: string, headers: readonly string[], chunked: boolean): void {
   if (!isToken(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
