@@ -35,48 +35,6 @@ const CRLF = '\r\n';
 /** Connection durations, for `portico_upstream_connect_duration_seconds` (metrics/connect-timing.ts). */
 const connectChannel = diagnostics.channel(CONNECT_CHANNEL);
 
-/**
- * Upstream timeouts (connect, response head, between body reads, idle in the pool) are one sweep
- * over the open connections, as on the client side (h1-server.ts), not socket timers: a socket
- * timer is a timer-list insert on every read and write. A connection counts its activity (each
- * read, each (re)arming); the sweep stamps the time it first sees a new count, and a timeout
- * fires once that long has passed since. So a timeout never fires early (the activity was at or
- * before the stamp) and at most two sweep intervals late; the interval is an eighth of the
- * shortest timeout armed while connections are open (10 ms to 1 s), so at most 25% late.
- */
-const swept = new Set<Conn>();
-let sweeper: NodeJS.Timeout | null = null;
-/** The shortest timeout armed since the set was last empty, and the sweep interval it gave. */
-let shortest = Infinity;
-let every = 0;
-
-function sweep(): void {
-  const now = performance.now();
-  for (const c of swept) c.check(now);
-}
-
-/** A connection armed a timeout of `ms`: the sweep runs often enough for it. */
-function sweepFor(ms: number): void {
-  if (ms >= shortest) return;
-  shortest = ms;
-  const interval = Math.max(10, Math.min(1000, Math.floor(ms / 8)));
-  if (interval === every && sweeper !== null) return;
-  if (sweeper !== null) clearInterval(sweeper);
-  every = interval;
-  sweeper = setInterval(sweep, interval).unref();
-}
-
-function unswept(c: Conn): void {
-  if (!swept.delete(c) || swept.size > 0) return;
-  if (sweeper !== null) clearInterval(sweeper);
-  sweeper = null;
-  shortest = Infinity;
-  every = 0;
-}
-
-/** For tests: the sweep's state. */
-export const sweepState = (): { readonly conns: number; readonly every: number } => ({ conns: swept.size, every: sweeper === null ? 0 : every });
-
 const enum S {
   Head,
   Length,
@@ -107,11 +65,6 @@ export class Conn {
   private trailerBytes = 0;
   private readTimeout = 0;
   private bodyTimeout = 0;
-  /** The timeout armed (ms; 0: none), counted activity, the count the sweep last saw and when it saw it. */
-  private timeout = 0;
-  private activity = 0;
-  private seen = -1;
-  private since = 0;
   /** Idle lifetime, from the pool or the upstream's Keep-Alive hint. */
   idleTimeout: number;
   private connectStart = 0;
@@ -138,16 +91,16 @@ export class Conn {
   ) {
     this.idleTimeout = pool.idleTimeout;
     this.connectStart = performance.now();
-    swept.add(this);
-    this.setTimer(connectTimeout);
+    socket.setTimeout(connectTimeout);
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       if (connectChannel.hasSubscribers) connectChannel.publish({ seconds: (performance.now() - this.connectStart) / 1000 });
       this.connectStart = 0;
       socket.setNoDelay(true);
-      this.setTimer(this.handler === null ? this.idleTimeout : this.bodySent ? this.readTimeout : 0);
+      socket.setTimeout(this.handler === null ? this.idleTimeout : this.bodySent ? this.readTimeout : 0);
       if (this.body !== null && this.handler !== null) this.pumpBody(this.body);
     });
     if (!borrowed) socket.on('data', (d: Buffer) => this.read(d, d.length));
+    socket.on('timeout', () => this.onTimeout());
     socket.on('error', (err) => this.onClose(err));
     socket.on('close', () => this.onClose(null));
   }
@@ -218,30 +171,14 @@ export class Conn {
     });
   }
 
-  /** Arms the timeout (0: none), counting from now, as `socket.setTimeout` would. */
   private setTimer(ms: number): void {
-    this.timeout = ms;
-    this.activity++;
-    if (ms > 0 && ms < shortest) sweepFor(ms);
-  }
-
-  /** The sweep: fires the armed timeout once `timeout` ms have passed since the last activity it saw. */
-  check(now: number): void {
-    if (this.timeout === 0) return;
-    if (this.seen !== this.activity) {
-      this.seen = this.activity;
-      this.since = now;
-    } else if (now - this.since >= this.timeout) {
-      this.timeout = 0;
-      this.onTimeout();
-    }
+    if (this.socket.timeout !== ms) this.socket.setTimeout(ms);
   }
 
   // --- response parsing ---------------------------------------------------------------
 
   /** `n` bytes read into `buf` (shared when {@link borrowed}). True: go on reading (back-pressure pauses the socket itself). */
   read(buf: Buffer, n: number): true {
-    this.activity++;
     // the data path never takes the process down: a throw in parsing or in a handler fails the request
     try {
       this.onData(n === buf.length ? buf : buf.subarray(0, n));
@@ -422,10 +359,10 @@ export class Conn {
     this.body = null;
     socket.pause();
     socket.removeAllListeners('data');
+    socket.removeAllListeners('timeout');
     socket.removeAllListeners('error');
     socket.removeAllListeners('close');
-    this.timeout = 0;
-    unswept(this);
+    socket.setTimeout(0);
     this.pool.forget(this);
     this.pool.settled();
     if (handler.onUpgrade === undefined) {
@@ -491,8 +428,6 @@ export class Conn {
   }
 
   private onClose(err: Error | null): void {
-    this.timeout = 0;
-    unswept(this);
     this.pool.forget(this);
     if (this.handler === null) return;
     if (err === null && this.state === S.UntilClose) return this.complete(false);
