@@ -22,6 +22,8 @@ const all: [string, () => Promise<Proc & { port: number }>][] = [
   ['portico', () => startPortico(be, ['--access-log=false'])],
   ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
+  // one listening socket per port (differs from portico only on Node 22.12+: --reuse-port)
+  ['portico-1socket', () => startPortico(be, ['--access-log=false', '--reuse-port=false'])],
   ['minimal raw-both', () => startReference('raw-both', be)],
 ];
 if (baseline !== undefined) {
