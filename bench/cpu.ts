@@ -5,7 +5,7 @@
  * and changes where `npm run bench` cannot. Same layout as `npm run bench` (wrk and the nginx
  * backend on core 0, the proxy on core 1), proxies interleaved, medians.
  * `npm run bench:cpu [-- --runs 5 --seconds 4 --connections 50 --baseline DIR --only nginx-1w,portico,portico@baseline]`
- * (`--baseline DIR`: another checkout, built, run as `portico@baseline` in the same run)
+ * (`--baseline DIR`: another checkout, built, run as `portico@baseline` and `portico+accesslog@baseline` in the same run)
  */
 import { readFileSync } from 'node:fs';
 import { PROXY_CORE, benchArgs, processTree, startCaddy, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc } from './lib.js';
@@ -22,9 +22,14 @@ const all: [string, () => Promise<Proc & { port: number }>][] = [
   ['portico', () => startPortico(be, ['--access-log=false'])],
   ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
+  // one listening socket per port (differs from portico only on Node 22.12+: --reuse-port)
+  ['portico-1socket', () => startPortico(be, ['--access-log=false', '--reuse-port=false'])],
   ['minimal raw-both', () => startReference('raw-both', be)],
 ];
-if (baseline !== undefined) all.push(['portico@baseline', () => startPortico(be, ['--access-log=false'], PROXY_CORE, baseline)]);
+if (baseline !== undefined) {
+  all.push(['portico@baseline', () => startPortico(be, ['--access-log=false'], PROXY_CORE, baseline)]);
+  all.push(['portico+accesslog@baseline', () => startPortico(be, ['--access-log=true', '--log-level', 'info'], PROXY_CORE, baseline)]);
+}
 const TICKS = 100; // USER_HZ
 
 /** User and system seconds of a process tree. */

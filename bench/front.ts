@@ -32,8 +32,11 @@ class FakeUpstream extends EventEmitter {
   connecting = true;
   timeout = 0;
   readonly remoteAddress = '127.0.0.1';
-  constructor() {
+  /** `net.connect`'s `onread` (the upstream client reads plain connections into a shared buffer). */
+  private readonly onread: { buffer: Buffer; callback: (n: number, buf: Buffer) => unknown } | undefined;
+  constructor(opts?: { onread?: { buffer: Buffer; callback: (n: number, buf: Buffer) => unknown } }) {
     super();
+    this.onread = opts?.onread;
     process.nextTick(() => {
       this.connecting = false;
       this.emit('connect');
@@ -48,8 +51,14 @@ class FakeUpstream extends EventEmitter {
   }
   write(data: string | Buffer): boolean {
     const s = typeof data === 'string' ? data : data.toString('latin1');
-    if (s.endsWith('\r\n\r\n')) setImmediate(() => this.emit('data', RESPONSE));
+    if (s.endsWith('\r\n\r\n')) setImmediate(() => this.answer());
     return true;
+  }
+  private answer(): void {
+    const r = this.onread;
+    if (r === undefined) return void this.emit('data', RESPONSE);
+    RESPONSE.copy(r.buffer);
+    r.callback(RESPONSE.length, r.buffer);
   }
   pause(): this {
     return this;
@@ -147,7 +156,7 @@ class FakeClient extends EventEmitter {
 
 // the upstream client connects scripted sockets (before its module is loaded)
 const net = createRequire(import.meta.url)('node:net') as { connect: (...a: unknown[]) => unknown };
-net.connect = () => new FakeUpstream();
+net.connect = (opts?: unknown) => new FakeUpstream(opts as ConstructorParameters<typeof FakeUpstream>[0]);
 syncBuiltinESMExports();
 
 const { snapshotOf } = await import('../src/control/store.js');

@@ -38,6 +38,12 @@ function procKb(pid: number): Record<string, number> {
   return out;
 }
 
+/** Committed MiB of every V8 heap space, total first (Node 24 has spaces Node 20 has not: trusted, shared...). */
+function allSpaces(metrics: string): string {
+  const spaces = [...metrics.matchAll(/nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\d+)/g)].map(([, name, v]) => [name as string, Number(v) / 2 ** 20] as const);
+  return `${spaces.reduce((a, [, v]) => a + v, 0).toFixed(1)} (${spaces.filter(([, v]) => v >= 0.1).map(([n, v]) => `${n} ${v.toFixed(1)}`).join(', ')})`;
+}
+
 /** Resident kB by mapping (file name, or [heap]/[anon]), largest first. */
 function smapsTop(pid: number): string {
   const by = new Map<string, number>();
@@ -71,7 +77,7 @@ for (let s = 0; s < STARTS; s++) {
   const cmd = arg('--run');
   if (cmd !== undefined) console.log(execSync(cmd, { env: { ...process.env, PID: String(p.proc.pid) }, encoding: 'utf8' }));
   console.log(
-    `start ${s + 1}: RSS ${rss.toFixed(1)} MiB (anon ${mib(k.RssAnon!)}, file ${mib(k.RssFile!)}); heap used old ${heap('old')} new ${heap('new')} code ${heap('code')} large ${heap('large_object')} (used/total MiB); routes ${/portico_routes (\d+)/.exec(m)?.[1]}, startupGcMs ${String(ready?.startupGcMs)}`,
+    `start ${s + 1}: RSS ${rss.toFixed(1)} MiB (anon ${mib(k.RssAnon!)}, file ${mib(k.RssFile!)}); heap used old ${heap('old')} new ${heap('new')} code ${heap('code')} large ${heap('large_object')} (used/total MiB), all spaces ${allSpaces(m)}, external ${(Number(/nodejs_external_memory_bytes (\d+)/.exec(m)?.[1]) / 2 ** 20).toFixed(1)} MiB; routes ${/portico_routes (\d+)/.exec(m)?.[1]}, startupGcMs ${String(ready?.startupGcMs)}`,
   );
   if (SNAPSHOT !== undefined) {
     const before = new Set(readdirSync(process.cwd()));

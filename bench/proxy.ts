@@ -22,6 +22,8 @@ const all: [string, Start][] = [
   ['portico', () => startPortico(be, ['--access-log=false'])],
   // the earlier front end, Node's HTTP server (--http1-server=node), in the same run
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
+  // one listening socket per port (--reuse-port=false): differs from portico only on Node 22.12+
+  ['portico-1socket', () => startPortico(be, ['--access-log=false', '--reuse-port=false'])],
   // both with their access log on: one line per request to stdout
   ['nginx-1w+accesslog', () => startNginxProxy(be, 1, true)],
   ['portico+accesslog', () => startPortico(be, ['--access-log=true', '--log-level', 'info'])],

@@ -13,7 +13,9 @@
  * in none of Portico's own figures is outside its event loop. `--node-flags "..."` adds a row
  * `portico+flags` with other V8 flags (e.g. `--single-threaded-gc`), to test a GC hypothesis in
  * the same run.
- * `npm run bench:tail [-- --runs 3 --seconds 5 --connections 200 --only nginx-1w,portico,portico-nodehttp]`
+ * `npm run bench:tail [-- --runs 3 --seconds 5 --connections 200 --only nginx-1w,portico,portico-nodehttp,portico-1socket]`
+ * (`portico-1socket`: `--reuse-port=false`; differs from `portico` only on Node 22.12+, e.g. run
+ * with the image's Node: `/path/to/node24 dist/bench/tail.js`, Portico runs on the bench's Node)
  * On a machine shared with other sessions, `setsid -w sh -c 'echo -10 > /proc/self/autogroup; exec npm run bench:tail'`
  * (root) gives the benchmark's own session the CPU ahead of the others' (the kernel's autogroups
  * make `nice` act only inside a session): see docs/performance.md "The c=200 tail".
@@ -33,6 +35,8 @@ const all: [string, () => Promise<Started>][] = [
   ['nginx-1w', () => startNginxProxy(be, 1)],
   ['portico', () => startPortico(be, ['--access-log=false'])],
   ['portico-nodehttp', () => startPortico(be, ['--access-log=false', '--http1-server', 'node'])],
+  // one listening socket per port: what --reuse-port adds (on Node 22.12+; the same as portico on older Node)
+  ['portico-1socket', () => startPortico(be, ['--access-log=false', '--reuse-port=false'])],
 ];
 if (nodeFlags !== undefined) {
   all.push([

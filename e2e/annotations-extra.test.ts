@@ -14,16 +14,13 @@ import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
 import { getFrom as from } from './lib/http.js';
-import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
+import { ingressYaml, join, opaque, serviceYaml } from './lib/manifests.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const N = 'nginx.ingress.kubernetes.io/';
 
 const basic = (user: string, password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
-
-const opaque = (name: string, data: Record<string, string>): string =>
-  stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
 
 interface Call {
   readonly url: string;

@@ -13,11 +13,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
 import { startApiDouble, type ApiDouble } from './apiserver/double.js';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
-import { ingressYaml, join, serviceYaml } from './lib/manifests.js';
+import { ingressYaml, join, opaque, serviceYaml } from './lib/manifests.js';
 import { ingressObject, serviceWithSlices, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
@@ -35,9 +34,6 @@ const HTPASSWD = [
   'dave:$5$G9XY3kElp3Q04GEv$NC6VU6XNiLMo2pFjBBvo//dPJfAvF6Z0rtSJwS7Ch83', // x
   'mallory:{PLAIN}letmein',
 ].join('\n');
-
-const opaque = (name: string, data: Record<string, string>): string =>
-  stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
 
 /** curl's answer: status, headers (lower-case names, repeated ones joined by a newline), body. */
 interface Curl {

@@ -16,15 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { startApiDouble, type ApiDouble } from './apiserver/double.js';
 import { ca, cert, type Issued } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
+import { yaml } from './lib/manifests.js';
 import { configMap, gateway, gatewayClass, httpRoute, namespace, type Obj } from './lib/objects.js';
 import { startPortico, type Portico } from './lib/portico.js';
-
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 
 interface DualPod {
   readonly ip: string;

@@ -14,17 +14,16 @@ import { rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { eventually } from './lib/eventually.js';
 import type { DebugGateways } from './lib/gateway-status.js';
 import { grpcEcho } from './lib/grpc-echo.js';
 import { get } from './lib/http.js';
+import { yaml } from './lib/manifests.js';
 import { gateway, gatewayClass, httpRoute, namespace, referenceGrant, serviceWithSlices, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 const prefix = (value: string): { path: { type: string; value: string } } => ({ path: { type: 'PathPrefix', value } });
 const header = (name: string, value: string): { name: string; value: string } => ({ name, value });
 const toSameNamespace = { parentRefs: [{ name: 'same-namespace' }] };

@@ -12,14 +12,12 @@ import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { ca, cert, client, type Issued } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
+import { yaml } from './lib/manifests.js';
 import { configMap, gateway, gatewayClass, httpRoute, namespace, serviceWithSlices, tlsSecret, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
-
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 
 interface Reply {
   readonly status: number;

@@ -12,18 +12,17 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join as joinPath } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { stringify } from 'yaml';
 import { converge, type Case } from './lib/cases.js';
 import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import type { Cond, DebugGateways } from './lib/gateway-status.js';
 import { grpcEcho } from './lib/grpc-echo.js';
 import { get } from './lib/http.js';
+import { yaml } from './lib/manifests.js';
 import { gateway, gatewayClass, httpRoute, namespace, referenceGrant, serviceWithSlices, tlsSecret, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 const backend = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name, port: 80, ...extra });
 const rule = (to: string | null, matches?: unknown[], filters?: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   ...(matches ? { matches } : {}),

@@ -9,17 +9,16 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import { get, httpsGet } from './lib/http.js';
 import { freePort, probe, startTcpEcho, startTlsPod, tcpExchange, type TcpPod, type TlsPod } from './lib/l4.js';
+import { yaml } from './lib/manifests.js';
 import { gateway, gatewayClass, httpRoute, serviceWithPorts, serviceWithSlices, sliceWithPorts, tcpRoute, tlsRoute, tlsSecret, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const HOST = '127.0.213.1';
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 
 /**
  * The leaf a TLS handshake with `servername` gets on `port`, or the error that ended it. The client

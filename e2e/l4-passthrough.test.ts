@@ -11,18 +11,17 @@ import { X509Certificate } from 'node:crypto';
 import { connect as h2connect } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { run } from './lib/command.js';
 import { cert } from './lib/certs.js';
 import { eventually } from './lib/eventually.js';
 import { get, httpsGet } from './lib/http.js';
 import { captureClientHello, probe, startSplitRelay, startTlsPod, type TlsPod } from './lib/l4.js';
+import { yaml } from './lib/manifests.js';
 import { ingressObject, serviceWithPorts, serviceWithSlices, sliceWithPorts, tlsSecret, type Obj } from './lib/objects.js';
 import { startPod, type Pod } from './lib/pods.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const HOST = '127.0.212.1';
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 const PASSTHROUGH = { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true' };
 
 /** The leaf certificate's fingerprint in `openssl s_client -showcerts` output (the first PEM block). */

@@ -12,16 +12,15 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
 import { endpointsOf, freePort, rejected, startTcpEcho, tcpExchange, type TcpPod } from './lib/l4.js';
 import { sleep } from './lib/load.js';
+import { yaml } from './lib/manifests.js';
 import { configMap, serviceWithPorts, sliceWithPorts, type Obj } from './lib/objects.js';
 import { CLI, startPortico, type Portico } from './lib/portico.js';
 
 const HOST = '127.0.210.1';
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 const PORTS = [{ name: 'echo', port: 7000 }];
 const echoService = (ips: readonly string[], podPort: number): Obj[] => [serviceWithPorts('echo', 'default', PORTS), sliceWithPorts('echo-1', 'echo', ips, [{ name: 'echo', port: podPort }])];
 

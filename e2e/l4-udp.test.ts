@@ -8,17 +8,16 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
 import { get } from './lib/http.js';
 import { endpointsOf, freePort, startTcpEcho, startUdpEcho, tcpExchange, udpClient, type UdpPod } from './lib/l4.js';
 import { sleep } from './lib/load.js';
+import { yaml } from './lib/manifests.js';
 import { configMap, gateway, gatewayClass, serviceWithPorts, sliceWithPorts, udpRoute, type Obj } from './lib/objects.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const HOST = '127.0.211.1';
 const CLIENT = '127.0.211.250';
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 const PORTS = [{ name: 'dns', port: 53, protocol: 'UDP' as const }];
 /** The dns Service with these pods, one slice each (they listen on different ports). */
 const dnsService = (pods: readonly UdpPod[]): Obj[] => [serviceWithPorts('dns', 'default', PORTS), ...pods.map((x) => sliceWithPorts(`dns-${x.name}`, 'dns', [x.ip], [{ name: 'dns', port: x.port, protocol: 'UDP' }]))];

@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { eventually } from './lib/eventually.js';
 import { freePort, startTcpEcho, tcpExchange, type TcpPod } from './lib/l4.js';
+import { yaml } from './lib/manifests.js';
 import { gateway, gatewayClass, serviceWithPorts, sliceWithPorts, tcpRoute, type Obj } from './lib/objects.js';
 import { startPortico, type Portico } from './lib/portico.js';
 
 const HOST = '127.0.208.1';
-const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
 
 describe('a weighted TCPRoute (standalone)', () => {
   let p: Portico;

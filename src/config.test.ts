@@ -20,7 +20,7 @@ const FIELDS: Record<keyof Config, true> = {
   externalNameDeniedCidrs: true, defaultSslCertificate: true, sslRedirect: true, enableGatewayApi: true, gatewayControllerName: true, crdRecheckInterval: true, unsupportedAnnotations: true, httpsRedirectPort: true, hsts: true, tls: true,
   proxyConnectTimeout: true, proxyReadTimeout: true, proxyNextUpstreamTries: true, proxyNextUpstream: true, loadBalance: true, proxySendTimeout: true, proxyNextUpstreamTimeout: true, mirrorMaxInFlight: true, mirrorTimeout: true, mirrorBodyBuffer: true,
   proxyBodySize: true, upstreamMaxFails: true, upstreamFailTimeout: true, clientHeaderTimeout: true, clientBodyTimeout: true,
-  keepAliveTimeout: true, maxConnections: true, maxHeaders: true, http1Server: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
+  keepAliveTimeout: true, maxConnections: true, reusePort: true, maxHeaders: true, http1Server: true, allowUnderscoresInHeaders: true, upgradeIdleTimeout: true,
   http2MaxConcurrentStreams: true, sslHandshakeTimeout: true, trustedProxies: true, useProxyProtocol: true, shutdownGracePeriod: true,
   tcpServicesConfigmap: true, udpServicesConfigmap: true, enableSslPassthrough: true, proxyStreamTimeout: true, udpMaxFlows: true,
   shutdownTimeout: true, accessLog: true, accessLogFormat: true, logLevel: true, workers: true, enableMetrics: true, metricsCompat: true,

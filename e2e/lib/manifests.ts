@@ -1,6 +1,6 @@
 /** Kubernetes YAML for standalone-mode tests: the objects of objects.ts, written as manifest text. */
 import { stringify } from 'yaml';
-import { ingressObject, serviceWithSlices, type Endpointish, type HostSpec } from './objects.js';
+import { ingressObject, serviceWithSlices, type Endpointish, type HostSpec, type Obj } from './objects.js';
 
 export type { Endpointish, HostSpec, PathSpec } from './objects.js';
 
@@ -10,7 +10,14 @@ export function ingressYaml(name: string, rules: readonly HostSpec[], extra: Rec
 
 /** A Service on port 80 and one EndpointSlice per endpoint (so each may have its own port). */
 export function serviceYaml(name: string, endpoints: readonly Endpointish[]): string {
-  return serviceWithSlices(name, endpoints).map((d) => stringify(d)).join('---\n');
+  return yaml(serviceWithSlices(name, endpoints));
 }
 
+/** Objects as one manifest text, a document each. */
+export const yaml = (objs: readonly Obj[]): string => objs.map((o) => stringify(o)).join('---\n');
+
 export const join = (...docs: string[]): string => docs.join('---\n');
+
+/** An Opaque Secret in the default namespace, its values given as text. */
+export const opaque = (name: string, data: Record<string, string>): string =>
+  stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });

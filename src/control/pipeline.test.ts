@@ -18,7 +18,13 @@ const slice = (name: string, service: string, ips: string[]): KubeObject =>
 const ing = (name: string, host: string, service: string): KubeObject =>
   ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'default' }, spec: { ingressClassName: 'portico', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] } }) as KubeObject;
 
-const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Lets the rebuild that schedule() queued (a setImmediate) run: an immediate queued after it runs
+ * after it. A 0 ms timer does not: whether it fires before the check phase depends on where in the
+ * event loop the test started (the first test of a file, on Node 24, saw the timer first).
+ */
+const scheduled = (): Promise<void> => new Promise((r) => setImmediate(r));
 /** Waits for the settle rebuild (SETTLE_MS after the last patch) to have run: until `done`, at most 10 s on a loaded machine. */
 async function settled(done: () => boolean): Promise<void> {
   await tick(SETTLE_MS);
@@ -64,7 +70,7 @@ test('an EndpointSlice change patches only its Service\'s backends, without a ne
   const tableBefore = t.pipeline.live();
   t.store.upsert(slice('a-1', 'a', ['10.0.0.2', '10.0.0.3']));
   t.pipeline.schedule('default/a');
-  await tick();
+  await scheduled();
   assert.equal(t.swaps.length, 1, 'no full swap');
   assert.equal(t.patches.length, 1);
   assert.deepEqual([...(t.patches[0] as EndpointPatch).keys()], ['default/a:80']);
@@ -81,7 +87,7 @@ test('a slice change that resolves to the same endpoints patches nothing', async
   const t = setup();
   t.store.upsert({ ...slice('a-1', 'a', ['10.0.0.1']), metadata: { name: 'a-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'a' }, resourceVersion: '9' } } as KubeObject);
   t.pipeline.schedule('default/a');
-  await tick();
+  await scheduled();
   assert.equal(t.patches.length, 0);
 });
 
@@ -91,7 +97,7 @@ test('a full change pending with endpoint changes takes the full path', async ()
   t.pipeline.schedule('default/a');
   t.store.upsert(ing('c', 'c.test', 'a'));
   t.pipeline.schedule();
-  await tick();
+  await scheduled();
   assert.equal(t.patches.length, 0);
   assert.equal(t.swaps.length, 2);
   assert.deepEqual(endpointsOf(t, 'default/a:80'), ['10.0.0.9:8080']);
@@ -102,7 +108,7 @@ test('after a patch, a full rebuild settles diagnostics and finds the table unch
   const t = setup();
   t.store.upsert(slice('a-1', 'a', []));
   t.pipeline.schedule('default/a');
-  await tick();
+  await scheduled();
   assert.equal(t.patches.length, 1);
   assert.deepEqual(endpointsOf(t, 'default/a:80'), []);
   assert.deepEqual(t.live.endpoints('default/a:80'), [], 'the data plane slot too');
@@ -122,7 +128,7 @@ test('a rollout (one non-empty list to another) changes no diagnostic: no full r
   };
   t.store.upsert(slice('a-1', 'a', ['10.0.0.2']));
   t.pipeline.schedule('default/a');
-  await tick();
+  await scheduled();
   t.store.upsert(slice('a-1', 'a', ['10.0.0.3', '10.0.0.4']));
   t.pipeline.schedule('default/a');
   await tick(SETTLE_MS + 100);
@@ -132,7 +138,7 @@ test('a rollout (one non-empty list to another) changes no diagnostic: no full r
   // the last endpoint going does change one (NoEndpoints): the settle rebuild runs, even after a rollout in the same burst
   t.store.upsert(slice('a-1', 'a', []));
   t.pipeline.schedule('default/a');
-  await tick();
+  await scheduled();
   t.store.upsert(slice('b-1', 'b', ['10.0.1.2']));
   t.pipeline.schedule('default/b');
   await settled(() => translations > 0);
@@ -153,11 +159,11 @@ test('a backend that a swapped table added takes the fast path too (the per-Serv
   t.store.upsert(slice('c-1', 'c', ['10.0.2.1']));
   t.store.upsert(ing('c', 'c.test', 'c'));
   t.pipeline.schedule();
-  await tick();
+  await scheduled();
   assert.equal(t.swaps.length, 2);
   t.store.upsert(slice('c-1', 'c', ['10.0.2.2']));
   t.pipeline.schedule('default/c');
-  await tick();
+  await scheduled();
   assert.deepEqual([...(t.patches[0] as EndpointPatch).keys()], ['default/c:80']);
   assert.deepEqual(t.live.endpoints('default/c:80')?.map((e) => e.ip), ['10.0.2.2']);
 });

@@ -4,9 +4,8 @@
  * here) and endpoint patches, from the pipeline in one process or over IPC from the primary when
  * running `--workers N`.
  */
-import type { Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
 import { ConfigError } from '../config.js';
 import { stdoutSink, type Logger } from '../log.js';
@@ -27,6 +26,7 @@ import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
 import { createL4Plane } from './l4/plane.js';
+import { listenSockets, portListener, type PortListener } from './listeners.js';
 import { createTlsContexts, expiryOf, listenerContextOptions, verifiesClients, type ServedCert } from '../tls/contexts.js';
 
 
@@ -55,16 +55,6 @@ export interface DataPlane extends Serving {
   readonly stats: EndpointStats;
   /** The live endpoint list of a backend id. */
   endpoints(id: string): readonly Endpoint[] | undefined;
-}
-
-function listen(server: Server | Http2SecureServer | NetServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host }, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 function countConnections(server: PlainServer | Http2SecureServer, metrics: Metrics | null, listener: string): void {
@@ -165,11 +155,14 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const https = makeHttps(httpsState, 443);
   countConnections(http, metrics, 'http');
   countConnections(https, metrics, 'https');
-  const httpFront = frontOf(http, listenerOptions);
-  const httpsFront = frontOf(https, listenerOptions, l4.front(443, https));
+  /** Listening sockets per port: several with SO_REUSEPORT (listeners.ts), so a burst of new connections is accepted several per event-loop turn. */
+  const sockets = listenSockets(config.reusePort);
+  const portOf = (server: PlainServer | HttpsServer, via?: Parameters<typeof frontOf>[2]): PortListener => portListener((admit) => frontOf(server, listenerOptions, via, admit), sockets, config.maxConnections);
+  const httpFront = portOf(http);
+  const httpsFront = portOf(https, l4.front(443, https));
 
   /** Gateway API listeners on ports of their own: opened when a table asks for them, closed when none does. */
-  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: Http2SecureServer | NetServer }>();
+  const extras = new Map<number, { protocol: 'HTTP' | 'HTTPS'; state: ProxyState; server: PlainServer | HttpsServer; front: PortListener }>();
   const reconcileListeners = (): void => {
     const want = new Map((table.listeners ?? []).map((l) => [l.port, l.protocol]));
     for (const [port, x] of extras) {
@@ -187,9 +180,9 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       const s: ProxyState = { matcher: matchers.get(port) ?? state.matcher, draining: state.draining };
       const server = protocol === 'HTTPS' ? makeHttps(s, port) : makeHttp(s, port);
       countConnections(server, metrics, protocol === 'HTTPS' ? 'https' : 'http');
-      const front = frontOf(server, listenerOptions, protocol === 'HTTPS' ? l4.front(port, server) : undefined);
+      const front = portOf(server, protocol === 'HTTPS' ? l4.front(port, server) : undefined);
       extras.set(port, { protocol, state: s, server, front });
-      listen(front, port, config.bindAddress).then(
+      front.listen(port, config.bindAddress).then(
         () => log.info({ listener: `gateway:${port}`, protocol, address: config.bindAddress, port }, 'listening'),
         (err: Error) => log.error({ listener: `gateway:${port}`, port, err: err.message }, 'cannot listen on a Gateway listener port'),
       );
@@ -238,10 +231,10 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       metrics?.certificates([...table.certs.values()].map((c) => ({ namespace: c.source.namespace, secret: c.secret.split('/')[1] ?? '', host: c.host, expiry: c.notAfter / 1000 })));
     },
     async listen() {
-      const httpPort = await listen(httpFront, config.httpPort, config.bindAddress);
-      const httpsPort = await listen(httpsFront, config.httpsPort, config.bindAddress);
-      log.info({ listener: 'http', address: config.bindAddress, port: httpPort }, 'listening');
-      log.info({ listener: 'https', address: config.bindAddress, port: httpsPort, defaultCertExpiry: new Date(expiryOf(def.certPem) * 1000).toISOString() }, 'listening');
+      const httpPort = await httpFront.listen(config.httpPort, config.bindAddress);
+      const httpsPort = await httpsFront.listen(config.httpsPort, config.bindAddress);
+      log.info({ listener: 'http', address: config.bindAddress, port: httpPort, sockets: httpFront.sockets }, 'listening');
+      log.info({ listener: 'https', address: config.bindAddress, port: httpsPort, sockets: httpsFront.sockets, defaultCertExpiry: new Date(expiryOf(def.certPem) * 1000).toISOString() }, 'listening');
       return { httpPort, httpsPort };
     },
     startDraining() {
@@ -254,7 +247,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
       state.draining = true;
       httpsState.draining = true;
       const all = [{ server: http, front: httpFront }, { server: https, front: httpsFront }, ...extras.values()];
-      for (const x of all) if (x.front !== x.server) x.front.close();
+      for (const x of all) if (!x.front.is(x.server)) x.front.close();
       const closed = Promise.all(all.map((x) => new Promise<void>((r) => x.server.close(() => r()))));
       for (const x of all) x.server.drain();
       const deadline = Date.now() + config.shutdownTimeout;

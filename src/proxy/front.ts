@@ -21,13 +21,17 @@ export interface FrontDoor {
   upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
 }
 
+const OWS_ONLY = /^[ \t]*$/;
+
 const isHttp2 = (req: IncomingMessage): boolean => req.httpVersionMajor === 2 && (req as { stream?: unknown }).stream !== undefined;
 
 /**
  * Request shapes the HTTP parser lets through but RFC 9112 rejects: an HTTP/1 connection naming
  * another major version (505), several Host headers (3.2), Transfer-Encoding in HTTP/1.0 (6.1),
- * more header fields than allowed (431), and an HTTP/2 request whose Host differs from its
- * :authority (RFC 9113 8.3.1: malformed). Returns [status, why] or null.
+ * a Transfer-Encoding field with no coding in it (6.1: `1#transfer-coding`; llhttp refuses it
+ * from 9.4.3 on, nodejs/llhttp#874, but the undici build the front end parses with and Node 20's
+ * take it as absent), more header fields than allowed (431), and an HTTP/2 request whose Host
+ * differs from its :authority (RFC 9113 8.3.1: malformed). Returns [status, why] or null.
  */
 function hygiene(req: IncomingMessage, maxHeaders: number): readonly [number, string] | null {
   const raw = req.rawHeaders;
@@ -40,11 +44,13 @@ function hygiene(req: IncomingMessage, maxHeaders: number): readonly [number, st
   }
   if (req.httpVersionMajor !== 1 || req.httpVersionMinor > 1) return [505, 'only HTTP/1.0 and HTTP/1.1 are spoken on this connection'];
   let hosts = 0;
+  let emptyTe = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding' && OWS_ONLY.test(raw[i + 1] as string)) emptyTe = true;
   }
-  if (hosts > 1) return [400, 'the request framing is ambiguous'];
+  if (hosts > 1 || emptyTe) return [400, 'the request framing is ambiguous'];
   if (req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined) return [400, 'the request framing is ambiguous'];
   return null;
 }

@@ -8,7 +8,7 @@
  * object is Node's, for any list of fields.
  */
 import assert from 'node:assert/strict';
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, METHODS } from 'node:http';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { test } from 'node:test';
@@ -45,9 +45,35 @@ interface NodeParser {
   finish(): undefined | (Error & { code: string });
   [k: number]: unknown;
 }
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: (new () => NodeParser) & Record<string, number> };
-/** The method names Node's server gives requests (lib/_http_common.js: allMethods[method], all of llhttp's). */
-const methods = (process as unknown as { binding(name: string): { allMethods: string[] } }).binding('http_parser').allMethods;
+type OnHeadersComplete = (this: object, major: number, minor: number, headers: string[], method: number, url: string, ...rest: unknown[]) => unknown;
+const { HTTPParser, parsers } = createRequire(import.meta.url)('_http_common') as {
+  HTTPParser: (new () => NodeParser) & Record<string, number>;
+  /** The pool Node's server takes its parsers from, each with lib/_http_common.js's callbacks set. */
+  parsers: { alloc(): NodeParser; free(p: NodeParser): void };
+};
+
+/**
+ * The method names Node's server gives requests, by the number its parser reports: Node's own
+ * parserOnHeadersComplete (lib/_http_common.js, `incoming.method = allMethods[method]`) run on
+ * each number until it names none. The table itself is out of reach on Node 24
+ * (process.binding('http_parser') is gone), and `_http_common.methods` is not indexed by method
+ * number (QUERY is 46 in the parser, 34 there).
+ */
+function nodeMethodNames(): string[] {
+  const p = parsers.alloc();
+  const onHeadersComplete = p[HTTPParser.kOnHeadersComplete as number] as OnHeadersComplete;
+  parsers.free(p);
+  const names: string[] = [];
+  while (names.length < 256) {
+    let name: string | undefined;
+    const parser = { socket: null, maxHeaderPairs: 0, onIncoming: (m: IncomingMessage) => void (name = m.method) };
+    onHeadersComplete.call(parser, 1, 1, [], names.length, '/', undefined, undefined, false, true);
+    if (name === undefined) return names;
+    names.push(name);
+  }
+  throw new Error('parserOnHeadersComplete names every method number: not the lib/_http_common.js this harness knows');
+}
+const methods = nodeMethodNames();
 
 function node(chunks: readonly Buffer[]): Outcome {
   const p = new HTTPParser();
@@ -193,12 +219,68 @@ const input = fc.tuple(fc.oneof({ weight: 3, arbitrary: pipeline }, { weight: 3,
   return chunks.filter((c) => c.length > 0);
 });
 
+test('the method table: Node\'s parser takes exactly http.METHODS in HTTP requests, each under the number the table names it by; ours agrees on every method llhttp knows', () => {
+  assert.equal(new Set(methods).size, methods.length, `one number per name: ${methods.join(' ')}`);
+  const accepted = new Set<string>();
+  for (const name of new Set([...methods, ...METHODS])) {
+    for (const version of ['HTTP/1.1', 'RTSP/1.0']) {
+      const text = `${name} ${name === 'CONNECT' ? 'h.test:443' : '/'} ${version}\r\nHost: h\r\n\r\n`;
+      const b = Buffer.from(text, 'latin1');
+      const want = node([b]);
+      assert.deepEqual(ours([b]), want, JSON.stringify(text));
+      if (want.msgs.length === 0) continue;
+      assert.equal(want.msgs[0]?.method, name, `the number Node's parser gives ${JSON.stringify(text)} names it`);
+      if (version === 'HTTP/1.1') accepted.add(name);
+    }
+  }
+  assert.deepEqual([...accepted].sort(), [...METHODS].sort());
+});
+
+// --- the one difference between llhttp versions ---------------------------------------------------
+
+/**
+ * llhttp 9.4.3 (nodejs/llhttp#874, in Node's security releases of 2026-07-28: 22.23.2, 24.18.1,
+ * 26.5.1) refuses a Transfer-Encoding field with an empty value (HPE_INVALID_TRANSFER_ENCODING);
+ * earlier ones, Node 20's 9.3.1 and the undici build Portico parses with, take the field as absent.
+ * The front end refuses such a request at admission (front.ts), after the parser.
+ */
+const EMPTY_TE = /(?:^|\n)transfer-encoding[ \t]*:[ \t]*\r?\n/im;
+const llhttpAtLeast = (version: string, want: readonly number[]): boolean => {
+  const have = version.split('.').map(Number);
+  for (let i = 0; i < want.length; i++) if ((have[i] ?? 0) !== want[i]) return (have[i] ?? 0) > (want[i] as number);
+  return true;
+};
+const nodeRefusesEmptyTe = llhttpAtLeast(process.versions.llhttp ?? '0', [9, 4, 3]);
+
+test('an empty Transfer-Encoding field: Node\'s parser refuses it from llhttp 9.4.3 on; Portico\'s parser still takes it as absent', () => {
+  const cases: [string, string][] = [
+    ['POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n', ''],
+    ['POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \t\r\nContent-Length: 2\r\n\r\nok', 'ok'],
+    ['POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding:\r\n\r\n2\r\nok\r\n0\r\n\r\n', 'ok'],
+  ];
+  for (const [text, body] of cases) {
+    const b = [Buffer.from(text, 'latin1')];
+    assert.match(text, EMPTY_TE);
+    assert.equal(node(b).error, nodeRefusesEmptyTe ? 'HPE_INVALID_TRANSFER_ENCODING' : '', `Node ${process.version} (llhttp ${process.versions.llhttp}): ${JSON.stringify(text)}`);
+    // when this fails, undici's llhttp has the fix: drop the exception in the differential below
+    const got = ours(b);
+    assert.equal(got.error, '', JSON.stringify(text));
+    assert.equal(got.msgs[0]?.body, body);
+  }
+});
+
 test('differential: every input gives the same messages and the same error as Node\'s parser', () => {
   fc.assert(
     fc.property(input, (chunks) => {
       const want = node(chunks);
       const got = ours(chunks);
-      assert.deepEqual(short(got), short(want), JSON.stringify(short(Buffer.concat(chunks).toString('latin1'))));
+      const text = Buffer.concat(chunks).toString('latin1');
+      if (nodeRefusesEmptyTe && want.error === 'HPE_INVALID_TRANSFER_ENCODING' && EMPTY_TE.test(text) && JSON.stringify(got) !== JSON.stringify(want)) {
+        // the difference above: the messages before the refused one are still the same
+        assert.deepEqual(short(got.msgs.slice(0, want.msgs.length)), short(want.msgs), JSON.stringify(short(text)));
+        return;
+      }
+      assert.deepEqual(short(got), short(want), JSON.stringify(short(text)));
     }),
     { numRuns: 4000, seed: Number(process.env.FUZZ_SEED ?? 20261206) },
   );

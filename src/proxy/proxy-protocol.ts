@@ -50,8 +50,9 @@ function canonicalIpv6(text: string): string {
 }
 
 /** A net server that strips PROXY headers and passes each connection to `target` (`allowHalfOpen`: as net.Server's). */
-export function proxyProtocolFront(target: { emit(event: 'connection', socket: Socket): boolean }, allowHalfOpen = false): Server {
+export function proxyProtocolFront(target: { emit(event: 'connection', socket: Socket): boolean }, allowHalfOpen = false, admit?: (socket: Socket) => boolean): Server {
   return createServer({ allowHalfOpen }, (socket) => {
+    if (admit !== undefined && !admit(socket)) return;
     let buf: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), HEADER_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {

@@ -13,6 +13,7 @@ import type { FrontDoor } from './front.js';
 import { baseOptions, type Selected, type ServedCert, type TlsSettings } from '../tls/contexts.js';
 import { requestClientCertificate } from '../tls/client-cert.js';
 import { createH1Front, type H1Front, type H1Handler } from './h1-server.js';
+import type { Admit } from './listeners.js';
 
 /** Socket-level limits shared by both listeners. */
 export interface ListenerOptions {
@@ -33,15 +34,17 @@ const MAX_HEADER_SIZE = 16 * 1024;
 /**
  * What to call listen() on: the server itself, or a front that feeds it (PROXY protocol, the h2c
  * sniffer of a plain listener); `via` (TLS passthrough by SNI, proxy/l4) takes each connection
- * first and hands the rest to the server.
+ * first and hands the rest to the server. `admit` (several sockets on one port, listeners.ts)
+ * counts connections across them in place of Node's per-socket `maxConnections`; the server
+ * itself as the front counts its own.
  */
-export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }): Http2SecureServer | NetServer {
+export function frontOf(server: PlainServer | Http2SecureServer, o: ListenerOptions, via?: { emit(event: 'connection', socket: Socket): boolean }, admit?: Admit): Http2SecureServer | NetServer {
   const target = via ?? ('accept' in server ? { emit: (_event: 'connection', socket: Socket): boolean => (server.accept(socket), true) } : server);
   // Portico's HTTP/1.1 server answers a client that half-closes after its request (nginx does);
   // Node's closed such a connection before the answer
   const allowHalfOpen = o.http1Server === 'portico' && 'accept' in server;
-  const front = o.proxyProtocol ? proxyProtocolFront(target, allowHalfOpen) : via !== undefined || 'accept' in server ? createNetServer({ allowHalfOpen }, (socket) => target.emit('connection', socket)) : server;
-  if (o.maxConnections > 0) front.maxConnections = o.maxConnections;
+  const front = o.proxyProtocol ? proxyProtocolFront(target, allowHalfOpen, admit) : via !== undefined || 'accept' in server ? createNetServer({ allowHalfOpen }, admit === undefined ? (socket) => target.emit('connection', socket) : (socket) => admit(socket) && target.emit('connection', socket)) : server;
+  if (o.maxConnections > 0 && (admit === undefined || front === server)) front.maxConnections = o.maxConnections;
   return front;
 }
 

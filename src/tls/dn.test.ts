@@ -18,6 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function openssl(args: string[]): string {
   const r = spawnSync('openssl', args, { encoding: 'utf8', timeout: 10_000 });
+  assert.ifError(r.error); // (openssl not on PATH, as in the image: ENOENT)
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }

@@ -75,6 +75,7 @@ describe('htpasswd hashes', () => {
         ['-6', shaCrypt(Buffer.from(pw), `$6$${salt}$`)],
       ] as const) {
         const r = spawnSync('openssl', ['passwd', flag, '-salt', salt, pw], { encoding: 'utf8' });
+        assert.ifError(r.error); // (openssl not on PATH, as in the image: ENOENT)
         assert.equal(r.status, 0, r.stderr);
         assert.equal(ours, r.stdout.trim(), `${flag} ${pw}`);
       }
