@@ -85,3 +85,28 @@ test('a socket its writer corked is left to its writer', async () => {
     p.close();
   }
 });
+
+test('a socket held while a batch is being sent goes out with the next batch, not never', async () => {
+  class Fake {
+    writableCorked = 0;
+    constructor(private readonly onUncork: () => void = () => undefined) {}
+    cork(): void {
+      this.writableCorked++;
+    }
+    uncork(): void {
+      this.writableCorked--;
+      this.onUncork();
+    }
+  }
+  const late = new Fake();
+  // sending the first socket's bytes holds another one (as a write's callback ending another answer could)
+  const first = new Fake(() => holdWrites(late as unknown as Socket));
+  holdWrites(first as unknown as Socket);
+  assert.equal(first.writableCorked, 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(first.writableCorked, 0);
+  assert.equal(late.writableCorked, 1, 'held for the next batch');
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(late.writableCorked, 0, 'and sent with it');
+});

@@ -17,14 +17,18 @@
  */
 import type { Socket } from 'node:net';
 
-const held: Socket[] = [];
+let held: Socket[] = [];
+let spare: Socket[] = [];
 let scheduled = false;
 
 function flush(): void {
   scheduled = false;
-  const n = held.length;
-  for (let i = 0; i < n; i++) releaseWrites(held[i] as Socket);
-  held.length = 0;
+  // a socket held while this batch is sent (a write callback that ends another answer) joins the next batch
+  const batch = held;
+  held = spare;
+  for (let i = 0; i < batch.length; i++) releaseWrites(batch[i] as Socket);
+  batch.length = 0;
+  spare = batch;
 }
 
 /** Holds `socket`'s writes from now to the end of this event-loop iteration's callbacks. */
