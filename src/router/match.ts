@@ -6,7 +6,7 @@
  * then the host's fallback, then the default backend. Per-request hot path: a host without regex
  * routes or conditions takes the original trie walk and never looks at headers.
  */
-import { firstOf, type Candidate, type Candidates, type CompiledValueMatch, type HostRoutes, type Matcher, type PrefixNode } from './compile.js';
+import { childOf, firstOf, type Candidate, type Candidates, type CompiledValueMatch, type HostRoutes, type Matcher, type PrefixNode } from './compile.js';
 
 /** What conditions and regex routes read from a request; implemented by the data plane, lazily. */
 export interface MatchInput {
@@ -99,7 +99,7 @@ function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | nul
   while (node.children !== null && i <= len) {
     let j = path.indexOf('/', i);
     if (j === -1) j = len;
-    const next = node.children.get(path.slice(i, j));
+    const next = childOf(node.children, path.slice(i, j));
     if (next === undefined) break;
     node = next;
     if (node.routes !== null) {
