@@ -31,19 +31,25 @@ export interface Conditions {
   readonly query: readonly CompiledValueMatch[] | null;
 }
 
-/** A route as the router holds it, with the data plane's prepared action. */
+/**
+ * A route as the router holds it, with the data plane's prepared action. Its precedence is read
+ * from its route (lengthOf, lengthFirst) rather than kept: two fields less per route, 0.8 MiB at
+ * 10,000 Ingresses.
+ */
 export interface Candidate<A> {
   readonly route: Route;
   readonly action: A;
-  /** The written path's length: the precedence among Prefix and Regex routes. */
-  readonly length: number;
-  /**
-   * Ingress precedence is the written length first, then Exact over Prefix (so a Prefix `/foo/`
-   * beats an Exact `/foo` for `/foo`); the Gateway API puts every Exact match first.
-   */
-  readonly lengthFirst: boolean;
   readonly cond: Conditions | null;
 }
+
+/** The written path's length: the precedence among Prefix and Regex routes. */
+export const lengthOf = <A>(c: Candidate<A>): number => c.route.path.length;
+
+/**
+ * Ingress precedence is the written length first, then Exact over Prefix (so a Prefix `/foo/`
+ * beats an Exact `/foo` for `/foo`); the Gateway API puts every Exact match first.
+ */
+export const lengthFirst = <A>(c: Candidate<A>): boolean => c.route.match === 'Prefix' && c.route.source.kind === 'Ingress';
 
 /**
  * The candidates for one place (a host's Exact path, a Prefix node), in precedence order: the
@@ -134,8 +140,6 @@ function candidate<A>(route: Route, action: A): Candidate<A> {
   return {
     route,
     action,
-    length: route.path.length,
-    lengthFirst: route.source.kind === 'Ingress' && route.match === 'Prefix',
     cond: pattern === null && method === null && headers === null && query === null ? null : { pattern, captures: route.match === 'Regex' && readsCaptures(route.policies), method, headers, query },
   };
 }
@@ -192,7 +196,7 @@ export function compile<A>(table: RouteTable, prepare: (route: Route) => A, port
 /** Inserts keeping the list longest-first; equal lengths keep table order (the translator's precedence). */
 function insert<A>(list: Candidate<A>[], c: Candidate<A>): void {
   let i = list.length;
-  while (i > 0 && (list[i - 1] as Candidate<A>).length < c.length) i--;
+  while (i > 0 && lengthOf(list[i - 1] as Candidate<A>) < lengthOf(c)) i--;
   list.splice(i, 0, c);
 }
 
@@ -205,7 +209,7 @@ function insertRegex<A>(list: Candidate<A>[], c: Candidate<A>): void {
   let i = list.length;
   for (; i > 0; i--) {
     const prev = list[i - 1] as Candidate<A>;
-    if (prev.length > c.length || (prev.length === c.length && !(ingress && prev.route.source.kind === 'Ingress' && prev.route.path < c.route.path))) break;
+    if (lengthOf(prev) > lengthOf(c) || (lengthOf(prev) === lengthOf(c) && !(ingress && prev.route.source.kind === 'Ingress' && prev.route.path < c.route.path))) break;
   }
   list.splice(i, 0, c);
 }
