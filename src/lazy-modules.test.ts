@@ -3,13 +3,16 @@
  * a table without those features does not pay for them (docs/performance.md, "Memory"). undici
  * (gRPC backends, external authentication, mirror-target URLs) costs about 5 MiB of RSS loaded;
  * bcryptjs (bcrypt htpasswd hashes, checked on the auth worker threads) a little.
+ * Node's own internal undici (its fetch and WebSocket) is loaded by any ES module import of
+ * `node:http` on Node 22.4+ (the image's Node): Portico's modules take `node:http` from
+ * src/node-http.ts, through require, and a case below reads the compiled files to keep it so.
  * Each case starts Portico in a fresh process (a test process may have loaded anything), reads
  * Node's module cache after ready, then uses the feature's entry point and reads it again.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -117,4 +120,27 @@ test('bcryptjs is not loaded at start-up; checking a bcrypt hash loads it', asyn
   assert.equal(r.atReady, false, 'bcryptjs was loaded before any feature needed it');
   assert.equal(r.afterUse, true);
   assert.deepEqual(r.out, [true, false]);
+});
+
+test("no compiled module of Portico imports node:http as an ES module (Node 22.4+ would load its internal undici)", () => {
+  const root = fileURLToPath(new URL('./', import.meta.url));
+  const esmHttp = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](?:node:)?http['"]/;
+  const offenders: string[] = [];
+  let checked = 0;
+  for (const f of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.js') || f.endsWith('.test.js') || f.startsWith('testing')) continue;
+    checked++;
+    if (esmHttp.test(readFileSync(join(root, f), 'utf8'))) offenders.push(f);
+  }
+  assert.ok(checked > 100, `only ${checked} compiled modules found under ${root}`);
+  assert.deepEqual(offenders, [], 'import node:http from src/node-http.js (type-only imports are fine: they are erased)');
+});
+
+test('src/node-http.ts gives node:http itself', async () => {
+  const { http, STATUS_CODES, createServer, request } = await import('./node-http.js');
+  const { createRequire } = await import('node:module');
+  assert.equal(http, createRequire(import.meta.url)('node:http'));
+  assert.equal(STATUS_CODES[404], 'Not Found');
+  assert.equal(createServer, http.createServer);
+  assert.equal(request, http.request);
 });

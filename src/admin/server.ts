@@ -1,5 +1,6 @@
 /** The admin listener: health, readiness, /metrics and JSON debug views. Never on the data-plane port. */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import { createServer } from '../node-http.js';
 import { createCidrMatcher } from '../model/cidr.js';
 import { l4Rows } from '../model/l4/print.js';
 import { printDiagnostics, printTable, routeRows } from '../model/print.js';

@@ -4,7 +4,8 @@
  * strings), which is what the translator reads.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
+import { request as httpRequest } from '../node-http.js';
 import type { ApiCredentials } from './credentials.js';
 
 export class ApiError extends Error {

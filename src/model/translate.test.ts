@@ -104,3 +104,42 @@ endpoints: [{ addresses: [10.0.0.1] }]
     assert.ok(t.diagnostics.some((d) => d.reason === 'ServicePortNotFound'));
   });
 });
+
+describe('diagnostics name the path they are about', () => {
+  // a checked path keeps no rule and path index: they are its positions, a rule with a problem included
+  const objs = parseManifests(`
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: dup, namespace: default }
+spec:
+  ingressClassName: portico
+  rules:
+  - host: "bad host"
+  - host: a.test
+    http:
+      paths:
+      - { path: /x, pathType: Exact, backend: { service: { name: web, port: { number: 80 } } } }
+      - { path: /x, pathType: Exact, backend: { service: { name: web, port: { number: 80 } } } }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: can
+  namespace: default
+  annotations: { nginx.ingress.kubernetes.io/canary: "true", nginx.ingress.kubernetes.io/canary-weight: "10" }
+spec:
+  ingressClassName: portico
+  rules:
+  - host: "bad host"
+  - host: a.test
+    http:
+      paths:
+      - { path: /x, pathType: Exact, backend: { service: { name: web, port: { number: 80 } } } }
+      - { path: /nothing, pathType: Exact, backend: { service: { name: web, port: { number: 80 } } } }
+`).objects;
+  test('DuplicateRoute and CanaryWithoutMain give rules[i].http.paths[j]', () => {
+    const d = createTranslator().translate(snapshotOf(objs), defaults).diagnostics.map((x) => `${x.source.name} ${x.reason}: ${x.message.split(':')[0]}`);
+    assert.ok(d.includes('dup DuplicateRoute: rules[1].http.paths[1]'), d.join('\n'));
+    assert.ok(d.includes('can CanaryWithoutMain: rules[1].http.paths[1]'), d.join('\n'));
+  });
+});

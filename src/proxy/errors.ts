@@ -2,7 +2,7 @@
  * The one catalogue of upstream failures: error code -> client status, a stable cause label
  * (for logs and metrics) and whether the request can have reached the pod.
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../node-http.js';
 
 export type Cause = 'connect_refused' | 'connect_timeout' | 'connect_error' | 'tls_verify' | 'reset' | 'timeout' | 'send_timeout' | 'no_endpoints' | 'invalid_backend' | 'protocol' | 'client_abort' | 'other';
 

@@ -3,7 +3,8 @@
  * go through one admission step (hygiene, request target, routing host, match), then the route's
  * policies in their fixed order, then the backend (exchange.ts).
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http } from '../node-http.js';
 import type { Socket } from 'node:net';
 import { hostOf, match } from '../router/match.js';
 import { errorBody } from './errors.js';
@@ -58,7 +59,7 @@ function hygiene(req: IncomingMessage, maxHeaders: number): readonly [number, st
 
 /** A response on the raw socket of an upgrade request, for every answer that is not a tunnel. */
 function upgradeResponse(req: IncomingMessage, socket: Socket): ServerResponse {
-  const res = new ServerResponse(req);
+  const res = new http.ServerResponse(req);
   res.shouldKeepAlive = false;
   res.assignSocket(socket);
   // no server drives this response's socket: close it once the answer is written

@@ -6,7 +6,8 @@
  * with Node's rules for repeated fields; the response head is one string, written with the first
  * body bytes (one socket write for a small response).
  */
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from '../node-http.js';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { isToken } from './upstream.js';

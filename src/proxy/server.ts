@@ -3,7 +3,8 @@
  * SNI from the live table, socket-level limits and safe handling of malformed requests.
  */
 import { EventEmitter as EventEmitterClass, type EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from '../node-http.js';
 import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { proxyProtocolFront } from './proxy-protocol.js';

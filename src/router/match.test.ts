@@ -105,6 +105,29 @@ describe('path matching: the PathTypePrefix doc comment', () => {
   });
 });
 
+describe('prefix trie: many siblings', () => {
+  // a node keeps a few children in a flat array and more in a Map: every sibling must stay
+  // reachable across that change, nested children too, and nothing else may match
+  for (const n of [1, 7, 8, 9, 20]) {
+    test(`${n} sibling prefixes under one element`, () => {
+      const rules: Rule[] = [];
+      for (let i = 0; i < n; i++) rules.push(['Prefix', `/api/v${i}`, `s${i}`], ['Prefix', `/api/v${i}/deep/x`, `d${i}`]);
+      const m = compile(translate(snapshotOf([ingress('i', 'h', rules)]), { controllerClass: 'x', ingressClass: 'portico', watchWithoutClass: false }).table, (r) => r.path);
+      const at = (path: string): string => match(m, 'h', path)?.action ?? '404';
+      for (let i = 0; i < n; i++) {
+        assert.equal(at(`/api/v${i}`), `/api/v${i}`);
+        assert.equal(at(`/api/v${i}/other`), `/api/v${i}`);
+        assert.equal(at(`/api/v${i}/deep/x/y`), `/api/v${i}/deep/x`);
+        assert.equal(at(`/api/v${i}/deep`), `/api/v${i}`);
+      }
+      assert.equal(at(`/api/v${n}`), '404');
+      assert.equal(at('/api'), '404');
+      // an element equal to a node's position in the flat array is still only an element
+      assert.equal(at('/api/1'), '404');
+    });
+  }
+});
+
 describe('path normalisation before matching', () => {
   const ings = [ingress('i', 'h', [['Prefix', '/public', 'public'], ['Prefix', '/admin', 'admin']])];
   test('dot segments cannot escape a prefix', () => assert.equal(route(ings, 'h', '/public/../admin'), 'admin'));

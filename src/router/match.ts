@@ -6,7 +6,7 @@
  * then the host's fallback, then the default backend. Per-request hot path: a host without regex
  * routes or conditions takes the original trie walk and never looks at headers.
  */
-import { firstOf, type Candidate, type Candidates, type CompiledValueMatch, type HostRoutes, type Matcher, type PrefixNode } from './compile.js';
+import { childOf, firstOf, lengthFirst, lengthOf, type Candidate, type Candidates, type CompiledValueMatch, type HostRoutes, type Matcher, type PrefixNode } from './compile.js';
 
 /** What conditions and regex routes read from a request; implemented by the data plane, lazily. */
 export interface MatchInput {
@@ -99,7 +99,7 @@ function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | nul
   while (node.children !== null && i <= len) {
     let j = path.indexOf('/', i);
     if (j === -1) j = len;
-    const next = node.children.get(path.slice(i, j));
+    const next = childOf(node.children, path.slice(i, j));
     if (next === undefined) break;
     node = next;
     if (node.routes !== null) {
@@ -117,7 +117,7 @@ export function matchPath<A>(h: HostRoutes<A>, path: string, input: MatchInput):
   const best = walk(h.prefix, path, null);
   const b = best === null ? null : firstOf(best);
   const exact = h.exact.get(path);
-  if (exact !== undefined) return b !== null && b.lengthFirst && b.length > path.length ? b : firstOf(exact);
+  if (exact !== undefined) return b !== null && lengthFirst(b) && lengthOf(b) > path.length ? b : firstOf(exact);
   return b;
 }
 
@@ -133,7 +133,7 @@ function matchGeneral<A>(h: HostRoutes<A>, path: string, input: MatchInput): Can
       const cs = (nodes[k] as PrefixNode<A>).routes as Candidates<A>;
       for (let i = 0, n = count(cs); i < n; i++) {
         const c = nth(cs, i);
-        if (c.lengthFirst && c.length > len && accepts(c, path, input)) return c;
+        if (lengthFirst(c) && lengthOf(c) > len && accepts(c, path, input)) return c;
       }
     }
     for (let i = 0, n = count(exact); i < n; i++) if (accepts(nth(exact, i), path, input)) return nth(exact, i);
@@ -146,7 +146,7 @@ function matchGeneral<A>(h: HostRoutes<A>, path: string, input: MatchInput): Can
     for (let i = 0, n = count(cs); i < n; i++) {
       const c = nth(cs, i);
       if (regex !== null) {
-        while (ri < regex.length && (regex[ri] as Candidate<A>).length > c.length) {
+        while (ri < regex.length && lengthOf(regex[ri] as Candidate<A>) > lengthOf(c)) {
           const r = regex[ri++] as Candidate<A>;
           if (accepts(r, path, input)) return r;
         }

@@ -13,7 +13,7 @@ import type { SourceRanges } from './access.js';
 import { authHeadersPolicy, basicAuthPolicy } from './auth.js';
 import { groupAny } from './satisfy.js';
 import type { CanaryAnnotations } from './balance.js';
-import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedRef } from './check.js';
+import { backendRef, checkIngress, pathAt, type CheckedIngress, type CheckedPath, type CheckedRef, type CheckedRule } from './check.js';
 import { resolveClientAuth, type HostsClientAuth } from './client-auth.js';
 import { configMapHeaders, type ConfigMapUse } from './header-edits.js';
 import { wwwCounterpart } from './routing.js';
@@ -332,14 +332,16 @@ function ingress(b: TableBuilder, checked: CheckedIngress, hosts: HostPasses): v
     return;
   }
 
-  for (const rule of c.rules) {
+  for (let i = 0; i < c.rules.length; i++) {
+    const rule = c.rules[i] as CheckedRule;
     if ('problem' in rule) {
       b.report(origin, ...rule.problem);
       continue;
     }
     const host = rule.host;
     if (defaultId !== undefined) b.addFallback(host, { host, path: '', match: 'Prefix', source, policies: fallback(host), backends: b.single(defaultId), settings: c.settings, ...balancingOf(c) });
-    for (const p of rule.paths) {
+    for (let j = 0; j < rule.paths.length; j++) {
+      const p = rule.paths[j] as CheckedPath;
       if ('problem' in p) {
         b.report(origin, ...p.problem);
         continue;
@@ -364,7 +366,7 @@ function ingress(b: TableBuilder, checked: CheckedIngress, hosts: HostPasses): v
               : winner.source.kind === 'Ingress' && winner.source.namespace === source.namespace && winner.source.name === source.name
                 ? 'an earlier path of this Ingress'
                 : `${sourceName(winner.source)}, which is older`;
-        b.report(origin, 'DuplicateRoute', `${pathAt(p.rule, p.index)}: ${p.match} ${p.path} on host ${host || '*'} is already routed by ${by}; ignored`);
+        b.report(origin, 'DuplicateRoute', `${pathAt(i, j)}: ${p.match} ${p.path} on host ${host || '*'} is already routed by ${by}; ignored`);
       }
     }
   }
@@ -524,17 +526,19 @@ function canary(b: TableBuilder, c: CheckedIngress, can: CanaryAnnotations, opts
       }
     }
   }
-  for (const rule of c.rules) {
+  for (let i = 0; i < c.rules.length; i++) {
+    const rule = c.rules[i] as CheckedRule;
     if ('problem' in rule) {
       b.report(origin, ...rule.problem);
       continue;
     }
-    for (const p of rule.paths) {
+    for (let j = 0; j < rule.paths.length; j++) {
+      const p = rule.paths[j] as CheckedPath;
       if ('problem' in p) {
         b.report(origin, ...p.problem);
         continue;
       }
-      const where = pathAt(p.rule, p.index);
+      const where = pathAt(i, j);
       const main = b.findRoute(rule.host, p.match, p.path);
       if (main === undefined) {
         b.report(origin, 'CanaryWithoutMain', `${where}: no other Ingress routes ${p.match} ${p.path} on host ${rule.host || '*'}, so this canary has nothing to split traffic off; it takes no traffic`);

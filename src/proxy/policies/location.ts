@@ -2,7 +2,7 @@
  * What redirect policies build Locations from: the parts of a Host header, and ingress-nginx's
  * trailing-slash rule. Per request, no allocation beyond the strings returned.
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../../node-http.js';
 
 /** The host of a Host header or authority, without its port (an IPv6 literal keeps its brackets). */
 export function hostName(authority: string | undefined): string {
