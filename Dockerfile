@@ -40,5 +40,4 @@ COPY --from=build /src/node_modules /app/node_modules
 COPY --from=build /src/dist/src /app/dist/src
 USER 65532:65532
 EXPOSE 8080 8443 10254
-ENV MALLOC_ARENA_MAX=1
 ENTRYPOINT ["/app/node", "--max-semi-space-size=4", "--expose-gc", "/app/dist/src/cli.js"]

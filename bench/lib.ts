@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NODE_ENV, NODE_FLAGS, repoRoot } from '../src/paths.js';
+import { NODE_FLAGS, repoRoot } from '../src/paths.js';
 
 export const BODY_100 = 'x'.repeat(99) + '\n';
 export const LOAD_CORE = '0';
@@ -219,7 +219,7 @@ endpoints: [{addresses: ["${backend.ip}"]}]
   const proc = spawn(
     'taskset',
     ['-c', cores, process.execPath, ...(process.env.PORTICO_NODE_FLAGS ?? NODE_FLAGS.join(' ')).split(' ').filter(Boolean), ...(process.env.PORTICO_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PORTICO_CPU_PROF] : []), join(root, 'dist/src/cli.js'), '--manifests', join(dir, 'm'), '--bind-address', '127.0.0.1', '--http-port', String(port), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--shutdown-grace-period', '0s', '--log-level', 'warn', ...args],
-    { stdio: 'ignore', env: { ...NODE_ENV, ...process.env } },
+    { stdio: 'ignore' },
   );
   await waitPort(port);
   return { ...track(proc, () => rmSync(dir, { recursive: true, force: true })), port, adminPort };

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=4 --expose-gc
+#!/usr/bin/env -S node --max-semi-space-size=4 --expose-gc
 /** The `portico` command: parse flags (exit 2 with one line on error), then run until a signal. */
 import cluster from 'node:cluster';
 import { ConfigError } from './config.js';

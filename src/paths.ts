@@ -23,12 +23,3 @@ export const repoRoot = findRoot();
  * slower (`npm run bench:scale`, `npm run bench`; README "Performance").
  */
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc'];
-
-/**
- * Environment Portico runs with, set wherever NODE_FLAGS are (the image's `ENV`, the bin's
- * shebang, benchmarks and tests; a value already in the environment wins where Portico is
- * spawned). One glibc malloc arena: V8's compiler and GC threads and libuv's pool otherwise each
- * keep an arena of their own, 3–5 MiB of RSS at 10,000 Ingresses, and the request path, all on the
- * main thread, measured the same CPU per request (`npm run bench:cpu`, docs/performance.md "Memory").
- */
-export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };

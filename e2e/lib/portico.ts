@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { NODE_ENV, NODE_FLAGS, repoRoot } from '../../src/paths.js';
+import { NODE_FLAGS, repoRoot } from '../../src/paths.js';
 
 export interface LogLine {
   readonly msg?: string;
@@ -43,7 +43,7 @@ export async function startPortico(files: Record<string, string> | null, args: s
   // benchmarks, as bench/lib.ts: PORTICO_CPU_PROF=dir profiles the process, PORTICO_NODE_FLAGS replaces NODE_FLAGS
   const prof = process.env.PORTICO_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PORTICO_CPU_PROF}`] : [];
   const flags = process.env.PORTICO_NODE_FLAGS?.split(' ').filter(Boolean) ?? NODE_FLAGS;
-  const proc = spawn(process.execPath, [...flags, ...prof, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...FRONT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...NODE_ENV, ...process.env, ...opts.env } });
+  const proc = spawn(process.execPath, [...flags, ...prof, CLI, ...source, '--bind-address', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--shutdown-grace-period', opts.grace ?? '0s', ...FRONT, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
