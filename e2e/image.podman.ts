@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
@@ -23,6 +23,7 @@ import { container as controller, render } from './lib/chart.js';
 import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { raw } from './lib/raw.js';
+import { listeningInodes as inodesOn, ownedBy } from './lib/sockets.js';
 import { REUSE_PORT_SOCKETS } from '../src/proxy/listeners.js';
 
 const PODMAN = join(repoRoot, 'tools/image/podman.sh');
@@ -61,28 +62,9 @@ async function podmanOk(args: string[], timeoutMs?: number): Promise<string> {
 const inContainer = (name: string, script: string): Promise<string> => podmanOk(['exec', name, '/app/node', '-e', script], 20_000);
 
 /** Sockets listening on 127.0.0.1:`port` in this network namespace (the container shares it: host network). */
-function listeningSockets(port: number): number {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => { const f = l.trim().split(/\s+/); return f[1] === local && f[3] === '0A'; }).length;
-}
+const listeningSockets = (port: number): number => inodesOn('127.0.0.1', port).length;
 
-/** The inodes of the sockets listening on 127.0.0.1:`port`. */
-function listeningInodes(port: number): string[] {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[1] === local && f[3] === '0A').map((f) => f[9] as string);
-}
-
-/** How many of `inodes` the (host) process `pid` has open. */
-function ownedBy(pid: number, inodes: readonly string[]): number {
-  const want = new Set(inodes.map((i) => `socket:[${i}]`));
-  return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-    try {
-      return want.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
-    } catch {
-      return false;
-    }
-  }).length;
-}
+const listeningInodes = (port: number): string[] => inodesOn('127.0.0.1', port);
 
 /** A free port on 127.0.0.1 (closed again before Portico takes it). */
 function freePort(): Promise<number> {

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
@@ -21,34 +21,13 @@ import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml, yaml } from './lib/manifests.js';
 import { configMap, serviceWithPorts, sliceWithPorts } from './lib/objects.js';
 import { startPod } from './lib/pods.js';
+import { listeningInodes as inodesOn, ownedBy } from './lib/sockets.js';
 import { CLI, startPortico, type Portico } from './lib/portico.js';
 
 const HOST = '127.0.251.1';
 const REUSE = reusePortSupported();
 
-/** The inodes of the sockets listening on HOST:`port` (/proc/net/tcp: little-endian address, hex port, state 0A). */
-function listeningInodes(port: number): string[] {
-  const local = `${HOST.split('.').reverse().map((b) => Number(b).toString(16).toUpperCase().padStart(2, '0')).join('')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f[1] === local && f[3] === '0A')
-    .map((f) => f[9] as string);
-}
-
-/** How many of `inodes` process `pid` has open. */
-function owned(pid: number, inodes: readonly string[]): number {
-  const want = new Set(inodes.map((i) => `socket:[${i}]`));
-  let n = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (want.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
+const listeningInodes = (port: number): string[] => inodesOn(HOST, port);
 
 /** The workers' pids: the processes other than the primary that logged a listening HTTP port. */
 const workerPids = (p: Portico): number[] => [...new Set(p.logs.filter((l) => l.msg === 'listening' && l.listener === 'http' && l.pid !== p.proc.pid).map((l) => l.pid as number))];
@@ -89,12 +68,12 @@ test('--workers 2: with SO_REUSEPORT each worker listens on its own sockets on t
       }
       if (REUSE) {
         assert.equal(inodes.length, 2 * REUSE_PORT_SOCKETS, `${name}: every worker's sockets`);
-        assert.equal(owned(p.proc.pid!, inodes), 0, `${name}: the primary holds none`);
-        for (const w of workers) assert.equal(owned(w, inodes), REUSE_PORT_SOCKETS, `${name}: worker ${w} holds its own`);
+        assert.equal(ownedBy(p.proc.pid!, inodes), 0, `${name}: the primary holds none`);
+        for (const w of workers) assert.equal(ownedBy(w, inodes), REUSE_PORT_SOCKETS, `${name}: worker ${w} holds its own`);
       } else {
         assert.equal(inodes.length, 1, `${name}: one socket`);
-        assert.equal(owned(p.proc.pid!, inodes), 1, `${name}: node:cluster's primary holds it`);
-        for (const w of workers) assert.equal(owned(w, inodes), 0, `${name}: worker ${w} holds none`);
+        assert.equal(ownedBy(p.proc.pid!, inodes), 1, `${name}: node:cluster's primary holds it`);
+        for (const w of workers) assert.equal(ownedBy(w, inodes), 0, `${name}: worker ${w} holds none`);
       }
     }
     for (let i = 0; i < 40; i++) assert.match(await getOnce(p.httpPort, 'site.test'), /^HTTP\/1\.1 200 /);
@@ -182,11 +161,11 @@ test('one process: a TCP-service port gets as many listening sockets as an HTTP 
     assert.equal(up.sockets, sockets);
     const inodes = listeningInodes(tcpPort);
     assert.equal(inodes.length, sockets);
-    assert.equal(owned(p.proc.pid!, inodes), sockets);
+    assert.equal(ownedBy(p.proc.pid!, inodes), sockets);
     const refused = await p.waitForLog((l) => l.msg === 'cannot listen on a Layer 4 port; trying again' && l.listener === `tcp/${heldPort}`);
     assert.match(String(refused.err), /EADDRINUSE/);
     assert.equal(listeningInodes(heldPort).length, 1, 'only the holder listens there');
-    assert.equal(owned(p.proc.pid!, listeningInodes(heldPort)), 0);
+    assert.equal(ownedBy(p.proc.pid!, listeningInodes(heldPort)), 0);
     // three connections held open: the next ones are refused, on whichever socket they land
     for (let i = 0; i < 3; i++) {
       const s = connect(tcpPort, HOST);
