@@ -17,9 +17,10 @@ import { test } from 'node:test';
 import { NODE_FLAGS } from '../src/paths.js';
 import { REUSE_PORT_SOCKETS, reusePortSupported } from '../src/proxy/listeners.js';
 import { freePort, startTcpEcho, tcpExchange } from './lib/l4.js';
+import { eventually } from './lib/eventually.js';
 import { sleep } from './lib/load.js';
 import { ingressYaml, join, serviceYaml, yaml } from './lib/manifests.js';
-import { configMap, serviceWithPorts, sliceWithPorts } from './lib/objects.js';
+import { configMap, gateway, gatewayClass, httpRoute, serviceWithPorts, serviceWithSlices, sliceWithPorts } from './lib/objects.js';
 import { startPod } from './lib/pods.js';
 import { listeningInodes as inodesOn, ownedBy } from './lib/sockets.js';
 import { CLI, startPortico, type Portico } from './lib/portico.js';
@@ -183,5 +184,32 @@ test('one process: a TCP-service port gets as many listening sockets as an HTTP 
     await p.stop();
     holder.close();
     await echo.close();
+  }
+});
+
+test('--workers 2: a Gateway listener on a port of its own is bound by every worker the same way, and closed and opened again with its Gateway', { timeout: 60_000 }, async () => {
+  const pod = await startPod('127.0.251.6', 'gw');
+  const port = await freePort(HOST);
+  const gw = yaml([gatewayClass(), gateway('own-port', 'default', [{ name: 'extra', port, protocol: 'HTTP' }]), httpRoute('to-gw', 'default', { parentRefs: [{ name: 'own-port', port }], rules: [{ backendRefs: [{ name: 'gw', port: 80 }] }] })]);
+  const p = await startPortico({ 'svc.yaml': yaml(serviceWithSlices('gw', [pod])), 'gw.yaml': gw }, ['--workers', '2', '--bind-address', HOST, '--admin-bind-address', '127.0.0.1']);
+  const want = REUSE ? 2 * REUSE_PORT_SOCKETS : 1;
+  const check = async (what: string): Promise<void> => {
+    await eventually(async () => listeningInodes(port).length === want, { ms: 10_000, what: `${what}: ${want} listening sockets on the Gateway port` });
+    const inodes = listeningInodes(port);
+    const workers = workerPids(p);
+    assert.equal(ownedBy(p.proc.pid!, inodes), REUSE ? 0 : 1, `${what}: the primary`);
+    for (const w of workers) assert.equal(ownedBy(w, inodes), REUSE ? REUSE_PORT_SOCKETS : 0, `${what}: worker ${w}`);
+    await eventually(async () => /^HTTP\/1\.1 200 /.test(await getOnce(port, 'any.test').catch(() => '')), { ms: 10_000, what: `${what}: served on the Gateway port` });
+  };
+  try {
+    await check('opened');
+    // the Gateway goes: every worker closes its sockets (and lets its claim go); it comes back: bound again
+    rmSync(pathJoin(p.dir, 'gw.yaml'));
+    await eventually(async () => listeningInodes(port).length === 0, { ms: 10_000, what: 'the Gateway port closed' });
+    p.write('gw.yaml', gw);
+    await check('opened again');
+  } finally {
+    await p.stop();
+    await pod.close();
   }
 });
