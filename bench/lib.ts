@@ -297,9 +297,10 @@ export function perRequest(hist: ReadonlyMap<number, number>, duration: number, 
 }
 
 /** wrk's command line (core 0, one thread, the Host header, the done() hook). */
-export function wrkArgs(port: number, opts: { connections: number; seconds: number; host?: string; path?: string }): string[] {
+/** `close`: every request on a new connection (`Connection: close`), for what accepting costs. */
+export function wrkArgs(port: number, opts: { connections: number; seconds: number; host?: string; path?: string; close?: boolean }): string[] {
   need('wrk', 'wrk');
-  return ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', wrkDoneScript(), '-H', `Host: ${opts.host ?? 'bench.test'}`, `http://127.0.0.1:${port}${opts.path ?? '/'}`];
+  return ['-c', LOAD_CORE, 'wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', wrkDoneScript(), '-H', `Host: ${opts.host ?? 'bench.test'}`, ...(opts.close === true ? ['-H', 'Connection: close'] : []), `http://127.0.0.1:${port}${opts.path ?? '/'}`];
 }
 
 /** Requests/s, p50/p99 (wrk's and the requests' own) and socket/HTTP errors from wrk's output. */
@@ -322,7 +323,7 @@ export function parseWrk(out: string, connections: number): WrkResult {
 }
 
 /** wrk on core 0 with the Host header set (and a path, default /); see {@link parseWrk}. */
-export function wrk(port: number, opts: { connections: number; seconds: number; host?: string; path?: string }): WrkResult {
+export function wrk(port: number, opts: { connections: number; seconds: number; host?: string; path?: string; close?: boolean }): WrkResult {
   const r = spawnSync('taskset', wrkArgs(port, opts), { encoding: 'utf8', timeout: (opts.seconds + 30) * 1000, maxBuffer: 64 * 1024 * 1024 });
   if (r.stdout === null || r.stdout === '') throw new Error(`wrk failed: ${r.stderr}`);
   return parseWrk(r.stdout, opts.connections);

@@ -5,11 +5,13 @@
  * nginx backend answering 100 bytes. wrk and the backend on core 0, the proxy alone on core 1.
  * At the first concurrency, the minimal Node proxies of the reference table run too (bench/reference.ts).
  * `npm run bench [-- --runs 3 --seconds 5 --connections 50,200 --baseline DIR --only nginx-1w,portico,portico@baseline]`
- * (`--baseline DIR`: another checkout, built, run as `portico@baseline` in the same run)
+ * (`--baseline DIR`: another checkout, built, run as `portico@baseline` and `portico-2w@baseline` in the same run;
+ * `--close`: every request on a new connection, `Connection: close`, so accepting is part of each request)
  */
 import { benchArgs, LOAD_CORE, median, PROXY_CORE, spread, startCaddy, startHaproxy, startNginxBackend, startNginxProxy, startPortico, startReference, wrk, type Proc, type WrkResult } from './lib.js';
 
 const { runs, seconds, connections, baseline, only } = benchArgs({ runs: 3, seconds: 5, connections: [50, 200] });
+const close = process.argv.includes('--close');
 const backend = await startNginxBackend('127.0.60.1');
 const be = { ip: '127.0.60.1', port: backend.port };
 
@@ -31,7 +33,7 @@ const all: [string, Start][] = [
   ['nginx-2w', () => startNginxProxy(be, 2)],
   ['portico-2w', () => startPortico(be, ['--access-log=false', '--workers', '2'], `${LOAD_CORE},${PROXY_CORE}`)],
 ];
-if (baseline !== undefined) all.push(['portico@baseline', () => startPortico(be, ['--access-log=false'], PROXY_CORE, baseline)]);
+if (baseline !== undefined) all.push(['portico@baseline', () => startPortico(be, ['--access-log=false'], PROXY_CORE, baseline)], ['portico-2w@baseline', () => startPortico(be, ['--access-log=false', '--workers', '2'], `${LOAD_CORE},${PROXY_CORE}`, baseline)]);
 const proxies = all.filter(([name]) => only === undefined || only.includes(name));
 /** The reference table's minimal Node proxies: no routing, metrics or logs. */
 const references: [string, Start][] = (['undici-stream', 'undici-request', 'http-request', 'http-proxy', 'raw-socket', 'raw-both'].map((mode) => [`minimal ${mode}`, () => startReference(mode, be)]) as [string, Start][]).filter(([name]) => only === undefined || only.includes(name));
@@ -43,8 +45,8 @@ try {
       for (const [name, start] of c === connections[0] ? [...proxies, ...references] : proxies) {
         const p = await start();
         try {
-          wrk(p.port, { connections: c, seconds: 1 }); // warm-up: JIT, upstream pools
-          const r = wrk(p.port, { connections: c, seconds });
+          wrk(p.port, { connections: c, seconds: 1, close }); // warm-up: JIT, upstream pools
+          const r = wrk(p.port, { connections: c, seconds, close });
           const key = `${name} c=${c}`;
           results.set(key, [...(results.get(key) ?? []), r]);
         } finally {

@@ -23,6 +23,7 @@ import { container as controller, render } from './lib/chart.js';
 import { get } from './lib/http.js';
 import { sleep } from './lib/load.js';
 import { raw } from './lib/raw.js';
+import { listeningInodes as inodesOn, ownedBy } from './lib/sockets.js';
 import { REUSE_PORT_SOCKETS } from '../src/proxy/listeners.js';
 
 const PODMAN = join(repoRoot, 'tools/image/podman.sh');
@@ -61,10 +62,9 @@ async function podmanOk(args: string[], timeoutMs?: number): Promise<string> {
 const inContainer = (name: string, script: string): Promise<string> => podmanOk(['exec', name, '/app/node', '-e', script], 20_000);
 
 /** Sockets listening on 127.0.0.1:`port` in this network namespace (the container shares it: host network). */
-function listeningSockets(port: number): number {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => { const f = l.trim().split(/\s+/); return f[1] === local && f[3] === '0A'; }).length;
-}
+const listeningSockets = (port: number): number => inodesOn('127.0.0.1', port).length;
+
+const listeningInodes = (port: number): string[] => inodesOn('127.0.0.1', port);
 
 /** A free port on 127.0.0.1 (closed again before Portico takes it). */
 function freePort(): Promise<number> {
@@ -270,6 +270,37 @@ describe(`the image ${IMAGE}, non-root, read-only, no capabilities, on examples/
     }
     await sleep(200);
     assert.equal((await get(port, '/', { host: 'shop.example.com', agent: false })).status, 200, 'room again once they closed');
+  });
+
+  test("--workers 2 on the image's Node: each worker binds its own sockets on the HTTP and HTTPS ports (SO_REUSEPORT) and the primary none; connections reach both; a second one on the port fails (EADDRINUSE)", { timeout: 90_000 }, async () => {
+    const workers = `${name}-workers`;
+    created.push(workers);
+    const [port, tls, admin2] = [await freePort(), await freePort(), await freePort()];
+    await podmanOk(['run', '--detach', '--name', workers, '--read-only', '--cap-drop=ALL', '--user', '65532:65532', '--network=host', '--volume', `${manifests}:/manifests:ro`, IMAGE, '--manifests', '/manifests', '--bind-address', '127.0.0.1', `--http-port=${port}`, `--https-port=${tls}`, `--admin-port=${admin2}`, '--workers=2', '--shutdown-grace-period=0s']);
+    await waitFor('the --workers Portico ready', 30_000, async () => ((await get(admin2, '/readyz')).status === 200 ? true : undefined), () => logs(workers));
+    // host pids: the primary (the container's PID 1) and its children, the workers
+    const primary = Number((await podmanOk(['inspect', '--format', '{{.State.Pid}}', workers])).trim());
+    const children = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    assert.equal(children.length, 2, 'two workers');
+    for (const p of [port, tls]) {
+      const inodes = listeningInodes(p);
+      assert.equal(inodes.length, 2 * REUSE_PORT_SOCKETS, `port ${p}: every worker's sockets`);
+      assert.equal(ownedBy(primary, inodes), 0, `port ${p}: the primary holds none`);
+      for (const w of children) assert.equal(ownedBy(w, inodes), REUSE_PORT_SOCKETS, `port ${p}: worker ${w} holds its own`);
+    }
+    const answers = await Promise.all(Array.from({ length: 64 }, () => get(port, '/', { host: 'shop.example.com', agent: false })));
+    assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+    // the access log's lines name the serving process (container pids; 1 is the primary)
+    await sleep(300);
+    const served = new Set((await podmanOk(['logs', workers])).split('\n').filter((l) => l.includes('"msg":"request"')).map((l) => (JSON.parse(l) as { pid: number }).pid));
+    assert.equal(served.size, 2, `requests served by ${[...served].join(', ')}`);
+    assert.ok(!served.has(1), 'the primary serves none');
+    const second = `${name}-workers-second`;
+    created.push(second);
+    const r = await podman(['run', '--name', second, '--read-only', '--cap-drop=ALL', '--user', '65532:65532', '--network=host', '--volume', `${manifests}:/manifests:ro`, IMAGE, '--manifests', '/manifests', '--bind-address', '127.0.0.1', `--http-port=${port}`, `--https-port=${await freePort()}`, `--admin-port=${await freePort()}`, '--workers=2'], 40_000);
+    assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+    assert.match(`${r.stdout}${r.stderr}`, new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${port}`));
+    assert.equal(listeningSockets(port), 2 * REUSE_PORT_SOCKETS, 'the first still listens on every socket');
   });
 
   test("the image's Node gives back what start-up's collections freed: the start-up collection shrinks the young generation to its least", { timeout: 30_000 }, async () => {

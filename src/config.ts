@@ -135,7 +135,7 @@ export const FLAGS = {
   'client-header-timeout': { kind: 'duration', default: '60s', help: 'Time a client has to send the request headers (408 after)' },
   'client-body-timeout': { kind: 'duration', default: '60s', help: 'Time allowed between two chunks of a request body (408 after)' },
   'keep-alive-timeout': { kind: 'duration', default: '75s', help: 'Idle time before a client keep-alive connection is closed' },
-  'reuse-port': { kind: 'bool', default: 'true', help: "Several listening sockets per HTTP/HTTPS port (SO_REUSEPORT, ingress-nginx's reuse-port): a burst of new connections is accepted several per event-loop turn instead of one. Needs Node 22.12+ (the image's); one socket on older Node and in --workers processes" },
+  'reuse-port': { kind: 'bool', default: 'true', help: "Several listening sockets per HTTP/HTTPS port (SO_REUSEPORT, ingress-nginx's reuse-port): a burst of new connections is accepted several per event-loop turn instead of one. Needs Node 22.12+ (the image's), where --workers processes bind their own sockets too; one socket on older Node" },
   'max-connections': { kind: 'int', default: '0', help: 'Open client connections per listener before new ones are refused (0 = no limit)' },
   'max-headers': { kind: 'count', default: '100', help: 'Most request header fields (431 above it)' },
   'http1-server': { kind: 'choice', choices: ['portico', 'node'], default: 'portico', help: "What reads HTTP/1.1 requests on both listeners: portico = Portico's own server side (llhttp, the parser of Node's server, without Node's HTTP server), node = Node's http server (the earlier front end)" },

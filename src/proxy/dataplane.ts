@@ -26,7 +26,7 @@ import type { EndpointPatch } from '../model/endpoints.js';
 import { createHttpsServer, createProxyServer, frontOf, type HttpsServer, type PlainServer } from './server.js';
 import { createEndpointStats, type EndpointStats, type EndpointView } from './stats.js';
 import { createL4Plane } from './l4/plane.js';
-import { listenSockets, portListener, type PortListener } from './listeners.js';
+import { listenSockets, portListener, type Claim, type PortListener } from './listeners.js';
 import { createTlsContexts, expiryOf, listenerContextOptions, verifiesClients, type ServedCert } from '../tls/contexts.js';
 
 
@@ -73,8 +73,10 @@ function countConnections(server: PlainServer | Http2SecureServer, metrics: Metr
 /**
  * `defaultCert`: the generated fallback certificate, if made ahead (else generated now). `udp`:
  * serve the UDP services here (with --workers, one process does: a flow must stay in one).
+ * `claim`: a --workers process's way to claim a port from the primary before binding it with
+ * SO_REUSEPORT (listeners.ts).
  */
-export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert, opts: { readonly udp?: boolean } = {}): DataPlane {
+export function createDataPlane(config: Config, log: Logger, metrics: Metrics | null, defaultCert?: ServedCert, opts: { readonly udp?: boolean; readonly claim?: Claim } = {}): DataPlane {
   const pools = createPools({ connectTimeout: config.proxyConnectTimeout, keepAliveTimeout: 60_000 });
   const live = createEndpointState();
   const limiters = createLimiters();
@@ -116,7 +118,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   const tls = contexts;
   const accessLog = config.accessLog ? createAccessLog(config.accessLogFormat, stdoutSink()) : null;
   /** Layer 4: TCP/UDP services, TCPRoute and TLS-only listeners, TLS passthrough by SNI on the HTTPS listeners. */
-  const l4 = createL4Plane({ config, log: log.child({ component: 'l4' }), metrics, stats, balancer, live, udp: opts.udp ?? true });
+  const l4 = createL4Plane({ config, log: log.child({ component: 'l4' }), metrics, stats, balancer, live, udp: opts.udp ?? true, ...(opts.claim !== undefined ? { claim: opts.claim } : {}) });
   const trust = createCidrMatcher(config.trustedProxies);
   const tunnels = new Set<Socket>();
   const common: Omit<HandlerOptions, 'scheme' | 'listenerPort' | 'hsts' | 'forward' | 'state'> = {
@@ -157,7 +159,7 @@ export function createDataPlane(config: Config, log: Logger, metrics: Metrics | 
   countConnections(https, metrics, 'https');
   /** Listening sockets per port: several with SO_REUSEPORT (listeners.ts), so a burst of new connections is accepted several per event-loop turn. */
   const sockets = listenSockets(config.reusePort);
-  const portOf = (server: PlainServer | HttpsServer, via?: Parameters<typeof frontOf>[2]): PortListener => portListener((admit) => frontOf(server, listenerOptions, via, admit), sockets, config.maxConnections);
+  const portOf = (server: PlainServer | HttpsServer, via?: Parameters<typeof frontOf>[2]): PortListener => portListener((admit) => frontOf(server, listenerOptions, via, admit), sockets, config.maxConnections, opts.claim);
   const httpFront = portOf(http);
   const httpsFront = portOf(https, l4.front(443, https));
 

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { test } from 'node:test';
 import { frontOf, type PlainServer } from './server.js';
 import { connect } from 'node:net';
-import { listenSockets, portListener, REUSE_PORT_SOCKETS, reusePortSupported, type Admit } from './listeners.js';
+import { createPortClaims, listenSockets, portListener, probeClaim, REUSE_PORT_SOCKETS, reusePortSupported, type Admit, type Claim } from './listeners.js';
 
 const IP = '127.0.0.1';
 
@@ -13,12 +13,11 @@ test('SO_REUSEPORT is taken from Node 22.12 and 23.1 on', () => {
   for (const v of ['22.12.0', '22.21.1', '23.1.0', '24.22.3', '25.0.0']) assert.equal(reusePortSupported(v), true, v);
 });
 
-test('several sockets per port only with --reuse-port, a Node that has it, and outside --workers processes', () => {
-  assert.equal(listenSockets(true, '24.22.3', false), REUSE_PORT_SOCKETS);
+test('several sockets per port only with --reuse-port and a Node that has it (in each --workers process too)', () => {
+  assert.equal(listenSockets(true, '24.22.3'), REUSE_PORT_SOCKETS);
   assert.ok(REUSE_PORT_SOCKETS > 1);
-  assert.equal(listenSockets(false, '24.22.3', false), 1);
-  assert.equal(listenSockets(true, '24.22.3', true), 1, 'node:cluster hands connections to workers');
-  assert.equal(listenSockets(true, '20.20.0', false), 1);
+  assert.equal(listenSockets(false, '24.22.3'), 1);
+  assert.equal(listenSockets(true, '20.20.0'), 1);
 });
 
 test('one socket: the front listens as it is and no shared count is made (frontOf sets its maxConnections)', async () => {
@@ -156,4 +155,143 @@ test('frontOf asks admit before a connection reaches the server, with and withou
     for (const a of accepted) a.destroy();
     front.close();
   }
+});
+
+/** A free port on IP (bound, then let go). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, IP, r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test("a --workers process's claim: even one socket binds with SO_REUSEPORT, bound by the worker itself (exclusive), on the claimed port; closing releases it", async () => {
+  const options: unknown[] = [];
+  const only = createServer();
+  const listen = only.listen.bind(only);
+  only.listen = ((o: Record<string, unknown>, cb: () => void) => {
+    options.push(o);
+    // Node 20 ignores reusePort; binding it here checks only what was asked
+    return listen({ port: o.port, host: o.host }, cb);
+  }) as Server['listen'];
+  const port = await freePort();
+  const log: string[] = [];
+  const claim: Claim = async (p, host) => {
+    log.push(`claim ${host}:${p}`);
+    return { port, release: () => void log.push(`release ${port}`) };
+  };
+  const l = portListener(() => only, REUSE_PORT_SOCKETS, 0, claim);
+  assert.equal(l.sockets, 1);
+  assert.equal(await l.listen(0, IP), port, 'the port the claim gave');
+  assert.deepEqual(options, [{ port, host: IP, reusePort: true, exclusive: true }]);
+  assert.deepEqual(log, [`claim ${IP}:0`]);
+  l.close();
+  assert.deepEqual(log, [`claim ${IP}:0`, `release ${port}`]);
+  assert.equal(only.listening, false);
+});
+
+test('without a claim one socket binds as it always did (no SO_REUSEPORT, no probe)', async () => {
+  const options: unknown[] = [];
+  const only = createServer();
+  const listen = only.listen.bind(only);
+  only.listen = ((o: Record<string, unknown>, cb: () => void) => {
+    options.push(o);
+    return listen(o, cb);
+  }) as Server['listen'];
+  const l = portListener(() => only, REUSE_PORT_SOCKETS, 0);
+  await l.listen(0, IP);
+  assert.deepEqual(options, [{ port: 0, host: IP }]);
+  l.close();
+});
+
+test('a claim that is refused binds nothing; a bind that fails after a claim releases it', async () => {
+  const made: Server[] = [];
+  const make = (): Server => {
+    const s = createServer();
+    made.push(s);
+    return s;
+  };
+  const refused: Claim = () => Promise.reject(Object.assign(new Error('listen EADDRINUSE: address already in use'), { code: 'EADDRINUSE' }));
+  await assert.rejects(portListener(make, 3, 0, refused).listen(8080, IP), { code: 'EADDRINUSE' });
+  assert.ok(made.every((s) => !s.listening));
+  // the claimed port is held by another process, without SO_REUSEPORT: the bind fails
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, IP, r));
+  const port = (holder.address() as AddressInfo).port;
+  let released = 0;
+  const l = portListener(make, 3, 0, async () => ({ port, release: () => void released++ }));
+  try {
+    await assert.rejects(l.listen(port, IP), { code: 'EADDRINUSE' });
+    assert.equal(released, 1);
+    assert.ok(made.every((s) => !s.listening));
+  } finally {
+    holder.close();
+  }
+});
+
+test("one process's claim probes a fixed port exclusively and leaves port 0 to the first socket", async () => {
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, IP, r));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    await assert.rejects(probeClaim(port, IP), { code: 'EADDRINUSE' });
+  } finally {
+    holder.close();
+  }
+  assert.equal((await probeClaim(0, IP)).port, 0);
+  const free = await freePort();
+  assert.equal((await probeClaim(free, IP)).port, free);
+});
+
+test("the primary's claims: one probe however many workers ask at once, the others join; a port no worker holds any more is probed again", async () => {
+  const probes: number[] = [];
+  let gate: (() => void) | null = null;
+  const claims = createPortClaims(async (port) => {
+    probes.push(port);
+    await new Promise<void>((r) => (gate = r));
+    return port === 0 ? 40000 : port;
+  });
+  const asked = [1, 2, 3].map((w) => claims.claim(w, 8080, IP));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(probes, [8080], 'one probe for three workers');
+  gate!();
+  assert.deepEqual(await Promise.all(asked), [8080, 8080, 8080]);
+  // a replacement joins while others hold it: no probe (it would find their sockets)
+  assert.equal(await claims.claim(4, 8080, IP), 8080);
+  assert.deepEqual(probes, [8080]);
+  claims.release(1, 8080, IP);
+  claims.forget(2);
+  claims.release(3, 8080, IP);
+  claims.forget(4);
+  const again = claims.claim(5, 8080, IP);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(probes, [8080, 8080], 'no holder left: probed again');
+  gate!();
+  await again;
+  // port 0: the port the probe got, held under that number
+  const zero = claims.claim(0, 0, IP);
+  await new Promise((r) => setImmediate(r));
+  gate!();
+  assert.equal(await zero, 40000);
+  assert.equal(await claims.claim(1, 40000, IP), 40000);
+  assert.deepEqual(probes, [8080, 8080, 0]);
+  // another host is another port
+  const other = claims.claim(1, 8080, '127.0.0.2');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(probes, [8080, 8080, 0, 8080]);
+  gate!();
+  await other;
+});
+
+test("the primary's claims: a refused probe is not passed on: a worker that waited on it probes for itself", async () => {
+  let calls = 0;
+  const claims = createPortClaims(async () => {
+    calls++;
+    await new Promise((r) => setImmediate(r));
+    throw Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'), { code: 'EADDRINUSE' });
+  });
+  const results = await Promise.allSettled([claims.claim(1, 8080, IP), claims.claim(2, 8080, IP)]);
+  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+  assert.equal(calls, 2, 'the waiting worker probes for itself once the first probe failed');
 });

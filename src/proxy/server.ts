@@ -206,16 +206,49 @@ function createPorticoPlain(front: FrontDoor, o: ListenerOptions & { readonly ma
   });
 }
 
+/**
+ * Node's HTTP/1.1 server hands every pipelined request to its handler as soon as it is parsed,
+ * while the response before it is still being decided: a request behind one that admission
+ * refuses (400, connection closed: a smuggling shape) would still reach a pod. Here each request
+ * of a connection waits until the response before it is done, as on Portico's own server side and
+ * in nginx; one behind a response that closes the connection is never handled.
+ */
+export function oneAtATime(request: FrontDoor['request']): FrontDoor['request'] {
+  const waiting = new WeakMap<Socket, [IncomingMessage, ServerResponse][]>();
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket;
+    res.once('close', () => {
+      const queue = waiting.get(socket);
+      const next = queue?.shift();
+      if (next === undefined) return void waiting.delete(socket);
+      // Node sets _last when the response closes the connection (Connection: close; shouldKeepAlive false)
+      if (!res.shouldKeepAlive || (res as { _last?: boolean })._last === true || socket.destroyed) {
+        waiting.delete(socket);
+        return;
+      }
+      serve(...next);
+    });
+    request(req, res);
+  };
+  return (req, res) => {
+    const queue = waiting.get(req.socket);
+    if (queue !== undefined) return void queue.push([req, res]);
+    waiting.set(req.socket, []);
+    serve(req, res);
+  };
+}
+
 /** The plain listener on Node's HTTP server (`--http1-server=node`). */
 function createNodePlain(front: FrontDoor, o: ListenerOptions & { readonly maxConcurrentStreams: number }): PlainServer {
+  const request = oneAtATime(front.request);
   // connectionsCheckingInterval: how often Node enforces headersTimeout (its default, 30 s, would
   // let a slow-headers client hold a connection up to 30 s past the timeout).
   const server = createServer(
     { keepAliveTimeout: o.keepAliveTimeout, headersTimeout: o.headersTimeout, requestTimeout: 0, maxHeaderSize: MAX_HEADER_SIZE, connectionsCheckingInterval: Math.min(1000, o.headersTimeout) },
-    front.request,
+    request,
   );
   // Expect: 100-continue is answered by the front door once nothing refuses the request
-  server.on('checkContinue', front.request);
+  server.on('checkContinue', request);
   server.on('clientError', onClientError);
   server.on('upgrade', front.upgrade);
   // The socket that listens is a front (the h2c sniffer, or the PROXY protocol reader), never this
@@ -301,6 +334,7 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
     server.on('request', front.request);
     server.on('checkContinue', front.request);
   } else {
+    const h1Request = oneAtATime(front.request);
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       if (req.httpVersionMajor === 1) {
         const s = req.socket;
@@ -310,6 +344,7 @@ export function createHttpsServer(front: FrontDoor, opts: HttpsOptions): HttpsSe
           h1.set(s, n);
           if (draining && n === 0) s.end();
         });
+        return h1Request(req, res);
       }
       front.request(req, res);
     };

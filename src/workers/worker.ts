@@ -9,6 +9,7 @@ import { createLogger, flushLogs } from '../log.js';
 import { metricsFor } from '../main.js';
 import { observeConnects } from '../metrics/connect-timing.js';
 import { createDataPlane, type DataPlane } from '../proxy/dataplane.js';
+import type { Claim, Claimed } from '../proxy/listeners.js';
 import { endpointKey } from '../proxy/pools.js';
 import type { ToPrimary, ToWorker, Views } from './messages.js';
 
@@ -20,9 +21,26 @@ export function runWorker(config: Config): void {
   const reply = (msg: ToPrimary): void => {
     process.send?.(msg);
   };
+  /** Ports this worker binds with SO_REUSEPORT are claimed from the primary (listeners.ts). */
+  const claims = new Map<number, { resolve: (port: number) => void; reject: (err: Error) => void }>();
+  let nextClaim = 1;
+  const claim: Claim = (port, host) =>
+    new Promise<number>((resolve, reject) => {
+      const id = nextClaim++;
+      claims.set(id, { resolve, reject });
+      reply({ type: 'portico:claim', id, port, host });
+    }).then((at): Claimed => ({ port: at, release: () => reply({ type: 'portico:release', port: at, host }) }));
   process.on('message', (msg: ToWorker) => {
+    if (msg.type === 'portico:claimed') {
+      const c = claims.get(msg.id);
+      claims.delete(msg.id);
+      if (c === undefined) return;
+      if ('error' in msg) c.reject(Object.assign(new Error(msg.error.message), { code: msg.error.code }));
+      else c.resolve(msg.port);
+      return;
+    }
     if (msg.type === 'portico:cert') {
-      const dp = (data = createDataPlane(config, log, metrics, msg.cert, { udp: msg.udp }));
+      const dp = (data = createDataPlane(msg.ports === null ? config : { ...config, ...msg.ports }, log, metrics, msg.cert, { udp: msg.udp, claim }));
       dp.listen().then(
         (ports) => reply({ type: 'portico:listening', ...ports }),
         (err: Error) => {

@@ -16,6 +16,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { L4Listener, RouteTable, SniRoute } from '../../model/types.js';
 import type { Balancer } from '../balance.js';
 import type { EndpointState } from '../endpoints.js';
+import { listenSockets, portListener, type Admit, type Claim, type PortListener } from '../listeners.js';
 import { endpointKey } from '../pools.js';
 import { proxyProtocolFront } from '../proxy-protocol.js';
 import type { EndpointStats } from '../stats.js';
@@ -30,7 +31,7 @@ export const REBIND_MS = 5000;
 /** Time a client has to send its PROXY protocol header. */
 const PROXY_HEADER_MS = 5000;
 
-export type L4Settings = Pick<Config, 'bindAddress' | 'proxyConnectTimeout' | 'proxyNextUpstreamTries' | 'proxyStreamTimeout' | 'udpMaxFlows' | 'shutdownTimeout' | 'sslHandshakeTimeout' | 'maxConnections' | 'useProxyProtocol'>;
+export type L4Settings = Pick<Config, 'bindAddress' | 'proxyConnectTimeout' | 'proxyNextUpstreamTries' | 'proxyStreamTimeout' | 'udpMaxFlows' | 'shutdownTimeout' | 'sslHandshakeTimeout' | 'maxConnections' | 'useProxyProtocol' | 'reusePort'>;
 
 export interface L4PlaneOptions {
   readonly config: L4Settings;
@@ -41,6 +42,8 @@ export interface L4PlaneOptions {
   readonly live: EndpointState;
   /** Serve the UDP services here: with --workers, exactly one process does (a flow must stay in one process). */
   readonly udp: boolean;
+  /** A --workers process's claim on a port it binds with SO_REUSEPORT (listeners.ts); one process probes. */
+  readonly claim?: Claim;
   /** Tests: how long a listener that could not bind waits. */
   readonly rebindMs?: number;
 }
@@ -62,8 +65,8 @@ export interface L4Plane {
 }
 
 type Open =
-  | { readonly protocol: 'TCP'; readonly port: number; readonly decode: boolean; target: L4Target; readonly server: Server; retry: NodeJS.Timeout | null }
-  | { readonly protocol: 'TLS'; readonly port: number; readonly server: Server; retry: NodeJS.Timeout | null }
+  | { readonly protocol: 'TCP'; readonly port: number; readonly decode: boolean; target: L4Target; readonly front: PortListener; retry: NodeJS.Timeout | null }
+  | { readonly protocol: 'TLS'; readonly port: number; readonly front: PortListener; retry: NodeJS.Timeout | null }
   | { readonly protocol: 'UDP'; readonly port: number; target: L4Target; service: UdpService; retry: NodeJS.Timeout | null };
 
 const listenerName = (protocol: string, port: number): string => `${protocol.toLowerCase()}/${port}`;
@@ -136,24 +139,11 @@ export function createL4Plane(o: L4PlaneOptions): L4Plane {
       }, rebindMs);
       rec.retry.unref();
     };
-    const ok = (port: number): void => log.info({ listener: name, address: host, port }, 'listening');
     if (rec.protocol === 'UDP') {
-      rec.service.listen().then(ok, failed);
+      rec.service.listen().then((port) => log.info({ listener: name, address: host, port }, 'listening'), failed);
       return;
     }
-    const server = rec.server;
-    const onError = (err: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      failed(err);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      const a = server.address();
-      ok(typeof a === 'object' && a !== null ? a.port : rec.port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ port: rec.port, host });
+    rec.front.listen(rec.port, host).then((port) => log.info({ listener: name, address: host, port, sockets: rec.front.sockets }, 'listening'), failed);
   };
 
   const makeUdp = (port: number, target: () => L4Target, key: string): UdpService =>
@@ -176,23 +166,32 @@ export function createL4Plane(o: L4PlaneOptions): L4Plane {
       },
     });
 
-  const tcpServer = (handler: (s: Socket) => void): Server => {
-    const server = createServer({ allowHalfOpen: true }, handler);
-    if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
-    return server;
-  };
+  /** Listening sockets per port: several with SO_REUSEPORT, as the HTTP ports have (listeners.ts). */
+  const sockets = listenSockets(config.reusePort);
+  /** A port's listener: `make(admit)` is one socket's server; with several, `admit` counts --max-connections across them. */
+  const tcpListener = (make: (admit?: Admit) => Server): PortListener =>
+    portListener(
+      (admit) => {
+        const server = make(admit);
+        if (admit === undefined && config.maxConnections > 0) server.maxConnections = config.maxConnections;
+        return server;
+      },
+      sockets,
+      config.maxConnections,
+      o.claim,
+    );
+  const tcpServer = (handler: (s: Socket) => void, admit: Admit | undefined): Server => createServer({ allowHalfOpen: true }, admit === undefined ? handler : (s) => void (admit(s) && handler(s)));
 
   const openListener = (key: string, l: L4Listener, target: L4Target | null): void => {
     let rec: Open;
     if (l.protocol === 'TCP') {
       const decode = l.proxyProtocol?.decode ?? (l.route.source.kind !== 'ConfigMap' && config.useProxyProtocol);
-      const tcp: Extract<Open, { protocol: 'TCP' }> = { protocol: 'TCP', port: l.port, decode, target: target as L4Target, server: tcpServer((s) => onTcp(tcp, s)), retry: null };
+      const tcp: Extract<Open, { protocol: 'TCP' }> = { protocol: 'TCP', port: l.port, decode, target: target as L4Target, front: tcpListener((admit) => tcpServer((s) => onTcp(tcp, s), admit)), retry: null };
       rec = tcp;
     } else if (l.protocol === 'TLS') {
-      const front = sniFront(l.port, listenerName('TLS', l.port), null);
-      const server = config.useProxyProtocol ? proxyProtocolFront(front) : tcpServer((s) => front.emit('connection', s));
-      if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
-      rec = { protocol: 'TLS', port: l.port, server, retry: null };
+      const passthrough = sniFront(l.port, listenerName('TLS', l.port), null);
+      const front = tcpListener((admit) => (config.useProxyProtocol ? proxyProtocolFront(passthrough, false, admit) : tcpServer((s) => passthrough.emit('connection', s), admit)));
+      rec = { protocol: 'TLS', port: l.port, front, retry: null };
     } else {
       const udp: Extract<Open, { protocol: 'UDP' }> = { protocol: 'UDP', port: l.port, target: target as L4Target, service: makeUdp(l.port, () => udp.target, key), retry: null };
       rec = udp;
@@ -205,7 +204,7 @@ export function createL4Plane(o: L4PlaneOptions): L4Plane {
     open.delete(key);
     if (rec.retry !== null) clearTimeout(rec.retry);
     if (rec.protocol === 'UDP') rec.service.close();
-    else rec.server.close();
+    else rec.front.close();
     log.info({ listener: listenerName(rec.protocol, rec.port), port: rec.port }, 'listener closed');
   };
 
