@@ -5,6 +5,7 @@ import type { Backend, Policy, Route, RouteSettings, RouteTable } from '../model
 import { createEndpointState } from './endpoints.js';
 import { createPools } from './pools.js';
 import { compileTable, runBackendPolicies } from './route.js';
+import { match } from '../router/match.js';
 import { fakeExchange } from '../testing/exchange.js';
 import { choose } from './weighted.js';
 import { createLimiters } from './limiters.js';
@@ -76,6 +77,25 @@ describe('compiled targets', () => {
   test('labels are read from the route and its first backend, not kept per target (48 bytes each at 50,000 routes)', () => {
     const t = target(tableWith({}, tlsBackend()));
     for (const name of ['namespace', 'ingress', 'service', 'host', 'path', 'servicePort']) assert.equal(Object.hasOwn(t, name), false, name);
+  });
+});
+
+describe('the router\'s candidates', () => {
+  const b: Backend = { id: 'ns/s:80', namespace: 'ns', service: 's', port: '80', protocol: 'HTTP', endpoints: [] };
+  test('a route without conditions is its own target (no candidate object of its own); one with conditions has one', () => {
+    const plain = tableWith({}, b);
+    const withHeader = { ...plain, routes: [...plain.routes, { ...plain.routes[0]!, path: '/h', conditions: { headers: [{ type: 'Exact' as const, name: 'x-v', value: '2' }] } }] };
+    const { matchers, targets } = compileTable(withHeader, { pools, endpoints: createEndpointState(), env });
+    const m = matchers.get(80)!;
+    const hit = match(m, 'a.test', '/x');
+    assert.equal(hit, targets[0]);
+    assert.equal(hit?.action, targets[0]);
+    assert.equal(hit?.cond, null);
+    assert.equal(hit?.route, plain.routes[0]);
+    const cond = match(m, 'a.test', '/h', { method: 'GET', header: (n: string) => (n === 'x-v' ? '2' : undefined), query: () => undefined, captures: null });
+    assert.equal(cond?.action, targets[1]);
+    assert.notEqual(cond, targets[1]);
+    assert.ok(cond?.cond !== null && cond?.cond.headers !== null);
   });
 });
 

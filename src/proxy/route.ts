@@ -8,7 +8,7 @@ import { createPacing, type Paceable } from './pace.js';
 import type { Backend, ErrorPagesPolicy, MirrorPolicy, Policy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createBalancer, createPicker, type Balancer, type Picker } from './balance.js';
 import { compileCanary, type CanaryRule } from './canary.js';
-import { compile, type Matcher } from '../router/compile.js';
+import { compile, type Matcher, type OwnCandidate } from '../router/compile.js';
 import { sniOf } from '../model/upstream.js';
 import { routeLabels, type RouteLabels } from '../metrics/metrics.js';
 import type { EndpointSlot, EndpointState } from './endpoints.js';
@@ -187,7 +187,7 @@ type TargetFields = Omit<Target, keyof RouteLabels | 'servicePort'>;
  * access log. A class rather than a literal: every target has the same hidden class (a spread
  * into a literal gave each of 50,000 targets one of its own: 17 MiB).
  */
-class CompiledTarget implements Target {
+class CompiledTarget implements Target, OwnCandidate {
   readonly route: Route;
   readonly policies: readonly RequestPolicy[];
   readonly response: ResponsePolicy | null;
@@ -238,6 +238,14 @@ class CompiledTarget implements Target {
   }
   get servicePort(): string {
     return this.backends[0]?.backend.port ?? '';
+  }
+
+  /** The router's candidate for a route without conditions is its target ({@link OwnCandidate}). */
+  get action(): this {
+    return this;
+  }
+  get cond(): null {
+    return null;
   }
 }
 

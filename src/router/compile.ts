@@ -42,6 +42,23 @@ export interface Candidate<A> {
   readonly cond: Conditions | null;
 }
 
+/**
+ * An action that stands for its own candidate when its route asks nothing of a request beyond
+ * host and path: it holds that route, reads as its own `action`, and has no conditions. The data
+ * plane's compiled targets are (proxy/route.ts): one object less per route, 48 bytes, 2.3 MiB at
+ * 10,000 Ingresses.
+ */
+export interface OwnCandidate {
+  readonly route: Route;
+  readonly action: OwnCandidate;
+  readonly cond: null;
+}
+
+const standsAlone = (action: unknown, route: Route): boolean => {
+  const a = action as Partial<OwnCandidate> | null;
+  return typeof a === 'object' && a !== null && a.action === a && a.route === route && a.cond === null;
+};
+
 /** The written path's length: the precedence among Prefix and Regex routes. */
 export const lengthOf = <A>(c: Candidate<A>): number => c.route.path.length;
 
@@ -161,6 +178,7 @@ function candidate<A>(route: Route, action: A): Candidate<A> {
   const method = c?.method ?? null;
   const headers = values(c?.headers, true);
   const query = values(c?.query, false);
+  if (pattern === null && method === null && headers === null && query === null && standsAlone(action, route)) return action as unknown as Candidate<A>;
   return {
     route,
     action,
