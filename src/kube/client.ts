@@ -53,16 +53,20 @@ export function createKubeClient(creds: ApiCredentials): KubeClient {
           let text = '';
           res.on('data', (c: string) => (text += c));
           res.on('end', () => {
+            // This listener outlives the call (a keep-alive connection keeps its last response):
+            // the closure must not keep the page's text (client.test.ts).
+            const body = text;
+            text = '';
             let json: unknown = undefined;
             try {
-              json = text ? JSON.parse(text) : undefined;
+              json = body ? JSON.parse(body) : undefined;
             } catch {
               // a non-JSON error body is reported by status below
             }
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) return resolve(json as T);
             const st = json as { message?: string; reason?: string } | undefined;
-            reject(new ApiError(status, `${method} ${path}: ${status} ${st?.message ?? text.slice(0, 200)}`, st?.reason ?? ''));
+            reject(new ApiError(status, `${method} ${path}: ${status} ${st?.message ?? body.slice(0, 200)}`, st?.reason ?? ''));
           });
           res.on('error', reject);
         });

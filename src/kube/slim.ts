@@ -9,7 +9,7 @@
  * - EndpointSlices and Services keep of their metadata what identifies them (name, namespace,
  *   labels, resourceVersion); EndpointSlice endpoints keep what resolving a Service reads, their
  *   addresses and conditions (no targetRef, nodeName, zone, hints); equal conditions are one
- *   shared object.
+ *   shared object, and an endpoint of one address keeps it without an array ({@link OneAddressEndpoint}).
  * - Ingress backend ports given by number are one shared object per number, and paths of one rule
  *   naming the same Service port share one backend object.
  *
@@ -40,6 +40,27 @@ function identity(m: Json): Json {
   return out;
 }
 
+/**
+ * A slice endpoint of exactly one address (nearly every one: Kubernetes lists one address per
+ * endpoint) kept without its one-element array: `addresses` reads a fresh array from the address
+ * (56 bytes less per endpoint: 2.7 MiB at 50,000 endpoints), and its JSON is the plain endpoint's,
+ * `{ addresses: [ip], conditions }`. Stored objects are never modified, so no reader needs the array's identity.
+ */
+export class OneAddressEndpoint {
+  constructor(
+    readonly address: string,
+    readonly conditions: unknown,
+  ) {}
+
+  get addresses(): readonly string[] {
+    return [this.address];
+  }
+
+  toJSON(): Json {
+    return this.conditions === undefined ? { addresses: [this.address] } : { addresses: [this.address], conditions: this.conditions };
+  }
+}
+
 /** A slimmer for one stream of objects (its shared values are its own). */
 export function createSlimmer(): (obj: KubeObject) => KubeObject {
   const conditions = new Map<string, Json>();
@@ -60,6 +81,7 @@ export function createSlimmer(): (obj: KubeObject) => KubeObject {
     if (!isRecord(e)) return e;
     const keep = Object.keys(e).every((k) => k === 'addresses' || k === 'conditions');
     const c = condition(e.conditions);
+    if (Array.isArray(e.addresses) && e.addresses.length === 1 && typeof e.addresses[0] === 'string' && (c === undefined || isRecord(c))) return new OneAddressEndpoint(e.addresses[0], c);
     if (keep) {
       if (c !== e.conditions) e.conditions = c;
       return e;

@@ -184,7 +184,8 @@ function resolveService(svc: Service, slices: readonly EndpointSlice[], ns: stri
       const isReady = notFalse(c.ready);
       const servingTerminating = !isReady && notFalse(c.serving) && c.terminating === true;
       if (!isReady && !servingTerminating) continue;
-      for (const ip of Array.isArray(ep?.addresses) ? ep.addresses : []) {
+      const addresses = ep?.addresses; // a getter on stored slices (kube/slim.ts): read once
+      for (const ip of Array.isArray(addresses) ? addresses : []) {
         if (typeof ip !== 'string' || ip === '') continue;
         const key = `${ip}:${num}`;
         if (isReady) ready.set(key, { ip, port: num, terminating: false });

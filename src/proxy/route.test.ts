@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import type { Backend, Policy, Route, RouteSettings, RouteTable } from '../model/types.js';
 import { createEndpointState } from './endpoints.js';
 import { createPools } from './pools.js';
-import { compileTable, runBackendPolicies } from './route.js';
+import { compileTable, runBackendPolicies, type Target } from './route.js';
+import { match } from '../router/match.js';
 import { fakeExchange } from '../testing/exchange.js';
 import { choose } from './weighted.js';
 import { createLimiters } from './limiters.js';
@@ -76,6 +77,53 @@ describe('compiled targets', () => {
   test('labels are read from the route and its first backend, not kept per target (48 bytes each at 50,000 routes)', () => {
     const t = target(tableWith({}, tlsBackend()));
     for (const name of ['namespace', 'ingress', 'service', 'host', 'path', 'servicePort']) assert.equal(Object.hasOwn(t, name), false, name);
+  });
+});
+
+describe('a target\'s rare parts (response policies, error pages, canary, mirror, affinity, pacing)', () => {
+  const b: Backend = { id: 'ns/s:80', namespace: 'ns', service: 's', port: '80', protocol: 'HTTP', endpoints: [] };
+  const RARE = ['response', 'outer', 'errors', 'canary', 'mirror', 'sticky', 'pace'] as const;
+  test('are kept out of line: none of them is an own field, and each reads what the route gave', () => {
+    const base = tableWith({}, b);
+    const rewrites: readonly Policy[] = [{ kind: 'responseRewrite', redirect: { from: 'http://pod/', to: '/' } }];
+    const routes: Route[] = [
+      base.routes[0]!,
+      { ...base.routes[0]!, path: '/h', policies: rewrites },
+      { ...base.routes[0]!, path: '/h2', policies: rewrites },
+      { ...base.routes[0]!, path: '/paced', settings: { limitRate: 1024 } },
+      { ...base.routes[0]!, path: '/canary', canary: { backend: b.id, source: { kind: 'Ingress', namespace: 'ns', name: 'c' }, weight: 10, total: 100 } },
+    ];
+    const { targets } = compileTable({ ...base, routes }, { pools, endpoints: createEndpointState(), env });
+    for (const t of targets) for (const name of RARE) assert.equal(Object.hasOwn(t, name), false, name);
+    const [plain, h, h2, paced, canary] = targets as [Target, Target, Target, Target, Target];
+    assert.deepEqual(RARE.map((n) => plain[n]), [null, null, null, null, null, false, null]);
+    assert.notEqual(h.response, null, 'proxy_redirect is a response policy');
+    assert.equal(h.response, h2.response, 'routes with the same policy list (an Ingress\'s paths) share their compiled response policies');
+    assert.equal(Reflect.get(h, 'rare'), Reflect.get(h2, 'rare'), 'and their rare parts');
+    assert.notEqual(Reflect.get(paced, 'rare'), Reflect.get(plain, 'rare'), 'a route with pacing has parts of its own');
+    assert.equal(typeof paced.pace, 'function');
+    assert.equal(paced.response, null);
+    assert.notEqual(canary.canary, null);
+    assert.equal(canary.canary?.target.backend.id, b.id);
+  });
+});
+
+describe('the router\'s candidates', () => {
+  const b: Backend = { id: 'ns/s:80', namespace: 'ns', service: 's', port: '80', protocol: 'HTTP', endpoints: [] };
+  test('a route without conditions is its own target (no candidate object of its own); one with conditions has one', () => {
+    const plain = tableWith({}, b);
+    const withHeader = { ...plain, routes: [...plain.routes, { ...plain.routes[0]!, path: '/h', conditions: { headers: [{ type: 'Exact' as const, name: 'x-v', value: '2' }] } }] };
+    const { matchers, targets } = compileTable(withHeader, { pools, endpoints: createEndpointState(), env });
+    const m = matchers.get(80)!;
+    const hit = match(m, 'a.test', '/x');
+    assert.equal(hit, targets[0]);
+    assert.equal(hit?.action, targets[0]);
+    assert.equal(hit?.cond, null);
+    assert.equal(hit?.route, plain.routes[0]);
+    const cond = match(m, 'a.test', '/h', { method: 'GET', header: (n: string) => (n === 'x-v' ? '2' : undefined), query: () => undefined, captures: null });
+    assert.equal(cond?.action, targets[1]);
+    assert.notEqual(cond, targets[1]);
+    assert.ok(cond?.cond !== null && cond?.cond.headers !== null);
   });
 });
 

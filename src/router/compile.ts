@@ -42,6 +42,23 @@ export interface Candidate<A> {
   readonly cond: Conditions | null;
 }
 
+/**
+ * An action that stands for its own candidate when its route asks nothing of a request beyond
+ * host and path: it holds that route, reads as its own `action`, and has no conditions. The data
+ * plane's compiled targets are (proxy/route.ts): one object less per route, 48 bytes, 2.3 MiB at
+ * 10,000 Ingresses.
+ */
+export interface OwnCandidate {
+  readonly route: Route;
+  readonly action: OwnCandidate;
+  readonly cond: null;
+}
+
+const standsAlone = (action: unknown, route: Route): boolean => {
+  const a = action as Partial<OwnCandidate> | null;
+  return typeof a === 'object' && a !== null && a.action === a && a.route === route && a.cond === null;
+};
+
 /** The written path's length: the precedence among Prefix and Regex routes. */
 export const lengthOf = <A>(c: Candidate<A>): number => c.route.path.length;
 
@@ -67,34 +84,58 @@ export const firstOf = <A>(cs: Candidates<A>): Candidate<A> => (Array.isArray(cs
  * and its hash table cost 180–520 bytes against 64–176 for the array (12,000 nodes with children
  * at 10,000 Ingresses: about 2 MiB), and a scan of a few short strings is as quick as a hash.
  */
-export type PrefixChildren<A> = Map<string, PrefixNode<A>> | (string | PrefixNode<A>)[];
+export type PrefixChildren<A> = Map<string, PrefixChild<A>> | (string | PrefixChild<A>)[];
 const SMALL_CHILDREN = 8;
 
+/**
+ * A child in the compiled trie: a node, or a leaf folded into its candidates. Most nodes are
+ * leaves (the last element of a path: 30,000 of 42,000 nodes at 10,000 Ingresses); once the trie
+ * is built each is replaced by its candidates ({@link foldLeaves}): 40 bytes less per leaf.
+ */
+export type PrefixChild<A> = PrefixNode<A> | Candidates<A>;
+
+/** Whether a child is a node (a folded leaf is a candidate or a list of them, which have no `children`). */
+export const isNode = <A>(c: PrefixChild<A>): c is PrefixNode<A> => (c as Partial<PrefixNode<A>>).children !== undefined;
+
 /** The child of a node for a path element, if any. */
-export function childOf<A>(children: PrefixChildren<A>, el: string): PrefixNode<A> | undefined {
+export function childOf<A>(children: PrefixChildren<A>, el: string): PrefixChild<A> | undefined {
   if (!Array.isArray(children)) return children.get(el);
-  for (let i = 0; i < children.length; i += 2) if (children[i] === el) return children[i + 1] as PrefixNode<A>;
+  for (let i = 0; i < children.length; i += 2) if (children[i] === el) return children[i + 1] as PrefixChild<A>;
   return undefined;
 }
 
-/** The node's child for `el`, added if missing (an exact-size array: no spare capacity kept). */
+/** The node's child for `el`, added if missing (an exact-size array: no spare capacity kept). Before folding: every child is a node. */
 function childFor<A>(node: PrefixNode<A>, el: string): PrefixNode<A> {
   const children = node.children;
-  const known = children === null ? undefined : childOf(children, el);
+  const known = children === null ? undefined : (childOf(children, el) as PrefixNode<A> | undefined);
   if (known !== undefined) return known;
   const next: PrefixNode<A> = { children: null, routes: null };
   if (children === null) node.children = [el, next];
   else if (!Array.isArray(children)) children.set(el, next);
   else if (children.length < 2 * SMALL_CHILDREN) node.children = children.concat(el, next);
   else {
-    const m = new Map<string, PrefixNode<A>>();
+    const m = new Map<string, PrefixChild<A>>();
     for (let i = 0; i < children.length; i += 2) m.set(children[i] as string, children[i + 1] as PrefixNode<A>);
     node.children = m.set(el, next);
   }
   return next;
 }
 
-/** Prefix rules of one host, one node per path element. */
+/** Replaces every leaf below a built node (no children, some candidates) by its candidates. */
+function foldLeaves<A>(node: PrefixNode<A>): void {
+  const children = node.children;
+  if (children === null) return;
+  const fold = (c: PrefixChild<A>): PrefixChild<A> => {
+    if (!isNode(c)) return c;
+    if (c.children === null && c.routes !== null) return c.routes;
+    foldLeaves(c);
+    return c;
+  };
+  if (Array.isArray(children)) for (let i = 1; i < children.length; i += 2) children[i] = fold(children[i] as PrefixChild<A>);
+  else for (const [el, c] of children) children.set(el, fold(c));
+}
+
+/** Prefix rules of one host, one node per path element (a leaf folded into its candidates once built). */
 export interface PrefixNode<A> {
   children: PrefixChildren<A> | null;
   /** Routes whose path ends at this element, longest written path first, then in table order. */
@@ -137,6 +178,7 @@ function candidate<A>(route: Route, action: A): Candidate<A> {
   const method = c?.method ?? null;
   const headers = values(c?.headers, true);
   const query = values(c?.query, false);
+  if (pattern === null && method === null && headers === null && query === null && standsAlone(action, route)) return action as unknown as Candidate<A>;
   return {
     route,
     action,
@@ -189,6 +231,9 @@ export function compile<A>(table: RouteTable, prepare: (route: Route) => A, port
     if (r.ports !== undefined && r.host.startsWith('*.')) addRoute(hostRoutes(r.host, deepWildcardHosts), c);
   }
   if (ingressPort) for (const [host, f] of table.hostFallbacks) hostRoutes(host).fallback = candidate(f, prepare(f));
+  for (const hosts of [exactHosts, wildcardHosts, deepWildcardHosts]) for (const hr of hosts.values()) foldLeaves(hr.prefix);
+  const any = anyHost as HostRoutes<A> | null; // assigned in hostRoutes
+  if (any !== null) foldLeaves(any.prefix);
   const defaultTarget = ingressPort && table.defaultBackend ? candidate(table.defaultBackend, prepare(table.defaultBackend)) : null;
   return { exactHosts, wildcardHosts, deepWildcardHosts, anyHost, defaultTarget, table };
 }

@@ -9,7 +9,7 @@ import type { Ingress } from '../model/k8s.js';
 import type { Route, RouteTable } from '../model/types.js';
 import { translate } from '../model/translate.js';
 import { snapshotOf } from '../control/store.js';
-import { compile } from './compile.js';
+import { compile, isNode } from './compile.js';
 import { hostOf, match, NO_INPUT, pathOf } from './match.js';
 
 type Rule = [pathType: string, path: string, service: string];
@@ -124,6 +124,41 @@ describe('prefix trie: many siblings', () => {
       assert.equal(at('/api'), '404');
       // an element equal to a node's position in the flat array is still only an element
       assert.equal(at('/api/1'), '404');
+    });
+  }
+});
+
+describe('prefix trie: leaves folded into their candidates', () => {
+  // a node with no children is replaced by its candidates once the trie is built (memory): the
+  // walk must stop at a folded leaf with its candidates, on the quick path and the general one
+  const rules: Rule[] = [['Prefix', '/a', 'a'], ['Prefix', '/a/b', 'ab'], ['Prefix', '/a/b/', 'ab-slash'], ['Prefix', '/c', 'c'], ['Exact', '/a/b/c', 'exact']];
+  const opts = { controllerClass: 'x', ingressClass: 'portico', watchWithoutClass: false };
+  /** With `general`, a regex route on the same host makes matching take the general path. */
+  const compiled = (general = false) => compile(translate(snapshotOf([ingress('i', 'h', rules), ...(general ? [ingress('r', 'h', [['ImplementationSpecific', '/z[0-9]+', 'z']], {}, { 'nginx.ingress.kubernetes.io/use-regex': 'true' })] : [])]), opts).table, (r) => `${r.match}:${r.path}`);
+  test('the leaves are folded, inner nodes stay nodes', () => {
+    const root = compiled().exactHosts.get('h')?.prefix;
+    const kids = (root?.children ?? []) as unknown[];
+    assert.ok(Array.isArray(kids));
+    const child = (el: string): unknown => kids[kids.indexOf(el) + 1];
+    assert.ok(isNode(child('a') as never), '/a has children: a node');
+    assert.equal(isNode(child('c') as never), false, '/c: folded');
+    assert.equal((child('c') as { action: string }).action, 'Prefix:/c');
+    const b = ((child('a') as { children: unknown[] }).children as unknown[])[1];
+    assert.ok(Array.isArray(b), '/a/b and /a/b/ end at one leaf: its two candidates, folded');
+  });
+  for (const general of [false, true]) {
+    test(`requests reach the same routes on the ${general ? 'general' : 'quick'} path`, () => {
+      const m = compiled(general);
+      assert.equal(m.exactHosts.get('h')?.general, general);
+      const at = (path: string): string => match(m, 'h', path)?.action ?? '404';
+      assert.equal(at('/c'), 'Prefix:/c');
+      assert.equal(at('/c/d/e'), 'Prefix:/c');
+      assert.equal(at('/a/x'), 'Prefix:/a');
+      assert.equal(at('/a/b'), 'Prefix:/a/b/', 'the longer written path first');
+      assert.equal(at('/a/b/x/y'), 'Prefix:/a/b/');
+      assert.equal(at('/a/b/c'), 'Exact:/a/b/c');
+      assert.equal(at('/b'), '404');
+      if (general) assert.equal(at('/z12'), 'Regex:/z[0-9]+');
     });
   }
 });

@@ -6,7 +6,7 @@
  * then the host's fallback, then the default backend. Per-request hot path: a host without regex
  * routes or conditions takes the original trie walk and never looks at headers.
  */
-import { childOf, firstOf, lengthFirst, lengthOf, type Candidate, type Candidates, type CompiledValueMatch, type HostRoutes, type Matcher, type PrefixNode } from './compile.js';
+import { childOf, firstOf, isNode, lengthFirst, lengthOf, type Candidate, type Candidates, type CompiledValueMatch, type HostRoutes, type Matcher, type PrefixNode } from './compile.js';
 
 /** What conditions and regex routes read from a request; implemented by the data plane, lazily. */
 export interface MatchInput {
@@ -88,12 +88,12 @@ const count = <A>(cs: Candidates<A>): number => (Array.isArray(cs) ? cs.length :
 
 /**
  * Walks the Prefix trie along a path: returns the candidates of the deepest node that has any,
- * and (when `nodes` is given) collects every node with candidates, shallowest first.
+ * and (when `nodes` is given) collects the candidates of every node that has some, shallowest first.
  */
-function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | null): Candidates<A> | null {
+function walk<A>(root: PrefixNode<A>, path: string, nodes: Candidates<A>[] | null): Candidates<A> | null {
   let node = root;
   let best = node.routes;
-  if (best !== null) nodes?.push(node);
+  if (best !== null) nodes?.push(best);
   let i = 1;
   const len = path.length;
   while (node.children !== null && i <= len) {
@@ -101,10 +101,15 @@ function walk<A>(root: PrefixNode<A>, path: string, nodes: PrefixNode<A>[] | nul
     if (j === -1) j = len;
     const next = childOf(node.children, path.slice(i, j));
     if (next === undefined) break;
+    if (!isNode(next)) {
+      // a folded leaf: its candidates, nothing below
+      nodes?.push(next);
+      return next;
+    }
     node = next;
     if (node.routes !== null) {
       best = node.routes;
-      nodes?.push(node);
+      nodes?.push(best);
     }
     i = j + 1;
   }
@@ -123,14 +128,14 @@ export function matchPath<A>(h: HostRoutes<A>, path: string, input: MatchInput):
 
 /** Hosts with conditions or regex routes: every candidate in precedence order until one accepts. */
 function matchGeneral<A>(h: HostRoutes<A>, path: string, input: MatchInput): Candidate<A> | null {
-  const nodes: PrefixNode<A>[] = [];
+  const nodes: Candidates<A>[] = [];
   walk(h.prefix, path, nodes);
   const len = path.length;
   const exact = h.exact.get(path);
   if (exact !== undefined) {
     // an Ingress Prefix written longer than the path (`/foo/` for `/foo`) comes before Exact
     for (let k = nodes.length - 1; k >= 0; k--) {
-      const cs = (nodes[k] as PrefixNode<A>).routes as Candidates<A>;
+      const cs = nodes[k] as Candidates<A>;
       for (let i = 0, n = count(cs); i < n; i++) {
         const c = nth(cs, i);
         if (lengthFirst(c) && lengthOf(c) > len && accepts(c, path, input)) return c;
@@ -142,7 +147,7 @@ function matchGeneral<A>(h: HostRoutes<A>, path: string, input: MatchInput): Can
   let ri = 0;
   // deeper nodes hold longer written paths: one merge with the regex list, longest first
   for (let k = nodes.length - 1; k >= 0; k--) {
-    const cs = (nodes[k] as PrefixNode<A>).routes as Candidates<A>;
+    const cs = nodes[k] as Candidates<A>;
     for (let i = 0, n = count(cs); i < n; i++) {
       const c = nth(cs, i);
       if (regex !== null) {
