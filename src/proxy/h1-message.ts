@@ -11,7 +11,7 @@ import { STATUS_CODES } from '../node-http.js';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { isToken } from './upstream.js';
-import { holdWrites, releaseWrites } from './write-batch.js';
+import { holdWrite, releaseWrites } from './write-batch.js';
 
 /** Node's header-pair cap for the `headers` object (maxHeadersCount 1000 → parser.maxHeaderPairs 2000). */
 const MAX_HEADER_PAIRS = 2000;
@@ -463,6 +463,8 @@ export class H1Response extends Events {
 
   writeContinue(): void {
     if (this.headersSent || this.head !== null || this.destroyed) return;
+    // after a pipelined answer before this request, still held for the loop iteration's burst
+    releaseWrites(this.conn.socket);
     this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     this.sent100 = true;
   }
@@ -483,6 +485,7 @@ export class H1Response extends Events {
     if (this.head === null) this.writeHead(this.statusCode);
     const socket = this.conn.socket;
     if (socket.destroyed) return false;
+    releaseWrites(socket); // a pipelined answer before this one goes first
     const head = this.takeHead();
     if (!this.hasBody || chunk.length === 0) {
       if (head !== '') socket.write(head, 'latin1');
@@ -518,19 +521,18 @@ export class H1Response extends Events {
     const socket = this.conn.socket;
     if (!this.destroyed && !socket.destroyed) {
       // the last write of a response goes out with the loop iteration's others (write-batch.ts)
-      holdWrites(socket);
       const head = this.takeHead();
       const body = this.hasBody && chunk !== undefined && chunk.length > 0 ? chunk : null;
       if (this.chunked) {
         const tail = `0\r\n${this.trailer}\r\n`;
-        if (body === null) socket.write(head + tail, 'latin1');
+        if (body === null) holdWrite(socket, head + tail);
         else {
           const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-          this.joined(socket, `${head}${size.toString(16)}\r\n`, body, `\r\n${tail}`);
+          held(socket, `${head}${size.toString(16)}\r\n`, body, `\r\n${tail}`);
         }
       } else if (body === null) {
-        if (head !== '') socket.write(head, 'latin1');
-      } else this.joined(socket, head, body, '');
+        if (head !== '') holdWrite(socket, head);
+      } else held(socket, head, body, '');
     }
     this.writableFinished = true;
     this.emit('finish');
@@ -573,6 +575,15 @@ export class H1Response extends Events {
     this.destroyed = true;
     this.emit('close');
   }
+}
+
+/** head + body + tail held for the loop iteration's burst: one latin1 string when small, else the Buffer between two strings. */
+function held(socket: Socket, head: string, body: Buffer | string, tail: string): void {
+  if (typeof body === 'string') return holdWrite(socket, head + body + tail, body.length <= JOIN_LIMIT ? 'latin1' : 'utf8');
+  if (body.length <= JOIN_LIMIT) return holdWrite(socket, head + body.toString('latin1') + tail);
+  if (head !== '') holdWrite(socket, head);
+  holdWrite(socket, body);
+  if (tail !== '') holdWrite(socket, tail);
 }
 
 // The subsets of Node's types the exchange and front door read: these objects must provide them.

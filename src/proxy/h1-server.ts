@@ -420,6 +420,7 @@ class Conn extends MessageReader implements ResponseSink {
       // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host
       if (!hasField(req.rawHeaders, 'host')) {
         this.closing = true;
+        releaseWrites(this.socket); // a pipelined answer before it goes first
         this.socket.end(NO_HOST, 'latin1');
         return;
       }

@@ -11,7 +11,6 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
 import { returnReads } from './borrow.js';
-import { holdWrites } from './write-batch.js';
 import { hasHeader, invalid, readResponseHead, UpstreamError, writeRequestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 /** What a connection needs of its pool. */
@@ -123,9 +122,9 @@ export class Conn {
     const body = req.body ?? null;
     const chunked = body !== null && !hasHeader(req.headers, 'content-length');
     try {
-      // sent with the loop iteration's other requests (write-batch.ts); while connecting, Node holds it anyway
-      if (this.connectStart === 0) holdWrites(this.socket);
-      writeRequestHead(this.socket, req.method, req.path, req.headers, chunked);
+      // a head without a body goes with the loop iteration's other requests (write-batch.ts); while
+      // connecting, Node holds it anyway; a body is written after its head, straight to the socket
+      writeRequestHead(this.socket, req.method, req.path, req.headers, chunked, this.connectStart === 0 && body === null);
     } catch (err) {
       return this.fail(err as Error);
     }
