@@ -25,7 +25,7 @@ import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/in
 import type { ResponseEdit } from './policies/types.js';
 import { afterRetries, keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
-import { endpointKey } from './pools.js';
+import { keyOf } from './pools.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
@@ -576,7 +576,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     this.upstreamStatus = 101;
     this.upstreamMs = performance.now() - this.upstreamStart;
     const ep = this.endpoint as Endpoint;
-    this.opts.stats.success(endpointKey(ep.ip, ep.port));
+    this.opts.stats.success(keyOf(ep));
     this.res.detachSocket(client);
     if (client.destroyed) {
       upstream.destroy();
@@ -825,7 +825,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (this.next !== Next.None) {
       // the discarded answer was read to its end: the pod answered, and the connection is reusable
       const ep = this.endpoint as Endpoint;
-      this.opts.stats.success(endpointKey(ep.ip, ep.port));
+      this.opts.stats.success(keyOf(ep));
       this.proceed();
       return;
     }
@@ -864,7 +864,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       if (!this.ended) this.res.end();
     }
     const ep = this.endpoint as Endpoint;
-    this.opts.stats.success(endpointKey(ep.ip, ep.port));
+    this.opts.stats.success(keyOf(ep));
     this.finish(this.upstreamStatus);
   }
 
@@ -932,7 +932,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
   private recordFailure(f: Failure): void {
     this.opts.metrics?.upstreamError(this.recorded, f.cause);
     const ep = this.endpoint;
-    if (ep !== undefined && UNHEALTHY.has(f.cause) && this.opts.stats.failure(endpointKey(ep.ip, ep.port), f.cause)) {
+    if (ep !== undefined && UNHEALTHY.has(f.cause) && this.opts.stats.failure(keyOf(ep), f.cause)) {
       this.opts.metrics?.ejection(this.recorded);
     }
   }
