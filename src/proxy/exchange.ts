@@ -26,6 +26,7 @@ import type { ResponseEdit } from './policies/types.js';
 import { afterRetries, keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { keyOf } from './pools.js';
+import { endTakesAtOnce } from './h1-message.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
@@ -797,7 +798,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (r !== null) r.edit(status, headers, this, proxied);
   }
 
-  onData(chunk: Buffer, last?: boolean): boolean {
+  onData(chunk: Buffer, last?: boolean, borrowed?: boolean): boolean {
     if (this.next !== Next.None) {
       this.discarded += chunk.length;
       if (this.discarded > DRAIN_LIMIT) this.abortUpstream?.();
@@ -810,9 +811,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       if (!this.writeHead(h.status, h.head)) return false;
     }
     if (last === true) {
-      // head and body in one write
+      // head and body in one write; a borrowed chunk is copied unless the response is done with it at once
       this.ended = true;
-      this.res.end(chunk);
+      this.res.end(borrowed === true && !endTakesAtOnce(this.res, chunk) ? Buffer.from(chunk) : chunk);
       return true;
     }
     if (this.res.write(chunk)) return true;

@@ -577,6 +577,15 @@ export class H1Response extends Events {
   }
 }
 
+/**
+ * Whether `res.end(chunk)` is done with `chunk`'s bytes when it returns (a Portico HTTP/1.1
+ * response whose end() is its own, not a pacing wrapper's, and a body it joins to its head at
+ * once): a borrowed chunk need not be copied for it.
+ */
+export function endTakesAtOnce(res: object, chunk: Buffer): boolean {
+  return res instanceof H1Response && res.end === H1Response.prototype.end && chunk.length <= JOIN_LIMIT;
+}
+
 /** head + body + tail held for the loop iteration's burst: one latin1 string when small, else the Buffer between two strings. */
 function held(socket: Socket, head: string, body: Buffer | string, tail: string): void {
   if (typeof body === 'string') return holdWrite(socket, head + body + tail, body.length <= JOIN_LIMIT ? 'latin1' : 'utf8');

@@ -11,6 +11,8 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createH1Front, type H1Front, type H1Handler } from './h1-server.js';
+import { endTakesAtOnce, type H1Response } from './h1-message.js';
+import { createPacing } from './pace.js';
 
 const IP = '127.0.72.1';
 
@@ -531,6 +533,36 @@ describe('what a client cannot make the front end do', () => {
     } finally {
       front.cut();
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('a borrowed last chunk (http1-conn.ts lends a response\'s last body bytes)', () => {
+  test('end() is done with the chunk when endTakesAtOnce says so: bytes changed after it are not sent', async () => {
+    const seen: boolean[] = [];
+    const p = await pair((q, s) => {
+      const res = s as unknown as H1Response;
+      if (q.url === '/small') {
+        const b = Buffer.from('hello');
+        seen.push(endTakesAtOnce(res, b));
+        s.writeHead(200, ['content-length', '5']).end(b);
+        b.fill('X'); // the read buffer's next bytes
+        return;
+      }
+      const big = Buffer.alloc(20_000, 'z');
+      seen.push(endTakesAtOnce(res, big)); // sent as it is: kept by the socket
+      if (q.url === '/paced') {
+        createPacing(1_000_000, 0)(s);
+        seen.push(endTakesAtOnce(res, Buffer.from('hello'))); // a pacing wrapper keeps what it is given
+      }
+      s.writeHead(200, ['content-length', '1']).end('z');
+    });
+    try {
+      const got = await exchange(p.ours, 'GET /small HTTP/1.1\r\nHost: h\r\n\r\nGET /big HTTP/1.1\r\nHost: h\r\n\r\nGET /paced HTTP/1.1\r\nHost: h\r\n\r\n');
+      assert.match(got.text, /\r\n\r\nhello(HTTP|$)/);
+      assert.deepEqual(seen, [true, false, false, false]);
+    } finally {
+      await p.close();
     }
   });
 });

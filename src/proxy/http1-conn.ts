@@ -375,7 +375,9 @@ export class Conn {
   private deliver(chunk: Buffer, last = false): void {
     if (chunk.length === 0) return;
     const handler = this.handler as UpstreamHandler;
-    if (!handler.onData(this.keep(chunk), last)) this.socket.pause();
+    // the last chunk is lent (the handler copies what it keeps: a small response's body is joined to its head at once)
+    const ok = last && this.borrowed ? handler.onData(chunk, true, true) : handler.onData(this.keep(chunk), last);
+    if (!ok) this.socket.pause();
   }
 
   /** The response is complete: reuse the connection if it is clean, then tell the handler. */

@@ -574,8 +574,10 @@ test('bytes kept past a read are copies: two connections reading into the shared
                 got.tag = String(raw[raw.indexOf('X-Tag') + 1]);
                 return true;
               },
-              onData: (chunk) => {
-                got.chunks.push(chunk); // kept as handed over, read only at the end
+              onData: (chunk, last, borrowed) => {
+                // kept as handed over, read only at the end; a lent chunk is copied, as its contract says
+                assert.ok(borrowed !== true || last === true, 'only the last chunk is lent');
+                got.chunks.push(borrowed === true ? Buffer.from(chunk) : chunk);
                 return true;
               },
               onComplete: () => resolve(got),

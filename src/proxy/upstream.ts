@@ -28,8 +28,10 @@ export interface UpstreamHandler {
   /**
    * A body chunk; return false to pause reading until `resume`. `last` marks the final chunk of
    * a Content-Length body (the handler may end its response with it; no trailers follow).
+   * `borrowed`: the chunk is a view of a read buffer that is reused once the call returns (only
+   * ever with `last`): what the handler keeps past the call, it copies.
    */
-  onData(chunk: Buffer, last?: boolean): boolean;
+  onData(chunk: Buffer, last?: boolean, borrowed?: boolean): boolean;
   /** The response is complete; trailers as a flat name/value list, or null. */
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
