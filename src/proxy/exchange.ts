@@ -26,7 +26,7 @@ import type { ResponseEdit } from './policies/types.js';
 import { afterRetries, keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
 import { keyOf } from './pools.js';
-import { endTakesAtOnce } from './h1-message.js';
+import { endTakesAtOnce, H1Response } from './h1-message.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
@@ -708,7 +708,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     return this.body === null || !this.body.readableDidRead || this.replayDone;
   }
 
-  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean {
+  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void, checked?: boolean): boolean {
     if (status < 200) return true; // 1xx informational: the final response follows
     this.upstreamStatus = status;
     this.upstreamMs = performance.now() - this.upstreamStart;
@@ -753,28 +753,39 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (listed !== null) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
     }
+    // the upstream's fields, as its reader checked them, lead the list until an edit changes it
+    let fromUpstream = checked === true ? out.length : 0;
     out.push('server', 'portico');
     if (this.affinityCookie !== null) out.push('set-cookie', this.affinityCookie);
     if (this.responseExtra !== null) out.push(...this.responseExtra);
-    if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
+    if (this.responseEdits !== null) {
+      for (const e of this.responseEdits) applyEdit(out, e);
+      fromUpstream = 0;
+    }
     if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) out.push(...this.responseIfOk);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
-    try {
-      this.applyDirectives(status, out, true);
-    } catch {
-      return this.cannotForward();
+    if (this.responsePolicy !== null) {
+      fromUpstream = 0;
+      try {
+        this.applyDirectives(status, out, true);
+      } catch {
+        return this.cannotForward();
+      }
     }
     if (this.req.httpVersionMajor === 2 && mayBeTrailersOnly(out)) {
       this.heldHead = { status, head: out };
       return true;
     }
-    return this.writeHead(status, out);
+    return this.writeHead(status, out, fromUpstream);
   }
 
-  private writeHead(status: number, out: string[]): boolean {
+  /** `checked`: leading entries of `out` as the upstream's reader checked them (H1Response.writeHeadChecked). */
+  private writeHead(status: number, out: string[], checked = 0): boolean {
     if (this.target?.pace != null) this.target.pace(this.res); // limit-rate (pace.ts)
     try {
-      this.res.writeHead(status, out);
+      const res = this.res;
+      if (checked > 0 && res instanceof H1Response) res.writeHeadChecked(status, out, checked);
+      else res.writeHead(status, out);
     } catch {
       return this.cannotForward();
     }
@@ -792,10 +803,15 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
 
   /** The route's header-directive response edits (an error page's answer gets only the server's and global ones). */
   private applyDirectives(status: number, headers: string[], proxied: boolean): void {
-    const t = this.target;
-    if (t === null) return;
-    const r: ResponsePolicy | null = this.errorCode === 0 ? t.response : t.outer;
+    const r = this.responsePolicy;
     if (r !== null) r.edit(status, headers, this, proxied);
+  }
+
+  /** The route's header-directive response edits for this answer, if it has any. */
+  private get responsePolicy(): ResponsePolicy | null {
+    const t = this.target;
+    if (t === null) return null;
+    return this.errorCode === 0 ? t.response : t.outer;
   }
 
   onData(chunk: Buffer, last?: boolean, borrowed?: boolean): boolean {

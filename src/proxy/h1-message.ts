@@ -399,9 +399,11 @@ export class H1Response extends Events {
     this.seen = 0;
     if (Array.isArray(list)) {
       if (list.length % 2 !== 0) throw httpError('ERR_INVALID_ARG_VALUE', 'The argument \'headers\' is invalid');
+      const checked = this.checked;
       for (let i = 0; i < list.length; i += 2) {
         const v = list[i + 1];
-        if (Array.isArray(v)) for (const x of v) s += this.field(String(list[i]), x);
+        if (i < checked) s += this.line(list[i] as string, v as string);
+        else if (Array.isArray(v)) for (const x of v) s += this.field(String(list[i]), x);
         else s += this.field(String(list[i]), v);
       }
     } else if (list !== undefined && list !== null) {
@@ -437,6 +439,23 @@ export class H1Response extends Events {
 
   /** Which framing fields writeHead saw (bits of Seen). */
   private seen = 0;
+  /** Leading entries of writeHead's list (names and values) already checked (writeHeadChecked). */
+  private checked = 0;
+
+  /**
+   * writeHead(status, fields) for a list whose first `checked` entries (names and values, strings)
+   * are an upstream response's fields as readResponseHead (upstream.ts) read them: names are tokens
+   * and values hold no control character but tab and no character past latin1, what writeHead
+   * checks, so they are not checked again. The exchange passes 0 once anything edited the list.
+   */
+  writeHeadChecked(status: number, fields: readonly string[], checked: number): this {
+    this.checked = checked;
+    try {
+      return this.writeHead(status, fields);
+    } finally {
+      this.checked = 0;
+    }
+  }
 
   /** One `name: value` line, validated as Node validates it; notes the fields that change the framing. */
   private field(name: string, value: unknown): string {
@@ -444,6 +463,11 @@ export class H1Response extends Events {
     if (value === undefined) throw httpError('ERR_HTTP_INVALID_HEADER_VALUE', `Invalid value "undefined" for header "${name}"`);
     const v = typeof value === 'string' ? value : String(value);
     if (invalidChar(v)) throw httpError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+    return this.line(name, v);
+  }
+
+  /** One `name: value` line of a valid field; notes the fields that change the framing. */
+  private line(name: string, v: string): string {
     const n = name.length;
     if (n === 14 || n === 17 || n === 10 || n === 4) {
       const lower = name.toLowerCase();

@@ -11,7 +11,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createH1Front, type H1Front, type H1Handler } from './h1-server.js';
-import { endTakesAtOnce, type H1Response } from './h1-message.js';
+import { endTakesAtOnce, H1Response } from './h1-message.js';
 import { createPacing } from './pace.js';
 
 const IP = '127.0.72.1';
@@ -564,5 +564,35 @@ describe('a borrowed last chunk (http1-conn.ts lends a response\'s last body byt
     } finally {
       await p.close();
     }
+  });
+});
+
+describe('writeHeadChecked (an upstream head\'s fields, checked by its reader, are not checked again)', () => {
+  /** The bytes a response's head and body put on a socket. */
+  async function bytesOf(write: (res: H1Response) => void): Promise<string> {
+    let out = '';
+    const socket = { destroyed: false, writableEnded: false, write: (d: string | Buffer) => ((out += typeof d === 'string' ? d : d.toString('latin1')), true), cork() {}, uncork() {} };
+    const conn = { socket: socket as unknown as Socket, responseDone() {}, requestTimeout() {}, readMore() {} };
+    const res = new H1Response(conn, { method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as never, true, 5);
+    write(res);
+    res.end('body');
+    await new Promise((r) => setImmediate(r));
+    return noDate(out);
+  }
+  const lists: string[][] = [
+    ['Content-Type', 'text/plain', 'Content-Length', '4', 'ETag', '"x"', 'server', 'portico'],
+    ['Connection', 'close', 'Content-Length', '4', 'X-A', 'a\tb'],
+    ['Transfer-Encoding', 'chunked', 'Date', 'yesterday', 'Keep-Alive', 'timeout=3', 'x-b', 'é'],
+    ['x-c', 'c'],
+  ];
+  test('the same bytes as writeHead, framing fields included, for any number of checked entries', async () => {
+    for (const list of lists) {
+      const want = await bytesOf((r) => void r.writeHead(200, list));
+      for (let checked = 0; checked <= list.length; checked += 2) assert.equal(await bytesOf((r) => void r.writeHeadChecked(200, list, checked)), want, `${JSON.stringify(list)} ${checked}`);
+    }
+  });
+  test('entries past the checked ones are checked as writeHead checks them', async () => {
+    await bytesOf((r) => assert.throws(() => r.writeHeadChecked(200, ['x-ok', '1', 'bad name', 'v'], 2), { code: 'ERR_INVALID_HTTP_TOKEN' }));
+    await bytesOf((r) => assert.throws(() => r.writeHeadChecked(200, ['x-ok', '1', 'x-bad', 'a\r\nb'], 2), { code: 'ERR_INVALID_CHAR' }));
   });
 });

@@ -331,7 +331,7 @@ export class Conn {
       this.remaining = h.length;
     }
     if (this.bodySent) this.setTimer(this.bodyTimeout);
-    if (!(this.handler as UpstreamHandler).onHeaders(h.status, h.raw, this.resume)) this.socket.pause();
+    if (!(this.handler as UpstreamHandler).onHeaders(h.status, h.raw, this.resume, true)) this.socket.pause();
     return false;
   }
 

@@ -23,8 +23,11 @@ import { holdWrite } from './write-batch.js';
 export interface UpstreamHandler {
   /** Called once, before connecting: `abort` ends the attempt with {@link UpstreamHandler.onError}. */
   onConnect(abort: (err?: Error) => void): void;
-  /** Final response head; header names and values as sent. Return false to pause reading. */
-  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean;
+  /**
+   * Final response head; header names and values as sent. Return false to pause reading.
+   * `checked`: read by {@link readResponseHead} (names are tokens, values hold no control character but tab).
+   */
+  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void, checked?: boolean): boolean;
   /**
    * A body chunk; return false to pause reading until `resume`. `last` marks the final chunk of
    * a Content-Length body (the handler may end its response with it; no trailers follow).
