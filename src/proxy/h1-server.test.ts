@@ -596,3 +596,35 @@ describe('writeHeadChecked (an upstream head\'s fields, checked by its reader, a
     await bytesOf((r) => assert.throws(() => r.writeHeadChecked(200, ['x-ok', '1', 'x-bad', 'a\r\nb'], 2), { code: 'ERR_INVALID_CHAR' }));
   });
 });
+
+describe('a keep-alive connection after a request body that filled the body\'s buffer', () => {
+  test('the next request on the connection is read (the socket paused for back-pressure is read again)', async () => {
+    const p = await pair((q, s) => {
+      if (q.method === 'GET') return void s.writeHead(200, ['content-length', '1']).end('0');
+      let n = 0;
+      q.on('data', (c: Buffer) => (n += c.length));
+      q.on('end', () => void s.writeHead(200, ['content-length', String(String(n).length)]).end(String(n)));
+      q.resume();
+    });
+    const s = connect(p.ours, IP);
+    try {
+      await new Promise((r) => s.once('connect', r));
+      let text = '';
+      s.on('data', (d) => (text += d.toString('latin1')));
+      const until = async (re: RegExp): Promise<void> => {
+        for (let i = 0; i < 100 && !re.test(text); i++) await sleep(20);
+      };
+      // one write: the head and a body past the buffer's high-water mark arrive in one read, so the
+      // body's one push fills its buffer (the socket pauses) and the message ends in the same parse
+      s.write(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 40000\r\n\r\n${'b'.repeat(40_000)}`);
+      await until(/\r\n\r\n40000$/);
+      assert.match(text, /\r\n\r\n40000$/);
+      s.write('GET /next HTTP/1.1\r\nHost: h\r\n\r\n');
+      await until(/\r\n\r\n0$/);
+      assert.match(text, /40000HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n0$/, 'the second request is answered');
+    } finally {
+      s.destroy();
+      await p.close();
+    }
+  });
+});

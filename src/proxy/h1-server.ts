@@ -503,7 +503,12 @@ class Conn extends MessageReader implements ResponseSink {
     this.res = null;
     this.idleSince = performance.now();
     if (this.paused) process.nextTick(continueParsing, this);
-    else if (this.eof) this.onEnd();
+    else {
+      // a body whose last push filled its buffer left the socket paused, and an ended body never
+      // asks to be read again (_read): the next request is read from here
+      if (this.socket.isPaused()) this.socket.resume();
+      if (this.eof) this.onEnd();
+    }
   }
 
   /** Closes after what was written. */
