@@ -52,6 +52,22 @@ describe('request metrics', () => {
     assert.equal(methodLabel('get'), 'OTHER');
   });
 
+  test('each method (the standard ones, OTHER for the rest) and status counts in a series of its own', async () => {
+    const m = createMetrics({ ...opts, nginxCompat: true });
+    const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE', 'PROPFIND', 'get'];
+    const statuses = [200, 201, 404, 499, 502];
+    for (const method of methods) for (const status of statuses) for (let i = 0; i < status % 7; i++) m.request(null, { ...sample, method, status });
+    for (const name of ['portico_requests_total', 'nginx_ingress_controller_requests']) {
+      const got = new Map((await series(m, name)).map((x) => [`${x.labels.method} ${x.labels.status}`, x.value]));
+      const want = new Map<string, number>();
+      for (const method of methods) for (const status of statuses) {
+        const k = `${methodLabel(method)} ${status}`;
+        if (status % 7 > 0) want.set(k, (want.get(k) ?? 0) + (status % 7));
+      }
+      assert.deepEqual(got, want, name);
+    }
+  });
+
   test('1,000 random Host headers and paths add no series', async () => {
     const m = createMetrics({ ...opts, nginxCompat: true });
     const send = (host: string, url: string): void => m.request(labelsFor(hostOf(host), pathOf(url) ?? '/'), sample);

@@ -57,7 +57,10 @@ export interface RequestSample {
   readonly responseBytes: number;
 }
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
+const METHOD_LIST = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'];
+/** The standard methods by their index in a children key; OTHER is {@link OTHER}. */
+const METHODS = new Map(METHOD_LIST.map((m, i) => [m, i]));
+const OTHER = 15;
 /** A method outside the standard set is counted as OTHER, so clients cannot mint series. */
 export const methodLabel = (m: string): string => (METHODS.has(m) ? m : 'OTHER');
 
@@ -160,17 +163,19 @@ export function createMetrics(opts: MetricsOptions) {
       }
     : null;
 
-  // Children per target: a WeakMap, so a swapped-out table's cache goes with it.
-  const cache = new WeakMap<RouteLabels, Map<string, Children>>();
-  const unmatched = new Map<string, Children>();
+  // Children per target: a WeakMap, so a swapped-out table's cache goes with it. Keyed by
+  // status * 16 + the method's index: a number, no key string built and hashed per request.
+  const cache = new WeakMap<RouteLabels, Map<number, Children>>();
+  const unmatched = new Map<number, Children>();
   const controller = [opts.controllerNamespace, opts.controllerClass, opts.controllerPod] as const;
 
-  function children(t: RouteLabels | null, method: string, status: number): Children {
+  function children(t: RouteLabels | null, methodIndex: number, status: number): Children {
     let byKey = t === null ? unmatched : cache.get(t);
     if (byKey === undefined) cache.set(t as RouteLabels, (byKey = new Map()));
-    const key = `${method} ${status}`;
+    const key = status * 16 + methodIndex;
     let c = byKey.get(key);
     if (c !== undefined) return c;
+    const method = methodIndex === OTHER ? 'OTHER' : (METHOD_LIST[methodIndex] as string);
     const ns = t?.namespace ?? '';
     const ing = t?.ingress ?? '';
     const svc = t?.service ?? '';
@@ -207,7 +212,7 @@ export function createMetrics(opts: MetricsOptions) {
     registry,
     /** Records one finished request against its matched target (null = nothing matched). */
     request(t: RouteLabels | null, s: RequestSample): void {
-      const c = children(t, methodLabel(s.method), s.status);
+      const c = children(t, METHODS.get(s.method) ?? OTHER, s.status);
       c.requests.value++;
       observe(c.duration, s.durationSec);
       if (s.upstreamSec >= 0) observe(c.upstream, s.upstreamSec);

@@ -16,7 +16,7 @@ import { sameEndpoints } from '../model/print.js';
 import { buildRing, nodeId, type Ring } from './chash.js';
 import { createEwma, type Ewma } from './ewma.js';
 import { compileVars, expander, type VarRequest } from './nginx-vars.js';
-import { endpointKey } from './pools.js';
+import { keyOf } from './pools.js';
 import { backendKey, cookieWriter, persistentKey, randomKey, splitValue } from './sticky.js';
 
 /** What balancing reads of a request: what nginx variables read (upstream-hash-by). */
@@ -74,7 +74,7 @@ export function createBalancer(ejected: (endpoint: string) => boolean = () => fa
         const i = start + k < n ? start + k : start + k - n;
         const ep = eps[i] as Endpoint;
         const isAvoided = avoid !== undefined && n > 1 && ep.ip === avoid.ip && ep.port === avoid.port;
-        if (isAvoided || ejected(endpointKey(ep.ip, ep.port))) {
+        if (isAvoided || ejected(keyOf(ep))) {
           if (fallback < 0 && !isAvoided) fallback = i;
           continue;
         }
@@ -86,7 +86,7 @@ export function createBalancer(ejected: (endpoint: string) => boolean = () => fa
       next.set(id, i + 1);
       return eps[i] as Endpoint;
     },
-    ejected: (ep) => ejected(endpointKey(ep.ip, ep.port)),
+    ejected: (ep) => ejected(keyOf(ep)),
     ewma(id) {
       let e = ewmas.get(id);
       if (e === undefined) ewmas.set(id, (e = createEwma()));

@@ -25,7 +25,8 @@ import { Verdict, type PolicyExchange, type ResponsePolicy } from './policies/in
 import type { ResponseEdit } from './policies/types.js';
 import { afterRetries, keepsBody, REPLAY_LIMIT, shouldRetry } from './policies/retry.js';
 import { ERROR_PAGE_404, errorHeaders, errorPath } from './policies/error-pages.js';
-import { endpointKey } from './pools.js';
+import { keyOf } from './pools.js';
+import { endTakesAtOnce, H1Response } from './h1-message.js';
 import { http2Response, mayBeTrailersOnly, respondTrailersOnly } from './grpc-head.js';
 import { lingerOnClose } from './linger.js';
 import { nextRequestId } from './request-id.js';
@@ -576,7 +577,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     this.upstreamStatus = 101;
     this.upstreamMs = performance.now() - this.upstreamStart;
     const ep = this.endpoint as Endpoint;
-    this.opts.stats.success(endpointKey(ep.ip, ep.port));
+    this.opts.stats.success(keyOf(ep));
     this.res.detachSocket(client);
     if (client.destroyed) {
       upstream.destroy();
@@ -707,7 +708,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     return this.body === null || !this.body.readableDidRead || this.replayDone;
   }
 
-  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean {
+  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void, checked?: boolean): boolean {
     if (status < 200) return true; // 1xx informational: the final response follows
     this.upstreamStatus = status;
     this.upstreamMs = performance.now() - this.upstreamStart;
@@ -752,28 +753,39 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (listed !== null) {
       for (let i = out.length - 2; i >= 0; i -= 2) if (listed.has((out[i] as string).toLowerCase())) out.splice(i, 2);
     }
+    // the upstream's fields, as its reader checked them, lead the list until an edit changes it
+    let fromUpstream = checked === true ? out.length : 0;
     out.push('server', 'portico');
     if (this.affinityCookie !== null) out.push('set-cookie', this.affinityCookie);
     if (this.responseExtra !== null) out.push(...this.responseExtra);
-    if (this.responseEdits !== null) for (const e of this.responseEdits) applyEdit(out, e);
+    if (this.responseEdits !== null) {
+      for (const e of this.responseEdits) applyEdit(out, e);
+      fromUpstream = 0;
+    }
     if (this.responseIfOk !== null && ADD_HEADER_STATUSES.has(status)) out.push(...this.responseIfOk);
     if (this.opts.hsts !== null) out.push('strict-transport-security', this.opts.hsts);
-    try {
-      this.applyDirectives(status, out, true);
-    } catch {
-      return this.cannotForward();
+    if (this.responsePolicy !== null) {
+      fromUpstream = 0;
+      try {
+        this.applyDirectives(status, out, true);
+      } catch {
+        return this.cannotForward();
+      }
     }
     if (this.req.httpVersionMajor === 2 && mayBeTrailersOnly(out)) {
       this.heldHead = { status, head: out };
       return true;
     }
-    return this.writeHead(status, out);
+    return this.writeHead(status, out, fromUpstream);
   }
 
-  private writeHead(status: number, out: string[]): boolean {
+  /** `checked`: leading entries of `out` as the upstream's reader checked them (H1Response.writeHeadChecked). */
+  private writeHead(status: number, out: string[], checked = 0): boolean {
     if (this.target?.pace != null) this.target.pace(this.res); // limit-rate (pace.ts)
     try {
-      this.res.writeHead(status, out);
+      const res = this.res;
+      if (checked > 0 && res instanceof H1Response) res.writeHeadChecked(status, out, checked);
+      else res.writeHead(status, out);
     } catch {
       return this.cannotForward();
     }
@@ -791,13 +803,18 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
 
   /** The route's header-directive response edits (an error page's answer gets only the server's and global ones). */
   private applyDirectives(status: number, headers: string[], proxied: boolean): void {
-    const t = this.target;
-    if (t === null) return;
-    const r: ResponsePolicy | null = this.errorCode === 0 ? t.response : t.outer;
+    const r = this.responsePolicy;
     if (r !== null) r.edit(status, headers, this, proxied);
   }
 
-  onData(chunk: Buffer, last?: boolean): boolean {
+  /** The route's header-directive response edits for this answer, if it has any. */
+  private get responsePolicy(): ResponsePolicy | null {
+    const t = this.target;
+    if (t === null) return null;
+    return this.errorCode === 0 ? t.response : t.outer;
+  }
+
+  onData(chunk: Buffer, last?: boolean, borrowed?: boolean): boolean {
     if (this.next !== Next.None) {
       this.discarded += chunk.length;
       if (this.discarded > DRAIN_LIMIT) this.abortUpstream?.();
@@ -810,9 +827,9 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       if (!this.writeHead(h.status, h.head)) return false;
     }
     if (last === true) {
-      // head and body in one write
+      // head and body in one write; a borrowed chunk is copied unless the response is done with it at once
       this.ended = true;
-      this.res.end(chunk);
+      this.res.end(borrowed === true && !endTakesAtOnce(this.res, chunk) ? Buffer.from(chunk) : chunk);
       return true;
     }
     if (this.res.write(chunk)) return true;
@@ -825,7 +842,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
     if (this.next !== Next.None) {
       // the discarded answer was read to its end: the pod answered, and the connection is reusable
       const ep = this.endpoint as Endpoint;
-      this.opts.stats.success(endpointKey(ep.ip, ep.port));
+      this.opts.stats.success(keyOf(ep));
       this.proceed();
       return;
     }
@@ -864,7 +881,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
       if (!this.ended) this.res.end();
     }
     const ep = this.endpoint as Endpoint;
-    this.opts.stats.success(endpointKey(ep.ip, ep.port));
+    this.opts.stats.success(keyOf(ep));
     this.finish(this.upstreamStatus);
   }
 
@@ -932,7 +949,7 @@ export class Exchange implements UpstreamHandler, PolicyExchange, MatchInput, St
   private recordFailure(f: Failure): void {
     this.opts.metrics?.upstreamError(this.recorded, f.cause);
     const ep = this.endpoint;
-    if (ep !== undefined && UNHEALTHY.has(f.cause) && this.opts.stats.failure(endpointKey(ep.ip, ep.port), f.cause)) {
+    if (ep !== undefined && UNHEALTHY.has(f.cause) && this.opts.stats.failure(keyOf(ep), f.cause)) {
       this.opts.metrics?.ejection(this.recorded);
     }
   }

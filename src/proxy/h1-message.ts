@@ -11,7 +11,7 @@ import { STATUS_CODES } from '../node-http.js';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { isToken } from './upstream.js';
-import { holdWrites, releaseWrites } from './write-batch.js';
+import { holdWrite, releaseWrites } from './write-batch.js';
 
 /** Node's header-pair cap for the `headers` object (maxHeadersCount 1000 → parser.maxHeaderPairs 2000). */
 const MAX_HEADER_PAIRS = 2000;
@@ -399,9 +399,11 @@ export class H1Response extends Events {
     this.seen = 0;
     if (Array.isArray(list)) {
       if (list.length % 2 !== 0) throw httpError('ERR_INVALID_ARG_VALUE', 'The argument \'headers\' is invalid');
+      const checked = this.checked;
       for (let i = 0; i < list.length; i += 2) {
         const v = list[i + 1];
-        if (Array.isArray(v)) for (const x of v) s += this.field(String(list[i]), x);
+        if (i < checked) s += this.line(list[i] as string, v as string);
+        else if (Array.isArray(v)) for (const x of v) s += this.field(String(list[i]), x);
         else s += this.field(String(list[i]), v);
       }
     } else if (list !== undefined && list !== null) {
@@ -437,6 +439,23 @@ export class H1Response extends Events {
 
   /** Which framing fields writeHead saw (bits of Seen). */
   private seen = 0;
+  /** Leading entries of writeHead's list (names and values) already checked (writeHeadChecked). */
+  private checked = 0;
+
+  /**
+   * writeHead(status, fields) for a list whose first `checked` entries (names and values, strings)
+   * are an upstream response's fields as readResponseHead (upstream.ts) read them: names are tokens
+   * and values hold no control character but tab and no character past latin1, what writeHead
+   * checks, so they are not checked again. The exchange passes 0 once anything edited the list.
+   */
+  writeHeadChecked(status: number, fields: readonly string[], checked: number): this {
+    this.checked = checked;
+    try {
+      return this.writeHead(status, fields);
+    } finally {
+      this.checked = 0;
+    }
+  }
 
   /** One `name: value` line, validated as Node validates it; notes the fields that change the framing. */
   private field(name: string, value: unknown): string {
@@ -444,6 +463,11 @@ export class H1Response extends Events {
     if (value === undefined) throw httpError('ERR_HTTP_INVALID_HEADER_VALUE', `Invalid value "undefined" for header "${name}"`);
     const v = typeof value === 'string' ? value : String(value);
     if (invalidChar(v)) throw httpError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+    return this.line(name, v);
+  }
+
+  /** One `name: value` line of a valid field; notes the fields that change the framing. */
+  private line(name: string, v: string): string {
     const n = name.length;
     if (n === 14 || n === 17 || n === 10 || n === 4) {
       const lower = name.toLowerCase();
@@ -463,6 +487,8 @@ export class H1Response extends Events {
 
   writeContinue(): void {
     if (this.headersSent || this.head !== null || this.destroyed) return;
+    // after a pipelined answer before this request, still held for the loop iteration's burst
+    releaseWrites(this.conn.socket);
     this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     this.sent100 = true;
   }
@@ -483,6 +509,7 @@ export class H1Response extends Events {
     if (this.head === null) this.writeHead(this.statusCode);
     const socket = this.conn.socket;
     if (socket.destroyed) return false;
+    releaseWrites(socket); // a pipelined answer before this one goes first
     const head = this.takeHead();
     if (!this.hasBody || chunk.length === 0) {
       if (head !== '') socket.write(head, 'latin1');
@@ -518,19 +545,18 @@ export class H1Response extends Events {
     const socket = this.conn.socket;
     if (!this.destroyed && !socket.destroyed) {
       // the last write of a response goes out with the loop iteration's others (write-batch.ts)
-      holdWrites(socket);
       const head = this.takeHead();
       const body = this.hasBody && chunk !== undefined && chunk.length > 0 ? chunk : null;
       if (this.chunked) {
         const tail = `0\r\n${this.trailer}\r\n`;
-        if (body === null) socket.write(head + tail, 'latin1');
+        if (body === null) holdWrite(socket, head + tail);
         else {
           const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-          this.joined(socket, `${head}${size.toString(16)}\r\n`, body, `\r\n${tail}`);
+          held(socket, `${head}${size.toString(16)}\r\n`, body, `\r\n${tail}`);
         }
       } else if (body === null) {
-        if (head !== '') socket.write(head, 'latin1');
-      } else this.joined(socket, head, body, '');
+        if (head !== '') holdWrite(socket, head);
+      } else held(socket, head, body, '');
     }
     this.writableFinished = true;
     this.emit('finish');
@@ -573,6 +599,24 @@ export class H1Response extends Events {
     this.destroyed = true;
     this.emit('close');
   }
+}
+
+/**
+ * Whether `res.end(chunk)` is done with `chunk`'s bytes when it returns (a Portico HTTP/1.1
+ * response whose end() is its own, not a pacing wrapper's, and a body it joins to its head at
+ * once): a borrowed chunk need not be copied for it.
+ */
+export function endTakesAtOnce(res: object, chunk: Buffer): boolean {
+  return res instanceof H1Response && res.end === H1Response.prototype.end && chunk.length <= JOIN_LIMIT;
+}
+
+/** head + body + tail held for the loop iteration's burst: one latin1 string when small, else the Buffer between two strings. */
+function held(socket: Socket, head: string, body: Buffer | string, tail: string): void {
+  if (typeof body === 'string') return holdWrite(socket, head + body + tail, body.length <= JOIN_LIMIT ? 'latin1' : 'utf8');
+  if (body.length <= JOIN_LIMIT) return holdWrite(socket, head + body.toString('latin1') + tail);
+  if (head !== '') holdWrite(socket, head);
+  holdWrite(socket, body);
+  if (tail !== '') holdWrite(socket, tail);
 }
 
 // The subsets of Node's types the exchange and front door read: these objects must provide them.

@@ -11,6 +11,8 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createH1Front, type H1Front, type H1Handler } from './h1-server.js';
+import { endTakesAtOnce, H1Response } from './h1-message.js';
+import { createPacing } from './pace.js';
 
 const IP = '127.0.72.1';
 
@@ -165,6 +167,20 @@ describe('responses: the same bytes as Node\'s ServerResponse', () => {
     // parse error, an upgrade or a PRI preface must still go out ahead of what follows
     ['an answer, then a malformed pipelined request', 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost h\r\n\r\n', (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
     ['an answer, then a pipelined request over the header limit', `GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\nX: ${'x'.repeat(17 * 1024)}\r\n\r\n`, (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
+    // and one held when the next request is served at once: whatever that one writes goes after it
+    ['an answer, then a pipelined 100-continue request', 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /22 HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok', (q, s) => {
+      if (q.method === 'POST') {
+        s.writeContinue();
+        body(q, () => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url));
+      } else s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url);
+    }],
+    ['an answer, then a pipelined streamed answer', 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /22 HTTP/1.1\r\nHost: h\r\n\r\n', (q, s) => {
+      if (q.url === '/1') return void s.writeHead(200, ['content-length', '2']).end('/1');
+      s.writeHead(200, ['x-a', 'b']);
+      s.write('ab');
+      s.end('cd');
+    }],
+    ['an answer, then a pipelined request without Host', 'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\n\r\n', (q, s) => void s.writeHead(200, ['content-length', String(q.url?.length)]).end(q.url)],
     ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
     ['an Expect other than 100-continue', 'GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '2']).end('ok')],
   ];
@@ -177,6 +193,13 @@ describe('responses: the same bytes as Node\'s ServerResponse', () => {
         if (name === 'no Host in HTTP/1.1') {
           assert.match(want.text, /^HTTP\/1\.1 400 /);
           assert.match(got.text, /^HTTP\/1\.1 400 /);
+          assert.equal(got.closed, true);
+          return;
+        }
+        if (name === 'an answer, then a pipelined request without Host') {
+          const [first, second] = [want, got].map((r) => noDate(r.text).split(/(?=HTTP\/1\.1 )/));
+          assert.equal(second?.[0], first?.[0], 'the answer first, as Node sends it');
+          assert.match(second?.[1] ?? '', /^HTTP\/1\.1 400 /);
           assert.equal(got.closed, true);
           return;
         }
@@ -510,6 +533,98 @@ describe('what a client cannot make the front end do', () => {
     } finally {
       front.cut();
       await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('a borrowed last chunk (http1-conn.ts lends a response\'s last body bytes)', () => {
+  test('end() is done with the chunk when endTakesAtOnce says so: bytes changed after it are not sent', async () => {
+    const seen: boolean[] = [];
+    const p = await pair((q, s) => {
+      const res = s as unknown as H1Response;
+      if (q.url === '/small') {
+        const b = Buffer.from('hello');
+        seen.push(endTakesAtOnce(res, b));
+        s.writeHead(200, ['content-length', '5']).end(b);
+        b.fill('X'); // the read buffer's next bytes
+        return;
+      }
+      const big = Buffer.alloc(20_000, 'z');
+      seen.push(endTakesAtOnce(res, big)); // sent as it is: kept by the socket
+      if (q.url === '/paced') {
+        createPacing(1_000_000, 0)(s);
+        seen.push(endTakesAtOnce(res, Buffer.from('hello'))); // a pacing wrapper keeps what it is given
+      }
+      s.writeHead(200, ['content-length', '1']).end('z');
+    });
+    try {
+      const got = await exchange(p.ours, 'GET /small HTTP/1.1\r\nHost: h\r\n\r\nGET /big HTTP/1.1\r\nHost: h\r\n\r\nGET /paced HTTP/1.1\r\nHost: h\r\n\r\n');
+      assert.match(got.text, /\r\n\r\nhello(HTTP|$)/);
+      assert.deepEqual(seen, [true, false, false, false]);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('writeHeadChecked (an upstream head\'s fields, checked by its reader, are not checked again)', () => {
+  /** The bytes a response's head and body put on a socket. */
+  async function bytesOf(write: (res: H1Response) => void): Promise<string> {
+    let out = '';
+    const socket = { destroyed: false, writableEnded: false, write: (d: string | Buffer) => ((out += typeof d === 'string' ? d : d.toString('latin1')), true), cork() {}, uncork() {} };
+    const conn = { socket: socket as unknown as Socket, responseDone() {}, requestTimeout() {}, readMore() {} };
+    const res = new H1Response(conn, { method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as never, true, 5);
+    write(res);
+    res.end('body');
+    await new Promise((r) => setImmediate(r));
+    return noDate(out);
+  }
+  const lists: string[][] = [
+    ['Content-Type', 'text/plain', 'Content-Length', '4', 'ETag', '"x"', 'server', 'portico'],
+    ['Connection', 'close', 'Content-Length', '4', 'X-A', 'a\tb'],
+    ['Transfer-Encoding', 'chunked', 'Date', 'yesterday', 'Keep-Alive', 'timeout=3', 'x-b', 'é'],
+    ['x-c', 'c'],
+  ];
+  test('the same bytes as writeHead, framing fields included, for any number of checked entries', async () => {
+    for (const list of lists) {
+      const want = await bytesOf((r) => void r.writeHead(200, list));
+      for (let checked = 0; checked <= list.length; checked += 2) assert.equal(await bytesOf((r) => void r.writeHeadChecked(200, list, checked)), want, `${JSON.stringify(list)} ${checked}`);
+    }
+  });
+  test('entries past the checked ones are checked as writeHead checks them', async () => {
+    await bytesOf((r) => assert.throws(() => r.writeHeadChecked(200, ['x-ok', '1', 'bad name', 'v'], 2), { code: 'ERR_INVALID_HTTP_TOKEN' }));
+    await bytesOf((r) => assert.throws(() => r.writeHeadChecked(200, ['x-ok', '1', 'x-bad', 'a\r\nb'], 2), { code: 'ERR_INVALID_CHAR' }));
+  });
+});
+
+describe('a keep-alive connection after a request body that filled the body\'s buffer', () => {
+  test('the next request on the connection is read (the socket paused for back-pressure is read again)', async () => {
+    const p = await pair((q, s) => {
+      if (q.method === 'GET') return void s.writeHead(200, ['content-length', '1']).end('0');
+      let n = 0;
+      q.on('data', (c: Buffer) => (n += c.length));
+      q.on('end', () => void s.writeHead(200, ['content-length', String(String(n).length)]).end(String(n)));
+      q.resume();
+    });
+    const s = connect(p.ours, IP);
+    try {
+      await new Promise((r) => s.once('connect', r));
+      let text = '';
+      s.on('data', (d) => (text += d.toString('latin1')));
+      const until = async (re: RegExp): Promise<void> => {
+        for (let i = 0; i < 100 && !re.test(text); i++) await sleep(20);
+      };
+      // one write: the head and a body past the buffer's high-water mark arrive in one read, so the
+      // body's one push fills its buffer (the socket pauses) and the message ends in the same parse
+      s.write(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 40000\r\n\r\n${'b'.repeat(40_000)}`);
+      await until(/\r\n\r\n40000$/);
+      assert.match(text, /\r\n\r\n40000$/);
+      s.write('GET /next HTTP/1.1\r\nHost: h\r\n\r\n');
+      await until(/\r\n\r\n0$/);
+      assert.match(text, /40000HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n0$/, 'the second request is answered');
+    } finally {
+      s.destroy();
+      await p.close();
     }
   });
 });

@@ -420,6 +420,7 @@ class Conn extends MessageReader implements ResponseSink {
       // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host
       if (!hasField(req.rawHeaders, 'host')) {
         this.closing = true;
+        releaseWrites(this.socket); // a pipelined answer before it goes first
         this.socket.end(NO_HOST, 'latin1');
         return;
       }
@@ -502,7 +503,12 @@ class Conn extends MessageReader implements ResponseSink {
     this.res = null;
     this.idleSince = performance.now();
     if (this.paused) process.nextTick(continueParsing, this);
-    else if (this.eof) this.onEnd();
+    else {
+      // a body whose last push filled its buffer left the socket paused, and an ended body never
+      // asks to be read again (_read): the next request is read from here
+      if (this.socket.isPaused()) this.socket.resume();
+      if (this.eof) this.onEnd();
+    }
   }
 
   /** Closes after what was written. */

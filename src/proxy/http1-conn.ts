@@ -11,7 +11,6 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { CONNECT_CHANNEL } from '../metrics/connect-timing.js';
 import { returnReads } from './borrow.js';
-import { holdWrites } from './write-batch.js';
 import { hasHeader, invalid, readResponseHead, UpstreamError, writeRequestHead, type UpstreamHandler, type UpstreamRequest } from './upstream.js';
 
 /** What a connection needs of its pool. */
@@ -123,9 +122,9 @@ export class Conn {
     const body = req.body ?? null;
     const chunked = body !== null && !hasHeader(req.headers, 'content-length');
     try {
-      // sent with the loop iteration's other requests (write-batch.ts); while connecting, Node holds it anyway
-      if (this.connectStart === 0) holdWrites(this.socket);
-      writeRequestHead(this.socket, req.method, req.path, req.headers, chunked);
+      // a head without a body goes with the loop iteration's other requests (write-batch.ts); while
+      // connecting, Node holds it anyway; a body is written after its head, straight to the socket
+      writeRequestHead(this.socket, req.method, req.path, req.headers, chunked, this.connectStart === 0 && body === null);
     } catch (err) {
       return this.fail(err as Error);
     }
@@ -332,7 +331,7 @@ export class Conn {
       this.remaining = h.length;
     }
     if (this.bodySent) this.setTimer(this.bodyTimeout);
-    if (!(this.handler as UpstreamHandler).onHeaders(h.status, h.raw, this.resume)) this.socket.pause();
+    if (!(this.handler as UpstreamHandler).onHeaders(h.status, h.raw, this.resume, true)) this.socket.pause();
     return false;
   }
 
@@ -376,7 +375,9 @@ export class Conn {
   private deliver(chunk: Buffer, last = false): void {
     if (chunk.length === 0) return;
     const handler = this.handler as UpstreamHandler;
-    if (!handler.onData(this.keep(chunk), last)) this.socket.pause();
+    // the last chunk is lent (the handler copies what it keeps: a small response's body is joined to its head at once)
+    const ok = last && this.borrowed ? handler.onData(chunk, true, true) : handler.onData(this.keep(chunk), last);
+    if (!ok) this.socket.pause();
   }
 
   /** The response is complete: reuse the connection if it is clean, then tell the handler. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PeerCertificate } from 'node:tls';
-import { createPools, dispatcherSuffix, sanProblem, tlsOptions } from './pools.js';
+import { createPools, dispatcherSuffix, endpointKey, keyOf, sanProblem, tlsOptions } from './pools.js';
 
 test('dispatchers are interned by settings; TLS settings count only for TLS backends', () => {
   const pools = createPools({ connectTimeout: 1000, keepAliveTimeout: 1000 });
@@ -69,4 +69,15 @@ test('BackendTLSPolicy subjectAltNames: one must be in the certificate (DNS as T
   assert.equal(o.checkServerIdentity?.('sni.example.com', cert), undefined);
   assert.equal(tlsOptions({ servername: 's', verify: false, subjectAltNames: [{ type: 'Hostname', value: 'a' }] }).checkServerIdentity, undefined);
   assert.equal(dispatcherSuffix('HTTPS', { servername: 's', verify: true, subjectAltNames: [{ type: 'Hostname', value: 'a' }, { type: 'URI', value: 'u:x' }] }), ' sni=s verify san=Hostname:a,URI:u:x');
+});
+
+test('keyOf: an endpoint\'s key is endpointKey of its address, the same for equal endpoints in other objects', () => {
+  const eps = [
+    { ip: '10.0.0.1', port: 80, terminating: false },
+    { ip: '10.0.0.1', port: 8080, terminating: false },
+    { ip: 'fd00::1', port: 80, terminating: true },
+  ];
+  for (let round = 0; round < 2; round++) for (const ep of eps) assert.equal(keyOf(ep), endpointKey(ep.ip, ep.port));
+  assert.equal(keyOf({ ...eps[0]! }), keyOf(eps[0]!));
+  assert.notEqual(keyOf(eps[0]!), keyOf(eps[1]!));
 });

@@ -73,6 +73,15 @@ export interface Pools {
 
 export const endpointKey = (ip: string, port: number): string => `${ip}:${port}`;
 
+/** Keys of endpoint objects, made once per object (an Endpoint is never changed): no key string built and hashed per request. */
+const keys = new WeakMap<{ readonly ip: string; readonly port: number }, string>();
+/** {@link endpointKey} of an endpoint. */
+export function keyOf(ep: { readonly ip: string; readonly port: number }): string {
+  let k = keys.get(ep);
+  if (k === undefined) keys.set(ep, (k = endpointKey(ep.ip, ep.port)));
+  return k;
+}
+
 const isTls = (p: BackendProtocol): boolean => p === 'HTTPS' || p === 'GRPCS';
 
 /** The settings part of a dispatcher's key ('' for none). TLS settings count only for TLS backends. */

@@ -57,3 +57,14 @@ test('views from several workers merge: counts add up, the latest error wins, ej
   assert.deepEqual(mergeViews([]), createEndpointStats().view(k), 'no worker has seen it: a never-used view');
   assert.deepEqual(mergeViews([w1.view(k)]), w1.view(k), 'one view merges to itself');
 });
+
+test('asking whether an endpoint that was never ejected is ejected reads no clock (the balancer asks per request)', () => {
+  let reads = 0;
+  const s = createEndpointStats({ maxFails: 1, failTimeout: 1000 }, () => (reads++, 5_000));
+  s.success('a');
+  assert.equal(s.ejected('a'), false);
+  assert.equal(s.ejected('b'), false);
+  assert.equal(reads, 0);
+  assert.equal(s.failure('a', 'reset'), true);
+  assert.equal(s.ejected('a'), true);
+});

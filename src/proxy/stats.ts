@@ -115,7 +115,8 @@ export function createEndpointStats(health: HealthOptions = { maxFails: 0, failT
     },
     ejected(k) {
       const e = entries.get(k);
-      return e !== undefined && e.ejectedUntil > clock();
+      // never ejected (the common case): no clock read per request
+      return e !== undefined && e.ejectedUntil !== 0 && e.ejectedUntil > clock();
     },
     view(k, now = clock()) {
       const e = entries.get(k);

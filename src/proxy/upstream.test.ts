@@ -523,6 +523,27 @@ test('writeRequestHead writes the bytes of requestHead as UTF-8, from a buffer i
   );
 });
 
+test('heads held for the burst are views later heads never overwrite, sent in order at the end of the loop turn', async () => {
+  const { writeRequestHead, requestHead } = await import('./upstream.js');
+  const fc = (await import('fast-check')).default;
+  const sent: Buffer[] = [];
+  // what releaseWrites reads of a socket, and its write
+  const socket = { destroyed: false, writableEnded: false, writableLength: 0, write: (b: Buffer): boolean => void sent.push(Buffer.from(b)) === undefined, cork(): void {}, uncork(): void {} };
+  const value = fc.oneof(fc.constantFrom('v', 'é', '€', ''), fc.string({ unit: 'binary-ascii', maxLength: 40 }).filter((v) => !/[\x00-\x08\x0a-\x1f\x7f]/.test(v)), fc.constantFrom('x'.repeat(3_000), 'y'.repeat(20_000)));
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('/', '/a', '/€'), value), { minLength: 1, maxLength: 40 }), async (reqs) => {
+      sent.length = 0;
+      const sockets = reqs.map(() => ({ ...socket }));
+      const want = reqs.map(([path, v]) => Buffer.from(requestHead('GET', path, ['host', 'h', 'x-v', v], false), 'utf8'));
+      reqs.forEach(([path, v], i) => writeRequestHead(sockets[i] as typeof socket, 'GET', path, ['host', 'h', 'x-v', v], false, true));
+      assert.equal(sent.length, 0, 'held until the end of the loop turn');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(sent, want);
+    }),
+    { numRuns: 200, seed: 20261206 },
+  );
+});
+
 test('bytes kept past a read are copies: two connections reading into the shared buffer in turn never see each other\'s bytes', async () => {
   // each request's response is dribbled a few bytes per write, head and body, chunked or not, so
   // that reads of the two connections alternate and every kept piece (a partial head, a chunk the
@@ -553,8 +574,10 @@ test('bytes kept past a read are copies: two connections reading into the shared
                 got.tag = String(raw[raw.indexOf('X-Tag') + 1]);
                 return true;
               },
-              onData: (chunk) => {
-                got.chunks.push(chunk); // kept as handed over, read only at the end
+              onData: (chunk, last, borrowed) => {
+                // kept as handed over, read only at the end; a lent chunk is copied, as its contract says
+                assert.ok(borrowed !== true || last === true, 'only the last chunk is lent');
+                got.chunks.push(borrowed === true ? Buffer.from(chunk) : chunk);
                 return true;
               },
               onComplete: () => resolve(got),

@@ -17,18 +17,24 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { unsafeTarget } from './request-target.js';
+import { holdWrite } from './write-batch.js';
 
 /** What the handler of one request implements (the shape of undici's dispatch handler). */
 export interface UpstreamHandler {
   /** Called once, before connecting: `abort` ends the attempt with {@link UpstreamHandler.onError}. */
   onConnect(abort: (err?: Error) => void): void;
-  /** Final response head; header names and values as sent. Return false to pause reading. */
-  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void): boolean;
+  /**
+   * Final response head; header names and values as sent. Return false to pause reading.
+   * `checked`: read by {@link readResponseHead} (names are tokens, values hold no control character but tab).
+   */
+  onHeaders(status: number, rawHeaders: (string | Buffer)[], resume: () => void, checked?: boolean): boolean;
   /**
    * A body chunk; return false to pause reading until `resume`. `last` marks the final chunk of
    * a Content-Length body (the handler may end its response with it; no trailers follow).
+   * `borrowed`: the chunk is a view of a read buffer that is reused once the call returns (only
+   * ever with `last`): what the handler keeps past the call, it copies.
    */
-  onData(chunk: Buffer, last?: boolean): boolean;
+  onData(chunk: Buffer, last?: boolean, borrowed?: boolean): boolean;
   /** The response is complete; trailers as a flat name/value list, or null. */
   onComplete(trailers: string[] | null): void;
   onError(err: Error): void;
@@ -136,13 +142,14 @@ const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 0xa0;
  * The request head requestHead() makes, written as UTF-8 (what `socket.write(string)` sends) into a
  * reused buffer and written to `socket` from it: no head string, no copy of it in the socket
  * layer. When the socket keeps the buffer (not connected yet, or its buffer is full) the next
- * head gets a new one; a socket held for the loop iteration's burst (corked, write-batch.ts) gets a
- * copy. Throws as requestHead() does, before anything is written.
+ * head gets a new one. `hold`: the head is held for the loop iteration's burst (write-batch.ts),
+ * as a view of the buffer that later heads are written after, not over (a full buffer is replaced).
+ * Throws as requestHead() does, before anything is written.
  */
-export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly writableLength: number; readonly writableCorked?: number }, method: string, path: string, headers: readonly string[], chunked: boolean): void {
+export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly writableLength: number }, method: string, path: string, headers: readonly string[], chunked: boolean, hold = false): void {
   if (!isToken(method)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request method cannot be forwarded');
   if (path.charCodeAt(0) !== 47 || unsafeTarget(path)) throw new UpstreamError('PORTICO_UNSAFE_REQUEST', 'the request target cannot be forwarded');
-  let at = put(method, 0);
+  let at = put(method, base);
   at = putByte(32, at);
   at = put(path, at);
   at = put(' HTTP/1.1\r\n', at);
@@ -154,36 +161,49 @@ export function writeRequestHead(socket: { write(b: Buffer): boolean; readonly w
     at = at === -1 ? line : put('\r\n', at);
   }
   at = put(chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n', at);
-  const bytes = head.subarray(0, at);
-  if ((socket.writableCorked ?? 0) > 0) {
-    // held for the loop iteration's burst (write-batch.ts): the socket keeps a copy, the buffer is the next head's
-    socket.write(Buffer.from(bytes));
+  const bytes = head.subarray(base, at);
+  if (hold) {
+    holdWrite(socket as unknown as Socket, bytes);
+    // the held view is sent at the burst: the next head goes after it, or into a new buffer
+    if (head.length - at >= HEAD_ROOM) base = at;
+    else {
+      head = Buffer.allocUnsafe(HEAD_SIZE);
+      base = 0;
+    }
     return;
   }
   socket.write(bytes);
   // the socket holds on to bytes it could not send yet: they are not to be overwritten
-  if (socket.writableLength > 0) head = Buffer.allocUnsafe(HEAD_SIZE);
+  if (socket.writableLength > 0) {
+    head = Buffer.allocUnsafe(HEAD_SIZE);
+    base = 0;
+  }
 }
 
 const HEAD_SIZE = 16 * 1024;
-/** Where request heads are written; replaced when a socket keeps it. */
+/** Room left after a held head below which the next head starts a new buffer. */
+const HEAD_ROOM = 2 * 1024;
+/** Where request heads are written (from {@link base}); replaced when a socket keeps it or it fills. */
 let head = Buffer.allocUnsafe(HEAD_SIZE);
+/** Where the next head starts in {@link head}: after the heads held for the current burst. */
+let base = 0;
 
-/** Grows the head buffer (keeping what is written) to hold `need` bytes. */
-function room(at: number, need: number): void {
-  if (at + need <= head.length) return;
+/** Grows the head buffer (keeping what is written, at the same offsets) to hold `need` more bytes at `at`. Returns `at`. */
+function room(at: number, need: number): number {
+  if (at + need <= head.length) return at;
   const bigger = Buffer.allocUnsafe(Math.max(head.length * 2, at + need));
-  head.copy(bigger, 0, 0, at);
+  head.copy(bigger, base, base, at);
   head = bigger;
+  return at;
 }
 function putByte(b: number, at: number): number {
-  room(at, 1);
+  at = room(at, 1);
   head[at] = b;
   return at + 1;
 }
 /** Writes `s` as UTF-8 at `at`; returns the end. ASCII, the common case, byte by byte. */
 function put(s: string, at: number): number {
-  room(at, s.length * 3);
+  at = room(at, s.length * 3);
   const h = head;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -195,7 +215,7 @@ function put(s: string, at: number): number {
 /** Writes a field name and `: ` at `at`; -1 when it is not a token (isToken's rule). */
 function putName(s: string, at: number): number {
   if (s.length === 0) return -1;
-  room(at, s.length + 2);
+  at = room(at, s.length + 2);
   const h = head;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -208,7 +228,7 @@ function putName(s: string, at: number): number {
 }
 /** Writes a field value as UTF-8 at `at`; -1 when it holds a control byte other than tab (unsafeValue's rule). */
 function putValue(s: string, at: number): number {
-  room(at, s.length * 3);
+  at = room(at, s.length * 3);
   const h = head;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
