@@ -566,8 +566,8 @@ export class H1Response extends Events {
 
   /** head + body + tail in one write: one latin1 string when small, else the Buffer between two strings, corked. */
   private joined(socket: Socket, head: string, body: Buffer | string, tail: string): boolean {
-    if (typeof body === 'string') return socket.write(head + body + tail, body.length <= JOIN_LIMIT ? 'latin1' : 'utf8');
-    if (body.length <= JOIN_LIMIT) return socket.write(head + body.toString('latin1') + tail, 'latin1');
+    if (typeof body === 'string' && joinable(body)) return socket.write(head + body + tail, 'latin1');
+    if (typeof body !== 'string' && body.length <= JOIN_LIMIT) return socket.write(head + body.toString('latin1') + tail, 'latin1');
     socket.cork();
     if (head !== '') socket.write(head, 'latin1');
     let ok = socket.write(body);
@@ -610,12 +610,21 @@ export function endTakesAtOnce(res: object, chunk: Buffer): boolean {
   return res instanceof H1Response && res.end === H1Response.prototype.end && chunk.length <= JOIN_LIMIT;
 }
 
+/**
+ * Whether a string body can join its latin1 head as one latin1 string: small, and ASCII only (a
+ * string body goes out as UTF-8, as Node's ServerResponse writes it; a character past U+007F
+ * written as latin1 would lose bytes, and the Content-Length counted its UTF-8 bytes).
+ */
+function joinable(body: string): boolean {
+  return body.length <= JOIN_LIMIT && Buffer.byteLength(body) === body.length;
+}
+
 /** head + body + tail held for the loop iteration's burst: one latin1 string when small, else the Buffer between two strings. */
 function held(socket: Socket, head: string, body: Buffer | string, tail: string): void {
-  if (typeof body === 'string') return holdWrite(socket, head + body + tail, body.length <= JOIN_LIMIT ? 'latin1' : 'utf8');
-  if (body.length <= JOIN_LIMIT) return holdWrite(socket, head + body.toString('latin1') + tail);
+  if (typeof body === 'string' && joinable(body)) return holdWrite(socket, head + body + tail);
+  if (typeof body !== 'string' && body.length <= JOIN_LIMIT) return holdWrite(socket, head + body.toString('latin1') + tail);
   if (head !== '') holdWrite(socket, head);
-  holdWrite(socket, body);
+  holdWrite(socket, body, 'utf8');
   if (tail !== '') holdWrite(socket, tail);
 }
 

@@ -148,6 +148,10 @@ describe('responses: the same bytes as Node\'s ServerResponse', () => {
     ['an unknown status and a reason of its own', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(599, ['content-length', '0']).end()],
     ['a reason phrase', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, 'Fine', ['content-length', '0']).end()],
     ['headers as an object, with an array value', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, { 'set-cookie': ['a=1', 'b=2'], 'content-length': 2 }).end('ok')],
+    // a string body goes out as UTF-8 (the head as latin1), small or large, with a length or chunked
+    ['a UTF-8 string body', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', String(Buffer.byteLength('h\u00e9llo \u2713'))]).end('h\u00e9llo \u2713')],
+    ['a large UTF-8 string body', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['x-a', 'b', 'content-length', String(Buffer.byteLength('\u2713'.repeat(20_000)))]).end('\u2713'.repeat(20_000))],
+    ['a UTF-8 string as the last chunk', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['x-a', 'b']).end('\u00fc\u2713')],
     ['a large body', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => void s.writeHead(200, ['content-length', '100000']).end(Buffer.alloc(100_000, 'z'))],
     ['a large streamed body', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', (_q, s) => {
       s.writeHead(200, []);
