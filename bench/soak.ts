@@ -8,7 +8,7 @@
  * one under load, so the soak runs with a table at scale.
  * `--detail`: each second for the first 15 s of load, then at each 5 s sample, where the RSS is:
  * anonymous and file-backed pages, V8's spaces (committed), and the anonymous memory outside them
- * (malloc arenas, pooled V8 pages, thread stacks). `--stderr FILE` writes Portico's stderr and its
+ * (glibc's malloc arenas, pages V8 keeps pooled, thread stacks), from /proc/PID/smaps. `--stderr FILE` writes Portico's stderr and its
  * stdout lines that are not JSON there (V8's traces: for `PORTICO_NODE_FLAGS='... --trace-gc-nvp'`).
  * `npm run bench:soak [-- --seconds 300] [-- --ingresses 10000] [-- --backend-ip 127.0.60.2] [-- --detail]`
  */
@@ -62,9 +62,35 @@ async function detail(t: number): Promise<string> {
   const spaces = [...m.matchAll(/nodejs_heap_space_size_(total|used)_bytes\{space="(\w+)"\} (\d+)/g)];
   const total = (name?: string): number => spaces.filter(([, w, n]) => w === 'total' && (name === undefined || n === name)).reduce((a, [, , , v]) => a + Number(v), 0) / 2 ** 20;
   const used = (name: string): number => Number(spaces.find(([, w, n]) => w === 'used' && n === name)?.[3] ?? 0) / 2 ** 20;
+  // Anonymous mappings by kind: glibc's main arena ([heap]) and thread arenas (64 MiB-aligned
+  // heaps of at most 64 MiB), and V8's 256 KiB pages, of which those beyond the spaces' committed
+  // memory (large objects and code live elsewhere) are pages V8 keeps pooled.
+  let mainArena = 0;
+  let threadArenas = 0;
+  let v8Pages = 0;
+  let start = 0;
+  let size = 0;
+  let kind = '';
+  for (const line of readFileSync(`/proc/${p.proc.pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      start = Number.parseInt(head[1]!, 16);
+      size = Number.parseInt(head[2]!, 16) - start;
+      kind = head[3] === '[heap]' ? 'main' : head[3] !== '' ? '' : size === 256 * 1024 ? 'v8' : start % 2 ** 26 === 0 && size <= 2 ** 26 ? 'arena' : '';
+      continue;
+    }
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r) {
+      const mb = Number(r[1]) / 1024;
+      if (kind === 'main') mainArena += mb;
+      else if (kind === 'arena') threadArenas += mb;
+      else if (kind === 'v8') v8Pages += mb;
+    }
+  }
+  const pooled = v8Pages - (total() - total('large_object') - total('code') - total('code_large_object') - total('trusted_large_object'));
   const anon = (kb.Anonymous ?? 0) / 1024;
   const rssNow = (kb.Rss ?? 0) / 1024;
-  return `t=${String(t).padStart(3)}s RSS ${rssNow.toFixed(1)} anon ${anon.toFixed(1)} file ${(rssNow - anon).toFixed(1)} | V8 spaces ${total().toFixed(1)} (new ${used('new').toFixed(1)}/${total('new').toFixed(1)}, old ${used('old').toFixed(1)}/${total('old').toFixed(1)}, code ${total('code').toFixed(1)}, large ${total('large_object').toFixed(1)}, trusted ${(total('trusted') + total('trusted_large_object')).toFixed(1)}) | anon outside V8 spaces ${(anon - total()).toFixed(1)} MiB`;
+  return `t=${String(t).padStart(3)}s RSS ${rssNow.toFixed(1)} anon ${anon.toFixed(1)} file ${(rssNow - anon).toFixed(1)} | V8 spaces ${total().toFixed(1)} (new ${used('new').toFixed(1)}/${total('new').toFixed(1)}, old ${used('old').toFixed(1)}/${total('old').toFixed(1)}, code ${total('code').toFixed(1)}, large ${total('large_object').toFixed(1)}, trusted ${(total('trusted') + total('trusted_large_object')).toFixed(1)}) | anon outside V8 spaces ${(anon - total()).toFixed(1)}: malloc main arena ${mainArena.toFixed(1)}, thread arenas ${threadArenas.toFixed(1)}, pooled V8 pages ${pooled.toFixed(1)} MiB`;
 }
 const rss = async (): Promise<number> => Number(/process_resident_memory_bytes (\d+)/.exec((await get(p.adminPort, '/metrics', { agent: false })).body)?.[1]) / 2 ** 20;
 try {
