@@ -8,7 +8,8 @@
  * one under load, so the soak runs with a table at scale.
  * `--detail`: each second for the first 15 s of load, then at each 5 s sample, where the RSS is:
  * anonymous and file-backed pages, V8's spaces (committed), and the anonymous memory outside them
- * (glibc's malloc arenas, pages V8 keeps pooled, thread stacks), from /proc/PID/smaps. `--stderr FILE` writes Portico's stderr and its
+ * (glibc's malloc arenas, pages V8 keeps pooled, thread stacks), from /proc/PID/smaps, and the
+ * table rebuilds so far by result. `--stderr FILE` writes Portico's stderr and its
  * stdout lines that are not JSON there (V8's traces: for `PORTICO_NODE_FLAGS='... --trace-gc-nvp'`).
  * `npm run bench:soak [-- --seconds 300] [-- --ingresses 10000] [-- --backend-ip 127.0.60.2] [-- --detail]`
  */
@@ -90,7 +91,8 @@ async function detail(t: number): Promise<string> {
   const pooled = v8Pages - (total() - total('large_object') - total('code') - total('code_large_object') - total('trusted_large_object'));
   const anon = (kb.Anonymous ?? 0) / 1024;
   const rssNow = (kb.Rss ?? 0) / 1024;
-  return `t=${String(t).padStart(3)}s RSS ${rssNow.toFixed(1)} anon ${anon.toFixed(1)} file ${(rssNow - anon).toFixed(1)} | V8 spaces ${total().toFixed(1)} (new ${used('new').toFixed(1)}/${total('new').toFixed(1)}, old ${used('old').toFixed(1)}/${total('old').toFixed(1)}, code ${total('code').toFixed(1)}, large ${total('large_object').toFixed(1)}, trusted ${(total('trusted') + total('trusted_large_object')).toFixed(1)}) | anon outside V8 spaces ${(anon - total()).toFixed(1)}: malloc main arena ${mainArena.toFixed(1)}, thread arenas ${threadArenas.toFixed(1)}, pooled V8 pages ${pooled.toFixed(1)} MiB`;
+  const rebuilds = [...m.matchAll(/portico_table_rebuilds_total\{result="(\w+)"\} (\d+)/g)].map(([, r, n]) => `${r} ${n}`).join(', ');
+  return `t=${String(t).padStart(3)}s rebuilds (${rebuilds}) RSS ${rssNow.toFixed(1)} anon ${anon.toFixed(1)} file ${(rssNow - anon).toFixed(1)} | V8 spaces ${total().toFixed(1)} (new ${used('new').toFixed(1)}/${total('new').toFixed(1)}, old ${used('old').toFixed(1)}/${total('old').toFixed(1)}, code ${total('code').toFixed(1)}, large ${total('large_object').toFixed(1)}, trusted ${(total('trusted') + total('trusted_large_object')).toFixed(1)}) | anon outside V8 spaces ${(anon - total()).toFixed(1)}: malloc main arena ${mainArena.toFixed(1)}, thread arenas ${threadArenas.toFixed(1)}, pooled V8 pages ${pooled.toFixed(1)} MiB`;
 }
 const rss = async (): Promise<number> => Number(/process_resident_memory_bytes (\d+)/.exec((await get(p.adminPort, '/metrics', { agent: false })).body)?.[1]) / 2 ** 20;
 try {
