@@ -18,7 +18,12 @@ import { createPipeline, type EndpointPatch, type Pipeline } from './pipeline.js
 import { createStore } from './store.js';
 import { createInspector, inspectClientCaSecret, inspectUpstreamSecret } from '../tls/inspect.js';
 
-/** Certificates expire without any object changing: re-judge them this often. */
+/**
+ * Certificates expire (or become valid) without any object changing: this often, the table is
+ * rebuilt if a certificate judged at the last rebuild has crossed its notBefore or notAfter since.
+ * A check of the wall clock rather than a timer set for the moment itself, so a clock that jumps
+ * (a VM resumed, NTP) is noticed within this too.
+ */
 const RECHECK_MS = 60_000;
 /** At start-up, how long ExternalName lookups may hold back readiness. */
 const STARTUP_LOOKUP_MS = 2000;
@@ -40,6 +45,8 @@ export interface ControlPlaneOptions {
   readonly swap: (t: RouteTable) => void;
   /** Replaces endpoints of the current table's backends (the EndpointSlice fast path). */
   readonly patch: (p: EndpointPatch) => void;
+  /** How often certificates' validity is looked at (tests; default {@link RECHECK_MS}). */
+  readonly recheckMs?: number;
 }
 
 /**
@@ -74,6 +81,8 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const { config, log, metrics } = o;
   const store = createStore();
   const inspect = createInspector();
+  /** The time the last rebuild judged certificates at. */
+  let judgedAt = 0;
   // a resolution that changes what a name means rebuilds (rare: first resolution, DNS changes)
   const names: ExternalNameResolver | null = config.allowExternalNameServices
     ? createExternalNameResolver({ denied: config.externalNameDeniedCidrs, log: log.child({ component: 'external-names' }), onChange: () => pipeline.schedule() })
@@ -87,7 +96,8 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     metrics,
     translateOptions: () => {
       inspect.sweep();
-      return { ...base, now: Date.now() };
+      judgedAt = Date.now();
+      return { ...base, now: judgedAt };
     },
     swap: o.swap,
     patch: o.patch,
@@ -114,7 +124,11 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     kube = await createKubeController({ config, store, pipeline, log, metrics });
     source = kube;
   }
-  const recheck = setInterval(pipeline.schedule, RECHECK_MS);
+  // Not a rebuild every minute: at 10,000 Ingresses each one built the whole table beside the live
+  // one to find it unchanged (0.2-0.4 s of CPU, and 20 MiB more RSS at a time under load on Node 24)
+  const recheck = setInterval(() => {
+    if (Date.now() >= inspect.nextChange(judgedAt)) pipeline.schedule();
+  }, o.recheckMs ?? RECHECK_MS);
   recheck.unref();
 
   return {

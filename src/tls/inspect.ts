@@ -119,8 +119,20 @@ export function inspectSecret(secret: Secret): CertCheck {
   };
 }
 
+/** A memoising inspector ({@link createInspector}). */
+export type Inspector = InspectSecret & {
+  /** Forgets Secrets not inspected since the previous sweep (called as a build starts). */
+  sweep(): void;
+  /**
+   * The earliest time after `now` at which a certificate inspected since the last sweep is judged
+   * differently (it becomes valid at notBefore, expired just past notAfter: certProblem); Infinity
+   * when none will.
+   */
+  nextChange(now: number): number;
+};
+
 /** A memoising inspector; `sweep()` forgets Secrets not inspected since the previous sweep. */
-export function createInspector(): InspectSecret & { sweep(): void } {
+export function createInspector(): Inspector {
   let current = new Map<string, CertCheck>();
   let previous = new Map<string, CertCheck>();
   const keyOf = (s: Secret): string => {
@@ -134,10 +146,19 @@ export function createInspector(): InspectSecret & { sweep(): void } {
     if (r === undefined) r = inspectSecret(secret);
     current.set(k, r);
     return r;
-  }) as InspectSecret & { sweep(): void };
+  }) as Inspector;
   inspect.sweep = () => {
     previous = current;
     current = new Map();
+  };
+  inspect.nextChange = (now) => {
+    let next = Infinity;
+    for (const c of current.values()) {
+      if (!c.ok) continue;
+      if (c.notBefore > now && c.notBefore < next) next = c.notBefore;
+      if (c.notAfter + 1 > now && c.notAfter + 1 < next) next = c.notAfter + 1;
+    }
+    return next;
   };
   return inspect;
 }
