@@ -166,15 +166,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** A server whose listen() records the options it was asked for, then binds with `bind(options)`. */
+function recordingServer(options: unknown[], bind: (o: Record<string, unknown>) => Record<string, unknown> = (o) => o): Server {
+  const server = createServer();
+  const listen = server.listen.bind(server);
+  server.listen = ((o: Record<string, unknown>, cb: () => void) => {
+    options.push(o);
+    return listen(bind(o), cb);
+  }) as Server['listen'];
+  return server;
+}
+
 test("a --workers process's claim: even one socket binds with SO_REUSEPORT, bound by the worker itself (exclusive), on the claimed port; closing releases it", async () => {
   const options: unknown[] = [];
-  const only = createServer();
-  const listen = only.listen.bind(only);
-  only.listen = ((o: Record<string, unknown>, cb: () => void) => {
-    options.push(o);
-    // Node 20 ignores reusePort; binding it here checks only what was asked
-    return listen({ port: o.port, host: o.host }, cb);
-  }) as Server['listen'];
+  // Node 20 ignores reusePort; binding it here checks only what was asked
+  const only = recordingServer(options, (o) => ({ port: o.port, host: o.host }));
   const port = await freePort();
   const log: string[] = [];
   const claim: Claim = async (p, host) => {
@@ -193,12 +199,7 @@ test("a --workers process's claim: even one socket binds with SO_REUSEPORT, boun
 
 test('without a claim one socket binds as it always did (no SO_REUSEPORT, no probe)', async () => {
   const options: unknown[] = [];
-  const only = createServer();
-  const listen = only.listen.bind(only);
-  only.listen = ((o: Record<string, unknown>, cb: () => void) => {
-    options.push(o);
-    return listen(o, cb);
-  }) as Server['listen'];
+  const only = recordingServer(options);
   const l = portListener(() => only, REUSE_PORT_SOCKETS, 0);
   await l.listen(0, IP);
   assert.deepEqual(options, [{ port: 0, host: IP }]);
